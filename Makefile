@@ -1,0 +1,21 @@
+# hajj-ivr: `make run` brings the hotline up, `make test` runs every test (real calls too).
+BIN := .venv/bin
+.PHONY: setup run test lint bench clean
+
+setup:
+	scripts/setup.sh
+
+run: setup
+	$(BIN)/hajj-ivr run
+
+test: setup lint
+	$(BIN)/pytest -q
+
+lint:
+	$(BIN)/ruff check ivr tests bench && $(BIN)/ruff format --check ivr tests bench && $(BIN)/mypy ivr
+
+bench: setup
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf var .venv .mypy_cache .ruff_cache .pytest_cache

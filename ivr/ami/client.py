@@ -1,0 +1,468 @@
+"""A hardened AMI client: panoramisk frames and parses messages, this module owns the policy.
+
+What panoramisk 1.4 does against Asterisk 22, and what :class:`AmiClient` does instead:
+
+(a) its reply matcher raises on an ``Originate`` without an ``Async`` header, inside
+    ``data_received``, which drops the connection: ``originate()`` always sends
+    ``Async: true`` and returns the first answer; the outcome comes as OriginateResponse.
+(b) an exception in an event callback escapes into ``data_received`` too: callbacks run
+    inside try/except here, async ones as tracked tasks whose failure is logged.
+(c) actions have no timeout: every action here has one, raising :class:`AmiTimeout`.
+(d) its pinger never looks at the Ping answers: ours drops a connection whose Ping goes
+    unanswered, and we reconnect ourselves (panoramisk's reconnect cannot be cancelled).
+(e) actions left unanswered or sent while down are replayed after a reconnect: here they
+    fail with :class:`AmiDisconnected` and nothing is ever queued.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fnmatch
+import functools
+import inspect
+import logging
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from panoramisk import actions
+from panoramisk.ami_protocol import AMIProtocol
+from panoramisk.manager import Manager
+
+from ivr.errors import AmiActionError, AmiDisconnected, AmiError, AmiTimeout
+
+logger = logging.getLogger(__name__)
+
+AmiMessage = Mapping[str, str]
+EventCallback = Callable[[AmiMessage], object]
+
+_SUCCESS = frozenset({"Success", "Follows", "Goodbye"})  # Response values of a good answer
+# Longest message we buffer while waiting for its blank line. Asterisk's biggest answers
+# (Command output of a large dialplan) stay far below; a peer that sends more without ever
+# ending a message is broken, and an unbounded buffer would let it eat our memory.
+_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+_MAX_RECONNECT_DELAY = 30.0
+_CLOSE_GRACE = 1.0  # how long close() waits for the event loop to report the socket closed
+
+
+class _Protocol(AMIProtocol):  # type: ignore[misc]
+    """panoramisk's parser fed whole messages only, with a size cap and no replay queue."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gone = asyncio.Event()  # set once the connection is lost, for whatever reason
+        self._inbox = bytearray()
+
+    def data_received(self, data: bytes) -> None:
+        # panoramisk decodes every TCP chunk on its own and drops a UTF-8 character split
+        # between two chunks; a message boundary is always a character boundary.
+        self._inbox += data
+        end = self._inbox.rfind(b"\r\n\r\n")
+        if end < 0:
+            if len(self._inbox) > _MAX_MESSAGE_BYTES:
+                logger.error("AMI peer sent %d bytes without ending a message", len(self._inbox))
+                self.transport.abort()
+            return
+        whole = bytes(self._inbox[: end + 4])
+        del self._inbox[: end + 4]
+        super().data_received(whole)
+
+    def handle_message(self, message: Any) -> None:
+        try:
+            super().handle_message(message)
+        except Exception:  # a parser bug must not cost the connection (data_received)
+            logger.exception("AMI message could not be handled: %r", message)
+
+    def close(self) -> None:
+        # panoramisk's close() moves unanswered actions to a replay queue; AmiClient fails
+        # their futures with AmiDisconnected instead.
+        self.responses.clear()
+        super().close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        try:
+            super().connection_lost(exc)
+        finally:
+            self.gone.set()
+
+
+class _Manager(Manager):  # type: ignore[misc]
+    """panoramisk's Manager as the protocol's factory, minus its pinger, reconnect, replay."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        on_event: Callable[[Any], None],
+        on_lost: Callable[[object], None],
+    ) -> None:
+        super().__init__(loop=loop)
+        self.awaiting_actions: deque[Any] = deque(maxlen=0)  # appends are dropped: no replay
+        self._on_event = on_event
+        self._on_lost = on_lost
+
+    def attach(self, protocol: _Protocol) -> None:
+        """What Manager.connection_made does, minus the login and pinger it schedules."""
+        self.protocol = protocol
+        protocol.factory = self
+        protocol.config = self.config
+        protocol.encoding = self.encoding = self.config["encoding"]
+        self.responses = protocol.responses = {}
+        self._connected = True
+
+    def dispatch(self, event: Any) -> list[str]:
+        self._on_event(event)
+        return []
+
+    def connection_lost(self, exc: object) -> None:
+        # Manager.connection_lost schedules self.connect via call_later and keeps no
+        # handle, so nothing could stop it after close(). Reconnecting is AmiClient's job.
+        self._connected = False
+        self._on_lost(exc)
+
+
+@dataclass(eq=False)
+class _Waiter:
+    pattern: str
+    predicate: Callable[[AmiMessage], bool]
+    future: asyncio.Future[AmiMessage]
+
+
+class AmiClient:
+    """One logged-in AMI session that reconnects by itself until :meth:`close`.
+
+    Messages are read-only ``Mapping[str, str]`` keyed as Asterisk spells the headers;
+    a header sent several times (``Output``, ``ChanVariable``) is joined with newlines.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        username: str,
+        secret: str,
+        *,
+        action_timeout: float = 5.0,
+        ping_interval: float = 5.0,
+        ping_timeout: float = 3.0,
+        reconnect_delay: float = 1.0,
+    ) -> None:
+        self._host = host
+        self._port = port
+        self._username = username
+        self._secret = secret
+        self._action_timeout = action_timeout
+        self._ping_interval = ping_interval
+        self._ping_timeout = ping_timeout
+        self._reconnect_delay = reconnect_delay
+        self._connect_timeout = 10.0
+        self._manager: _Manager | None = None
+        self._protocol: _Protocol | None = None
+        self._logged_in = False
+        self._closed = False
+        self._supervisor: asyncio.Task[None] | None = None
+        self._inflight: set[asyncio.Future[Any]] = set()
+        self._handlers: list[tuple[str, EventCallback]] = []
+        self._waiters: list[_Waiter] = []
+        self._callback_tasks: set[asyncio.Future[Any]] = set()
+
+    def __repr__(self) -> str:  # never shows the secret
+        return f"<AmiClient {self._username}@{self._where} connected={self.connected}>"
+
+    @property
+    def _where(self) -> str:
+        return f"{self._host}:{self._port}"
+
+    @property
+    def connected(self) -> bool:
+        """True while the TCP connection is up and logged in."""
+        protocol = self._protocol
+        return self._logged_in and protocol is not None and not protocol.closed
+
+    # --- connection life cycle ---------------------------------------------------------
+
+    async def connect(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 (API: covers login)
+        """Connect and log in once (raising on failure); from then on reconnect alone."""
+        if self._closed:
+            raise AmiError("AMI client is closed")
+        if self._supervisor is not None:
+            raise AmiError("AMI client is already connected")
+        self._connect_timeout = timeout
+        self._manager = _Manager(asyncio.get_running_loop(), self._dispatch, self._lost)
+        await self._open()
+        self._supervisor = asyncio.create_task(self._supervise(), name=f"ami {self._where}")
+
+    async def close(self) -> None:
+        """Stop the keepalive, drop the connection, fail whatever still waits. No reconnect."""
+        if self._closed:
+            return
+        self._closed = True
+        self._logged_in = False
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            await asyncio.wait({self._supervisor})
+        if self._protocol is not None:
+            self._protocol.transport.abort()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(_CLOSE_GRACE):
+                    await self._protocol.gone.wait()
+        self._fail_inflight()
+        for waiter in list(self._waiters):
+            if not waiter.future.done():
+                waiter.future.set_exception(AmiDisconnected("AMI client closed"))
+        tasks = list(self._callback_tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks)
+
+    async def _open(self) -> None:
+        """Connect and log in, all within the connect timeout."""
+        try:
+            async with asyncio.timeout(self._connect_timeout):
+                await self._open_and_login()
+        except TimeoutError:
+            raise AmiTimeout(
+                f"AMI at {self._where}: no login within {self._connect_timeout:g}s"
+            ) from None
+
+    async def _open_and_login(self) -> None:
+        assert self._manager is not None
+        loop = asyncio.get_running_loop()
+        try:
+            _, protocol = await loop.create_connection(_Protocol, self._host, self._port)
+        except OSError as exc:
+            raise AmiError(f"cannot reach AMI at {self._where}: {exc}") from exc
+        self._protocol = protocol
+        self._manager.attach(protocol)
+        login = {"Username": self._username, "Secret": self._secret, "Events": "on"}
+        try:
+            answer = _plain(await self._send("Login", login, wait=self._action_timeout))
+        except BaseException:
+            protocol.transport.abort()
+            raise
+        if answer.get("Response") not in _SUCCESS:
+            protocol.transport.abort()
+            reason = answer.get("Message") or "no reason given"
+            raise AmiError(f"AMI at {self._where} refused login as {self._username!r}: {reason}")
+        self._logged_in = True
+        logger.info("AMI logged in at %s as %r", self._where, self._username)
+
+    def _lost(self, exc: object) -> None:
+        if self._protocol is not None and not self._protocol.closed:
+            return  # a late notice from an earlier connection (panoramisk closes first)
+        was_up = self._logged_in
+        self._logged_in = False
+        self._fail_inflight()
+        if was_up and not self._closed:
+            reason = exc if isinstance(exc, Exception) else "closed by Asterisk"
+            logger.warning("AMI connection to %s lost (%s)", self._where, reason)
+
+    def _fail_inflight(self) -> None:
+        for future in self._inflight:
+            if not future.done():
+                future.set_exception(
+                    AmiDisconnected(
+                        f"AMI connection to {self._where} ended before the answer came;"
+                        " the action may or may not have run"
+                    )
+                )
+
+    async def _supervise(self) -> None:
+        """Ping while up, reconnect while down, until cancelled by close()."""
+        try:
+            while True:
+                assert self._protocol is not None
+                await self._keepalive(self._protocol)
+                await self._reconnect()
+        except Exception:  # a bug here must be seen, not lost in an unawaited task
+            logger.exception("AMI keepalive for %s stopped; no more reconnects", self._where)
+            self._logged_in = False
+
+    async def _keepalive(self, protocol: _Protocol) -> None:
+        """Return once the connection is gone, dropping it ourselves if Ping goes unanswered."""
+        while True:
+            try:
+                async with asyncio.timeout(self._ping_interval):
+                    await protocol.gone.wait()
+                return
+            except TimeoutError:
+                pass
+            try:
+                await self._send("Ping", {}, wait=self._ping_timeout)
+            except AmiTimeout:
+                logger.warning("AMI at %s did not answer Ping; dropping it", self._where)
+                self._logged_in = False
+                protocol.transport.abort()  # not close(): a frozen peer never drains the buffer
+            except AmiDisconnected:
+                pass  # the connection went meanwhile; gone is set
+
+    async def _reconnect(self) -> None:
+        delay = self._reconnect_delay
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                await self._open()
+            except AmiError as exc:
+                delay = min(delay * 2, max(self._reconnect_delay, _MAX_RECONNECT_DELAY))
+                logger.warning("AMI reconnect failed: %s (next try in %gs)", exc, delay)
+            else:
+                return
+
+    # --- actions -----------------------------------------------------------------------
+
+    async def action(self, name: str, /, **fields: str) -> AmiMessage:
+        """Send one action and return its answer; ``Response: Error`` raises AmiActionError."""
+        answer = _plain(await self._request(name, fields, as_list=False))
+        _raise_on_error(name, answer)
+        return answer
+
+    async def action_list(self, name: str, /, **fields: str) -> list[AmiMessage]:
+        """Send a list action (QueueStatus, CoreShowChannels) and return the listed events,
+        without the closing ``*Complete`` event."""
+        # as_list=None lets panoramisk see "EventList: start" and collect up to *Complete;
+        # as_list=True would wait forever after a "Response: Error".
+        answers = await self._request(name, fields, as_list=None)
+        messages = [_plain(m) for m in (answers if isinstance(answers, list) else [answers])]
+        _raise_on_error(name, messages[0])
+        items = messages[1:]
+        if items and items[-1].get("Event", "").endswith("Complete"):
+            items.pop()
+        return items
+
+    async def originate(self, **fields: str) -> AmiMessage:
+        """Originate with ``Async: true`` whatever the caller passed; the call's outcome
+        arrives later as an OriginateResponse event with the same ActionID (pass your
+        own ``ActionID`` and call :meth:`wait_event` first to never miss it)."""
+        fields = {key: value for key, value in fields.items() if key.lower() != "async"}
+        return await self.action("Originate", **fields, Async="true")
+
+    async def command(self, cli: str) -> str:
+        """Run a CLI command and return its output text."""
+        answer = await self.action("Command", Command=cli)
+        return answer.get("Output", "")
+
+    async def _request(self, name: str, fields: Mapping[str, str], *, as_list: bool | None) -> Any:
+        _check_fields(fields)
+        if not self.connected:
+            raise AmiDisconnected(f"AMI at {self._where} is not connected; {name} was not sent")
+        return await self._send(name, fields, wait=self._action_timeout, as_list=as_list)
+
+    async def _send(
+        self, name: str, fields: Mapping[str, str], *, wait: float, as_list: bool | None = False
+    ) -> Any:
+        protocol = self._protocol
+        if self._manager is None or protocol is None or protocol.closed:
+            raise AmiDisconnected(f"AMI at {self._where} is not connected; {name} was not sent")
+        action = actions.Action({"Action": name, **fields})
+        future = self._manager.send_action(action, as_list=as_list)
+        self._inflight.add(future)
+        try:
+            async with asyncio.timeout(wait):
+                return await future
+        except TimeoutError:
+            raise AmiTimeout(f"AMI at {self._where}: no answer to {name} in {wait:g}s") from None
+        finally:
+            self._inflight.discard(future)
+            protocol.responses.pop(action.id, None)  # so a late answer is simply ignored
+
+    # --- events ------------------------------------------------------------------------
+
+    def on_event(self, pattern: str, callback: EventCallback) -> None:
+        """Call ``callback(event)`` for every event whose name matches the fnmatch
+        ``pattern`` (case-sensitive, ``'*'`` for all). It may be sync or async; what it
+        raises is logged and the connection carries on."""
+        self._handlers.append((pattern, callback))
+
+    def wait_event(
+        self, pattern: str, predicate: Callable[[AmiMessage], bool], timeout: float
+    ) -> asyncio.Future[AmiMessage]:
+        """A future for the first event matching ``pattern`` and ``predicate``; AmiTimeout
+        after ``timeout`` seconds. It listens from this call on, not from the ``await``."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[AmiMessage] = loop.create_future()
+        if self._closed:
+            future.set_exception(AmiDisconnected("AMI client closed"))
+            return future
+        waiter = _Waiter(pattern, predicate, future)
+        self._waiters.append(waiter)
+        timer = loop.call_later(timeout, _expire, future, f"no {pattern} event within {timeout:g}s")
+        future.add_done_callback(functools.partial(self._forget, waiter, timer))
+        return future
+
+    def _forget(self, waiter: _Waiter, timer: asyncio.TimerHandle, _: object) -> None:
+        timer.cancel()
+        self._waiters.remove(waiter)
+
+    def _dispatch(self, message: Any) -> None:
+        event = _plain(message)
+        name = event.get("Event", "")
+        for waiter in list(self._waiters):
+            if not waiter.future.done() and fnmatch.fnmatchcase(name, waiter.pattern):
+                _offer(waiter, event)
+        for pattern, callback in list(self._handlers):
+            if fnmatch.fnmatchcase(name, pattern):
+                self._run_callback(callback, name, event)
+
+    def _run_callback(self, callback: EventCallback, name: str, event: AmiMessage) -> None:
+        try:
+            result = callback(event)
+        except Exception:
+            logger.exception("AMI callback %r failed on a %s event", callback, name)
+            return
+        if inspect.isawaitable(result):
+            task = asyncio.ensure_future(result)
+            self._callback_tasks.add(task)
+            task.add_done_callback(functools.partial(self._callback_done, callback, name))
+
+    def _callback_done(self, callback: EventCallback, name: str, task: asyncio.Future[Any]) -> None:
+        self._callback_tasks.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            logger.error("AMI callback %r failed on a %s event", callback, name, exc_info=exc)
+
+
+def _plain(message: Any) -> AmiMessage:
+    """A read-only copy of a panoramisk Message, repeated headers joined with newlines."""
+    fields: dict[str, str] = {}
+    for key, value in message.items():
+        if key != "content":  # not a header: panoramisk stores a message's body as a key
+            fields[key] = "\n".join(value) if isinstance(value, list) else str(value)
+    if message.get("content") and "Output" not in fields:  # "Response: Follows" body
+        fields["Output"] = str(message["content"])
+    return MappingProxyType(fields)
+
+
+def _raise_on_error(name: str, answer: AmiMessage) -> None:
+    if answer.get("Response") in _SUCCESS:
+        return
+    reason = answer.get("Message") or "no message"
+    if "Output" in answer:  # Command puts the CLI's complaint there
+        reason = f"{reason}: {answer['Output']}"
+    raise AmiActionError(f"AMI {name} failed: {reason}")
+
+
+def _check_fields(fields: Mapping[str, str]) -> None:
+    """Refuse what would break the message framing (a line break would let a value
+    smuggle in headers or a whole second action)."""
+    for key, value in fields.items():
+        if key.lower() == "action":
+            raise AmiError("the action name is the first argument, not an 'Action' field")
+        if any(ch in key or ch in value for ch in "\r\n") or ":" in key:
+            raise AmiError(f"AMI field {key!r} contains a line break or a bad name")
+
+
+def _offer(waiter: _Waiter, event: AmiMessage) -> None:
+    try:
+        matched = waiter.predicate(event)
+    except Exception as exc:  # the waiter's own bug: hand it to whoever awaits
+        waiter.future.set_exception(exc)
+        return
+    if matched:
+        waiter.future.set_result(event)
+
+
+def _expire(future: asyncio.Future[AmiMessage], message: str) -> None:
+    if not future.done():
+        future.set_exception(AmiTimeout(message))

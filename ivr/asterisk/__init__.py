@@ -1,0 +1,1 @@
+"""Asterisk: finding or building it, rendering its configuration, running it."""

@@ -1,0 +1,170 @@
+"""Start, stop and talk to one Asterisk instance rendered from the project's dialplan/.
+
+Processes we start, we stop by PID: the pidfile is ours (not Asterisk's own), written when
+we spawn it, and `stop` waits for that PID to go away, escalating to SIGKILL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from ivr.asterisk import render, sandbox
+from ivr.asterisk.render import RuntimeLayout
+from ivr.config import Config
+from ivr.errors import AsteriskError
+from ivr.secrets import load_or_create
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Asterisk:
+    """One Asterisk instance: its install, its rendered runtime directory."""
+
+    install: sandbox.AsteriskInstall
+    layout: RuntimeLayout
+    start_timeout: float
+
+    @classmethod
+    def from_config(cls, config: Config) -> Asterisk:
+        install = sandbox.locate(config.asterisk.binary, config.asterisk.sandbox_dir)
+        layout = RuntimeLayout(config.asterisk_dir)
+        return cls(install, layout, config.asterisk.start_timeout)
+
+    @property
+    def argv(self) -> list[str]:
+        return [*self.install.argv, "-C", str(self.layout.asterisk_conf)]
+
+    def pid(self) -> int | None:
+        """The PID of our running Asterisk, or None (a stale pidfile is removed)."""
+        try:
+            pid = int(self.layout.pidfile.read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+        if _alive(pid):
+            return pid
+        self.layout.pidfile.unlink(missing_ok=True)
+        return None
+
+    def start(self, output: IO[bytes] | None = None) -> int:
+        """Spawn Asterisk (no fork, own session), wait until fully booted, return its PID.
+
+        ``output`` receives its console log (the terminal for `make run`); by default it
+        goes to log/console.log in the runtime directory.
+        """
+        running = self.pid()
+        if running:
+            raise AsteriskError(f"Asterisk is already running (pid {running})")
+        pid = self._spawn(output)
+        self.layout.pidfile.write_text(str(pid))
+        try:
+            self._wait_booted(pid)
+        except AsteriskError:
+            self.stop()
+            raise
+        return pid
+
+    def _spawn(self, output: IO[bytes] | None) -> int:
+        # posix_spawn rather than Popen: Asterisk outlives this object (and often this
+        # process); its own session keeps a terminal's Ctrl-C ours to handle, not its.
+        sink = output or (self.layout.log / "console.log").open("ab")
+        try:
+            argv = [*self.argv, "-f", "-n"]
+            actions = [
+                (os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_DUP2, sink.fileno(), 1),
+                (os.POSIX_SPAWN_DUP2, sink.fileno(), 2),
+            ]
+            return os.posix_spawn(
+                argv[0], argv, dict(os.environ), file_actions=actions, setsid=True
+            )
+        finally:
+            if output is None:
+                sink.close()
+
+    def _wait_booted(self, pid: int) -> None:
+        deadline = time.monotonic() + self.start_timeout
+        while time.monotonic() < deadline:
+            if not _alive(pid):
+                raise AsteriskError(
+                    f"Asterisk exited at start; see {self.layout.log / 'console.log'}"
+                )
+            if self.layout.run.joinpath("asterisk.ctl").exists():
+                done = self._remote("core waitfullybooted", timeout=self.start_timeout)
+                if done.returncode == 0 and "fully booted" in done.stdout:
+                    return
+            time.sleep(0.1)
+        raise AsteriskError(f"Asterisk did not boot within {self.start_timeout:.0f} s")
+
+    def stop(self, timeout: float = 15.0) -> bool:
+        """Stop our Asterisk gracefully, then by signal. True when one was running."""
+        pid = self.pid()
+        if pid is None:
+            return False
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._remote("core stop now", timeout=5)
+        if not _wait_gone(pid, timeout):
+            _signal(pid, signal.SIGTERM)
+            if not _wait_gone(pid, 5):
+                _signal(pid, signal.SIGKILL)
+                _wait_gone(pid, 5)
+        self.layout.pidfile.unlink(missing_ok=True)
+        return True
+
+    def cli(self, command: str, timeout: float = 30.0) -> str:
+        """Run one CLI command through the control socket and return its output."""
+        if self.pid() is None:
+            raise AsteriskError("Asterisk is not running: start it with `hajj-ivr asterisk start`")
+        done = self._remote(command, timeout)
+        if done.returncode != 0:
+            raise AsteriskError(f"CLI command failed: {done.stderr.strip() or done.stdout.strip()}")
+        return done.stdout
+
+    def _remote(self, command: str, timeout: float) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*self.argv, "-rx", command], capture_output=True, text=True, timeout=timeout
+        )
+
+
+def prepare(config: Config) -> Asterisk:
+    """Render dialplan/ with this config (secrets created on first use)."""
+    asterisk = Asterisk.from_config(config)
+    render.render(config, asterisk.install, load_or_create(config.secrets_path))
+    return asterisk
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child of ours still answers kill(0): reap it if it is ours.
+    with contextlib.suppress(ChildProcessError):
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done == pid:
+            return False
+    return Path(f"/proc/{pid}").exists()
+
+
+def _wait_gone(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return True
+        time.sleep(0.05)
+    return not _alive(pid)
+
+
+def _signal(pid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, sig)

@@ -1,0 +1,137 @@
+"""Find an Asterisk to run: the system's (20 or newer) or a sandbox built from Debian sid.
+
+Debian 12 no longer ships asterisk; sid does (22.x). The sandbox is a minbase debootstrap
+of sid with asterisk installed, cached outside the repository so every clone reuses it.
+It runs through the sandbox's own dynamic loader, so Asterisk reads the project's config
+and prompt paths directly (no chroot). Absolute symlinks inside the sandbox point into
+its own /etc/alternatives and do not resolve from outside: we resolve them ourselves.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from ivr.errors import SetupError
+
+log = logging.getLogger(__name__)
+
+MIN_VERSION = 20
+DEBIAN_MIRROR = "http://deb.debian.org/debian"
+PACKAGES = ["asterisk", "asterisk-moh-opsound-wav"]
+
+
+@dataclass(frozen=True)
+class AsteriskInstall:
+    """How to run one Asterisk: the argv prefix and where its modules and music live."""
+
+    argv: tuple[str, ...]
+    module_dir: Path
+    data_dir: Path  # the package's /usr/share/asterisk (documentation, music on hold)
+    origin: str  # "system" or "sandbox"
+
+    @property
+    def moh_dir(self) -> Path:
+        return self.data_dir / "moh"
+
+    def version(self) -> str:
+        out = subprocess.run([*self.argv, "-V"], capture_output=True, text=True, timeout=20)
+        return out.stdout.strip() or out.stderr.strip()
+
+
+def locate(binary: str, sandbox_dir: Path) -> AsteriskInstall:
+    """The Asterisk to use, or SetupError saying how to get one."""
+    if binary != "auto":
+        return _system(Path(binary))
+    system = shutil.which("asterisk")
+    if system and _major(_system(Path(system)).version()) >= MIN_VERSION:
+        return _system(Path(system))
+    if (sandbox_dir / "usr/sbin/asterisk").exists():
+        return _sandbox(sandbox_dir)
+    raise SetupError(
+        f"no Asterisk {MIN_VERSION}+ found: run `make setup` (builds a sandbox Asterisk in "
+        f"{sandbox_dir}) or install Asterisk {MIN_VERSION}+ from your distribution"
+    )
+
+
+def _major(version_text: str) -> int:
+    found = re.search(r"Asterisk (\d+)", version_text)
+    return int(found.group(1)) if found else 0
+
+
+def _system(binary: Path) -> AsteriskInstall:
+    module_dirs = [
+        Path(p)
+        for p in (
+            "/usr/lib/x86_64-linux-gnu/asterisk/modules",
+            "/usr/lib/aarch64-linux-gnu/asterisk/modules",
+            "/usr/lib/asterisk/modules",
+            "/usr/lib64/asterisk/modules",
+        )
+    ]
+    module_dir = next((p for p in module_dirs if p.is_dir()), module_dirs[0])
+    return AsteriskInstall((str(binary),), module_dir, Path("/usr/share/asterisk"), "system")
+
+
+def _sandbox(root: Path) -> AsteriskInstall:
+    triplet = _triplet(root)
+    loader = next(iter(sorted((root / "lib64").glob("ld-linux-*.so.*"))), None) or next(
+        iter(sorted((root / "usr/lib" / triplet).glob("ld-linux-*.so.*")))
+    )
+    libs = f"{root}/lib/{triplet}:{root}/usr/lib/{triplet}"
+    argv = (str(loader), "--library-path", libs, str(root / "usr/sbin/asterisk"))
+    modules = root / "usr/lib" / triplet / "asterisk/modules"
+    return AsteriskInstall(argv, modules, root / "usr/share/asterisk", "sandbox")
+
+
+def _triplet(root: Path) -> str:
+    for candidate in sorted((root / "usr/lib").glob("*-linux-gnu*")):
+        if (candidate / "asterisk").is_dir():
+            return candidate.name
+    raise SetupError(f"the sandbox in {root} has no Asterisk modules: run `make setup` again")
+
+
+def build(root: Path) -> AsteriskInstall:
+    """Build the sandbox once (idempotent): debootstrap sid, then apt-get install asterisk."""
+    if (root / "usr/sbin/asterisk").exists():
+        return _sandbox(root)
+    _check_can_build()
+    work = root.with_name(root.name + ".building")
+    shutil.rmtree(work, ignore_errors=True)
+    work.parent.mkdir(parents=True, exist_ok=True)
+    log.info("building the Asterisk sandbox in %s (debootstrap sid, about a minute)", root)
+    _run(["debootstrap", "--variant=minbase", "sid", str(work), DEBIAN_MIRROR], "debootstrap")
+    # No daemon may start inside the sandbox while packages install.
+    policy = work / "usr/sbin/policy-rc.d"
+    policy.write_text("#!/bin/sh\nexit 101\n")
+    policy.chmod(0o755)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    apt = ["chroot", str(work), "apt-get"]
+    _run([*apt, "-o", "Acquire::Check-Valid-Until=false", "update"], "apt-get update", env)
+    _run([*apt, "install", "-y", "--no-install-recommends", *PACKAGES], "apt-get install", env)
+    work.rename(root)
+    return _sandbox(root)
+
+
+def _check_can_build() -> None:
+    if os.geteuid() != 0:
+        raise SetupError(
+            "building the Asterisk sandbox needs root (debootstrap and chroot): run "
+            "`sudo make setup`, or install Asterisk 20+ yourself"
+        )
+    if not shutil.which("debootstrap"):
+        raise SetupError("debootstrap is missing: `apt-get install debootstrap`, then retry")
+
+
+def _run(argv: list[str], what: str, env: dict[str, str] | None = None) -> None:
+    done = subprocess.run(argv, capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
+        raise SetupError(
+            f"{what} failed (exit {done.returncode}); is {DEBIAN_MIRROR} reachable?\n{tail}"
+        )

@@ -1,0 +1,84 @@
+"""What a call flow sees: speak prompts, collect keys, and keep the transcript.
+
+Every prompt may be interrupted by a key (barge-in): the key is kept and the flow's next
+input reads it first, so a caller who knows the menu never has to wait for it. While keys
+are waiting, further prompts are skipped (the caller is typing ahead). The transcript
+holds exactly the text the caller heard, in order, flagged where a key cut it short.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass
+
+from ivr.agi.channel import AgiChannel
+from ivr.calllog import CallLog
+from ivr.config import IvrSettings
+from ivr.prompts.catalog import Catalog, Prompt
+
+KEYS = "0123456789*#"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a flow ended: served by the IVR, or handed to a person (and why)."""
+
+    result: str  # chanvars.RESULT_DONE | RESULT_AGENT
+    reason: str = ""
+
+
+class Call:
+    def __init__(
+        self, channel: AgiChannel, catalog: Catalog, calllog: CallLog, settings: IvrSettings
+    ) -> None:
+        self.channel = channel
+        self.catalog = catalog
+        self.calllog = calllog
+        self.settings = settings
+        self.id = channel.uniqueid
+        self.caller = channel.env.get("agi_callerid", "")
+        self.started = time.monotonic()
+        self.pending: deque[str] = deque()
+
+    async def say(self, *fragments: str | Prompt) -> None:
+        """Play prompt fragments as one utterance (ids or Prompt objects)."""
+        prompts = [f if isinstance(f, Prompt) else self.catalog[f] for f in fragments]
+        heard: list[Prompt] = []
+        interrupted = False
+        for prompt in prompts:
+            if self.pending:
+                break
+            heard.append(prompt)
+            key = await self.channel.stream_file(prompt.sound, KEYS)
+            if key:
+                self.pending.append(key)
+                interrupted = True
+                break
+        if heard:
+            text = " ".join(p.text for p in heard)
+            ids = " ".join(p.id for p in heard)
+            self.calllog.add(self.id, "say", text, ids, interrupted)
+
+    async def key(self, wait: float) -> str:
+        """One key: a typed-ahead one, else wait up to ``wait`` seconds ("" if none)."""
+        if self.pending:
+            return self.pending.popleft()
+        return await self.channel.wait_for_digit(int(wait * 1000))
+
+    async def collect(self, max_digits: int, *, terminators: str = "#", restart: str = "*") -> str:
+        """Keys until ``max_digits``, a terminator, or a pause; ``restart`` clears the entry."""
+        digits = ""
+        wait = self.settings.first_digit_timeout
+        while len(digits) < max_digits:
+            key = await self.key(wait)
+            if not key or key in terminators:
+                break
+            digits = "" if key in restart else digits + key
+            wait = self.settings.digit_timeout
+        self.calllog.add(self.id, "input", digits)
+        return digits
+
+    def note(self, text: str) -> None:
+        """An event in the transcript that was not spoken (a lookup, a decision)."""
+        self.calllog.add(self.id, "event", text)

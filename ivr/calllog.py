@@ -1,0 +1,139 @@
+"""The call log: one row per call and its transcript (every prompt as the caller heard it).
+
+A SQLite file of its own (never the data mirror, which is replaced on every import).
+WAL mode so the CLI and dashboard read while the controller writes; writes are small and
+run inline on the event loop (a commit in WAL with synchronous=NORMAL costs microseconds).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS calls (
+    id TEXT PRIMARY KEY,          -- Asterisk uniqueid of the IVR channel
+    started_at REAL NOT NULL,     -- unix time
+    ended_at REAL,
+    caller TEXT NOT NULL DEFAULT '',
+    route TEXT NOT NULL DEFAULT '',
+    outcome TEXT NOT NULL DEFAULT 'in_progress',  -- served | agent | hangup | failed
+    reason TEXT NOT NULL DEFAULT ''               -- why a person was needed
+);
+CREATE INDEX IF NOT EXISTS calls_started ON calls(started_at);
+CREATE TABLE IF NOT EXISTS transcript (
+    call_id TEXT NOT NULL REFERENCES calls(id),
+    seq INTEGER NOT NULL,
+    at REAL NOT NULL,
+    kind TEXT NOT NULL,           -- say | input | event
+    text TEXT NOT NULL,
+    prompts TEXT NOT NULL DEFAULT '',  -- prompt ids played, space separated
+    interrupted INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (call_id, seq)
+);
+"""
+
+
+@dataclass(frozen=True)
+class CallRow:
+    id: str
+    started_at: float
+    ended_at: float | None
+    caller: str
+    route: str
+    outcome: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Line:
+    seq: int
+    at: float
+    kind: str
+    text: str
+    prompts: str
+    interrupted: bool
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA busy_timeout=2000")
+    db.executescript(SCHEMA)
+    return db
+
+
+class CallLog:
+    """Writes of the controller: start a call, append lines, finish it."""
+
+    def __init__(self, path: Path) -> None:
+        self.db = connect(path)
+        self._seq: dict[str, int] = {}
+
+    def close(self) -> None:
+        self.db.close()
+
+    def start(self, call_id: str, caller: str, route: str) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO calls (id, started_at, caller, route) VALUES (?, ?, ?, ?)",
+            (call_id, time.time(), caller, route),
+        )
+        self._seq[call_id] = 0
+
+    def add(
+        self, call_id: str, kind: str, text: str, prompts: str = "", interrupted: bool = False
+    ) -> None:
+        seq = self._seq.get(call_id, 0) + 1
+        self._seq[call_id] = seq
+        self.db.execute(
+            "INSERT INTO transcript VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (call_id, seq, time.time(), kind, text, prompts, int(interrupted)),
+        )
+
+    def finish(self, call_id: str, outcome: str, reason: str = "") -> None:
+        self.db.execute(
+            "UPDATE calls SET ended_at = ?, outcome = ?, reason = ? WHERE id = ?",
+            (time.time(), outcome, reason, call_id),
+        )
+        self._seq.pop(call_id, None)
+
+
+class CallLogReader:
+    """Reads for the CLI and the dashboard."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _db(self) -> sqlite3.Connection:
+        return connect(self.path)
+
+    def recent(self, limit: int = 20) -> list[CallRow]:
+        with closing(self._db()) as db:
+            rows = db.execute(
+                "SELECT * FROM calls ORDER BY started_at DESC LIMIT ?", (limit,)
+            ).fetchall()
+        return [CallRow(*row) for row in rows]
+
+    def get(self, call_id: str) -> CallRow | None:
+        with closing(self._db()) as db:
+            row = db.execute("SELECT * FROM calls WHERE id = ?", (call_id,)).fetchone()
+        return CallRow(*row) if row else None
+
+    def transcript(self, call_id: str) -> list[Line]:
+        with closing(self._db()) as db:
+            rows = db.execute(
+                "SELECT seq, at, kind, text, prompts, interrupted FROM transcript "
+                "WHERE call_id = ? ORDER BY seq",
+                (call_id,),
+            ).fetchall()
+        return [Line(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]
+
+    def lines(self, call_id: str) -> Iterator[str]:
+        for line in self.transcript(call_id):
+            yield line.text

@@ -1,0 +1,190 @@
+"""`hajj-ivr`: the noun-verb command line. Every command's help ends with an example.
+
+One place turns errors into exit codes: HajjIvrError -> 1 with its message, bad usage -> 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ivr import config as config_mod
+from ivr.config import Config
+from ivr.errors import HajjIvrError
+
+Handler = Callable[[Config, argparse.Namespace], int]
+
+
+def _cmd(sub: Any, name: str, help_text: str, example: str, handler: Handler) -> Any:
+    parser = sub.add_parser(
+        name,
+        help=help_text,
+        description=help_text,
+        epilog=f"Example:\n  {example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from ivr import commands as c
+
+    parser = argparse.ArgumentParser(
+        prog="hajj-ivr",
+        description="The 500425 hajj information hotline: Asterisk + asyncio controller.",
+        epilog="Example:\n  hajj-ivr asterisk start && hajj-ivr serve",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--config", type=Path, help="TOML config file (default hajj-ivr.toml)")
+    parser.add_argument("--state-dir", type=Path, help="runtime directory (default ./var)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    nouns = parser.add_subparsers(dest="noun", required=True, metavar="COMMAND")
+
+    ast = nouns.add_parser("asterisk", help="install, start, stop and talk to Asterisk")
+    verbs = ast.add_subparsers(dest="verb", required=True, metavar="VERB")
+    _cmd(
+        verbs,
+        "install",
+        "build the sandbox Asterisk (Debian sid) unless one is installed",
+        "sudo hajj-ivr asterisk install",
+        c.asterisk_install,
+    )
+    _cmd(
+        verbs,
+        "start",
+        "render dialplan/ and start Asterisk in the background",
+        "hajj-ivr asterisk start",
+        c.asterisk_start,
+    )
+    _cmd(verbs, "stop", "stop the Asterisk we started", "hajj-ivr asterisk stop", c.asterisk_stop)
+    _cmd(
+        verbs,
+        "status",
+        "is our Asterisk running; its version and calls",
+        "hajj-ivr asterisk status",
+        c.asterisk_status,
+    )
+    cli = _cmd(
+        verbs,
+        "cli",
+        "run one Asterisk CLI command",
+        'hajj-ivr asterisk cli "core show channels"',
+        c.asterisk_cli,
+    )
+    cli.add_argument("command", help="the CLI command, quoted")
+
+    _cmd(
+        nouns,
+        "serve",
+        "run the controller: FastAGI server and AMI connection",
+        "hajj-ivr serve",
+        c.serve,
+    )
+    _cmd(
+        nouns,
+        "run",
+        "start Asterisk and the controller in the foreground (Ctrl-C stops both)",
+        "hajj-ivr run",
+        c.run,
+    )
+
+    call = _cmd(
+        nouns,
+        "call",
+        "place a test call through AMI and print its transcript",
+        "hajj-ivr call 500425 --dtmf 1234567890",
+        c.call,
+    )
+    call.add_argument("number", help="the number to call (the hotline is 500425)")
+    call.add_argument("--dtmf", default="", help="keys to press after answer; w/W pause 0.5/1 s")
+    call.add_argument("--delay", type=float, default=1.0, help="seconds before the first key")
+    call.add_argument("--timeout", type=float, default=120.0, help="end the call after this")
+    call.add_argument("--json", action="store_true", help="print the call and transcript as JSON")
+
+    calls = nouns.add_parser("calls", help="read the call log")
+    verbs = calls.add_subparsers(dest="verb", required=True, metavar="VERB")
+    listing = _cmd(
+        verbs,
+        "list",
+        "the latest calls, newest first",
+        "hajj-ivr calls list --limit 5",
+        c.calls_list,
+    )
+    listing.add_argument("--limit", type=int, default=20)
+    show = _cmd(
+        verbs,
+        "show",
+        "one call and its transcript",
+        "hajj-ivr calls show hajj-test-1a2b",
+        c.calls_show,
+    )
+    show.add_argument("id", help="the call id (Asterisk uniqueid), as `calls list` prints it")
+    show.add_argument("--json", action="store_true")
+
+    prompts = nouns.add_parser("prompts", help="build and check the prompt audio")
+    verbs = prompts.add_subparsers(dest="verb", required=True, metavar="VERB")
+    _cmd(
+        verbs,
+        "build",
+        "render the catalog to 8 kHz audio (incremental)",
+        "hajj-ivr prompts build",
+        c.prompts_build,
+    )
+    _cmd(
+        verbs,
+        "check",
+        "fail when a prompt id used by the code or dialplan is missing",
+        "hajj-ivr prompts check",
+        c.prompts_check,
+    )
+    _cmd(verbs, "list", "every prompt id and its text", "hajj-ivr prompts list", c.prompts_list)
+
+    _cmd(
+        nouns,
+        "doctor",
+        "check Asterisk, AMI, FastAGI, data and prompts; say what to fix",
+        "hajj-ivr doctor",
+        c.doctor,
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    overrides: dict[str, Any] = {}
+    if args.state_dir:
+        overrides["state_dir"] = args.state_dir
+    try:
+        config = config_mod.load(file=args.config, overrides=overrides)
+        code: int = args.handler(config, args)
+        return code
+    except HajjIvrError as e:
+        print(f"hajj-ivr: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def print_json(value: object) -> None:
+    print(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def run_async(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,245 @@
+"""Configuration: defaults < TOML file < environment < CLI flags, loaded once, validated.
+
+The result is a frozen :class:`Config` built in one place (the CLI) and passed down.
+Environment variables are ``HAJJ_IVR_<SECTION>_<KEY>`` (``HAJJ_IVR_AGI_PORT=4600``) or
+``HAJJ_IVR_<KEY>`` for top-level keys; the file is ``$HAJJ_IVR_CONFIG`` or ``hajj-ivr.toml``
+in the project directory. Errors name the key and the bad value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ivr.errors import ConfigError
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "HAJJ_IVR_"
+
+
+@dataclass(frozen=True)
+class AsteriskSettings:
+    # "auto": a system Asterisk (20+) when installed, else the sandbox built by `make setup`.
+    binary: str = "auto"
+    sandbox_dir: Path = Path.home() / ".cache" / "hajj-ivr" / "asterisk-sid"
+    ami_port: int = 5038
+    ami_user: str = "hajj-ivr"
+    sip_bind: str = "127.0.0.1"
+    sip_port: int = 5060
+    rtp_start: int = 10000
+    rtp_end: int = 10999
+    max_calls: int = 2000
+    # Longest a caller waits in the agent queue before Queue() gives up (seconds).
+    queue_max_wait: int = 1800
+    start_timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class AgiSettings:
+    host: str = "127.0.0.1"
+    port: int = 4573
+    max_sessions: int = 2000
+    header_timeout: float = 5.0
+    command_timeout: float = 5.0
+
+
+@dataclass(frozen=True)
+class IvrSettings:
+    hotline: str = "500425"
+    # Seconds the caller has between two keys of a number before we take what was keyed.
+    digit_timeout: float = 5.0
+    # Seconds of silence before the first key of an entry counts as no entry.
+    first_digit_timeout: float = 8.0
+
+
+@dataclass(frozen=True)
+class PromptSettings:
+    # "auto" tries gTTS (the production voice) and falls back to espeak-ng offline.
+    engine: str = "auto"
+    espeak_voice: str = "id"
+    # Slow and clear for elderly callers (espeak-ng words per minute).
+    espeak_speed: int = 135
+
+
+@dataclass(frozen=True)
+class Config:
+    project_dir: Path = PROJECT_DIR
+    state_dir: Path = PROJECT_DIR / "var"
+    asterisk: AsteriskSettings = field(default_factory=AsteriskSettings)
+    agi: AgiSettings = field(default_factory=AgiSettings)
+    ivr: IvrSettings = field(default_factory=IvrSettings)
+    prompts: PromptSettings = field(default_factory=PromptSettings)
+
+    # Derived locations (not configurable on their own: one state_dir holds them all).
+    @property
+    def asterisk_dir(self) -> Path:
+        return self.state_dir / "asterisk"
+
+    @property
+    def calllog_path(self) -> Path:
+        return self.state_dir / "calls.sqlite"
+
+    @property
+    def mirror_path(self) -> Path:
+        """The live SISKOHAT data mirror (replaced atomically on each import)."""
+        return self.state_dir / "mirror.sqlite"
+
+    @property
+    def secrets_path(self) -> Path:
+        return self.state_dir / "secrets.toml"
+
+    @property
+    def sounds_dir(self) -> Path:
+        """Where built prompts live; Asterisk's astdatadir/sounds points here."""
+        return self.state_dir / "sounds"
+
+    @property
+    def controller_pidfile(self) -> Path:
+        return self.state_dir / "controller.pid"
+
+
+# The [section] tables of the TOML file and the settings class each one fills.
+_SECTIONS: dict[str, type] = {
+    "asterisk": AsteriskSettings,
+    "agi": AgiSettings,
+    "ivr": IvrSettings,
+    "prompts": PromptSettings,
+}
+
+
+def load(
+    file: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Config:
+    """Build the one Config: defaults, then the TOML file, the environment, the CLI flags.
+
+    ``overrides`` uses dotted keys (``{"agi.port": 4600, "state_dir": "/tmp/x"}``).
+    """
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    path = file or _config_file(env)
+    if path is not None:
+        values.update(_flatten(_read_toml(path)))
+    values.update(_from_env(env))
+    values.update(overrides or {})
+    return _build(values)
+
+
+def _config_file(env: Mapping[str, str]) -> Path | None:
+    named = env.get(ENV_PREFIX + "CONFIG")
+    if named:
+        return Path(named)
+    default = PROJECT_DIR / "hajj-ivr.toml"
+    return default if default.exists() else None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"config file {path} is not valid TOML: {e}") from None
+
+
+def _flatten(tree: Mapping[str, Any]) -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        if isinstance(value, Mapping):
+            for sub, subvalue in value.items():
+                flat[f"{key}.{sub}"] = subvalue
+        else:
+            flat[key] = value
+    return flat
+
+
+def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    known = {k.replace(".", "_").upper(): k for k in _all_keys()}
+    found: dict[str, Any] = {}
+    for name, value in env.items():
+        if name.startswith(ENV_PREFIX) and name[len(ENV_PREFIX) :] in known:
+            found[known[name[len(ENV_PREFIX) :]]] = value
+    return found
+
+
+def _all_keys() -> list[str]:
+    keys = [f.name for f in dataclasses.fields(Config) if f.name not in _SECTIONS]
+    keys.remove("project_dir")
+    for name, cls in _SECTIONS.items():
+        keys += [f"{name}.{sub.name}" for sub in dataclasses.fields(cls)]
+    return keys
+
+
+def _build(values: Mapping[str, Any]) -> Config:
+    unknown = sorted(set(values) - set(_all_keys()))
+    if unknown:
+        raise ConfigError(f"unknown configuration key {unknown[0]!r}")
+    top: dict[str, Any] = {}
+    sections: dict[str, dict[str, Any]] = {name: {} for name in _SECTIONS}
+    for key, value in values.items():
+        section, _, sub = key.partition(".")
+        if sub:
+            sections[section][sub] = value
+        else:
+            top[key] = value
+    kwargs: dict[str, Any] = {k: _coerce(Config, k, v, k) for k, v in top.items()}
+    for name, cls in _SECTIONS.items():
+        items = sections[name].items()
+        kwargs[name] = cls(**{k: _coerce(cls, k, v, f"{name}.{k}") for k, v in items})
+    config = Config(**kwargs)
+    _validate(config)
+    return config
+
+
+def _coerce(cls: type, name: str, value: Any, key: str) -> Any:
+    default: Any = next(f.default for f in dataclasses.fields(cls) if f.name == name)
+    kind: type = type(default)
+    try:
+        if isinstance(default, Path):
+            return Path(os.path.expanduser(str(value))).resolve()
+        if kind is bool:
+            return _to_bool(value)
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{key} = {value!r} is not a valid {kind.__name__}") from None
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(text)
+
+
+def _validate(config: Config) -> None:
+    ast, agi = config.asterisk, config.agi
+    for key, port in [
+        ("asterisk.ami_port", ast.ami_port),
+        ("asterisk.sip_port", ast.sip_port),
+        ("asterisk.rtp_start", ast.rtp_start),
+        ("asterisk.rtp_end", ast.rtp_end),
+        ("agi.port", agi.port),
+    ]:
+        if not 1 <= port <= 65535:
+            raise ConfigError(f"{key} = {port} is not a TCP/UDP port (1-65535)")
+    if ast.rtp_end <= ast.rtp_start:
+        raise ConfigError(f"asterisk.rtp_end = {ast.rtp_end} must be above rtp_start")
+    # FastAGI carries no authentication: it must never listen beyond this machine.
+    if not ipaddress.ip_address(agi.host).is_loopback:
+        raise ConfigError(f"agi.host = {agi.host!r} must be a loopback address")
+    if not config.ivr.hotline.isdigit():
+        raise ConfigError(f"ivr.hotline = {config.ivr.hotline!r} must be digits")
+    if config.prompts.engine not in {"auto", "gtts", "espeak"}:
+        raise ConfigError(f"prompts.engine = {config.prompts.engine!r}: use auto, gtts or espeak")

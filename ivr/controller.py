@@ -1,0 +1,143 @@
+"""The controller: FastAGI server + AMI connection, built once and run until stopped.
+
+Each AGI connection is one call. The route named in the AGI URL picks the flow; the flow's
+outcome is handed back to the dialplan as channel variables. Whatever happens inside a
+flow, the caller is never left in silence: errors become RESULT=failed and the dialplan
+sends the call to a person.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+from dataclasses import dataclass
+
+from ivr import chanvars
+from ivr.agi.channel import AgiChannel
+from ivr.agi.server import FastAgiServer
+from ivr.ami.client import AmiClient
+from ivr.call import Call, Outcome
+from ivr.calllog import CallLog
+from ivr.config import Config
+from ivr.errors import AgiError, CallerHangup, HajjIvrError
+from ivr.flows import ROUTES, Flow
+from ivr.prompts.catalog import Catalog
+from ivr.secrets import load_or_create
+
+log = logging.getLogger(__name__)
+
+OUTCOME_LABEL = {
+    chanvars.RESULT_DONE: "served",
+    chanvars.RESULT_AGENT: "agent",
+    chanvars.RESULT_FAILED: "failed",
+}
+
+
+@dataclass
+class Controller:
+    config: Config
+    catalog: Catalog
+    calllog: CallLog
+    routes: dict[str, Flow]
+
+    @classmethod
+    def build(cls, config: Config) -> Controller:
+        catalog = Catalog.load(config.project_dir / "prompts" / "catalog.toml")
+        return cls(config, catalog, CallLog(config.calllog_path), dict(ROUTES))
+
+    async def handle(self, channel: AgiChannel) -> None:
+        """One call, start to end. Never raises: the outcome goes back to the dialplan."""
+        route = channel.env.get("agi_network_script", "").strip("/")
+        call = Call(channel, self.catalog, self.calllog, self.config.ivr)
+        self.calllog.start(call.id, call.caller, route)
+        log.info("call %s from %s on route %s", call.id, channel.masked_callerid, route)
+        try:
+            outcome = await self._run(call, route)
+            await self._hand_over(call, outcome)
+        except CallerHangup:
+            log.info("call %s: caller hung up", call.id)
+            self.calllog.finish(call.id, "hangup")
+
+    async def _run(self, call: Call, route: str) -> Outcome:
+        flow = self.routes.get(route)
+        if flow is None:
+            log.error("call %s: no flow for route %r", call.id, route)
+            return Outcome(chanvars.RESULT_FAILED, "unknown_route")
+        try:
+            return await flow(call)
+        except CallerHangup:
+            raise
+        except Exception:
+            log.exception(
+                "call %s: flow %s failed; the dialplan sends it to an agent", call.id, route
+            )
+            return Outcome(chanvars.RESULT_FAILED, "controller_error")
+
+    async def _hand_over(self, call: Call, outcome: Outcome) -> None:
+        if outcome.result != chanvars.RESULT_DONE:
+            call.note(f"to agent: {outcome.reason}")
+            with contextlib.suppress(AgiError):
+                if not call.channel.hung_up:
+                    call.pending.clear()
+                    await call.say("to-agent")
+        if outcome.reason:
+            await call.channel.set_variable(chanvars.REASON, outcome.reason)
+        await call.channel.set_variable(chanvars.RESULT, outcome.result)
+        self.calllog.finish(call.id, OUTCOME_LABEL[outcome.result], outcome.reason)
+
+
+async def serve(config: Config, ready: asyncio.Event | None = None) -> None:
+    """Run the FastAGI server and the AMI connection until SIGINT/SIGTERM."""
+    controller = Controller.build(config)
+    agi = config.agi
+    server = FastAgiServer(
+        controller.handle,
+        agi.host,
+        agi.port,
+        max_sessions=agi.max_sessions,
+        header_timeout=agi.header_timeout,
+        command_timeout=agi.command_timeout,
+    )
+    await server.start()
+    ami = _ami_client(config)
+    ami_task = asyncio.create_task(_keep_ami(ami))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    config.controller_pidfile.write_text(str(os.getpid()))
+    log.info("FastAGI listening on %s:%d", agi.host, server.port)
+    if ready is not None:
+        ready.set()
+    try:
+        await stop.wait()
+    finally:
+        log.info("stopping the controller")
+        ami_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await ami_task
+        await ami.close()
+        await server.close()
+        controller.calllog.close()
+        config.controller_pidfile.unlink(missing_ok=True)
+
+
+def _ami_client(config: Config) -> AmiClient:
+    secrets = load_or_create(config.secrets_path)
+    ast = config.asterisk
+    return AmiClient("127.0.0.1", ast.ami_port, ast.ami_user, secrets.ami_secret)
+
+
+async def _keep_ami(ami: AmiClient) -> None:
+    """Log in to AMI, retrying while Asterisk is not up yet; the client reconnects itself."""
+    while True:
+        try:
+            await ami.connect(timeout=5)
+            log.info("AMI connected")
+            return
+        except HajjIvrError as e:
+            log.warning("AMI not reachable yet (%s); retrying", e)
+            await asyncio.sleep(2)

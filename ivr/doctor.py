@@ -1,0 +1,120 @@
+"""`hajj-ivr doctor`: each part of the hotline checked, with what to do when it fails."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from dataclasses import dataclass
+
+from ivr.ami.client import AmiClient
+from ivr.asterisk import process, sandbox
+from ivr.config import Config
+from ivr.errors import HajjIvrError
+from ivr.prompts import build
+from ivr.prompts.catalog import Catalog
+from ivr.testcall import ami_client
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+async def run_checks(config: Config) -> list[Check]:
+    checks = [_asterisk_found(config), _asterisk_running(config)]
+    checks += await _ami_and_agi(config)
+    checks += [_mirror(config), _prompts(config)]
+    return checks
+
+
+def _asterisk_found(config: Config) -> Check:
+    try:
+        found = sandbox.locate(config.asterisk.binary, config.asterisk.sandbox_dir)
+    except HajjIvrError as e:
+        return Check("asterisk installed", False, str(e))
+    return Check("asterisk installed", True, f"{found.version()} ({found.origin})")
+
+
+def _asterisk_running(config: Config) -> Check:
+    try:
+        pid = process.Asterisk.from_config(config).pid()
+    except HajjIvrError as e:
+        return Check("asterisk running", False, str(e))
+    if pid is None:
+        return Check("asterisk running", False, "not running: `hajj-ivr asterisk start`")
+    return Check("asterisk running", True, f"pid {pid}")
+
+
+async def _ami_and_agi(config: Config) -> list[Check]:
+    ami = ami_client(config)
+    port = config.asterisk.ami_port
+    try:
+        await ami.connect(timeout=5)
+    except HajjIvrError as e:
+        fix = "is Asterisk running? `hajj-ivr asterisk start`"
+        return [
+            Check("AMI login", False, f"127.0.0.1:{port}: {e}; {fix}"),
+            Check("FastAGI from Asterisk", False, "needs AMI"),
+        ]
+    try:
+        ami_ok = Check("AMI login", True, f"127.0.0.1:{port} as {config.asterisk.ami_user}")
+        return [ami_ok, await _agi_roundtrip(config, ami)]
+    finally:
+        await ami.close()
+
+
+async def _agi_roundtrip(config: Config, ami: AmiClient) -> Check:
+    tag = uuid.uuid4().hex[:12]
+    name = "FastAGI from Asterisk"
+    try:
+        done = ami.wait_event(
+            "UserEvent",
+            lambda e: e.get("UserEvent") == "HajjDoctor" and tag in e.get("Uniqueid", ""),
+            timeout=10,
+        )
+        await ami.originate(
+            Channel="Local/s@hajj-doctor",
+            Application="Wait",
+            Data="1",
+            OtherChannelId=f"doctor-{tag}",
+            ChannelId=f"doctor-caller-{tag}",
+        )
+        event = await done
+    except HajjIvrError as e:
+        return Check(name, False, f"no answer from the doctor call: {e}")
+    status = event.get("Status", "")
+    if status != "SUCCESS":
+        return Check(
+            name,
+            False,
+            f"AGISTATUS={status}: is `hajj-ivr serve` running on "
+            f"{config.agi.host}:{config.agi.port}?",
+        )
+    return Check(name, True, f"agi://{config.agi.host}:{config.agi.port} answered")
+
+
+def _mirror(config: Config) -> Check:
+    path = config.mirror_path
+    if not path.exists():
+        return Check("data mirror", False, f"{path} missing: `hajj-ivr data import PATH`")
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        count = db.execute("SELECT count(*) FROM jemaah").fetchone()[0]
+        db.close()
+    except sqlite3.Error as e:
+        return Check("data mirror", False, f"{path} unreadable ({e}): import it again")
+    return Check("data mirror", True, f"{count} jemaah in {path}")
+
+
+def _prompts(config: Config) -> Check:
+    catalog = Catalog.load(config.project_dir / "prompts" / "catalog.toml")
+    absent = build.missing(catalog, config.sounds_dir)
+    if absent:
+        return Check(
+            "prompts",
+            False,
+            f"{len(absent)} not built (e.g. {absent[0]}): `hajj-ivr prompts build`",
+        )
+    return Check("prompts", True, f"{len(catalog)} prompts built")

@@ -1,0 +1,1 @@
+"""Prompts: the catalog of texts and the builder that renders them to audio."""

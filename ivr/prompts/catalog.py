@@ -1,0 +1,59 @@
+"""The prompt catalog (prompts/catalog.toml): id -> Indonesian text, English gloss."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from ivr.errors import ConfigError
+
+PROMPT_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Where built prompts live under the sounds directory, and how Asterisk names them.
+SOUND_DIR = "hajj"
+
+
+@dataclass(frozen=True)
+class Prompt:
+    id: str
+    text: str  # Indonesian, exactly as spoken
+    en: str = ""
+
+    @property
+    def sound(self) -> str:
+        """The name Asterisk plays (relative to sounds/<language>/, no extension)."""
+        return f"{SOUND_DIR}/{self.id}"
+
+
+class Catalog(Mapping[str, Prompt]):
+    def __init__(self, prompts: Mapping[str, Prompt]) -> None:
+        self._prompts = dict(prompts)
+
+    def __getitem__(self, key: str) -> Prompt:
+        return self._prompts[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._prompts)
+
+    def __len__(self) -> int:
+        return len(self._prompts)
+
+    @classmethod
+    def load(cls, path: Path) -> Catalog:
+        try:
+            tree = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as e:
+            raise ConfigError(f"prompt catalog {path}: {e}") from None
+        prompts = {}
+        for pid, entry in tree.items():
+            if not PROMPT_ID.match(pid) or not isinstance(entry, dict) or not entry.get("id"):
+                raise ConfigError(f"prompt catalog {path}: entry {pid!r} needs an `id` text")
+            prompts[pid] = Prompt(pid, str(entry["id"]).strip(), str(entry.get("en", "")))
+        return cls(prompts)
+
+    def digit(self, key: str) -> Prompt:
+        """The prompt that speaks one DTMF key (0-9, *, #)."""
+        name = {"*": "star", "#": "hash"}.get(key, key)
+        return self[f"digit-{name}"]

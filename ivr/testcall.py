@@ -1,0 +1,100 @@
+"""`hajj-ivr call`: place a test call through AMI and wait for it to end.
+
+The call is a Local channel: its IVR half runs the hotline exactly as a phone call would
+(context hajj-inbound); its caller half (context hajj-test-caller) keys the digits with
+SendDTMF once the IVR answers. We name both halves' uniqueids ourselves (ChannelId and
+OtherChannelId), so the IVR half's id is the call-log id we print afterwards.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ivr import chanvars
+from ivr.ami.client import AmiClient
+from ivr.config import Config
+from ivr.errors import AmiTimeout, HajjIvrError
+from ivr.secrets import load_or_create
+
+DTMF = re.compile(r"^[0-9*#wW]*$")  # w / W: half a second / a second of pause
+
+
+@dataclass(frozen=True)
+class TestCall:
+    number: str
+    dtmf: str = ""
+    delay: float = 1.0  # seconds after answer before the first key
+    gap_ms: int = 300  # between keys
+    duration_ms: int = 150  # each key's tone
+    hold: float = 300.0  # the caller half hangs up after this long at the latest
+    timeout: float = 120.0  # we hang up the call after this long
+    caller_id: str = '"Uji hajj-ivr" <0800000000>'
+
+
+@dataclass
+class CallResult:
+    call_id: str
+    ended: bool
+    events: list[Mapping[str, str]] = field(default_factory=list)
+
+    def saw(self, event: str) -> bool:
+        return any(e.get("Event") == event for e in self.events)
+
+
+def ami_client(config: Config) -> AmiClient:
+    secrets = load_or_create(config.secrets_path)
+    ast = config.asterisk
+    return AmiClient("127.0.0.1", ast.ami_port, ast.ami_user, secrets.ami_secret)
+
+
+async def place(ami: AmiClient, call: TestCall) -> CallResult:
+    """Originate the test call, wait until its IVR half hangs up (or time out and end it)."""
+    if not DTMF.match(call.dtmf):
+        raise HajjIvrError(f"--dtmf {call.dtmf!r}: use digits, * and #, w/W for pauses")
+    tag = uuid.uuid4().hex[:16]
+    # Asterisk checks a new uniqueid by *prefix* against existing channels, so neither id
+    # may be a prefix of the other ("x" and "x-caller" collide).
+    call_id, caller_id = f"hajj-test-{tag}", f"hajj-caller-{tag}"
+    result = CallResult(call_id, ended=False)
+    channel_names: list[str] = []
+
+    def watch(event: Mapping[str, str]) -> None:
+        if event.get("Uniqueid") == call_id or event.get("Linkedid") == caller_id:
+            result.events.append(dict(event))
+            if event.get("Event") == "Newchannel" and event.get("Uniqueid") == call_id:
+                channel_names.append(event.get("Channel", ""))
+
+    ami.on_event("*", watch)
+    ended = ami.wait_event("Hangup", lambda e: e.get("Uniqueid") == call_id, call.timeout)
+    await ami.originate(**_originate_fields(call, call_id, caller_id))
+    try:
+        await ended
+        result.ended = True
+    except AmiTimeout:
+        for name in channel_names:
+            await ami.action("Hangup", Channel=name)
+    return result
+
+
+def _originate_fields(call: TestCall, call_id: str, caller_id: str) -> dict[str, str]:
+    variables = {
+        chanvars.TEST_DTMF: call.dtmf,
+        chanvars.TEST_DELAY: f"{call.delay:g}",
+        chanvars.TEST_GAP: str(call.gap_ms),
+        chanvars.TEST_DURATION: str(call.duration_ms),
+        chanvars.TEST_HOLD: f"{call.hold:g}",
+    }
+    return {
+        "Channel": f"Local/{call.number}@hajj-inbound",
+        "Context": "hajj-test-caller",
+        "Exten": "s",
+        "Priority": "1",
+        "CallerID": call.caller_id,
+        "ChannelId": caller_id,
+        "OtherChannelId": call_id,
+        "Timeout": str(int(call.timeout * 1000)),
+        "Variable": ",".join(f"{k}={v}" for k, v in variables.items()),
+    }

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Everything a fresh Debian/Ubuntu machine needs for `make run` and `make test`:
+# system packages, the virtualenv with the package, Asterisk (system or sandbox), prompts.
+# Idempotent: a second run only checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+VENV=.venv
+
+need=()
+command -v sipp >/dev/null || need+=(sip-tester)
+command -v espeak-ng >/dev/null || need+=(espeak-ng)
+command -v sox >/dev/null || need+=(sox libsox-fmt-mp3)
+command -v asterisk >/dev/null || [ -x "${HAJJ_IVR_ASTERISK_SANDBOX_DIR:-$HOME/.cache/hajj-ivr/asterisk-sid}/usr/sbin/asterisk" ] \
+  || command -v debootstrap >/dev/null || need+=(debootstrap)
+"$PY" -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: missing system packages: ${need[*]}" >&2
+    echo "setup: run as root, or: sudo apt-get install -y ${need[*]}" >&2
+    exit 1
+  fi
+  echo "setup: installing ${need[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PY" -m venv "$VENV"
+fi
+if [ ! -f "$VENV/.installed" ] || [ pyproject.toml -nt "$VENV/.installed" ]; then
+  "$VENV/bin/pip" install -q --upgrade pip
+  "$VENV/bin/pip" install -q -e '.[dev,tts]'
+  touch "$VENV/.installed"
+fi
+
+"$VENV/bin/hajj-ivr" asterisk install
+"$VENV/bin/hajj-ivr" prompts build

@@ -1,0 +1,34 @@
+"""Shared fixtures: the private hotline (real Asterisk + controller) for call tests."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ivr.asterisk import sandbox
+from ivr.config import AsteriskSettings
+from ivr.errors import SetupError
+from tests.rig.hotline import Hotline
+
+
+def _require_asterisk() -> None:
+    settings = AsteriskSettings()
+    try:
+        sandbox.locate(settings.binary, settings.sandbox_dir)
+    except SetupError as e:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run real-Asterisk tests: {e}")
+        pytest.skip(str(e))
+
+
+@pytest.fixture(scope="session")
+def hotline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hotline]:
+    _require_asterisk()
+    running = Hotline.start(Path(tmp_path_factory.mktemp("hotline")))
+    try:
+        yield running
+    finally:
+        running.stop()

@@ -1,0 +1,148 @@
+"""A private hotline for tests: its own state dir, free ports, Asterisk and controller.
+
+Processes we start, we stop by PID. Real-Asterisk tests never skip when CI is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ivr import config as config_mod
+from ivr.asterisk import process
+from ivr.calllog import CallLogReader, CallRow, Line
+from ivr.config import Config
+from ivr.prompts import build
+from ivr.prompts.catalog import Catalog
+from ivr.testcall import CallResult, TestCall, ami_client, place
+
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def free_rtp_range(size: int = 200) -> tuple[int, int]:
+    for _ in range(50):
+        start = random.randrange(20000, 60000, 2)
+        if all(_udp_free(p) for p in range(start, start + size, 25)):
+            return start, start + size - 1
+    raise RuntimeError("no free RTP range")
+
+
+def _udp_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def write_config(state_dir: Path, extra: str = "") -> Path:
+    rtp_start, rtp_end = free_rtp_range()
+    path = state_dir / "hajj-ivr.toml"
+    path.write_text(
+        f'state_dir = "{state_dir}"\n'
+        f"[asterisk]\nami_port = {free_port()}\nsip_port = {free_port(socket.SOCK_DGRAM)}\n"
+        f"rtp_start = {rtp_start}\nrtp_end = {rtp_end}\nqueue_max_wait = 60\n"
+        f"[agi]\nport = {free_port()}\n"
+        f"[ivr]\ndigit_timeout = 3.0\nfirst_digit_timeout = 5.0\n" + extra
+    )
+    return path
+
+
+@dataclass
+class Hotline:
+    """A running private hotline: Asterisk plus the controller (`hajj-ivr serve`)."""
+
+    config_path: Path
+    config: Config
+    asterisk: process.Asterisk
+    controller: subprocess.Popen[bytes] | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def start(cls, state_dir: Path) -> Hotline:
+        path = write_config(state_dir)
+        config = config_mod.load(file=path, env={})
+        catalog = Catalog.load(config.project_dir / "prompts" / "catalog.toml")
+        build.build(
+            catalog, config.sounds_dir, config.project_dir / "prompts/recorded", config.prompts
+        )
+        asterisk = process.prepare(config)
+        asterisk.start()
+        env = {**os.environ, "HAJJ_IVR_CONFIG": str(path)}
+        hotline = cls(path, config, asterisk, env=env)
+        hotline.start_controller()
+        return hotline
+
+    def start_controller(self) -> None:
+        with (self.config.state_dir / "controller.log").open("ab") as log:
+            self.controller = subprocess.Popen(
+                [str(VENV_BIN / "hajj-ivr"), "serve"],
+                env=dict(self.env),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        _wait_tcp(self.config.agi.host, self.config.agi.port, 20, self.controller)
+
+    def stop_controller(self, sig: signal.Signals = signal.SIGTERM) -> None:
+        if self.controller is None:
+            return
+        self.controller.send_signal(sig)
+        try:
+            self.controller.wait(10)
+        except subprocess.TimeoutExpired:
+            self.controller.kill()
+            self.controller.wait(5)
+        self.controller = None
+
+    def stop(self) -> None:
+        self.stop_controller()
+        self.asterisk.stop()
+
+    def call(self, dtmf: str = "", **kwargs: float) -> CallResult:
+        """Place a Local-channel test call through AMI; return once its IVR half hung up."""
+        return asyncio.run(self._call(TestCall(self.config.ivr.hotline, dtmf, **kwargs)))
+
+    async def _call(self, spec: TestCall) -> CallResult:
+        ami = ami_client(self.config)
+        await ami.connect()
+        try:
+            return await place(ami, spec)
+        finally:
+            await ami.close()
+
+    def record(self, call_id: str) -> tuple[CallRow | None, list[Line]]:
+        reader = CallLogReader(self.config.calllog_path)
+        return reader.get(call_id), reader.transcript(call_id)
+
+    def spoken(self, call_id: str) -> list[str]:
+        """What the IVR said, line by line (the transcript's `say` lines)."""
+        return [line.text for line in self.record(call_id)[1] if line.kind == "say"]
+
+
+def _wait_tcp(host: str, port: int, timeout: float, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"controller exited with {proc.returncode}")
+        try:
+            socket.create_connection((host, port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"controller not listening on {host}:{port}")
