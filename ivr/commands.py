@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 
 def _catalog(config: Config) -> Catalog:
-    return Catalog.load(config.project_dir / "prompts" / "catalog.toml")
+    return Catalog.load(config.project_dir / "prompts")
 
 
 # --- asterisk ----------------------------------------------------------------------------

@@ -45,7 +45,7 @@ class Controller:
 
     @classmethod
     def build(cls, config: Config) -> Controller:
-        catalog = Catalog.load(config.project_dir / "prompts" / "catalog.toml")
+        catalog = Catalog.load(config.project_dir / "prompts")
         return cls(config, catalog, CallLog(config.calllog_path), dict(ROUTES))
 
     async def handle(self, channel: AgiChannel) -> None:

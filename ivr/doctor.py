@@ -109,7 +109,7 @@ def _mirror(config: Config) -> Check:
 
 
 def _prompts(config: Config) -> Check:
-    catalog = Catalog.load(config.project_dir / "prompts" / "catalog.toml")
+    catalog = Catalog.load(config.project_dir / "prompts")
     absent = build.missing(catalog, config.sounds_dir)
     if absent:
         return Check(

@@ -8,6 +8,7 @@ OtherChannelId), so the IVR half's id is the call-log id we print afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import uuid
 from collections.abc import Mapping
@@ -32,6 +33,12 @@ class TestCall:
     hold: float = 300.0  # the caller half hangs up after this long at the latest
     timeout: float = 120.0  # we hang up the call after this long
     caller_id: str = '"Uji hajj-ivr" <0800000000>'
+    # End the call ourselves as soon as the IVR half sees this event (e.g. QueueCallerJoin).
+    end_on: str = ""
+
+    def __post_init__(self) -> None:
+        if not DTMF.match(self.dtmf):
+            raise HajjIvrError(f"--dtmf {self.dtmf!r}: use digits, * and #, w/W for pauses")
 
 
 @dataclass
@@ -52,8 +59,6 @@ def ami_client(config: Config) -> AmiClient:
 
 async def place(ami: AmiClient, call: TestCall) -> CallResult:
     """Originate the test call, wait until its IVR half hangs up (or time out and end it)."""
-    if not DTMF.match(call.dtmf):
-        raise HajjIvrError(f"--dtmf {call.dtmf!r}: use digits, * and #, w/W for pauses")
     tag = uuid.uuid4().hex[:16]
     # Asterisk checks a new uniqueid by *prefix* against existing channels, so neither id
     # may be a prefix of the other ("x" and "x-caller" collide).
@@ -67,15 +72,19 @@ async def place(ami: AmiClient, call: TestCall) -> CallResult:
             if event.get("Event") == "Newchannel" and event.get("Uniqueid") == call_id:
                 channel_names.append(event.get("Channel", ""))
 
+    def ends(event: Mapping[str, str]) -> bool:
+        return event.get("Uniqueid") == call_id and event.get("Event") in ("Hangup", call.end_on)
+
     ami.on_event("*", watch)
-    ended = ami.wait_event("Hangup", lambda e: e.get("Uniqueid") == call_id, call.timeout)
+    ended = ami.wait_event("*", ends, call.timeout)
     await ami.originate(**_originate_fields(call, call_id, caller_id))
-    try:
-        await ended
-        result.ended = True
-    except AmiTimeout:
+    with contextlib.suppress(AmiTimeout):
+        result.ended = (await ended).get("Event") == "Hangup"
+    if not result.ended:
+        hung_up = ami.wait_event("Hangup", lambda e: e.get("Uniqueid") == call_id, 10)
         for name in channel_names:
             await ami.action("Hangup", Channel=name)
+        await hung_up
     return result
 
 

@@ -41,19 +41,32 @@ class Catalog(Mapping[str, Prompt]):
         return len(self._prompts)
 
     @classmethod
-    def load(cls, path: Path) -> Catalog:
-        try:
-            tree = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as e:
-            raise ConfigError(f"prompt catalog {path}: {e}") from None
-        prompts = {}
-        for pid, entry in tree.items():
-            if not PROMPT_ID.match(pid) or not isinstance(entry, dict) or not entry.get("id"):
-                raise ConfigError(f"prompt catalog {path}: entry {pid!r} needs an `id` text")
-            prompts[pid] = Prompt(pid, str(entry["id"]).strip(), str(entry.get("en", "")))
+    def load(cls, prompts_dir: Path) -> Catalog:
+        """Every prompts/*.toml file (catalog.toml, words.toml, ...); ids are unique."""
+        prompts: dict[str, Prompt] = {}
+        for path in sorted(prompts_dir.glob("*.toml")):
+            for prompt in _read(path):
+                if prompt.id in prompts:
+                    raise ConfigError(f"prompt catalog {path}: {prompt.id!r} defined twice")
+                prompts[prompt.id] = prompt
+        if not prompts:
+            raise ConfigError(f"no prompt catalog (*.toml) in {prompts_dir}")
         return cls(prompts)
 
     def digit(self, key: str) -> Prompt:
         """The prompt that speaks one DTMF key (0-9, *, #)."""
         name = {"*": "star", "#": "hash"}.get(key, key)
         return self[f"digit-{name}"]
+
+
+def _read(path: Path) -> list[Prompt]:
+    try:
+        tree = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise ConfigError(f"prompt catalog {path}: {e}") from None
+    prompts = []
+    for pid, entry in tree.items():
+        if not PROMPT_ID.match(pid) or not isinstance(entry, dict) or not entry.get("id"):
+            raise ConfigError(f"prompt catalog {path}: entry {pid!r} needs an `id` text")
+        prompts.append(Prompt(pid, str(entry["id"]).strip(), str(entry.get("en", ""))))
+    return prompts

@@ -16,6 +16,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ivr import config as config_mod
 from ivr.asterisk import process
@@ -78,7 +79,7 @@ class Hotline:
     def start(cls, state_dir: Path) -> Hotline:
         path = write_config(state_dir)
         config = config_mod.load(file=path, env={})
-        catalog = Catalog.load(config.project_dir / "prompts" / "catalog.toml")
+        catalog = Catalog.load(config.project_dir / "prompts")
         build.build(
             catalog, config.sounds_dir, config.project_dir / "prompts/recorded", config.prompts
         )
@@ -114,7 +115,7 @@ class Hotline:
         self.stop_controller()
         self.asterisk.stop()
 
-    def call(self, dtmf: str = "", **kwargs: float) -> CallResult:
+    def call(self, dtmf: str = "", **kwargs: Any) -> CallResult:
         """Place a Local-channel test call through AMI; return once its IVR half hung up."""
         return asyncio.run(self._call(TestCall(self.config.ivr.hotline, dtmf, **kwargs)))
 

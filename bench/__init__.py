@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`): numbers, never pass/fail."""

@@ -1,0 +1,53 @@
+"""Configuration: defaults < TOML file < environment < CLI flags, validated with clear errors."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from ivr import config
+from ivr.errors import ConfigError
+
+
+def test_config_defaults_are_loopback_and_standard_ports() -> None:
+    c = config.load(env={})
+    assert (c.agi.host, c.agi.port, c.asterisk.ami_port) == ("127.0.0.1", 4573, 5038)
+
+
+def test_config_file_then_env_then_flags_later_wins(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text("[agi]\nport = 4600\nmax_sessions = 10\n[asterisk]\nsip_port = 5070\n")
+    env = {"HAJJ_IVR_AGI_PORT": "4601", "HAJJ_IVR_CONFIG": str(path)}
+
+    c = config.load(env=env, overrides={"asterisk.sip_port": 5080})
+
+    assert (c.agi.port, c.agi.max_sessions, c.asterisk.sip_port) == (4601, 10, 5080)
+
+
+def test_config_bad_value_names_key_and_value() -> None:
+    with pytest.raises(ConfigError, match=r"agi.port = 'many' is not a valid int"):
+        config.load(env={"HAJJ_IVR_AGI_PORT": "many"})
+
+
+def test_config_unknown_key_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text("[agi]\nprot = 1\n")
+    with pytest.raises(ConfigError, match=r"unknown configuration key 'agi\.prot'"):
+        config.load(file=path, env={})
+
+
+def test_config_fastagi_beyond_loopback_is_refused() -> None:
+    with pytest.raises(ConfigError, match=re.escape("agi.host = '0.0.0.0' must be a loopback")):
+        config.load(env={"HAJJ_IVR_AGI_HOST": "0.0.0.0"})
+
+
+def test_config_port_out_of_range_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"asterisk.ami_port = 70000 is not a TCP/UDP port"):
+        config.load(env={}, overrides={"asterisk.ami_port": 70000})
+
+
+def test_config_missing_file_says_so(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        config.load(file=tmp_path / "absent.toml", env={})
