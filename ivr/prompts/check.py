@@ -11,6 +11,7 @@ import ast
 import re
 from pathlib import Path
 
+from ivr import speech
 from ivr.prompts import build
 from ivr.prompts.catalog import SOUND_DIR, Catalog
 
@@ -48,6 +49,7 @@ def problems(catalog: Catalog, project_dir: Path, sounds_dir: Path) -> list[str]
     found = []
     for where, ids in [
         ("ivr/", used_in_code(project_dir / "ivr")),
+        ("ivr/speech.py", set(speech.VOCABULARY)),
         ("dialplan/", used_in_dialplan(project_dir / "dialplan")),
     ]:
         found += [
