@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from ivr.agi.channel import AgiChannel
 from ivr.calllog import CallLog
 from ivr.config import IvrSettings
+from ivr.data.mirror import Mirror
 from ivr.prompts.catalog import Catalog, Prompt
 
 KEYS = "0123456789*#"
@@ -30,16 +31,26 @@ class Outcome:
 
 class Call:
     def __init__(
-        self, channel: AgiChannel, catalog: Catalog, calllog: CallLog, settings: IvrSettings
+        self,
+        channel: AgiChannel,
+        catalog: Catalog,
+        calllog: CallLog,
+        settings: IvrSettings,
+        mirror: Mirror,
     ) -> None:
         self.channel = channel
         self.catalog = catalog
         self.calllog = calllog
         self.settings = settings
+        self.mirror = mirror
         self.id = channel.uniqueid
         self.caller = channel.env.get("agi_callerid", "")
         self.started = time.monotonic()
         self.pending: deque[str] = deque()
+        # What the IVR learned, handed to the agent when the call goes to a person.
+        self.porsi = ""
+        self.verified = ""  # the porsi whose date of birth the caller keyed correctly
+        self.topics: list[str] = []
 
     async def say(self, *fragments: str | Prompt) -> None:
         """Play prompt fragments as one utterance (ids or Prompt objects)."""
@@ -60,14 +71,30 @@ class Call:
             ids = " ".join(p.id for p in heard)
             self.calllog.add(self.id, "say", text, ids, interrupted)
 
+    async def say_all(self, utterances: list[list[str]]) -> None:
+        for utterance in utterances:
+            await self.say(*utterance)
+
+    async def menu(self, prompt: str) -> str:
+        """Play a menu and wait for one key ("" when the caller keys nothing)."""
+        await self.say(prompt)
+        key = await self.key(self.settings.first_digit_timeout)
+        self.calllog.add(self.id, "input", key)
+        return key
+
     async def key(self, wait: float) -> str:
         """One key: a typed-ahead one, else wait up to ``wait`` seconds ("" if none)."""
         if self.pending:
             return self.pending.popleft()
         return await self.channel.wait_for_digit(int(wait * 1000))
 
-    async def collect(self, max_digits: int, *, terminators: str = "#", restart: str = "*") -> str:
-        """Keys until ``max_digits``, a terminator, or a pause; ``restart`` clears the entry."""
+    async def collect(
+        self, max_digits: int, *, terminators: str = "#", restart: str = "*", echo: bool = True
+    ) -> str:
+        """Keys until ``max_digits``, a terminator, or a pause; ``restart`` clears the entry.
+
+        ``echo=False`` keeps the keys out of the transcript (a date of birth).
+        """
         digits = ""
         wait = self.settings.first_digit_timeout
         while len(digits) < max_digits:
@@ -76,8 +103,13 @@ class Call:
                 break
             digits = "" if key in restart else digits + key
             wait = self.settings.digit_timeout
-        self.calllog.add(self.id, "input", digits)
+        self.calllog.add(self.id, "input", digits if echo else "*" * len(digits))
         return digits
+
+    def topic(self, name: str) -> None:
+        """A topic the caller asked about (estimate, kloter, ...), for reports."""
+        self.topics.append(name)
+        self.note(f"topic: {name}")
 
     def note(self, text: str) -> None:
         """An event in the transcript that was not spoken (a lookup, a decision)."""

@@ -13,6 +13,12 @@ RESULT = "HAJJ_RESULT"
 # Set by the controller (or the dialplan) with why the call goes to a person.
 REASON = "HAJJ_REASON"
 
+# Set by the controller for the agent: the porsi keyed, whether its date of birth was
+# verified ("yes"/"no"), and the topics asked (space separated).
+PORSI = "HAJJ_PORSI"
+VERIFIED = "HAJJ_VERIFIED"
+TOPICS = "HAJJ_TOPICS"
+
 RESULT_DONE = "done"
 RESULT_AGENT = "agent"
 RESULT_FAILED = "failed"
@@ -24,4 +30,16 @@ TEST_GAP = "HAJJ_TEST_GAP"
 TEST_DURATION = "HAJJ_TEST_DURATION"
 TEST_HOLD = "HAJJ_TEST_HOLD"
 
-ALL = (ROUTE, RESULT, REASON, TEST_DTMF, TEST_DELAY, TEST_GAP, TEST_DURATION, TEST_HOLD)
+ALL = (
+    ROUTE,
+    RESULT,
+    REASON,
+    PORSI,
+    VERIFIED,
+    TOPICS,
+    TEST_DTMF,
+    TEST_DELAY,
+    TEST_GAP,
+    TEST_DURATION,
+    TEST_HOLD,
+)

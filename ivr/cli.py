@@ -35,6 +35,7 @@ def _cmd(sub: Any, name: str, help_text: str, example: str, handler: Handler) ->
 
 def build_parser() -> argparse.ArgumentParser:
     from ivr import commands as c
+    from ivr.data import commands as d
 
     parser = argparse.ArgumentParser(
         prog="hajj-ivr",
@@ -127,6 +128,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     show.add_argument("id", help="the call id (Asterisk uniqueid), as `calls list` prints it")
     show.add_argument("--json", action="store_true")
+
+    data = nouns.add_parser("data", help="the SISKOHAT data mirror")
+    verbs = data.add_subparsers(dest="verb", required=True, metavar="VERB")
+    imp = _cmd(
+        verbs,
+        "import",
+        "validate an export (folder or .zip) and swap it in atomically",
+        "hajj-ivr data import exports/siskohat-2026-04-01.zip",
+        d.data_import,
+    )
+    imp.add_argument("path", type=Path, help="folder or .zip with jemaah.csv and kloter.csv")
+    imp.add_argument("--quiet", action="store_true", help="no progress line")
+    smp = _cmd(
+        verbs,
+        "sample",
+        "write realistic sample data and import it",
+        "hajj-ivr data sample --rows 1000",
+        d.data_sample,
+    )
+    smp.add_argument("--out", type=Path, help="folder to write (default STATE_DIR/sample)")
+    smp.add_argument("--rows", type=int, default=300, help="jemaah rows (default 300)")
+    smp.add_argument("--skip-import", action="store_true", help="only write the CSV files")
+    smp.add_argument("--if-empty", action="store_true", help="import only when no mirror exists")
+    smp.add_argument("--show", type=int, default=12, help="fixed examples to print")
+    _cmd(
+        verbs,
+        "status",
+        "the live mirror: as-of date, rows, last import",
+        "hajj-ivr data status",
+        d.data_status,
+    )
 
     prompts = nouns.add_parser("prompts", help="build and check the prompt audio")
     verbs = prompts.add_subparsers(dest="verb", required=True, metavar="VERB")

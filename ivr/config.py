@@ -56,6 +56,12 @@ class IvrSettings:
     digit_timeout: float = 5.0
     # Seconds of silence before the first key of an entry counts as no entry.
     first_digit_timeout: float = 8.0
+    # Tries at keying a porsi or a date of birth before a person takes over.
+    max_tries: int = 3
+    # Menus heard without any key before the IVR says goodbye.
+    menu_rounds: int = 3
+    # Kloter, documents and payment only after the pilgrim's date of birth is keyed.
+    verify_birth_date: bool = True
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from ivr.ami.client import AmiClient
 from ivr.call import Call, Outcome
 from ivr.calllog import CallLog
 from ivr.config import Config
+from ivr.data.mirror import Mirror
 from ivr.errors import AgiError, CallerHangup, HajjIvrError
 from ivr.flows import ROUTES, Flow
 from ivr.prompts.catalog import Catalog
@@ -42,16 +43,18 @@ class Controller:
     catalog: Catalog
     calllog: CallLog
     routes: dict[str, Flow]
+    mirror: Mirror
 
     @classmethod
     def build(cls, config: Config) -> Controller:
         catalog = Catalog.load(config.project_dir / "prompts")
-        return cls(config, catalog, CallLog(config.calllog_path), dict(ROUTES))
+        calllog = CallLog(config.calllog_path)
+        return cls(config, catalog, calllog, dict(ROUTES), Mirror(config.mirror_path))
 
     async def handle(self, channel: AgiChannel) -> None:
         """One call, start to end. Never raises: the outcome goes back to the dialplan."""
         route = channel.env.get("agi_network_script", "").strip("/")
-        call = Call(channel, self.catalog, self.calllog, self.config.ivr)
+        call = Call(channel, self.catalog, self.calllog, self.config.ivr, self.mirror)
         self.calllog.start(call.id, call.caller, route)
         log.info("call %s from %s on route %s", call.id, channel.masked_callerid, route)
         try:
@@ -83,10 +86,21 @@ class Controller:
                 if not call.channel.hung_up:
                     call.pending.clear()
                     await call.say("to-agent")
-        if outcome.reason:
-            await call.channel.set_variable(chanvars.REASON, outcome.reason)
+            await self._context_for_agent(call, outcome)
         await call.channel.set_variable(chanvars.RESULT, outcome.result)
         self.calllog.finish(call.id, OUTCOME_LABEL[outcome.result], outcome.reason)
+
+    async def _context_for_agent(self, call: Call, outcome: Outcome) -> None:
+        """What the IVR learned travels with the call (inherited by the agent's leg)."""
+        context = {
+            chanvars.REASON: outcome.reason,
+            chanvars.PORSI: call.porsi,
+            chanvars.VERIFIED: "yes" if call.verified and call.verified == call.porsi else "no",
+            chanvars.TOPICS: " ".join(call.topics),
+        }
+        for name, value in context.items():
+            if value:
+                await call.channel.set_variable(f"__{name}", value)
 
 
 async def serve(config: Config, ready: asyncio.Event | None = None) -> None:

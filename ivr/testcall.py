@@ -8,10 +8,11 @@ OtherChannelId), so the IVR half's id is the call-log id we print afterwards.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from ivr import chanvars
@@ -57,8 +58,17 @@ def ami_client(config: Config) -> AmiClient:
     return AmiClient("127.0.0.1", ast.ami_port, ast.ami_user, secrets.ami_secret)
 
 
-async def place(ami: AmiClient, call: TestCall) -> CallResult:
-    """Originate the test call, wait until its IVR half hangs up (or time out and end it)."""
+async def place(
+    ami: AmiClient,
+    call: TestCall,
+    stop: asyncio.Event | None = None,
+    on_start: Callable[[str], None] | None = None,
+) -> CallResult:
+    """Originate the test call and wait until its IVR half hangs up.
+
+    We end the call ourselves (as a caller hanging up) after ``call.timeout``, on the
+    ``call.end_on`` event, or when ``stop`` is set. ``on_start`` gets the call id at once.
+    """
     tag = uuid.uuid4().hex[:16]
     # Asterisk checks a new uniqueid by *prefix* against existing channels, so neither id
     # may be a prefix of the other ("x" and "x-caller" collide).
@@ -77,15 +87,32 @@ async def place(ami: AmiClient, call: TestCall) -> CallResult:
 
     ami.on_event("*", watch)
     ended = ami.wait_event("*", ends, call.timeout)
+    if on_start is not None:
+        on_start(call_id)
     await ami.originate(**_originate_fields(call, call_id, caller_id))
-    with contextlib.suppress(AmiTimeout):
-        result.ended = (await ended).get("Event") == "Hangup"
+    result.ended = await _first_end(ended, stop)
     if not result.ended:
         hung_up = ami.wait_event("Hangup", lambda e: e.get("Uniqueid") == call_id, 10)
         for name in channel_names:
             await ami.action("Hangup", Channel=name)
         await hung_up
     return result
+
+
+async def _first_end(ended: asyncio.Future[Mapping[str, str]], stop: asyncio.Event | None) -> bool:
+    """True when the IVR half hung up by itself; False on end_on, stop or timeout."""
+    stopping: asyncio.Future[object] = asyncio.ensure_future((stop or asyncio.Event()).wait())
+    waiting: set[asyncio.Future[object]] = {ended, stopping}  # type: ignore[arg-type]
+    try:
+        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if not ended.done():
+        ended.cancel()
+        return False
+    with contextlib.suppress(AmiTimeout):
+        return ended.result().get("Event") == "Hangup"
+    return False
 
 
 def _originate_fields(call: TestCall, call_id: str, caller_id: str) -> dict[str, str]:

@@ -36,3 +36,4 @@ fi
 
 "$VENV/bin/hajj-ivr" asterisk install
 "$VENV/bin/hajj-ivr" prompts build
+"$VENV/bin/hajj-ivr" data sample --if-empty --show 0

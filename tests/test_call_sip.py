@@ -21,7 +21,7 @@ def test_sip_call_keys_digits_over_rfc4733_hears_them_read_back(
     caller = f"08{random.randrange(10**9, 10**10)}"
     started = time.time()
 
-    done = sipp.call(tmp_path, hotline.config.asterisk.sip_port, "500425", "2113", caller=caller)
+    done = sipp.call(tmp_path, hotline.config.asterisk.sip_port, "*500", "2113", caller=caller)
 
     assert done.ok, done.output
     calls = [c for c in CallLogReader(hotline.config.calllog_path).recent(20) if c.caller == caller]

@@ -8,11 +8,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from ivr.call import Call, Outcome
-from ivr.flows import doctor, echo
+from ivr.flows import doctor, echo, pilgrim
 
 Flow = Callable[[Call], Awaitable[Outcome]]
 
 ROUTES: dict[str, Flow] = {
-    "hotline": echo.read_back,
+    "hotline": pilgrim.hotline,
+    "echo": echo.read_back,
     "doctor": doctor.ping,
 }

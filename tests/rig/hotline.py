@@ -13,12 +13,13 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ivr import config as config_mod
+from ivr.ami.client import AmiClient
 from ivr.asterisk import process
 from ivr.calllog import CallLogReader, CallRow, Line
 from ivr.config import Config
@@ -27,6 +28,15 @@ from ivr.prompts.catalog import Catalog
 from ivr.testcall import CallResult, TestCall, ami_client, place
 
 VENV_BIN = Path(sys.executable).parent
+# A test's stop condition: the lines the IVR has said so far -> hang up now?
+Until = Callable[[list[str]], bool]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    dtmf: str
+    until: Until | None = None
+    timeout: float = 240.0
 
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
@@ -115,17 +125,42 @@ class Hotline:
         self.stop_controller()
         self.asterisk.stop()
 
-    def call(self, dtmf: str = "", **kwargs: Any) -> CallResult:
+    def call(self, dtmf: str = "", number: str = "", **kwargs: Any) -> CallResult:
         """Place a Local-channel test call through AMI; return once its IVR half hung up."""
-        return asyncio.run(self._call(TestCall(self.config.ivr.hotline, dtmf, **kwargs)))
+        spec = TestCall(number or self.config.ivr.hotline, dtmf, **kwargs)
+        return asyncio.run(self._calls([(spec, None)]))[0]
 
-    async def _call(self, spec: TestCall) -> CallResult:
+    def calls(self, scenarios: Mapping[str, Scenario]) -> dict[str, CallResult]:
+        """Place many calls at once (Asterisk carries them in parallel); results by name.
+
+        A scenario's ``until`` ends the call (the caller hangs up) as soon as the IVR has
+        said what the test waits for, so a test never sits through menus it does not need.
+        """
+        specs = [
+            (TestCall(self.config.ivr.hotline, s.dtmf, timeout=s.timeout), s.until)
+            for s in scenarios.values()
+        ]
+        results = asyncio.run(self._calls(specs))
+        return dict(zip(scenarios, results, strict=True))
+
+    async def _calls(self, specs: list[tuple[TestCall, Until | None]]) -> list[CallResult]:
         ami = ami_client(self.config)
         await ami.connect()
         try:
-            return await place(ami, spec)
+            return list(await asyncio.gather(*(self._one(ami, s, u) for s, u in specs)))
         finally:
             await ami.close()
+
+    async def _one(self, ami: AmiClient, spec: TestCall, until: Until | None) -> CallResult:
+        if until is None:
+            return await place(ami, spec)
+        stop, ids = asyncio.Event(), []
+        placed = asyncio.create_task(place(ami, spec, stop, ids.append))
+        while not placed.done():
+            await asyncio.sleep(0.3)
+            if ids and not stop.is_set() and until(self.spoken(ids[0])):
+                stop.set()
+        return await placed
 
     def record(self, call_id: str) -> tuple[CallRow | None, list[Line]]:
         reader = CallLogReader(self.config.calllog_path)

@@ -108,7 +108,7 @@ def call(
     sipp = shutil.which("sipp")
     if sipp is None:
         raise RuntimeError("sipp missing: apt-get install sip-tester (make setup does)")
-    xml = workdir / f"uac-{number}-{abs(hash(dtmf))}.xml"
+    xml = workdir / f"uac-{abs(hash((number, dtmf)))}.xml"
     xml.write_text(scenario(workdir, dtmf, caller))
     argv = [
         sipp,

@@ -1,0 +1,69 @@
+"""`hajj-ivr data ...`: import an export, write the sample, show the live mirror."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+import time
+from collections.abc import Callable
+
+from ivr.config import Config
+from ivr.data import sample
+from ivr.data.importer import import_export
+from ivr.data.mirror import Mirror
+
+
+def data_import(config: Config, args: argparse.Namespace) -> int:
+    """Validate, build beside the live mirror, swap in atomically; refused -> exit 1."""
+    report = import_export(
+        args.path,
+        config.mirror_path,
+        progress=None if args.quiet else _progress(),
+        imported_by=getpass.getuser(),
+    )
+    if not args.quiet:
+        print(file=sys.stderr)
+    print(report.summary())
+    return 0
+
+
+def data_sample(config: Config, args: argparse.Namespace) -> int:
+    folder = args.out or config.state_dir / "sample"
+    pilgrims = sample.write_sample(folder, jemaah=args.rows)
+    print(f"sample export written to {folder} ({args.rows} jemaah)")
+    if args.skip_import or (args.if_empty and config.mirror_path.exists()):
+        return 0
+    report = import_export(folder, config.mirror_path, imported_by="sample")
+    print(report.summary())
+    for p in pilgrims[: args.show]:
+        print(f"  {p}")
+    return 0
+
+
+def data_status(config: Config, args: argparse.Namespace) -> int:
+    with Mirror(config.mirror_path) as mirror:
+        info = mirror.info
+    print(f"mirror     {config.mirror_path}")
+    print(f"as of      {info.as_of}")
+    print(f"jemaah     {info.jemaah_rows:,}")
+    print(f"kloter     {info.kloter_rows:,}")
+    print(f"imported   {info.imported_at:%Y-%m-%d %H:%M} UTC by {info.imported_by or '?'}")
+    print(f"source     {info.source}")
+    return 0
+
+
+def _progress() -> Callable[[int], None]:
+    """A one-line progress report on stderr: rows so far and the rate."""
+    started = time.monotonic()
+    last = [0.0]
+
+    def show(rows: int) -> None:
+        now = time.monotonic()
+        if now - last[0] < 0.2:
+            return
+        last[0] = now
+        rate = rows / max(now - started, 1e-6)
+        print(f"\rimporting: {rows:>12,} rows  {rate:>10,.0f} rows/s", end="", file=sys.stderr)
+
+    return show

@@ -1,0 +1,153 @@
+"""The tables of the data mirror and the vocabularies of the SISKOHAT export.
+
+One source of truth: the column lists drive the importer's INSERTs and the mirror's
+SELECT, and the ``Literal`` vocabularies drive both the import validation (their
+values) and the typed fields of :class:`ivr.data.mirror.Jemaah`.
+
+Every code is stored as TEXT (nomor_porsi, kd_prop, kd_kab, kloter): a column with
+INTEGER or NUMERIC affinity would turn ``0100012345`` into ``100012345``. Counts and money
+are INTEGER columns, which also turns the validated digit strings into integers inside
+SQLite (type affinity) without a Python ``int()`` per value.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+# Bump when a table changes; the mirror refuses a file of another version.
+SCHEMA_VERSION = 1
+
+JenisKelamin = Literal["L", "P"]
+JenisHaji = Literal["REGULER", "KHUSUS"]
+StatusPorsi = Literal[
+    "AKTIF", "CADANGAN", "LUNAS_TUNDA", "BERANGKAT", "BATAL", "WAFAT", "PELIMPAHAN"
+]
+StatusPaspor = Literal["BELUM", "DISERAHKAN", "DIPROSES", "SELESAI", "PERLU_PERBAIKAN"]
+StatusVisa = Literal["BELUM", "DIPROSES", "TERBIT", "DICETAK", "BATAL"]
+StatusPelunasan = Literal["BELUM_BERHAK", "BELUM_LUNAS", "LUNAS"]
+MataUang = Literal["IDR", "USD"]
+Tujuan = Literal["MED", "JED"]
+ZonaWaktu = Literal["WIB", "WITA", "WIT"]
+
+JENIS_KELAMIN: tuple[str, ...] = get_args(JenisKelamin)
+JENIS_HAJI: tuple[str, ...] = get_args(JenisHaji)
+STATUS_PORSI: tuple[str, ...] = get_args(StatusPorsi)
+STATUS_PASPOR: tuple[str, ...] = get_args(StatusPaspor)
+STATUS_VISA: tuple[str, ...] = get_args(StatusVisa)
+STATUS_PELUNASAN: tuple[str, ...] = get_args(StatusPelunasan)
+MATA_UANG: tuple[str, ...] = get_args(MataUang)
+TUJUAN: tuple[str, ...] = get_args(Tujuan)
+ZONA_WAKTU: tuple[str, ...] = get_args(ZonaWaktu)
+
+# Column order of the tables (and of the importer's parameter tuples).
+JEMAAH_COLUMNS = (
+    "nomor_porsi",
+    "nama",
+    "tgl_lahir",
+    "jenis_kelamin",
+    "jenis_haji",
+    "kd_prop",
+    "provinsi",
+    "kd_kab",
+    "kabupaten",
+    "status_porsi",
+    "posisi_porsi",
+    "kuota",
+    "estimasi_masehi",
+    "estimasi_hijriah",
+    "kloter",
+    "status_paspor",
+    "status_visa",
+    "status_pelunasan",
+    "biaya_bipih",
+    "sisa_pelunasan",
+    "mata_uang",
+    "batas_pelunasan",
+    "updated_at",
+)
+# Columns whose empty CSV value is stored as NULL (everything else is required).
+JEMAAH_OPTIONAL = frozenset(
+    {"posisi_porsi", "kuota", "estimasi_masehi", "estimasi_hijriah", "kloter", "batas_pelunasan"}
+)
+KLOTER_COLUMNS = (
+    "kode",
+    "embarkasi",
+    "gelombang",
+    "maskapai",
+    "no_penerbangan",
+    "masuk_asrama",
+    "berangkat",
+    "tujuan",
+    "pulang",
+    "zona_waktu",
+)
+
+# WITHOUT ROWID: the primary key is the table's own b-tree, so a lookup by porsi is one
+# b-tree descent instead of index + table (a ~200-byte row is still small enough).
+TABLES = """
+CREATE TABLE jemaah (
+    nomor_porsi TEXT PRIMARY KEY NOT NULL,  -- 10 digits, leading zeros kept
+    nama TEXT NOT NULL,
+    tgl_lahir TEXT NOT NULL,                -- YYYY-MM-DD
+    jenis_kelamin TEXT NOT NULL,            -- L | P
+    jenis_haji TEXT NOT NULL,               -- REGULER | KHUSUS
+    kd_prop TEXT NOT NULL,
+    provinsi TEXT NOT NULL,
+    kd_kab TEXT NOT NULL,
+    kabupaten TEXT NOT NULL,
+    status_porsi TEXT NOT NULL,
+    posisi_porsi INTEGER,
+    kuota INTEGER,
+    estimasi_masehi INTEGER,
+    estimasi_hijriah INTEGER,
+    kloter TEXT REFERENCES kloter(kode),    -- checked by the importer
+    status_paspor TEXT NOT NULL,
+    status_visa TEXT NOT NULL,
+    status_pelunasan TEXT NOT NULL,
+    biaya_bipih INTEGER NOT NULL,           -- whole rupiah, or whole USD for KHUSUS
+    sisa_pelunasan INTEGER NOT NULL,        -- same currency, 0 when nothing is due
+    mata_uang TEXT NOT NULL,                -- IDR | USD
+    batas_pelunasan TEXT,                   -- YYYY-MM-DD
+    updated_at TEXT NOT NULL                -- YYYY-MM-DD[ HH:MM[:SS]]
+) WITHOUT ROWID;
+CREATE TABLE kloter (
+    kode TEXT PRIMARY KEY NOT NULL,         -- SOC-01
+    embarkasi TEXT NOT NULL,
+    gelombang INTEGER NOT NULL,             -- 1 (to Madinah) | 2 (to Jeddah)
+    maskapai TEXT NOT NULL,
+    no_penerbangan TEXT NOT NULL,
+    masuk_asrama TEXT NOT NULL,             -- YYYY-MM-DD HH:MM, local time
+    berangkat TEXT NOT NULL,
+    tujuan TEXT NOT NULL,                   -- MED | JED
+    pulang TEXT NOT NULL,
+    zona_waktu TEXT NOT NULL                -- WIB | WITA | WIT
+) WITHOUT ROWID;
+CREATE TABLE meta (
+    as_of TEXT NOT NULL,                    -- max(jemaah.updated_at)
+    imported_at TEXT NOT NULL,              -- UTC, ISO 8601
+    source TEXT NOT NULL,
+    jemaah_rows INTEGER NOT NULL,
+    kloter_rows INTEGER NOT NULL,
+    imported_by TEXT NOT NULL
+);
+"""
+
+# Built after the load (one sort instead of millions of random index inserts). Partial:
+# only this season's pilgrims have a kloter, a few percent of the waiting list.
+INDEXES = """
+CREATE INDEX jemaah_kloter ON jemaah(kloter) WHERE kloter IS NOT NULL;
+"""
+
+
+def insert_sql(table: str, columns: tuple[str, ...], optional: frozenset[str]) -> str:
+    """INSERT with one ``?`` per column; optional columns store an empty value as NULL."""
+    values = ", ".join("NULLIF(?, '')" if c in optional else "?" for c in columns)
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values})"
+
+
+INSERT_JEMAAH = insert_sql("jemaah", JEMAAH_COLUMNS, JEMAAH_OPTIONAL)
+INSERT_KLOTER = insert_sql("kloter", KLOTER_COLUMNS, frozenset())
+INSERT_META = (
+    "INSERT INTO meta (as_of, imported_at, source, jemaah_rows, kloter_rows, imported_by)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+)

@@ -1,0 +1,176 @@
+"""The 500425 pilgrim flow: main menu, porsi lookup, identity check, information menu.
+
+Elderly-friendly: short menus, "0 for an officer" in every menu, "9" repeats, three tries
+at anything before a person takes over (with the reason recorded). The estimated
+departure is public (as on the ministry's website); kloter, documents and payment are
+read only after the pilgrim's date of birth is keyed (a policy switch in the config).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from ivr import chanvars, speech
+from ivr.call import Call, Outcome
+from ivr.data.mirror import Jemaah
+from ivr.errors import DataError
+from ivr.flows import info
+
+log = logging.getLogger(__name__)
+
+PORSI = re.compile(r"^\d{10}$")
+AGENT, REPEAT = "0", "9"
+
+
+def to_agent(reason: str) -> Outcome:
+    return Outcome(chanvars.RESULT_AGENT, reason)
+
+
+async def goodbye(call: Call) -> Outcome:
+    await call.say("goodbye")
+    return Outcome(chanvars.RESULT_DONE)
+
+
+async def hotline(call: Call) -> Outcome:
+    await call.say("greeting")
+    silent = 0
+    while silent < call.settings.menu_rounds:
+        key = await call.menu("menu-main")
+        if key == "1":
+            return await porsi_service(call)
+        if key == "2":
+            await general_information(call)
+        elif key == AGENT:
+            return to_agent("caller_request")
+        elif not key:
+            silent += 1
+        elif key != REPEAT:
+            await call.say("menu-invalid")
+    return await goodbye(call)
+
+
+async def general_information(call: Call) -> None:
+    """Menu 2: the admin-editable announcements (prompts/announcements.toml), in order."""
+    call.topic("general")
+    announcements = [pid for pid in call.catalog if pid.startswith("announce-")]
+    for pid in announcements or ["general-none"]:
+        await call.say(pid)
+
+
+async def porsi_service(call: Call) -> Outcome:
+    """Look a porsi up and serve its menu; "8" looks up another porsi in the same call."""
+    while True:
+        found = await ask_porsi(call)
+        if isinstance(found, Outcome):
+            return found
+        served = await info_menu(call, found)
+        if served is not None:
+            return served
+
+
+async def ask_porsi(call: Call) -> Jemaah | Outcome:
+    for _ in range(call.settings.max_tries):
+        await call.say("porsi-enter")
+        digits = await call.collect(10)
+        if not PORSI.match(digits):
+            call.note(f"porsi incomplete: {len(digits)} digits")
+            await call.say("porsi-malformed")
+            continue
+        answer = await confirm_porsi(call, digits)
+        if answer == AGENT:
+            return to_agent("caller_request")
+        if answer != "1":
+            call.note("porsi read-back rejected")
+            continue
+        try:
+            found = lookup(call, digits)
+        except DataError as e:
+            log.error("call %s: mirror lookup failed: %s", call.id, e)
+            await call.say("lookup-failed")
+            return to_agent("lookup_error")
+        if found is not None:
+            return found
+        await call.say("porsi-unknown")
+    await call.say("too-many-tries")
+    return to_agent("porsi_failed")
+
+
+def lookup(call: Call, porsi: str) -> Jemaah | None:
+    call.porsi = porsi
+    found = call.mirror.lookup(porsi)
+    call.note(f"porsi {'found: ' + found.status_porsi if found else 'not found'}")
+    return found
+
+
+async def confirm_porsi(call: Call, digits: str) -> str:
+    """Read the number back in groups; 1 correct, 2 key it again, 0 officer."""
+    for _ in range(call.settings.menu_rounds):
+        await call.say("porsi-readback")
+        for group in speech.digits_grouped(digits):
+            await call.say(*group)
+        key = await call.menu("porsi-confirm")
+        if key in ("1", "2", AGENT):
+            return key
+        if key and key != REPEAT:
+            await call.say("menu-invalid")
+    return "2"
+
+
+async def verify_birth(call: Call, j: Jemaah) -> Outcome | None:
+    """The pilgrim's date of birth (DDMMYYYY) before personal details; None when verified."""
+    if not call.settings.verify_birth_date or call.verified == j.nomor_porsi:
+        return None
+    expected = j.tgl_lahir.strftime("%d%m%Y")
+    for _ in range(call.settings.max_tries):
+        await call.say("dob-enter")
+        if await call.collect(8, echo=False) == expected:
+            call.verified = j.nomor_porsi
+            call.note("date of birth verified")
+            await call.say("dob-ok")
+            return None
+        call.note("date of birth wrong")
+        await call.say("dob-wrong")
+    return to_agent("dob_failed")
+
+
+async def info_menu(call: Call, j: Jemaah) -> Outcome | None:
+    """Serve one pilgrim's menu. None means the caller asked for another porsi."""
+    await call.say_all([*info.status(j), info.as_of(call.mirror.as_of)])
+    silent = 0
+    while silent < call.settings.menu_rounds:
+        key = await call.menu("info-menu")
+        if key == "8":
+            return None
+        if key == AGENT:
+            return to_agent("caller_request")
+        if key in TOPICS:
+            refused = await tell(call, j, key)
+            if refused is not None:
+                return refused
+        elif not key:
+            silent += 1
+        elif key != REPEAT:
+            await call.say("menu-invalid")
+    return await goodbye(call)
+
+
+TOPICS = {"1": "estimate", "2": "kloter", "3": "documents", "4": "payment", "5": "all"}
+
+
+async def tell(call: Call, j: Jemaah, key: str) -> Outcome | None:
+    topic = TOPICS[key]
+    call.topic(topic)
+    if topic != "estimate":
+        refused = await verify_birth(call, j)
+        if refused is not None:
+            return refused
+    said = {
+        "estimate": info.estimate(j, call.catalog),
+        "kloter": info.kloter(j, call.catalog),
+        "documents": info.documents(j),
+        "payment": info.payment(j),
+    }
+    chosen = list(said) if topic == "all" else [topic]
+    await call.say_all([u for name in chosen for u in said[name]] + [info.as_of(call.mirror.as_of)])
+    return None
