@@ -47,6 +47,9 @@ class Call:
         self.caller = channel.env.get("agi_callerid", "")
         self.started = time.monotonic()
         self.pending: deque[str] = deque()
+        # After an entry filled up, the "#" the caller still presses out of habit is not an
+        # answer to the next question: the next "#" is dropped (and its prompt replayed).
+        self.swallow_hash = False
         # What the IVR learned, handed to the agent when the call goes to a person.
         self.porsi = ""
         self.verified = ""  # the porsi whose date of birth the caller keyed correctly
@@ -62,6 +65,9 @@ class Call:
                 break
             heard.append(prompt)
             key = await self.channel.stream_file(prompt.sound, KEYS)
+            if key == "#" and self.swallow_hash:
+                self.swallow_hash = False
+                key = await self.channel.stream_file(prompt.sound, KEYS)
             if key:
                 self.pending.append(key)
                 interrupted = True
@@ -84,8 +90,14 @@ class Call:
 
     async def key(self, wait: float) -> str:
         """One key: a typed-ahead one, else wait up to ``wait`` seconds ("" if none)."""
-        if self.pending:
-            return self.pending.popleft()
+        key = self.pending.popleft() if self.pending else await self._wait_key(wait)
+        if key == "#" and self.swallow_hash:
+            self.swallow_hash = False
+            key = await self._wait_key(wait)
+        self.swallow_hash = False
+        return key
+
+    async def _wait_key(self, wait: float) -> str:
         return await self.channel.wait_for_digit(int(wait * 1000))
 
     async def collect(
@@ -103,6 +115,7 @@ class Call:
                 break
             digits = "" if key in restart else digits + key
             wait = self.settings.digit_timeout
+        self.swallow_hash = len(digits) == max_digits and "#" in terminators
         self.calllog.add(self.id, "input", digits if echo else "*" * len(digits))
         return digits
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 SHIPPED = Path("/usr/share/sip-tester/dtmf_2833_1.pcap")
 EVENT_CODE = {**{str(d): d for d in range(10)}, "*": 10, "#": 11}
+PAUSES = {"w": 500, "W": 1000}
 PAYLOAD_TYPE = 101  # telephone-event, as offered in our SDP
 PACKET_MS = 20
 SAMPLES_PER_MS = 8  # 8 kHz clock
@@ -40,6 +41,9 @@ def write(path: Path, keys: str, tone_ms: int = 160, gap_ms: int = 440) -> float
     packets: list[tuple[int, bytes]] = []  # (capture time in ms, udp payload)
     seq, clock_ms = 1000, 0
     for key in keys:
+        if key in PAUSES:  # as in SendDTMF: w waits half a second, W a second
+            clock_ms += PAUSES[key]
+            continue
         event, start_ts = EVENT_CODE[key], clock_ms * SAMPLES_PER_MS
         steps = tone_ms // PACKET_MS
         for i in range(1, steps + 1):

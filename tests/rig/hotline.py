@@ -23,6 +23,8 @@ from ivr.ami.client import AmiClient
 from ivr.asterisk import process
 from ivr.calllog import CallLogReader, CallRow, Line
 from ivr.config import Config
+from ivr.data import sample
+from ivr.data.importer import import_export
 from ivr.prompts import build
 from ivr.prompts.catalog import Catalog
 from ivr.testcall import CallResult, TestCall, ami_client, place
@@ -70,7 +72,9 @@ def write_config(state_dir: Path, extra: str = "") -> Path:
         f"[asterisk]\nami_port = {free_port()}\nsip_port = {free_port(socket.SOCK_DGRAM)}\n"
         f"rtp_start = {rtp_start}\nrtp_end = {rtp_end}\nqueue_max_wait = 60\n"
         f"[agi]\nport = {free_port()}\n"
-        f"[ivr]\ndigit_timeout = 3.0\nfirst_digit_timeout = 5.0\n" + extra
+        f"[ivr]\ndigit_timeout = 3.0\nfirst_digit_timeout = 5.0\n"
+        # Real prompts, spoken faster than for pilgrims so the suite stays short.
+        f'[prompts]\nengine = "espeak"\nespeak_speed = 200\n' + extra
     )
     return path
 
@@ -95,6 +99,8 @@ class Hotline:
         )
         asterisk = process.prepare(config)
         asterisk.start()
+        sample.write_sample(state_dir / "sample")
+        import_export(state_dir / "sample", config.mirror_path, imported_by="tests")
         env = {**os.environ, "HAJJ_IVR_CONFIG": str(path)}
         hotline = cls(path, config, asterisk, env=env)
         hotline.start_controller()
@@ -161,6 +167,10 @@ class Hotline:
             if ids and not stop.is_set() and until(self.spoken(ids[0])):
                 stop.set()
         return await placed
+
+    def notes(self, call_id: str) -> list[str]:
+        """The transcript's events (decisions, lookups) in order."""
+        return [line.text for line in self.record(call_id)[1] if line.kind == "event"]
 
     def record(self, call_id: str) -> tuple[CallRow | None, list[Line]]:
         reader = CallLogReader(self.config.calllog_path)

@@ -73,7 +73,7 @@ def scenario(workdir: Path, dtmf: str, caller: str, delay_ms: int = 1500) -> str
         f'<pause milliseconds="{delay_ms}"/>',
     ]
     if dtmf:
-        pcap = workdir / f"keys-{dtmf.replace('*', 's').replace('#', 'h')}.pcap"
+        pcap = workdir / f"keys-{abs(hash(dtmf))}.pcap"
         seconds = dtmf_pcap.write(pcap, dtmf)
         steps.append(f'<nop><action><exec play_pcap_audio="{escape(str(pcap))}"/></action></nop>')
         steps.append(f'<pause milliseconds="{int(seconds * 1000) + 200}"/>')
