@@ -100,13 +100,20 @@ def build_parser() -> argparse.ArgumentParser:
         nouns,
         "call",
         "place a test call through AMI and print its transcript",
-        "hajj-ivr call 500425 --dtmf 1234567890",
+        "hajj-ivr call 500425 --until 'Data per' \\\n"
+        "      --dtmf 11100123456#WWWWWWWWWWWWWWW1WWWWWWWWWWWWWWWW5WWW14031958",
         c.call,
     )
     call.add_argument("number", help="the number to call (the hotline is 500425)")
     call.add_argument("--dtmf", default="", help="keys to press after answer; w/W pause 0.5/1 s")
     call.add_argument("--delay", type=float, default=1.0, help="seconds before the first key")
-    call.add_argument("--timeout", type=float, default=120.0, help="end the call after this")
+    call.add_argument("--timeout", type=float, default=300.0, help="end the call after this")
+    call.add_argument(
+        "--until",
+        default="",
+        metavar="TEXT",
+        help="hang up once all keys are sent and the IVR has said TEXT (e.g. 'Data per')",
+    )
     call.add_argument("--json", action="store_true", help="print the call and transcript as JSON")
 
     calls = nouns.add_parser("calls", help="read the call log")

@@ -107,18 +107,20 @@ def _print_how_to_call(config: Config) -> None:
 
 def call(config: Config, args: argparse.Namespace) -> int:
     spec = testcall.TestCall(args.number, args.dtmf, delay=args.delay, timeout=args.timeout)
-    result = asyncio.run(_place(config, spec))
-    if not result.ended:
+    result = asyncio.run(_place(config, spec, args.until))
+    if not result.ended and not args.until:
         print(
             f"hajj-ivr: the call did not end within {args.timeout:g} s; hung it up", file=sys.stderr
         )
     return _show(config, result.call_id, args.json)
 
 
-async def _place(config: Config, spec: testcall.TestCall) -> testcall.CallResult:
+async def _place(config: Config, spec: testcall.TestCall, until: str) -> testcall.CallResult:
     ami = testcall.ami_client(config)
     await ami.connect()
     try:
+        if until:
+            return await testcall.place_until(ami, spec, config.calllog_path, until)
         return await testcall.place(ami, spec)
     finally:
         await ami.close()

@@ -14,14 +14,17 @@ import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ivr import chanvars
 from ivr.ami.client import AmiClient
+from ivr.calllog import CallLogReader
 from ivr.config import Config
 from ivr.errors import AmiTimeout, HajjIvrError
 from ivr.secrets import load_or_create
 
 DTMF = re.compile(r"^[0-9*#wW]*$")  # w / W: half a second / a second of pause
+PAUSES = {"w": 0.5, "W": 1.0}
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,11 @@ class TestCall:
     caller_id: str = '"Uji hajj-ivr" <0800000000>'
     # End the call ourselves as soon as the IVR half sees this event (e.g. QueueCallerJoin).
     end_on: str = ""
+
+    def keys_seconds(self) -> float:
+        """How long after answer the caller half has keyed everything (SendDTMF timing)."""
+        per_key = (self.gap_ms + self.duration_ms) / 1000
+        return self.delay + sum(PAUSES.get(key, per_key) for key in self.dtmf)
 
     def __post_init__(self) -> None:
         if not DTMF.match(self.dtmf):
@@ -113,6 +121,28 @@ async def _first_end(ended: asyncio.Future[Mapping[str, str]], stop: asyncio.Eve
     with contextlib.suppress(AmiTimeout):
         return ended.result().get("Event") == "Hangup"
     return False
+
+
+async def place_until(ami: AmiClient, call: TestCall, calllog: Path, text: str) -> CallResult:
+    """Place the call; once every key is sent, hang up when the IVR has said ``text``."""
+    stop, ids = asyncio.Event(), list[str]()
+    placed = asyncio.create_task(place(ami, call, stop, ids.append))
+    reader = CallLogReader(calllog)
+    while not placed.done():
+        await asyncio.sleep(0.3)
+        if ids and not stop.is_set() and _said_after(reader, ids[0], text, call.keys_seconds()):
+            stop.set()
+    return await placed
+
+
+def _said_after(reader: CallLogReader, call_id: str, text: str, seconds: float) -> bool:
+    row = reader.get(call_id)
+    if row is None:
+        return False
+    lines = reader.transcript(call_id)
+    return any(
+        x.kind == "say" and text in x.text and x.at > row.started_at + seconds for x in lines
+    )
 
 
 def _originate_fields(call: TestCall, call_id: str, caller_id: str) -> dict[str, str]:

@@ -16,7 +16,8 @@ from ivr.prompts import build
 from ivr.prompts.catalog import SOUND_DIR, Catalog
 
 DIALPLAN_SOUND = re.compile(rf"\b{SOUND_DIR}/([a-z0-9-]+)")
-SAY_METHODS = {"say"}
+SAY_METHODS = {"say", "menu"}
+FLOW_PROMPT = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)+$")
 
 
 def used_in_code(package_dir: Path) -> set[str]:
@@ -38,6 +39,24 @@ def used_in_code(package_dir: Path) -> set[str]:
     return used
 
 
+def used_in_flows(flows_dir: Path) -> set[str]:
+    """Every string literal shaped like a prompt id ("status-aktif") in the call flows.
+
+    Flows also name prompts in tables (status -> prompt); a literal with a dash there is
+    a prompt id by convention, so a table entry with a typo fails the check too.
+    """
+    used: set[str] = set()
+    for path in flows_dir.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and FLOW_PROMPT.match(node.value)
+            ):
+                used.add(node.value)
+    return used
+
+
 def used_in_dialplan(dialplan_dir: Path) -> set[str]:
     used: set[str] = set()
     for path in dialplan_dir.glob("*.conf"):
@@ -49,6 +68,7 @@ def problems(catalog: Catalog, project_dir: Path, sounds_dir: Path) -> list[str]
     found = []
     for where, ids in [
         ("ivr/", used_in_code(project_dir / "ivr")),
+        ("ivr/flows/", used_in_flows(project_dir / "ivr" / "flows")),
         ("ivr/speech.py", set(speech.VOCABULARY)),
         ("dialplan/", used_in_dialplan(project_dir / "dialplan")),
     ]:
