@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["bench.bench_agi", "bench.bench_data"]
+BENCHMARKS = ["bench.bench_agi", "bench.bench_calls", "bench.bench_data"]
 
 
 def main() -> None:
