@@ -22,105 +22,22 @@ import fnmatch
 import functools
 import inspect
 import logging
-from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any
 
 from panoramisk import actions
-from panoramisk.ami_protocol import AMIProtocol
-from panoramisk.manager import Manager
 
+from ivr.ami.wire import AmiManager, AmiMessage, AmiProtocol, plain
 from ivr.errors import AmiActionError, AmiDisconnected, AmiError, AmiTimeout
 
 logger = logging.getLogger(__name__)
 
-AmiMessage = Mapping[str, str]
 EventCallback = Callable[[AmiMessage], object]
 
 _SUCCESS = frozenset({"Success", "Follows", "Goodbye"})  # Response values of a good answer
-# Longest message we buffer while waiting for its blank line. Asterisk's biggest answers
-# (Command output of a large dialplan) stay far below; a peer that sends more without ever
-# ending a message is broken, and an unbounded buffer would let it eat our memory.
-_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 _MAX_RECONNECT_DELAY = 30.0
 _CLOSE_GRACE = 1.0  # how long close() waits for the event loop to report the socket closed
-
-
-class _Protocol(AMIProtocol):  # type: ignore[misc]
-    """panoramisk's parser fed whole messages only, with a size cap and no replay queue."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.gone = asyncio.Event()  # set once the connection is lost, for whatever reason
-        self._inbox = bytearray()
-
-    def data_received(self, data: bytes) -> None:
-        # panoramisk decodes every TCP chunk on its own and drops a UTF-8 character split
-        # between two chunks; a message boundary is always a character boundary.
-        self._inbox += data
-        end = self._inbox.rfind(b"\r\n\r\n")
-        if end < 0:
-            if len(self._inbox) > _MAX_MESSAGE_BYTES:
-                logger.error("AMI peer sent %d bytes without ending a message", len(self._inbox))
-                self.transport.abort()
-            return
-        whole = bytes(self._inbox[: end + 4])
-        del self._inbox[: end + 4]
-        super().data_received(whole)
-
-    def handle_message(self, message: Any) -> None:
-        try:
-            super().handle_message(message)
-        except Exception:  # a parser bug must not cost the connection (data_received)
-            logger.exception("AMI message could not be handled: %r", message)
-
-    def close(self) -> None:
-        # panoramisk's close() moves unanswered actions to a replay queue; AmiClient fails
-        # their futures with AmiDisconnected instead.
-        self.responses.clear()
-        super().close()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        try:
-            super().connection_lost(exc)
-        finally:
-            self.gone.set()
-
-
-class _Manager(Manager):  # type: ignore[misc]
-    """panoramisk's Manager as the protocol's factory, minus its pinger, reconnect, replay."""
-
-    def __init__(
-        self,
-        loop: asyncio.AbstractEventLoop,
-        on_event: Callable[[Any], None],
-        on_lost: Callable[[object], None],
-    ) -> None:
-        super().__init__(loop=loop)
-        self.awaiting_actions: deque[Any] = deque(maxlen=0)  # appends are dropped: no replay
-        self._on_event = on_event
-        self._on_lost = on_lost
-
-    def attach(self, protocol: _Protocol) -> None:
-        """What Manager.connection_made does, minus the login and pinger it schedules."""
-        self.protocol = protocol
-        protocol.factory = self
-        protocol.config = self.config
-        protocol.encoding = self.encoding = self.config["encoding"]
-        self.responses = protocol.responses = {}
-        self._connected = True
-
-    def dispatch(self, event: Any) -> list[str]:
-        self._on_event(event)
-        return []
-
-    def connection_lost(self, exc: object) -> None:
-        # Manager.connection_lost schedules self.connect via call_later and keeps no
-        # handle, so nothing could stop it after close(). Reconnecting is AmiClient's job.
-        self._connected = False
-        self._on_lost(exc)
 
 
 @dataclass(eq=False)
@@ -158,8 +75,8 @@ class AmiClient:
         self._ping_timeout = ping_timeout
         self._reconnect_delay = reconnect_delay
         self._connect_timeout = 10.0
-        self._manager: _Manager | None = None
-        self._protocol: _Protocol | None = None
+        self._manager: AmiManager | None = None
+        self._protocol: AmiProtocol | None = None
         self._logged_in = False
         self._closed = False
         self._supervisor: asyncio.Task[None] | None = None
@@ -190,7 +107,7 @@ class AmiClient:
         if self._supervisor is not None:
             raise AmiError("AMI client is already connected")
         self._connect_timeout = timeout
-        self._manager = _Manager(asyncio.get_running_loop(), self._dispatch, self._lost)
+        self._manager = AmiManager(asyncio.get_running_loop(), self._dispatch, self._lost)
         await self._open()
         self._supervisor = asyncio.create_task(self._supervise(), name=f"ami {self._where}")
 
@@ -232,14 +149,14 @@ class AmiClient:
         assert self._manager is not None
         loop = asyncio.get_running_loop()
         try:
-            _, protocol = await loop.create_connection(_Protocol, self._host, self._port)
+            _, protocol = await loop.create_connection(AmiProtocol, self._host, self._port)
         except OSError as exc:
             raise AmiError(f"cannot reach AMI at {self._where}: {exc}") from exc
         self._protocol = protocol
         self._manager.attach(protocol)
         login = {"Username": self._username, "Secret": self._secret, "Events": "on"}
         try:
-            answer = _plain(await self._send("Login", login, wait=self._action_timeout))
+            answer = plain(await self._send("Login", login, wait=self._action_timeout))
         except BaseException:
             protocol.transport.abort()
             raise
@@ -281,7 +198,7 @@ class AmiClient:
             logger.exception("AMI keepalive for %s stopped; no more reconnects", self._where)
             self._logged_in = False
 
-    async def _keepalive(self, protocol: _Protocol) -> None:
+    async def _keepalive(self, protocol: AmiProtocol) -> None:
         """Return once the connection is gone, dropping it ourselves if Ping goes unanswered."""
         while True:
             try:
@@ -315,7 +232,7 @@ class AmiClient:
 
     async def action(self, name: str, /, **fields: str) -> AmiMessage:
         """Send one action and return its answer; ``Response: Error`` raises AmiActionError."""
-        answer = _plain(await self._request(name, fields, as_list=False))
+        answer = plain(await self._request(name, fields, as_list=False))
         _raise_on_error(name, answer)
         return answer
 
@@ -325,7 +242,7 @@ class AmiClient:
         # as_list=None lets panoramisk see "EventList: start" and collect up to *Complete;
         # as_list=True would wait forever after a "Response: Error".
         answers = await self._request(name, fields, as_list=None)
-        messages = [_plain(m) for m in (answers if isinstance(answers, list) else [answers])]
+        messages = [plain(m) for m in (answers if isinstance(answers, list) else [answers])]
         _raise_on_error(name, messages[0])
         items = messages[1:]
         if items and items[-1].get("Event", "").endswith("Complete"):
@@ -397,7 +314,7 @@ class AmiClient:
         self._waiters.remove(waiter)
 
     def _dispatch(self, message: Any) -> None:
-        event = _plain(message)
+        event = plain(message)
         name = event.get("Event", "")
         for waiter in list(self._waiters):
             if not waiter.future.done() and fnmatch.fnmatchcase(name, waiter.pattern):
@@ -421,17 +338,6 @@ class AmiClient:
         self._callback_tasks.discard(task)
         if not task.cancelled() and (exc := task.exception()) is not None:
             logger.error("AMI callback %r failed on a %s event", callback, name, exc_info=exc)
-
-
-def _plain(message: Any) -> AmiMessage:
-    """A read-only copy of a panoramisk Message, repeated headers joined with newlines."""
-    fields: dict[str, str] = {}
-    for key, value in message.items():
-        if key != "content":  # not a header: panoramisk stores a message's body as a key
-            fields[key] = "\n".join(value) if isinstance(value, list) else str(value)
-    if message.get("content") and "Output" not in fields:  # "Response: Follows" body
-        fields["Output"] = str(message["content"])
-    return MappingProxyType(fields)
 
 
 def _raise_on_error(name: str, answer: AmiMessage) -> None:
