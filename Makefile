@@ -18,4 +18,5 @@ bench: setup
 	$(BIN)/python -m bench
 
 clean:
+	-$(BIN)/hajj-ivr asterisk stop
 	rm -rf var .venv .mypy_cache .ruff_cache .pytest_cache

@@ -54,6 +54,7 @@ class Call:
         self.porsi = ""
         self.verified = ""  # the porsi whose date of birth the caller keyed correctly
         self.topics: list[str] = []
+        self.reason = ""  # why a person takes over, once the flow has decided
 
     async def say(self, *fragments: str | Prompt) -> None:
         """Play prompt fragments as one utterance (ids or Prompt objects)."""

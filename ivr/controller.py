@@ -55,14 +55,21 @@ class Controller:
         """One call, start to end. Never raises: the outcome goes back to the dialplan."""
         route = channel.env.get("agi_network_script", "").strip("/")
         call = Call(channel, self.catalog, self.calllog, self.config.ivr, self.mirror)
-        self.calllog.start(call.id, call.caller, route)
         log.info("call %s from %s on route %s", call.id, channel.masked_callerid, route)
+        outcome = "failed"
         try:
-            outcome = await self._run(call, route)
-            await self._hand_over(call, outcome)
+            self.calllog.start(call.id, call.caller, route)
+            outcome = await self._hand_over(call, await self._run(call, route))
         except CallerHangup:
             log.info("call %s: caller hung up", call.id)
-            self.calllog.finish(call.id, "hangup")
+            outcome = "hangup"
+        except Exception as e:  # the dialplan still routes the caller to a person
+            log.error(
+                "call %s: hand-over failed (%s); the dialplan takes over", call.id, type(e).__name__
+            )
+        finally:
+            with contextlib.suppress(Exception):
+                self.calllog.finish(call.id, outcome, call.reason)
 
     async def _run(self, call: Call, route: str) -> Outcome:
         flow = self.routes.get(route)
@@ -73,13 +80,20 @@ class Controller:
             return await flow(call)
         except CallerHangup:
             raise
-        except Exception:
-            log.exception(
-                "call %s: flow %s failed; the dialplan sends it to an agent", call.id, route
+        except Exception as e:
+            # Type and place only: exception texts can carry a pilgrim's data.
+            log.error(
+                "call %s: flow %s failed with %s at %s; to an agent",
+                call.id,
+                route,
+                type(e).__name__,
+                _where(e),
             )
             return Outcome(chanvars.RESULT_FAILED, "controller_error")
 
-    async def _hand_over(self, call: Call, outcome: Outcome) -> None:
+    async def _hand_over(self, call: Call, outcome: Outcome) -> str:
+        """Tell the dialplan the outcome; return the call log's label for it."""
+        call.reason = outcome.reason
         if outcome.result != chanvars.RESULT_DONE:
             call.note(f"to agent: {outcome.reason}")
             with contextlib.suppress(AgiError):
@@ -88,7 +102,7 @@ class Controller:
                     await call.say("to-agent")
             await self._context_for_agent(call, outcome)
         await call.channel.set_variable(chanvars.RESULT, outcome.result)
-        self.calllog.finish(call.id, OUTCOME_LABEL[outcome.result], outcome.reason)
+        return OUTCOME_LABEL[outcome.result]
 
     async def _context_for_agent(self, call: Call, outcome: Outcome) -> None:
         """What the IVR learned travels with the call (inherited by the agent's leg)."""
@@ -134,7 +148,7 @@ async def serve(config: Config, ready: asyncio.Event | None = None) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await ami_task
         await ami.close()
-        await server.close()
+        await server.close(grace=2.0)  # calls in their last prompt may finish
         controller.calllog.close()
         config.controller_pidfile.unlink(missing_ok=True)
 
@@ -155,3 +169,11 @@ async def _keep_ami(ami: AmiClient) -> None:
         except HajjIvrError as e:
             log.warning("AMI not reachable yet (%s); retrying", e)
             await asyncio.sleep(2)
+
+
+def _where(error: BaseException) -> str:
+    """file:line of the innermost frame of an exception (no message, no values)."""
+    tb = error.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}" if tb else "?"

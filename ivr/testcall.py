@@ -20,7 +20,7 @@ from ivr import chanvars
 from ivr.ami.client import AmiClient
 from ivr.calllog import CallLogReader
 from ivr.config import Config
-from ivr.errors import AmiTimeout, HajjIvrError
+from ivr.errors import AmiActionError, AmiTimeout, HajjIvrError
 from ivr.secrets import load_or_create
 
 DTMF = re.compile(r"^[0-9*#wW]*$")  # w / W: half a second / a second of pause
@@ -101,9 +101,11 @@ async def place(
     result.ended = await _first_end(ended, stop)
     if not result.ended:
         hung_up = ami.wait_event("Hangup", lambda e: e.get("Uniqueid") == call_id, 10)
-        for name in channel_names:
-            await ami.action("Hangup", Channel=name)
-        await hung_up
+        with contextlib.suppress(AmiActionError):  # it may have ended meanwhile
+            for name in channel_names:
+                await ami.action("Hangup", Channel=name)
+        with contextlib.suppress(AmiTimeout):
+            await hung_up
     return result
 
 

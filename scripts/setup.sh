@@ -10,8 +10,10 @@ VENV=.venv
 need=()
 command -v sipp >/dev/null || need+=(sip-tester)
 command -v espeak-ng >/dev/null || need+=(espeak-ng)
-command -v sox >/dev/null || need+=(sox libsox-fmt-mp3)
-command -v asterisk >/dev/null || [ -x "${HAJJ_IVR_ASTERISK_SANDBOX_DIR:-$HOME/.cache/hajj-ivr/asterisk-sid}/usr/sbin/asterisk" ] \
+command -v sox >/dev/null || need+=(sox)
+dpkg -s libsox-fmt-mp3 >/dev/null 2>&1 || need+=(libsox-fmt-mp3)  # gTTS speaks MP3
+# debootstrap builds the sandbox Asterisk when no system Asterisk 20+ is installed.
+[ -x "${HAJJ_IVR_ASTERISK_SANDBOX_DIR:-$HOME/.cache/hajj-ivr/asterisk-sid}/usr/sbin/asterisk" ] \
   || command -v debootstrap >/dev/null || need+=(debootstrap)
 "$PY" -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then

@@ -49,10 +49,18 @@ class Asterisk:
             pid = int(self.layout.pidfile.read_text())
         except (FileNotFoundError, ValueError):
             return None
-        if _alive(pid):
+        if _alive(pid) and self._is_ours(pid):
             return pid
         self.layout.pidfile.unlink(missing_ok=True)
         return None
+
+    def _is_ours(self, pid: int) -> bool:
+        """A PID from an old pidfile may since belong to another program: check its argv."""
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            return False
+        return str(self.layout.asterisk_conf).encode() in argv
 
     def start(self, output: IO[bytes] | None = None) -> int:
         """Spawn Asterisk (no fork, own session), wait until fully booted, return its PID.
@@ -98,9 +106,11 @@ class Asterisk:
                     f"Asterisk exited at start; see {self.layout.log / 'console.log'}"
                 )
             if self.layout.run.joinpath("asterisk.ctl").exists():
-                done = self._remote("core waitfullybooted", timeout=self.start_timeout)
-                if done.returncode == 0 and "fully booted" in done.stdout:
-                    return
+                left = max(deadline - time.monotonic(), 1.0)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    done = self._remote("core waitfullybooted", timeout=left)
+                    if done.returncode == 0 and "fully booted" in done.stdout:
+                        return
             time.sleep(0.1)
         raise AsteriskError(f"Asterisk did not boot within {self.start_timeout:.0f} s")
 

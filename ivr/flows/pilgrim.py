@@ -47,7 +47,8 @@ async def hotline(call: Call) -> Outcome:
             silent += 1
         elif key != REPEAT:
             await call.say("menu-invalid")
-    return await goodbye(call)
+    # Keys may never reach us (an old phone, DTMF lost on the line): a person can help.
+    return to_agent("no_input")
 
 
 async def general_information(call: Call) -> None:

@@ -108,7 +108,14 @@ def _render(
 ) -> tuple[Prompt, str]:
     prompt, key, source = job
     with tempfile.TemporaryDirectory() as tmp:
-        raw = source or _synthesise(prompt.text, Path(tmp), engine, settings)
+        try:
+            raw = source or _synthesise(prompt.text, Path(tmp), engine, settings)
+        except Exception as e:  # gTTS: network, rate limit; a prompt must still exist
+            if engine != "gtts":
+                raise
+            log.warning("gTTS failed for %s (%s); espeak-ng this time", prompt.id, e)
+            raw = _synthesise(prompt.text, Path(tmp), "espeak", settings)
+            key = _key(prompt, "espeak", settings, None)  # retried with gTTS next build
         staged = Path(tmp) / "out.wav"
         _sox(raw, staged)
         shutil.move(staged, out / f".{prompt.id}.wav.tmp")
