@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,7 +132,3 @@ class CallLogReader:
                 (call_id,),
             ).fetchall()
         return [Line(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]
-
-    def lines(self, call_id: str) -> Iterator[str]:
-        for line in self.transcript(call_id):
-            yield line.text

@@ -10,6 +10,7 @@ import sys
 
 from ivr import cli, controller, testcall
 from ivr import doctor as checks
+from ivr.ami.client import for_config
 from ivr.asterisk import process, sandbox
 from ivr.calllog import CallLogReader
 from ivr.config import Config
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 
 
 def _catalog(config: Config) -> Catalog:
-    return Catalog.load(config.project_dir / "prompts")
+    return Catalog.load(config.prompts_dir)
 
 
 # --- asterisk ----------------------------------------------------------------------------
@@ -116,7 +117,7 @@ def call(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _place(config: Config, spec: testcall.TestCall, until: str) -> testcall.CallResult:
-    ami = testcall.ami_client(config)
+    ami = for_config(config)
     await ami.connect()
     try:
         if until:
@@ -176,7 +177,7 @@ def prompts_build(config: Config, args: argparse.Namespace) -> int:
     report = prompt_build.build(
         _catalog(config),
         config.sounds_dir,
-        config.project_dir / "prompts" / "recorded",
+        config.prompts_dir / "recorded",
         config.prompts,
     )
     print(

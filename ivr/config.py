@@ -92,6 +92,11 @@ class Config:
         return self.state_dir / "calls.sqlite"
 
     @property
+    def prompts_dir(self) -> Path:
+        """The prompt catalog (*.toml) and recorded/ overrides."""
+        return self.project_dir / "prompts"
+
+    @property
     def mirror_path(self) -> Path:
         """The live SISKOHAT data mirror (replaced atomically on each import)."""
         return self.state_dir / "mirror.sqlite"

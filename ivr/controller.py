@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from ivr import chanvars
 from ivr.agi.channel import AgiChannel
 from ivr.agi.server import FastAgiServer
-from ivr.ami.client import AmiClient
+from ivr.ami.client import AmiClient, for_config
 from ivr.call import Call, Outcome
 from ivr.calllog import CallLog
 from ivr.config import Config
@@ -26,7 +26,6 @@ from ivr.data.mirror import Mirror
 from ivr.errors import AgiError, CallerHangup, HajjIvrError
 from ivr.flows import ROUTES, Flow
 from ivr.prompts.catalog import Catalog
-from ivr.secrets import load_or_create
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +46,7 @@ class Controller:
 
     @classmethod
     def build(cls, config: Config) -> Controller:
-        catalog = Catalog.load(config.project_dir / "prompts")
+        catalog = Catalog.load(config.prompts_dir)
         calllog = CallLog(config.calllog_path)
         return cls(config, catalog, calllog, dict(ROUTES), Mirror(config.mirror_path))
 
@@ -130,7 +129,7 @@ async def serve(config: Config, ready: asyncio.Event | None = None) -> None:
         command_timeout=agi.command_timeout,
     )
     await server.start()
-    ami = _ami_client(config)
+    ami = for_config(config)
     ami_task = asyncio.create_task(_keep_ami(ami))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -151,12 +150,6 @@ async def serve(config: Config, ready: asyncio.Event | None = None) -> None:
         await server.close(grace=2.0)  # calls in their last prompt may finish
         controller.calllog.close()
         config.controller_pidfile.unlink(missing_ok=True)
-
-
-def _ami_client(config: Config) -> AmiClient:
-    secrets = load_or_create(config.secrets_path)
-    ast = config.asterisk
-    return AmiClient("127.0.0.1", ast.ami_port, ast.ami_user, secrets.ami_secret)
 
 
 async def _keep_ami(ami: AmiClient) -> None:

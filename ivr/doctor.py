@@ -7,12 +7,12 @@ import uuid
 from dataclasses import dataclass
 
 from ivr.ami.client import AmiClient
+from ivr.ami.client import for_config as ami_client
 from ivr.asterisk import process, sandbox
 from ivr.config import Config
 from ivr.errors import HajjIvrError
 from ivr.prompts import build
 from ivr.prompts.catalog import Catalog
-from ivr.testcall import ami_client
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ def _mirror(config: Config) -> Check:
 
 
 def _prompts(config: Config) -> Check:
-    catalog = Catalog.load(config.project_dir / "prompts")
+    catalog = Catalog.load(config.prompts_dir)
     absent = build.missing(catalog, config.sounds_dir)
     if absent:
         return Check(

@@ -19,9 +19,7 @@ from pathlib import Path
 from ivr import chanvars
 from ivr.ami.client import AmiClient
 from ivr.calllog import CallLogReader
-from ivr.config import Config
 from ivr.errors import AmiActionError, AmiTimeout, HajjIvrError
-from ivr.secrets import load_or_create
 
 DTMF = re.compile(r"^[0-9*#wW]*$")  # w / W: half a second / a second of pause
 PAUSES = {"w": 0.5, "W": 1.0}
@@ -58,12 +56,6 @@ class CallResult:
 
     def saw(self, event: str) -> bool:
         return any(e.get("Event") == event for e in self.events)
-
-
-def ami_client(config: Config) -> AmiClient:
-    secrets = load_or_create(config.secrets_path)
-    ast = config.asterisk
-    return AmiClient("127.0.0.1", ast.ami_port, ast.ami_user, secrets.ami_secret)
 
 
 async def place(

@@ -29,7 +29,9 @@ from typing import Any
 from panoramisk import actions
 
 from ivr.ami.wire import AmiManager, AmiMessage, AmiProtocol, plain
+from ivr.config import Config
 from ivr.errors import AmiActionError, AmiDisconnected, AmiError, AmiTimeout
+from ivr.secrets import load_or_create
 
 logger = logging.getLogger(__name__)
 
@@ -372,3 +374,10 @@ def _offer(waiter: _Waiter, event: AmiMessage) -> None:
 def _expire(future: asyncio.Future[AmiMessage], message: str) -> None:
     if not future.done():
         future.set_exception(AmiTimeout(message))
+
+
+def for_config(config: Config) -> AmiClient:
+    """The client for this hotline's Asterisk: loopback, our user, the generated secret."""
+    ast = config.asterisk
+    secret = load_or_create(config.secrets_path).ami_secret
+    return AmiClient("127.0.0.1", ast.ami_port, ast.ami_user, secret)

@@ -20,6 +20,7 @@ from typing import Any
 
 from ivr import config as config_mod
 from ivr.ami.client import AmiClient
+from ivr.ami.client import for_config as ami_client
 from ivr.asterisk import process
 from ivr.calllog import CallLogReader, CallRow, Line
 from ivr.config import Config
@@ -27,7 +28,7 @@ from ivr.data import sample
 from ivr.data.importer import import_export
 from ivr.prompts import build
 from ivr.prompts.catalog import Catalog
-from ivr.testcall import CallResult, TestCall, ami_client, place
+from ivr.testcall import CallResult, TestCall, place
 
 VENV_BIN = Path(sys.executable).parent
 # A test's stop condition: the lines the IVR has said so far -> hang up now?
@@ -93,10 +94,8 @@ class Hotline:
     def start(cls, state_dir: Path) -> Hotline:
         path = write_config(state_dir)
         config = config_mod.load(file=path, env={})
-        catalog = Catalog.load(config.project_dir / "prompts")
-        build.build(
-            catalog, config.sounds_dir, config.project_dir / "prompts/recorded", config.prompts
-        )
+        catalog = Catalog.load(config.prompts_dir)
+        build.build(catalog, config.sounds_dir, config.prompts_dir / "recorded", config.prompts)
         asterisk = process.prepare(config)
         asterisk.start()
         sample.write_sample(state_dir / "sample")
