@@ -12,11 +12,14 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
+from ivr import chanvars
 from ivr.agi.channel import AgiChannel
 from ivr.calllog import CallLog
 from ivr.config import IvrSettings
 from ivr.data.mirror import Mirror
+from ivr.errors import HajjIvrError
 from ivr.prompts.catalog import Catalog, Prompt
+from ivr.queue.desk import Desk
 
 KEYS = "0123456789*#"
 
@@ -27,6 +30,11 @@ class Outcome:
 
     result: str  # chanvars.RESULT_DONE | RESULT_AGENT
     reason: str = ""
+    # Say "please hold, connecting you" before the hand-over (not when the caller just
+    # chose to stay in the queue).
+    announce: bool = True
+    # The call log's outcome when it is not the result's usual label ("callback").
+    label: str = ""
 
 
 class Call:
@@ -37,12 +45,14 @@ class Call:
         calllog: CallLog,
         settings: IvrSettings,
         mirror: Mirror,
+        desk: Desk | None = None,
     ) -> None:
         self.channel = channel
         self.catalog = catalog
         self.calllog = calllog
         self.settings = settings
         self.mirror = mirror
+        self._desk = desk
         self.id = channel.uniqueid
         self.caller = channel.env.get("agi_callerid", "")
         self.started = time.monotonic()
@@ -55,6 +65,15 @@ class Call:
         self.verified = ""  # the porsi whose date of birth the caller keyed correctly
         self.topics: list[str] = []
         self.reason = ""  # why a person takes over, once the flow has decided
+        self.queue = chanvars.FIRST_QUEUE  # the tier's queue the call waits in
+        self.waiting_since = time.time()  # when it first queued (its place in line)
+
+    @property
+    def desk(self) -> Desk:
+        """The agent desk (hours, callbacks); only routes that need it are given one."""
+        if self._desk is None:
+            raise HajjIvrError("this call has no agent desk")
+        return self._desk
 
     async def say(self, *fragments: str | Prompt) -> None:
         """Play prompt fragments as one utterance (ids or Prompt objects)."""

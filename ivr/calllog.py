@@ -58,13 +58,15 @@ class Line:
     interrupted: bool
 
 
-def connect(path: Path) -> sqlite3.Connection:
+def connect(path: Path, *schemas: str) -> sqlite3.Connection:
+    """Open the call-log database (WAL), creating the call tables and ``schemas``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute("PRAGMA busy_timeout=2000")
-    db.executescript(SCHEMA)
+    for schema in (SCHEMA, *schemas):
+        db.executescript(schema)
     return db
 
 
@@ -79,17 +81,31 @@ class CallLog:
         self.db.close()
 
     def start(self, call_id: str, caller: str, route: str) -> None:
+        """A call's first AGI session makes its row; a later one (the callback offer while
+        queued) continues the same row and transcript."""
         self.db.execute(
-            "INSERT OR REPLACE INTO calls (id, started_at, caller, route) VALUES (?, ?, ?, ?)",
+            "INSERT INTO calls (id, started_at, caller, route) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET outcome = 'in_progress', ended_at = NULL",
             (call_id, time.time(), caller, route),
         )
-        self._seq[call_id] = 0
+        self._seq[call_id] = self._last_seq(call_id)
+
+    def _last_seq(self, call_id: str) -> int:
+        row = self.db.execute(
+            "SELECT COALESCE(MAX(seq), 0) FROM transcript WHERE call_id = ?", (call_id,)
+        ).fetchone()
+        return int(row[0])
+
+    def exists(self, call_id: str) -> bool:
+        return bool(self.db.execute("SELECT 1 FROM calls WHERE id = ?", (call_id,)).fetchone())
 
     def add(
         self, call_id: str, kind: str, text: str, prompts: str = "", interrupted: bool = False
     ) -> None:
-        seq = self._seq.get(call_id, 0) + 1
-        self._seq[call_id] = seq
+        if call_id in self._seq:  # the IVR part is running: count in memory
+            seq = self._seq[call_id] = self._seq[call_id] + 1
+        else:  # a line after the IVR part ended (queue events)
+            seq = self._last_seq(call_id) + 1
         self.db.execute(
             "INSERT INTO transcript VALUES (?, ?, ?, ?, ?, ?, ?)",
             (call_id, seq, time.time(), kind, text, prompts, int(interrupted)),

@@ -19,6 +19,27 @@ PORSI = "HAJJ_PORSI"
 VERIFIED = "HAJJ_VERIFIED"
 TOPICS = "HAJJ_TOPICS"
 
+# Set by the dialplan when a call first queues (unix time): how long the caller has waited.
+WAIT_FROM = "HAJJ_WAIT_FROM"
+# Set by the dialplan before the callback offer: "nobody" (no agent logged in) or
+# "waited" (the caller waited agents.callback_after seconds).
+OFFER = "HAJJ_OFFER"
+OFFER_NOBODY = "nobody"
+OFFER_WAITED = "waited"
+# Which tier's queue the call waits in (hajj-tier1..3); a transfer up a tier changes it.
+QUEUE = "HAJJ_QUEUE"
+FIRST_QUEUE = "hajj-tier1"  # the dialplan's HAJJ_FIRST_QUEUE
+
+# Set on an agent's phone channel (pjsip_agents.conf set_var): who it is, which tier.
+AGENT_NAME = "HAJJ_AGENT_NAME"
+AGENT_TIER = "HAJJ_AGENT_TIER"
+
+# A callback in progress (set on the Local channel the dispatcher originates).
+CALLBACK_ID = "HAJJ_CALLBACK_ID"
+CALLBACK_DIAL = "HAJJ_CALLBACK_DIAL"
+CALLBACK_QUEUE = "HAJJ_CALLBACK_QUEUE"
+CALLBACK_AGENT_WAIT = "HAJJ_CALLBACK_AGENT_WAIT"
+
 RESULT_DONE = "done"
 RESULT_AGENT = "agent"
 RESULT_FAILED = "failed"
@@ -37,6 +58,15 @@ ALL = (
     PORSI,
     VERIFIED,
     TOPICS,
+    WAIT_FROM,
+    OFFER,
+    QUEUE,
+    AGENT_NAME,
+    AGENT_TIER,
+    CALLBACK_ID,
+    CALLBACK_DIAL,
+    CALLBACK_QUEUE,
+    CALLBACK_AGENT_WAIT,
     TEST_DTMF,
     TEST_DELAY,
     TEST_GAP,

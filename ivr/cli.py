@@ -35,6 +35,7 @@ def _cmd(sub: Any, name: str, help_text: str, example: str, handler: Handler) ->
 
 def build_parser() -> argparse.ArgumentParser:
     from ivr import commands as c
+    from ivr.agents import commands as a
     from ivr.data import commands as d
 
     parser = argparse.ArgumentParser(
@@ -185,6 +186,52 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _cmd(verbs, "list", "every prompt id and its text", "hajj-ivr prompts list", c.prompts_list)
 
+    agents = nouns.add_parser("agents", help="agent accounts, queue login, pause")
+    verbs = agents.add_subparsers(dest="verb", required=True, metavar="VERB")
+    add = _cmd(
+        verbs,
+        "add",
+        "create an agent: a SIP phone account and a web login (password printed once)",
+        "hajj-ivr agents add siti --tier 1",
+        a.add,
+    )
+    add.add_argument("name", help="lowercase login name (the phone's user is agent-NAME)")
+    add.add_argument("--tier", type=int, default=1, choices=(1, 2, 3), help="1, 2 or 3")
+    listing = _cmd(
+        verbs,
+        "list",
+        "every agent and their state: logged out, available, paused, ringing, on call",
+        "hajj-ivr agents list",
+        a.list_,
+    )
+    listing.add_argument("--json", action="store_true")
+    for verb, text, handler in [
+        ("remove", "delete an agent and their phone account", a.remove),
+        ("login", "put the agent in their tier's queue (phone: *71)", a.login),
+        ("logout", "take the agent out of the queue (phone: *72)", a.logout),
+        ("unpause", "make the agent available again (phone: *74)", a.unpause),
+    ]:
+        one = _cmd(verbs, verb, text, f"hajj-ivr agents {verb} siti", handler)
+        one.add_argument("name")
+    paused = _cmd(
+        verbs,
+        "pause",
+        "stop ringing the agent, staying logged in (phone: *73)",
+        "hajj-ivr agents pause siti --reason istirahat",
+        a.pause,
+    )
+    paused.add_argument("name")
+    paused.add_argument("--reason", default="", help="shown in `agents list`")
+
+    web = _cmd(
+        nouns,
+        "web",
+        "serve the web console (agents' screen pop) on web.host:web.port",
+        "hajj-ivr web",
+        c.web,
+    )
+    del web
+
     _cmd(
         nouns,
         "doctor",
@@ -199,7 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     # The long-running commands narrate at INFO; one-shot commands only warn.
-    quiet = args.noun not in ("serve", "run")
+    quiet = args.noun not in ("serve", "run", "web")
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else (logging.WARNING if quiet else logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

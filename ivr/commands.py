@@ -76,6 +76,13 @@ def serve(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def web(config: Config, args: argparse.Namespace) -> int:
+    from ivr.web import app
+
+    asyncio.run(app.serve(config))
+    return 0
+
+
 def run(config: Config, args: argparse.Namespace) -> int:
     """Asterisk and the controller in the foreground; Ctrl-C stops both."""
     asterisk = process.prepare(config)

@@ -74,6 +74,35 @@ class PromptSettings:
 
 
 @dataclass(frozen=True)
+class AgentSettings:
+    # Ring one agent this long before trying the next (app_queue timeout), then pause
+    # `retry` seconds; `wrapup` seconds of rest after each call.
+    ring_timeout: int = 15
+    retry: int = 3
+    wrapup: int = 5
+    # Seconds in the queue before the caller is offered a callback (and then again).
+    callback_after: int = 90
+    # How a callback reaches the pilgrim: a Dial() string, {number} is the number to call.
+    callback_dial: str = "Local/{number}@hajj-callback-out"
+    # Tries at reaching the pilgrim, and the pause between two tries (seconds).
+    callback_attempts: int = 3
+    callback_retry: int = 300
+    # Staffed hours (local time in `timezone`), the days they apply and closed dates.
+    hours: str = "08:00-20:00"
+    days: str = "mon,tue,wed,thu,fri,sat,sun"
+    holidays: str = ""  # comma separated YYYY-MM-DD
+    timezone: str = "Asia/Jakarta"
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    host: str = "127.0.0.1"
+    port: int = 8025
+    # A login lasts this long without activity.
+    session_minutes: int = 480
+
+
+@dataclass(frozen=True)
 class Config:
     project_dir: Path = PROJECT_DIR
     state_dir: Path = PROJECT_DIR / "var"
@@ -81,6 +110,8 @@ class Config:
     agi: AgiSettings = field(default_factory=AgiSettings)
     ivr: IvrSettings = field(default_factory=IvrSettings)
     prompts: PromptSettings = field(default_factory=PromptSettings)
+    agents: AgentSettings = field(default_factory=AgentSettings)
+    web: WebSettings = field(default_factory=WebSettings)
 
     # Derived locations (not configurable on their own: one state_dir holds them all).
     @property
@@ -111,6 +142,11 @@ class Config:
         return self.state_dir / "sounds"
 
     @property
+    def agents_path(self) -> Path:
+        """Agent accounts (names, tiers, credential hashes)."""
+        return self.state_dir / "agents.sqlite"
+
+    @property
     def controller_pidfile(self) -> Path:
         return self.state_dir / "controller.pid"
 
@@ -121,6 +157,8 @@ _SECTIONS: dict[str, type] = {
     "agi": AgiSettings,
     "ivr": IvrSettings,
     "prompts": PromptSettings,
+    "agents": AgentSettings,
+    "web": WebSettings,
 }
 
 
@@ -242,6 +280,7 @@ def _validate(config: Config) -> None:
         ("asterisk.rtp_start", ast.rtp_start),
         ("asterisk.rtp_end", ast.rtp_end),
         ("agi.port", agi.port),
+        ("web.port", config.web.port),
     ]:
         if not 1 <= port <= 65535:
             raise ConfigError(f"{key} = {port} is not a TCP/UDP port (1-65535)")
@@ -252,5 +291,19 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"agi.host = {agi.host!r} must be a loopback address")
     if not config.ivr.hotline.isdigit():
         raise ConfigError(f"ivr.hotline = {config.ivr.hotline!r} must be digits")
+    if "{number}" not in config.agents.callback_dial:
+        raise ConfigError(
+            f"agents.callback_dial = {config.agents.callback_dial!r} must contain {{number}}"
+        )
+    _validate_hours(config.agents)
     if config.prompts.engine not in {"auto", "gtts", "espeak"}:
         raise ConfigError(f"prompts.engine = {config.prompts.engine!r}: use auto, gtts or espeak")
+
+
+def _validate_hours(agents: AgentSettings) -> None:
+    from ivr.queue import hours  # late: hours parses with these settings
+
+    try:
+        hours.Schedule.from_settings(agents)
+    except ValueError as e:
+        raise ConfigError(f"agents: {e}") from None

@@ -24,10 +24,21 @@ from ivr.calllog import CallLog
 from ivr.config import Config
 from ivr.data.mirror import Mirror
 from ivr.errors import AgiError, CallerHangup, HajjIvrError
-from ivr.flows import ROUTES, Flow
+from ivr.flows import ROUTES, Flow, callback
 from ivr.prompts.catalog import Catalog
+from ivr.queue import callbacks as callbacks_mod
+from ivr.queue import records as records_mod
+from ivr.queue import tracker as tracker_mod
+from ivr.queue.callbacks import Callbacks
+from ivr.queue.desk import Desk
+from ivr.queue.dispatcher import CallbackDispatcher
+from ivr.queue.hours import Schedule
+from ivr.queue.records import QueueRecords
 
 log = logging.getLogger(__name__)
+
+# Routes whose hand-over to a person becomes a callback offer outside staffed hours.
+CLOSED_HOURS_ROUTES = frozenset({"hotline"})
 
 OUTCOME_LABEL = {
     chanvars.RESULT_DONE: "served",
@@ -43,17 +54,24 @@ class Controller:
     calllog: CallLog
     routes: dict[str, Flow]
     mirror: Mirror
+    desk: Desk
 
     @classmethod
     def build(cls, config: Config) -> Controller:
         catalog = Catalog.load(config.prompts_dir)
         calllog = CallLog(config.calllog_path)
-        return cls(config, catalog, calllog, dict(ROUTES), Mirror(config.mirror_path))
+        calllog.db.executescript(records_mod.SCHEMA + callbacks_mod.SCHEMA)
+        desk = Desk(
+            Schedule.from_settings(config.agents),
+            Callbacks(calllog.db),
+            QueueRecords(calllog.db),
+        )
+        return cls(config, catalog, calllog, dict(ROUTES), Mirror(config.mirror_path), desk)
 
     async def handle(self, channel: AgiChannel) -> None:
         """One call, start to end. Never raises: the outcome goes back to the dialplan."""
         route = channel.env.get("agi_network_script", "").strip("/")
-        call = Call(channel, self.catalog, self.calllog, self.config.ivr, self.mirror)
+        call = Call(channel, self.catalog, self.calllog, self.config.ivr, self.mirror, self.desk)
         log.info("call %s from %s on route %s", call.id, channel.masked_callerid, route)
         outcome = "failed"
         try:
@@ -76,7 +94,14 @@ class Controller:
             log.error("call %s: no flow for route %r", call.id, route)
             return Outcome(chanvars.RESULT_FAILED, "unknown_route")
         try:
-            return await flow(call)
+            outcome = await flow(call)
+            closed = route in CLOSED_HOURS_ROUTES and not self.desk.staffed()
+            if outcome.result != chanvars.RESULT_DONE and closed:
+                # No dead queue off duty: a callback on the next staffed day instead.
+                call.reason = outcome.reason
+                call.note(f"agents off duty ({outcome.reason})")
+                outcome = await callback.closed(call)
+            return outcome
         except CallerHangup:
             raise
         except Exception as e:
@@ -96,12 +121,12 @@ class Controller:
         if outcome.result != chanvars.RESULT_DONE:
             call.note(f"to agent: {outcome.reason}")
             with contextlib.suppress(AgiError):
-                if not call.channel.hung_up:
+                if outcome.announce and not call.channel.hung_up:
                     call.pending.clear()
                     await call.say("to-agent")
             await self._context_for_agent(call, outcome)
         await call.channel.set_variable(chanvars.RESULT, outcome.result)
-        return OUTCOME_LABEL[outcome.result]
+        return outcome.label or OUTCOME_LABEL[outcome.result]
 
     async def _context_for_agent(self, call: Call, outcome: Outcome) -> None:
         """What the IVR learned travels with the call (inherited by the agent's leg)."""
@@ -130,7 +155,17 @@ async def serve(config: Config, ready: asyncio.Event | None = None) -> None:
     )
     await server.start()
     ami = for_config(config)
+    tracker = tracker_mod.QueueTracker(controller.calllog, controller.desk.records)
+    for name in tracker_mod.EVENTS:
+        ami.on_event(name, tracker)
+    dispatcher = CallbackDispatcher(
+        ami, controller.desk.callbacks, config.agents, controller.desk.schedule
+    )
+    for name in ("UserEvent", "AgentConnect", "OriginateResponse"):
+        ami.on_event(name, dispatcher.on_event)
+    controller.desk.callbacks.recover()
     ami_task = asyncio.create_task(_keep_ami(ami))
+    dispatch_task = asyncio.create_task(dispatcher.run())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -143,9 +178,10 @@ async def serve(config: Config, ready: asyncio.Event | None = None) -> None:
         await stop.wait()
     finally:
         log.info("stopping the controller")
-        ami_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await ami_task
+        for task in (ami_task, dispatch_task):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await ami.close()
         await server.close(grace=2.0)  # calls in their last prompt may finish
         controller.calllog.close()

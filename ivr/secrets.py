@@ -1,6 +1,8 @@
-"""Secrets generated at setup (AMI secret, demo phone password), kept in the state dir.
+"""Secrets generated at setup (AMI secret, demo phone password, web session key), kept in
+the state dir.
 
-Never committed, never logged: the file is created with mode 0600 and only read here.
+Never committed, never logged: the file is created with mode 0600 and only read here. A
+file from an older version gains the keys it lacks.
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 
@@ -16,19 +18,31 @@ from pathlib import Path
 class Secrets:
     ami_secret: str
     pilgrim_password: str
+    web_secret: str
 
     def __repr__(self) -> str:  # keep secrets out of tracebacks and logs
         return "Secrets(<hidden>)"
 
 
+_FRESH = {
+    "ami_secret": lambda: secrets.token_urlsafe(24),
+    "pilgrim_password": lambda: secrets.token_urlsafe(12),
+    "web_secret": lambda: secrets.token_urlsafe(32),
+}
+
+
 def load_or_create(path: Path) -> Secrets:
     """Read the secrets file, creating it (0600) with fresh random values the first time."""
-    if path.exists():
-        values = tomllib.loads(path.read_text())
-        return Secrets(values["ami_secret"], values["pilgrim_password"])
-    made = Secrets(secrets.token_urlsafe(24), secrets.token_urlsafe(12))
+    values = tomllib.loads(path.read_text()) if path.exists() else {}
+    missing = [f.name for f in fields(Secrets) if f.name not in values]
+    if not missing:
+        return Secrets(**{f.name: values[f.name] for f in fields(Secrets)})
+    values |= {name: _FRESH[name]() for name in missing}
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    tmp = path.with_suffix(".tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:
-        f.write(f'ami_secret = "{made.ami_secret}"\npilgrim_password = "{made.pilgrim_password}"\n')
-    return made
+        f.write("".join(f'{name} = "{values[name]}"\n' for name in _FRESH))
+    tmp.replace(path)
+    return Secrets(**{f.name: values[f.name] for f in fields(Secrets)})

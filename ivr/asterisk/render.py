@@ -11,6 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ivr.agents import pjsip as agents_pjsip
+from ivr.agents.store import AgentStore
+from ivr.asterisk import sayconf
 from ivr.asterisk.sandbox import AsteriskInstall
 from ivr.config import Config
 from ivr.errors import ConfigError
@@ -87,6 +90,10 @@ def values_for(config: Config, install: AsteriskInstall, secrets: Secrets) -> di
         "agi_port": str(config.agi.port),
         "hotline": config.ivr.hotline,
         "queue_max_wait": str(ast.queue_max_wait),
+        "ring_timeout": str(config.agents.ring_timeout),
+        "ring_retry": str(config.agents.retry),
+        "wrapup": str(config.agents.wrapup),
+        "callback_after": str(config.agents.callback_after),
     }
 
 
@@ -107,17 +114,31 @@ def render(config: Config, install: AsteriskInstall, secrets: Secrets) -> Runtim
     values = values_for(config, install, secrets)
     for template in sorted((config.project_dir / "dialplan").glob("*.conf")):
         text = render_text(template.read_text(), values, template.name)
-        target = layout.etc / template.name
-        tmp = target.with_suffix(".conf.tmp")
-        tmp.write_text(text)
-        tmp.chmod(0o600)  # manager.conf and pjsip.conf hold secrets
-        tmp.replace(target)  # atomic: a reload never reads half a file
+        _write(layout.etc / template.name, text)
+    _write(layout.etc / "say.conf", sayconf.text())
+    render_agents(config)
     config.sounds_dir.mkdir(parents=True, exist_ok=True)
     _link(layout.data / "sounds", config.sounds_dir)
     # Asterisk validates its config options against the XML docs in astdatadir.
     _link(layout.data / "documentation", install.data_dir / "documentation")
     (layout.lib / "keys").mkdir(exist_ok=True)
     return layout
+
+
+def render_agents(config: Config) -> Path:
+    """Write the agents' PJSIP endpoints (pjsip_agents.conf) from the agent store."""
+    target = RuntimeLayout(config.asterisk_dir).etc / agents_pjsip.FILENAME
+    _write(target, agents_pjsip.text(AgentStore(config.agents_path).all()))
+    return target
+
+
+def _write(target: Path, text: str) -> None:
+    """Atomic (a reload never reads half a file), 0600 (manager.conf holds secrets)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp")
+    tmp.write_text(text)
+    tmp.chmod(0o600)
+    tmp.replace(target)
 
 
 def _link(link: Path, target: Path) -> None:

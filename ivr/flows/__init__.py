@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from ivr.call import Call, Outcome
-from ivr.flows import doctor, echo, pilgrim
+from ivr.flows import callback, doctor, echo, pilgrim
 
 Flow = Callable[[Call], Awaitable[Outcome]]
 
@@ -16,4 +16,5 @@ ROUTES: dict[str, Flow] = {
     "hotline": pilgrim.hotline,
     "echo": echo.read_back,
     "doctor": doctor.ping,
+    "callback": callback.offer,
 }

@@ -61,8 +61,23 @@ Content-Length: 0
 """
 
 
-def scenario(workdir: Path, dtmf: str, caller: str, delay_ms: int = 1500) -> str:
-    """A UAC scenario: INVITE, answer, keys over RFC 4733, then wait for the IVR's BYE."""
+BYE = """BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+[last_From:]
+[last_To:]
+Call-ID: [call_id]
+CSeq: 2 BYE
+Contact: <sip:{caller}@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Length: 0
+"""
+
+
+def scenario(
+    workdir: Path, dtmf: str, caller: str, delay_ms: int = 1500, hangup_after_ms: int = 0
+) -> str:
+    """A UAC scenario: INVITE, answer, keys over RFC 4733, then wait for the IVR's BYE
+    (or, with ``hangup_after_ms``, hang up that long after the keys)."""
     steps = [
         f'<send retrans="500"><![CDATA[\n{INVITE.format(caller=caller)}\n]]></send>',
         '<recv response="100" optional="true"/>',
@@ -77,10 +92,17 @@ def scenario(workdir: Path, dtmf: str, caller: str, delay_ms: int = 1500) -> str
         seconds = dtmf_pcap.write(pcap, dtmf)
         steps.append(f'<nop><action><exec play_pcap_audio="{escape(str(pcap))}"/></action></nop>')
         steps.append(f'<pause milliseconds="{int(seconds * 1000) + 200}"/>')
-    steps += [
-        '<recv request="BYE" timeout="120000"/>',
-        f"<send><![CDATA[\n{OK_BYE}\n]]></send>",
-    ]
+    if hangup_after_ms:
+        steps += [
+            f'<pause milliseconds="{hangup_after_ms}"/>',
+            f"<send retrans=\"500\"><![CDATA[\n{BYE.format(caller=caller)}\n]]></send>",
+            '<recv response="200"/>',
+        ]
+    else:
+        steps += [
+            '<recv request="BYE" timeout="120000"/>',
+            f"<send><![CDATA[\n{OK_BYE}\n]]></send>",
+        ]
     body = "\n".join(steps)
     head = '<?xml version="1.0" encoding="ISO-8859-1"?>\n<scenario name="hajj caller">'
     return f"{head}\n{body}\n</scenario>\n"
@@ -103,13 +125,14 @@ def call(
     dtmf: str,
     caller: str = "081234567890",
     timeout: float = 180.0,
+    hangup_after_ms: int = 0,
 ) -> SippResult:
     """Run one SIPp call to 127.0.0.1:sip_port and wait for it to finish."""
     sipp = shutil.which("sipp")
     if sipp is None:
         raise RuntimeError("sipp missing: apt-get install sip-tester (make setup does)")
-    xml = workdir / f"uac-{abs(hash((number, dtmf)))}.xml"
-    xml.write_text(scenario(workdir, dtmf, caller))
+    xml = workdir / f"uac-{abs(hash((number, dtmf, caller, hangup_after_ms)))}.xml"
+    xml.write_text(scenario(workdir, dtmf, caller, hangup_after_ms=hangup_after_ms))
     argv = [
         sipp,
         f"127.0.0.1:{sip_port}",
@@ -134,3 +157,156 @@ def call(
     ]
     done = subprocess.run(argv, capture_output=True, text=True, cwd=workdir, timeout=timeout + 30)
     return SippResult(done.returncode, done.stdout[-3000:] + done.stderr[-3000:])
+
+
+# --- the agent's phone: registers with digest auth, then answers (or ignores) calls ---
+
+REGISTER = """REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:{user}@[remote_ip]:[remote_port]>;tag=[pid]reg{cseq}
+To: <sip:{user}@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: {cseq} REGISTER
+Contact: <sip:{user}@[local_ip]:[local_port]>
+Expires: {expires}
+Max-Forwards: 70
+User-Agent: SIPp hajj-ivr agent
+{auth}Content-Length: 0
+"""
+
+RINGING = """SIP/2.0 180 Ringing
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]agent[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:agent@[local_ip]:[local_port]>
+Content-Length: 0
+"""
+
+ANSWER = """SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]agent[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:agent@[local_ip]:[local_port]>
+Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o=agent 1 1 IN IP[local_ip_type] [local_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+m=audio [media_port] RTP/AVP 0 101
+a=rtpmap:0 PCMU/8000
+a=rtpmap:101 telephone-event/8000
+a=sendrecv
+"""
+
+OK_REQUEST = """SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+"""
+
+TERMINATED = """SIP/2.0 487 Request Terminated
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]agent[call_number]
+[last_Call-ID:]
+CSeq: [cseq] INVITE
+Content-Length: 0
+"""
+
+
+def _xml(name: str, steps: list[str]) -> str:
+    head = f'<?xml version="1.0" encoding="ISO-8859-1"?>\n<scenario name="{name}">'
+    return head + "\n" + "\n".join(steps) + "\n</scenario>\n"
+
+
+def _send(text: str, retrans: bool = False) -> str:
+    attr = ' retrans="500"' if retrans else ""
+    return f"<send{attr}><![CDATA[\n{text}\n]]></send>"
+
+
+def register_scenario(user: str, password: str, hold_ms: int) -> str:
+    auth = f"[authentication username={user} password={password}]\n"
+    return _xml(
+        "agent register",
+        [
+            _send(REGISTER.format(user=user, cseq=1, expires=300, auth=""), retrans=True),
+            '<recv response="401" auth="true"/>',
+            _send(REGISTER.format(user=user, cseq=2, expires=300, auth=auth), retrans=True),
+            '<recv response="200"/>',
+            f'<pause milliseconds="{hold_ms}"/>',
+        ],
+    )
+
+
+def agent_calls_scenario(answer: bool) -> str:
+    """Out-of-call scenario: each INVITE Asterisk sends the phone is one run of this."""
+    # Asterisk qualifies the phone (OPTIONS) now and then: answer 200 and be done.
+    steps = ['<recv request="OPTIONS" optional="true" next="options"/>', '<recv request="INVITE"/>']
+    if answer:
+        steps += [
+            _send(RINGING),
+            '<pause milliseconds="300"/>',
+            _send(ANSWER),
+            '<recv request="ACK"/>',
+            '<recv request="BYE" timeout="600000"/>',
+        ]
+    else:  # rings and never answers: Asterisk gives up (ring timeout) with CANCEL
+        steps += [
+            _send(RINGING),
+            '<recv request="CANCEL" timeout="600000"/>',
+            _send(OK_REQUEST),
+            _send(TERMINATED),
+            '<recv request="ACK" next="end"/>',
+        ]
+    steps += ['<label id="options"/>', _send(OK_REQUEST), '<label id="end"/>']
+    return _xml("agent phone", steps)
+
+
+@dataclass
+class AgentPhone:
+    """A SIPp softphone for an agent, running in the background until stopped (by PID)."""
+
+    process: subprocess.Popen[str]
+    log: Path
+
+    @classmethod
+    def start(
+        cls, workdir: Path, sip_port: int, user: str, password: str, answer: bool = True
+    ) -> AgentPhone:
+        sipp = shutil.which("sipp")
+        if sipp is None:
+            raise RuntimeError("sipp missing: apt-get install sip-tester (make setup does)")
+        tag = f"{user}-{'answer' if answer else 'ignore'}"
+        reg = workdir / f"reg-{tag}.xml"
+        reg.write_text(register_scenario(user, password, hold_ms=3_600_000))
+        ooc = workdir / f"ooc-{tag}.xml"
+        ooc.write_text(agent_calls_scenario(answer))
+        log = workdir / f"agent-{tag}.log"
+        argv = [
+            sipp, f"127.0.0.1:{sip_port}", "-sf", str(reg), "-oocsf", str(ooc),
+            "-m", "1", "-i", "127.0.0.1", "-p", "0", "-mi", "127.0.0.1", "-mp", "0",
+            "-nostdin", "-trace_err", "-error_file", str(log),
+        ]  # fmt: skip
+        with (workdir / f"agent-{tag}.out").open("w") as out:
+            proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, text=True,
+                                    cwd=workdir)  # fmt: skip
+        return cls(proc, log)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)

@@ -1,0 +1,1 @@
+"""Agents: the people behind the queue, as SIP phones (PJSIP endpoints) and web logins."""

@@ -1,0 +1,196 @@
+"""`hajj-ivr agents ...`: accounts, queue login and pause, and who is doing what.
+
+Accounts live in the agent store; adding or removing one rewrites pjsip_agents.conf and
+reloads res_pjsip on a running Asterisk (through its control socket, the admin's own
+access: the controller's AMI user has no 'system' write). Login, logout and pause go
+through AMI (QueueAdd, QueueRemove, QueuePause) with the phone as state interface, the
+same as the phone's feature codes *71..*74.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import asdict, dataclass
+from typing import TypeVar
+
+from ivr import cli
+from ivr.agents.store import Agent, AgentError, AgentStore
+from ivr.ami.client import AmiClient, for_config
+from ivr.asterisk import process, render
+from ivr.config import Config
+from ivr.errors import AmiActionError
+
+T = TypeVar("T")
+
+# app_queue's member Status (device state of the phone).
+NOT_INUSE, INUSE, BUSY, INVALID, UNAVAILABLE, RINGING, RINGINUSE, ONHOLD = 1, 2, 3, 4, 5, 6, 7, 8
+
+
+@dataclass(frozen=True)
+class AgentState:
+    name: str
+    tier: int
+    phone: str  # the SIP username / endpoint
+    state: str  # logged out | available | paused | ringing | on call | phone offline
+    paused: bool
+    pause_reason: str
+    calls_taken: int
+
+
+def _store(config: Config) -> AgentStore:
+    return AgentStore(config.agents_path)
+
+
+def _reload_phones(config: Config) -> str:
+    """Rewrite pjsip_agents.conf; reload res_pjsip if Asterisk runs. Returns a note."""
+    render.render_agents(config)
+    asterisk = process.Asterisk.from_config(config)
+    if asterisk.pid() is None:
+        return "Asterisk is not running; the phone is ready at its next start."
+    asterisk.cli("module reload res_pjsip.so")
+    return "Asterisk reloaded the phones."
+
+
+def add(config: Config, args: argparse.Namespace) -> int:
+    agent, password = _store(config).add(args.name, args.tier)
+    note = _reload_phones(config)
+    ast = config.asterisk
+    print(
+        f"Agent {agent.name} (tier {agent.tier}) created. {note}\n"
+        f"  SIP phone: user {agent.endpoint}  password {password}\n"
+        f"             server {ast.sip_bind}:{ast.sip_port} (UDP)\n"
+        f"  Web console: http://{config.web.host}:{config.web.port}/agent "
+        f"(login {agent.name}, same password)\n"
+        f"The password is shown only now; `agents remove` and `agents add` make a new one."
+    )
+    return 0
+
+
+def remove(config: Config, args: argparse.Namespace) -> int:
+    store = _store(config)
+    agent = store.get(args.name)
+    if process.Asterisk.from_config(config).pid() is not None:
+        cli.run_async(_ami(config, lambda ami: _logout(ami, agent, quiet=True)))
+    store.remove(agent.name)
+    print(f"Agent {agent.name} removed. {_reload_phones(config)}")
+    return 0
+
+
+def login(config: Config, args: argparse.Namespace) -> int:
+    agent = _store(config).get(args.name)
+    cli.run_async(
+        _ami(
+            config,
+            lambda ami: ami.action(
+                "QueueAdd",
+                Queue=agent.queue,
+                Interface=agent.interface,
+                MemberName=agent.name,
+                StateInterface=agent.interface,
+                Paused="false",
+            ),
+        )
+    )
+    print(f"{agent.name} logged in to {agent.queue}")
+    return 0
+
+
+def logout(config: Config, args: argparse.Namespace) -> int:
+    agent = _store(config).get(args.name)
+    cli.run_async(_ami(config, lambda ami: _logout(ami, agent, quiet=False)))
+    print(f"{agent.name} logged out of {agent.queue}")
+    return 0
+
+
+async def _logout(ami: AmiClient, agent: Agent, quiet: bool) -> None:
+    try:
+        await ami.action("QueueRemove", Queue=agent.queue, Interface=agent.interface)
+    except AmiActionError:
+        if not quiet:
+            raise AgentError(f"{agent.name} is not logged in") from None
+
+
+def pause(config: Config, args: argparse.Namespace) -> int:
+    return _pause(config, args.name, True, args.reason)
+
+
+def unpause(config: Config, args: argparse.Namespace) -> int:
+    return _pause(config, args.name, False, "")
+
+
+def _pause(config: Config, name: str, paused: bool, reason: str) -> int:
+    agent = _store(config).get(name)
+    fields = {"Interface": agent.interface, "Paused": "true" if paused else "false"}
+    if reason:
+        fields["Reason"] = reason
+    try:
+        cli.run_async(_ami(config, lambda ami: ami.action("QueuePause", **fields)))
+    except AmiActionError:
+        raise AgentError(f"{agent.name} is not logged in: `hajj-ivr agents login {name}`") from None
+    print(f"{agent.name} {'paused' if paused else 'available'}")
+    return 0
+
+
+def list_(config: Config, args: argparse.Namespace) -> int:
+    agents = _store(config).all()
+    members: dict[str, Mapping[str, str]] = {}
+    if agents and process.Asterisk.from_config(config).pid() is not None:
+        members = cli.run_async(_ami(config, queue_members))
+    states = [state_of(a, members.get(a.interface)) for a in agents]
+    if args.json:
+        cli.print_json([asdict(s) for s in states])
+        return 0
+    if not states:
+        print("No agents yet: hajj-ivr agents add NAME --tier 1")
+        return 0
+    print(f"{'AGENT':<16} {'TIER':<5} {'STATE':<16} {'CALLS':>5}  PHONE")
+    for s in states:
+        state = s.state + (f" ({s.pause_reason})" if s.paused and s.pause_reason else "")
+        print(f"{s.name:<16} {s.tier:<5} {state:<16} {s.calls_taken:>5}  {s.phone}")
+    return 0
+
+
+async def queue_members(ami: AmiClient) -> dict[str, Mapping[str, str]]:
+    """Every queue member by interface (QueueStatus)."""
+    answer = await ami.action_list("QueueStatus")
+    return {
+        e.get("Location", ""): e
+        for e in answer
+        if e.get("Event") == "QueueMember" and e.get("Queue", "").startswith("hajj-tier")
+    }
+
+
+def state_of(agent: Agent, member: Mapping[str, str] | None) -> AgentState:
+    if member is None:
+        return AgentState(agent.name, agent.tier, agent.endpoint, "logged out", False, "", 0)
+    status = int(member.get("Status", "0") or 0)
+    paused = member.get("Paused") == "1"
+    if member.get("InCall") == "1" or status in (INUSE, BUSY, RINGINUSE, ONHOLD):
+        state = "on call"
+    elif status == RINGING:
+        state = "ringing"
+    elif status in (UNAVAILABLE, INVALID):
+        state = "phone offline"
+    elif paused:
+        state = "paused"
+    else:
+        state = "available"
+    return AgentState(
+        agent.name,
+        agent.tier,
+        agent.endpoint,
+        state,
+        paused,
+        member.get("PausedReason", ""),
+        int(member.get("CallsTaken", "0") or 0),
+    )
+
+
+async def _ami(config: Config, work: Callable[[AmiClient], Awaitable[T]]) -> T:
+    ami = for_config(config)
+    await ami.connect()
+    try:
+        return await work(ami)
+    finally:
+        await ami.close()

@@ -1,0 +1,37 @@
+"""The agents' phones as PJSIP config: state_dir/asterisk/etc/pjsip_agents.conf.
+
+Generated from the agent store and included by dialplan/pjsip.conf; `hajj-ivr agents add`
+rewrites it and reloads res_pjsip. Only the MD5 digest credential is written, never a
+password.
+"""
+
+from __future__ import annotations
+
+from ivr import chanvars
+from ivr.agents import passwords
+from ivr.agents.store import Agent
+
+FILENAME = "pjsip_agents.conf"
+
+
+def text(agents: list[Agent]) -> str:
+    parts = ["; Generated from state_dir/agents.sqlite by hajj-ivr: do not edit."]
+    for a in agents:
+        parts.append(
+            f"""
+[{a.endpoint}](agent-template)
+auth = {a.endpoint}
+aors = {a.endpoint}
+callerid = "{a.name}" <{a.name}>
+set_var = {chanvars.AGENT_NAME}={a.name}
+set_var = {chanvars.AGENT_TIER}={a.tier}
+
+[{a.endpoint}](agent-auth-template)
+username = {a.endpoint}
+realm = {passwords.SIP_REALM}
+md5_cred = {a.sip_md5}
+
+[{a.endpoint}](agent-aor-template)
+"""
+        )
+    return "\n".join(parts)

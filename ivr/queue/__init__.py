@@ -1,0 +1,1 @@
+"""The human side of the hotline: queue records, callbacks, staffed hours."""

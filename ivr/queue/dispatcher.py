@@ -1,0 +1,163 @@
+"""Serve callback requests: when agents are on duty and one is free, call them back.
+
+The request goes into the agent queue as a virtual caller (a Local channel, context
+hajj-callback-agent) ahead of new callers, so its place in line holds. When an agent
+answers, the other half of the Local channel (hajj-callback-pilgrim) dials the pilgrim:
+the agent leg is answered first, then the pilgrim leg. The dialplan reports each stage as
+a ``HajjCallback`` UserEvent; every attempt and outcome is stored (callbacks.py).
+One callback is in progress at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Mapping
+
+from ivr import chanvars
+from ivr.ami.client import AmiClient
+from ivr.ami.events import variables
+from ivr.config import AgentSettings
+from ivr.errors import HajjIvrError
+from ivr.queue.callbacks import Callback, Callbacks
+from ivr.queue.hours import Schedule
+
+log = logging.getLogger(__name__)
+
+# How long the virtual caller waits in the queue for an agent before we try again later.
+AGENT_WAIT = 300
+AGENT_RETRY = 30.0
+POLL = 2.0
+
+
+class CallbackDispatcher:
+    def __init__(
+        self,
+        ami: AmiClient,
+        callbacks: Callbacks,
+        settings: AgentSettings,
+        schedule: Schedule,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.ami = ami
+        self.callbacks = callbacks
+        self.settings = settings
+        self.schedule = schedule
+        self.clock = clock
+        self._current: tuple[int, float] | None = None  # (callback id, started at)
+        self.wake = asyncio.Event()
+
+    def on_event(self, event: Mapping[str, str]) -> None:
+        name = event.get("Event")
+        if name == "UserEvent" and event.get("UserEvent") == "HajjCallback":
+            self._stage(event)
+        elif name == "AgentConnect":
+            cb_id = variables(event).get(chanvars.CALLBACK_ID, "")
+            if cb_id.isdigit():
+                self.callbacks.agent_answered(int(cb_id), event.get("MemberName", ""), self.clock())
+        elif (
+            name == "OriginateResponse"
+            and event.get("ActionID", "").startswith("hajj-cb-")
+            and event.get("Response") != "Success"
+        ):
+            failed = int(event["ActionID"].split("-")[2])
+            log.info("callback %d: no agent took it (%s)", failed, event.get("Reason", ""))
+            self.callbacks.agent_leg_failed(failed, "agent_unanswered", self.clock() + AGENT_RETRY)
+            self._finish(failed)
+
+    def _stage(self, event: Mapping[str, str]) -> None:
+        cb_id = event.get("Id", "")
+        if not cb_id.isdigit():
+            return
+        stage, now = event.get("Stage", ""), self.clock()
+        if stage == "pilgrim":
+            self.callbacks.pilgrim_answered(int(cb_id), now)
+        elif stage == "ended":
+            status = event.get("DialStatus", "") or "NOTDIALLED"
+            cb = self.callbacks.pilgrim_leg_ended(
+                int(cb_id),
+                status,
+                now,
+                self.settings.callback_attempts,
+                self.settings.callback_retry,
+            )
+            log.info("callback %s: pilgrim leg %s -> %s", cb_id, status, cb.state if cb else "?")
+            self._finish(int(cb_id))
+
+    def _finish(self, cb_id: int) -> None:
+        if self._current and self._current[0] == cb_id:
+            self._current = None
+            self.wake.set()
+
+    async def run(self) -> None:
+        """Forever: serve the next due request whenever agents are free."""
+        while True:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), POLL)
+            self.wake.clear()
+            try:
+                await self.tick()
+            except HajjIvrError as e:  # AMI down for a moment: the next tick tries again
+                log.warning("callbacks: %s", e)
+
+    async def tick(self) -> Callback | None:
+        now = self.clock()
+        if self._current is not None:
+            cb_id, started = self._current
+            if now - started < AGENT_WAIT + 600:
+                return None
+            log.warning("callback %d: no outcome heard; back in line", cb_id)
+            self.callbacks.agent_leg_failed(cb_id, "lost", now + AGENT_RETRY)
+            self._current = None
+        if not self.ami.connected or not self.schedule.is_open(_utc(now)):
+            return None
+        cb = self.callbacks.next_due(now)
+        if cb is None or not await self._agent_free(cb.queue):
+            return None
+        self.callbacks.start(cb.id)
+        self._current = (cb.id, now)
+        log.info("callback %d: calling an agent in %s", cb.id, cb.queue)
+        await self.ami.originate(**self._originate(cb))
+        return cb
+
+    async def _agent_free(self, queue: str) -> bool:
+        answer = await self.ami.action_list("QueueSummary", Queue=queue)
+        return any(
+            e.get("Event") == "QueueSummary" and int(e.get("Available", "0") or 0) > 0
+            for e in answer
+        )
+
+    def _originate(self, cb: Callback) -> dict[str, str]:
+        dial = self.settings.callback_dial.replace("{number}", cb.number)
+        inherited = {
+            chanvars.CALLBACK_ID: str(cb.id),
+            chanvars.REASON: "callback",
+            chanvars.PORSI: cb.porsi,
+            chanvars.VERIFIED: cb.verified,
+            chanvars.TOPICS: cb.topics,
+            chanvars.WAIT_FROM: f"{cb.waiting_since:.0f}",
+        }
+        inherited |= {
+            chanvars.CALLBACK_DIAL: dial,
+            chanvars.CALLBACK_QUEUE: cb.queue,
+            chanvars.CALLBACK_AGENT_WAIT: str(AGENT_WAIT),
+        }
+        # Inherited (__) so both halves of the Local channel and the agent's leg see them.
+        fields = {f"__{k}": v for k, v in inherited.items() if v}
+        return {
+            "Channel": "Local/s@hajj-callback-agent/n",
+            "Context": "hajj-callback-pilgrim",
+            "Exten": "s",
+            "Priority": "1",
+            "CallerID": f'"Callback" <{cb.number}>',
+            "Timeout": str((AGENT_WAIT + 10) * 1000),
+            "ActionID": f"hajj-cb-{cb.id}-{int(self.clock())}",
+            "Variable": ",".join(f"{k}={v}" for k, v in fields.items()),
+        }
+
+
+def _utc(ts: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ts, dt.UTC)

@@ -1,0 +1,94 @@
+"""app_queue's AMI events -> the call log: queue stays and transcript lines.
+
+Runs in the controller (the call log's one writer). Each event names the waiting channel
+(``Uniqueid``, the call's id) and carries the HAJJ_* variables (manager.conf channelvars),
+so a stay records why the call came and which porsi it is about.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+
+from ivr import chanvars
+from ivr.ami.events import number, variables
+from ivr.calllog import CallLog
+from ivr.queue.records import QueueRecords
+
+log = logging.getLogger(__name__)
+
+EVENTS = (
+    "QueueCallerJoin",
+    "AgentCalled",
+    "AgentRingNoAnswer",
+    "AgentConnect",
+    "AgentComplete",
+    "QueueCallerAbandon",
+    "QueueCallerLeave",
+)
+
+
+class QueueTracker:
+    def __init__(
+        self, calllog: CallLog, records: QueueRecords, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.calllog = calllog
+        self.records = records
+        self.clock = clock
+
+    def __call__(self, event: Mapping[str, str]) -> None:
+        handler = getattr(self, "_" + event.get("Event", ""), None)
+        if handler is None:
+            return
+        try:
+            handler(event, event.get("Uniqueid", ""), event.get("Queue", ""))
+        except Exception:  # one odd event must not stop the record of the others
+            log.exception("queue event %s not recorded", event.get("Event"))
+
+    def _note(self, call_id: str, text: str) -> None:
+        if self.calllog.exists(call_id):
+            self.calllog.add(call_id, "event", text)
+
+    def _QueueCallerJoin(self, e: Mapping[str, str], call_id: str, queue: str) -> None:
+        chan = variables(e)
+        position = int(number(e, "Position"))
+        self.records.joined(
+            call_id,
+            queue,
+            e.get("CallerIDNum", ""),
+            chan.get(chanvars.REASON, ""),
+            chan.get(chanvars.PORSI, ""),
+            self.clock(),
+            position,
+        )
+        self._note(call_id, f"queue {queue}: waiting, position {position}")
+
+    def _AgentCalled(self, e: Mapping[str, str], call_id: str, queue: str) -> None:
+        self._note(call_id, f"queue {queue}: ringing agent {e.get('MemberName', '')}")
+
+    def _AgentRingNoAnswer(self, e: Mapping[str, str], call_id: str, queue: str) -> None:
+        self.records.rang(call_id, queue)
+        seconds = number(e, "RingTime")
+        self._note(
+            call_id,
+            f"queue {queue}: agent {e.get('MemberName', '')} did not answer ({seconds:.0f} s)",
+        )
+
+    def _AgentConnect(self, e: Mapping[str, str], call_id: str, queue: str) -> None:
+        agent, wait = e.get("MemberName", ""), number(e, "HoldTime")
+        self.records.answered(call_id, queue, agent, self.clock(), wait)
+        self._note(call_id, f"queue {queue}: answered by {agent} after {wait:.0f} s")
+
+    def _AgentComplete(self, e: Mapping[str, str], call_id: str, queue: str) -> None:
+        reason = e.get("Reason", "")
+        self.records.completed(call_id, queue, self.clock(), number(e, "TalkTime"), reason)
+        self._note(call_id, f"queue {queue}: call with {e.get('MemberName', '')} ended ({reason})")
+
+    def _QueueCallerAbandon(self, e: Mapping[str, str], call_id: str, queue: str) -> None:
+        wait = number(e, "HoldTime")
+        self.records.abandoned(call_id, queue, self.clock(), wait)
+        self._note(call_id, f"queue {queue}: caller hung up after waiting {wait:.0f} s")
+
+    def _QueueCallerLeave(self, e: Mapping[str, str], call_id: str, queue: str) -> None:
+        self.records.left(call_id, queue, self.clock())

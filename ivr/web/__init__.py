@@ -1,0 +1,1 @@
+"""The web layer: one small Starlette app on uvicorn (`hajj-ivr web`), no build step."""

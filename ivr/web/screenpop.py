@@ -1,0 +1,152 @@
+"""The agent's screen pop: who is calling and what the IVR learned, from AMI events.
+
+app_queue's events carry the caller's HAJJ_* variables (manager.conf channelvars); the
+call log adds the menu path, the data mirror the pilgrim's name, status and kloter. Each
+agent's latest pop is kept and pushed to their open console pages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ivr import chanvars
+from ivr.ami.events import number, variables
+from ivr.calllog import CallLogReader
+from ivr.data.mirror import Jemaah, Mirror
+from ivr.errors import HajjIvrError
+
+log = logging.getLogger(__name__)
+
+# Why the call came to a person, in the agent's words.
+REASONS = {
+    "caller_request": "Penelepon meminta petugas (tombol 0)",
+    "no_input": "Penelepon tidak menekan tombol",
+    "porsi_failed": "Nomor porsi gagal dimasukkan 3 kali",
+    "dob_failed": "Tanggal lahir salah 3 kali",
+    "status_needs_agent": "Status porsi perlu ditangani petugas",
+    "lookup_error": "Data tidak dapat dibaca",
+    "controller_unreachable": "Sistem IVR tidak tersedia",
+    "controller_incomplete": "Sistem IVR terputus",
+    "controller_error": "Kesalahan sistem IVR",
+    "callback": "Panggilan balik yang diminta penelepon",
+}
+EVENTS = ("AgentCalled", "AgentConnect", "AgentComplete", "AgentRingNoAnswer", "QueueCallerAbandon")
+STATES = {
+    "AgentCalled": "ringing",
+    "AgentConnect": "connected",
+    "AgentComplete": "ended",
+    "AgentRingNoAnswer": "missed",
+    "QueueCallerAbandon": "abandoned",
+}
+
+
+def pilgrim_facts(j: Jemaah) -> dict[str, Any]:
+    kloter = j.kloter
+    return {
+        "name": j.nama,
+        "status": j.status_porsi,
+        "estimate": j.estimasi_masehi,
+        "estimate_hijri": j.estimasi_hijriah,
+        "province": j.provinsi,
+        "kabupaten": j.kabupaten,
+        "kloter": kloter.kode if kloter else None,
+        "embarkasi": kloter.embarkasi if kloter else None,
+        "departure": kloter.berangkat.isoformat() if kloter else None,
+        "passport": j.status_paspor,
+        "visa": j.status_visa,
+        "payment": j.status_pelunasan,
+    }
+
+
+class ScreenPop:
+    def __init__(self, calllog: Path, mirror: Path, clock: Callable[[], float] = time.time) -> None:
+        self.calls = CallLogReader(calllog)
+        self.mirror_path = mirror
+        self._mirror: Mirror | None = None
+        self.clock = clock
+        self.latest: dict[str, dict[str, Any]] = {}  # agent name -> pop
+        self._by_call: dict[str, str] = {}  # call id -> agent being rung / talking
+        self._listeners: dict[str, set[asyncio.Queue[dict[str, Any]]]] = {}
+
+    def _lookup(self, porsi: str) -> Jemaah | None:
+        try:
+            if self._mirror is None:
+                self._mirror = Mirror(self.mirror_path)
+            return self._mirror.lookup(porsi)
+        except HajjIvrError:
+            return None
+
+    def on_event(self, event: Mapping[str, str]) -> None:
+        name = event.get("Event", "")
+        call_id = event.get("Uniqueid", "")
+        agent = event.get("MemberName", "") or self._by_call.get(call_id, "")
+        if name not in STATES or not agent:
+            return
+        if name == "AgentCalled" or agent not in self.latest:
+            pop = self.build(event)
+        else:
+            pop = dict(self.latest[agent])
+        pop["state"] = STATES[name]
+        pop["updated"] = self.clock()
+        if name == "AgentConnect":
+            pop["waited"] = number(event, "HoldTime", pop.get("waited", 0))
+            self._by_call[call_id] = agent
+        elif name in ("AgentComplete", "QueueCallerAbandon", "AgentRingNoAnswer"):
+            self._by_call.pop(call_id, None)
+        else:
+            self._by_call[call_id] = agent
+        if pop.get("call_id") != call_id and name != "AgentCalled":
+            return  # an old call's late event must not overwrite the current pop
+        self.latest[agent] = pop
+        for queue in self._listeners.get(agent, set()):
+            with contextlib.suppress(asyncio.QueueFull):
+                queue.put_nowait(pop)
+
+    def build(self, event: Mapping[str, str]) -> dict[str, Any]:
+        chan = variables(event)
+        call_id = event.get("Uniqueid", "")
+        porsi = chan.get(chanvars.PORSI, "")
+        reason = chan.get(chanvars.REASON, "")
+        wait_from = chan.get(chanvars.WAIT_FROM, "")
+        now = self.clock()
+        pilgrim = self._lookup(porsi) if porsi else None
+        return {
+            "call_id": call_id,
+            "agent": event.get("MemberName", ""),
+            "queue": event.get("Queue", ""),
+            "caller": event.get("CallerIDNum", ""),
+            "caller_name": event.get("CallerIDName", ""),
+            "porsi": porsi,
+            "verified": chan.get(chanvars.VERIFIED, "") == "yes",
+            "reason": reason,
+            "reason_text": REASONS.get(reason, reason),
+            "topics": chan.get(chanvars.TOPICS, "").split(),
+            "callback_id": chan.get(chanvars.CALLBACK_ID, ""),
+            "waited": round(now - float(wait_from), 1) if wait_from.isdigit() else None,
+            "pilgrim": pilgrim_facts(pilgrim) if pilgrim else None,
+            "path": self._path(call_id),
+        }
+
+    def _path(self, call_id: str) -> list[str]:
+        """The menu path: keys pressed and decisions, in order (no date of birth)."""
+        path = []
+        for line in self.calls.transcript(call_id):
+            if line.kind == "input":
+                path.append(f"tekan {line.text or '(tidak ada)'}")
+            elif line.kind == "event" and not line.text.startswith("queue "):
+                path.append(line.text)
+        return path
+
+    def subscribe(self, agent: str) -> asyncio.Queue[dict[str, Any]]:
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=100)
+        self._listeners.setdefault(agent, set()).add(queue)
+        return queue
+
+    def unsubscribe(self, agent: str, queue: asyncio.Queue[dict[str, Any]]) -> None:
+        self._listeners.get(agent, set()).discard(queue)
