@@ -84,8 +84,7 @@ class CallLog:
         """A call's first AGI session makes its row; a later one (the callback offer while
         queued) continues the same row and transcript."""
         self.db.execute(
-            "INSERT INTO calls (id, started_at, caller, route) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(id) DO UPDATE SET outcome = 'in_progress', ended_at = NULL",
+            "INSERT OR IGNORE INTO calls (id, started_at, caller, route) VALUES (?, ?, ?, ?)",
             (call_id, time.time(), caller, route),
         )
         self._seq[call_id] = self._last_seq(call_id)
@@ -116,6 +115,10 @@ class CallLog:
             "UPDATE calls SET ended_at = ?, outcome = ?, reason = ? WHERE id = ?",
             (time.time(), outcome, reason, call_id),
         )
+        self._seq.pop(call_id, None)
+
+    def leave(self, call_id: str) -> None:
+        """A later AGI session ends without changing the call's outcome."""
         self._seq.pop(call_id, None)
 
 

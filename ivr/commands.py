@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import datetime as dt
 import logging
+import subprocess
 import sys
 
 from ivr import cli, controller, testcall
@@ -88,13 +89,35 @@ def run(config: Config, args: argparse.Namespace) -> int:
     asterisk = process.prepare(config)
     asterisk.stop()  # a leftover from a killed run would hold our ports
     asterisk.start(output=sys.stdout.buffer)
+    web = _spawn_web(args)
     try:
         _print_how_to_call(config)
         asyncio.run(controller.serve(config))
     finally:
+        _stop(web)
         asterisk.stop()
-        print("hajj-ivr: Asterisk and controller stopped")
+        print("hajj-ivr: Asterisk, controller and web console stopped")
     return 0
+
+
+def _spawn_web(args: argparse.Namespace) -> subprocess.Popen[bytes]:
+    """The web console as its own process (a crash there never touches a call)."""
+    flags = []
+    if args.config:
+        flags += ["--config", str(args.config)]
+    if args.state_dir:
+        flags += ["--state-dir", str(args.state_dir)]
+    return subprocess.Popen([sys.executable, "-m", "ivr.cli", *flags, "web"])
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
 
 
 def _print_how_to_call(config: Config) -> None:
@@ -108,6 +131,8 @@ def _print_how_to_call(config: Config) -> None:
         f"    or register user 'pilgrim' password '{secrets.pilgrim_password}' at "
         f"{host}:{ast.sip_port} and dial {hotline}\n"
         f"  from a second shell: .venv/bin/hajj-ivr call {hotline} --dtmf 1234567890\n"
+        f"Agents: .venv/bin/hajj-ivr agents add NAME --tier 1 (prints the softphone account);\n"
+        f"  their console: http://{config.web.host}:{config.web.port}/agent\n"
         f"Ctrl-C stops Asterisk and the controller.\n",
         flush=True,
     )

@@ -40,6 +40,11 @@ log = logging.getLogger(__name__)
 # Routes whose hand-over to a person becomes a callback offer outside staffed hours.
 CLOSED_HOURS_ROUTES = frozenset({"hotline"})
 
+# Routes run later in a call already logged (the callback offer while queued): only these
+# outcomes replace the call's, so declining or hanging up there leaves it "agent".
+LATER_ROUTES = frozenset({"callback"})
+LATER_OUTCOMES = frozenset({"callback", "closed"})
+
 OUTCOME_LABEL = {
     chanvars.RESULT_DONE: "served",
     chanvars.RESULT_AGENT: "agent",
@@ -86,7 +91,10 @@ class Controller:
             )
         finally:
             with contextlib.suppress(Exception):
-                self.calllog.finish(call.id, outcome, call.reason)
+                if route in LATER_ROUTES and outcome not in LATER_OUTCOMES:
+                    self.calllog.leave(call.id)  # the call's outcome stays "agent"
+                else:
+                    self.calllog.finish(call.id, outcome, call.reason)
 
     async def _run(self, call: Call, route: str) -> Outcome:
         flow = self.routes.get(route)

@@ -12,6 +12,9 @@ command -v sipp >/dev/null || need+=(sip-tester)
 command -v espeak-ng >/dev/null || need+=(espeak-ng)
 command -v sox >/dev/null || need+=(sox)
 dpkg -s libsox-fmt-mp3 >/dev/null 2>&1 || need+=(libsox-fmt-mp3)  # gTTS speaks MP3
+# The dashboard's browser tests drive the system Chromium (no browser downloads here).
+command -v chromium >/dev/null || need+=(chromium)
+command -v chromedriver >/dev/null || need+=(chromium-driver)
 # debootstrap builds the sandbox Asterisk when no system Asterisk 20+ is installed.
 [ -x "${HAJJ_IVR_ASTERISK_SANDBOX_DIR:-$HOME/.cache/hajj-ivr/asterisk-sid}/usr/sbin/asterisk" ] \
   || command -v debootstrap >/dev/null || need+=(debootstrap)

@@ -18,6 +18,7 @@ from ivr.calllog import CallLogReader
 from ivr.data.importer import import_export
 from ivr.data.report import ImportRefused, ImportReport
 from ivr.data.sample import FIXED_PILGRIMS
+from ivr.flows.pilgrim import NEEDS_AGENT
 from ivr.testcall import CallResult
 from tests.rig import sipp
 from tests.rig.hotline import Hotline, Scenario
@@ -46,7 +47,11 @@ def said(text: str, times: int = 1) -> object:
 
 def scenarios() -> dict[str, Scenario]:
     table = {
-        f"status-{status}": Scenario(found(p.nomor_porsi) + "W" * 16 + "1", said("Data per", 2))
+        f"status-{status}": (
+            Scenario(found(p.nomor_porsi), said(TO_AGENT))
+            if status in NEEDS_AGENT  # no menu: a person takes over after the status
+            else Scenario(found(p.nomor_porsi) + "W" * 16 + "1", said("Data per", 2))
+        )
         for status, p in BY_STATUS.items()
     }
     table |= {
@@ -142,7 +147,10 @@ def test_pilgrim_found_each_status_hears_its_wording_and_estimate(
     )
     p = BY_STATUS[status]
     estimates = [line for line in lines if line.startswith("Perkiraan keberangkatan tahun")]
-    if status in ("BERANGKAT", "BATAL", "WAFAT", "PELIMPAHAN"):
+    if status in NEEDS_AGENT:  # a person takes over from here
+        row, _ = hotline.record(calls[f"status-{status}"].call_id)
+        assert row is not None and row.reason == "status_needs_agent" and TO_AGENT in lines
+    if status in ("BERANGKAT", *NEEDS_AGENT):
         assert estimates == []
     else:
         assert p.estimasi_masehi is not None
@@ -165,7 +173,9 @@ def test_pilgrim_malformed_entry_three_times_goes_to_agent(
     assert sum("terdiri dari sepuluh angka" in line for line in lines) == 3
     row, _ = hotline.record(call_id)
     assert row is not None and (row.outcome, row.reason) == ("agent", "porsi_failed")
-    assert any(e.get("Event") == "QueueCallerJoin" for e in calls["malformed-thrice"].events)
+    # On its way to a person (no agent is logged in here: the callback offer comes first).
+    handed = [e for e in calls["malformed-thrice"].events if e.get("UserEvent") == "HajjToAgent"]
+    assert handed and handed[0]["Reason"] == "porsi_failed"
 
 
 def test_pilgrim_readback_in_groups_rejected_asks_again(

@@ -138,6 +138,8 @@ async def verify_birth(call: Call, j: Jemaah) -> Outcome | None:
 async def info_menu(call: Call, j: Jemaah) -> Outcome | None:
     """Serve one pilgrim's menu. None means the caller asked for another porsi."""
     await call.say_all([*info.status(j), info.as_of(call.mirror.as_of)])
+    if j.status_porsi in NEEDS_AGENT:  # refunds, heirs: only a person can help further
+        return to_agent("status_needs_agent")
     silent = 0
     while silent < call.settings.menu_rounds:
         key = await call.menu("info-menu")
@@ -155,6 +157,9 @@ async def info_menu(call: Call, j: Jemaah) -> Outcome | None:
             await call.say("menu-invalid")
     return await goodbye(call)
 
+
+# Statuses whose next step is a person's work (refund, heir delegation): straight to one.
+NEEDS_AGENT = frozenset({"BATAL", "WAFAT", "PELIMPAHAN"})
 
 TOPICS = {"1": "estimate", "2": "kloter", "3": "documents", "4": "payment", "5": "all"}
 

@@ -43,7 +43,8 @@ class Schedule:
             raise ValueError(f"hours = {settings.hours!r}: use HH:MM-HH:MM, e.g. 08:00-20:00")
         h1, m1, h2, m2 = (int(g) for g in match.groups())
         try:
-            opens, closes = dt.time(h1, m1), dt.time(h2, m2) if h2 < 24 else dt.time.max
+            opens = dt.time(h1, m1)
+            closes = dt.time.max if (h2, m2) == (24, 0) else dt.time(h2, m2)  # 24:00: midnight
         except ValueError:
             raise ValueError(f"hours = {settings.hours!r}: not a time of day") from None
         if closes <= opens:

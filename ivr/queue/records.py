@@ -67,8 +67,7 @@ class QueueRecords:
 
     def _latest(self, call_id: str, queue: str) -> int | None:
         row = self.db.execute(
-            "SELECT id FROM queue_calls WHERE call_id = ? AND queue = ? "
-            "ORDER BY joined_at DESC LIMIT 1",
+            "SELECT id FROM queue_calls WHERE call_id = ? AND queue = ? ORDER BY id DESC LIMIT 1",
             (call_id, queue),
         ).fetchone()
         return int(row[0]) if row else None
@@ -111,7 +110,7 @@ class QueueRecords:
         """The caller took a callback instead of waiting on (their latest stay)."""
         self.db.execute(
             "UPDATE queue_calls SET outcome = 'callback' WHERE id = ("
-            "SELECT id FROM queue_calls WHERE call_id = ? ORDER BY joined_at DESC LIMIT 1)",
+            "SELECT id FROM queue_calls WHERE call_id = ? ORDER BY id DESC LIMIT 1)",
             (call_id,),
         )
 

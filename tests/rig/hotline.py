@@ -68,6 +68,7 @@ def _udp_free(port: int) -> bool:
 def write_config(state_dir: Path, extra: str = "") -> Path:
     rtp_start, rtp_end = free_rtp_range()
     path = state_dir / "hajj-ivr.toml"
+    pilgrim_port = free_port(socket.SOCK_DGRAM)
     path.write_text(
         f'state_dir = "{state_dir}"\n'
         f"[asterisk]\nami_port = {free_port()}\nsip_port = {free_port(socket.SOCK_DGRAM)}\n"
@@ -75,7 +76,13 @@ def write_config(state_dir: Path, extra: str = "") -> Path:
         f"[agi]\nport = {free_port()}\n"
         f"[ivr]\ndigit_timeout = 3.0\nfirst_digit_timeout = 5.0\n"
         # Real prompts, spoken faster than for pilgrims so the suite stays short.
-        f'[prompts]\nengine = "espeak"\nespeak_speed = 200\n' + extra
+        f'[prompts]\nengine = "espeak"\nespeak_speed = 200\n'
+        # Short rings and an early callback offer; agents on duty around the clock (a test
+        # for staffed hours sets its own); callbacks reach a SIPp phone on pilgrim_port.
+        f"[agents]\nring_timeout = 4\nretry = 1\nwrapup = 0\ncallback_after = 8\n"
+        f'callback_retry = 5\nhours = "00:00-24:00"\n'
+        f'callback_dial = "PJSIP/anonymous/sip:{{number}}@127.0.0.1:{pilgrim_port}"\n'
+        f"[web]\nport = {free_port()}\n" + extra
     )
     return path
 
@@ -88,6 +95,7 @@ class Hotline:
     config: Config
     asterisk: process.Asterisk
     controller: subprocess.Popen[bytes] | None = None
+    web: subprocess.Popen[bytes] | None = None
     env: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -103,32 +111,57 @@ class Hotline:
         env = {**os.environ, "HAJJ_IVR_CONFIG": str(path)}
         hotline = cls(path, config, asterisk, env=env)
         hotline.start_controller()
+        hotline.start_web()
         return hotline
 
-    def start_controller(self) -> None:
-        with (self.config.state_dir / "controller.log").open("ab") as log:
-            self.controller = subprocess.Popen(
-                [str(VENV_BIN / "hajj-ivr"), "serve"],
-                env=dict(self.env),
+    def _spawn(self, command: str, env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
+        with (self.config.state_dir / f"{command}.log").open("ab") as log:
+            return subprocess.Popen(
+                [str(VENV_BIN / "hajj-ivr"), command],
+                env={**self.env, **(env or {})},
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
+
+    def start_controller(self, env: Mapping[str, str] | None = None) -> None:
+        """Start `hajj-ivr serve` (``env`` may override config, e.g. staffed hours)."""
+        self.controller = self._spawn("serve", env)
         _wait_tcp(self.config.agi.host, self.config.agi.port, 20, self.controller)
 
     def stop_controller(self, sig: signal.Signals = signal.SIGTERM) -> None:
-        if self.controller is None:
-            return
-        self.controller.send_signal(sig)
-        try:
-            self.controller.wait(10)
-        except subprocess.TimeoutExpired:
-            self.controller.kill()
-            self.controller.wait(5)
+        _stop(self.controller, sig)
         self.controller = None
 
+    def start_web(self) -> None:
+        self.web = self._spawn("web")
+        _wait_tcp(self.config.web.host, self.config.web.port, 20, self.web)
+
+    @property
+    def pilgrim_port(self) -> int:
+        """Where callbacks ring the pilgrim in tests (agents.callback_dial)."""
+        return int(self.config.agents.callback_dial.rsplit(":", 1)[1])
+
+    @property
+    def web_url(self) -> str:
+        return f"http://{self.config.web.host}:{self.config.web.port}"
+
     def stop(self) -> None:
+        _stop(self.web, signal.SIGTERM)
         self.stop_controller()
         self.asterisk.stop()
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run `hajj-ivr ARGS` against this hotline, as an admin at a terminal would."""
+        done = subprocess.run(
+            [str(VENV_BIN / "hajj-ivr"), *args],
+            env=dict(self.env),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if check and done.returncode != 0:
+            raise RuntimeError(f"hajj-ivr {' '.join(args)}: {done.stderr or done.stdout}")
+        return done
 
     def call(self, dtmf: str = "", number: str = "", **kwargs: Any) -> CallResult:
         """Place a Local-channel test call through AMI; return once its IVR half hung up."""
@@ -147,6 +180,10 @@ class Hotline:
         ]
         results = asyncio.run(self._calls(specs))
         return dict(zip(scenarios, results, strict=True))
+
+    def place_all(self, specs: list[TestCall]) -> list[CallResult]:
+        """Place these test calls at the same moment; results in the same order."""
+        return asyncio.run(self._calls([(spec, None) for spec in specs]))
 
     async def _calls(self, specs: list[tuple[TestCall, Until | None]]) -> list[CallResult]:
         ami = ami_client(self.config)
@@ -180,14 +217,25 @@ class Hotline:
         return [line.text for line in self.record(call_id)[1] if line.kind == "say"]
 
 
+def _stop(proc: subprocess.Popen[bytes] | None, sig: signal.Signals) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(sig)
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
 def _wait_tcp(host: str, port: int, timeout: float, proc: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"controller exited with {proc.returncode}")
+            raise RuntimeError(f"{proc.args} exited with {proc.returncode}")
         try:
             socket.create_connection((host, port), timeout=0.5).close()
             return
         except OSError:
             time.sleep(0.1)
-    raise RuntimeError(f"controller not listening on {host}:{port}")
+    raise RuntimeError(f"{proc.args} not listening on {host}:{port}")

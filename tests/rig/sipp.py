@@ -95,7 +95,7 @@ def scenario(
     if hangup_after_ms:
         steps += [
             f'<pause milliseconds="{hangup_after_ms}"/>',
-            f"<send retrans=\"500\"><![CDATA[\n{BYE.format(caller=caller)}\n]]></send>",
+            f'<send retrans="500"><![CDATA[\n{BYE.format(caller=caller)}\n]]></send>',
             '<recv response="200"/>',
         ]
     else:
@@ -248,8 +248,9 @@ def register_scenario(user: str, password: str, hold_ms: int) -> str:
     )
 
 
-def agent_calls_scenario(answer: bool) -> str:
-    """Out-of-call scenario: each INVITE Asterisk sends the phone is one run of this."""
+def agent_calls_scenario(answer: bool, keys_pcap: Path | None = None, keys_s: float = 0) -> str:
+    """Out-of-call scenario: each INVITE Asterisk sends the phone is one run of this.
+    With ``keys_pcap`` the agent keys those digits (RFC 4733) a second after answering."""
     # Asterisk qualifies the phone (OPTIONS) now and then: answer 200 and be done.
     steps = ['<recv request="OPTIONS" optional="true" next="options"/>', '<recv request="INVITE"/>']
     if answer:
@@ -258,8 +259,14 @@ def agent_calls_scenario(answer: bool) -> str:
             '<pause milliseconds="300"/>',
             _send(ANSWER),
             '<recv request="ACK"/>',
-            '<recv request="BYE" timeout="600000"/>',
         ]
+        if keys_pcap is not None:
+            steps += [
+                '<pause milliseconds="1000"/>',
+                f'<nop><action><exec play_pcap_audio="{escape(str(keys_pcap))}"/></action></nop>',
+                f'<pause milliseconds="{int(keys_s * 1000) + 200}"/>',
+            ]
+        steps.append('<recv request="BYE" timeout="600000"/>')
     else:  # rings and never answers: Asterisk gives up (ring timeout) with CANCEL
         steps += [
             _send(RINGING),
@@ -272,25 +279,66 @@ def agent_calls_scenario(answer: bool) -> str:
     return _xml("agent phone", steps)
 
 
+def uas_scenario() -> str:
+    """A phone that answers one call and waits for the other side to hang up."""
+    return _xml(
+        "answering phone",
+        [
+            '<recv request="INVITE"/>',
+            _send(RINGING),
+            '<pause milliseconds="500"/>',
+            _send(ANSWER),
+            '<recv request="ACK"/>',
+            '<recv request="BYE" timeout="600000"/>',
+            _send(OK_REQUEST),
+        ],
+    )
+
+
 @dataclass
 class AgentPhone:
-    """A SIPp softphone for an agent, running in the background until stopped (by PID)."""
+    """A SIPp softphone running in the background until stopped (by PID): an agent's phone
+    (registers, then answers or ignores each call) or, with ``listen``, a pilgrim's phone
+    answering the callback on a fixed port."""
 
     process: subprocess.Popen[str]
     log: Path
 
     @classmethod
+    def listen(cls, workdir: Path, port: int) -> AgentPhone:
+        xml = workdir / f"uas-{port}.xml"
+        xml.write_text(uas_scenario())
+        log = workdir / f"uas-{port}.log"
+        argv = [
+            _sipp(), "-sf", str(xml), "-m", "1", "-i", "127.0.0.1", "-p", str(port),
+            "-mi", "127.0.0.1", "-mp", "0", "-nostdin", "-trace_err", "-error_file", str(log),
+        ]  # fmt: skip
+        with (workdir / f"uas-{port}.out").open("w") as out:
+            proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, text=True,
+                                    cwd=workdir)  # fmt: skip
+        return cls(proc, log)
+
+    @classmethod
     def start(
-        cls, workdir: Path, sip_port: int, user: str, password: str, answer: bool = True
+        cls,
+        workdir: Path,
+        sip_port: int,
+        user: str,
+        password: str,
+        answer: bool = True,
+        keys: str = "",
     ) -> AgentPhone:
-        sipp = shutil.which("sipp")
-        if sipp is None:
-            raise RuntimeError("sipp missing: apt-get install sip-tester (make setup does)")
+        """``keys``: what the agent keys on every answered call (e.g. "#12", a transfer)."""
+        sipp = _sipp()
         tag = f"{user}-{'answer' if answer else 'ignore'}"
         reg = workdir / f"reg-{tag}.xml"
         reg.write_text(register_scenario(user, password, hold_ms=3_600_000))
         ooc = workdir / f"ooc-{tag}.xml"
-        ooc.write_text(agent_calls_scenario(answer))
+        pcap, seconds = None, 0.0
+        if keys:
+            pcap = workdir / f"agent-keys-{tag}.pcap"
+            seconds = dtmf_pcap.write(pcap, keys)
+        ooc.write_text(agent_calls_scenario(answer, pcap, seconds))
         log = workdir / f"agent-{tag}.log"
         argv = [
             sipp, f"127.0.0.1:{sip_port}", "-sf", str(reg), "-oocsf", str(ooc),
@@ -310,3 +358,86 @@ class AgentPhone:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(5)
+
+
+def _sipp() -> str:
+    sipp = shutil.which("sipp")
+    if sipp is None:
+        raise RuntimeError("sipp missing: apt-get install sip-tester (make setup does)")
+    return sipp
+
+
+AUTH_INVITE = """INVITE sip:{code}@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:{user}@[remote_ip]:[remote_port]>;tag=[pid]fc[call_number]
+To: <sip:{code}@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: {cseq} INVITE
+Contact: <sip:{user}@[local_ip]:[local_port]>
+Max-Forwards: 70
+{auth}Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o=agent 1 1 IN IP[local_ip_type] [local_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+m=audio [media_port] RTP/AVP 0 101
+a=rtpmap:0 PCMU/8000
+a=rtpmap:101 telephone-event/8000
+a=sendrecv
+"""
+
+ACK_CHALLENGE = """ACK sip:{code}@[remote_ip]:[remote_port] SIP/2.0
+[last_Via:]
+[last_From:]
+[last_To:]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Max-Forwards: 70
+Content-Length: 0
+"""
+
+ACK_ANSWER = """ACK sip:{code}@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+[last_From:]
+[last_To:]
+Call-ID: [call_id]
+CSeq: 2 ACK
+Max-Forwards: 70
+Content-Length: 0
+"""
+
+
+def feature_code(workdir: Path, sip_port: int, user: str, password: str, code: str) -> SippResult:
+    """Dial a feature code (*71 ...) from an agent's phone, with digest auth, and wait for
+    Asterisk to hang up after its confirmation prompt."""
+    auth = f"[authentication username={user} password={password}]\n"
+    fmt = {"code": code, "user": user}
+    xml = workdir / f"fc-{user}-{code.strip('*')}.xml"
+    xml.write_text(
+        _xml(
+            "feature code",
+            [
+                _send(AUTH_INVITE.format(cseq=1, auth="", **fmt), retrans=True),
+                '<recv response="100" optional="true"/>',
+                '<recv response="401" auth="true"/>',
+                _send(ACK_CHALLENGE.format(**fmt)),
+                _send(AUTH_INVITE.format(cseq=2, auth=auth, **fmt), retrans=True),
+                '<recv response="100" optional="true"/>',
+                '<recv response="180" optional="true"/>',
+                '<recv response="183" optional="true"/>',
+                '<recv response="200"/>',
+                _send(ACK_ANSWER.format(**fmt)),
+                '<recv request="BYE" timeout="30000"/>',
+                _send(OK_REQUEST),
+            ],
+        )
+    )
+    argv = [
+        _sipp(), f"127.0.0.1:{sip_port}", "-sf", str(xml), "-m", "1", "-i", "127.0.0.1",
+        "-p", "0", "-mi", "127.0.0.1", "-mp", "0", "-timeout", "40s", "-nostdin", "-trace_err",
+    ]  # fmt: skip
+    done = subprocess.run(argv, capture_output=True, text=True, cwd=workdir, timeout=60)
+    return SippResult(done.returncode, done.stdout[-3000:] + done.stderr[-3000:])

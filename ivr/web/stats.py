@@ -1,0 +1,194 @@
+"""The numbers on the wallboard and in the reports, computed from the call log.
+
+Definitions (as contact centers use them):
+
+- service level: of the queue stays that ended today answered or abandoned, the share
+  answered within 20 seconds;
+- abandonment rate: of those, the share where the caller hung up while waiting;
+- average speed of answer (ASA): the mean wait of answered stays;
+- self-service rate: of today's hotline calls, the share the IVR served to the end.
+
+A stay that left the queue for the callback offer (outcome left or callback) is neither
+answered nor abandoned: the same call's next stay, or its callback, counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections import Counter
+from dataclasses import asdict, dataclass
+from typing import Any
+
+SERVICE_SECONDS = 20
+# Rows older than this in a running state are leftovers (a controller killed mid-call).
+LIVE_WINDOW = 2 * 3600
+
+SERVED = ("served", "closed")
+TRANSFERRED = ("agent", "callback", "failed")
+
+
+@dataclass(frozen=True)
+class Wallboard:
+    in_ivr: int
+    waiting: int
+    longest_wait: float
+    answered: int
+    abandoned: int
+    service_level: float | None  # percent
+    abandonment_rate: float | None  # percent
+    average_speed_of_answer: float | None  # seconds
+    self_service_rate: float | None  # percent
+    calls_today: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def day_start(now: float, zone: dt.tzinfo) -> float:
+    local = dt.datetime.fromtimestamp(now, zone)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def wallboard(db: sqlite3.Connection, now: float, since: float) -> Wallboard:
+    in_ivr = db.execute(
+        "SELECT count(*) FROM calls WHERE outcome = 'in_progress' AND started_at > ?",
+        (now - LIVE_WINDOW,),
+    ).fetchone()[0]
+    waiting, oldest = db.execute(
+        "SELECT count(*), min(joined_at) FROM queue_calls "
+        "WHERE outcome = 'waiting' AND joined_at > ?",
+        (now - LIVE_WINDOW,),
+    ).fetchone()
+    answered, fast, asa = db.execute(
+        "SELECT count(*), sum(wait <= ?), avg(wait) FROM queue_calls "
+        "WHERE outcome IN ('answered', 'transferred') AND joined_at >= ?",
+        (SERVICE_SECONDS, since),
+    ).fetchone()
+    abandoned = db.execute(
+        "SELECT count(*) FROM queue_calls WHERE outcome = 'abandoned' AND joined_at >= ?",
+        (since,),
+    ).fetchone()[0]
+    calls, served = db.execute(
+        "SELECT count(*), sum(outcome IN ('served', 'closed')) FROM calls "
+        "WHERE route = 'hotline' AND started_at >= ?",
+        (since,),
+    ).fetchone()
+    offered = answered + abandoned
+    return Wallboard(
+        in_ivr=in_ivr,
+        waiting=waiting,
+        longest_wait=round(now - oldest, 1) if oldest else 0.0,
+        answered=answered,
+        abandoned=abandoned,
+        service_level=_pct(fast or 0, offered),
+        abandonment_rate=_pct(abandoned, offered),
+        average_speed_of_answer=round(asa, 1) if asa is not None else None,
+        self_service_rate=_pct(served or 0, calls),
+        calls_today=calls,
+    )
+
+
+# --- reports: each a table (header + rows) the page plots and exports as CSV --------------
+
+
+@dataclass(frozen=True)
+class Table:
+    title: str
+    header: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+
+
+def _local(ts: float, zone: dt.tzinfo) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ts, zone)
+
+
+def calls_per_hour(db: sqlite3.Connection, since: float, zone: dt.tzinfo) -> Table:
+    counts: Counter[int] = Counter()
+    for (started,) in db.execute(
+        "SELECT started_at FROM calls WHERE route = 'hotline' AND started_at >= ?", (since,)
+    ):
+        counts[_local(started, zone).hour] += 1
+    return Table(
+        "Panggilan per jam", ("jam", "panggilan"), [(f"{h:02d}", counts[h]) for h in range(24)]
+    )
+
+
+def outcomes_by_day(db: sqlite3.Connection, since: float, zone: dt.tzinfo) -> Table:
+    """Per day: served by the IVR, transferred to a person, abandoned (hung up unserved)."""
+    days: dict[str, Counter[str]] = {}
+    rows = db.execute(
+        "SELECT c.started_at, c.outcome, "
+        "EXISTS (SELECT 1 FROM queue_calls q WHERE q.call_id = c.id "
+        "        AND q.outcome = 'abandoned') "
+        "FROM calls c WHERE c.route = 'hotline' AND c.started_at >= ?",
+        (since,),
+    )
+    for started, outcome, abandoned_in_queue in rows:
+        day = _local(started, zone).strftime("%Y-%m-%d")
+        if outcome in SERVED:
+            kind = "layanan mandiri"
+        elif outcome == "hangup" or abandoned_in_queue:
+            kind = "ditinggalkan"
+        else:
+            kind = "ke petugas"
+        days.setdefault(day, Counter())[kind] += 1
+    return Table(
+        "Layanan mandiri, ke petugas, ditinggalkan per hari",
+        ("tanggal", "layanan mandiri", "ke petugas", "ditinggalkan"),
+        [
+            (day, c["layanan mandiri"], c["ke petugas"], c["ditinggalkan"])
+            for day, c in sorted(days.items())
+        ],
+    )
+
+
+def topics(db: sqlite3.Connection, since: float) -> Table:
+    rows = db.execute(
+        "SELECT substr(t.text, 8), count(*) FROM transcript t JOIN calls c ON c.id = t.call_id "
+        "WHERE t.kind = 'event' AND t.text LIKE 'topic: %' AND c.started_at >= ? "
+        "GROUP BY 1 ORDER BY 2 DESC",
+        (since,),
+    ).fetchall()
+    return Table("Topik yang ditanyakan", ("topik", "kali"), [tuple(r) for r in rows])
+
+
+def not_found_by_place(db: sqlite3.Connection, since: float) -> Table:
+    """Porsi not found, by province (the porsi's first two digits) and kabupaten (known
+    when the same call then found a porsi: the caller had mistyped)."""
+    rows = db.execute(
+        "SELECT l.province, coalesce(l.province_name, ''), "
+        "coalesce((SELECT f.kabupaten FROM lookups f WHERE f.call_id = l.call_id "
+        "          AND f.found = 1 AND f.at > l.at ORDER BY f.at LIMIT 1), '(tidak diketahui)'),"
+        " count(*) FROM lookups l JOIN calls c ON c.id = l.call_id "
+        "WHERE l.found = 0 AND c.started_at >= ? GROUP BY 1, 2, 3 ORDER BY 4 DESC",
+        (since,),
+    ).fetchall()
+    return Table(
+        "Porsi tidak ditemukan per provinsi dan kabupaten",
+        ("kode provinsi", "provinsi", "kabupaten", "kali"),
+        [tuple(r) for r in rows],
+    )
+
+
+def service_level_by_day(db: sqlite3.Connection, since: float, zone: dt.tzinfo) -> Table:
+    days: dict[str, list[int]] = {}
+    for joined, outcome, wait in db.execute(
+        "SELECT joined_at, outcome, wait FROM queue_calls WHERE joined_at >= ? "
+        "AND outcome IN ('answered', 'transferred', 'abandoned')",
+        (since,),
+    ):
+        day = _local(joined, zone).strftime("%Y-%m-%d")
+        counts = days.setdefault(day, [0, 0])
+        counts[1] += 1
+        if outcome != "abandoned" and wait is not None and wait <= SERVICE_SECONDS:
+            counts[0] += 1
+    return Table(
+        f"Tingkat layanan per hari (dijawab dalam {SERVICE_SECONDS} detik)",
+        ("tanggal", "persen", "dijawab cepat", "semua"),
+        [(d, _pct(f, n) or 0.0, f, n) for d, (f, n) in sorted(days.items())],
+    )

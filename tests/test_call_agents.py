@@ -1,0 +1,440 @@
+"""Agents over real calls: SIPp phones for agents and callers, the queue, callbacks.
+
+Agents are created with the CLI an admin uses; their phones are SIPp processes that
+register with the printed credentials and answer (or ignore) what Asterisk rings. The
+tests run in order: each leaves agents logged out and phones stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from ivr import chanvars, testcall
+from ivr.ami.client import for_config
+from ivr.ami.events import variables
+from ivr.data.sample import FIXED_PILGRIMS
+from ivr.testcall import CallResult, place
+from tests.rig import sipp
+from tests.rig.hotline import Hotline
+
+pytestmark = pytest.mark.asterisk
+
+SOC = FIXED_PILGRIMS[0]
+
+
+def found(porsi: str) -> str:
+    """Main menu 1, key the porsi, confirm the read-back: the information menu follows."""
+    return f"1{porsi}#{'W' * 12}1{'W' * 16}"
+
+
+@pytest.fixture(scope="module")
+def agents(hotline: Hotline) -> dict[str, str]:
+    """alice (tier 1), bob (tier 2), carol (tier 1, her phone never answers): passwords."""
+    made = {}
+    for name, tier in [("alice", 1), ("bob", 2), ("carol", 1)]:
+        out = hotline.cli("agents", "add", name, "--tier", str(tier)).stdout
+        match = re.search(rf"user agent-{name}\s+password (\S+)", out)
+        assert match, out
+        made[name] = match.group(1)
+    return made
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    return tmp_path
+
+
+@contextlib.contextmanager
+def phone(
+    hotline: Hotline,
+    workdir: Path,
+    name: str,
+    password: str,
+    answer: bool = True,
+    keys: str = "",
+) -> Iterator[sipp.AgentPhone]:
+    """The agent's softphone, registered and logged in to the queue for the block; with
+    ``keys`` the agent keys them on every answered call."""
+    handle = sipp.AgentPhone.start(
+        workdir, hotline.config.asterisk.sip_port, f"agent-{name}", password, answer, keys
+    )
+    try:
+        hotline.cli("agents", "login", name)
+        # Available, or already taking a call (a waiting callback goes out at once).
+        ready = ("available", "ringing", "on call")
+        wait_for(lambda: state(hotline, name) in ready, 20, f"{name} registered, logged in")
+        yield handle
+    finally:
+        hotline.cli("agents", "logout", name, check=False)
+        handle.stop()
+
+
+def state(hotline: Hotline, name: str) -> str:
+    listing = json.loads(hotline.cli("agents", "list", "--json").stdout)
+    return str(next(a["state"] for a in listing if a["name"] == name))
+
+
+def wait_for(predicate: Callable[[], object], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def rows(hotline: Hotline, sql: str, *args: object) -> list[sqlite3.Row]:
+    with closing(sqlite3.connect(hotline.config.calllog_path)) as db:
+        db.row_factory = sqlite3.Row
+        return list(db.execute(sql, args))
+
+
+def stays(hotline: Hotline, call_id: str) -> list[sqlite3.Row]:
+    return rows(hotline, "SELECT * FROM queue_calls WHERE call_id = ? ORDER BY id", call_id)
+
+
+def hang_up_after_join(hotline: Hotline, spec: testcall.TestCall, seconds: float) -> CallResult:
+    """Place a Local call; once it waits in a queue, the caller hangs up ``seconds`` later."""
+
+    async def run() -> CallResult:
+        ami = for_config(hotline.config)
+        await ami.connect()
+        stop, ids = asyncio.Event(), list[str]()
+        try:
+            joined = ami.wait_event(
+                "QueueCallerJoin", lambda e: bool(ids) and e.get("Uniqueid") == ids[0], 90
+            )
+            placed = asyncio.create_task(place(ami, spec, stop, ids.append))
+            await joined
+            await asyncio.sleep(seconds)
+            stop.set()
+            return await placed
+        finally:
+            await ami.close()
+
+    return asyncio.run(run())
+
+
+# --- agents from the command line -----------------------------------------------------
+
+
+def test_agents_add_prints_credentials_and_list_shows_each_state(
+    hotline: Hotline, agents: dict[str, str], workdir: Path
+) -> None:
+    assert state(hotline, "alice") == "logged out"
+    again = hotline.cli("agents", "add", "alice", check=False)
+    assert again.returncode == 1 and "already exists" in again.stderr
+    # The password is printed once and never stored: the store holds hashes only.
+    with closing(sqlite3.connect(hotline.config.agents_path)) as db:
+        stored = " ".join(str(v) for row in db.execute("SELECT * FROM agents") for v in row)
+    assert agents["alice"] not in stored
+    pjsip = (hotline.config.asterisk_dir / "etc" / "pjsip_agents.conf").read_text()
+    assert "md5_cred" in pjsip and agents["alice"] not in pjsip
+
+    with phone(hotline, workdir, "alice", agents["alice"]):
+        assert state(hotline, "alice") == "available"
+        hotline.cli("agents", "pause", "alice", "--reason", "istirahat")
+        listing = json.loads(hotline.cli("agents", "list", "--json").stdout)
+        alice = next(a for a in listing if a["name"] == "alice")
+        assert alice["state"] == "paused" and alice["pause_reason"] == "istirahat"
+        hotline.cli("agents", "unpause", "alice")
+        assert state(hotline, "alice") == "available"
+    assert state(hotline, "alice") == "logged out"
+    assert "not logged in" in hotline.cli("agents", "pause", "alice", check=False).stderr
+
+
+def test_agent_feature_code_logs_in_from_the_phone(
+    hotline: Hotline, agents: dict[str, str], workdir: Path
+) -> None:
+    port = hotline.config.asterisk.sip_port
+    done = sipp.feature_code(workdir, port, "agent-bob", agents["bob"], "*71")
+    assert done.ok, done.output
+    try:
+        wait_for(lambda: state(hotline, "bob") != "logged out", 10, "bob logged in")
+        members = hotline.cli("asterisk", "cli", "queue show hajj-tier2").stdout
+        assert "bob (PJSIP/agent-bob)" in members
+    finally:
+        assert sipp.feature_code(workdir, port, "agent-bob", agents["bob"], "*72").ok
+    assert state(hotline, "bob") == "logged out"
+
+
+# --- a caller reaches an agent ---------------------------------------------------------
+
+
+def test_sip_caller_presses_0_and_is_bridged_to_the_agent_with_a_screen_pop(
+    hotline: Hotline, agents: dict[str, str], workdir: Path
+) -> None:
+    with phone(hotline, workdir, "alice", agents["alice"]), ThreadPoolExecutor(1) as pool:
+        caller = pool.submit(
+            sipp.call,
+            workdir,
+            hotline.config.asterisk.sip_port,
+            hotline.config.ivr.hotline,
+            found(SOC.nomor_porsi) + "0",
+            caller="081299887766",
+            hangup_after_ms=12000,
+        )
+        # While they talk, the admin sees alice on a call.
+        wait_for(lambda: state(hotline, "alice") == "on call", 90, "alice on call")
+        result = caller.result(120)
+        assert result.ok, result.output
+    stay = rows(hotline, "SELECT * FROM queue_calls WHERE caller = '081299887766'")[-1]
+    assert stay["outcome"] == "answered" and stay["agent"] == "alice"
+    assert stay["porsi"] == SOC.nomor_porsi and stay["reason"] == "caller_request"
+    assert stay["wait"] is not None and stay["wait"] < 10 and stay["talk"] > 0
+    notes = hotline.notes(stay["call_id"])
+    assert any(n.startswith("queue hajj-tier1: answered by alice") for n in notes), notes
+
+    with console(hotline, "alice", agents["alice"]) as client:
+        pop = client.get("/agent/api/current").json()
+    assert pop["call_id"] == stay["call_id"] and pop["caller"] == "081299887766"
+    assert pop["porsi"] == SOC.nomor_porsi and pop["reason"] == "caller_request"
+    assert pop["verified"] is False and pop["state"] == "ended"
+    assert pop["pilgrim"]["name"] == SOC.nama and pop["pilgrim"]["kloter"] == SOC.kloter
+    assert "tekan 0" in pop["path"] and pop["waited"] is not None
+
+
+@contextlib.contextmanager
+def console(hotline: Hotline, name: str, password: str) -> Iterator[httpx.Client]:
+    """A browser session of the agent console, logged in as ``name``."""
+    with httpx.Client(base_url=hotline.web_url, timeout=10) as client:
+        login(client, name, password)
+        yield client
+
+
+def login(client: httpx.Client, name: str, password: str) -> None:
+    page = client.get("/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert token, page.text
+    done = client.post("/login", data={"name": name, "password": password, "csrf": token.group(1)})
+    assert done.status_code == 303 and done.headers["location"] == "/agent"
+
+
+def test_web_console_refuses_without_login_and_wrong_passwords(
+    hotline: Hotline, agents: dict[str, str]
+) -> None:
+    with httpx.Client(base_url=hotline.web_url, timeout=10) as anonymous:
+        refused_without_login(hotline, anonymous, agents["alice"])
+    with console(hotline, "alice", agents["alice"]) as client:
+        assert client.get("/agent").status_code == 200
+
+
+def refused_without_login(hotline: Hotline, anonymous: httpx.Client, password: str) -> None:
+    assert anonymous.get("/agent/api/current").status_code == 401
+    assert anonymous.get("/agent/events").status_code == 401
+    page = anonymous.get("/agent")
+    assert page.status_code == 303 and page.headers["location"].startswith("/login")
+    # No CSRF token: refused before the password is even looked at.
+    no_csrf = anonymous.post("/login", data={"name": "alice", "password": password})
+    assert no_csrf.status_code == 403
+    token = re.search(r'name="csrf" value="([^"]+)"', anonymous.get("/login").text)
+    assert token
+    wrong = anonymous.post(
+        "/login", data={"name": "alice", "password": "salah", "csrf": token.group(1)}
+    )
+    assert wrong.headers["location"] == "/login?failed=1"
+    assert anonymous.get("/agent/api/current").status_code == 401
+
+
+def test_agent_not_answering_is_recorded_and_the_caller_keeps_waiting(
+    hotline: Hotline, agents: dict[str, str], workdir: Path
+) -> None:
+    with phone(hotline, workdir, "carol", agents["carol"], answer=False):
+        spec = testcall.TestCall(hotline.config.ivr.hotline, "0", caller_id='"Uji" <0811000001>')
+        result = hang_up_after_join(hotline, spec, seconds=7)
+    stay = stays(hotline, result.call_id)[-1]
+    assert stay["rings"] >= 1 and stay["outcome"] == "abandoned"
+    assert any("agent carol did not answer" in n for n in hotline.notes(result.call_id))
+
+
+def test_abandoned_call_is_recorded_with_its_wait(
+    hotline: Hotline, agents: dict[str, str], workdir: Path
+) -> None:
+    with phone(hotline, workdir, "alice", agents["alice"]):
+        hotline.cli("agents", "pause", "alice")  # logged in, nobody free: the caller waits
+        spec = testcall.TestCall(hotline.config.ivr.hotline, "0", caller_id='"Uji" <0811000002>')
+        result = hang_up_after_join(hotline, spec, seconds=3)
+    stay = stays(hotline, result.call_id)[-1]
+    assert stay["outcome"] == "abandoned" and stay["reason"] == "caller_request"
+    assert 2.0 <= stay["wait"] <= 6.0
+    assert any("caller hung up after waiting" in n for n in hotline.notes(result.call_id))
+
+
+def test_agent_transfers_the_caller_up_to_tier_2_with_the_context(
+    hotline: Hotline, agents: dict[str, str], workdir: Path
+) -> None:
+    async def run() -> CallResult:
+        ami = for_config(hotline.config)
+        await ami.connect()
+        stop, ids = asyncio.Event(), list[str]()
+        try:
+            bob_answers = ami.wait_event(
+                "AgentConnect",
+                lambda e: bool(ids) and e.get("Uniqueid") == ids[0] and e["MemberName"] == "bob",
+                90,
+            )
+            spec = testcall.TestCall(
+                hotline.config.ivr.hotline, "0", caller_id='"Uji" <0811000009>', timeout=90
+            )
+            placed = asyncio.create_task(place(ami, spec, stop, ids.append))
+            await bob_answers
+            stop.set()
+            return await placed
+        finally:
+            await ami.close()
+
+    with (
+        phone(hotline, workdir, "alice", agents["alice"], keys="#12"),
+        phone(hotline, workdir, "bob", agents["bob"]),
+    ):
+        result = asyncio.run(run())
+    first, second = stays(hotline, result.call_id)
+    assert (first["queue"], first["agent"], first["outcome"]) == (
+        "hajj-tier1",
+        "alice",
+        "transferred",
+    )
+    assert (second["queue"], second["agent"], second["reason"]) == (
+        "hajj-tier2",
+        "bob",
+        "caller_request",
+    )
+    with console(hotline, "bob", agents["bob"]) as client:
+        pop = client.get("/agent/api/current").json()
+    assert pop["call_id"] == result.call_id and pop["queue"] == "hajj-tier2"
+    assert pop["caller"] == "0811000009" and pop["reason"] == "caller_request"
+
+
+# --- callbacks -------------------------------------------------------------------------
+
+OFFER_ACCEPTED = "0" + "W" * 9 + "1"  # to an agent; then, in the callback offer, 1
+
+
+def test_no_agent_logged_in_offers_a_callback_stored_once(hotline: Hotline) -> None:
+    # The same caller asks twice at the same moment: one request, the other told so.
+    spec = testcall.TestCall(
+        hotline.config.ivr.hotline, OFFER_ACCEPTED, caller_id='"Uji" <0811000003>', timeout=60
+    )
+    calls = hotline.place_all([spec, spec])
+    said = {c.call_id: hotline.spoken(c.call_id) for c in calls}
+    first = next(c for c in calls if any("telah kami catat" in x for x in said[c.call_id]))
+    second = next(c for c in calls if c is not first)
+    assert "Saat ini belum ada petugas yang bertugas." in said[first.call_id]
+    assert "nol delapan satu satu" in said[first.call_id]
+    assert "nol nol nol nol" in said[first.call_id] and "nol tiga" in said[first.call_id]
+    assert any(
+        line.startswith("Permintaan telepon balik Anda sudah tercatat")
+        for line in said[second.call_id]
+    )
+    requests = rows(hotline, "SELECT * FROM callbacks WHERE number = '0811000003'")
+    assert len(requests) == 1 and requests[0]["state"] == "open"
+    assert requests[0]["call_id"] == first.call_id and requests[0]["reason"] == "caller_request"
+    row, _ = hotline.record(first.call_id)
+    assert row is not None and row.outcome == "callback"
+    assert stays(hotline, first.call_id) == []  # nobody to wait for: no dead queue
+
+
+def test_callback_is_served_agent_leg_first_then_the_pilgrim(
+    hotline: Hotline, agents: dict[str, str], workdir: Path
+) -> None:
+    pilgrim = sipp.AgentPhone.listen(workdir, hotline.pilgrim_port)
+    try:
+        with phone(hotline, workdir, "alice", agents["alice"]):
+            row = wait_for(
+                lambda: [
+                    r
+                    for r in rows(hotline, "SELECT * FROM callbacks WHERE number = '0811000003'")
+                    if r["pilgrim_answered_at"]
+                ],
+                60,
+                "the pilgrim to answer the callback",
+            )[0]
+            hang_up_agent(hotline, "alice")
+            done = wait_for(
+                lambda: rows(
+                    hotline, "SELECT * FROM callbacks WHERE id = ? AND state = 'done'", row["id"]
+                ),
+                15,
+                "the callback to be recorded done",
+            )[0]
+    finally:
+        pilgrim.stop()
+    assert done["agent"] == "alice" and done["attempts"] == 1 and done["result"] == "ANSWER"
+    assert done["agent_answered_at"] < done["pilgrim_answered_at"] <= done["finished_at"]
+    # The virtual caller waited in the queue like any caller, and alice took it.
+    callback_stays = rows(hotline, "SELECT * FROM queue_calls WHERE reason = 'callback'")
+    assert callback_stays and callback_stays[-1]["agent"] == "alice"
+
+
+def hang_up_agent(hotline: Hotline, name: str) -> None:
+    async def run() -> None:
+        ami = for_config(hotline.config)
+        await ami.connect()
+        try:
+            await ami.action("Hangup", Channel=f"/^PJSIP\\/agent-{name}-.*$/")
+        finally:
+            await ami.close()
+
+    asyncio.run(run())
+
+
+def test_outside_staffed_hours_0_offers_a_callback_on_the_next_day(hotline: Hotline) -> None:
+    today = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 7 * 3600))  # Asia/Jakarta
+    hotline.stop_controller()
+    hotline.start_controller(env={"HAJJ_IVR_AGENTS_HOLIDAYS": today})
+    try:
+        result = hotline.call("0WWWWW1", caller_id='"Uji" <0811000004>', timeout=60)
+    finally:
+        hotline.stop_controller()
+        hotline.start_controller()
+    said = hotline.spoken(result.call_id)
+    assert any(line.startswith("Layanan petugas saat ini sedang tutup") for line in said)
+    assert any(line.startswith("Permintaan Anda telah kami catat") for line in said)
+    assert any(line.endswith("mulai pukul nol Waktu Indonesia Barat") for line in said)
+    assert not [e for e in result.events if e.get("Event") == "QueueCallerJoin"]
+    request = rows(hotline, "SELECT * FROM callbacks WHERE number = '0811000004'")[0]
+    assert request["next_at"] > time.time() + 60  # not before tomorrow's opening
+
+
+# --- failure paths ---------------------------------------------------------------------
+
+
+def test_controller_killed_mid_call_caller_reaches_the_queue(hotline: Hotline) -> None:
+    async def run() -> CallResult:
+        ami = for_config(hotline.config)
+        await ami.connect()
+        try:
+            spec = testcall.TestCall(
+                hotline.config.ivr.hotline, "1", end_on="QueueCallerJoin", timeout=60
+            )
+            placed = asyncio.create_task(place(ami, spec))
+            await asyncio.sleep(4)  # in the porsi prompt
+            assert hotline.controller is not None
+            hotline.controller.kill()
+            return await placed
+        finally:
+            await ami.close()
+
+    try:
+        result = asyncio.run(run())
+    finally:
+        hotline.stop_controller()
+        hotline.start_controller()
+    joined = [e for e in result.events if e.get("Event") == "QueueCallerJoin"]
+    assert joined, [e.get("Event") for e in result.events]
+    reason = variables(joined[0]).get(chanvars.REASON)
+    assert reason in ("controller_unreachable", "controller_incomplete")

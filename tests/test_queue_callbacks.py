@@ -1,0 +1,78 @@
+"""Callback requests: one open request per number and porsi, order of service, retries."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from ivr.calllog import connect
+from ivr.queue.callbacks import SCHEMA, Callbacks, Request
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Callbacks:
+    return Callbacks(connect(tmp_path / "calls.sqlite", SCHEMA))
+
+
+def test_callbacks_one_open_request_per_number_and_porsi(store: Callbacks) -> None:
+    first, created = store.request(Request("0811000001", "1100123456"), now=100)
+    again, created_again = store.request(Request("0811000001", "1100123456"), now=110)
+    other_porsi, created_other = store.request(Request("0811000001", "1200000001"), now=120)
+    assert created and not created_again and created_other
+    assert again.id == first.id and other_porsi.id != first.id
+    # Once served, the same caller may ask again.
+    store.start(first.id)
+    store.pilgrim_leg_ended(first.id, "ANSWER", 200, max_attempts=3, retry=60)
+    _, created_later = store.request(Request("0811000001", "1100123456"), now=300)
+    assert created_later
+
+
+def test_callbacks_the_database_refuses_a_second_open_request(tmp_path: Path) -> None:
+    db = connect(tmp_path / "calls.sqlite", SCHEMA)
+    Callbacks(db).request(Request("0811000001"), now=1)
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute(
+            "INSERT INTO callbacks (requested_at, number, porsi, waiting_since, next_at) "
+            "VALUES (2, '0811000001', '', 2, 2)"
+        )
+
+
+def test_callbacks_served_in_order_of_the_callers_place_in_line(store: Callbacks) -> None:
+    late, _ = store.request(Request("0811000002", waiting_since=50), now=100)
+    early, _ = store.request(Request("0811000003", waiting_since=40), now=101)
+    tomorrow, _ = store.request(Request("0811000004", waiting_since=10, not_before=9999), now=102)
+    assert store.next_due(now=200).id == early.id  # type: ignore[union-attr]
+    store.start(early.id)
+    assert store.next_due(now=200).id == late.id  # type: ignore[union-attr]
+    # Once due, the request for the next staffed day has the oldest place of all.
+    assert store.next_due(now=10_000).id == tomorrow.id  # type: ignore[union-attr]
+    assert tomorrow.next_at == 9999
+
+
+def test_callbacks_pilgrim_not_answering_is_retried_then_given_up(store: Callbacks) -> None:
+    cb, _ = store.request(Request("0811000005"), now=0)
+    for attempt, expected in [(1, "open"), (2, "open"), (3, "failed")]:
+        store.start(cb.id)
+        after = store.pilgrim_leg_ended(cb.id, "NOANSWER", 1000 * attempt, 3, retry=300)
+        assert after is not None and (after.state, after.attempts) == (expected, attempt)
+        if expected == "open":
+            assert after.next_at == 1000 * attempt + 300
+            assert store.next_due(now=1000 * attempt) is None  # not before the retry time
+    assert store.get(cb.id).finished_at == 3000  # type: ignore[union-attr]
+
+
+def test_callbacks_no_agent_taking_it_is_not_a_pilgrim_attempt(store: Callbacks) -> None:
+    cb, _ = store.request(Request("0811000006"), now=0)
+    store.start(cb.id)
+    store.agent_leg_failed(cb.id, "agent_unanswered", retry_at=30)
+    back = store.get(cb.id)
+    assert back is not None and (back.state, back.attempts, back.next_at) == ("open", 0, 30)
+
+
+def test_callbacks_recover_after_a_restart_puts_calls_in_progress_back(store: Callbacks) -> None:
+    cb, _ = store.request(Request("0811000007"), now=0)
+    store.start(cb.id)
+    assert store.recover() == 1
+    assert store.get(cb.id).state == "open"  # type: ignore[union-attr]

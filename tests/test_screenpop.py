@@ -1,0 +1,88 @@
+"""The agent's screen pop from app_queue events, the call log and the data mirror."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from ivr.calllog import CallLog
+from ivr.data import sample
+from ivr.data.importer import import_export
+from ivr.web.screenpop import ScreenPop
+
+SOC = sample.FIXED_PILGRIMS[0]
+CALL = "1795650000.9"
+
+
+@pytest.fixture
+def pop(tmp_path: Path) -> ScreenPop:
+    sample.write_sample(tmp_path / "export")
+    import_export(tmp_path / "export", tmp_path / "mirror.sqlite", imported_by="tests")
+    calllog = CallLog(tmp_path / "calls.sqlite")
+    calllog.start(CALL, "081234567890", "hotline")
+    calllog.add(CALL, "input", "1")
+    calllog.add(CALL, "event", f"porsi found: {SOC.status_porsi}")
+    calllog.add(CALL, "input", "****", "")
+    calllog.add(CALL, "event", "to agent: dob_failed")
+    calllog.add(CALL, "event", "queue hajj-tier1: waiting, position 1")
+    calllog.finish(CALL, "agent", "dob_failed")
+    return ScreenPop(tmp_path / "calls.sqlite", tmp_path / "mirror.sqlite", clock=lambda: 1130.0)
+
+
+def called(agent: str, name: str = "AgentCalled", **extra: str) -> dict[str, str]:
+    return {
+        "Event": name,
+        "Uniqueid": CALL,
+        "Queue": "hajj-tier1",
+        "MemberName": agent,
+        "CallerIDNum": "081234567890",
+        "ChanVariable": f"HAJJ_PORSI={SOC.nomor_porsi}\nHAJJ_REASON=dob_failed\n"
+        "HAJJ_VERIFIED=no\nHAJJ_TOPICS=estimate kloter\nHAJJ_WAIT_FROM=1100",
+    } | extra
+
+
+def test_screenpop_ringing_agent_sees_caller_porsi_pilgrim_reason_path(pop: ScreenPop) -> None:
+    pop.on_event(called("alice"))
+    p = pop.latest["alice"]
+    assert (p["state"], p["caller"], p["porsi"], p["reason"]) == (
+        "ringing",
+        "081234567890",
+        SOC.nomor_porsi,
+        "dob_failed",
+    )
+    assert p["reason_text"] == "Tanggal lahir salah 3 kali" and p["verified"] is False
+    assert p["topics"] == ["estimate", "kloter"] and p["waited"] == 30.0
+    assert p["pilgrim"]["name"] == SOC.nama and p["pilgrim"]["kloter"] == SOC.kloter
+    assert p["pilgrim"]["status"] == SOC.status_porsi
+    # The menu path: keys and decisions; a date of birth stays masked, queue noise out.
+    assert p["path"] == [
+        "tekan 1",
+        f"porsi found: {SOC.status_porsi}",
+        "tekan ****",
+        "to agent: dob_failed",
+    ]
+
+
+def test_screenpop_follows_the_call_and_pushes_to_open_pages(pop: ScreenPop) -> None:
+    async def run() -> list[str]:
+        page = pop.subscribe("alice")
+        pop.on_event(called("alice"))
+        pop.on_event(called("alice", "AgentConnect", HoldTime="35"))
+        pop.on_event(called("alice", "AgentComplete", TalkTime="60", Reason="caller"))
+        states = [(await page.get())["state"] for _ in range(3)]
+        pop.unsubscribe("alice", page)
+        return states
+
+    assert asyncio.run(run()) == ["ringing", "connected", "ended"]
+    assert pop.latest["alice"]["waited"] == 35.0
+
+
+def test_screenpop_a_late_event_of_an_old_call_leaves_the_new_pop(pop: ScreenPop) -> None:
+    pop.on_event(called("alice"))
+    pop.on_event(called("alice", Uniqueid="1795650001.1", ChanVariable="HAJJ_REASON=no_input"))
+    pop.on_event(called("alice", "AgentRingNoAnswer"))  # the first call's ring ends late
+    assert pop.latest["alice"]["call_id"] == "1795650001.1"
+    assert pop.latest["alice"]["state"] == "ringing"
+    assert pop.latest["alice"]["porsi"] == "" and pop.latest["alice"]["pilgrim"] is None
