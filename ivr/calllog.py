@@ -34,6 +34,18 @@ CREATE TABLE IF NOT EXISTS transcript (
     interrupted INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (call_id, seq)
 );
+-- Every porsi looked up (search by porsi; not-found reports by province and kabupaten).
+CREATE TABLE IF NOT EXISTS lookups (
+    call_id TEXT NOT NULL,
+    at REAL NOT NULL,
+    porsi TEXT NOT NULL,
+    found INTEGER NOT NULL,
+    province TEXT NOT NULL,       -- the porsi's first two digits (SISKOHAT province code)
+    province_name TEXT,           -- known when found
+    kabupaten TEXT                -- known when found
+);
+CREATE INDEX IF NOT EXISTS lookups_call ON lookups(call_id);
+CREATE INDEX IF NOT EXISTS lookups_porsi ON lookups(porsi);
 """
 
 
@@ -108,6 +120,23 @@ class CallLog:
         self.db.execute(
             "INSERT INTO transcript VALUES (?, ?, ?, ?, ?, ?, ?)",
             (call_id, seq, time.time(), kind, text, prompts, int(interrupted)),
+        )
+
+    def lookup(
+        self, call_id: str, porsi: str, kabupaten: str | None, province_name: str = ""
+    ) -> None:
+        """A porsi the caller keyed was looked up (``kabupaten`` None: not found)."""
+        self.db.execute(
+            "INSERT INTO lookups VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                call_id,
+                time.time(),
+                porsi,
+                int(kabupaten is not None),
+                porsi[:2],
+                province_name or None,
+                kabupaten,
+            ),
         )
 
     def finish(self, call_id: str, outcome: str, reason: str = "") -> None:

@@ -73,6 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
         "hajj-ivr asterisk status",
         c.asterisk_status,
     )
+    _cmd(
+        verbs,
+        "reload",
+        "re-render dialplan/ and reload dialplan, queues (statistics kept), PJSIP; calls go on",
+        "hajj-ivr asterisk reload",
+        c.asterisk_reload,
+    )
     cli = _cmd(
         verbs,
         "cli",
@@ -223,10 +230,26 @@ def build_parser() -> argparse.ArgumentParser:
     paused.add_argument("name")
     paused.add_argument("--reason", default="", help="shown in `agents list`")
 
+    admins = nouns.add_parser("admins", help="dashboard admin logins")
+    verbs = admins.add_subparsers(dest="verb", required=True, metavar="VERB")
+    first = _cmd(
+        verbs,
+        "add",
+        "create a dashboard admin (password printed once)",
+        "hajj-ivr admins add rahmat",
+        a.admin_add,
+    )
+    first.add_argument("name")
+    _cmd(verbs, "list", "every admin login", "hajj-ivr admins list", a.admin_list)
+    gone = _cmd(
+        verbs, "remove", "delete an admin login", "hajj-ivr admins remove rahmat", a.admin_remove
+    )
+    gone.add_argument("name")
+
     web = _cmd(
         nouns,
         "web",
-        "serve the web console (agents' screen pop) on web.host:web.port",
+        "serve the dashboard and the agents' console on web.host:web.port",
         "hajj-ivr web",
         c.web,
     )

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import getpass
 import logging
 import subprocess
 import sys
 
 from ivr import cli, controller, testcall
 from ivr import doctor as checks
+from ivr.admin import reloads
 from ivr.ami.client import for_config
 from ivr.asterisk import process, sandbox
 from ivr.calllog import CallLogReader
@@ -25,7 +27,7 @@ log = logging.getLogger(__name__)
 
 
 def _catalog(config: Config) -> Catalog:
-    return Catalog.load(config.prompts_dir)
+    return Catalog.load(config.prompts_dir, config.overrides_dir)
 
 
 # --- asterisk ----------------------------------------------------------------------------
@@ -62,6 +64,13 @@ def asterisk_status(config: Config, args: argparse.Namespace) -> int:
     print(f"Asterisk: running (pid {pid}), {asterisk.install.version()}")
     print(asterisk.cli("core show channels count").strip())
     return 0
+
+
+def asterisk_reload(config: Config, args: argparse.Namespace) -> int:
+    """Re-render dialplan/ and reload it through AMI while calls go on (logged)."""
+    _, outcome = reloads.reload_asterisk(config, getpass.getuser())
+    print(f"asterisk reload: {outcome.detail}", file=sys.stdout if outcome.ok else sys.stderr)
+    return 0 if outcome.ok else 1
 
 
 def asterisk_cli(config: Config, args: argparse.Namespace) -> int:
@@ -212,10 +221,12 @@ def prompts_build(config: Config, args: argparse.Namespace) -> int:
         config.prompts_dir / "recorded",
         config.prompts,
     )
-    print(
-        f"prompts: {len(report.built)} built with {report.engine}, "
+    detail = (
+        f"{len(report.built)} built with {report.engine}, "
         f"{len(report.recorded)} from recordings, {len(report.unchanged)} unchanged"
     )
+    reloads.audit(config).record(getpass.getuser(), "prompts", True, detail)
+    print(f"prompts: {detail}")
     return 0
 
 

@@ -128,6 +128,11 @@ class Config:
         return self.project_dir / "prompts"
 
     @property
+    def overrides_dir(self) -> Path:
+        """What admins edit on the dashboard (announcements, staffed hours)."""
+        return self.state_dir / "overrides"
+
+    @property
     def mirror_path(self) -> Path:
         """The live SISKOHAT data mirror (replaced atomically on each import)."""
         return self.state_dir / "mirror.sqlite"

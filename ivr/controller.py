@@ -16,6 +16,8 @@ import signal
 from dataclasses import dataclass
 
 from ivr import chanvars
+from ivr.admin import overrides
+from ivr.admin.overrides import Watched
 from ivr.agi.channel import AgiChannel
 from ivr.agi.server import FastAgiServer
 from ivr.ami.client import AmiClient, for_config
@@ -25,7 +27,7 @@ from ivr.config import Config
 from ivr.data.mirror import Mirror
 from ivr.errors import AgiError, CallerHangup, HajjIvrError
 from ivr.flows import ROUTES, Flow, callback
-from ivr.prompts.catalog import Catalog
+from ivr.prompts.catalog import Catalog, sources
 from ivr.queue import callbacks as callbacks_mod
 from ivr.queue import records as records_mod
 from ivr.queue import tracker as tracker_mod
@@ -55,7 +57,7 @@ OUTCOME_LABEL = {
 @dataclass
 class Controller:
     config: Config
-    catalog: Catalog
+    catalogs: Watched[Catalog]  # reloaded when a prompt catalog file changes
     calllog: CallLog
     routes: dict[str, Flow]
     mirror: Mirror
@@ -63,15 +65,25 @@ class Controller:
 
     @classmethod
     def build(cls, config: Config) -> Controller:
-        catalog = Catalog.load(config.prompts_dir)
+        overlay = config.overrides_dir
+        catalogs = Watched(
+            lambda: sources(config.prompts_dir, overlay),
+            lambda: Catalog.load(config.prompts_dir, overlay),
+        )
+        catalogs.current()  # a broken catalog stops the start, not a call
         calllog = CallLog(config.calllog_path)
         calllog.db.executescript(records_mod.SCHEMA + callbacks_mod.SCHEMA)
-        desk = Desk(
-            Schedule.from_settings(config.agents),
-            Callbacks(calllog.db),
-            QueueRecords(calllog.db),
+        hours = Watched(
+            lambda: [overlay / overrides.HOURS],
+            lambda: Schedule.from_settings(overrides.hours_settings(config)),
         )
-        return cls(config, catalog, calllog, dict(ROUTES), Mirror(config.mirror_path), desk)
+        hours.current()
+        desk = Desk(hours.current, Callbacks(calllog.db), QueueRecords(calllog.db))
+        return cls(config, catalogs, calllog, dict(ROUTES), Mirror(config.mirror_path), desk)
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.catalogs.current()
 
     async def handle(self, channel: AgiChannel) -> None:
         """One call, start to end. Never raises: the outcome goes back to the dialplan."""
@@ -167,7 +179,7 @@ async def serve(config: Config, ready: asyncio.Event | None = None) -> None:
     for name in tracker_mod.EVENTS:
         ami.on_event(name, tracker)
     dispatcher = CallbackDispatcher(
-        ami, controller.desk.callbacks, config.agents, controller.desk.schedule
+        ami, controller.desk.callbacks, config.agents, controller.desk.schedules
     )
     for name in ("UserEvent", "AgentConnect", "OriginateResponse"):
         ami.on_event(name, dispatcher.on_event)

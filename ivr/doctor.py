@@ -109,7 +109,7 @@ def _mirror(config: Config) -> Check:
 
 
 def _prompts(config: Config) -> Check:
-    catalog = Catalog.load(config.prompts_dir)
+    catalog = Catalog.load(config.prompts_dir, config.overrides_dir)
     absent = build.missing(catalog, config.sounds_dir)
     if absent:
         return Check(

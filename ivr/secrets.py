@@ -19,6 +19,7 @@ class Secrets:
     ami_secret: str
     pilgrim_password: str
     web_secret: str
+    ami_admin_secret: str
 
     def __repr__(self) -> str:  # keep secrets out of tracebacks and logs
         return "Secrets(<hidden>)"
@@ -28,6 +29,7 @@ _FRESH = {
     "ami_secret": lambda: secrets.token_urlsafe(24),
     "pilgrim_password": lambda: secrets.token_urlsafe(12),
     "web_secret": lambda: secrets.token_urlsafe(32),
+    "ami_admin_secret": lambda: secrets.token_urlsafe(24),
 }
 
 

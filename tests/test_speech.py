@@ -124,9 +124,19 @@ def test_money_negative_amount_raises_valueerror() -> None:
 
 
 MONTH_NAMES = [
-    "Januari", "Februari", "Maret", "April", "Mei", "Juni",
-    "Juli", "Agustus", "September", "Oktober", "November", "Desember",
-]  # fmt: skip
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+]
 
 
 @pytest.mark.parametrize(("month", "name"), list(enumerate(MONTH_NAMES, start=1)))
@@ -233,9 +243,15 @@ def test_digits_grouped_default_groups_fit_nomor_porsi() -> None:
 
 @pytest.mark.parametrize(
     ("digits", "groups"),
-    [("130012345", (2, 4, 4)), ("13001234567", (2, 4, 4)), ("13001A3456", (2, 4, 4)),
-     ("", ()), ("1234", (0, 4)), ("1234", (-1, 5))],
-)  # fmt: skip
+    [
+        ("130012345", (2, 4, 4)),
+        ("13001234567", (2, 4, 4)),
+        ("13001A3456", (2, 4, 4)),
+        ("", ()),
+        ("1234", (0, 4)),
+        ("1234", (-1, 5)),
+    ],
+)
 def test_digits_grouped_bad_input_raises_valueerror(digits: str, groups: tuple[int, ...]) -> None:
     with pytest.raises(ValueError, match="digits_grouped"):
         speech.digits_grouped(digits, groups)

@@ -194,3 +194,32 @@ async def _ami(config: Config, work: Callable[[AmiClient], Awaitable[T]]) -> T:
         return await work(ami)
     finally:
         await ami.close()
+
+
+# --- dashboard admins --------------------------------------------------------------------
+
+
+def admin_add(config: Config, args: argparse.Namespace) -> int:
+    admin, password = _store(config).add(args.name, 0, role="admin")
+    print(
+        f"Admin {admin.name} created.\n"
+        f"  Dashboard: http://{config.web.host}:{config.web.port}/admin "
+        f"(login {admin.name}, password {password})\n"
+        f"The password is shown only now; `admins remove` and `admins add` make a new one."
+    )
+    return 0
+
+
+def admin_list(config: Config, args: argparse.Namespace) -> int:
+    admins = _store(config).all(role="admin")
+    for admin in admins:
+        print(admin.name)
+    if not admins:
+        print("No admins yet: hajj-ivr admins add NAME")
+    return 0
+
+
+def admin_remove(config: Config, args: argparse.Namespace) -> int:
+    _store(config).remove(args.name, role="admin")
+    print(f"Admin {args.name} removed.")
+    return 0

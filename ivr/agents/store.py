@@ -14,6 +14,7 @@ from ivr.errors import HajjIvrError
 
 NAME = re.compile(r"^[a-z][a-z0-9_-]{1,30}$")
 TIERS = (1, 2, 3)
+ROLES = ("agent", "admin")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS agents (
@@ -69,14 +70,16 @@ class AgentStore:
         db.executescript(SCHEMA)
         return db
 
-    def add(self, name: str, tier: int) -> tuple[Agent, str]:
-        """Create an agent; returns it and its password (shown once, never stored)."""
+    def add(self, name: str, tier: int, role: str = "agent") -> tuple[Agent, str]:
+        """Create an agent (or, with role "admin", a dashboard admin: no phone, no tier);
+        returns it and its password (shown once, never stored)."""
         if not NAME.match(name):
             raise AgentError(
-                f"agent name {name!r}: use 2-31 lowercase letters, digits, - or _, "
-                "starting with a letter"
+                f"name {name!r}: use 2-31 lowercase letters, digits, - or _, starting with a letter"
             )
-        if tier not in TIERS:
+        if role not in ROLES:
+            raise AgentError(f"role {role!r}: use {' or '.join(ROLES)}")
+        if role == "agent" and tier not in TIERS:
             raise AgentError(f"tier {tier}: use 1, 2 or 3")
         password = passwords.generate()
         agent = Agent(
@@ -84,7 +87,7 @@ class AgentStore:
             tier,
             passwords.sip_md5(f"agent-{name}", password),
             passwords.web_hash(password),
-            "agent",
+            role,
             time.time(),
         )
         with closing(self._db()) as db:
@@ -101,32 +104,36 @@ class AgentStore:
                     ),
                 )
             except sqlite3.IntegrityError:
-                raise AgentError(f"agent {name!r} already exists") from None
+                raise AgentError(f"{name!r} already exists") from None
         return agent, password
 
-    def remove(self, name: str) -> Agent:
-        agent = self.get(name)
+    def remove(self, name: str, role: str = "agent") -> Agent:
+        agent = self.get(name, role)
         with closing(self._db()) as db:
             db.execute("DELETE FROM agents WHERE name = ?", (name,))
         return agent
 
-    def get(self, name: str) -> Agent:
+    def get(self, name: str, role: str | None = "agent") -> Agent:
+        """The account ``name`` (of ``role``; None: any role)."""
         with closing(self._db()) as db:
             row = db.execute("SELECT * FROM agents WHERE name = ?", (name,)).fetchone()
-        if row is None:
-            raise AgentError(f"no agent {name!r} (see `hajj-ivr agents list`)")
+        if row is None or (role is not None and row[4] != role):
+            what = "admin" if role == "admin" else "agent"
+            raise AgentError(f"no {what} {name!r} (see `hajj-ivr {what}s list`)")
         return Agent(*row)
 
-    def all(self) -> list[Agent]:
+    def all(self, role: str = "agent") -> list[Agent]:
         if not self.path.exists():
             return []
         with closing(self._db()) as db:
-            rows = db.execute("SELECT * FROM agents ORDER BY tier, name").fetchall()
+            rows = db.execute(
+                "SELECT * FROM agents WHERE role = ? ORDER BY tier, name", (role,)
+            ).fetchall()
         return [Agent(*row) for row in rows]
 
     def check_login(self, name: str, password: str) -> Agent | None:
         try:
-            agent = self.get(name)
+            agent = self.get(name, role=None)
         except AgentError:
             passwords.web_hash(password)  # same cost either way: no name probing by timing
             return None

@@ -376,8 +376,18 @@ def _expire(future: asyncio.Future[AmiMessage], message: str) -> None:
         future.set_exception(AmiTimeout(message))
 
 
-def for_config(config: Config) -> AmiClient:
-    """The client for this hotline's Asterisk: loopback, our user, the generated secret."""
+def for_config(config: Config, admin: bool = False) -> AmiClient:
+    """The client for this hotline's Asterisk: loopback, our user, the generated secret.
+
+    ``admin``: the reload user (write 'system' only), for admins' reloads; the
+    controller's own user cannot reload or reconfigure anything.
+    """
     ast = config.asterisk
-    secret = load_or_create(config.secrets_path).ami_secret
-    return AmiClient("127.0.0.1", ast.ami_port, ast.ami_user, secret)
+    secrets = load_or_create(config.secrets_path)
+    if admin:
+        return AmiClient("127.0.0.1", ast.ami_port, admin_user(config), secrets.ami_admin_secret)
+    return AmiClient("127.0.0.1", ast.ami_port, ast.ami_user, secrets.ami_secret)
+
+
+def admin_user(config: Config) -> str:
+    return f"{config.asterisk.ami_user}-admin"

@@ -82,6 +82,8 @@ def values_for(config: Config, install: AsteriskInstall, secrets: Secrets) -> di
         "ami_port": str(ast.ami_port),
         "ami_user": ast.ami_user,
         "ami_secret": secrets.ami_secret,
+        "ami_admin_user": f"{ast.ami_user}-admin",
+        "ami_admin_secret": secrets.ami_admin_secret,
         "sip_bind": ast.sip_bind,
         "sip_port": str(ast.sip_port),
         "rtp_start": str(ast.rtp_start),
@@ -111,18 +113,31 @@ def render(config: Config, install: AsteriskInstall, secrets: Secrets) -> Runtim
     """Render every dialplan/*.conf into state_dir/asterisk/etc and link sounds in place."""
     layout = RuntimeLayout(config.asterisk_dir)
     layout.make()
-    values = values_for(config, install, secrets)
-    for template in sorted((config.project_dir / "dialplan").glob("*.conf")):
-        text = render_text(template.read_text(), values, template.name)
-        _write(layout.etc / template.name, text)
-    _write(layout.etc / "say.conf", sayconf.text())
-    render_agents(config)
+    write_all(layout.etc, render_all(config, install, secrets))
     config.sounds_dir.mkdir(parents=True, exist_ok=True)
     _link(layout.data / "sounds", config.sounds_dir)
     # Asterisk validates its config options against the XML docs in astdatadir.
     _link(layout.data / "documentation", install.data_dir / "documentation")
     (layout.lib / "keys").mkdir(exist_ok=True)
     return layout
+
+
+def render_all(config: Config, install: AsteriskInstall, secrets: Secrets) -> dict[str, str]:
+    """Every config file's text, rendered in memory: a bad template fails before any file
+    is touched."""
+    values = values_for(config, install, secrets)
+    files = {
+        template.name: render_text(template.read_text(), values, template.name)
+        for template in sorted((config.project_dir / "dialplan").glob("*.conf"))
+    }
+    files["say.conf"] = sayconf.text()
+    files[agents_pjsip.FILENAME] = agents_pjsip.text(AgentStore(config.agents_path).all())
+    return files
+
+
+def write_all(etc: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        _write(etc / name, text)
 
 
 def render_agents(config: Config) -> Path:

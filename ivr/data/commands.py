@@ -8,23 +8,35 @@ import sys
 import time
 from collections.abc import Callable
 
+from ivr.admin.audit import Audit
 from ivr.config import Config
-from ivr.data import sample
+from ivr.data import diff, sample
 from ivr.data.importer import import_export
 from ivr.data.mirror import Mirror
+from ivr.errors import DataError
 
 
 def data_import(config: Config, args: argparse.Namespace) -> int:
-    """Validate, build beside the live mirror, swap in atomically; refused -> exit 1."""
-    report = import_export(
-        args.path,
-        config.mirror_path,
-        progress=None if args.quiet else _progress(),
-        imported_by=getpass.getuser(),
-    )
+    """Validate, build beside the live mirror, swap in atomically; refused -> exit 1.
+    Either way the attempt is logged with who ran it."""
+    who = getpass.getuser()
+    try:
+        report = import_export(
+            args.path,
+            config.mirror_path,
+            progress=None if args.quiet else _progress(),
+            imported_by=who,
+        )
+    except DataError as e:
+        Audit.for_config(config).record(who, "data", False, str(e).splitlines()[0])
+        raise
     if not args.quiet:
         print(file=sys.stderr)
+    diff = report.diff.summary() if report.diff else ""
+    Audit.for_config(config).record(who, "data", True, f"{report.summary()}; {diff}")
     print(report.summary())
+    if diff:
+        print(f"changes: {diff}")
     return 0
 
 
@@ -50,6 +62,9 @@ def data_status(config: Config, args: argparse.Namespace) -> int:
     print(f"kloter     {info.kloter_rows:,}")
     print(f"imported   {info.imported_at:%Y-%m-%d %H:%M} UTC by {info.imported_by or '?'}")
     print(f"source     {info.source}")
+    last = diff.last(config.mirror_path)
+    if last is not None:
+        print(f"changes    {last.summary()}")
     return 0
 
 

@@ -25,7 +25,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ivr.data import schema
+from ivr.data import diff, schema
+from ivr.data.diff import ImportDiff
 from ivr.data.report import ImportRefused, ImportReport, Problems
 from ivr.data.source import JEMAAH_CSV, KLOTER_CSV, check_source, open_csv
 from ivr.data.validate import (
@@ -67,6 +68,7 @@ def import_export(
         report = _build(source, new, progress, imported_by, started)
         if not report.accepted:
             raise ImportRefused(report)
+        report = replace(report, diff=_compare(new, live))
         _swap(new, live)
     finally:
         new.unlink(missing_ok=True)  # a no-op after the swap
@@ -113,6 +115,15 @@ def _build(
     finally:
         db.close()
     return load.report(source, time.monotonic() - started)
+
+
+def _compare(new: Path, live: Path) -> ImportDiff:
+    """What this import changes against the live mirror (stored in the new one)."""
+    db = sqlite3.connect(new, isolation_level=None)
+    try:
+        return diff.compare(db, live)
+    finally:
+        db.close()
 
 
 def _new_database(path: Path) -> sqlite3.Connection:

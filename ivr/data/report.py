@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import NamedTuple
 
+from ivr.data.diff import ImportDiff
 from ivr.errors import DataError
 
 # Bad rows kept with their reason; past this only a count (a wrong export can have
@@ -32,6 +33,7 @@ class ImportReport:
     bad_rows: tuple[BadRow, ...]
     bad_rows_omitted: int  # bad rows past MAX_BAD_ROWS, counted only
     seconds: float
+    diff: ImportDiff | None = None  # against the mirror it replaced (accepted imports)
 
     @property
     def accepted(self) -> bool:

@@ -101,6 +101,10 @@ def lookup(call: Call, porsi: str) -> Jemaah | None:
     call.porsi = porsi
     found = call.mirror.lookup(porsi)
     call.note(f"porsi {'found: ' + found.status_porsi if found else 'not found'}")
+    if found:
+        call.calllog.lookup(call.id, porsi, found.kabupaten, found.provinsi)
+    else:
+        call.calllog.lookup(call.id, porsi, None)
     return found
 
 

@@ -41,10 +41,16 @@ class Catalog(Mapping[str, Prompt]):
         return len(self._prompts)
 
     @classmethod
-    def load(cls, prompts_dir: Path) -> Catalog:
-        """Every prompts/*.toml file (catalog.toml, words.toml, ...); ids are unique."""
+    def load(cls, prompts_dir: Path, overlay: Path | None = None) -> Catalog:
+        """Every prompts/*.toml file (catalog.toml, words.toml, ...); ids are unique.
+
+        A file of the same name in ``overlay`` (the dashboard's edits, in the state
+        directory) is read instead of the shipped one.
+        """
         prompts: dict[str, Prompt] = {}
         for path in sorted(prompts_dir.glob("*.toml")):
+            if overlay is not None and (overlay / path.name).exists():
+                path = overlay / path.name
             for prompt in _read(path):
                 if prompt.id in prompts:
                     raise ConfigError(f"prompt catalog {path}: {prompt.id!r} defined twice")
@@ -70,3 +76,11 @@ def _read(path: Path) -> list[Prompt]:
             raise ConfigError(f"prompt catalog {path}: entry {pid!r} needs an `id` text")
         prompts.append(Prompt(pid, str(entry["id"]).strip(), str(entry.get("en", ""))))
     return prompts
+
+
+def sources(prompts_dir: Path, overlay: Path | None) -> list[Path]:
+    """The files a catalog is read from (to notice edits): shipped and overlay."""
+    found = sorted(prompts_dir.glob("*.toml"))
+    if overlay is not None:
+        found += sorted(overlay.glob("*.toml"))
+    return found

@@ -17,10 +17,14 @@ ZONES = {"Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
 
 @dataclass
 class Desk:
-    schedule: Schedule
+    schedules: Callable[[], Schedule]  # the staffed hours in force (admins may edit them)
     callbacks: Callbacks
     records: QueueRecords
     clock: Callable[[], float] = field(default=time.time)
+
+    @property
+    def schedule(self) -> Schedule:
+        return self.schedules()
 
     def now(self) -> dt.datetime:
         return dt.datetime.fromtimestamp(self.clock(), dt.UTC)

@@ -39,7 +39,7 @@ class CallbackDispatcher:
         ami: AmiClient,
         callbacks: Callbacks,
         settings: AgentSettings,
-        schedule: Schedule,
+        schedule: Schedule | Callable[[], Schedule],
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.ami = ami
@@ -112,7 +112,8 @@ class CallbackDispatcher:
             log.warning("callback %d: no outcome heard; back in line", cb_id)
             self.callbacks.agent_leg_failed(cb_id, "lost", now + AGENT_RETRY)
             self._current = None
-        if not self.ami.connected or not self.schedule.is_open(_utc(now)):
+        schedule = self.schedule if isinstance(self.schedule, Schedule) else self.schedule()
+        if not self.ami.connected or not schedule.is_open(_utc(now)):
             return None
         cb = self.callbacks.next_due(now)
         if cb is None or not await self._agent_free(cb.queue):

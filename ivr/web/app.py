@@ -11,6 +11,7 @@ import contextlib
 import html
 import json
 import logging
+import urllib.parse
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -19,7 +20,6 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import (
-    HTMLResponse,
     JSONResponse,
     RedirectResponse,
     Response,
@@ -34,21 +34,13 @@ from ivr.config import Config
 from ivr.errors import HajjIvrError
 from ivr.secrets import load_or_create
 from ivr.web import auth
+from ivr.web.admin import Dashboard
+from ivr.web.html import page
 from ivr.web.screenpop import EVENTS, ScreenPop
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 KEEPALIVE = 15.0
-
-
-def page(title: str, body: str) -> HTMLResponse:
-    return HTMLResponse(
-        f"""<!doctype html><html lang="id"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)} · hajj-ivr</title><link rel="stylesheet" href="/static/style.css">
-</head><body>{body}</body></html>""",
-        headers={"Cache-Control": "no-store"},
-    )
 
 
 def build_app(
@@ -58,13 +50,15 @@ def build_app(
     agents = AgentStore(config.agents_path)
     pop = pop or ScreenPop(config.calllog_path, config.mirror_path)
     idle = config.web.session_minutes * 60.0
+    connection: dict[str, AmiClient] = {}
+    dashboard = Dashboard(config, lambda: connection.get("ami"))
     login_required = auth.required(idle)
     api_required = auth.required(idle, api=True)
 
     async def login_form(request: Request) -> Response:
         token = auth.csrf_token(request)
         failed = request.query_params.get("failed")
-        nxt = html.escape(request.query_params.get("next", "/agent"), quote=True)
+        nxt = html.escape(request.query_params.get("next", ""), quote=True)
         note = '<p class="error">Nama atau kata sandi salah.</p>' if failed else ""
         return page(
             "Masuk",
@@ -79,36 +73,34 @@ required></label><button type="submit">Masuk</button></form></main>""",
     async def login_post(request: Request) -> Response:
         form = await request.form()
         if not auth.csrf_ok(request, auth.form_value(form, "csrf")):
-            return JSONResponse({"error": "CSRF token missing or wrong"}, status_code=403)
+            return auth.csrf_refused()
         name, password = auth.form_value(form, "name"), auth.form_value(form, "password")
         agent = await asyncio.to_thread(agents.check_login, name, password)
         if agent is None:
             log.warning("web login refused")
             return RedirectResponse("/login?failed=1", status_code=303)
         auth.log_in(request, agent.name, agent.role)
-        nxt = auth.form_value(form, "next")
-        return RedirectResponse(
-            nxt if nxt.startswith("/") and not nxt.startswith("//") else "/agent", status_code=303
-        )
+        home = "/admin" if agent.role == "admin" else "/agent"
+        nxt = urllib.parse.urlsplit(auth.form_value(form, "next")).path
+        safe = nxt.startswith("/") and not nxt.startswith("//")
+        return RedirectResponse(nxt if safe else home, status_code=303)
 
     async def logout(request: Request) -> Response:
         form = await request.form()
         if not auth.csrf_ok(request, auth.form_value(form, "csrf")):
-            return JSONResponse({"error": "CSRF token missing or wrong"}, status_code=403)
+            return auth.csrf_refused()
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
 
     @login_required
     async def agent_page(request: Request) -> Response:
-        name = html.escape(request.session["user"])
-        token = auth.csrf_token(request)
         return page(
             "Konsol petugas",
-            f"""<header><h1>Konsol petugas</h1><span id="me">{name}</span>
-<form method="post" action="/logout"><input type="hidden" name="csrf" value="{token}">
-<button>Keluar</button></form></header>
-<main id="pop" data-state="idle"><p class="idle">Menunggu panggilan…</p></main>
+            """<main id="pop" data-state="idle"><p class="idle">Menunggu panggilan…</p></main>
 <script src="/static/console.js"></script>""",
+            user=request.session["user"],
+            csrf=auth.csrf_token(request),
+            nav=request.session.get("role") == "admin",
         )
 
     @api_required
@@ -141,11 +133,13 @@ required></label><button type="submit">Masuk</button></form></main>""",
         )
 
     async def home(request: Request) -> Response:
-        return RedirectResponse("/agent", status_code=303)
+        target = "/admin" if request.session.get("role") == "admin" else "/agent"
+        return RedirectResponse(target, status_code=303)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         client = ami or for_config(config)
+        connection["ami"] = client
         for name in EVENTS:
             client.on_event(name, pop.on_event)
         task = asyncio.create_task(_keep_connected(client)) if ami is None else None
@@ -167,6 +161,7 @@ required></label><button type="submit">Masuk</button></form></main>""",
             Route("/agent", agent_page),
             Route("/agent/api/current", current),
             Route("/agent/events", events),
+            *dashboard.routes(),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=[

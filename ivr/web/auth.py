@@ -49,8 +49,9 @@ def csrf_ok(request: Request, sent: str) -> bool:
     return bool(token) and hmac.compare_digest(str(token), sent)
 
 
-def required(max_idle: float, api: bool = False) -> Callable[[Endpoint], Endpoint]:
-    """Refuse a request without a live login: 401 for APIs, a redirect for pages."""
+def required(max_idle: float, api: bool = False, role: str = "") -> Callable[[Endpoint], Endpoint]:
+    """Refuse a request without a live login (401 for APIs and actions, a redirect to the
+    login page for pages) or, with ``role``, from a login without that role (403)."""
 
     def wrap(endpoint: Endpoint) -> Endpoint:
         async def guarded(request: Request) -> Response:
@@ -58,11 +59,17 @@ def required(max_idle: float, api: bool = False) -> Callable[[Endpoint], Endpoin
                 if api:
                     return JSONResponse({"error": "login required"}, status_code=401)
                 return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+            if role and request.session.get("role") != role:
+                return JSONResponse({"error": f"{role} only"}, status_code=403)
             return await endpoint(request)
 
         return guarded
 
     return wrap
+
+
+def csrf_refused() -> Response:
+    return JSONResponse({"error": "CSRF token missing or wrong"}, status_code=403)
 
 
 def form_value(form: Any, key: str) -> str:

@@ -125,7 +125,8 @@ def outcomes_by_day(db: sqlite3.Connection, since: float, zone: dt.tzinfo) -> Ta
         "SELECT c.started_at, c.outcome, "
         "EXISTS (SELECT 1 FROM queue_calls q WHERE q.call_id = c.id "
         "        AND q.outcome = 'abandoned') "
-        "FROM calls c WHERE c.route = 'hotline' AND c.started_at >= ?",
+        "FROM calls c WHERE c.route = 'hotline' AND c.outcome != 'in_progress' "
+        "AND c.started_at >= ?",
         (since,),
     )
     for started, outcome, abandoned_in_queue in rows:

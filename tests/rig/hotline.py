@@ -102,7 +102,7 @@ class Hotline:
     def start(cls, state_dir: Path) -> Hotline:
         path = write_config(state_dir)
         config = config_mod.load(file=path, env={})
-        catalog = Catalog.load(config.prompts_dir)
+        catalog = Catalog.load(config.prompts_dir, config.overrides_dir)
         build.build(catalog, config.sounds_dir, config.prompts_dir / "recorded", config.prompts)
         asterisk = process.prepare(config)
         asterisk.start()

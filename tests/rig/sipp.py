@@ -310,12 +310,28 @@ class AgentPhone:
         xml.write_text(uas_scenario())
         log = workdir / f"uas-{port}.log"
         argv = [
-            _sipp(), "-sf", str(xml), "-m", "1", "-i", "127.0.0.1", "-p", str(port),
-            "-mi", "127.0.0.1", "-mp", "0", "-nostdin", "-trace_err", "-error_file", str(log),
-        ]  # fmt: skip
+            _sipp(),
+            "-sf",
+            str(xml),
+            "-m",
+            "1",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-mi",
+            "127.0.0.1",
+            "-mp",
+            "0",
+            "-nostdin",
+            "-trace_err",
+            "-error_file",
+            str(log),
+        ]
         with (workdir / f"uas-{port}.out").open("w") as out:
-            proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, text=True,
-                                    cwd=workdir)  # fmt: skip
+            proc = subprocess.Popen(
+                argv, stdout=out, stderr=subprocess.STDOUT, text=True, cwd=workdir
+            )
         return cls(proc, log)
 
     @classmethod
@@ -341,13 +357,31 @@ class AgentPhone:
         ooc.write_text(agent_calls_scenario(answer, pcap, seconds))
         log = workdir / f"agent-{tag}.log"
         argv = [
-            sipp, f"127.0.0.1:{sip_port}", "-sf", str(reg), "-oocsf", str(ooc),
-            "-m", "1", "-i", "127.0.0.1", "-p", "0", "-mi", "127.0.0.1", "-mp", "0",
-            "-nostdin", "-trace_err", "-error_file", str(log),
-        ]  # fmt: skip
+            sipp,
+            f"127.0.0.1:{sip_port}",
+            "-sf",
+            str(reg),
+            "-oocsf",
+            str(ooc),
+            "-m",
+            "1",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            "0",
+            "-mi",
+            "127.0.0.1",
+            "-mp",
+            "0",
+            "-nostdin",
+            "-trace_err",
+            "-error_file",
+            str(log),
+        ]
         with (workdir / f"agent-{tag}.out").open("w") as out:
-            proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, text=True,
-                                    cwd=workdir)  # fmt: skip
+            proc = subprocess.Popen(
+                argv, stdout=out, stderr=subprocess.STDOUT, text=True, cwd=workdir
+            )
         return cls(proc, log)
 
     def stop(self) -> None:
@@ -436,8 +470,24 @@ def feature_code(workdir: Path, sip_port: int, user: str, password: str, code: s
         )
     )
     argv = [
-        _sipp(), f"127.0.0.1:{sip_port}", "-sf", str(xml), "-m", "1", "-i", "127.0.0.1",
-        "-p", "0", "-mi", "127.0.0.1", "-mp", "0", "-timeout", "40s", "-nostdin", "-trace_err",
-    ]  # fmt: skip
+        _sipp(),
+        f"127.0.0.1:{sip_port}",
+        "-sf",
+        str(xml),
+        "-m",
+        "1",
+        "-i",
+        "127.0.0.1",
+        "-p",
+        "0",
+        "-mi",
+        "127.0.0.1",
+        "-mp",
+        "0",
+        "-timeout",
+        "40s",
+        "-nostdin",
+        "-trace_err",
+    ]
     done = subprocess.run(argv, capture_output=True, text=True, cwd=workdir, timeout=60)
     return SippResult(done.returncode, done.stdout[-3000:] + done.stderr[-3000:])

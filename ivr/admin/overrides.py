@@ -1,0 +1,123 @@
+"""What admins change from the dashboard, kept in state_dir/overrides/ (never the repo):
+
+- ``announcements.toml``: the general-information announcements (IVR menu 2), replacing
+  prompts/announcements.toml when present;
+- ``hours.toml``: staffed hours, days and holidays, over the [agents] config.
+
+The controller picks both up on the next call (see ``Watched``): no restart.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from ivr.config import AgentSettings, Config
+from ivr.errors import ConfigError
+from ivr.queue.hours import Schedule
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+ANNOUNCEMENTS = "announcements.toml"
+HOURS = "hours.toml"
+MAX_ANNOUNCEMENTS = 9
+
+
+def overrides_dir(config: Config) -> Path:
+    return config.overrides_dir
+
+
+def hours_settings(config: Config) -> AgentSettings:
+    """The [agents] settings with the dashboard's staffed hours over them."""
+    path = overrides_dir(config) / HOURS
+    if not path.exists():
+        return config.agents
+    try:
+        values = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise ConfigError(f"{path}: {e}") from None
+    current = config.agents
+    return replace(
+        current,
+        hours=str(values.get("hours", current.hours)),
+        days=str(values.get("days", current.days)),
+        holidays=str(values.get("holidays", current.holidays)),
+        timezone=str(values.get("timezone", current.timezone)),
+    )
+
+
+def save_hours(config: Config, hours: str, days: str, holidays: str) -> Schedule:
+    """Validate and store staffed hours; ValueError says what is wrong (nothing saved)."""
+    settings = replace(
+        config.agents, hours=hours.strip(), days=days.strip(), holidays=holidays.strip()
+    )
+    schedule = Schedule.from_settings(settings)
+    text = "".join(f'{key} = "{getattr(settings, key)}"\n' for key in ("hours", "days", "holidays"))
+    _write(overrides_dir(config) / HOURS, text)
+    return schedule
+
+
+def save_announcements(config: Config, texts: list[str]) -> list[str]:
+    """Store the announcements (empty ones dropped); returns their prompt ids."""
+    kept = [" ".join(t.split()) for t in texts if t.strip()]
+    if len(kept) > MAX_ANNOUNCEMENTS:
+        raise ValueError(f"at most {MAX_ANNOUNCEMENTS} announcements")
+    lines = ["# Edited on the dashboard; replaces prompts/announcements.toml.\n"]
+    ids = []
+    for n, text in enumerate(kept, 1):
+        escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+        lines.append(f'[announce-{n}]\nid = "{escaped}"\n\n')
+        ids.append(f"announce-{n}")
+    _write(overrides_dir(config) / ANNOUNCEMENTS, "".join(lines))
+    return ids
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+@dataclass
+class Watched(Generic[T]):
+    """A value loaded from files, reloaded when one of them changes (checked at most once
+    a second). A reload that fails keeps the last good value and logs why."""
+
+    paths: Callable[[], list[Path]]
+    load: Callable[[], T]
+    _value: T | None = None
+    _stamp: tuple[float, ...] = ()
+    _checked: float = 0.0
+
+    def current(self) -> T:
+        now = time.monotonic()
+        if self._value is not None and now - self._checked < 1.0:
+            return self._value
+        self._checked = now
+        stamp = tuple(_mtime(p) for p in self.paths())
+        if self._value is None or stamp != self._stamp:
+            try:
+                self._value = self.load()
+                self._stamp = stamp
+            except (ConfigError, ValueError) as e:
+                if self._value is None:
+                    raise
+                log.error("reload refused, keeping the previous version: %s", e)
+                self._stamp = stamp
+        assert self._value is not None
+        return self._value
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime_ns / 1e9
+    except FileNotFoundError:
+        return 0.0

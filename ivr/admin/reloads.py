@@ -1,0 +1,148 @@
+"""Reloads while calls run: Asterisk config, prompts, data. Each is logged; a failed one
+changes nothing.
+
+Asterisk: every template is rendered in memory first (a bad placeholder stops here),
+the files are swapped in, then AMI ``Reload`` per module (dialplan, queues with their
+statistics kept, PJSIP, bridge features) through the admin AMI user, whose only write
+right is 'system'. If Asterisk refuses one, the previous files go back and are reloaded.
+Calls in progress keep their channels: a reload changes what happens next, never a call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ivr.admin.audit import Audit, Reload
+from ivr.ami.client import AmiClient, for_config
+from ivr.asterisk import render, sandbox
+from ivr.config import Config
+from ivr.data.importer import import_export
+from ivr.data.report import ImportRefused, ImportReport
+from ivr.errors import HajjIvrError
+from ivr.prompts import build, check
+from ivr.prompts.catalog import Catalog
+from ivr.secrets import load_or_create
+
+# What `asterisk reload` reloads, in order, and what each holds.
+MODULES = (
+    ("pbx_config.so", "dialplan"),
+    ("app_queue.so", "queues"),
+    ("res_pjsip.so", "pjsip"),
+    ("features", "features"),
+)
+
+
+def audit(config: Config) -> Audit:
+    return Audit.for_config(config)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ok: bool
+    detail: str
+    import_report: ImportReport | None = None
+
+
+def _logged(
+    config: Config, who: str, what: str, run: Callable[[], Outcome]
+) -> tuple[Reload, Outcome]:
+    try:
+        outcome = run()
+    except HajjIvrError as e:
+        outcome = Outcome(False, str(e))
+    return audit(config).record(who, what, outcome.ok, outcome.detail), outcome
+
+
+# --- Asterisk ----------------------------------------------------------------------------
+
+
+def reload_asterisk(config: Config, who: str) -> tuple[Reload, Outcome]:
+    return _logged(config, who, "asterisk", lambda: asyncio.run(_reload_asterisk(config)))
+
+
+async def _reload_asterisk(config: Config) -> Outcome:
+    install = sandbox.locate(config.asterisk.binary, config.asterisk.sandbox_dir)
+    files = render.render_all(config, install, load_or_create(config.secrets_path))
+    etc = render.RuntimeLayout(config.asterisk_dir).etc
+    backup = etc / ".previous"
+    changed = [name for name, text in files.items() if _read(etc / name) != text]
+    shutil.rmtree(backup, ignore_errors=True)
+    backup.mkdir(parents=True)
+    for name in files:
+        if (etc / name).exists():
+            shutil.copy2(etc / name, backup / name)
+    render.write_all(etc, files)
+    ami = for_config(config, admin=True)
+    await ami.connect()
+    try:
+        failed = await _reload_modules(ami)
+        if failed:
+            for saved in backup.iterdir():
+                shutil.copy2(saved, etc / saved.name)
+            await _reload_modules(ami)
+            return Outcome(
+                False,
+                f"Asterisk refused the new {failed}; the previous configuration is back in force",
+            )
+    finally:
+        await ami.close()
+    what = ", ".join(label for _, label in MODULES)
+    files_note = f"changed files: {', '.join(changed)}" if changed else "no file changed"
+    return Outcome(True, f"reloaded {what} ({files_note})")
+
+
+async def _reload_modules(ami: AmiClient) -> str:
+    """Reload each module; the label of the first one Asterisk refused, or ""."""
+    for module, label in MODULES:
+        try:
+            await ami.action("Reload", Module=module)
+        except HajjIvrError:
+            return label
+    return ""
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return None
+
+
+# --- prompts -----------------------------------------------------------------------------
+
+
+def rebuild_prompts(config: Config, who: str) -> tuple[Reload, Outcome]:
+    def run() -> Outcome:
+        catalog = Catalog.load(config.prompts_dir, config.overrides_dir)
+        report = build.build(
+            catalog, config.sounds_dir, config.prompts_dir / "recorded", config.prompts
+        )
+        problems = check.problems(catalog, config.project_dir, config.sounds_dir)
+        if problems:
+            return Outcome(False, "; ".join(problems))
+        return Outcome(
+            True,
+            f"{len(report.built)} built with {report.engine}, {len(report.recorded)} from "
+            f"recordings, {len(report.unchanged)} unchanged",
+        )
+
+    return _logged(config, who, "prompts", run)
+
+
+# --- data --------------------------------------------------------------------------------
+
+
+def import_data(config: Config, who: str, source: Path) -> tuple[Reload, Outcome]:
+    def run() -> Outcome:
+        try:
+            report = import_export(source, config.mirror_path, imported_by=who)
+        except ImportRefused as e:
+            return Outcome(False, e.report.summary() + "; the live mirror is unchanged", e.report)
+        diff = f"; {report.diff.summary()}" if report.diff else ""
+        return Outcome(True, report.summary() + diff, report)
+
+    return _logged(config, who, "data", run)

@@ -1,0 +1,53 @@
+// hajj-ivr wallboard: the numbers refresh every two seconds from /admin/api/wallboard.
+"use strict";
+
+function cell(text) {
+  const td = document.createElement("td");
+  td.textContent = text === null || text === undefined ? "—" : String(text);
+  return td;
+}
+
+function fill(tbodySelector, rows) {
+  const body = document.querySelector(tbodySelector);
+  body.replaceChildren(...rows.map((cells) => {
+    const tr = document.createElement("tr");
+    tr.append(...cells);
+    return tr;
+  }));
+}
+
+function clock(ts) {
+  return new Date(ts * 1000).toLocaleTimeString("id-ID");
+}
+
+async function refresh() {
+  try {
+    const answer = await fetch("/admin/api/wallboard", { credentials: "same-origin" });
+    if (answer.status === 401 || answer.status === 403) {
+      window.location = "/login?next=/admin";
+      return;
+    }
+    const board = await answer.json();
+    for (const [key, value] of Object.entries(board)) {
+      const tile = document.getElementById(`tile-${key}`);
+      if (tile) tile.textContent = value === null ? "—" : String(value);
+    }
+    fill("#agents tbody", board.agents.map((a) => [cell(a.name), cell(a.tier), cell(a.state),
+      cell(a.calls)]));
+    fill("#live tbody", board.live.map((c) => {
+      const link = document.createElement("a");
+      link.href = `/admin/calls/${encodeURIComponent(c.id)}`;
+      link.textContent = c.id;
+      link.className = "live-call";
+      const td = document.createElement("td");
+      td.append(link);
+      return [cell(clock(c.started)), cell(c.caller), cell(c.where), td];
+    }));
+    document.body.dataset.updated = String(board.at);
+  } catch (e) {
+    document.body.dataset.error = String(e);
+  }
+}
+
+refresh();
+setInterval(refresh, 2000);

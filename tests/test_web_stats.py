@@ -1,0 +1,83 @@
+"""Wallboard numbers and reports from a call log written the way the controller writes it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from ivr.calllog import CallLog
+from ivr.queue.records import SCHEMA, QueueRecords
+from ivr.web import charts, stats
+
+ZONE = dt.timezone(dt.timedelta(hours=7))
+DAY = dt.datetime(2026, 11, 26, tzinfo=ZONE).timestamp()  # local midnight
+NOW = DAY + 10 * 3600
+
+
+@pytest.fixture
+def db(tmp_path: Path):  # type: ignore[no-untyped-def]
+    log = CallLog(tmp_path / "calls.sqlite")
+    log.db.executescript(SCHEMA)
+    records = QueueRecords(log.db)
+    calls = [
+        ("served-1", DAY + 9 * 3600, "served", None),
+        ("served-2", DAY + 9 * 3600 + 60, "served", None),
+        ("fast", DAY + 9 * 3600 + 120, "agent", ("answered", 12.0)),
+        ("slow", DAY + 9 * 3600 + 180, "agent", ("answered", 45.0)),
+        ("gone", DAY + 9 * 3600 + 240, "agent", ("abandoned", 30.0)),
+        ("hung-up", DAY + 9 * 3600 + 300, "hangup", None),
+        ("yesterday", DAY - 3600, "served", None),
+    ]
+    for call_id, started, outcome, stay in calls:
+        log.db.execute(
+            "INSERT INTO calls (id, started_at, ended_at, caller, route, outcome) "
+            "VALUES (?, ?, ?, '0811', 'hotline', ?)",
+            (call_id, started, started + 60, outcome),
+        )
+        if stay:
+            records.joined(call_id, "hajj-tier1", "0811", "caller_request", "", started + 30, 1)
+            if stay[0] == "answered":
+                records.answered(call_id, "hajj-tier1", "alice", started + 30 + stay[1], stay[1])
+            else:
+                records.abandoned(call_id, "hajj-tier1", started + 30 + stay[1], stay[1])
+    log.start("live", "0812", "hotline")
+    log.db.execute("UPDATE calls SET started_at = ? WHERE id = 'live'", (NOW - 30,))
+    records.joined("waiting", "hajj-tier1", "0813", "no_input", "", NOW - 50, 1)
+    log.add("fast", "event", "topic: estimate")
+    log.add("slow", "event", "topic: estimate")
+    log.add("slow", "event", "topic: kloter")
+    log.lookup("gone", "1399999999", None)
+    log.lookup("gone", "1300123456", "Kota Surabaya")
+    return log.db
+
+
+def test_wallboard_today(db) -> None:  # type: ignore[no-untyped-def]
+    board = stats.wallboard(db, NOW, DAY)
+    assert (board.in_ivr, board.waiting, board.longest_wait) == (1, 1, 50.0)
+    assert (board.answered, board.abandoned) == (2, 1)
+    assert board.service_level == pytest.approx(33.3)  # 1 of 3 within 20 s
+    assert board.abandonment_rate == pytest.approx(33.3)
+    assert board.average_speed_of_answer == pytest.approx(28.5)
+    # 7 hotline calls today (incl. the live one), 2 served by the IVR.
+    assert (board.calls_today, board.self_service_rate) == (7, pytest.approx(28.6))
+
+
+def test_reports_outcomes_topics_not_found(db) -> None:  # type: ignore[no-untyped-def]
+    outcomes = stats.outcomes_by_day(db, DAY, ZONE)
+    assert outcomes.rows == [("2026-11-26", 2, 2, 2)]  # the live call is not counted yet
+    assert stats.topics(db, DAY).rows == [("estimate", 2), ("kloter", 1)]
+    [row] = stats.not_found_by_place(db, DAY).rows
+    assert (row[0], row[2], row[3]) == ("13", "Kota Surabaya", 1)
+    hours = dict(stats.calls_per_hour(db, DAY, ZONE).rows)
+    assert hours["09"] == 7 and hours["10"] == 0  # the live call started 09:59
+    level = stats.service_level_by_day(db, DAY, ZONE).rows
+    assert level == [("2026-11-26", pytest.approx(33.3), 1, 3)]
+
+
+def test_charts_are_svg_with_values_written() -> None:
+    svg = charts.bars("Panggilan", ["08", "09"], [[3, 5]])
+    assert svg.startswith("<svg") and "<title>Panggilan</title>" in svg and ">5<" in svg
+    assert "Belum ada data" in charts.line("Kosong", [], [])
+    assert "<script" not in charts.bars("<script>", ["<b>"], [[1]])
