@@ -1,0 +1,311 @@
+"""The admin dashboard against the running hotline: every door locked, reloads that never
+drop a call, and the dashboard in a real headless Chromium."""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+import threading
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.wait import WebDriverWait
+
+from ivr.admin.audit import Audit
+from ivr.data.sample import FIXED_PILGRIMS
+from ivr.testcall import CallResult
+from ivr.web.app import build_app
+from tests.rig.hotline import Hotline, Scenario
+
+pytestmark = pytest.mark.asterisk
+
+SOC = FIXED_PILGRIMS[0]
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+
+
+def found(porsi: str) -> str:
+    return f"1{porsi}#{'W' * 12}1"
+
+
+@pytest.fixture(scope="module")
+def admin(hotline: Hotline) -> str:
+    out = hotline.cli("admins", "add", "rahmat").stdout
+    match = re.search(r"password (\S+)\)", out)
+    assert match, out
+    return match.group(1)
+
+
+def login(client: httpx.Client, name: str, password: str) -> None:
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
+    assert token
+    done = client.post("/login", data={"name": name, "password": password, "csrf": token[1]})
+    assert done.status_code == 303, done.text
+
+
+# --- locked doors ---------------------------------------------------------------------
+
+
+def test_every_page_and_action_refuses_without_login(hotline: Hotline) -> None:
+    app = build_app(hotline.config)
+    paths = [
+        (route.path.replace("{call_id}", "x").replace("{name}", "topics"), method)
+        for route in app.routes
+        if hasattr(route, "methods") and route.path not in ("/login", "/")
+        for method in (route.methods or ()) - {"HEAD"}
+    ]
+    assert ("/admin/actions/import", "POST") in paths and ("/agent", "GET") in paths
+    with httpx.Client(base_url=hotline.web_url, timeout=10) as anonymous:
+        for path, method in paths:
+            answer = anonymous.request(method, path)
+            refused = answer.status_code in (401, 403) or (
+                answer.status_code == 303 and answer.headers["location"].startswith("/login")
+            )
+            assert refused, (method, path, answer.status_code)
+
+
+def test_agents_cannot_use_the_admin_dashboard(hotline: Hotline) -> None:
+    out = hotline.cli("agents", "add", "dewi", "--tier", "1").stdout
+    password = re.search(r"password (\S+)\n", out)
+    assert password
+    with httpx.Client(base_url=hotline.web_url, timeout=10) as client:
+        login(client, "dewi", password[1])
+        assert client.get("/agent").status_code == 200
+        for path in ("/admin", "/admin/api/wallboard", "/admin/actions", "/admin/calls"):
+            assert client.get(path).status_code == 403, path
+        token = re.search(r'name="csrf" value="([^"]+)"', client.get("/agent").text)
+        assert token
+        assert client.post("/admin/actions/asterisk", data={"csrf": token[1]}).status_code == 403
+
+
+def test_admin_action_without_csrf_token_is_refused(hotline: Hotline, admin: str) -> None:
+    with httpx.Client(base_url=hotline.web_url, timeout=10) as client:
+        login(client, "rahmat", admin)
+        before = len(Audit.for_config(hotline.config).recent())
+        assert client.post("/admin/actions/asterisk").status_code == 403
+        assert len(Audit.for_config(hotline.config).recent()) == before
+
+
+# --- reloads during a call ----------------------------------------------------------------
+
+
+def test_reloads_of_each_kind_during_a_running_call_leave_it_intact(
+    hotline: Hotline, admin: str
+) -> None:
+    """A caller who keys nothing hears the main menu three times (about 40 s) and is then
+    handed to a person; data, prompts and Asterisk config are reloaded meanwhile."""
+    results: list[CallResult] = []
+    caller = threading.Thread(target=lambda: results.append(hotline.call("", timeout=90)))
+    caller.start()
+    time.sleep(3)
+    hotline.cli("data", "import", str(hotline.config.state_dir / "sample"), "--quiet")
+    with httpx.Client(base_url=hotline.web_url, timeout=60) as client:
+        login(client, "rahmat", admin)
+        token = re.search(r'name="csrf" value="([^"]+)"', client.get("/admin/actions").text)
+        assert token
+        for action in ("prompts", "asterisk"):
+            answer = client.post(f"/admin/actions/{action}", data={"csrf": token[1]})
+            assert 'class="result ok"' in answer.text, answer.text
+    reload_cli = hotline.cli("asterisk", "reload")
+    assert "reloaded dialplan, queues, pjsip" in reload_cli.stdout
+    caller.join(120)
+    [result] = results
+    said = hotline.spoken(result.call_id)
+    # The call went on to its natural end: three menus, then the hand-over to a person.
+    assert sum(line.startswith("Untuk informasi jemaah") for line in said) == 3, said
+    assert "to agent: no_input" in hotline.notes(result.call_id)
+    kinds = [r.what for r in Audit.for_config(hotline.config).recent(10)]
+    assert {"data", "prompts", "asterisk"} <= set(kinds)
+
+
+def test_a_changed_announcement_is_heard_on_the_next_call(hotline: Hotline, admin: str) -> None:
+    text = "Manasik haji tingkat kecamatan dimulai bulan Januari."
+    with httpx.Client(base_url=hotline.web_url, timeout=120) as client:
+        login(client, "rahmat", admin)
+        token = re.search(r'name="csrf" value="([^"]+)"', client.get("/admin/actions").text)
+        assert token
+        answer = client.post(
+            "/admin/actions/announcements", data={"csrf": token[1], "announcement": [text]}
+        )
+        assert 'class="result ok"' in answer.text, answer.text
+    result = hotline.call("2", timeout=40)
+    assert text in hotline.spoken(result.call_id)
+
+
+def test_staffed_hours_edited_on_the_dashboard_apply_to_the_next_call(
+    hotline: Hotline, admin: str
+) -> None:
+    with httpx.Client(base_url=hotline.web_url, timeout=30) as client:
+        login(client, "rahmat", admin)
+        token = re.search(r'name="csrf" value="([^"]+)"', client.get("/admin/actions").text)
+        assert token
+        bad = client.post(
+            "/admin/actions/hours",
+            data={"csrf": token[1], "hours": "20:00-08:00", "days": "mon", "holidays": ""},
+        )
+        assert 'class="result failed"' in bad.text and "closing must come after" in bad.text
+        today = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 7 * 3600))
+        closed = {
+            "csrf": token[1],
+            "hours": "00:00-24:00",
+            "days": "mon,tue,wed,thu,fri,sat,sun",
+            "holidays": today,
+        }
+        assert 'class="result ok"' in client.post("/admin/actions/hours", data=closed).text
+        try:
+            result = hotline.call("0", timeout=30, end_on="QueueCallerJoin")
+            said = hotline.spoken(result.call_id)
+            assert any(line.startswith("Layanan petugas saat ini sedang tutup") for line in said)
+        finally:
+            closed["holidays"] = ""
+            assert 'class="result ok"' in client.post("/admin/actions/hours", data=closed).text
+
+
+# --- the dashboard in a real browser --------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[WebDriver]:
+    options = webdriver.ChromeOptions()
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
+        options.add_argument(arg)
+    options.binary_location = CHROMIUM
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def browser_login(browser: WebDriver, hotline: Hotline, name: str, password: str) -> None:
+    browser.get(f"{hotline.web_url}/login")
+    browser.find_element(By.NAME, "name").send_keys(name)
+    browser.find_element(By.NAME, "password").send_keys(password)
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(browser, 10).until(lambda b: "/login" not in b.current_url)
+
+
+def export_zip(
+    source: Path, target: Path, edit: dict[str, str] | None = None, break_line: int | None = None
+) -> Path:
+    """A copy of the sample export, zipped: SOC's row edited, or one line broken."""
+    folder = target.with_suffix("")
+    shutil.copytree(source, folder)
+    jemaah = folder / "jemaah.csv"
+    with jemaah.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:
+        if edit and row["nomor_porsi"] == SOC.nomor_porsi:
+            row.update(edit)
+    with jemaah.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    if break_line is not None:
+        lines = jemaah.read_text().splitlines(keepends=True)
+        lines[break_line] = "12AB" + lines[break_line][4:]
+        jemaah.write_text("".join(lines))
+    with zipfile.ZipFile(target, "w") as z:
+        for name in ("jemaah.csv", "kloter.csv"):
+            z.write(folder / name, name)
+    return target
+
+
+def upload(browser: WebDriver, path: Path) -> str:
+    browser.find_element(By.LINK_TEXT, "Tindakan admin").click()
+    browser.find_element(By.CSS_SELECTOR, "#import input[type=file]").send_keys(str(path))
+    browser.find_element(By.CSS_SELECTOR, "#import button").click()
+    result = WebDriverWait(browser, 120).until(ec.presence_of_element_located((By.ID, "result")))
+    return str(result.get_attribute("class"))
+
+
+def test_browser_admin_sees_a_live_call_opens_it_and_imports_exports(
+    hotline: Hotline, admin: str, browser: WebDriver, tmp_path: Path
+) -> None:
+    browser_login(browser, hotline, "rahmat", admin)
+    assert browser.current_url.endswith("/admin")
+
+    # A real call through Asterisk appears on the wallboard while it runs.
+    results: list[CallResult] = []
+    caller = threading.Thread(target=lambda: results.append(hotline.call("", timeout=20)))
+    caller.start()
+    link = WebDriverWait(browser, 20).until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, "#live a.live-call"))
+    )
+    call_id = link.text
+    assert call_id.startswith("hajj-test-")
+    assert int(browser.find_element(By.ID, "tile-in_ivr").text) >= 1
+    caller.join(60)
+
+    # Its transcript, from the call log page.
+    browser.get(f"{hotline.web_url}/admin/calls/{call_id}")
+    transcript = browser.find_element(By.ID, "transcript").text
+    assert "Selamat datang di layanan informasi haji" in transcript
+
+    sample = hotline.config.state_dir / "sample"
+    # A bad export is refused with its bad row shown, while calls still get answers.
+    served: list[CallResult] = []
+    during = threading.Thread(target=lambda: served.append(lookup_soc(hotline)))
+    during.start()
+    bad = export_zip(sample, tmp_path / "bad.zip", break_line=5)
+    assert "failed" in upload(browser, bad)
+    assert "jemaah.csv line 6" in browser.find_element(By.ID, "bad-rows").text
+    during.join(90)
+    assert any(line.startswith("Data per") for line in hotline.spoken(served[0].call_id))
+
+    # A good one is taken, and the next call speaks the new data.
+    good = export_zip(
+        sample,
+        tmp_path / "good.zip",
+        edit={"updated_at": "2026-04-20 09:00", "estimasi_masehi": "2031"},
+    )
+    assert "ok" in upload(browser, good)
+    assert "changed 1" in browser.find_element(By.ID, "result").text
+    said = hotline.spoken(lookup_soc(hotline).call_id)
+    assert any("dua ribu tiga puluh satu" in line for line in said), said
+    assert any(line.startswith("Data per tanggal dua puluh April") for line in said), said
+    # Put the sample back for the tests after this one.
+    hotline.cli("data", "import", str(sample), "--quiet")
+
+
+def lookup_soc(hotline: Hotline) -> CallResult:
+    """A call that keys SOC's porsi, asks for the departure estimate (1) and hangs up
+    once the as-of date has been said after it."""
+    until = Scenario(
+        found(SOC.nomor_porsi) + "W" * 16 + "1",
+        lambda lines: sum("Data per" in x for x in lines) >= 2,
+    )
+    return hotline.calls({"soc": until})["soc"]
+
+
+def test_browser_reports_have_plots_and_csv(
+    hotline: Hotline, admin: str, browser: WebDriver
+) -> None:
+    browser_login(browser, hotline, "rahmat", admin)
+    browser.get(f"{hotline.web_url}/admin/reports")
+    for name in ("calls-per-hour", "outcomes", "topics", "not-found", "service-level"):
+        section = browser.find_element(By.ID, f"report-{name}")
+        assert section.find_elements(By.CSS_SELECTOR, "svg.chart")
+    bars = browser.find_elements(By.CSS_SELECTOR, "#report-calls-per-hour svg rect")
+    assert bars  # the calls of this test session, by hour
+    with httpx.Client(base_url=hotline.web_url, timeout=10) as client:
+        login(client, "rahmat", admin)
+        answer = client.get("/admin/reports/outcomes.csv")
+        assert answer.headers["content-type"].startswith("text/csv")
+        assert answer.text.splitlines()[0] == "tanggal,layanan mandiri,ke petugas,ditinggalkan"
+
+
+def test_browser_call_log_search_by_porsi(hotline: Hotline, admin: str, browser: WebDriver) -> None:
+    browser_login(browser, hotline, "rahmat", admin)
+    browser.get(f"{hotline.web_url}/admin/calls?porsi={SOC.nomor_porsi}")
+    rows = browser.find_elements(By.CSS_SELECTOR, "#calls tbody tr")
+    assert rows and all(SOC.nomor_porsi in row.text for row in rows)
