@@ -140,6 +140,8 @@ def _print_how_to_call(config: Config) -> None:
         f"    or register user 'pilgrim' password '{secrets.pilgrim_password}' at "
         f"{host}:{ast.sip_port} and dial {hotline}\n"
         f"  from a second shell: .venv/bin/hajj-ivr call {hotline} --dtmf 1234567890\n"
+        f"Dashboard: http://{config.web.host}:{config.web.port}/ "
+        f"(first admin: .venv/bin/hajj-ivr admins add NAME)\n"
         f"Agents: .venv/bin/hajj-ivr agents add NAME --tier 1 (prints the softphone account);\n"
         f"  their console: http://{config.web.host}:{config.web.port}/agent\n"
         f"Ctrl-C stops Asterisk and the controller.\n",
