@@ -29,6 +29,8 @@ def main(argv: list[str] | None = None) -> None:
         live = Path(tmp) / "mirror.sqlite"
         _import(Path(tmp) / "export", live)
         _lookups(live, export, args.lookups)
+        # The usual case: a new export over a live mirror, compared with it (the diff).
+        _import(Path(tmp) / "export", live, label="re-import")
 
 
 def _peak_mib() -> float:
@@ -54,10 +56,12 @@ def _generate(folder: Path, rows: int, shuffled: bool) -> BigExport:
     return export
 
 
-def _import(source: Path, live: Path) -> None:
+def _import(source: Path, live: Path, label: str = "import") -> None:
     report = import_export(source, live, imported_by="bench")
     rate = report.jemaah_rows / report.seconds
-    print(f"import       {report.seconds:.1f} s, {rate:,.0f} rows/s (accepted={report.accepted})")
+    print(f"{label:<12} {report.seconds:.1f} s, {rate:,.0f} rows/s (accepted={report.accepted})")
+    if report.diff is not None:
+        print(f"changes      {report.diff.summary()}")
     print(f"mirror       {live.stat().st_size / 1e6:,.0f} MB, as of {report.as_of}")
     print(f"peak memory  {_peak_mib():,.0f} MiB (generation and import)")
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from ivr import chanvars
 from ivr.agi.channel import AgiChannel
 from ivr.calllog import CallLog
+from ivr.complaints.desk import ComplaintDesk
 from ivr.config import IvrSettings
 from ivr.data.mirror import Mirror
 from ivr.errors import HajjIvrError
@@ -46,6 +47,7 @@ class Call:
         settings: IvrSettings,
         mirror: Mirror,
         desk: Desk | None = None,
+        complaints: ComplaintDesk | None = None,
     ) -> None:
         self.channel = channel
         self.catalog = catalog
@@ -53,6 +55,7 @@ class Call:
         self.settings = settings
         self.mirror = mirror
         self._desk = desk
+        self._complaints = complaints
         self.id = channel.uniqueid
         self.caller = channel.env.get("agi_callerid", "")
         self.started = time.monotonic()
@@ -67,6 +70,13 @@ class Call:
         self.reason = ""  # why a person takes over, once the flow has decided
         self.queue = chanvars.FIRST_QUEUE  # the tier's queue the call waits in
         self.waiting_since = time.time()  # when it first queued (its place in line)
+        self.ticket = ""  # a complaint ticket made or asked about in this call
+
+    @property
+    def complaints(self) -> ComplaintDesk:
+        if self._complaints is None:
+            raise HajjIvrError("this call has no complaint desk")
+        return self._complaints
 
     @property
     def desk(self) -> Desk:

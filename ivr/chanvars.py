@@ -19,6 +19,9 @@ PORSI = "HAJJ_PORSI"
 VERIFIED = "HAJJ_VERIFIED"
 TOPICS = "HAJJ_TOPICS"
 
+# Set by the controller: the complaint ticket made or asked about (for the screen pop).
+TICKET = "HAJJ_TICKET"
+
 # Set by the dialplan when a call first queues (unix time): how long the caller has waited.
 WAIT_FROM = "HAJJ_WAIT_FROM"
 # Set by the dialplan before the callback offer: "nobody" (no agent logged in) or
@@ -50,6 +53,7 @@ TEST_DELAY = "HAJJ_TEST_DELAY"
 TEST_GAP = "HAJJ_TEST_GAP"
 TEST_DURATION = "HAJJ_TEST_DURATION"
 TEST_HOLD = "HAJJ_TEST_HOLD"
+TEST_AUDIO = "HAJJ_TEST_AUDIO"
 
 ALL = (
     ROUTE,
@@ -58,6 +62,7 @@ ALL = (
     PORSI,
     VERIFIED,
     TOPICS,
+    TICKET,
     WAIT_FROM,
     OFFER,
     QUEUE,
@@ -72,4 +77,5 @@ ALL = (
     TEST_GAP,
     TEST_DURATION,
     TEST_HOLD,
+    TEST_AUDIO,
 )

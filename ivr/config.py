@@ -95,6 +95,17 @@ class AgentSettings:
 
 
 @dataclass(frozen=True)
+class ComplaintSettings:
+    # Hours a ticket may stay at each tier before it escalates on its own.
+    sla_tier1_hours: float = 24.0
+    sla_tier2_hours: float = 72.0
+    sla_tier3_hours: float = 168.0
+    # The caller's message: longest recording, and the silence that ends it (seconds).
+    record_max_seconds: int = 120
+    record_silence_seconds: int = 5
+
+
+@dataclass(frozen=True)
 class WebSettings:
     host: str = "127.0.0.1"
     port: int = 8025
@@ -111,6 +122,7 @@ class Config:
     ivr: IvrSettings = field(default_factory=IvrSettings)
     prompts: PromptSettings = field(default_factory=PromptSettings)
     agents: AgentSettings = field(default_factory=AgentSettings)
+    complaints: ComplaintSettings = field(default_factory=ComplaintSettings)
     web: WebSettings = field(default_factory=WebSettings)
 
     # Derived locations (not configurable on their own: one state_dir holds them all).
@@ -152,6 +164,15 @@ class Config:
         return self.state_dir / "agents.sqlite"
 
     @property
+    def complaints_path(self) -> Path:
+        return self.state_dir / "complaints.sqlite"
+
+    @property
+    def recordings_dir(self) -> Path:
+        """Complaint recordings, one WAV per ticket (written by Asterisk's RECORD FILE)."""
+        return self.state_dir / "complaints"
+
+    @property
     def controller_pidfile(self) -> Path:
         return self.state_dir / "controller.pid"
 
@@ -163,6 +184,7 @@ _SECTIONS: dict[str, type] = {
     "ivr": IvrSettings,
     "prompts": PromptSettings,
     "agents": AgentSettings,
+    "complaints": ComplaintSettings,
     "web": WebSettings,
 }
 

@@ -20,9 +20,11 @@ from ivr.admin import overrides
 from ivr.admin.overrides import Watched
 from ivr.agi.channel import AgiChannel
 from ivr.agi.server import FastAgiServer
-from ivr.ami.client import AmiClient, for_config
+from ivr.ami.client import connect_until_up, for_config
 from ivr.call import Call, Outcome
 from ivr.calllog import CallLog
+from ivr.complaints import tickets
+from ivr.complaints.desk import ComplaintDesk
 from ivr.config import Config
 from ivr.data.mirror import Mirror
 from ivr.errors import AgiError, CallerHangup, HajjIvrError
@@ -62,6 +64,7 @@ class Controller:
     routes: dict[str, Flow]
     mirror: Mirror
     desk: Desk
+    complaints: ComplaintDesk
 
     @classmethod
     def build(cls, config: Config) -> Controller:
@@ -79,7 +82,15 @@ class Controller:
         )
         hours.current()
         desk = Desk(hours.current, Callbacks(calllog.db), QueueRecords(calllog.db))
-        return cls(config, catalogs, calllog, dict(ROUTES), Mirror(config.mirror_path), desk)
+        c = config.complaints
+        complaints = ComplaintDesk(
+            tickets.for_config(config),
+            config.recordings_dir,
+            c.record_max_seconds,
+            c.record_silence_seconds,
+        )
+        mirror = Mirror(config.mirror_path)
+        return cls(config, catalogs, calllog, dict(ROUTES), mirror, desk, complaints)
 
     @property
     def catalog(self) -> Catalog:
@@ -88,7 +99,15 @@ class Controller:
     async def handle(self, channel: AgiChannel) -> None:
         """One call, start to end. Never raises: the outcome goes back to the dialplan."""
         route = channel.env.get("agi_network_script", "").strip("/")
-        call = Call(channel, self.catalog, self.calllog, self.config.ivr, self.mirror, self.desk)
+        call = Call(
+            channel,
+            self.catalog,
+            self.calllog,
+            self.config.ivr,
+            self.mirror,
+            self.desk,
+            self.complaints,
+        )
         log.info("call %s from %s on route %s", call.id, channel.masked_callerid, route)
         outcome = "failed"
         try:
@@ -155,6 +174,7 @@ class Controller:
             chanvars.PORSI: call.porsi,
             chanvars.VERIFIED: "yes" if call.verified and call.verified == call.porsi else "no",
             chanvars.TOPICS: " ".join(call.topics),
+            chanvars.TICKET: call.ticket,
         }
         for name, value in context.items():
             if value:
@@ -184,8 +204,9 @@ async def serve(config: Config, ready: asyncio.Event | None = None) -> None:
     for name in ("UserEvent", "AgentConnect", "OriginateResponse"):
         ami.on_event(name, dispatcher.on_event)
     controller.desk.callbacks.recover()
-    ami_task = asyncio.create_task(_keep_ami(ami))
+    ami_task = asyncio.create_task(connect_until_up(ami, "controller"))
     dispatch_task = asyncio.create_task(dispatcher.run())
+    escalate_task = asyncio.create_task(_escalate_forever(controller.complaints.tickets))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -198,7 +219,7 @@ async def serve(config: Config, ready: asyncio.Event | None = None) -> None:
         await stop.wait()
     finally:
         log.info("stopping the controller")
-        for task in (ami_task, dispatch_task):
+        for task in (ami_task, dispatch_task, escalate_task):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -208,16 +229,15 @@ async def serve(config: Config, ready: asyncio.Event | None = None) -> None:
         config.controller_pidfile.unlink(missing_ok=True)
 
 
-async def _keep_ami(ami: AmiClient) -> None:
-    """Log in to AMI, retrying while Asterisk is not up yet; the client reconnects itself."""
+async def _escalate_forever(desk: tickets.Tickets, every: float = 60.0) -> None:
+    """Overdue complaint tickets go up a tier on their own (checked every minute)."""
     while True:
         try:
-            await ami.connect(timeout=5)
-            log.info("AMI connected")
-            return
+            for ticket in await asyncio.to_thread(desk.escalate_overdue):
+                log.info("complaint %s overdue: now tier %d", ticket.number, ticket.tier)
         except HajjIvrError as e:
-            log.warning("AMI not reachable yet (%s); retrying", e)
-            await asyncio.sleep(2)
+            log.error("complaint escalation: %s", e)
+        await asyncio.sleep(every)
 
 
 def _where(error: BaseException) -> str:

@@ -37,6 +37,8 @@ class TestCall:
     caller_id: str = '"Uji hajj-ivr" <0800000000>'
     # End the call ourselves as soon as the IVR half sees this event (e.g. QueueCallerJoin).
     end_on: str = ""
+    # After the keys the caller speaks (a recorded sentence stands in for a voice).
+    audio: bool = False
 
     def keys_seconds(self) -> float:
         """How long after answer the caller half has keyed everything (SendDTMF timing)."""
@@ -146,6 +148,7 @@ def _originate_fields(call: TestCall, call_id: str, caller_id: str) -> dict[str,
         chanvars.TEST_GAP: str(call.gap_ms),
         chanvars.TEST_DURATION: str(call.duration_ms),
         chanvars.TEST_HOLD: f"{call.hold:g}",
+        chanvars.TEST_AUDIO: "yes" if call.audio else "no",
     }
     return {
         "Channel": f"Local/{call.number}@hajj-inbound",

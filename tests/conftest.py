@@ -7,10 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from selenium.webdriver.remote.webdriver import WebDriver
 
 from ivr.asterisk import sandbox
 from ivr.config import AsteriskSettings
 from ivr.errors import SetupError
+from tests.rig import browser as browser_rig
 from tests.rig.hotline import Hotline
 
 
@@ -32,3 +34,13 @@ def hotline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hotline]:
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[WebDriver]:
+    """One headless Chromium for the session's dashboard tests."""
+    driver = browser_rig.start()
+    try:
+        yield driver
+    finally:
+        driver.quit()

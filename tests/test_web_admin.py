@@ -9,13 +9,10 @@ import shutil
 import threading
 import time
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ec
@@ -25,12 +22,12 @@ from ivr.admin.audit import Audit
 from ivr.data.sample import FIXED_PILGRIMS
 from ivr.testcall import CallResult
 from ivr.web.app import build_app
+from tests.rig.browser import browser_login
 from tests.rig.hotline import Hotline, Scenario
 
 pytestmark = pytest.mark.asterisk
 
 SOC = FIXED_PILGRIMS[0]
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
 
 def found(porsi: str) -> str:
@@ -171,27 +168,6 @@ def test_staffed_hours_edited_on_the_dashboard_apply_to_the_next_call(
 
 
 # --- the dashboard in a real browser --------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[WebDriver]:
-    options = webdriver.ChromeOptions()
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
-        options.add_argument(arg)
-    options.binary_location = CHROMIUM
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
-def browser_login(browser: WebDriver, hotline: Hotline, name: str, password: str) -> None:
-    browser.get(f"{hotline.web_url}/login")
-    browser.find_element(By.NAME, "name").send_keys(name)
-    browser.find_element(By.NAME, "password").send_keys(password)
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    WebDriverWait(browser, 10).until(lambda b: "/login" not in b.current_url)
 
 
 def export_zip(

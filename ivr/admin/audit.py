@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ivr.config import Config
+from ivr.store import open_store
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS reloads (
@@ -41,11 +42,7 @@ class Audit:
         return cls(config.state_dir / "admin.sqlite")
 
     def _db(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, isolation_level=None)
-        db.execute("PRAGMA busy_timeout=2000")
-        db.executescript(SCHEMA)
-        return db
+        return open_store(self.path, SCHEMA)
 
     def record(self, who: str, what: str, ok: bool, detail: str) -> Reload:
         at = time.time()

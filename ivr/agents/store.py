@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ivr.agents import passwords
 from ivr.errors import HajjIvrError
+from ivr.store import open_store
 
 NAME = re.compile(r"^[a-z][a-z0-9_-]{1,30}$")
 TIERS = (1, 2, 3)
@@ -64,11 +65,7 @@ class AgentStore:
         self.path = path
 
     def _db(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, isolation_level=None)
-        db.execute("PRAGMA busy_timeout=2000")
-        db.executescript(SCHEMA)
-        return db
+        return open_store(self.path, SCHEMA)
 
     def add(self, name: str, tier: int, role: str = "agent") -> tuple[Agent, str]:
         """Create an agent (or, with role "admin", a dashboard admin: no phone, no tier);

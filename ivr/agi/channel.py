@@ -205,6 +205,25 @@ class AgiChannel:
         reply = await self.command("STREAM FILE", name, escape_digits, timeout=timeout)
         return _digit(reply)
 
+    async def record_file(
+        self, path: str, fmt: str, escape_digits: str, max_ms: int, silence_s: int
+    ) -> str:
+        """Record the caller after a beep until an escape digit, ``silence_s`` of silence
+        or ``max_ms``; return the digit that ended it, or "". A hang-up mid-recording
+        raises CallerHangup (Asterisk keeps what was recorded)."""
+        budget = max_ms / 1000 + TIMEOUT_MARGIN + 2
+        reply = await self.command(
+            "RECORD FILE",
+            path,
+            fmt,
+            escape_digits,
+            max_ms,
+            "BEEP",
+            f"s={silence_s}",
+            timeout=budget,
+        )
+        return _digit(reply)
+
     async def wait_for_digit(self, timeout_ms: int) -> str:
         """Wait for one DTMF digit; "" on timeout. A negative wait is cut at MEDIA_TIMEOUT."""
         budget = MEDIA_TIMEOUT if timeout_ms < 0 else timeout_ms / 1000 + TIMEOUT_MARGIN

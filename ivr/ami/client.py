@@ -30,7 +30,7 @@ from panoramisk import actions
 
 from ivr.ami.wire import AmiManager, AmiMessage, AmiProtocol, plain
 from ivr.config import Config
-from ivr.errors import AmiActionError, AmiDisconnected, AmiError, AmiTimeout
+from ivr.errors import AmiActionError, AmiDisconnected, AmiError, AmiTimeout, HajjIvrError
 from ivr.secrets import load_or_create
 
 logger = logging.getLogger(__name__)
@@ -391,3 +391,16 @@ def for_config(config: Config, admin: bool = False) -> AmiClient:
 
 def admin_user(config: Config) -> str:
     return f"{config.asterisk.ami_user}-admin"
+
+
+async def connect_until_up(ami: AmiClient, who: str) -> None:
+    """Log in to AMI, retrying every 2 s while Asterisk is not up yet (a process started
+    before Asterisk); once in, the client reconnects by itself."""
+    while True:
+        try:
+            await ami.connect(timeout=5)
+            logger.info("%s: AMI connected", who)
+            return
+        except HajjIvrError as e:
+            logger.warning("%s: AMI not reachable yet (%s); retrying", who, e)
+            await asyncio.sleep(2)

@@ -15,7 +15,7 @@ from ivr import chanvars, speech
 from ivr.call import Call, Outcome
 from ivr.data.mirror import Jemaah
 from ivr.errors import DataError
-from ivr.flows import info
+from ivr.flows import complaint, info
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,8 @@ async def hotline(call: Call) -> Outcome:
             return await porsi_service(call)
         if key == "2":
             await general_information(call)
+        elif key == "3":
+            return await complaint.menu(call)
         elif key == AGENT:
             return to_agent("caller_request")
         elif not key:

@@ -86,7 +86,22 @@ def build(
         for prompt, key in pool.map(lambda j: _render(j, out, engine, settings), jobs):
             manifest[prompt.id] = key
     _write_manifest(out, manifest)
+    _tone(out.parent / "beep.wav")
     return report
+
+
+def _tone(target: Path) -> None:
+    """Asterisk's "beep" (RECORD FILE's cue to speak) in our language: a 1 kHz tone."""
+    if target.exists():
+        return
+    argv = ["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer"]
+    tmp = target.with_name(".beep.tmp.wav")
+    subprocess.run(
+        [*argv, str(tmp), "synth", "0.4", "sine", "1000", "vol", "0.5"],
+        check=True,
+        capture_output=True,
+    )
+    tmp.replace(target)
 
 
 def missing(catalog: Catalog, sounds_dir: Path) -> list[str]:

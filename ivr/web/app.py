@@ -29,13 +29,13 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ivr.agents.store import AgentStore
-from ivr.ami.client import AmiClient, for_config
+from ivr.ami.client import AmiClient, connect_until_up, for_config
 from ivr.config import Config
-from ivr.errors import HajjIvrError
 from ivr.secrets import load_or_create
 from ivr.web import auth
 from ivr.web.admin import Dashboard
-from ivr.web.html import page
+from ivr.web.complaints import CATEGORY_NAMES, ComplaintPages
+from ivr.web.html import csrf_field, page
 from ivr.web.screenpop import EVENTS, ScreenPop
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,7 @@ def build_app(
     idle = config.web.session_minutes * 60.0
     connection: dict[str, AmiClient] = {}
     dashboard = Dashboard(config, lambda: connection.get("ami"))
+    complaint_pages = ComplaintPages(config, pop.latest.get)
     login_required = auth.required(idle)
     api_required = auth.required(idle, api=True)
 
@@ -97,6 +98,13 @@ required></label><button type="submit">Masuk</button></form></main>""",
         return page(
             "Konsol petugas",
             """<main id="pop" data-state="idle"><p class="idle">Menunggu panggilan…</p></main>
+<section id="new-complaint"><h2>Buat pengaduan untuk panggilan ini</h2>
+<form method="post" action="/complaints/new">"""
+            + csrf_field(auth.csrf_token(request))
+            + '<select name="category">'
+            + "".join(f'<option value="{k}">{v}</option>' for k, v in CATEGORY_NAMES.items())
+            + """</select><label>Catatan <input name="note"></label><button>Buat</button>
+</form><p><a href="/complaints">Daftar pengaduan</a></p></section>
 <script src="/static/console.js"></script>""",
             user=request.session["user"],
             csrf=auth.csrf_token(request),
@@ -142,7 +150,7 @@ required></label><button type="submit">Masuk</button></form></main>""",
         connection["ami"] = client
         for name in EVENTS:
             client.on_event(name, pop.on_event)
-        task = asyncio.create_task(_keep_connected(client)) if ami is None else None
+        task = asyncio.create_task(connect_until_up(client, "web")) if ami is None else None
         try:
             yield
         finally:
@@ -162,6 +170,7 @@ required></label><button type="submit">Masuk</button></form></main>""",
             Route("/agent/api/current", current),
             Route("/agent/events", events),
             *dashboard.routes(),
+            *complaint_pages.routes(),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=[
@@ -175,17 +184,6 @@ required></label><button type="submit">Masuk</button></form></main>""",
         ],
         lifespan=lifespan,
     )
-
-
-async def _keep_connected(ami: AmiClient) -> None:
-    while True:
-        try:
-            await ami.connect(timeout=5)
-            log.info("web: AMI connected")
-            return
-        except HajjIvrError as e:
-            log.warning("web: AMI not reachable yet (%s); retrying", e)
-            await asyncio.sleep(2)
 
 
 async def serve(config: Config) -> None:

@@ -14,6 +14,7 @@ NAV = (
     ("/admin/calls", "Log panggilan"),
     ("/admin/reports", "Laporan"),
     ("/admin/actions", "Tindakan admin"),
+    ("/complaints", "Pengaduan"),
     ("/agent", "Konsol petugas"),
 )
 

@@ -35,6 +35,7 @@ REASONS = {
     "controller_incomplete": "Sistem IVR terputus",
     "controller_error": "Kesalahan sistem IVR",
     "callback": "Panggilan balik yang diminta penelepon",
+    "complaint_request": "Penelepon di menu pengaduan meminta petugas",
 }
 EVENTS = ("AgentCalled", "AgentConnect", "AgentComplete", "AgentRingNoAnswer", "QueueCallerAbandon")
 STATES = {
@@ -128,6 +129,7 @@ class ScreenPop:
             "reason_text": REASONS.get(reason, reason),
             "topics": chan.get(chanvars.TOPICS, "").split(),
             "callback_id": chan.get(chanvars.CALLBACK_ID, ""),
+            "ticket": chan.get(chanvars.TICKET, ""),
             "waited": round(now - float(wait_from), 1) if wait_from.isdigit() else None,
             "pilgrim": pilgrim_facts(pilgrim) if pilgrim else None,
             "path": self._path(call_id),

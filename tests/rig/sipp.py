@@ -15,7 +15,22 @@ from xml.sax.saxutils import escape
 
 from tests.rig import dtmf_pcap
 
-INVITE = """INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+# The phone's media offer or answer: G.711 u-law and RFC 4733 telephone events.
+SDP = """v=0
+o=sipp 1 1 IN IP[local_ip_type] [local_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+m=audio [media_port] RTP/AVP 0 101
+a=rtpmap:0 PCMU/8000
+a=rtpmap:101 telephone-event/8000
+a=fmtp:101 0-16
+a=ptime:20
+a=sendrecv
+"""
+
+INVITE = (
+    """INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
 From: "Jemaah" <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag[call_number]
 To: <sip:[service]@[remote_ip]:[remote_port]>
@@ -27,18 +42,9 @@ User-Agent: SIPp hajj-ivr test
 Content-Type: application/sdp
 Content-Length: [len]
 
-v=0
-o=jemaah 1 1 IN IP[local_ip_type] [local_ip]
-s=-
-c=IN IP[media_ip_type] [media_ip]
-t=0 0
-m=audio [media_port] RTP/AVP 0 101
-a=rtpmap:0 PCMU/8000
-a=rtpmap:101 telephone-event/8000
-a=fmtp:101 0-16
-a=ptime:20
-a=sendrecv
 """
+    + SDP
+)
 
 ACK = """ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
@@ -128,35 +134,9 @@ def call(
     hangup_after_ms: int = 0,
 ) -> SippResult:
     """Run one SIPp call to 127.0.0.1:sip_port and wait for it to finish."""
-    sipp = shutil.which("sipp")
-    if sipp is None:
-        raise RuntimeError("sipp missing: apt-get install sip-tester (make setup does)")
     xml = workdir / f"uac-{abs(hash((number, dtmf, caller, hangup_after_ms)))}.xml"
     xml.write_text(scenario(workdir, dtmf, caller, hangup_after_ms=hangup_after_ms))
-    argv = [
-        sipp,
-        f"127.0.0.1:{sip_port}",
-        "-sf",
-        str(xml),
-        "-s",
-        number,
-        "-m",
-        "1",
-        "-i",
-        "127.0.0.1",
-        "-p",
-        "0",
-        "-mi",
-        "127.0.0.1",
-        "-mp",
-        "0",
-        "-timeout",
-        f"{int(timeout)}s",
-        "-nostdin",
-        "-trace_err",
-    ]
-    done = subprocess.run(argv, capture_output=True, text=True, cwd=workdir, timeout=timeout + 30)
-    return SippResult(done.returncode, done.stdout[-3000:] + done.stderr[-3000:])
+    return _run(workdir, sipp_argv(xml, sip_port, "-s", number), timeout)
 
 
 # --- the agent's phone: registers with digest auth, then answers (or ignores) calls ---
@@ -184,7 +164,8 @@ Contact: <sip:agent@[local_ip]:[local_port]>
 Content-Length: 0
 """
 
-ANSWER = """SIP/2.0 200 OK
+ANSWER = (
+    """SIP/2.0 200 OK
 [last_Via:]
 [last_From:]
 [last_To:];tag=[pid]agent[call_number]
@@ -194,16 +175,9 @@ Contact: <sip:agent@[local_ip]:[local_port]>
 Content-Type: application/sdp
 Content-Length: [len]
 
-v=0
-o=agent 1 1 IN IP[local_ip_type] [local_ip]
-s=-
-c=IN IP[media_ip_type] [media_ip]
-t=0 0
-m=audio [media_port] RTP/AVP 0 101
-a=rtpmap:0 PCMU/8000
-a=rtpmap:101 telephone-event/8000
-a=sendrecv
 """
+    + SDP
+)
 
 OK_REQUEST = """SIP/2.0 200 OK
 [last_Via:]
@@ -309,30 +283,8 @@ class AgentPhone:
         xml = workdir / f"uas-{port}.xml"
         xml.write_text(uas_scenario())
         log = workdir / f"uas-{port}.log"
-        argv = [
-            _sipp(),
-            "-sf",
-            str(xml),
-            "-m",
-            "1",
-            "-i",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "-mi",
-            "127.0.0.1",
-            "-mp",
-            "0",
-            "-nostdin",
-            "-trace_err",
-            "-error_file",
-            str(log),
-        ]
-        with (workdir / f"uas-{port}.out").open("w") as out:
-            proc = subprocess.Popen(
-                argv, stdout=out, stderr=subprocess.STDOUT, text=True, cwd=workdir
-            )
-        return cls(proc, log)
+        argv = sipp_argv(xml, None, "-p", str(port), "-error_file", str(log))
+        return cls(_spawn(argv, workdir / f"uas-{port}.out"), log)
 
     @classmethod
     def start(
@@ -345,7 +297,6 @@ class AgentPhone:
         keys: str = "",
     ) -> AgentPhone:
         """``keys``: what the agent keys on every answered call (e.g. "#12", a transfer)."""
-        sipp = _sipp()
         tag = f"{user}-{'answer' if answer else 'ignore'}"
         reg = workdir / f"reg-{tag}.xml"
         reg.write_text(register_scenario(user, password, hold_ms=3_600_000))
@@ -356,33 +307,8 @@ class AgentPhone:
             seconds = dtmf_pcap.write(pcap, keys)
         ooc.write_text(agent_calls_scenario(answer, pcap, seconds))
         log = workdir / f"agent-{tag}.log"
-        argv = [
-            sipp,
-            f"127.0.0.1:{sip_port}",
-            "-sf",
-            str(reg),
-            "-oocsf",
-            str(ooc),
-            "-m",
-            "1",
-            "-i",
-            "127.0.0.1",
-            "-p",
-            "0",
-            "-mi",
-            "127.0.0.1",
-            "-mp",
-            "0",
-            "-nostdin",
-            "-trace_err",
-            "-error_file",
-            str(log),
-        ]
-        with (workdir / f"agent-{tag}.out").open("w") as out:
-            proc = subprocess.Popen(
-                argv, stdout=out, stderr=subprocess.STDOUT, text=True, cwd=workdir
-            )
-        return cls(proc, log)
+        argv = sipp_argv(reg, sip_port, "-oocsf", str(ooc), "-error_file", str(log))
+        return cls(_spawn(argv, workdir / f"agent-{tag}.out"), log)
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -401,7 +327,8 @@ def _sipp() -> str:
     return sipp
 
 
-AUTH_INVITE = """INVITE sip:{code}@[remote_ip]:[remote_port] SIP/2.0
+AUTH_INVITE = (
+    """INVITE sip:{code}@[remote_ip]:[remote_port] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
 From: <sip:{user}@[remote_ip]:[remote_port]>;tag=[pid]fc[call_number]
 To: <sip:{code}@[remote_ip]:[remote_port]>
@@ -412,16 +339,9 @@ Max-Forwards: 70
 {auth}Content-Type: application/sdp
 Content-Length: [len]
 
-v=0
-o=agent 1 1 IN IP[local_ip_type] [local_ip]
-s=-
-c=IN IP[media_ip_type] [media_ip]
-t=0 0
-m=audio [media_port] RTP/AVP 0 101
-a=rtpmap:0 PCMU/8000
-a=rtpmap:101 telephone-event/8000
-a=sendrecv
 """
+    + SDP
+)
 
 ACK_CHALLENGE = """ACK sip:{code}@[remote_ip]:[remote_port] SIP/2.0
 [last_Via:]
@@ -469,25 +389,42 @@ def feature_code(workdir: Path, sip_port: int, user: str, password: str, code: s
             ],
         )
     )
-    argv = [
+    return _run(workdir, sipp_argv(xml, sip_port), 40)
+
+
+def sipp_argv(scenario_file: Path, sip_port: int | None, *extra: str) -> list[str]:
+    """One SIPp call on loopback with a scenario file: to Asterisk at ``sip_port``, or
+    (None) listening. Local SIP and media ports are free ones unless ``extra`` sets -p."""
+    target = [f"127.0.0.1:{sip_port}"] if sip_port is not None else []
+    port = [] if "-p" in extra else ["-p", "0"]
+    return [
         _sipp(),
-        f"127.0.0.1:{sip_port}",
+        *target,
         "-sf",
-        str(xml),
+        str(scenario_file),
         "-m",
         "1",
         "-i",
         "127.0.0.1",
-        "-p",
-        "0",
+        *port,
         "-mi",
         "127.0.0.1",
         "-mp",
         "0",
-        "-timeout",
-        "40s",
         "-nostdin",
         "-trace_err",
+        *extra,
     ]
-    done = subprocess.run(argv, capture_output=True, text=True, cwd=workdir, timeout=60)
+
+
+def _run(workdir: Path, argv: list[str], timeout: float) -> SippResult:
+    argv = [*argv, "-timeout", f"{int(timeout)}s"]
+    done = subprocess.run(argv, capture_output=True, text=True, cwd=workdir, timeout=timeout + 30)
     return SippResult(done.returncode, done.stdout[-3000:] + done.stderr[-3000:])
+
+
+def _spawn(argv: list[str], output: Path) -> subprocess.Popen[str]:
+    with output.open("w") as out:
+        return subprocess.Popen(
+            argv, stdout=out, stderr=subprocess.STDOUT, text=True, cwd=output.parent
+        )

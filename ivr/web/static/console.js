@@ -43,6 +43,7 @@ function show(pop) {
     row("Pelunasan", p.payment),
     row("Daerah", p.kabupaten ? `${p.kabupaten}, ${p.province}` : ""),
     row("Topik ditanyakan", (pop.topics || []).join(", ")),
+    row("Nomor pengaduan", pop.ticket),
     row("Lama menunggu", minutes(pop.waited)),
     row("Antrean", pop.queue),
   );

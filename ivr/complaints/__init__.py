@@ -1,0 +1,1 @@
+"""Complaints (pengaduan): tickets taken by phone or by an agent, escalated in three tiers."""
