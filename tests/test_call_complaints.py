@@ -81,6 +81,16 @@ def test_complaint_status_by_phone_says_its_state_and_resolution(
     assert any(line.startswith("Pengembalian dana Anda telah diproses") for line in said)
 
 
+def test_complaint_caller_asks_for_an_officer_who_sees_the_ticket_number(
+    hotline: Hotline, filed: Ticket
+) -> None:
+    keys = "3W2WWWWWWW" + filed.number + "W" * 8 + "0"
+    result = hotline.call(keys, timeout=60, end_on="UserEvent")  # HajjToAgent
+    handed = [e for e in result.events if e.get("UserEvent") == "HajjToAgent"]
+    assert handed and handed[0]["Ticket"] == filed.number
+    assert handed[0]["Reason"] == "complaint_request"
+
+
 def test_complaint_wrong_number_is_not_found(hotline: Hotline, filed: Ticket) -> None:
     wrong = filed.number[:-1] + str((int(filed.number[-1]) + 1) % 10)
     result = hotline.call("3W2WWWWWWW" + wrong + "WWWWWW", timeout=30)

@@ -65,6 +65,13 @@ async def file_complaint(call: Call) -> Outcome:
     await _record(call, ticket)
     await tell_number(call, ticket.number)
     await call.say("complaint-thanks")
+    return await _officer_or_goodbye(call)
+
+
+async def _officer_or_goodbye(call: Call) -> Outcome:
+    """An officer about this ticket (its number goes with the call), or goodbye."""
+    if await call.menu("complaint-officer") == AGENT:
+        return pilgrim.to_agent("complaint_request")
     return await pilgrim.goodbye(call)
 
 
@@ -129,5 +136,5 @@ async def status(call: Call) -> Outcome:
         await call.say(f"complaint-state-{ticket.state.replace('_', '-')}")
         if ticket.state == "resolved" and ticket.resolution in call.catalog:
             await call.say(ticket.resolution)
-        return await pilgrim.goodbye(call)
+        return await _officer_or_goodbye(call)
     return pilgrim.to_agent("complaint_request")
