@@ -4,6 +4,7 @@ while recording; then an agent handles it in the browser."""
 from __future__ import annotations
 
 import re
+import subprocess
 import wave
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.wait import WebDriverWait
 
 from ivr import speech
+from ivr.complaints import replies
 from ivr.complaints import tickets as tickets_mod
 from ivr.complaints.tickets import Ticket
 from ivr.prompts.catalog import Catalog
@@ -79,6 +81,30 @@ def test_complaint_status_by_phone_says_its_state_and_resolution(
     said = hotline.spoken(result.call_id)
     assert "Pengaduan Anda telah selesai ditangani." in said
     assert any(line.startswith("Pengembalian dana Anda telah diproses") for line in said)
+
+
+def test_complaint_status_plays_the_officers_recorded_reply(
+    hotline: Hotline, tmp_path: Path
+) -> None:
+    desk = tickets_mod.for_config(hotline.config)
+    ticket = desk.open(source="agent", category="payment", who="siti", caller="0811000021")
+    spoken = tmp_path / "balasan.wav"  # the officer's voice: a tone, 2 s, as a laptop makes it
+    subprocess.run(
+        ["sox", "-n", "-r", "44100", "-c", "2", str(spoken), "synth", "2", "sine", "440"],
+        check=True,
+    )
+    reply = replies.store(
+        hotline.config.recordings_dir, ticket.number, spoken.read_bytes(), "b.wav"
+    )
+    desk.resolve(ticket, "rahmat", "", reply=reply)
+    result = hotline.call("3W2WWWWWWW" + ticket.number, timeout=60)
+    said = hotline.spoken(result.call_id)
+    # One utterance: the introduction, then the recording (its transcript stand-in).
+    at = said.index(f"Berikut balasan dari petugas kami. {replies.HEARD}")
+    # Asterisk played the file (a missing one fails the call to an agent): the flow went on.
+    assert Catalog.load(hotline.config.prompts_dir)["complaint-officer"].text in said[at:]
+    row, _ = hotline.record(result.call_id)
+    assert row is not None and row.outcome == "served"
 
 
 def test_complaint_caller_asks_for_an_officer_who_sees_the_ticket_number(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
 
-from ivr.complaints.tickets import TicketError, Tickets, number_for, valid_number
+from ivr.complaints.tickets import SCHEMA, TicketError, Tickets, number_for, valid_number
 
 HOUR = 3600.0
 
@@ -100,3 +101,22 @@ def test_ticket_overdue_escalates_on_its_own_tier_by_tier(desk: Tickets, clock: 
 def test_ticket_unknown_category_refused(desk: Tickets) -> None:
     with pytest.raises(TicketError, match="category 'noise'"):
         desk.open(source="phone", category="noise", who="caller")
+
+
+def test_resolution_needs_a_note_or_a_reply(desk: Tickets) -> None:
+    ticket = desk.open(source="agent", category="other", who="siti")
+    with pytest.raises(TicketError, match="note from the catalog or a recorded reply"):
+        desk.resolve(ticket, "siti", "")
+    resolved = desk.resolve(ticket, "siti", "", reply=f"{ticket.number}-reply.wav")
+    assert (resolved.resolution, resolved.reply) == ("", f"{ticket.number}-reply.wav")
+    assert desk.history(resolved)[-1].note == "recorded reply"
+
+
+def test_a_store_from_before_recorded_replies_gains_the_column(tmp_path: Path) -> None:
+    path = tmp_path / "complaints.sqlite"
+    old = sqlite3.connect(path)
+    old.executescript(SCHEMA.replace(",\n    reply TEXT NOT NULL DEFAULT ''", ""))
+    old.close()
+    desk = Tickets(path, (24, 72, 168))
+    ticket = desk.open(source="agent", category="other", who="siti")
+    assert desk.resolve(ticket, "siti", "resolution-refund").reply == ""

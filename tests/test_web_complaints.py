@@ -1,9 +1,12 @@
-"""An agent opens a complaint during a call: the call's caller and porsi come with it."""
+"""Complaint pages over the ASGI app: an agent opens a complaint during a call (the
+call's caller and porsi come with it); an official resolves one with a recorded reply."""
 
 from __future__ import annotations
 
 import asyncio
 import re
+import subprocess
+import wave
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,24 @@ from ivr.agents.store import AgentStore
 from ivr.complaints import tickets
 from ivr.web.app import build_app
 from ivr.web.screenpop import ScreenPop
+
+
+def logged_in(app: Any, name: str, password: str) -> httpx.AsyncClient:
+    """A client that logs in on entering its ``async with``."""
+
+    class Client(httpx.AsyncClient):
+        async def __aenter__(self) -> httpx.AsyncClient:
+            await super().__aenter__()
+            login = await self.get("/login")
+            token = re.search(r'name="csrf" value="([^"]+)"', login.text)
+            assert token
+            done = await self.post(
+                "/login", data={"name": name, "password": password, "csrf": token[1]}
+            )
+            assert done.status_code == 303, done.text
+            return self
+
+    return Client(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1")
 
 
 class NoAmi:
@@ -38,13 +59,7 @@ def test_agent_creates_a_complaint_with_the_calls_context(tmp_path: Path) -> Non
     app = build_app(config, pop=pop, ami=NoAmi())  # type: ignore[arg-type]
 
     async def agent_opens_a_complaint() -> str:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
-            token = re.search(r'name="csrf" value="([^"]+)"', (await client.get("/login")).text)
-            assert token
-            await client.post(
-                "/login", data={"name": "siti", "password": password, "csrf": token[1]}
-            )
+        async with logged_in(app, "siti", password) as client:
             page = await client.get("/agent")
             form_token = re.search(r'name="csrf" value="([^"]+)"', page.text)
             assert form_token and 'action="/complaints/new"' in page.text
@@ -70,3 +85,55 @@ def test_agent_creates_a_complaint_with_the_calls_context(tmp_path: Path) -> Non
         "Kota Surakarta",
         "kasar",
     )
+
+
+def test_official_resolves_with_a_recorded_reply_and_a_bad_file_is_refused(
+    tmp_path: Path,
+) -> None:
+    config = config_mod.load(file=None, env={}, overrides={"state_dir": tmp_path})
+    _, password = AgentStore(config.agents_path).add("rahmat", 0, role="admin")
+    desk = tickets.for_config(config)
+    ticket = desk.open(source="phone", category="payment", who="caller", caller="0811")
+    app = build_app(config, pop=ScreenPop(config.calllog_path, config.mirror_path), ami=NoAmi())  # type: ignore[arg-type]
+    # An officer's reply as a phone or laptop makes it: 44.1 kHz stereo.
+    upload = tmp_path / "balasan.wav"
+    subprocess.run(
+        ["sox", "-n", "-r", "44100", "-c", "2", str(upload), "synth", "1.5", "sine", "440"],
+        check=True,
+    )
+
+    async def resolve(files: dict[str, tuple[str, bytes]]) -> httpx.Response:
+        async with logged_in(app, "rahmat", password) as client:
+            page = await client.get(f"/complaints/{ticket.number}")
+            token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+            assert token and 'name="reply"' in page.text
+            data = {"csrf": token[1], "action": "resolve", "resolution": "", "note": ""}
+            return await client.post(f"/complaints/{ticket.number}/action", data=data, files=files)
+
+    async def fetch(path: str) -> httpx.Response:
+        async with logged_in(app, "rahmat", password) as client:
+            return await client.get(path)
+
+    refused = asyncio.run(resolve({"reply": ("balasan.mp3", b"not audio at all")}))
+    assert refused.status_code == 409 and "not audio sox can read" in refused.text
+    still = desk.get(ticket.number)
+    assert (still.state, still.reply) == ("new", "")
+    assert not list(config.recordings_dir.glob("*reply*"))
+
+    done = asyncio.run(resolve({"reply": ("balasan.wav", upload.read_bytes())}))
+    assert done.status_code == 303
+    resolved = desk.get(ticket.number)
+    assert (resolved.state, resolved.resolution, resolved.reply) == (
+        "resolved",
+        "",
+        f"{ticket.number}-reply.wav",
+    )
+    with wave.open(str(config.recordings_dir / resolved.reply)) as w:  # telephone format
+        assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (8000, 1, 2)
+        assert w.getnframes() >= 8000  # the 1.5 s survived the conversion
+    assert ("rahmat", "resolved") in [(c.who, c.action) for c in desk.history(resolved)]
+    page = asyncio.run(fetch(f"/complaints/{ticket.number}"))
+    assert f'src="/complaints/{ticket.number}/reply"' in page.text
+    audio = asyncio.run(fetch(f"/complaints/{ticket.number}/reply"))
+    assert audio.status_code == 200 and audio.headers["content-type"] == "audio/wav"
+    assert audio.content[:4] == b"RIFF"

@@ -55,7 +55,8 @@ CREATE TABLE IF NOT EXISTS tickets (
     due_at REAL NOT NULL,
     resolution TEXT NOT NULL DEFAULT '',  -- a prompt id (resolution-*) read to the caller
     resolved_at REAL,
-    reject_reason TEXT NOT NULL DEFAULT ''
+    reject_reason TEXT NOT NULL DEFAULT '',
+    reply TEXT NOT NULL DEFAULT ''      -- a recorded reply (file in the recordings folder)
 );
 CREATE INDEX IF NOT EXISTS tickets_open ON tickets(state, due_at);
 CREATE TABLE IF NOT EXISTS history (
@@ -96,6 +97,7 @@ class Ticket:
     resolution: str
     resolved_at: float | None
     reject_reason: str
+    reply: str = ""
 
     def overdue(self, now: float) -> bool:
         return self.state in OPEN_STATES and now > self.due_at
@@ -128,9 +130,18 @@ class Tickets:
         self.path = path
         self.sla = {tier: hours * 3600 for tier, hours in zip(TIERS, sla_hours, strict=True)}
         self.clock = clock
+        self._migrated = False
 
     def _db(self) -> sqlite3.Connection:
-        return open_store(self.path, SCHEMA)
+        db = open_store(self.path, SCHEMA)
+        if not self._migrated:
+            # Stores made before recorded replies existed gain the column (at the end, as
+            # in SCHEMA, so rows still map onto Ticket in order).
+            columns = {row[1] for row in db.execute("PRAGMA table_info(tickets)")}
+            if "reply" not in columns:
+                db.execute("ALTER TABLE tickets ADD COLUMN reply TEXT NOT NULL DEFAULT ''")
+            self._migrated = True
+        return db
 
     def open(
         self,
@@ -281,16 +292,24 @@ class Tickets:
             raise TicketError(f"state {state!r}: resolve or reject to close a ticket")
         return self._update(ticket, who, state, note, state=state)
 
-    def resolve(self, ticket: Ticket, who: str, resolution: str, note: str = "") -> Ticket:
+    def resolve(
+        self, ticket: Ticket, who: str, resolution: str, note: str = "", reply: str = ""
+    ) -> Ticket:
+        """Close a ticket with what the caller will hear: a catalog note (``resolution``,
+        a resolution-* prompt id), a recorded reply (``reply``, a file in the recordings
+        folder), or both (the note first)."""
         if ticket.state not in OPEN_STATES:
             raise TicketError(f"ticket {ticket.number} is already {ticket.state}")
+        if not resolution and not reply:
+            raise TicketError("a resolution needs a note from the catalog or a recorded reply")
         return self._update(
             ticket,
             who,
             "resolved",
-            note or resolution,
+            note or " + ".join(x for x in (resolution, reply and "recorded reply") if x),
             state="resolved",
             resolution=resolution,
+            reply=reply,
             resolved_at=self.clock(),
         )
 

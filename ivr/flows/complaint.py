@@ -4,12 +4,14 @@ Filing: a category (1-8), an optional porsi (checked as in the pilgrim flow, wit
 date of birth), then the message after the beep, which the caller may hear and record
 again before sending. The ticket exists before the beep, so a caller who hangs up while
 speaking still leaves a ticket with what was recorded (flagged partial). The ticket
-number is read slowly, digit by digit, twice.
+number is read slowly, digit by digit, twice. Asking about a resolved ticket plays its
+resolution note and, when an officer recorded one, their reply.
 """
 
 from __future__ import annotations
 
 from ivr.call import Call, Outcome
+from ivr.complaints import replies
 from ivr.complaints import tickets as tickets_mod
 from ivr.complaints.tickets import CATEGORIES, Ticket
 from ivr.errors import CallerHangup
@@ -134,7 +136,11 @@ async def status(call: Call) -> Outcome:
         call.ticket = ticket.number
         call.note(f"complaint status: {ticket.number} {ticket.state}")
         await call.say(f"complaint-state-{ticket.state.replace('_', '-')}")
-        if ticket.state == "resolved" and ticket.resolution in call.catalog:
-            await call.say(ticket.resolution)
+        if ticket.state == "resolved":
+            if ticket.resolution in call.catalog:
+                await call.say(ticket.resolution)
+            reply = replies.prompt(desk.recordings, ticket)
+            if reply is not None:
+                await call.say("complaint-reply", reply)
         return await _officer_or_goodbye(call)
     return pilgrim.to_agent("complaint_request")

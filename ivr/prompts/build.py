@@ -132,7 +132,7 @@ def _render(
             raw = _synthesise(prompt.text, Path(tmp), "espeak", settings)
             key = _key(prompt, "espeak", settings, None)  # retried with gTTS next build
         staged = Path(tmp) / "out.wav"
-        _sox(raw, staged)
+        telephone_wav(raw, staged)
         shutil.move(staged, out / f".{prompt.id}.wav.tmp")
         (out / f".{prompt.id}.wav.tmp").replace(out / f"{prompt.id}.wav")
     return prompt, key
@@ -151,7 +151,8 @@ def _synthesise(text: str, tmp: Path, engine: str, settings: PromptSettings) -> 
     return wav
 
 
-def _sox(source: Path, target: Path) -> None:
+def telephone_wav(source: Path, target: Path) -> None:
+    """Any audio sox reads (WAV, MP3, OGG, FLAC, ...) as a prompt Asterisk plays."""
     # 8 kHz mono 16-bit signed: what format_wav plays without transcoding for G.711.
     # A short tail of silence keeps fragments (digits, numbers) apart for elderly ears.
     argv = ["sox", str(source), "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer"]

@@ -20,11 +20,13 @@ class Prompt:
     id: str
     text: str  # Indonesian, exactly as spoken
     en: str = ""
+    # A sound outside the catalog (a complaint's recorded reply): absolute, no extension.
+    file: str = ""
 
     @property
     def sound(self) -> str:
         """The name Asterisk plays (relative to sounds/<language>/, no extension)."""
-        return f"{SOUND_DIR}/{self.id}"
+        return self.file or f"{SOUND_DIR}/{self.id}"
 
 
 class Catalog(Mapping[str, Prompt]):

@@ -351,6 +351,12 @@ class Dashboard:
         form = await self._form(request)
         if form is None:
             return auth.csrf_refused()
+        try:
+            return await self._import(request, form)
+        finally:
+            await form.close()  # the uploads' temporary files
+
+    async def _import(self, request: Request, form: Any) -> Response:
         who = request.session["user"]
         uploads = [f for f in form.getlist("export") if isinstance(f, UploadFile) and f.filename]
         if not uploads:

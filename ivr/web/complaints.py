@@ -12,11 +12,13 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from ivr.agents.store import AgentError, AgentStore
+from ivr.complaints import replies
 from ivr.complaints import tickets as tickets_mod
 from ivr.complaints.tickets import CATEGORIES, STATES, Ticket, TicketError
 from ivr.config import Config
@@ -175,21 +177,32 @@ class ComplaintPages:
             if ticket.recording
             else "<p>Tanpa rekaman.</p>"
         )
+        if ticket.reply:
+            audio += (
+                '<h2>Balasan rekaman petugas</h2><audio id="reply" controls preload="auto" '
+                f'src="/complaints/{ticket.number}/reply"></audio>'
+            )
         catalog = Catalog.load(self.config.prompts_dir, self.config.overrides_dir)
-        resolutions = "".join(
-            f'<option value="{pid}">{esc(catalog[pid].text)}</option>'
-            for pid in catalog
-            if pid.startswith("resolution-")
+        resolutions = (
+            "".join(
+                f'<option value="{pid}">{esc(catalog[pid].text)}</option>'
+                for pid in catalog
+                if pid.startswith("resolution-")
+            )
+            + '<option value="">(tanpa catatan: hanya balasan rekaman)</option>'
         )
         actions = ""
         if ticket.state in tickets_mod.OPEN_STATES:
             actions = f"""<section id="actions"><h2>Tindakan</h2>
-<form method="post" action="/complaints/{ticket.number}/action">{csrf_field(token)}
+<form method="post" action="/complaints/{ticket.number}/action"
+ enctype="multipart/form-data">{csrf_field(token)}
 <label>Catatan <input name="note"></label>
 <button name="action" value="verifying">Verifikasi</button>
 <button name="action" value="in_progress">Tindak lanjuti</button>
 <button name="action" value="escalate" id="escalate">Naikkan ke tingkat berikutnya</button>
 <label>Penyelesaian <select name="resolution">{resolutions}</select></label>
+<label>Balasan rekaman (opsional, WAV/MP3/OGG)
+ <input type="file" name="reply" id="reply-file" accept="audio/*"></label>
 <button name="action" value="resolve">Selesai</button>
 <button name="action" value="reject">Tolak (isi catatan)</button></form></section>"""
         facts = (
@@ -203,6 +216,17 @@ class ComplaintPages:
             f"<dt>Porsi</dt><dd>{esc(ticket.porsi)}"
             f"{' (terverifikasi)' if ticket.porsi_verified else ''}</dd>"
             f"<dt>Catatan</dt><dd>{esc(ticket.note)}</dd>"
+            + (
+                f'<dt>Penyelesaian</dt><dd id="resolution">{esc(catalog[ticket.resolution].text)}'
+                "</dd>"
+                if ticket.resolution in catalog
+                else ""
+            )
+            + (
+                f"<dt>Alasan penolakan</dt><dd>{esc(ticket.reject_reason)}</dd>"
+                if ticket.reject_reason
+                else ""
+            )
             + (PARTIAL if ticket.partial else "")
             + "</dl>"
         )
@@ -210,16 +234,39 @@ class ComplaintPages:
         return self._page(request, f"Pengaduan {ticket.number}", body)
 
     async def recording(self, request: Request) -> Response:
+        """The caller's recording, or with ``/reply`` the officer's recorded reply."""
         ticket = self._ticket_for(request)
-        if ticket is None or not ticket.recording:
-            return JSONResponse({"error": "no recording"}, status_code=404)
-        path = self.config.recordings_dir / ticket.recording
-        if not path.exists():
+        name = (
+            ""
+            if ticket is None
+            else (ticket.reply if request.url.path.endswith("/reply") else ticket.recording)
+        )
+        path = self.config.recordings_dir / name
+        if not name or not path.exists():
             return JSONResponse({"error": "no recording"}, status_code=404)
         return FileResponse(path, media_type="audio/wav")
 
+    async def _resolve(self, ticket: Ticket, who: str, form: Any) -> None:
+        """Resolve with a catalog note and/or an uploaded recorded reply."""
+        resolution = auth.form_value(form, "resolution")
+        if resolution and not resolution.startswith("resolution-"):
+            raise TicketError(f"resolution {resolution!r}: not a resolution note")
+        if ticket.state not in tickets_mod.OPEN_STATES:
+            raise TicketError(f"ticket {ticket.number} is already {ticket.state}")
+        upload = form.get("reply")
+        reply = ""
+        if isinstance(upload, UploadFile) and upload.filename:
+            data = await upload.read()
+            reply = await asyncio.to_thread(
+                replies.store, self.config.recordings_dir, ticket.number, data, upload.filename
+            )
+        self.tickets.resolve(ticket, who, resolution, auth.form_value(form, "note"), reply=reply)
+
     async def action(self, request: Request) -> Response:
-        form = await request.form()
+        async with request.form() as form:  # closes an uploaded reply's temporary file
+            return await self._action(request, form)
+
+    async def _action(self, request: Request, form: Any) -> Response:
         if not auth.csrf_ok(request, auth.form_value(form, "csrf")):
             return auth.csrf_refused()
         ticket = self._ticket_for(request)
@@ -233,7 +280,7 @@ class ComplaintPages:
             elif what == "escalate":
                 self.tickets.escalate(ticket, who, note)
             elif what == "resolve":
-                self.tickets.resolve(ticket, who, auth.form_value(form, "resolution"), note)
+                await self._resolve(ticket, who, form)
             elif what == "reject":
                 self.tickets.reject(ticket, who, note)
             else:
@@ -280,5 +327,6 @@ class ComplaintPages:
             Route("/complaints/new", api(self.create), methods=["POST"]),
             Route("/complaints/{number}", page_(self.ticket_page)),
             Route("/complaints/{number}/recording", api(self.recording)),
+            Route("/complaints/{number}/reply", api(self.recording)),
             Route("/complaints/{number}/action", api(self.action), methods=["POST"]),
         ]
