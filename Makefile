@@ -12,7 +12,7 @@ test: setup lint
 	$(BIN)/pytest -q -n 2 --dist loadfile
 
 lint:
-	$(BIN)/ruff check ivr tests bench && $(BIN)/ruff format --check ivr tests bench && $(BIN)/mypy ivr
+	$(BIN)/ruff check ivr tests bench && $(BIN)/ruff format --check ivr tests bench && $(BIN)/mypy ivr tests bench
 
 bench: setup
 	$(BIN)/python -m bench

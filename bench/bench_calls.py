@@ -10,7 +10,6 @@ controller near a tenth of Asterisk's CPU for the same calls.
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -59,4 +58,4 @@ def run(hotline: Hotline) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -17,6 +17,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.wait import WebDriverWait
+from starlette.routing import Route
 
 from ivr.admin.audit import Audit
 from ivr.data.sample import FIXED_PILGRIMS
@@ -57,8 +58,8 @@ def test_every_page_and_action_refuses_without_login(hotline: Hotline) -> None:
     paths = [
         (route.path.replace("{call_id}", "x").replace("{name}", "topics"), method)
         for route in app.routes
-        if hasattr(route, "methods") and route.path not in ("/login", "/")
-        for method in (route.methods or ()) - {"HEAD"}
+        if isinstance(route, Route) and route.path not in ("/login", "/")
+        for method in (route.methods or set()) - {"HEAD"}
     ]
     assert ("/admin/actions/import", "POST") in paths and ("/agent", "GET") in paths
     with httpx.Client(base_url=hotline.web_url, timeout=10) as anonymous:

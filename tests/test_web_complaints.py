@@ -9,7 +9,7 @@ import subprocess
 import wave
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -24,7 +24,7 @@ def logged_in(app: Any, name: str, password: str) -> httpx.AsyncClient:
     """A client that logs in on entering its ``async with``."""
 
     class Client(httpx.AsyncClient):
-        async def __aenter__(self) -> httpx.AsyncClient:
+        async def __aenter__(self) -> Self:
             await super().__aenter__()
             login = await self.get("/login")
             token = re.search(r'name="csrf" value="([^"]+)"', login.text)

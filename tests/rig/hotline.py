@@ -197,7 +197,7 @@ class Hotline:
     async def _one(self, ami: AmiClient, spec: TestCall, until: Until | None) -> CallResult:
         if until is None:
             return await place(ami, spec)
-        stop, ids = asyncio.Event(), []
+        stop, ids = asyncio.Event(), list[str]()
         placed = asyncio.create_task(place(ami, spec, stop, ids.append))
         while not placed.done():
             await asyncio.sleep(0.3)
@@ -233,10 +233,10 @@ def _wait_tcp(host: str, port: int, timeout: float, proc: subprocess.Popen[bytes
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args} exited with {proc.returncode}")
+            raise RuntimeError(f"{proc.args!r} exited with {proc.returncode}")
         try:
             socket.create_connection((host, port), timeout=0.5).close()
             return
         except OSError:
             time.sleep(0.1)
-    raise RuntimeError(f"{proc.args} not listening on {host}:{port}")
+    raise RuntimeError(f"{proc.args!r} not listening on {host}:{port}")
