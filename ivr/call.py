@@ -18,7 +18,6 @@ from ivr.calllog import CallLog
 from ivr.complaints.desk import ComplaintDesk
 from ivr.config import IvrSettings
 from ivr.data.mirror import Mirror
-from ivr.errors import HajjIvrError
 from ivr.prompts.catalog import Catalog, Prompt
 from ivr.queue.desk import Desk
 
@@ -46,16 +45,16 @@ class Call:
         calllog: CallLog,
         settings: IvrSettings,
         mirror: Mirror,
-        desk: Desk | None = None,
-        complaints: ComplaintDesk | None = None,
+        desk: Desk,
+        complaints: ComplaintDesk,
     ) -> None:
         self.channel = channel
         self.catalog = catalog
         self.calllog = calllog
         self.settings = settings
         self.mirror = mirror
-        self._desk = desk
-        self._complaints = complaints
+        self.desk = desk  # the agent desk: hours, callbacks, queue records
+        self.complaints = complaints
         self.id = channel.uniqueid
         self.caller = channel.env.get("agi_callerid", "")
         self.started = time.monotonic()
@@ -71,19 +70,6 @@ class Call:
         self.queue = chanvars.FIRST_QUEUE  # the tier's queue the call waits in
         self.waiting_since = time.time()  # when it first queued (its place in line)
         self.ticket = ""  # a complaint ticket made or asked about in this call
-
-    @property
-    def complaints(self) -> ComplaintDesk:
-        if self._complaints is None:
-            raise HajjIvrError("this call has no complaint desk")
-        return self._complaints
-
-    @property
-    def desk(self) -> Desk:
-        """The agent desk (hours, callbacks); only routes that need it are given one."""
-        if self._desk is None:
-            raise HajjIvrError("this call has no agent desk")
-        return self._desk
 
     async def say(self, *fragments: str | Prompt) -> None:
         """Play prompt fragments as one utterance (ids or Prompt objects)."""

@@ -13,6 +13,8 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
+from ivr.store import open_store
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS calls (
     id TEXT PRIMARY KEY,          -- Asterisk uniqueid of the IVR channel
@@ -72,21 +74,15 @@ class Line:
 
 def connect(path: Path, *schemas: str) -> sqlite3.Connection:
     """Open the call-log database (WAL), creating the call tables and ``schemas``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")
-    db.execute("PRAGMA busy_timeout=2000")
-    for schema in (SCHEMA, *schemas):
-        db.executescript(schema)
-    return db
+    return open_store(path, SCHEMA, *schemas, wal=True, threads=True)
 
 
 class CallLog:
     """Writes of the controller: start a call, append lines, finish it."""
 
-    def __init__(self, path: Path) -> None:
-        self.db = connect(path)
+    def __init__(self, path: Path, *schemas: str) -> None:
+        """``schemas``: the tables other stores keep in the call log (queue, callbacks)."""
+        self.db = connect(path, *schemas)
         self._seq: dict[str, int] = {}
 
     def close(self) -> None:
@@ -95,11 +91,11 @@ class CallLog:
     def start(self, call_id: str, caller: str, route: str) -> None:
         """A call's first AGI session makes its row; a later one (the callback offer while
         queued) continues the same row and transcript."""
-        self.db.execute(
+        new = self.db.execute(
             "INSERT OR IGNORE INTO calls (id, started_at, caller, route) VALUES (?, ?, ?, ?)",
             (call_id, time.time(), caller, route),
-        )
-        self._seq[call_id] = self._last_seq(call_id)
+        ).rowcount
+        self._seq[call_id] = 0 if new else self._last_seq(call_id)
 
     def _last_seq(self, call_id: str) -> int:
         row = self.db.execute(

@@ -39,6 +39,11 @@ class AsteriskSettings:
     queue_max_wait: int = 1800
     start_timeout: float = 30.0
 
+    @property
+    def ami_admin_user(self) -> str:
+        """The reload-only AMI user of `asterisk reload` (manager.conf renders both)."""
+        return f"{self.ami_user}-admin"
+
 
 @dataclass(frozen=True)
 class AgiSettings:

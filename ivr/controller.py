@@ -74,8 +74,7 @@ class Controller:
             lambda: Catalog.load(config.prompts_dir, overlay),
         )
         catalogs.current()  # a broken catalog stops the start, not a call
-        calllog = CallLog(config.calllog_path)
-        calllog.db.executescript(records_mod.SCHEMA + callbacks_mod.SCHEMA)
+        calllog = CallLog(config.calllog_path, records_mod.SCHEMA, callbacks_mod.SCHEMA)
         hours = Watched(
             lambda: [overlay / overrides.HOURS],
             lambda: Schedule.from_settings(overrides.hours_settings(config)),
@@ -89,6 +88,7 @@ class Controller:
             c.record_max_seconds,
             c.record_silence_seconds,
         )
+        config.recordings_dir.mkdir(parents=True, exist_ok=True)  # RECORD FILE writes here
         mirror = Mirror(config.mirror_path)
         return cls(config, catalogs, calllog, dict(ROUTES), mirror, desk, complaints)
 
@@ -134,8 +134,8 @@ class Controller:
             return Outcome(chanvars.RESULT_FAILED, "unknown_route")
         try:
             outcome = await flow(call)
-            closed = route in CLOSED_HOURS_ROUTES and not self.desk.staffed()
-            if outcome.result != chanvars.RESULT_DONE and closed:
+            to_person = outcome.result != chanvars.RESULT_DONE
+            if to_person and route in CLOSED_HOURS_ROUTES and not self.desk.staffed():
                 # No dead queue off duty: a callback on the next staffed day instead.
                 call.reason = outcome.reason
                 call.note(f"agents off duty ({outcome.reason})")

@@ -6,10 +6,20 @@ import sqlite3
 from pathlib import Path
 
 
-def open_store(path: Path, schema: str) -> sqlite3.Connection:
-    """Autocommit, a short busy wait (the CLI and the web app write rarely), the schema."""
+def open_store(
+    path: Path, *schemas: str, wal: bool = False, threads: bool = False
+) -> sqlite3.Connection:
+    """Autocommit, a short busy wait (the CLI and the web app write rarely), the schemas.
+
+    ``wal`` for a store written on every call (the call log); ``threads`` when one
+    connection is shared with worker threads (asyncio.to_thread).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(path, isolation_level=None)
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=not threads)
+    if wal:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
     db.execute("PRAGMA busy_timeout=2000")
-    db.executescript(schema)
+    for schema in schemas:
+        db.executescript(schema)
     return db

@@ -385,12 +385,8 @@ def for_config(config: Config, admin: bool = False) -> AmiClient:
     ast = config.asterisk
     secrets = load_or_create(config.secrets_path)
     if admin:
-        return AmiClient("127.0.0.1", ast.ami_port, admin_user(config), secrets.ami_admin_secret)
+        return AmiClient("127.0.0.1", ast.ami_port, ast.ami_admin_user, secrets.ami_admin_secret)
     return AmiClient("127.0.0.1", ast.ami_port, ast.ami_user, secrets.ami_secret)
-
-
-def admin_user(config: Config) -> str:
-    return f"{config.asterisk.ami_user}-admin"
 
 
 async def connect_until_up(ami: AmiClient, who: str) -> None:

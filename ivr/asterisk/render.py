@@ -82,7 +82,7 @@ def values_for(config: Config, install: AsteriskInstall, secrets: Secrets) -> di
         "ami_port": str(ast.ami_port),
         "ami_user": ast.ami_user,
         "ami_secret": secrets.ami_secret,
-        "ami_admin_user": f"{ast.ami_user}-admin",
+        "ami_admin_user": ast.ami_admin_user,
         "ami_admin_secret": secrets.ami_admin_secret,
         "sip_bind": ast.sip_bind,
         "sip_port": str(ast.sip_port),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -130,18 +131,15 @@ class Tickets:
         self.path = path
         self.sla = {tier: hours * 3600 for tier, hours in zip(TIERS, sla_hours, strict=True)}
         self.clock = clock
-        self._migrated = False
-
-    def _db(self) -> sqlite3.Connection:
-        db = open_store(self.path, SCHEMA)
-        if not self._migrated:
+        with closing(open_store(path, SCHEMA)) as db:
             # Stores made before recorded replies existed gain the column (at the end, as
             # in SCHEMA, so rows still map onto Ticket in order).
             columns = {row[1] for row in db.execute("PRAGMA table_info(tickets)")}
             if "reply" not in columns:
                 db.execute("ALTER TABLE tickets ADD COLUMN reply TEXT NOT NULL DEFAULT ''")
-            self._migrated = True
-        return db
+
+    def _db(self) -> sqlite3.Connection:
+        return open_store(self.path)  # the schema is in place since __init__
 
     def open(
         self,
@@ -189,9 +187,9 @@ class Tickets:
             )
             self._log(db, sequence, who, "created", f"{source}, {category}")
             db.execute("COMMIT")
+            return _by_id(db, sequence)
         finally:
             db.close()
-        return self.by_id(sequence)
 
     def _log(
         self, db: sqlite3.Connection, ticket_id: int, who: str, action: str, note: str = ""
@@ -202,14 +200,8 @@ class Tickets:
         )
 
     def by_id(self, ticket_id: int) -> Ticket:
-        db = self._db()
-        try:
-            row = db.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
-        finally:
-            db.close()
-        if row is None:
-            raise TicketError(f"no ticket #{ticket_id}")
-        return _ticket(row)
+        with closing(self._db()) as db:
+            return _by_id(db, ticket_id)
 
     def get(self, number: str) -> Ticket:
         if not valid_number(number):
@@ -275,9 +267,9 @@ class Tickets:
             db.execute(f"UPDATE tickets SET {sets} WHERE id = ?", (*fields.values(), ticket.id))
             self._log(db, ticket.id, who, action, note)
             db.execute("COMMIT")
+            return _by_id(db, ticket.id)
         finally:
             db.close()
-        return self.by_id(ticket.id)
 
     # --- what happens to a ticket ------------------------------------------------------
 
@@ -345,9 +337,15 @@ class Tickets:
 
     def escalate_overdue(self) -> list[Ticket]:
         """Every open ticket past its due time below tier 3 goes up one tier."""
-        now = self.clock()
-        late = [t for t in self.search(overdue=True, limit=10_000) if t.tier < 3 and t.due_at < now]
+        late = [t for t in self.search(overdue=True, limit=10_000) if t.tier < 3]
         return [self.escalate(t, "system", "overdue") for t in late]
+
+
+def _by_id(db: sqlite3.Connection, ticket_id: int) -> Ticket:
+    row = db.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
+    if row is None:
+        raise TicketError(f"no ticket #{ticket_id}")
+    return _ticket(row)
 
 
 def _ticket(row: Sequence[object]) -> Ticket:

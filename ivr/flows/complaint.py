@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from ivr.call import Call, Outcome
 from ivr.complaints import replies
-from ivr.complaints import tickets as tickets_mod
 from ivr.complaints.tickets import CATEGORIES, Ticket
 from ivr.errors import CallerHangup
 from ivr.flows import pilgrim
@@ -93,7 +92,6 @@ async def _record(call: Call, ticket: Ticket) -> None:
     desk = call.complaints
     name = f"{ticket.number}.wav"
     path = desk.recordings / ticket.number
-    desk.recordings.mkdir(parents=True, exist_ok=True)
     for _ in range(call.settings.max_tries):
         await call.say("complaint-record")
         try:
@@ -128,7 +126,7 @@ async def status(call: Call) -> Outcome:
     for _ in range(call.settings.max_tries):
         await call.say("complaint-status-enter")
         number = await call.collect(8)
-        ticket = desk.tickets.find(number) if tickets_mod.valid_number(number) else None
+        ticket = desk.tickets.find(number)
         if ticket is None:
             call.note("complaint number not found")
             await call.say("complaint-not-found")

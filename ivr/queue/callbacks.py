@@ -11,6 +11,8 @@ import sqlite3
 import time
 from dataclasses import dataclass
 
+from ivr import chanvars
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS callbacks (
     id INTEGER PRIMARY KEY,
@@ -70,7 +72,7 @@ class Request:
     reason: str = ""
     verified: str = "no"
     topics: str = ""
-    queue: str = "hajj-tier1"
+    queue: str = chanvars.FIRST_QUEUE
     waiting_since: float = 0.0
     not_before: float = 0.0  # outside staffed hours: the next opening
 
