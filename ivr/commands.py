@@ -13,12 +13,12 @@ import sys
 from ivr import cli, controller, testcall
 from ivr import doctor as checks
 from ivr.admin import reloads
+from ivr.admin.audit import Audit
 from ivr.ami.client import for_config
 from ivr.asterisk import process, sandbox
 from ivr.calllog import CallLogReader
 from ivr.config import Config
 from ivr.errors import HajjIvrError
-from ivr.prompts import build as prompt_build
 from ivr.prompts import check as prompt_check
 from ivr.prompts.catalog import Catalog
 from ivr.secrets import load_or_create
@@ -217,17 +217,8 @@ def _time(ts: float) -> str:
 
 
 def prompts_build(config: Config, args: argparse.Namespace) -> int:
-    report = prompt_build.build(
-        _catalog(config),
-        config.sounds_dir,
-        config.prompts_dir / "recorded",
-        config.prompts,
-    )
-    detail = (
-        f"{len(report.built)} built with {report.engine}, "
-        f"{len(report.recorded)} from recordings, {len(report.unchanged)} unchanged"
-    )
-    reloads.audit(config).record(getpass.getuser(), "prompts", True, detail)
+    _, detail = reloads.build_prompts(config)
+    Audit.for_config(config).record(getpass.getuser(), "prompts", True, detail)
     print(f"prompts: {detail}")
     return 0
 

@@ -29,14 +29,13 @@ from ivr.config import Config
 from ivr.data.mirror import Mirror
 from ivr.errors import AgiError, CallerHangup, HajjIvrError
 from ivr.flows import ROUTES, Flow, callback
-from ivr.prompts.catalog import Catalog, sources
+from ivr.prompts.catalog import Catalog
 from ivr.queue import callbacks as callbacks_mod
 from ivr.queue import records as records_mod
 from ivr.queue import tracker as tracker_mod
 from ivr.queue.callbacks import Callbacks
 from ivr.queue.desk import Desk
 from ivr.queue.dispatcher import CallbackDispatcher
-from ivr.queue.hours import Schedule
 from ivr.queue.records import QueueRecords
 
 log = logging.getLogger(__name__)
@@ -68,17 +67,10 @@ class Controller:
 
     @classmethod
     def build(cls, config: Config) -> Controller:
-        overlay = config.overrides_dir
-        catalogs = Watched(
-            lambda: sources(config.prompts_dir, overlay),
-            lambda: Catalog.load(config.prompts_dir, overlay),
-        )
+        catalogs = overrides.watched_catalog(config)
         catalogs.current()  # a broken catalog stops the start, not a call
         calllog = CallLog(config.calllog_path, records_mod.SCHEMA, callbacks_mod.SCHEMA)
-        hours = Watched(
-            lambda: [overlay / overrides.HOURS],
-            lambda: Schedule.from_settings(overrides.hours_settings(config)),
-        )
+        hours = overrides.watched_schedule(config)
         hours.current()
         desk = Desk(hours.current, Callbacks(calllog.db), QueueRecords(calllog.db))
         c = config.complaints

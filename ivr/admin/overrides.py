@@ -20,6 +20,7 @@ from typing import Generic, TypeVar
 
 from ivr.config import AgentSettings, Config
 from ivr.errors import ConfigError
+from ivr.prompts.catalog import Catalog, sources
 from ivr.queue.hours import Schedule
 
 log = logging.getLogger(__name__)
@@ -30,13 +31,9 @@ HOURS = "hours.toml"
 MAX_ANNOUNCEMENTS = 9
 
 
-def overrides_dir(config: Config) -> Path:
-    return config.overrides_dir
-
-
 def hours_settings(config: Config) -> AgentSettings:
     """The [agents] settings with the dashboard's staffed hours over them."""
-    path = overrides_dir(config) / HOURS
+    path = config.overrides_dir / HOURS
     if not path.exists():
         return config.agents
     try:
@@ -60,7 +57,7 @@ def save_hours(config: Config, hours: str, days: str, holidays: str) -> Schedule
     )
     schedule = Schedule.from_settings(settings)
     text = "".join(f'{key} = "{getattr(settings, key)}"\n' for key in ("hours", "days", "holidays"))
-    _write(overrides_dir(config) / HOURS, text)
+    _write(config.overrides_dir / HOURS, text)
     return schedule
 
 
@@ -75,7 +72,7 @@ def save_announcements(config: Config, texts: list[str]) -> list[str]:
         escaped = text.replace("\\", "\\\\").replace('"', '\\"')
         lines.append(f'[announce-{n}]\nid = "{escaped}"\n\n')
         ids.append(f"announce-{n}")
-    _write(overrides_dir(config) / ANNOUNCEMENTS, "".join(lines))
+    _write(config.overrides_dir / ANNOUNCEMENTS, "".join(lines))
     return ids
 
 
@@ -93,13 +90,14 @@ class Watched(Generic[T]):
 
     paths: Callable[[], list[Path]]
     load: Callable[[], T]
+    every: float = 1.0  # seconds between looks at the files (0: on every use)
     _value: T | None = None
     _stamp: tuple[float, ...] = ()
     _checked: float = 0.0
 
     def current(self) -> T:
         now = time.monotonic()
-        if self._value is not None and now - self._checked < 1.0:
+        if self._value is not None and now - self._checked < self.every:
             return self._value
         self._checked = now
         stamp = tuple(_mtime(p) for p in self.paths())
@@ -114,6 +112,24 @@ class Watched(Generic[T]):
                 self._stamp = stamp
         assert self._value is not None
         return self._value
+
+
+def watched_catalog(config: Config, every: float = 1.0) -> Watched[Catalog]:
+    """The prompt catalog with the dashboard's announcements over it."""
+    return Watched(
+        lambda: sources(config.prompts_dir, config.overrides_dir),
+        lambda: Catalog.load(config.prompts_dir, config.overrides_dir),
+        every,
+    )
+
+
+def watched_schedule(config: Config, every: float = 1.0) -> Watched[Schedule]:
+    """Staffed hours with the dashboard's edits over the [agents] config."""
+    return Watched(
+        lambda: [config.overrides_dir / HOURS],
+        lambda: Schedule.from_settings(hours_settings(config)),
+        every,
+    )
 
 
 def _mtime(path: Path) -> float:

@@ -36,10 +36,6 @@ MODULES = (
 )
 
 
-def audit(config: Config) -> Audit:
-    return Audit.for_config(config)
-
-
 @dataclass(frozen=True)
 class Outcome:
     ok: bool
@@ -54,7 +50,7 @@ def _logged(
         outcome = run()
     except HajjIvrError as e:
         outcome = Outcome(False, str(e))
-    return audit(config).record(who, what, outcome.ok, outcome.detail), outcome
+    return Audit.for_config(config).record(who, what, outcome.ok, outcome.detail), outcome
 
 
 # --- Asterisk ----------------------------------------------------------------------------
@@ -115,20 +111,25 @@ def _read(path: Path) -> str | None:
 # --- prompts -----------------------------------------------------------------------------
 
 
+def build_prompts(config: Config) -> tuple[Catalog, str]:
+    """Build every prompt that changed; the catalog and what was done, in words."""
+    catalog = Catalog.load(config.prompts_dir, config.overrides_dir)
+    report = build.build(
+        catalog, config.sounds_dir, config.prompts_dir / "recorded", config.prompts
+    )
+    return catalog, (
+        f"{len(report.built)} built with {report.engine}, {len(report.recorded)} from "
+        f"recordings, {len(report.unchanged)} unchanged"
+    )
+
+
 def rebuild_prompts(config: Config, who: str) -> tuple[Reload, Outcome]:
     def run() -> Outcome:
-        catalog = Catalog.load(config.prompts_dir, config.overrides_dir)
-        report = build.build(
-            catalog, config.sounds_dir, config.prompts_dir / "recorded", config.prompts
-        )
+        catalog, detail = build_prompts(config)
         problems = check.problems(catalog, config.project_dir, config.sounds_dir)
         if problems:
             return Outcome(False, "; ".join(problems))
-        return Outcome(
-            True,
-            f"{len(report.built)} built with {report.engine}, {len(report.recorded)} from "
-            f"recordings, {len(report.unchanged)} unchanged",
-        )
+        return Outcome(True, detail)
 
     return _logged(config, who, "prompts", run)
 

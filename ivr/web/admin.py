@@ -14,7 +14,7 @@ import re
 import shutil
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -25,22 +25,29 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ivr.admin import overrides, reloads
+from ivr.admin.audit import Audit
 from ivr.agents.commands import queue_members, state_of
 from ivr.agents.store import AgentStore
 from ivr.ami.client import AmiClient
 from ivr.calllog import CallLogReader, connect
 from ivr.config import Config
 from ivr.errors import HajjIvrError
-from ivr.prompts.catalog import Catalog
 from ivr.queue import callbacks as callbacks_mod
 from ivr.queue import records as records_mod
-from ivr.queue.hours import Schedule
 from ivr.web import auth, charts, stats
-from ivr.web.html import csrf_field, esc, page, table, when
+from ivr.web.html import csrf_field, esc, table, when
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 OUTCOMES = ("served", "agent", "callback", "closed", "hangup", "failed", "in_progress")
 REPORT_DAYS = 14
+# The reports page's tables, in order: name -> (call log, since, time zone) -> table.
+REPORTS: dict[str, Callable[[sqlite3.Connection, float, dt.tzinfo], stats.Table]] = {
+    "calls-per-hour": stats.calls_per_hour,
+    "outcomes": stats.outcomes_by_day,
+    "topics": lambda db, since, _: stats.topics(db, since),
+    "not-found": lambda db, since, _: stats.not_found_by_place(db, since),
+    "service-level": stats.service_level_by_day,
+}
 
 
 class Dashboard:
@@ -50,6 +57,9 @@ class Dashboard:
         self.agents = AgentStore(config.agents_path)
         idle = config.web.session_minutes * 60.0
         self.page_guard = auth.required(idle, role="admin")
+        # Parsed again only when their files change (every request looks at the files).
+        self.schedule = overrides.watched_schedule(config, every=0)
+        self.catalog = overrides.watched_catalog(config, every=0)
         self.api_guard = auth.required(idle, api=True, role="admin")
 
     # --- helpers ---------------------------------------------------------------------
@@ -58,16 +68,7 @@ class Dashboard:
         return connect(self.config.calllog_path, records_mod.SCHEMA, callbacks_mod.SCHEMA)
 
     def _zone(self) -> dt.tzinfo:
-        return Schedule.from_settings(overrides.hours_settings(self.config)).zone
-
-    def _page(self, request: Request, title: str, body: str) -> Response:
-        return page(
-            title,
-            body,
-            user=request.session.get("user", ""),
-            csrf=auth.csrf_token(request),
-            nav=True,
-        )
+        return self.schedule.current().zone
 
     # --- wallboard -------------------------------------------------------------------
 
@@ -95,7 +96,7 @@ class Dashboard:
             "<th>Penelepon</th><th>Di mana</th><th>Panggilan</th></tr></thead><tbody></tbody>"
             '</table></main><script src="/static/wallboard.js"></script>'
         )
-        return self._page(request, "Wallboard", body)
+        return auth.user_page(request, "Wallboard", body)
 
     async def wallboard_api(self, request: Request) -> Response:
         now = time.time()
@@ -176,14 +177,14 @@ class Dashboard:
             ],
             id_="calls",
         )
-        return self._page(request, "Log panggilan", f"<main>{form}{listing}</main>")
+        return auth.user_page(request, "Log panggilan", f"<main>{form}{listing}</main>")
 
     async def call_page(self, request: Request) -> Response:
         call_id = request.path_params["call_id"]
         reader = CallLogReader(self.config.calllog_path)
         row = reader.get(call_id)
         if row is None:
-            return self._page(
+            return auth.user_page(
                 request, "Panggilan", "<main><p>Panggilan tidak ditemukan.</p></main>"
             )
         lines = reader.transcript(call_id)
@@ -223,22 +224,15 @@ class Dashboard:
             f"<dt>Alasan</dt><dd>{esc(row.reason)}</dd></dl>"
         )
         body = f"<main>{head}<h2>Transkrip</h2>{transcript}<h2>Antrean</h2>{stays}</main>"
-        return self._page(request, "Panggilan", body)
+        return auth.user_page(request, "Panggilan", body)
 
     # --- reports ---------------------------------------------------------------------
 
-    def _reports(self) -> dict[str, stats.Table]:
+    def _reports(self, names: Iterable[str] = REPORTS) -> dict[str, stats.Table]:
         zone = self._zone()
-        now = time.time()
-        since = stats.day_start(now, zone) - (REPORT_DAYS - 1) * 86400
+        since = stats.day_start(time.time(), zone) - (REPORT_DAYS - 1) * 86400
         with closing(self._db()) as db:
-            return {
-                "calls-per-hour": stats.calls_per_hour(db, since, zone),
-                "outcomes": stats.outcomes_by_day(db, since, zone),
-                "topics": stats.topics(db, since),
-                "not-found": stats.not_found_by_place(db, since),
-                "service-level": stats.service_level_by_day(db, since, zone),
-            }
+            return {name: REPORTS[name](db, since, zone) for name in names}
 
     async def reports_page(self, request: Request) -> Response:
         reports = await asyncio.to_thread(self._reports)
@@ -272,13 +266,13 @@ class Dashboard:
                 f"{table(t.header, [[esc(c) for c in r] for r in t.rows])}</details></section>"
             )
         intro = f"<p>{REPORT_DAYS} hari terakhir.</p>"
-        return self._page(request, "Laporan", f"<main>{intro}{''.join(sections)}</main>")
+        return auth.user_page(request, "Laporan", f"<main>{intro}{''.join(sections)}</main>")
 
     async def report_csv(self, request: Request) -> Response:
         name = request.path_params["name"]
-        reports = await asyncio.to_thread(self._reports)
-        if name not in reports:
+        if name not in REPORTS:
             return JSONResponse({"error": f"no report {name!r}"}, status_code=404)
+        reports = await asyncio.to_thread(self._reports, [name])
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(reports[name].header)
@@ -293,9 +287,7 @@ class Dashboard:
 
     async def actions_page(self, request: Request, result: str = "") -> Response:
         token = auth.csrf_token(request)
-        catalog = Catalog.load(
-            self.config.prompts_dir, overlay=overrides.overrides_dir(self.config)
-        )
+        catalog = self.catalog.current()
         texts = [catalog[pid].text for pid in catalog if pid.startswith("announce-")]
         boxes = "".join(
             f'<textarea name="announcement" rows="3">{esc(t)}</textarea>' for t in [*texts, ""]
@@ -309,7 +301,7 @@ class Dashboard:
                 "berhasil" if r.ok else "GAGAL",
                 esc(r.detail),
             )
-            for r in reloads.audit(self.config).recent(20)
+            for r in Audit.for_config(self.config).recent(20)
         ]
         body = f"""<main class="actions">{result}
 <section><h2>Unggah data SISKOHAT</h2>
@@ -331,13 +323,7 @@ class Dashboard:
 <section><h2>Riwayat</h2>{
             table(("Waktu", "Oleh", "Apa", "Hasil", "Rincian"), log_rows, id_="reloads")
         }</section></main>"""
-        return self._page(request, "Tindakan admin", body)
-
-    async def _form(self, request: Request) -> Any:
-        form = await request.form()
-        if not auth.csrf_ok(request, auth.form_value(form, "csrf")):
-            return None
-        return form
+        return auth.user_page(request, "Tindakan admin", body)
 
     def _result(self, ok: bool, detail: str, extra: str = "") -> str:
         cls = "ok" if ok else "failed"
@@ -348,7 +334,7 @@ class Dashboard:
         )
 
     async def import_action(self, request: Request) -> Response:
-        form = await self._form(request)
+        form = await auth.csrf_form(request)
         if form is None:
             return auth.csrf_refused()
         try:
@@ -377,23 +363,21 @@ class Dashboard:
         return await self.actions_page(request, self._result(outcome.ok, outcome.detail, extra))
 
     async def prompts_action(self, request: Request) -> Response:
-        if await self._form(request) is None:
-            return auth.csrf_refused()
-        _, outcome = await asyncio.to_thread(
-            reloads.rebuild_prompts, self.config, request.session["user"]
-        )
-        return await self.actions_page(request, self._result(outcome.ok, outcome.detail))
+        return await self._reload(request, reloads.rebuild_prompts)
 
     async def asterisk_action(self, request: Request) -> Response:
-        if await self._form(request) is None:
+        return await self._reload(request, reloads.reload_asterisk)
+
+    async def _reload(
+        self, request: Request, reload: Callable[[Config, str], tuple[Any, reloads.Outcome]]
+    ) -> Response:
+        if await auth.csrf_form(request) is None:
             return auth.csrf_refused()
-        _, outcome = await asyncio.to_thread(
-            reloads.reload_asterisk, self.config, request.session["user"]
-        )
+        _, outcome = await asyncio.to_thread(reload, self.config, request.session["user"])
         return await self.actions_page(request, self._result(outcome.ok, outcome.detail))
 
     async def announcements_action(self, request: Request) -> Response:
-        form = await self._form(request)
+        form = await auth.csrf_form(request)
         if form is None:
             return auth.csrf_refused()
         texts = [t for t in form.getlist("announcement") if isinstance(t, str)]
@@ -401,15 +385,15 @@ class Dashboard:
         try:
             ids = overrides.save_announcements(self.config, texts)
         except ValueError as e:
-            reloads.audit(self.config).record(who, "announcements", False, str(e))
+            Audit.for_config(self.config).record(who, "announcements", False, str(e))
             return await self.actions_page(request, self._result(False, str(e)))
         _, outcome = await asyncio.to_thread(reloads.rebuild_prompts, self.config, who)
         detail = f"{len(ids)} pengumuman disimpan; {outcome.detail}"
-        reloads.audit(self.config).record(who, "announcements", outcome.ok, detail)
+        Audit.for_config(self.config).record(who, "announcements", outcome.ok, detail)
         return await self.actions_page(request, self._result(outcome.ok, detail))
 
     async def hours_action(self, request: Request) -> Response:
-        form = await self._form(request)
+        form = await auth.csrf_form(request)
         if form is None:
             return auth.csrf_refused()
         who = request.session["user"]
@@ -417,10 +401,10 @@ class Dashboard:
         try:
             overrides.save_hours(self.config, *values)
         except ValueError as e:
-            reloads.audit(self.config).record(who, "hours", False, str(e))
+            Audit.for_config(self.config).record(who, "hours", False, str(e))
             return await self.actions_page(request, self._result(False, str(e)))
         detail = f"jam layanan {values[0]}, hari {values[1]}, libur {values[2] or '-'}"
-        reloads.audit(self.config).record(who, "hours", True, detail)
+        Audit.for_config(self.config).record(who, "hours", True, detail)
         return await self.actions_page(request, self._result(True, detail))
 
     def routes(self) -> list[Route]:

@@ -72,8 +72,8 @@ required></label><button type="submit">Masuk</button></form></main>""",
         )
 
     async def login_post(request: Request) -> Response:
-        form = await request.form()
-        if not auth.csrf_ok(request, auth.form_value(form, "csrf")):
+        form = await auth.csrf_form(request)
+        if form is None:
             return auth.csrf_refused()
         name, password = auth.form_value(form, "name"), auth.form_value(form, "password")
         agent = await asyncio.to_thread(agents.check_login, name, password)
@@ -87,15 +87,16 @@ required></label><button type="submit">Masuk</button></form></main>""",
         return RedirectResponse(nxt if safe else home, status_code=303)
 
     async def logout(request: Request) -> Response:
-        form = await request.form()
-        if not auth.csrf_ok(request, auth.form_value(form, "csrf")):
+        form = await auth.csrf_form(request)
+        if form is None:
             return auth.csrf_refused()
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
 
     @login_required
     async def agent_page(request: Request) -> Response:
-        return page(
+        return auth.user_page(
+            request,
             "Konsol petugas",
             """<main id="pop" data-state="idle"><p class="idle">Menunggu panggilan…</p></main>
 <section id="new-complaint"><h2>Buat pengaduan untuk panggilan ini</h2>
@@ -106,9 +107,6 @@ required></label><button type="submit">Masuk</button></form></main>""",
             + """</select><label>Catatan <input name="note"></label><button>Buat</button>
 </form><p><a href="/complaints">Daftar pengaduan</a></p></section>
 <script src="/static/console.js"></script>""",
-            user=request.session["user"],
-            csrf=auth.csrf_token(request),
-            nav=request.session.get("role") == "admin",
         )
 
     @api_required

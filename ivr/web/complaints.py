@@ -17,14 +17,14 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from ivr.admin import overrides
 from ivr.agents.store import AgentError, AgentStore
 from ivr.complaints import replies
 from ivr.complaints import tickets as tickets_mod
 from ivr.complaints.tickets import CATEGORIES, STATES, Ticket, TicketError
 from ivr.config import Config
-from ivr.prompts.catalog import Catalog
 from ivr.web import auth, charts
-from ivr.web.html import csrf_field, esc, page, table, when
+from ivr.web.html import csrf_field, esc, table, when
 
 CATEGORY_NAMES = {
     "accommodation": "Akomodasi",
@@ -37,7 +37,6 @@ CATEGORY_NAMES = {
     "other": "Lainnya",
 }
 PARTIAL = '<dt>Rekaman</dt><dd id="partial">sebagian (penelepon menutup telepon)</dd>'
-ACTIONS = ("verifying", "in_progress", "escalate", "resolve", "reject")
 
 
 class ComplaintPages:
@@ -49,6 +48,7 @@ class ComplaintPages:
         idle = config.web.session_minutes * 60.0
         self.page_guard = auth.required(idle)
         self.api_guard = auth.required(idle, api=True)
+        self.catalog = overrides.watched_catalog(config, every=0)  # resolution notes
 
     def _tier(self, request: Request) -> int:
         """0 for an admin (every tier), else the agent's own tier."""
@@ -58,15 +58,6 @@ class ComplaintPages:
             return self.agents.get(request.session["user"]).tier
         except AgentError:
             return -1
-
-    def _page(self, request: Request, title: str, body: str) -> Response:
-        return page(
-            title,
-            body,
-            user=request.session.get("user", ""),
-            csrf=auth.csrf_token(request),
-            nav=request.session.get("role") == "admin",
-        )
 
     def _ticket_for(self, request: Request) -> Ticket | None:
         ticket = self.tickets.find(request.path_params["number"])
@@ -129,7 +120,7 @@ class ComplaintPages:
             id_="tickets",
         )
         summary = await asyncio.to_thread(self._summary) if tier == 0 else ""
-        return self._page(request, "Pengaduan", f"<main>{form}{listing}{summary}</main>")
+        return auth.user_page(request, "Pengaduan", f"<main>{form}{listing}{summary}</main>")
 
     def _summary(self) -> str:
         """Reports: by category and by kabupaten/embarkasi, time to resolve, overdue share."""
@@ -159,7 +150,7 @@ class ComplaintPages:
     async def ticket_page(self, request: Request) -> Response:
         ticket = self._ticket_for(request)
         if ticket is None:
-            return self._page(
+            return auth.user_page(
                 request, "Pengaduan", "<main><p>Pengaduan tidak ditemukan.</p></main>"
             )
         token = auth.csrf_token(request)
@@ -182,7 +173,7 @@ class ComplaintPages:
                 '<h2>Balasan rekaman petugas</h2><audio id="reply" controls preload="auto" '
                 f'src="/complaints/{ticket.number}/reply"></audio>'
             )
-        catalog = Catalog.load(self.config.prompts_dir, self.config.overrides_dir)
+        catalog = self.catalog.current()
         resolutions = (
             "".join(
                 f'<option value="{pid}">{esc(catalog[pid].text)}</option>'
@@ -231,7 +222,7 @@ class ComplaintPages:
             + "</dl>"
         )
         body = f"<main>{facts}{audio}{actions}<h2>Riwayat</h2>{history}</main>"
-        return self._page(request, f"Pengaduan {ticket.number}", body)
+        return auth.user_page(request, f"Pengaduan {ticket.number}", body)
 
     async def recording(self, request: Request) -> Response:
         """The caller's recording, or with ``/reply`` the officer's recorded reply."""
@@ -263,12 +254,15 @@ class ComplaintPages:
         self.tickets.resolve(ticket, who, resolution, auth.form_value(form, "note"), reply=reply)
 
     async def action(self, request: Request) -> Response:
-        async with request.form() as form:  # closes an uploaded reply's temporary file
+        form = await auth.csrf_form(request)
+        if form is None:
+            return auth.csrf_refused()
+        try:
             return await self._action(request, form)
+        finally:
+            await form.close()  # an uploaded reply's temporary file
 
     async def _action(self, request: Request, form: Any) -> Response:
-        if not auth.csrf_ok(request, auth.form_value(form, "csrf")):
-            return auth.csrf_refused()
         ticket = self._ticket_for(request)
         if ticket is None:
             return JSONResponse({"error": "no such ticket for you"}, status_code=404)
@@ -297,8 +291,8 @@ class ComplaintPages:
 
     async def create(self, request: Request) -> Response:
         """An agent opens a complaint during a call: the call's caller and porsi attached."""
-        form = await request.form()
-        if not auth.csrf_ok(request, auth.form_value(form, "csrf")):
+        form = await auth.csrf_form(request)
+        if form is None:
             return auth.csrf_refused()
         who = request.session["user"]
         pop = self.current_pop(who) or {}

@@ -25,7 +25,6 @@ SERVICE_SECONDS = 20
 LIVE_WINDOW = 2 * 3600
 
 SERVED = ("served", "closed")
-TRANSFERRED = ("agent", "callback", "failed")
 
 
 @dataclass(frozen=True)
@@ -74,7 +73,7 @@ def wallboard(db: sqlite3.Connection, now: float, since: float) -> Wallboard:
         (since,),
     ).fetchone()[0]
     calls, served = db.execute(
-        "SELECT count(*), sum(outcome IN ('served', 'closed')) FROM calls "
+        f"SELECT count(*), sum(outcome IN {SERVED}) FROM calls "
         "WHERE route = 'hotline' AND started_at >= ?",
         (since,),
     ).fetchone()
