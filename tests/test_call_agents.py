@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -27,7 +26,7 @@ from ivr.ami.client import for_config
 from ivr.ami.events import variables
 from ivr.data.sample import FIXED_PILGRIMS
 from ivr.testcall import CallResult, place
-from tests.rig import sipp
+from tests.rig import sipp, web
 from tests.rig.hotline import Hotline
 
 pytestmark = pytest.mark.asterisk
@@ -45,16 +44,8 @@ def agents(hotline: Hotline) -> dict[str, str]:
     """alice (tier 1), bob (tier 2), carol (tier 1, her phone never answers): passwords."""
     made = {}
     for name, tier in [("alice", 1), ("bob", 2), ("carol", 1)]:
-        out = hotline.cli("agents", "add", name, "--tier", str(tier)).stdout
-        match = re.search(rf"user agent-{name}\s+password (\S+)", out)
-        assert match, out
-        made[name] = match.group(1)
+        made[name] = hotline.add_agent(name, tier)
     return made
-
-
-@pytest.fixture
-def workdir(tmp_path: Path) -> Path:
-    return tmp_path
 
 
 @contextlib.contextmanager
@@ -133,7 +124,7 @@ def hang_up_after_join(hotline: Hotline, spec: testcall.TestCall, seconds: float
 
 
 def test_agents_add_prints_credentials_and_list_shows_each_state(
-    hotline: Hotline, agents: dict[str, str], workdir: Path
+    hotline: Hotline, agents: dict[str, str], tmp_path: Path
 ) -> None:
     assert state(hotline, "alice") == "logged out"
     again = hotline.cli("agents", "add", "alice", check=False)
@@ -145,7 +136,7 @@ def test_agents_add_prints_credentials_and_list_shows_each_state(
     pjsip = (hotline.config.asterisk_dir / "etc" / "pjsip_agents.conf").read_text()
     assert "md5_cred" in pjsip and agents["alice"] not in pjsip
 
-    with phone(hotline, workdir, "alice", agents["alice"]):
+    with phone(hotline, tmp_path, "alice", agents["alice"]):
         assert state(hotline, "alice") == "available"
         hotline.cli("agents", "pause", "alice", "--reason", "istirahat")
         listing = json.loads(hotline.cli("agents", "list", "--json").stdout)
@@ -158,17 +149,17 @@ def test_agents_add_prints_credentials_and_list_shows_each_state(
 
 
 def test_agent_feature_code_logs_in_from_the_phone(
-    hotline: Hotline, agents: dict[str, str], workdir: Path
+    hotline: Hotline, agents: dict[str, str], tmp_path: Path
 ) -> None:
     port = hotline.config.asterisk.sip_port
-    done = sipp.feature_code(workdir, port, "agent-bob", agents["bob"], "*71")
+    done = sipp.feature_code(tmp_path, port, "agent-bob", agents["bob"], "*71")
     assert done.ok, done.output
     try:
         wait_for(lambda: state(hotline, "bob") != "logged out", 10, "bob logged in")
         members = hotline.cli("asterisk", "cli", "queue show hajj-tier2").stdout
         assert "bob (PJSIP/agent-bob)" in members
     finally:
-        assert sipp.feature_code(workdir, port, "agent-bob", agents["bob"], "*72").ok
+        assert sipp.feature_code(tmp_path, port, "agent-bob", agents["bob"], "*72").ok
     assert state(hotline, "bob") == "logged out"
 
 
@@ -176,12 +167,12 @@ def test_agent_feature_code_logs_in_from_the_phone(
 
 
 def test_sip_caller_presses_0_and_is_bridged_to_the_agent_with_a_screen_pop(
-    hotline: Hotline, agents: dict[str, str], workdir: Path
+    hotline: Hotline, agents: dict[str, str], tmp_path: Path
 ) -> None:
-    with phone(hotline, workdir, "alice", agents["alice"]), ThreadPoolExecutor(1) as pool:
+    with phone(hotline, tmp_path, "alice", agents["alice"]), ThreadPoolExecutor(1) as pool:
         caller = pool.submit(
             sipp.call,
-            workdir,
+            tmp_path,
             hotline.config.asterisk.sip_port,
             hotline.config.ivr.hotline,
             found(SOC.nomor_porsi) + "0",
@@ -217,23 +208,19 @@ def console(hotline: Hotline, name: str, password: str) -> Iterator[httpx.Client
 
 
 def login(client: httpx.Client, name: str, password: str) -> None:
-    page = client.get("/login")
-    token = re.search(r'name="csrf" value="([^"]+)"', page.text)
-    assert token, page.text
-    done = client.post("/login", data={"name": name, "password": password, "csrf": token.group(1)})
-    assert done.status_code == 303 and done.headers["location"] == "/agent"
+    assert web.login(client, name, password).headers["location"] == "/agent"
 
 
 def test_web_console_refuses_without_login_and_wrong_passwords(
     hotline: Hotline, agents: dict[str, str]
 ) -> None:
     with httpx.Client(base_url=hotline.web_url, timeout=10) as anonymous:
-        refused_without_login(hotline, anonymous, agents["alice"])
+        refused_without_login(anonymous, agents["alice"])
     with console(hotline, "alice", agents["alice"]) as client:
         assert client.get("/agent").status_code == 200
 
 
-def refused_without_login(hotline: Hotline, anonymous: httpx.Client, password: str) -> None:
+def refused_without_login(anonymous: httpx.Client, password: str) -> None:
     assert anonymous.get("/agent/api/current").status_code == 401
     assert anonymous.get("/agent/events").status_code == 401
     page = anonymous.get("/agent")
@@ -241,19 +228,16 @@ def refused_without_login(hotline: Hotline, anonymous: httpx.Client, password: s
     # No CSRF token: refused before the password is even looked at.
     no_csrf = anonymous.post("/login", data={"name": "alice", "password": password})
     assert no_csrf.status_code == 403
-    token = re.search(r'name="csrf" value="([^"]+)"', anonymous.get("/login").text)
-    assert token
-    wrong = anonymous.post(
-        "/login", data={"name": "alice", "password": "salah", "csrf": token.group(1)}
-    )
+    token = web.csrf(anonymous.get("/login").text)
+    wrong = anonymous.post("/login", data={"name": "alice", "password": "salah", "csrf": token})
     assert wrong.headers["location"] == "/login?failed=1"
     assert anonymous.get("/agent/api/current").status_code == 401
 
 
 def test_agent_not_answering_is_recorded_and_the_caller_keeps_waiting(
-    hotline: Hotline, agents: dict[str, str], workdir: Path
+    hotline: Hotline, agents: dict[str, str], tmp_path: Path
 ) -> None:
-    with phone(hotline, workdir, "carol", agents["carol"], answer=False):
+    with phone(hotline, tmp_path, "carol", agents["carol"], answer=False):
         spec = testcall.TestCall(hotline.config.ivr.hotline, "0", caller_id='"Uji" <0811000001>')
         result = hang_up_after_join(hotline, spec, seconds=7)
     stay = stays(hotline, result.call_id)[-1]
@@ -262,9 +246,9 @@ def test_agent_not_answering_is_recorded_and_the_caller_keeps_waiting(
 
 
 def test_abandoned_call_is_recorded_with_its_wait(
-    hotline: Hotline, agents: dict[str, str], workdir: Path
+    hotline: Hotline, agents: dict[str, str], tmp_path: Path
 ) -> None:
-    with phone(hotline, workdir, "alice", agents["alice"]):
+    with phone(hotline, tmp_path, "alice", agents["alice"]):
         hotline.cli("agents", "pause", "alice")  # logged in, nobody free: the caller waits
         spec = testcall.TestCall(hotline.config.ivr.hotline, "0", caller_id='"Uji" <0811000002>')
         result = hang_up_after_join(hotline, spec, seconds=3)
@@ -275,7 +259,7 @@ def test_abandoned_call_is_recorded_with_its_wait(
 
 
 def test_agent_transfers_the_caller_up_to_tier_2_with_the_context(
-    hotline: Hotline, agents: dict[str, str], workdir: Path
+    hotline: Hotline, agents: dict[str, str], tmp_path: Path
 ) -> None:
     async def run() -> CallResult:
         ami = for_config(hotline.config)
@@ -298,8 +282,8 @@ def test_agent_transfers_the_caller_up_to_tier_2_with_the_context(
             await ami.close()
 
     with (
-        phone(hotline, workdir, "alice", agents["alice"], keys="#12"),
-        phone(hotline, workdir, "bob", agents["bob"]),
+        phone(hotline, tmp_path, "alice", agents["alice"], keys="#12"),
+        phone(hotline, tmp_path, "bob", agents["bob"]),
     ):
         result = asyncio.run(run())
     first, second = stays(hotline, result.call_id)
@@ -349,11 +333,11 @@ def test_no_agent_logged_in_offers_a_callback_stored_once(hotline: Hotline) -> N
 
 
 def test_callback_is_served_agent_leg_first_then_the_pilgrim(
-    hotline: Hotline, agents: dict[str, str], workdir: Path
+    hotline: Hotline, agents: dict[str, str], tmp_path: Path
 ) -> None:
-    pilgrim = sipp.AgentPhone.listen(workdir, hotline.pilgrim_port)
+    pilgrim = sipp.AgentPhone.listen(tmp_path, hotline.pilgrim_port)
     try:
-        with phone(hotline, workdir, "alice", agents["alice"]):
+        with phone(hotline, tmp_path, "alice", agents["alice"]):
             row = wait_for(
                 lambda: [
                     r

@@ -3,8 +3,6 @@ while recording; then an agent handles it in the browser."""
 
 from __future__ import annotations
 
-import re
-import subprocess
 import wave
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from ivr.complaints import replies
 from ivr.complaints import tickets as tickets_mod
 from ivr.complaints.tickets import Ticket
 from ivr.prompts.catalog import Catalog
+from tests.rig import web
 from tests.rig.browser import browser_login
 from tests.rig.hotline import Hotline, Scenario
 
@@ -88,11 +87,7 @@ def test_complaint_status_plays_the_officers_recorded_reply(
 ) -> None:
     desk = tickets_mod.for_config(hotline.config)
     ticket = desk.open(source="agent", category="payment", who="siti", caller="0811000021")
-    spoken = tmp_path / "balasan.wav"  # the officer's voice: a tone, 2 s, as a laptop makes it
-    subprocess.run(
-        ["sox", "-n", "-r", "44100", "-c", "2", str(spoken), "synth", "2", "sine", "440"],
-        check=True,
-    )
+    spoken = web.tone_wav(tmp_path / "balasan.wav", 2)  # the officer's voice
     reply = replies.store(
         hotline.config.recordings_dir, ticket.number, spoken.read_bytes(), "b.wav"
     )
@@ -147,12 +142,7 @@ def test_browser_agent_plays_the_recording_and_escalates_tier_2_sees_it(
     target = hotline.config.recordings_dir / f"{ticket.number}.wav"
     target.write_bytes(source.read_bytes())
     ticket = desk.recorded(ticket, target.name, partial=False)
-    passwords = {}
-    for name, tier in (("wati", "1"), ("yusuf", "2")):
-        out = hotline.cli("agents", "add", name, "--tier", tier).stdout
-        match = re.search(r"password (\S+)\n", out)
-        assert match
-        passwords[name] = match.group(1)
+    passwords = {name: hotline.add_agent(name, tier) for name, tier in (("wati", 1), ("yusuf", 2))}
 
     browser_login(browser, hotline, "wati", passwords["wati"])
     browser.get(f"{hotline.web_url}/complaints")

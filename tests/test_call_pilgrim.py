@@ -79,13 +79,12 @@ def scenarios() -> dict[str, Scenario]:
 
 @pytest.fixture(scope="module")
 def calls(hotline: Hotline, tmp_path_factory: pytest.TempPathFactory) -> dict[str, CallResult]:
-    sip = SIP
     workdir = Path(tmp_path_factory.mktemp("sipp"))
     port = hotline.config.asterisk.sip_port
     # A real SIP phone keys a porsi with a leading zero over RFC 4733 meanwhile.
     keys = f"1{ZERO.nomor_porsi}#{'W' * 12}1"
     phone = threading.Thread(
-        target=lambda: sip.append(sipp.call(workdir, port, "500425", keys, caller="081122334455"))
+        target=lambda: SIP.append(sipp.call(workdir, port, "500425", keys, caller="081122334455"))
     )
     phone.start()
     imports = threading.Thread(target=_imports_meanwhile, args=(hotline, workdir))

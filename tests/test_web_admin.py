@@ -4,7 +4,6 @@ drop a call, and the dashboard in a real headless Chromium."""
 from __future__ import annotations
 
 import csv
-import re
 import shutil
 import threading
 import time
@@ -23,6 +22,7 @@ from ivr.admin.audit import Audit
 from ivr.data.sample import FIXED_PILGRIMS
 from ivr.testcall import CallResult
 from ivr.web.app import build_app
+from tests.rig import web
 from tests.rig.browser import browser_login
 from tests.rig.hotline import Hotline, Scenario
 
@@ -37,17 +37,13 @@ def found(porsi: str) -> str:
 
 @pytest.fixture(scope="module")
 def admin(hotline: Hotline) -> str:
-    out = hotline.cli("admins", "add", "rahmat").stdout
-    match = re.search(r"password (\S+)\)", out)
-    assert match, out
-    return match.group(1)
+    return hotline.add_admin("rahmat")
 
 
-def login(client: httpx.Client, name: str, password: str) -> None:
-    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
-    assert token
-    done = client.post("/login", data={"name": name, "password": password, "csrf": token[1]})
-    assert done.status_code == 303, done.text
+def admin_actions(client: httpx.Client, password: str) -> str:
+    """Log in as the admin; the actions page's CSRF token."""
+    web.login(client, "rahmat", password)
+    return web.csrf(client.get("/admin/actions").text)
 
 
 # --- locked doors ---------------------------------------------------------------------
@@ -72,22 +68,19 @@ def test_every_page_and_action_refuses_without_login(hotline: Hotline) -> None:
 
 
 def test_agents_cannot_use_the_admin_dashboard(hotline: Hotline) -> None:
-    out = hotline.cli("agents", "add", "dewi", "--tier", "1").stdout
-    password = re.search(r"password (\S+)\n", out)
-    assert password
+    password = hotline.add_agent("dewi", 1)
     with httpx.Client(base_url=hotline.web_url, timeout=10) as client:
-        login(client, "dewi", password[1])
+        web.login(client, "dewi", password)
         assert client.get("/agent").status_code == 200
         for path in ("/admin", "/admin/api/wallboard", "/admin/actions", "/admin/calls"):
             assert client.get(path).status_code == 403, path
-        token = re.search(r'name="csrf" value="([^"]+)"', client.get("/agent").text)
-        assert token
-        assert client.post("/admin/actions/asterisk", data={"csrf": token[1]}).status_code == 403
+        token = web.csrf(client.get("/agent").text)
+        assert client.post("/admin/actions/asterisk", data={"csrf": token}).status_code == 403
 
 
 def test_admin_action_without_csrf_token_is_refused(hotline: Hotline, admin: str) -> None:
     with httpx.Client(base_url=hotline.web_url, timeout=10) as client:
-        login(client, "rahmat", admin)
+        web.login(client, "rahmat", admin)
         before = len(Audit.for_config(hotline.config).recent())
         assert client.post("/admin/actions/asterisk").status_code == 403
         assert len(Audit.for_config(hotline.config).recent()) == before
@@ -107,11 +100,9 @@ def test_reloads_of_each_kind_during_a_running_call_leave_it_intact(
     time.sleep(3)
     hotline.cli("data", "import", str(hotline.config.state_dir / "sample"), "--quiet")
     with httpx.Client(base_url=hotline.web_url, timeout=60) as client:
-        login(client, "rahmat", admin)
-        token = re.search(r'name="csrf" value="([^"]+)"', client.get("/admin/actions").text)
-        assert token
+        token = admin_actions(client, admin)
         for action in ("prompts", "asterisk"):
-            answer = client.post(f"/admin/actions/{action}", data={"csrf": token[1]})
+            answer = client.post(f"/admin/actions/{action}", data={"csrf": token})
             assert 'class="result ok"' in answer.text, answer.text
     reload_cli = hotline.cli("asterisk", "reload")
     assert "reloaded dialplan, queues, pjsip" in reload_cli.stdout
@@ -128,11 +119,9 @@ def test_reloads_of_each_kind_during_a_running_call_leave_it_intact(
 def test_a_changed_announcement_is_heard_on_the_next_call(hotline: Hotline, admin: str) -> None:
     text = "Manasik haji tingkat kecamatan dimulai bulan Januari."
     with httpx.Client(base_url=hotline.web_url, timeout=120) as client:
-        login(client, "rahmat", admin)
-        token = re.search(r'name="csrf" value="([^"]+)"', client.get("/admin/actions").text)
-        assert token
+        token = admin_actions(client, admin)
         answer = client.post(
-            "/admin/actions/announcements", data={"csrf": token[1], "announcement": [text]}
+            "/admin/actions/announcements", data={"csrf": token, "announcement": [text]}
         )
         assert 'class="result ok"' in answer.text, answer.text
     result = hotline.call("2", timeout=40)
@@ -143,17 +132,15 @@ def test_staffed_hours_edited_on_the_dashboard_apply_to_the_next_call(
     hotline: Hotline, admin: str
 ) -> None:
     with httpx.Client(base_url=hotline.web_url, timeout=30) as client:
-        login(client, "rahmat", admin)
-        token = re.search(r'name="csrf" value="([^"]+)"', client.get("/admin/actions").text)
-        assert token
+        token = admin_actions(client, admin)
         bad = client.post(
             "/admin/actions/hours",
-            data={"csrf": token[1], "hours": "20:00-08:00", "days": "mon", "holidays": ""},
+            data={"csrf": token, "hours": "20:00-08:00", "days": "mon", "holidays": ""},
         )
         assert 'class="result failed"' in bad.text and "closing must come after" in bad.text
         today = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 7 * 3600))
         closed = {
-            "csrf": token[1],
+            "csrf": token,
             "hours": "00:00-24:00",
             "days": "mon,tue,wed,thu,fri,sat,sun",
             "holidays": today,
@@ -275,7 +262,7 @@ def test_browser_reports_have_plots_and_csv(
     bars = browser.find_elements(By.CSS_SELECTOR, "#report-calls-per-hour svg rect")
     assert bars  # the calls of this test session, by hour
     with httpx.Client(base_url=hotline.web_url, timeout=10) as client:
-        login(client, "rahmat", admin)
+        web.login(client, "rahmat", admin)
         answer = client.get("/admin/reports/outcomes.csv")
         assert answer.headers["content-type"].startswith("text/csv")
         assert answer.text.splitlines()[0] == "tanggal,layanan mandiri,ke petugas,ditinggalkan"

@@ -4,8 +4,6 @@ call's caller and porsi come with it); an official resolves one with a recorded 
 from __future__ import annotations
 
 import asyncio
-import re
-import subprocess
 import wave
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +16,7 @@ from ivr.agents.store import AgentStore
 from ivr.complaints import tickets
 from ivr.web.app import build_app
 from ivr.web.screenpop import ScreenPop
+from tests.rig import web
 
 
 def logged_in(app: Any, name: str, password: str) -> httpx.AsyncClient:
@@ -26,11 +25,9 @@ def logged_in(app: Any, name: str, password: str) -> httpx.AsyncClient:
     class Client(httpx.AsyncClient):
         async def __aenter__(self) -> Self:
             await super().__aenter__()
-            login = await self.get("/login")
-            token = re.search(r'name="csrf" value="([^"]+)"', login.text)
-            assert token
+            token = web.csrf((await self.get("/login")).text)
             done = await self.post(
-                "/login", data={"name": name, "password": password, "csrf": token[1]}
+                "/login", data={"name": name, "password": password, "csrf": token}
             )
             assert done.status_code == 303, done.text
             return self
@@ -61,11 +58,10 @@ def test_agent_creates_a_complaint_with_the_calls_context(tmp_path: Path) -> Non
     async def agent_opens_a_complaint() -> str:
         async with logged_in(app, "siti", password) as client:
             page = await client.get("/agent")
-            form_token = re.search(r'name="csrf" value="([^"]+)"', page.text)
-            assert form_token and 'action="/complaints/new"' in page.text
+            assert 'action="/complaints/new"' in page.text
             done = await client.post(
                 "/complaints/new",
-                data={"csrf": form_token[1], "category": "officer_conduct", "note": "kasar"},
+                data={"csrf": web.csrf(page.text), "category": "officer_conduct", "note": "kasar"},
             )
             assert done.status_code == 303
             number = done.headers["location"].rsplit("/", 1)[1]
@@ -97,17 +93,13 @@ def test_official_resolves_with_a_recorded_reply_and_a_bad_file_is_refused(
     app = build_app(config, pop=ScreenPop(config.calllog_path, config.mirror_path), ami=NoAmi())  # type: ignore[arg-type]
     # An officer's reply as a phone or laptop makes it: 44.1 kHz stereo.
     upload = tmp_path / "balasan.wav"
-    subprocess.run(
-        ["sox", "-n", "-r", "44100", "-c", "2", str(upload), "synth", "1.5", "sine", "440"],
-        check=True,
-    )
+    web.tone_wav(upload, 1.5)
 
     async def resolve(files: dict[str, tuple[str, bytes]]) -> httpx.Response:
         async with logged_in(app, "rahmat", password) as client:
             page = await client.get(f"/complaints/{ticket.number}")
-            token = re.search(r'name="csrf" value="([^"]+)"', page.text)
-            assert token and 'name="reply"' in page.text
-            data = {"csrf": token[1], "action": "resolve", "resolution": "", "note": ""}
+            assert 'name="reply"' in page.text
+            data = {"csrf": web.csrf(page.text), "action": "resolve", "resolution": "", "note": ""}
             return await client.post(f"/complaints/{ticket.number}/action", data=data, files=files)
 
     async def fetch(path: str) -> httpx.Response:

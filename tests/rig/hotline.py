@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -29,6 +30,7 @@ from ivr.data.importer import import_export
 from ivr.prompts import build
 from ivr.prompts.catalog import Catalog
 from ivr.testcall import CallResult, TestCall, place
+from tests.rig.procs import stop_process
 
 VENV_BIN = Path(sys.executable).parent
 # A test's stop condition: the lines the IVR has said so far -> hang up now?
@@ -130,7 +132,7 @@ class Hotline:
         _wait_tcp(self.config.agi.host, self.config.agi.port, 20, self.controller)
 
     def stop_controller(self, sig: signal.Signals = signal.SIGTERM) -> None:
-        _stop(self.controller, sig)
+        stop_process(self.controller, sig)
         self.controller = None
 
     def start_web(self) -> None:
@@ -147,7 +149,7 @@ class Hotline:
         return f"http://{self.config.web.host}:{self.config.web.port}"
 
     def stop(self) -> None:
-        _stop(self.web, signal.SIGTERM)
+        stop_process(self.web, signal.SIGTERM)
         self.stop_controller()
         self.asterisk.stop()
 
@@ -163,6 +165,14 @@ class Hotline:
         if check and done.returncode != 0:
             raise RuntimeError(f"hajj-ivr {' '.join(args)}: {done.stderr or done.stdout}")
         return done
+
+    def add_agent(self, name: str, tier: int) -> str:
+        """`hajj-ivr agents add`; the password it printed once."""
+        return _password(self.cli("agents", "add", name, "--tier", str(tier)).stdout)
+
+    def add_admin(self, name: str) -> str:
+        """`hajj-ivr admins add`; the password it printed once."""
+        return _password(self.cli("admins", "add", name).stdout)
 
     def call(self, dtmf: str = "", number: str = "", **kwargs: Any) -> CallResult:
         """Place a Local-channel test call through AMI; return once its IVR half hung up."""
@@ -218,15 +228,10 @@ class Hotline:
         return [line.text for line in self.record(call_id)[1] if line.kind == "say"]
 
 
-def _stop(proc: subprocess.Popen[bytes] | None, sig: signal.Signals) -> None:
-    if proc is None or proc.poll() is not None:
-        return
-    proc.send_signal(sig)
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
+def _password(printed: str) -> str:
+    found = re.search(r"password ([^\s)]+)", printed)
+    assert found, printed
+    return found[1]
 
 
 def _wait_tcp(host: str, port: int, timeout: float, proc: subprocess.Popen[bytes]) -> None:

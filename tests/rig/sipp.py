@@ -14,6 +14,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from tests.rig import dtmf_pcap
+from tests.rig.procs import stop_process
 
 # The phone's media offer or answer: G.711 u-law and RFC 4733 telephone events.
 SDP = """v=0
@@ -57,7 +58,8 @@ Max-Forwards: 70
 Content-Length: 0
 """
 
-OK_BYE = """SIP/2.0 200 OK
+# 200 OK to any request the phone receives (BYE, OPTIONS, NOTIFY, ...).
+OK_REQUEST = """SIP/2.0 200 OK
 [last_Via:]
 [last_From:]
 [last_To:]
@@ -107,7 +109,7 @@ def scenario(
     else:
         steps += [
             '<recv request="BYE" timeout="120000"/>',
-            f"<send><![CDATA[\n{OK_BYE}\n]]></send>",
+            f"<send><![CDATA[\n{OK_REQUEST}\n]]></send>",
         ]
     body = "\n".join(steps)
     head = '<?xml version="1.0" encoding="ISO-8859-1"?>\n<scenario name="hajj caller">'
@@ -178,15 +180,6 @@ Content-Length: [len]
 """
     + SDP
 )
-
-OK_REQUEST = """SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-"""
 
 TERMINATED = """SIP/2.0 487 Request Terminated
 [last_Via:]
@@ -276,7 +269,6 @@ class AgentPhone:
     answering the callback on a fixed port."""
 
     process: subprocess.Popen[str]
-    log: Path
 
     @classmethod
     def listen(cls, workdir: Path, port: int) -> AgentPhone:
@@ -284,7 +276,7 @@ class AgentPhone:
         xml.write_text(uas_scenario())
         log = workdir / f"uas-{port}.log"
         argv = sipp_argv(xml, None, "-p", str(port), "-error_file", str(log))
-        return cls(_spawn(argv, workdir / f"uas-{port}.out"), log)
+        return cls(_spawn(argv, workdir / f"uas-{port}.out"))
 
     @classmethod
     def start(
@@ -308,16 +300,10 @@ class AgentPhone:
         ooc.write_text(agent_calls_scenario(answer, pcap, seconds))
         log = workdir / f"agent-{tag}.log"
         argv = sipp_argv(reg, sip_port, "-oocsf", str(ooc), "-error_file", str(log))
-        return cls(_spawn(argv, workdir / f"agent-{tag}.out"), log)
+        return cls(_spawn(argv, workdir / f"agent-{tag}.out"))
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        stop_process(self.process)
 
 
 def _sipp() -> str:
