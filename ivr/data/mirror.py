@@ -212,30 +212,9 @@ def _jemaah(r: tuple[Any, ...]) -> Jemaah:
     batas = None if r[21] is None else date.fromisoformat(r[21])
     born, updated = date.fromisoformat(r[2]), datetime.fromisoformat(r[22])
     return Jemaah(
-        r[0],
-        r[1],
-        born,
-        r[3],
-        r[4],
-        r[5],
-        r[6],
-        r[7],
-        r[8],
-        r[9],
-        r[10],
-        r[11],
-        r[12],
-        r[13],
-        kloter,
-        r[15],
-        r[16],
-        r[17],
-        r[18],
-        r[19],
-        r[20],
-        batas,
-        updated,
-    )
+        r[0], r[1], born, r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13],
+        kloter, r[15], r[16], r[17], r[18], r[19], r[20], batas, updated,
+    )  # fmt: skip
 
 
 def _kloter(r: tuple[Any, ...]) -> Kloter:

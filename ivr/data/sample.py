@@ -71,167 +71,35 @@ def _fixed(porsi: str, nama: str, born: str, kab: str, *rest: str) -> SamplePilg
     sex = "P" if " BINTI " in nama else "L"
     born_on = date.fromisoformat(born)
     return SamplePilgrim(
-        porsi,
-        nama,
-        born_on,
-        sex,
-        haji,
-        kab,
-        status,
-        estimasi,
-        kloter or None,
-        paspor,
-        visa,
-        pelunasan,
-        note,
-    )
+        porsi, nama, born_on, sex, haji, kab, status, estimasi, kloter or None, paspor, visa,
+        pelunasan, note,
+    )  # fmt: skip
 
 
 FIXED_PILGRIMS = (
-    _fixed(
-        "1100123456",
-        "SLAMET RIYADI BIN KARTO",
-        "1958-03-14",
-        "3372",
-        "AKTIF",
-        "2026",
-        "SOC-01",
-        "SELESAI",
-        "DIPROSES",
-        "BELUM_LUNAS",
-        "flies with SOC-01, Bipih still due",
-    ),
-    _fixed(
-        "1300456789",
-        "SITI AMINAH BINTI HASYIM",
-        "1961-08-02",
-        "3578",
-        "AKTIF",
-        "2026",
-        "SUB-01",
-        "SELESAI",
-        "DICETAK",
-        "LUNAS",
-        "paid, visa printed, flies with SUB-01",
-    ),
-    _fixed(
-        "1300234567",
-        "AHMAD FAUZI BIN SULAIMAN",
-        "1966-01-20",
-        "3515",
-        "CADANGAN",
-        "2026",
-        "",
-        "DISERAHKAN",
-        "BELUM",
-        "BELUM_LUNAS",
-        "reserve, may pay until 24 April",
-    ),
-    _fixed(
-        "1200345678",
-        "SRI WAHYUNI BINTI WIRYO",
-        "1963-11-05",
-        "3404",
-        "LUNAS_TUNDA",
-        "2027",
-        "",
-        "SELESAI",
-        "BELUM",
-        "LUNAS",
-        "paid, postponed to 2027",
-    ),
-    _fixed(
-        "1000567890",
-        "HASAN BASRI BIN MAHMUD",
-        "1955-06-30",
-        "3273",
-        "BERANGKAT",
-        "",
-        "",
-        "SELESAI",
-        "DICETAK",
-        "LUNAS",
-        "went in 2025",
-    ),
-    _fixed(
-        "1300678901",
-        "NUR HALIMAH BINTI ISMAIL",
-        "1970-02-14",
-        "3507",
-        "BATAL",
-        "",
-        "",
-        "BELUM",
-        "BELUM",
-        "BELUM_BERHAK",
-        "cancelled",
-    ),
-    _fixed(
-        "1100789012",
-        "SUTRISNO BIN WIRYO",
-        "1949-09-09",
-        "3310",
-        "WAFAT",
-        "",
-        "",
-        "BELUM",
-        "BELUM",
-        "BELUM_BERHAK",
-        "deceased",
-    ),
-    _fixed(
-        "1500890123",
-        "ZAINAL ARIFIN BIN MUSTAFA",
-        "1990-04-01",
-        "5203",
-        "PELIMPAHAN",
-        "2031",
-        "",
-        "BELUM",
-        "BELUM",
-        "BELUM_BERHAK",
-        "delegated to an heir",
-    ),
-    _fixed(
-        "0900901234",
-        "DEWI KURNIA BINTI ABDULLAH",
-        "1975-12-24",
-        "3171",
-        "AKTIF",
-        "2026",
-        "",
-        "DIPROSES",
-        "BELUM",
-        "BELUM_LUNAS",
-        "haji khusus, pays in USD",
-    ),
-    _fixed(
-        "0100012345",
-        "TEUKU HIDAYAT BIN IDRIS",
-        "1980-07-17",
-        "1106",
-        "AKTIF",
-        "2051",
-        "",
-        "BELUM",
-        "BELUM",
-        "BELUM_BERHAK",
-        "waiting list, porsi with a leading zero",
-    ),
-    _fixed(
-        "1300112233",
-        "FATIMAH ROHANI BINTI SANUSI",
-        "1959-05-05",
-        "3524",
-        "AKTIF",
-        "2026",
-        "SUB-02",
-        "PERLU_PERBAIKAN",
-        "BELUM",
-        "LUNAS",
-        "passport to correct",
-    ),
-)
+    _fixed("1100123456", "SLAMET RIYADI BIN KARTO", "1958-03-14", "3372", "AKTIF", "2026",
+           "SOC-01", "SELESAI", "DIPROSES", "BELUM_LUNAS", "flies with SOC-01, Bipih still due"),
+    _fixed("1300456789", "SITI AMINAH BINTI HASYIM", "1961-08-02", "3578", "AKTIF", "2026",
+           "SUB-01", "SELESAI", "DICETAK", "LUNAS", "paid, visa printed, flies with SUB-01"),
+    _fixed("1300234567", "AHMAD FAUZI BIN SULAIMAN", "1966-01-20", "3515", "CADANGAN", "2026",
+           "", "DISERAHKAN", "BELUM", "BELUM_LUNAS", "reserve, may pay until 24 April"),
+    _fixed("1200345678", "SRI WAHYUNI BINTI WIRYO", "1963-11-05", "3404", "LUNAS_TUNDA", "2027",
+           "", "SELESAI", "BELUM", "LUNAS", "paid, postponed to 2027"),
+    _fixed("1000567890", "HASAN BASRI BIN MAHMUD", "1955-06-30", "3273", "BERANGKAT", "",
+           "", "SELESAI", "DICETAK", "LUNAS", "went in 2025"),
+    _fixed("1300678901", "NUR HALIMAH BINTI ISMAIL", "1970-02-14", "3507", "BATAL", "",
+           "", "BELUM", "BELUM", "BELUM_BERHAK", "cancelled"),
+    _fixed("1100789012", "SUTRISNO BIN WIRYO", "1949-09-09", "3310", "WAFAT", "",
+           "", "BELUM", "BELUM", "BELUM_BERHAK", "deceased"),
+    _fixed("1500890123", "ZAINAL ARIFIN BIN MUSTAFA", "1990-04-01", "5203", "PELIMPAHAN", "2031",
+           "", "BELUM", "BELUM", "BELUM_BERHAK", "delegated to an heir"),
+    _fixed("0900901234", "DEWI KURNIA BINTI ABDULLAH", "1975-12-24", "3171", "AKTIF", "2026",
+           "", "DIPROSES", "BELUM", "BELUM_LUNAS", "haji khusus, pays in USD"),
+    _fixed("0100012345", "TEUKU HIDAYAT BIN IDRIS", "1980-07-17", "1106", "AKTIF", "2051",
+           "", "BELUM", "BELUM", "BELUM_BERHAK", "waiting list, porsi with a leading zero"),
+    _fixed("1300112233", "FATIMAH ROHANI BINTI SANUSI", "1959-05-05", "3524", "AKTIF", "2026",
+           "SUB-02", "PERLU_PERBAIKAN", "BELUM", "LUNAS", "passport to correct"),
+)  # fmt: skip
 
 
 def write_sample(folder: Path, *, jemaah: int = 300, seed: int = 2026) -> list[SamplePilgrim]:
@@ -293,9 +161,8 @@ def random_pilgrim(
     kab = rng.choice(province.kabupaten)[0]
     updated = date(2026, 3, 1) + timedelta(days=rng.randrange(41))
     stamp = f"{updated} {rng.randrange(8, 16):02d}:{rng.randrange(60):02d}"
-    return SamplePilgrim(
-        porsi, nama, born, sex, haji, kab, status, plan[0], kloter, *plan[1:], updated_at=stamp
-    )
+    return SamplePilgrim(porsi, nama, born, sex, haji, kab, status, plan[0], kloter, *plan[1:],
+                         updated_at=stamp)  # fmt: skip
 
 
 def _name(rng: random.Random) -> tuple[str, str]:
@@ -330,21 +197,10 @@ def jemaah_row(p: SamplePilgrim) -> list[str]:
     kuota = KHUSUS_KUOTA if p.jenis_haji == "KHUSUS" else province.kuota
     place = [province.code, province.name, p.kd_kab, dict(province.kabupaten)[p.kd_kab]]
     return [
-        p.nomor_porsi,
-        p.nama,
-        p.tgl_lahir.isoformat(),
-        p.jenis_kelamin,
-        p.jenis_haji,
-        *place,
-        p.status_porsi,
-        *_position(p, kuota),
-        p.kloter or "",
-        p.status_paspor,
-        p.status_visa,
-        p.status_pelunasan,
-        *_money(p, province),
-        p.updated_at,
-    ]
+        p.nomor_porsi, p.nama, p.tgl_lahir.isoformat(), p.jenis_kelamin, p.jenis_haji, *place,
+        p.status_porsi, *_position(p, kuota), p.kloter or "", p.status_paspor, p.status_visa,
+        p.status_pelunasan, *_money(p, province), p.updated_at,
+    ]  # fmt: skip
 
 
 def _position(p: SamplePilgrim, kuota: int) -> list[str]:
@@ -389,18 +245,9 @@ def kloter_rows(counts: dict[str, int]) -> Iterator[list[str]]:
             wave = 1 if day < FIRST_FLIGHT + timedelta(days=WAVE_ONE_DAYS) else 2
             airline = AIRLINES[embarkasi.maskapai]
             number_text = f"{embarkasi.maskapai} {embarkasi.flight_base + j}"
-            yield [
-                f"{code}-{j:02d}",
-                code,
-                str(wave),
-                airline,
-                number_text,
-                asrama,
-                f"{day} {flight}",
-                "MED" if wave == 1 else "JED",
-                back,
-                embarkasi.zona_waktu,
-            ]
+            yield [f"{code}-{j:02d}", code, str(wave), airline, number_text, asrama,
+                   f"{day} {flight}", "MED" if wave == 1 else "JED", back,
+                   embarkasi.zona_waktu]  # fmt: skip
 
 
 def season_kloter_counts() -> dict[str, int]:
