@@ -14,7 +14,7 @@ from ivr import cli, controller, testcall
 from ivr import doctor as checks
 from ivr.admin import reloads
 from ivr.admin.audit import Audit
-from ivr.ami.client import for_config
+from ivr.ami.client import session
 from ivr.asterisk import process, sandbox
 from ivr.calllog import CallLogReader
 from ivr.config import Config
@@ -160,14 +160,10 @@ def call(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _place(config: Config, spec: testcall.TestCall, until: str) -> testcall.CallResult:
-    ami = for_config(config)
-    await ami.connect()
-    try:
+    async with session(config) as ami:
         if until:
             return await testcall.place_until(ami, spec, config.calllog_path, until)
         return await testcall.place(ami, spec)
-    finally:
-        await ami.close()
 
 
 # --- calls -------------------------------------------------------------------------------

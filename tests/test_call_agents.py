@@ -12,7 +12,7 @@ import contextlib
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from ivr import chanvars, testcall
-from ivr.ami.client import for_config
+from ivr.ami.client import session
 from ivr.ami.events import variables
 from ivr.data.sample import FIXED_PILGRIMS
 from ivr.testcall import CallResult, place
@@ -98,24 +98,27 @@ def stays(hotline: Hotline, call_id: str) -> list[sqlite3.Row]:
     return rows(hotline, "SELECT * FROM queue_calls WHERE call_id = ? ORDER BY id", call_id)
 
 
-def hang_up_after_join(hotline: Hotline, spec: testcall.TestCall, seconds: float) -> CallResult:
-    """Place a Local call; once it waits in a queue, the caller hangs up ``seconds`` later."""
+def hang_up_on(
+    hotline: Hotline,
+    spec: testcall.TestCall,
+    event: str,
+    match: Callable[[Mapping[str, str]], bool] = lambda e: True,
+    after: float = 0.0,
+) -> CallResult:
+    """Place a Local call; the caller hangs up ``after`` seconds past the first ``event``
+    of this call that ``match`` accepts (QueueCallerJoin: it waits in a queue)."""
 
     async def run() -> CallResult:
-        ami = for_config(hotline.config)
-        await ami.connect()
         stop, ids = asyncio.Event(), list[str]()
-        try:
-            joined = ami.wait_event(
-                "QueueCallerJoin", lambda e: bool(ids) and e.get("Uniqueid") == ids[0], 90
+        async with session(hotline.config) as ami:
+            seen = ami.wait_event(
+                event, lambda e: bool(ids) and e.get("Uniqueid") == ids[0] and match(e), 90
             )
             placed = asyncio.create_task(place(ami, spec, stop, ids.append))
-            await joined
-            await asyncio.sleep(seconds)
+            await seen
+            await asyncio.sleep(after)
             stop.set()
             return await placed
-        finally:
-            await ami.close()
 
     return asyncio.run(run())
 
@@ -239,7 +242,7 @@ def test_agent_not_answering_is_recorded_and_the_caller_keeps_waiting(
 ) -> None:
     with phone(hotline, tmp_path, "carol", agents["carol"], answer=False):
         spec = testcall.TestCall(hotline.config.ivr.hotline, "0", caller_id='"Uji" <0811000001>')
-        result = hang_up_after_join(hotline, spec, seconds=7)
+        result = hang_up_on(hotline, spec, "QueueCallerJoin", after=7)
     stay = stays(hotline, result.call_id)[-1]
     assert stay["rings"] >= 1 and stay["outcome"] == "abandoned"
     assert any("agent carol did not answer" in n for n in hotline.notes(result.call_id))
@@ -251,7 +254,7 @@ def test_abandoned_call_is_recorded_with_its_wait(
     with phone(hotline, tmp_path, "alice", agents["alice"]):
         hotline.cli("agents", "pause", "alice")  # logged in, nobody free: the caller waits
         spec = testcall.TestCall(hotline.config.ivr.hotline, "0", caller_id='"Uji" <0811000002>')
-        result = hang_up_after_join(hotline, spec, seconds=3)
+        result = hang_up_on(hotline, spec, "QueueCallerJoin", after=3)
     stay = stays(hotline, result.call_id)[-1]
     assert stay["outcome"] == "abandoned" and stay["reason"] == "caller_request"
     assert 2.0 <= stay["wait"] <= 6.0
@@ -261,31 +264,15 @@ def test_abandoned_call_is_recorded_with_its_wait(
 def test_agent_transfers_the_caller_up_to_tier_2_with_the_context(
     hotline: Hotline, agents: dict[str, str], tmp_path: Path
 ) -> None:
-    async def run() -> CallResult:
-        ami = for_config(hotline.config)
-        await ami.connect()
-        stop, ids = asyncio.Event(), list[str]()
-        try:
-            bob_answers = ami.wait_event(
-                "AgentConnect",
-                lambda e: bool(ids) and e.get("Uniqueid") == ids[0] and e["MemberName"] == "bob",
-                90,
-            )
-            spec = testcall.TestCall(
-                hotline.config.ivr.hotline, "0", caller_id='"Uji" <0811000009>', timeout=90
-            )
-            placed = asyncio.create_task(place(ami, spec, stop, ids.append))
-            await bob_answers
-            stop.set()
-            return await placed
-        finally:
-            await ami.close()
-
+    spec = testcall.TestCall(
+        hotline.config.ivr.hotline, "0", caller_id='"Uji" <0811000009>', timeout=90
+    )
     with (
         phone(hotline, tmp_path, "alice", agents["alice"], keys="#12"),
         phone(hotline, tmp_path, "bob", agents["bob"]),
     ):
-        result = asyncio.run(run())
+        # The caller hangs up once bob answers: the call went up a tier to him.
+        result = hang_up_on(hotline, spec, "AgentConnect", lambda e: e["MemberName"] == "bob")
     first, second = stays(hotline, result.call_id)
     assert (first["queue"], first["agent"], first["outcome"]) == (
         "hajj-tier1",
@@ -366,12 +353,8 @@ def test_callback_is_served_agent_leg_first_then_the_pilgrim(
 
 def hang_up_agent(hotline: Hotline, name: str) -> None:
     async def run() -> None:
-        ami = for_config(hotline.config)
-        await ami.connect()
-        try:
+        async with session(hotline.config) as ami:
             await ami.action("Hangup", Channel=f"/^PJSIP\\/agent-{name}-.*$/")
-        finally:
-            await ami.close()
 
     asyncio.run(run())
 
@@ -399,9 +382,7 @@ def test_outside_staffed_hours_0_offers_a_callback_on_the_next_day(hotline: Hotl
 
 def test_controller_killed_mid_call_caller_reaches_the_queue(hotline: Hotline) -> None:
     async def run() -> CallResult:
-        ami = for_config(hotline.config)
-        await ami.connect()
-        try:
+        async with session(hotline.config) as ami:
             spec = testcall.TestCall(
                 hotline.config.ivr.hotline, "1", end_on="QueueCallerJoin", timeout=60
             )
@@ -410,8 +391,6 @@ def test_controller_killed_mid_call_caller_reaches_the_queue(hotline: Hotline) -
             assert hotline.controller is not None
             hotline.controller.kill()
             return await placed
-        finally:
-            await ami.close()
 
     try:
         result = asyncio.run(run())

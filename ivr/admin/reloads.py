@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ivr.admin.audit import Audit, Reload
-from ivr.ami.client import AmiClient, for_config
+from ivr.ami.client import AmiClient, session
 from ivr.asterisk import render, sandbox
 from ivr.config import Config
 from ivr.data.importer import import_export
@@ -72,9 +72,7 @@ async def _reload_asterisk(config: Config) -> Outcome:
         if (etc / name).exists():
             shutil.copy2(etc / name, backup / name)
     render.write_all(etc, files)
-    ami = for_config(config, admin=True)
-    await ami.connect()
-    try:
+    async with session(config, admin=True) as ami:
         failed = await _reload_modules(ami)
         if failed:
             for saved in backup.iterdir():
@@ -84,8 +82,6 @@ async def _reload_asterisk(config: Config) -> Outcome:
                 False,
                 f"Asterisk refused the new {failed}; the previous configuration is back in force",
             )
-    finally:
-        await ami.close()
     what = ", ".join(label for _, label in MODULES)
     files_note = f"changed files: {', '.join(changed)}" if changed else "no file changed"
     return Outcome(True, f"reloaded {what} ({files_note})")

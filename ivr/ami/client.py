@@ -22,7 +22,7 @@ import fnmatch
 import functools
 import inspect
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -387,6 +387,17 @@ def for_config(config: Config, admin: bool = False) -> AmiClient:
     if admin:
         return AmiClient("127.0.0.1", ast.ami_port, ast.ami_admin_user, secrets.ami_admin_secret)
     return AmiClient("127.0.0.1", ast.ami_port, ast.ami_user, secrets.ami_secret)
+
+
+@contextlib.asynccontextmanager
+async def session(config: Config, admin: bool = False) -> AsyncIterator[AmiClient]:
+    """A logged-in client for one piece of work (a command, a test call), closed after."""
+    ami = for_config(config, admin)
+    await ami.connect()
+    try:
+        yield ami
+    finally:
+        await ami.close()
 
 
 async def connect_until_up(ami: AmiClient, who: str) -> None:

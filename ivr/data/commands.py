@@ -32,11 +32,11 @@ def data_import(config: Config, args: argparse.Namespace) -> int:
         raise
     if not args.quiet:
         print(file=sys.stderr)
-    diff = report.diff.summary() if report.diff else ""
-    Audit.for_config(config).record(who, "data", True, f"{report.summary()}; {diff}")
+    changes = report.diff.summary() if report.diff else ""
+    Audit.for_config(config).record(who, "data", True, f"{report.summary()}; {changes}")
     print(report.summary())
-    if diff:
-        print(f"changes: {diff}")
+    if changes:
+        print(f"changes: {changes}")
     return 0
 
 

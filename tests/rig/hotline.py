@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ivr import config as config_mod
-from ivr.ami.client import AmiClient
-from ivr.ami.client import for_config as ami_client
+from ivr.ami.client import AmiClient, session
 from ivr.asterisk import process
 from ivr.calllog import CallLogReader, CallRow, Line
 from ivr.config import Config
@@ -197,12 +196,8 @@ class Hotline:
         return asyncio.run(self._calls([(spec, None) for spec in specs]))
 
     async def _calls(self, specs: list[tuple[TestCall, Until | None]]) -> list[CallResult]:
-        ami = ami_client(self.config)
-        await ami.connect()
-        try:
+        async with session(self.config) as ami:
             return list(await asyncio.gather(*(self._one(ami, s, u) for s, u in specs)))
-        finally:
-            await ami.close()
 
     async def _one(self, ami: AmiClient, spec: TestCall, until: Until | None) -> CallResult:
         if until is None:
