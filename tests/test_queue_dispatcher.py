@@ -57,7 +57,7 @@ def rig(tmp_path: Path) -> Rig:
     store = Callbacks(connect(tmp_path / "calls.sqlite", SCHEMA))
     ami, clock = FakeAmi(), Clock()
     schedule = Schedule.from_settings(OPEN_SETTINGS)
-    return CallbackDispatcher(ami, store, OPEN_SETTINGS, schedule, clock), ami, store, clock  # type: ignore[arg-type]
+    return CallbackDispatcher(ami, store, OPEN_SETTINGS, lambda: schedule, clock), ami, store, clock  # type: ignore[arg-type]
 
 
 def state(store: Callbacks, callback_id: int) -> str:
@@ -165,6 +165,7 @@ def test_dispatcher_off_duty_calls_nobody(tmp_path: Path) -> None:
     closed = AgentSettings(hours="08:00-09:00", days="mon", timezone="Asia/Jakarta")
     ami = FakeAmi()
     clock = Clock()  # a Friday afternoon
-    dispatcher = CallbackDispatcher(ami, store, closed, Schedule.from_settings(closed), clock)  # type: ignore[arg-type]
+    schedule = Schedule.from_settings(closed)
+    dispatcher = CallbackDispatcher(ami, store, closed, lambda: schedule, clock)  # type: ignore[arg-type]
     store.request(Request("0811000001"), clock.now)
     assert tick(dispatcher) is None and ami.originated == []

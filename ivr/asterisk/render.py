@@ -131,7 +131,7 @@ def render_all(config: Config, install: AsteriskInstall, secrets: Secrets) -> di
         for template in sorted((config.project_dir / "dialplan").glob("*.conf"))
     }
     files["say.conf"] = sayconf.text()
-    files[agents_pjsip.FILENAME] = agents_pjsip.text(AgentStore(config.agents_path).all())
+    files[agents_pjsip.FILENAME] = _agents_text(config)
     return files
 
 
@@ -143,8 +143,12 @@ def write_all(etc: Path, files: dict[str, str]) -> None:
 def render_agents(config: Config) -> Path:
     """Write the agents' PJSIP endpoints (pjsip_agents.conf) from the agent store."""
     target = RuntimeLayout(config.asterisk_dir).etc / agents_pjsip.FILENAME
-    _write(target, agents_pjsip.text(AgentStore(config.agents_path).all()))
+    _write(target, _agents_text(config))
     return target
+
+
+def _agents_text(config: Config) -> str:
+    return agents_pjsip.text(AgentStore(config.agents_path).all())
 
 
 def _write(target: Path, text: str) -> None:

@@ -39,7 +39,7 @@ class CallbackDispatcher:
         ami: AmiClient,
         callbacks: Callbacks,
         settings: AgentSettings,
-        schedule: Schedule | Callable[[], Schedule],
+        schedule: Callable[[], Schedule],  # the current staffed hours (they may be edited)
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.ami = ami
@@ -112,8 +112,7 @@ class CallbackDispatcher:
             log.warning("callback %d: no outcome heard; back in line", cb_id)
             self.callbacks.agent_leg_failed(cb_id, "lost", now + AGENT_RETRY)
             self._current = None
-        schedule = self.schedule if isinstance(self.schedule, Schedule) else self.schedule()
-        if not self.ami.connected or not schedule.is_open(_utc(now)):
+        if not self.ami.connected or not self.schedule().is_open(_utc(now)):
             return None
         cb = self.callbacks.next_due(now)
         if cb is None or not await self._agent_free(cb.queue):
@@ -140,8 +139,6 @@ class CallbackDispatcher:
             chanvars.VERIFIED: cb.verified,
             chanvars.TOPICS: cb.topics,
             chanvars.WAIT_FROM: f"{cb.waiting_since:.0f}",
-        }
-        inherited |= {
             chanvars.CALLBACK_DIAL: dial,
             chanvars.CALLBACK_QUEUE: cb.queue,
             chanvars.CALLBACK_AGENT_WAIT: str(AGENT_WAIT),
