@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Collection
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,8 @@ CREATE TABLE IF NOT EXISTS calls (
     ended_at REAL,
     caller TEXT NOT NULL DEFAULT '',
     route TEXT NOT NULL DEFAULT '',
-    outcome TEXT NOT NULL DEFAULT 'in_progress',  -- served | agent | hangup | failed
+    -- served | agent | callback | closed | hangup | failed; in_progress while in the IVR
+    outcome TEXT NOT NULL DEFAULT 'in_progress',
     reason TEXT NOT NULL DEFAULT ''               -- why a person was needed
 );
 CREATE INDEX IF NOT EXISTS calls_started ON calls(started_at);
@@ -49,6 +51,9 @@ CREATE TABLE IF NOT EXISTS lookups (
 CREATE INDEX IF NOT EXISTS lookups_call ON lookups(call_id);
 CREATE INDEX IF NOT EXISTS lookups_porsi ON lookups(porsi);
 """
+
+
+OUTCOME_AGENT, OUTCOME_FAILED = "agent", "failed"
 
 
 @dataclass(frozen=True)
@@ -145,6 +150,31 @@ class CallLog:
     def leave(self, call_id: str) -> None:
         """A later AGI session ends without changing the call's outcome."""
         self._seq.pop(call_id, None)
+
+    def reconcile(self, before: float, live: Collection[str]) -> tuple[int, int]:
+        """Close the calls a previous controller left in progress; (to agent, cut).
+
+        Its AGI sessions died with it, so every such call's IVR part is over: the dialplan
+        sent the caller to the queue (controller_incomplete). A call whose channel is still
+        up (``live``: Asterisk uniqueids) is with the queue now: ``agent``; the others ended
+        unrecorded: ``failed``. Both say ``controller_restart`` and end at their last line.
+        Calls started from ``before`` on are this controller's own.
+        """
+        stale = [
+            row[0]
+            for row in self.db.execute(
+                "SELECT id FROM calls WHERE outcome = 'in_progress' AND started_at < ?", (before,)
+            )
+        ]
+        handed = [(OUTCOME_AGENT, call_id) for call_id in stale if call_id in live]
+        cut = [(OUTCOME_FAILED, call_id) for call_id in stale if call_id not in live]
+        self.db.executemany(
+            "UPDATE calls SET outcome = ?, reason = 'controller_restart', ended_at = "
+            "(SELECT coalesce(max(t.at), calls.started_at) FROM transcript t "
+            " WHERE t.call_id = calls.id) WHERE id = ? AND outcome = 'in_progress'",
+            handed + cut,
+        )
+        return len(handed), len(cut)
 
 
 class CallLogReader:

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import signal
+import time
 from dataclasses import dataclass
 
 from ivr import chanvars
@@ -37,6 +38,7 @@ from ivr.queue.callbacks import Callbacks
 from ivr.queue.desk import Desk
 from ivr.queue.dispatcher import CallbackDispatcher
 from ivr.queue.records import QueueRecords
+from ivr.queue.resync import ControllerResync
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +177,7 @@ class Controller:
 
 async def serve(config: Config, ready: asyncio.Event | None = None) -> None:
     """Run the FastAGI server and the AMI connection until SIGINT/SIGTERM."""
+    started = time.time()  # calls in progress from before are a stopped controller's
     controller = Controller.build(config)
     agi = config.agi
     server = FastAgiServer(
@@ -187,6 +190,7 @@ async def serve(config: Config, ready: asyncio.Event | None = None) -> None:
     )
     await server.start()
     ami = for_config(config)
+    ami.on_connect(ControllerResync(controller.calllog, controller.desk.records, started))
     tracker = tracker_mod.QueueTracker(controller.calllog, controller.desk.records)
     for name in tracker_mod.EVENTS:
         ami.on_event(name, tracker)
