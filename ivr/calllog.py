@@ -14,7 +14,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from ivr.store import open_store
+from ivr.store import delete_where, open_store
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS calls (
@@ -50,6 +50,7 @@ CREATE TABLE IF NOT EXISTS lookups (
 );
 CREATE INDEX IF NOT EXISTS lookups_call ON lookups(call_id);
 CREATE INDEX IF NOT EXISTS lookups_porsi ON lookups(porsi);
+CREATE INDEX IF NOT EXISTS lookups_at ON lookups(at);  -- the retention purge
 """
 
 
@@ -175,6 +176,18 @@ class CallLog:
             handed + cut,
         )
         return len(handed), len(cut)
+
+
+def purge_calls(db: sqlite3.Connection, before: float, dry_run: bool = False) -> tuple[int, int]:
+    """Delete the calls started before ``before`` and their transcripts; (calls, lines)."""
+    old = "call_id IN (SELECT id FROM calls WHERE started_at < ?)"
+    lines = delete_where(db, "transcript", old, (before,), dry_run)
+    return delete_where(db, "calls", "started_at < ?", (before,), dry_run), lines
+
+
+def purge_lookups(db: sqlite3.Connection, before: float, dry_run: bool = False) -> int:
+    """Delete the porsi lookups made before ``before``."""
+    return delete_where(db, "lookups", "at < ?", (before,), dry_run)
 
 
 class CallLogReader:

@@ -13,10 +13,11 @@ import contextlib
 import logging
 import os
 import signal
+import sqlite3
 import time
 from dataclasses import dataclass
 
-from ivr import chanvars
+from ivr import chanvars, retention
 from ivr.admin import overrides
 from ivr.admin.overrides import Watched
 from ivr.agi.channel import AgiChannel
@@ -203,6 +204,7 @@ async def serve(config: Config, ready: asyncio.Event | None = None) -> None:
     ami_task = asyncio.create_task(connect_until_up(ami, "controller"))
     dispatch_task = asyncio.create_task(dispatcher.run())
     escalate_task = asyncio.create_task(_escalate_forever(controller.complaints.tickets))
+    purge_task = asyncio.create_task(_purge_daily(config))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -215,7 +217,7 @@ async def serve(config: Config, ready: asyncio.Event | None = None) -> None:
         await stop.wait()
     finally:
         log.info("stopping the controller")
-        for task in (ami_task, dispatch_task, escalate_task):
+        for task in (ami_task, dispatch_task, escalate_task, purge_task):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -233,6 +235,17 @@ async def _escalate_forever(desk: tickets.Tickets, every: float = 60.0) -> None:
                 log.info("complaint %s overdue: now tier %d", ticket.number, ticket.tier)
         except HajjIvrError as e:
             log.error("complaint escalation: %s", e)
+        await asyncio.sleep(every)
+
+
+async def _purge_daily(config: Config, every: float = retention.DAY) -> None:
+    """Personal data past its retention period goes at start and then once a day."""
+    while True:
+        try:
+            report = await asyncio.to_thread(retention.purge, config)
+            log.info("retention purge: %s", report.summary())  # counts only
+        except (HajjIvrError, sqlite3.Error, OSError) as e:
+            log.error("retention purge failed (%s): %s", type(e).__name__, e)
         await asyncio.sleep(every)
 
 

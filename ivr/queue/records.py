@@ -10,6 +10,8 @@ import sqlite3
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from ivr.store import delete_where
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS queue_calls (
     id INTEGER PRIMARY KEY,
@@ -143,3 +145,8 @@ class QueueRecords:
             "SELECT * FROM queue_calls ORDER BY joined_at DESC LIMIT ?", (limit,)
         ).fetchall()
         return [QueueStay(*row) for row in rows]
+
+
+def purge_stays(db: sqlite3.Connection, before: float, dry_run: bool = False) -> int:
+    """Delete the queue stays that began before ``before`` (they carry number and porsi)."""
+    return delete_where(db, "queue_calls", "joined_at < ?", (before,), dry_run)
