@@ -11,16 +11,16 @@ What goes, and what stays (docs/decisions.md, "Retention", says why):
   never touched. Files in the recordings folder no ticket names go after the same period;
 - whatever is left in the uploads folder after ``uploads_days`` (a crashed import's files).
 
-The controller purges once a day (in a thread, in small batches, so calls never wait on the
-call log); `hajj-ivr retention purge [--dry-run]` does it at once. Only counts are printed
-and logged, never what was deleted.
+The controller purges at start and then once a day (in a thread, in small batches, so calls
+never wait on the call log); `hajj-ivr retention purge [--dry-run]` does it at once. Only
+counts are printed and logged, never what was deleted.
 """
 
 from __future__ import annotations
 
+import logging
 import shutil
 import time
-from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +30,7 @@ from ivr.complaints import tickets as tickets_mod
 from ivr.config import Config
 from ivr.queue import callbacks, records
 
+log = logging.getLogger(__name__)
 DAY = 86400.0
 
 
@@ -66,7 +67,7 @@ def purge(config: Config, now: float | None = None, dry_run: bool = False) -> Re
     """Delete (or with ``dry_run`` count) what is past its period at ``now``."""
     now = time.time() if now is None else now
     r = config.retention
-    counts = [*_call_log(config, now, dry_run)]
+    counts = _call_log(config, now, dry_run)
     counts += _complaints(config, now, dry_run)
     uploads = _old_entries(config.uploads_dir, _before(now, r.uploads_days))
     counts.append(_count("upload leftovers", "uploads_days", r.uploads_days, uploads, dry_run))
@@ -77,7 +78,7 @@ def _before(now: float, days: int) -> float | None:
     return now - days * DAY if days else None
 
 
-def _call_log(config: Config, now: float, dry_run: bool) -> Iterator[Count]:
+def _call_log(config: Config, now: float, dry_run: bool) -> list[Count]:
     r = config.retention
     calls_before = _before(now, r.calls_days)
     lookups_before = _before(now, r.lookups_days)
@@ -91,11 +92,13 @@ def _call_log(config: Config, now: float, dry_run: bool) -> Iterator[Count]:
             lookups = calllog.purge_lookups(db, lookups_before, dry_run)
         if callbacks_before is not None:
             finished = callbacks.Callbacks(db).purge_finished(callbacks_before, dry_run)
-    yield Count("calls", "calls_days", r.calls_days, calls)
-    yield Count("transcript lines", "calls_days", r.calls_days, lines)
-    yield Count("queue stays", "calls_days", r.calls_days, stays)
-    yield Count("porsi lookups", "lookups_days", r.lookups_days, lookups)
-    yield Count("finished callback requests", "callbacks_days", r.callbacks_days, finished)
+    return [
+        Count("calls", "calls_days", r.calls_days, calls),
+        Count("transcript lines", "calls_days", r.calls_days, lines),
+        Count("queue stays", "calls_days", r.calls_days, stays),
+        Count("porsi lookups", "lookups_days", r.lookups_days, lookups),
+        Count("finished callback requests", "callbacks_days", r.callbacks_days, finished),
+    ]
 
 
 def _complaints(config: Config, now: float, dry_run: bool) -> list[Count]:
@@ -105,29 +108,22 @@ def _complaints(config: Config, now: float, dry_run: bool) -> list[Count]:
     if before is None:
         return [Count("closed complaints emptied", key, days, None)]
     desk = tickets_mod.for_config(config, clock=lambda: now)
-    forgotten = desk.closed_with_personal_data(before)
-    files = 0
-    for ticket in forgotten:
-        for name in (ticket.recording, ticket.reply):
-            files += _delete(config.recordings_dir, name, dry_run)
+    folder = config.recordings_dir
+    emptied = files = 0
+    for ticket in desk.closed_with_personal_data(before):
+        paths = [folder / Path(n).name for n in (ticket.recording, ticket.reply) if n]
+        present = [path for path in paths if path.is_file()]
+        if not all(_remove(path, dry_run) for path in present):
+            continue  # its row keeps naming the files until they can go (tomorrow)
         if not dry_run:
             desk.forget(ticket, days)
-    orphans = _orphan_recordings(config.recordings_dir, before, desk)
+        emptied, files = emptied + 1, files + len(present)
+    orphans = _orphan_recordings(folder, before, desk)
     return [
-        Count("closed complaints emptied", key, days, len(forgotten)),
+        Count("closed complaints emptied", key, days, emptied),
         Count("complaint recordings and replies", key, days, files),
         _count("recordings of no ticket", key, days, orphans, dry_run),
     ]
-
-
-def _delete(folder: Path, name: str, dry_run: bool) -> int:
-    """Delete ``folder/name`` if it is there (a ticket's file name, never a path)."""
-    path = folder / Path(name).name
-    if not name or not path.is_file():
-        return 0
-    if not dry_run:
-        path.unlink()
-    return 1
 
 
 def _orphan_recordings(folder: Path, before: float, desk: tickets_mod.Tickets) -> list[Path]:
@@ -146,10 +142,19 @@ def _old_entries(folder: Path, before: float | None) -> list[Path]:
 def _count(what: str, key: str, days: int, paths: list[Path], dry_run: bool) -> Count:
     if not days:
         return Count(what, key, days, None)
-    if not dry_run:
-        for path in paths:
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path)
-            else:
-                path.unlink(missing_ok=True)
-    return Count(what, key, days, len(paths))
+    return Count(what, key, days, sum(_remove(path, dry_run) for path in paths))
+
+
+def _remove(path: Path, dry_run: bool) -> bool:
+    """Delete a file or folder; False (logged, no content named) when it cannot go."""
+    if dry_run:
+        return True
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    except OSError as e:
+        log.warning("retention: cannot delete %s (%s); next purge tries again", path, e.strerror)
+        return False
+    return True

@@ -168,6 +168,28 @@ def test_retention_purge_long_closed_complaint_loses_audio_and_caller_keeps_the_
         desk.forget(desk.by_id(still_open.id), 180)
 
 
+def test_retention_purge_audio_that_cannot_be_deleted_keeps_its_ticket_for_the_next_purge(
+    config: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    desk = tickets_mod.for_config(config, Clock(T0))
+    config.recordings_dir.mkdir()
+    t = desk.open(source="phone", category="other", who="caller", caller="0812")
+    (config.recordings_dir / f"{t.number}.wav").write_bytes(b"RIFF")
+    t = desk.reject(desk.recorded(t, f"{t.number}.wav", partial=False), "siti", "duplicate")
+    unlink = Path.unlink
+
+    def refused(path: Path, missing_ok: bool = False) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(Path, "unlink", refused)  # e.g. a file the controller may not delete
+    first = retention.purge(config, now=T0 + 181 * DAY)
+    assert first.count("closed complaints emptied") == 0
+    assert desk.by_id(t.id).caller == "0812"
+    monkeypatch.setattr(Path, "unlink", unlink)
+    second = retention.purge(config, now=T0 + 182 * DAY)
+    assert second.count("closed complaints emptied") == 1 and desk.by_id(t.id).caller == ""
+
+
 def test_retention_purge_old_upload_leftovers_and_orphan_recordings_go(config: Config) -> None:
     uploads, recordings = config.uploads_dir, config.recordings_dir
     (uploads / "20260101-101010").mkdir(parents=True)
