@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from ivr import calllog as calllog_mod
 from ivr import config as config_mod
 from ivr import retention
 from ivr.calllog import CallLog, CallLogReader
@@ -222,3 +223,12 @@ def test_delete_where_in_small_batches_deletes_every_match(tmp_path: Path) -> No
         assert delete_where(db, "t", "n < ?", (7,), dry_run=True) == 7
         assert delete_where(db, "t", "n < ?", (7,), batch=2) == 7
         assert [r[0] for r in db.execute("SELECT n FROM t")] == [7, 8, 9, 10]
+
+
+def test_purge_calls_a_few_calls_per_transaction_takes_every_old_call(config: Config) -> None:
+    log = calllog(config)
+    for n in range(5):
+        a_call(log, f"old{n}", T0)
+    a_call(log, "new", T0 + 50 * DAY)
+    assert calllog_mod.purge_calls(log.db, T0 + DAY, batch=2) == (5, 10)
+    assert [r[0] for r in log.db.execute("SELECT id FROM calls")] == ["new"]
