@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Collection
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from ivr.store import open_store
+from ivr.store import delete_where, open_store
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS calls (
@@ -22,7 +23,8 @@ CREATE TABLE IF NOT EXISTS calls (
     ended_at REAL,
     caller TEXT NOT NULL DEFAULT '',
     route TEXT NOT NULL DEFAULT '',
-    outcome TEXT NOT NULL DEFAULT 'in_progress',  -- served | agent | hangup | failed
+    -- served | agent | callback | closed | hangup | failed; in_progress while in the IVR
+    outcome TEXT NOT NULL DEFAULT 'in_progress',
     reason TEXT NOT NULL DEFAULT ''               -- why a person was needed
 );
 CREATE INDEX IF NOT EXISTS calls_started ON calls(started_at);
@@ -48,7 +50,11 @@ CREATE TABLE IF NOT EXISTS lookups (
 );
 CREATE INDEX IF NOT EXISTS lookups_call ON lookups(call_id);
 CREATE INDEX IF NOT EXISTS lookups_porsi ON lookups(porsi);
+CREATE INDEX IF NOT EXISTS lookups_at ON lookups(at);  -- the retention purge
 """
+
+
+OUTCOME_AGENT, OUTCOME_FAILED = "agent", "failed"
 
 
 @dataclass(frozen=True)
@@ -145,6 +151,63 @@ class CallLog:
     def leave(self, call_id: str) -> None:
         """A later AGI session ends without changing the call's outcome."""
         self._seq.pop(call_id, None)
+
+    def reconcile(self, before: float, live: Collection[str]) -> tuple[int, int]:
+        """Close the calls a previous controller left in progress; (to agent, cut).
+
+        Its AGI sessions died with it, so every such call's IVR part is over: the dialplan
+        sent the caller to the queue (controller_incomplete). A call whose channel is still
+        up (``live``: Asterisk uniqueids) is with the queue now: ``agent``; the others ended
+        unrecorded: ``failed``. Both say ``controller_restart`` and end at their last line.
+        Calls started from ``before`` on are this controller's own.
+        """
+        stale = [
+            row[0]
+            for row in self.db.execute(
+                "SELECT id FROM calls WHERE outcome = 'in_progress' AND started_at < ?", (before,)
+            )
+        ]
+        handed = [(OUTCOME_AGENT, call_id) for call_id in stale if call_id in live]
+        cut = [(OUTCOME_FAILED, call_id) for call_id in stale if call_id not in live]
+        self.db.executemany(
+            "UPDATE calls SET outcome = ?, reason = 'controller_restart', ended_at = "
+            "(SELECT coalesce(max(t.at), calls.started_at) FROM transcript t "
+            " WHERE t.call_id = calls.id) WHERE id = ? AND outcome = 'in_progress'",
+            handed + cut,
+        )
+        return len(handed), len(cut)
+
+
+def purge_calls(
+    db: sqlite3.Connection, before: float, dry_run: bool = False, batch: int = 50
+) -> tuple[int, int]:
+    """Delete the calls started before ``before`` and their transcripts; (calls, lines).
+
+    ``batch`` calls (about 2,000 lines) per transaction, chosen by the calls' index: the
+    controller writes this file inline on its event loop and must never wait long.
+    """
+    if dry_run:
+        old = "call_id IN (SELECT id FROM calls WHERE started_at < ?)"
+        lines = delete_where(db, "transcript", old, (before,), dry_run=True)
+        return delete_where(db, "calls", "started_at < ?", (before,), dry_run=True), lines
+    calls = lines = 0
+    pick = "SELECT id FROM calls WHERE started_at < ? LIMIT ?"
+    while ids := [row[0] for row in db.execute(pick, (before, batch))]:
+        marks = ", ".join("?" * len(ids))
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            lines += db.execute(f"DELETE FROM transcript WHERE call_id IN ({marks})", ids).rowcount
+            calls += db.execute(f"DELETE FROM calls WHERE id IN ({marks})", ids).rowcount
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+    return calls, lines
+
+
+def purge_lookups(db: sqlite3.Connection, before: float, dry_run: bool = False) -> int:
+    """Delete the porsi lookups made before ``before``."""
+    return delete_where(db, "lookups", "at < ?", (before,), dry_run)
 
 
 class CallLogReader:

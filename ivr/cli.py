@@ -144,6 +144,18 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("id", help="the call id (Asterisk uniqueid), as `calls list` prints it")
     show.add_argument("--json", action="store_true")
 
+    retention = nouns.add_parser("retention", help="delete personal data past its period")
+    verbs = retention.add_subparsers(dest="verb", required=True, metavar="VERB")
+    purge = _cmd(
+        verbs,
+        "purge",
+        "delete calls, lookups, callbacks, complaint audio and uploads past their [retention]"
+        " period now (the controller does it daily); prints counts only",
+        "hajj-ivr retention purge --dry-run",
+        c.retention_purge,
+    )
+    purge.add_argument("--dry-run", action="store_true", help="count, delete nothing")
+
     data = nouns.add_parser("data", help="the SISKOHAT data mirror")
     verbs = data.add_subparsers(dest="verb", required=True, metavar="VERB")
     imp = _cmd(

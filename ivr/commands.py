@@ -10,7 +10,7 @@ import logging
 import subprocess
 import sys
 
-from ivr import cli, controller, testcall
+from ivr import cli, controller, retention, testcall
 from ivr import doctor as checks
 from ivr.admin import reloads
 from ivr.admin.audit import Audit
@@ -173,6 +173,12 @@ def calls_list(config: Config, args: argparse.Namespace) -> int:
     for row in CallLogReader(config.calllog_path).recent(args.limit):
         started = _time(row.started_at)
         print(f"{row.id}  {started}  {row.route:8}  {row.outcome:11}  {row.reason}")
+    return 0
+
+
+def retention_purge(config: Config, args: argparse.Namespace) -> int:
+    report = retention.purge(config, dry_run=args.dry_run)
+    print("\n".join(report.lines()))
     return 0
 
 

@@ -111,6 +111,19 @@ class ComplaintSettings:
 
 
 @dataclass(frozen=True)
+class RetentionSettings:
+    # Days personal data is kept before the daily purge deletes it (0: kept for ever, for a
+    # legal hold). Why these defaults: docs/decisions.md, "Retention".
+    calls_days: int = 90  # call rows, their transcripts and queue stays
+    lookups_days: int = 90  # porsi keyed by callers
+    callbacks_days: int = 30  # callback requests, counted from when they were done or failed
+    # Counted from a complaint's closure: its recording, the officer's recorded reply, the
+    # caller's number and porsi go; category, dates, state and history stay.
+    closed_complaints_days: int = 180
+    uploads_days: int = 1  # anything left in state_dir/uploads (a crashed import's files)
+
+
+@dataclass(frozen=True)
 class WebSettings:
     host: str = "127.0.0.1"
     port: int = 8025
@@ -129,6 +142,7 @@ class Config:
     agents: AgentSettings = field(default_factory=AgentSettings)
     complaints: ComplaintSettings = field(default_factory=ComplaintSettings)
     web: WebSettings = field(default_factory=WebSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
 
     # Derived locations (not configurable on their own: one state_dir holds them all).
     @property
@@ -178,6 +192,11 @@ class Config:
         return self.state_dir / "complaints"
 
     @property
+    def uploads_dir(self) -> Path:
+        """Files uploaded on the dashboard while they are being imported."""
+        return self.state_dir / "uploads"
+
+    @property
     def controller_pidfile(self) -> Path:
         return self.state_dir / "controller.pid"
 
@@ -191,6 +210,7 @@ _SECTIONS: dict[str, type] = {
     "agents": AgentSettings,
     "complaints": ComplaintSettings,
     "web": WebSettings,
+    "retention": RetentionSettings,
 }
 
 
@@ -328,6 +348,9 @@ def _validate(config: Config) -> None:
             f"agents.callback_dial = {config.agents.callback_dial!r} must contain {{number}}"
         )
     _validate_hours(config.agents)
+    for key, days in dataclasses.asdict(config.retention).items():
+        if days < 0:
+            raise ConfigError(f"retention.{key} = {days} must be 0 (keep) or more days")
     if config.prompts.engine not in {"auto", "gtts", "espeak"}:
         raise ConfigError(f"prompts.engine = {config.prompts.engine!r}: use auto, gtts or espeak")
 

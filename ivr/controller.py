@@ -13,9 +13,11 @@ import contextlib
 import logging
 import os
 import signal
+import sqlite3
+import time
 from dataclasses import dataclass
 
-from ivr import chanvars
+from ivr import chanvars, retention
 from ivr.admin import overrides
 from ivr.admin.overrides import Watched
 from ivr.agi.channel import AgiChannel
@@ -37,6 +39,7 @@ from ivr.queue.callbacks import Callbacks
 from ivr.queue.desk import Desk
 from ivr.queue.dispatcher import CallbackDispatcher
 from ivr.queue.records import QueueRecords
+from ivr.queue.resync import ControllerResync
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +178,7 @@ class Controller:
 
 async def serve(config: Config, ready: asyncio.Event | None = None) -> None:
     """Run the FastAGI server and the AMI connection until SIGINT/SIGTERM."""
+    started = time.time()  # calls in progress from before are a stopped controller's
     controller = Controller.build(config)
     agi = config.agi
     server = FastAgiServer(
@@ -187,6 +191,7 @@ async def serve(config: Config, ready: asyncio.Event | None = None) -> None:
     )
     await server.start()
     ami = for_config(config)
+    ami.on_connect(ControllerResync(controller.calllog, controller.desk.records, started))
     tracker = tracker_mod.QueueTracker(controller.calllog, controller.desk.records)
     for name in tracker_mod.EVENTS:
         ami.on_event(name, tracker)
@@ -199,6 +204,7 @@ async def serve(config: Config, ready: asyncio.Event | None = None) -> None:
     ami_task = asyncio.create_task(connect_until_up(ami, "controller"))
     dispatch_task = asyncio.create_task(dispatcher.run())
     escalate_task = asyncio.create_task(_escalate_forever(controller.complaints.tickets))
+    purge_task = asyncio.create_task(_purge_daily(config))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -211,7 +217,7 @@ async def serve(config: Config, ready: asyncio.Event | None = None) -> None:
         await stop.wait()
     finally:
         log.info("stopping the controller")
-        for task in (ami_task, dispatch_task, escalate_task):
+        for task in (ami_task, dispatch_task, escalate_task, purge_task):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -229,6 +235,17 @@ async def _escalate_forever(desk: tickets.Tickets, every: float = 60.0) -> None:
                 log.info("complaint %s overdue: now tier %d", ticket.number, ticket.tier)
         except HajjIvrError as e:
             log.error("complaint escalation: %s", e)
+        await asyncio.sleep(every)
+
+
+async def _purge_daily(config: Config, every: float = retention.DAY) -> None:
+    """Personal data past its retention period goes at start and then once a day."""
+    while True:
+        try:
+            report = await asyncio.to_thread(retention.purge, config)
+            log.info("retention purge: %s", report.summary())  # counts only
+        except (HajjIvrError, sqlite3.Error, OSError) as e:
+            log.error("retention purge failed (%s): %s", type(e).__name__, e)
         await asyncio.sleep(every)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from ivr.ami.client import AmiClient
+from ivr.ami.client import AmiClient, Sleep, max_reconnect_delay
 from ivr.errors import AmiActionError, AmiDisconnected, AmiError, AmiTimeout
 
 SECRET = "s3cret-never-logged"
@@ -57,6 +57,8 @@ class FakeAmi:
         self.handlers: dict[str, Handler] = {}
         self.received: list[dict[str, str]] = []
         self.peers: list[Peer] = []
+        self.down = False  # Asterisk is restarting: connections are closed at once
+        self.refused = 0
         self._tasks: set[asyncio.Task[Any]] = set()
 
     async def __aenter__(self) -> FakeAmi:
@@ -78,6 +80,10 @@ class FakeAmi:
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
+        if self.down:
+            self.refused += 1
+            writer.close()
+            return
         peer = Peer(writer)
         self.peers.append(peer)
         writer.write(BANNER)
@@ -110,10 +116,12 @@ class FakeAmi:
             peer.reply(action, Ping="Pong", Timestamp="1732560000.000000")
 
 
-def client_for(fake: FakeAmi, secret: str = SECRET, **options: float) -> AmiClient:
+def client_for(
+    fake: FakeAmi, secret: str = SECRET, sleep: Sleep = asyncio.sleep, **options: float
+) -> AmiClient:
     settings = {"action_timeout": 1.0, "ping_interval": 5.0, "ping_timeout": 0.2}
     settings |= {"reconnect_delay": 0.05, **options}
-    return AmiClient("127.0.0.1", fake.port, "hajj", secret, **settings)
+    return AmiClient("127.0.0.1", fake.port, "hajj", secret, sleep=sleep, **settings)
 
 
 async def eventually(condition: Callable[[], bool], within: float = 3.0) -> None:
@@ -530,5 +538,67 @@ def test_close_connected_leaves_no_tasks_timers_or_reconnects() -> None:
             assert len(fake.peers) == 1
             await client.close()  # twice is harmless
         assert asyncio.all_tasks() == {asyncio.current_task()}
+
+    asyncio.run(main())
+
+
+# --- reconnect after an outage -------------------------------------------------------
+
+
+def test_max_reconnect_delay_loopback_is_short_remote_is_long() -> None:
+    assert max_reconnect_delay("127.0.0.1") <= 3.0
+    assert max_reconnect_delay("::1") <= 3.0
+    assert max_reconnect_delay("localhost") <= 3.0
+    assert max_reconnect_delay("10.1.2.3") == 30.0
+    assert max_reconnect_delay("pbx.example.org") == 30.0
+
+
+def test_reconnect_loopback_outage_backs_off_to_the_cap_and_runs_on_connect_again() -> None:
+    async def main() -> None:
+        delays: list[float] = []
+
+        async def sleep(seconds: float) -> None:  # the schedule, not the wall clock
+            delays.append(seconds)
+            await asyncio.sleep(0.01)
+
+        async with FakeAmi() as fake:
+            client = client_for(fake, reconnect_delay=0.5, sleep=sleep)
+            logins: list[bool] = []
+
+            async def resync(ami: AmiClient) -> None:
+                logins.append(ami.connected)
+                await ami.action("Ping")  # the hook may talk to Asterisk at once
+
+            client.on_connect(resync)
+            await client.connect()
+            await eventually(lambda: logins == [True])
+            fake.down = True
+            fake.peers[0].writer.close()  # Asterisk goes away...
+            await eventually(lambda: fake.refused >= 6)
+            fake.down = False  # ...and comes back
+            await eventually(lambda: client.connected and logins == [True, True])
+            assert delays[:6] == [0.5, 1.0, 2.0, 2.0, 2.0, 2.0]
+            assert max(delays) == max_reconnect_delay("127.0.0.1") == 2.0
+            assert fake.names().count("Ping") >= 2
+            await client.close()
+
+    asyncio.run(main())
+
+
+def test_on_connect_hook_raising_is_logged_and_the_client_stays_up(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def main() -> None:
+        async with FakeAmi() as fake:
+            client = client_for(fake)
+
+            def broken(ami: AmiClient) -> None:
+                raise RuntimeError("resync bug")
+
+            client.on_connect(broken)
+            await client.connect()
+            await eventually(lambda: "on_connect" in caplog.text)
+            assert (await client.action("Ping"))["Ping"] == "Pong"
+            await client.close()
 
     asyncio.run(main())

@@ -38,3 +38,32 @@ def test_calllog_recent_newest_first(tmp_path: Path) -> None:
     log.close()
 
     assert [c.id for c in CallLogReader(tmp_path / "calls.sqlite").recent(2)] == ["c", "b"]
+
+
+def test_calllog_reconcile_calls_left_in_progress_closed_by_whether_the_channel_lives(
+    tmp_path: Path,
+) -> None:
+    log = CallLog(tmp_path / "calls.sqlite")
+    for call_id in ("queued", "cut", "done", "mine"):
+        log.start(call_id, "0812", "hotline")
+        log.add(call_id, "say", "Selamat datang")
+    log.finish("done", "served")
+    at = {
+        c: log.db.execute("SELECT max(at) FROM transcript WHERE call_id = ?", (c,)).fetchone()[0]
+        for c in ("queued", "cut")
+    }
+    log.db.execute("UPDATE calls SET started_at = started_at - 60 WHERE id != 'mine'")
+    restart = log.db.execute("SELECT started_at FROM calls WHERE id = 'mine'").fetchone()[0]
+
+    assert log.reconcile(restart, live={"queued", "mine"}) == (1, 1)
+    assert log.reconcile(restart, live=set()) == (0, 0)  # once closed, left alone
+    reader = CallLogReader(tmp_path / "calls.sqlite")
+    rows = {c: reader.get(c) for c in ("queued", "cut", "done", "mine")}
+    assert {c: (r.outcome, r.reason) for c, r in rows.items() if r} == {
+        "queued": ("agent", "controller_restart"),
+        "cut": ("failed", "controller_restart"),
+        "done": ("served", ""),
+        "mine": ("in_progress", ""),  # this controller's own call, running
+    }
+    # They end where the transcript last heard of them, not at the restart.
+    assert {c: r.ended_at for c, r in rows.items() if r and c in at} == at

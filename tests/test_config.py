@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -51,3 +52,9 @@ def test_config_port_out_of_range_is_refused() -> None:
 def test_config_missing_file_says_so(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         config.load(file=tmp_path / "absent.toml", env={})
+
+
+def test_config_readme_lists_every_retention_key_with_its_default() -> None:
+    readme = (config.PROJECT_DIR / "README.md").read_text()
+    for key, days in dataclasses.asdict(config.RetentionSettings()).items():
+        assert re.search(rf"^{key} = {days}\s+#", readme, re.MULTILINE), key

@@ -59,3 +59,9 @@ def test_render_every_template_with_known_values_leaves_no_placeholder(path: Pat
 def test_render_unknown_placeholder_names_it() -> None:
     with pytest.raises(ConfigError, match=r"extensions.conf: unknown placeholder \{\{nope\}\}"):
         render_text("exten => {{nope}},1,NoOp()", {}, "extensions.conf")
+
+
+def test_dialplan_no_queue_log_keeping_caller_numbers_outside_retention() -> None:
+    # app_queue's queue_log writes every caller's number to a file nothing here reads.
+    logger = (DIALPLAN / "logger.conf").read_text()
+    assert re.search(r"^queue_log\s*=\s*no\s*$", logger, re.MULTILINE)

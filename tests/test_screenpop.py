@@ -10,6 +10,7 @@ import pytest
 from ivr.calllog import CallLog
 from ivr.data import sample
 from ivr.data.importer import import_export
+from ivr.queue.resync import Live
 from ivr.web.screenpop import ScreenPop
 
 SOC = sample.FIXED_PILGRIMS[0]
@@ -86,3 +87,15 @@ def test_screenpop_a_late_event_of_an_old_call_leaves_the_new_pop(pop: ScreenPop
     assert pop.latest["alice"]["call_id"] == "1795650001.1"
     assert pop.latest["alice"]["state"] == "ringing"
     assert pop.latest["alice"]["porsi"] == "" and pop.latest["alice"]["pilgrim"] is None
+
+
+def test_screenpop_resync_call_gone_while_ami_was_down_pop_ends(pop: ScreenPop) -> None:
+    pop.on_event(called("alice", "AgentConnect", HoldTime="12"))
+    pop.on_event(called("bob", "AgentCalled", Uniqueid="1795650000.10"))
+    pages = pop.subscribe("alice")
+    pop.resync(Live(1130.0, frozenset({"1795650000.10"}), frozenset()))
+    assert pop.latest["alice"]["state"] == "ended" and pages.get_nowait()["state"] == "ended"
+    assert pop.latest["bob"]["state"] == "ringing"  # still up: untouched
+    # The ended call's late events change nothing any more.
+    pop.on_event(called("alice", "AgentComplete"))
+    assert pop.latest["alice"]["state"] == "ended"

@@ -12,6 +12,9 @@ What panoramisk 1.4 does against Asterisk 22, and what :class:`AmiClient` does i
     unanswered, and we reconnect ourselves (panoramisk's reconnect cannot be cancelled).
 (e) actions left unanswered or sent while down are replayed after a reconnect: here they
     fail with :class:`AmiDisconnected` and nothing is ever queued.
+
+Events sent while the connection was down are lost for good, so whoever keeps state from
+events registers an :meth:`AmiClient.on_connect` hook and re-reads it after each login.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ import contextlib
 import fnmatch
 import functools
 import inspect
+import ipaddress
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,9 +40,14 @@ from ivr.secrets import load_or_create
 logger = logging.getLogger(__name__)
 
 EventCallback = Callable[[AmiMessage], object]
+Sleep = Callable[[float], Awaitable[None]]
 
 _SUCCESS = frozenset({"Success", "Follows", "Goodbye"})  # Response values of a good answer
+# Reconnect back-off cap. A remote Asterisk may be down for a while (spare its log and the
+# network); ours on loopback restarts in a few seconds, and every second we wait the
+# queue records and screen pops go blind.
 _MAX_RECONNECT_DELAY = 30.0
+_LOOPBACK_MAX_RECONNECT_DELAY = 2.0
 _CLOSE_GRACE = 1.0  # how long close() waits for the event loop to report the socket closed
 
 
@@ -67,7 +76,9 @@ class AmiClient:
         ping_interval: float = 5.0,
         ping_timeout: float = 3.0,
         reconnect_delay: float = 1.0,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
+        """``sleep`` waits between reconnect tries (tests pass one that records them)."""
         self._host = host
         self._port = port
         self._username = username
@@ -76,6 +87,8 @@ class AmiClient:
         self._ping_interval = ping_interval
         self._ping_timeout = ping_timeout
         self._reconnect_delay = reconnect_delay
+        self._max_reconnect_delay = max(reconnect_delay, max_reconnect_delay(host))
+        self._sleep = sleep
         self._connect_timeout = 10.0
         self._manager: AmiManager | None = None
         self._protocol: AmiProtocol | None = None
@@ -84,6 +97,7 @@ class AmiClient:
         self._supervisor: asyncio.Task[None] | None = None
         self._inflight: set[asyncio.Future[Any]] = set()
         self._handlers: list[tuple[str, EventCallback]] = []
+        self._connect_hooks: list[Callable[[AmiClient], object]] = []
         self._waiters: list[_Waiter] = []
         self._callback_tasks: set[asyncio.Future[Any]] = set()
 
@@ -168,6 +182,8 @@ class AmiClient:
             raise AmiError(f"AMI at {self._where} refused login as {self._username!r}: {reason}")
         self._logged_in = True
         logger.info("AMI logged in at %s as %r", self._where, self._username)
+        for hook in self._connect_hooks:
+            self._run_callback(hook, self, "login (on_connect)")
 
     def _lost(self, exc: object) -> None:
         if self._protocol is not None and not self._protocol.closed:
@@ -221,11 +237,11 @@ class AmiClient:
     async def _reconnect(self) -> None:
         delay = self._reconnect_delay
         while True:
-            await asyncio.sleep(delay)
+            await self._sleep(delay)
             try:
                 await self._open()
             except AmiError as exc:
-                delay = min(delay * 2, max(self._reconnect_delay, _MAX_RECONNECT_DELAY))
+                delay = min(delay * 2, self._max_reconnect_delay)
                 logger.warning("AMI reconnect failed: %s (next try in %gs)", exc, delay)
             else:
                 return
@@ -295,6 +311,12 @@ class AmiClient:
         raises is logged and the connection carries on."""
         self._handlers.append((pattern, callback))
 
+    def on_connect(self, hook: Callable[[AmiClient], object]) -> None:
+        """Call ``hook(client)`` after every login, the first and each reconnect, to
+        re-read what events would have said while the connection was down. It may be
+        sync or async and may send actions; what it raises is logged."""
+        self._connect_hooks.append(hook)
+
     def wait_event(
         self, pattern: str, predicate: Callable[[AmiMessage], bool], timeout: float
     ) -> asyncio.Future[AmiMessage]:
@@ -323,23 +345,36 @@ class AmiClient:
                 _offer(waiter, event)
         for pattern, callback in list(self._handlers):
             if fnmatch.fnmatchcase(name, pattern):
-                self._run_callback(callback, name, event)
+                self._run_callback(callback, event, f"a {name} event")
 
-    def _run_callback(self, callback: EventCallback, name: str, event: AmiMessage) -> None:
+    def _run_callback(self, callback: Callable[[Any], object], arg: object, on: str) -> None:
         try:
-            result = callback(event)
+            result = callback(arg)
         except Exception:
-            logger.exception("AMI callback %r failed on a %s event", callback, name)
+            logger.exception("AMI callback %r failed on %s", callback, on)
             return
         if inspect.isawaitable(result):
             task = asyncio.ensure_future(result)
             self._callback_tasks.add(task)
-            task.add_done_callback(functools.partial(self._callback_done, callback, name))
+            task.add_done_callback(functools.partial(self._callback_done, callback, on))
 
-    def _callback_done(self, callback: EventCallback, name: str, task: asyncio.Future[Any]) -> None:
+    def _callback_done(
+        self, callback: Callable[[Any], object], on: str, task: asyncio.Future[Any]
+    ) -> None:
         self._callback_tasks.discard(task)
         if not task.cancelled() and (exc := task.exception()) is not None:
-            logger.error("AMI callback %r failed on a %s event", callback, name, exc_info=exc)
+            logger.error("AMI callback %r failed on %s", callback, on, exc_info=exc)
+
+
+def max_reconnect_delay(host: str) -> float:
+    """The longest pause between reconnect tries to AMI on ``host``."""
+    if host == "localhost":
+        return _LOOPBACK_MAX_RECONNECT_DELAY
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: assume it is remote
+        loopback = False
+    return _LOOPBACK_MAX_RECONNECT_DELAY if loopback else _MAX_RECONNECT_DELAY
 
 
 def _raise_on_error(name: str, answer: AmiMessage) -> None:

@@ -340,6 +340,34 @@ class Tickets:
         late = [t for t in self.search(overdue=True, limit=10_000) if t.tier < 3]
         return [self.escalate(t, "system", "overdue") for t in late]
 
+    # --- retention ---------------------------------------------------------------------
+
+    def closed_with_personal_data(self, before: float) -> list[Ticket]:
+        """Tickets closed before ``before`` that still hold audio, a number or a porsi."""
+        with closing(self._db()) as db:
+            rows = db.execute(
+                f"SELECT * FROM tickets WHERE state NOT IN {OPEN_STATES} AND resolved_at < ? "
+                "AND (recording != '' OR reply != '' OR caller != '' OR porsi != '')",
+                (before,),
+            ).fetchall()
+        return [_ticket(r) for r in rows]
+
+    def file_names(self) -> set[str]:
+        """Every recording and reply file a ticket names."""
+        with closing(self._db()) as db:
+            rows = db.execute("SELECT recording, reply FROM tickets").fetchall()
+        return {name for row in rows for name in row if name}
+
+    def forget(self, ticket: Ticket, days: int) -> Ticket:
+        """Blank a closed ticket's personal data (its files are the caller's to delete);
+        category, dates, state, tier and history stay for the reports."""
+        if ticket.state in OPEN_STATES:
+            raise TicketError(f"ticket {ticket.number} is open: its data is still needed")
+        note = f"closed more than {days} days: recording, reply, caller number, porsi removed"
+        return self._update(
+            ticket, "system", "retention", note, recording="", reply="", caller="", porsi=""
+        )
+
 
 def _by_id(db: sqlite3.Connection, ticket_id: int) -> Ticket:
     row = db.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()

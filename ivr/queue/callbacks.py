@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 
 from ivr import chanvars
+from ivr.store import delete_where
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS callbacks (
@@ -139,6 +140,13 @@ class Callbacks:
         """After a controller restart nothing is in progress: calls back in line."""
         cur = self.db.execute("UPDATE callbacks SET state = 'open' WHERE state = 'calling'")
         return cur.rowcount
+
+    def purge_finished(self, before: float, dry_run: bool = False) -> int:
+        """Delete the requests done or given up before ``before``; open ones always stay."""
+        finished = (
+            f"state NOT IN ('{OPEN}', '{CALLING}') AND coalesce(finished_at, requested_at) < ?"
+        )
+        return delete_where(self.db, "callbacks", finished, (before,), dry_run)
 
     def start(self, callback_id: int) -> None:
         self.db.execute(

@@ -7,7 +7,10 @@ offer or is transferred up a tier has one row per stay; ``call_id`` ties them to
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Collection
 from dataclasses import dataclass
+
+from ivr.store import delete_where
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS queue_calls (
@@ -26,6 +29,7 @@ CREATE TABLE IF NOT EXISTS queue_calls (
     talk REAL,
     ended_at REAL,
     -- waiting | answered | abandoned | left (timeout or offer) | transferred | callback
+    -- | unknown (it ended while the controller or AMI was down: nobody saw how)
     outcome TEXT NOT NULL DEFAULT 'waiting'
 );
 CREATE INDEX IF NOT EXISTS queue_calls_call ON queue_calls(call_id);
@@ -114,6 +118,22 @@ class QueueRecords:
             (call_id,),
         )
 
+    def resync(self, before: float, waiting: Collection[str], at: float) -> int:
+        """Close the stays recorded as waiting whose caller Asterisk no longer lists
+        (``waiting``: uniqueids of callers in a queue, read at ``before``); how they ended
+        was missed, so ``unknown`` (a late event may still say). Returns how many."""
+        rows = self.db.execute(
+            "SELECT id, call_id FROM queue_calls WHERE outcome = 'waiting' AND joined_at < ?",
+            (before,),
+        ).fetchall()
+        gone = [(at, stay_id) for stay_id, call_id in rows if call_id not in waiting]
+        self.db.executemany(
+            "UPDATE queue_calls SET outcome = 'unknown', ended_at = ? "
+            "WHERE id = ? AND outcome = 'waiting'",
+            gone,
+        )
+        return len(gone)
+
     def for_call(self, call_id: str) -> list[QueueStay]:
         rows = self.db.execute(
             "SELECT * FROM queue_calls WHERE call_id = ? ORDER BY joined_at", (call_id,)
@@ -125,3 +145,8 @@ class QueueRecords:
             "SELECT * FROM queue_calls ORDER BY joined_at DESC LIMIT ?", (limit,)
         ).fetchall()
         return [QueueStay(*row) for row in rows]
+
+
+def purge_stays(db: sqlite3.Connection, before: float, dry_run: bool = False) -> int:
+    """Delete the queue stays that began before ``before`` (they carry number and porsi)."""
+    return delete_where(db, "queue_calls", "joined_at < ?", (before,), dry_run)

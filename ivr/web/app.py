@@ -148,6 +148,7 @@ required></label><button type="submit">Masuk</button></form></main>""",
         connection["ami"] = client
         for name in EVENTS:
             client.on_event(name, pop.on_event)
+        client.on_connect(pop.on_connect)  # events missed while AMI was down
         task = asyncio.create_task(connect_until_up(client, "web")) if ami is None else None
         try:
             yield

@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from ivr import chanvars
+from ivr.ami.client import AmiClient
 from ivr.ami.events import number, variables
 from ivr.calllog import CallLogReader
 from ivr.data.mirror import Jemaah, Mirror
 from ivr.errors import HajjIvrError
+from ivr.queue.resync import Live, snapshot
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,7 @@ STATES = {
     "AgentRingNoAnswer": "missed",
     "QueueCallerAbandon": "abandoned",
 }
+LIVE_STATES = ("ringing", "connected")  # a pop the agent acts on now
 
 
 def pilgrim_facts(j: Jemaah) -> dict[str, Any]:
@@ -104,10 +107,27 @@ class ScreenPop:
             self._by_call[call_id] = agent
         if pop.get("call_id") != call_id and name != "AgentCalled":
             return  # an old call's late event must not overwrite the current pop
+        self._push(agent, pop)
+
+    def _push(self, agent: str, pop: dict[str, Any]) -> None:
         self.latest[agent] = pop
         for queue in self._listeners.get(agent, set()):
             with contextlib.suppress(asyncio.QueueFull):
                 queue.put_nowait(pop)
+
+    async def on_connect(self, ami: AmiClient) -> None:
+        """After each AMI login: calls that ended while AMI was down stop showing live."""
+        try:
+            self.resync(await snapshot(ami, self.clock))
+        except HajjIvrError as e:  # the next login tries again
+            log.warning("screen pop resync skipped: %s", e)
+
+    def resync(self, live: Live) -> None:
+        for call_id in [c for c in self._by_call if c not in live.channels]:
+            del self._by_call[call_id]
+        for agent, pop in list(self.latest.items()):
+            if pop.get("state") in LIVE_STATES and pop.get("call_id") not in live.channels:
+                self._push(agent, pop | {"state": "ended", "updated": self.clock()})
 
     def build(self, event: Mapping[str, str]) -> dict[str, Any]:
         chan = variables(event)

@@ -1,0 +1,160 @@
+"""Retention: personal data goes when its period in ``[retention]`` ends.
+
+What goes, and what stays (docs/decisions.md, "Retention", says why):
+
+- the call log (``calls_days``): call rows, their transcripts and queue stays;
+- porsi lookups (``lookups_days``);
+- callback requests done or given up (``callbacks_days``); open ones wait for their call;
+- complaints closed longer than ``closed_complaints_days``: the caller's recording, the
+  officer's recorded reply, the caller's number and porsi; the ticket keeps its category,
+  dates, state, tier and history (a history line says what was removed); open tickets are
+  never touched. Files in the recordings folder no ticket names go after the same period;
+- whatever is left in the uploads folder after ``uploads_days`` (a crashed import's files).
+
+The controller purges at start and then once a day (in a thread, in small batches, so calls
+never wait on the call log); `hajj-ivr retention purge [--dry-run]` does it at once. Only
+counts are printed and logged, never what was deleted.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
+from ivr import calllog
+from ivr.complaints import tickets as tickets_mod
+from ivr.config import Config
+from ivr.queue import callbacks, records
+
+log = logging.getLogger(__name__)
+DAY = 86400.0
+
+
+@dataclass(frozen=True)
+class Count:
+    what: str
+    key: str  # the [retention] key that rules it
+    days: int
+    count: int | None  # None: kept (days = 0)
+
+    def __str__(self) -> str:
+        if self.count is None:
+            return f"{self.what}: kept (retention.{self.key} = 0)"
+        return f"{self.what}: {self.count} (period {self.days} day{'s' * (self.days != 1)})"
+
+
+@dataclass(frozen=True)
+class Report:
+    counts: tuple[Count, ...]
+    dry_run: bool
+
+    def lines(self) -> list[str]:
+        head = "retention purge, dry run: nothing deleted" if self.dry_run else "retention purge"
+        return [head, *(f"  {c}" for c in self.counts)]
+
+    def summary(self) -> str:
+        return ", ".join(f"{c.what} {c.count}" for c in self.counts if c.count is not None)
+
+    def count(self, what: str) -> int | None:
+        return next(c.count for c in self.counts if c.what == what)
+
+
+def purge(config: Config, now: float | None = None, dry_run: bool = False) -> Report:
+    """Delete (or with ``dry_run`` count) what is past its period at ``now``."""
+    now = time.time() if now is None else now
+    r = config.retention
+    counts = _call_log(config, now, dry_run)
+    counts += _complaints(config, now, dry_run)
+    uploads = _old_entries(config.uploads_dir, _before(now, r.uploads_days))
+    counts.append(_count("upload leftovers", "uploads_days", r.uploads_days, uploads, dry_run))
+    return Report(tuple(counts), dry_run)
+
+
+def _before(now: float, days: int) -> float | None:
+    return now - days * DAY if days else None
+
+
+def _call_log(config: Config, now: float, dry_run: bool) -> list[Count]:
+    r = config.retention
+    calls_before = _before(now, r.calls_days)
+    lookups_before = _before(now, r.lookups_days)
+    callbacks_before = _before(now, r.callbacks_days)
+    with closing(calllog.connect(config.calllog_path, records.SCHEMA, callbacks.SCHEMA)) as db:
+        calls = lines = stays = lookups = finished = None
+        if calls_before is not None:
+            calls, lines = calllog.purge_calls(db, calls_before, dry_run)
+            stays = records.purge_stays(db, calls_before, dry_run)
+        if lookups_before is not None:
+            lookups = calllog.purge_lookups(db, lookups_before, dry_run)
+        if callbacks_before is not None:
+            finished = callbacks.Callbacks(db).purge_finished(callbacks_before, dry_run)
+    return [
+        Count("calls", "calls_days", r.calls_days, calls),
+        Count("transcript lines", "calls_days", r.calls_days, lines),
+        Count("queue stays", "calls_days", r.calls_days, stays),
+        Count("porsi lookups", "lookups_days", r.lookups_days, lookups),
+        Count("finished callback requests", "callbacks_days", r.callbacks_days, finished),
+    ]
+
+
+def _complaints(config: Config, now: float, dry_run: bool) -> list[Count]:
+    days = config.retention.closed_complaints_days
+    before = _before(now, days)
+    key = "closed_complaints_days"
+    if before is None:
+        return [Count("closed complaints emptied", key, days, None)]
+    desk = tickets_mod.for_config(config, clock=lambda: now)
+    folder = config.recordings_dir
+    emptied = files = 0
+    for ticket in desk.closed_with_personal_data(before):
+        paths = [folder / Path(n).name for n in (ticket.recording, ticket.reply) if n]
+        present = [path for path in paths if path.is_file()]
+        if not all(_remove(path, dry_run) for path in present):
+            continue  # its row keeps naming the files until they can go (tomorrow)
+        if not dry_run:
+            desk.forget(ticket, days)
+        emptied, files = emptied + 1, files + len(present)
+    orphans = _orphan_recordings(folder, before, desk)
+    return [
+        Count("closed complaints emptied", key, days, emptied),
+        Count("complaint recordings and replies", key, days, files),
+        _count("recordings of no ticket", key, days, orphans, dry_run),
+    ]
+
+
+def _orphan_recordings(folder: Path, before: float, desk: tickets_mod.Tickets) -> list[Path]:
+    """Old files no ticket names: a recording whose ticket row was never written, a reply
+    conversion's folder left by a crash."""
+    named = desk.file_names()
+    return [p for p in _old_entries(folder, before) if p.name not in named]
+
+
+def _old_entries(folder: Path, before: float | None) -> list[Path]:
+    if before is None or not folder.is_dir():
+        return []
+    return [p for p in folder.iterdir() if p.lstat().st_mtime < before]
+
+
+def _count(what: str, key: str, days: int, paths: list[Path], dry_run: bool) -> Count:
+    if not days:
+        return Count(what, key, days, None)
+    return Count(what, key, days, sum(_remove(path, dry_run) for path in paths))
+
+
+def _remove(path: Path, dry_run: bool) -> bool:
+    """Delete a file or folder; False (logged, no content named) when it cannot go."""
+    if dry_run:
+        return True
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    except OSError as e:
+        log.warning("retention: cannot delete %s (%s); next purge tries again", path, e.strerror)
+        return False
+    return True
