@@ -114,8 +114,14 @@ class ComplaintSettings:
 class WebSettings:
     host: str = "127.0.0.1"
     port: int = 8025
-    # A login lasts this long without activity.
+    # A login lasts this long without activity, and never longer than session_max_hours.
     session_minutes: int = 480
+    session_max_hours: float = 12.0
+    # Wrong passwords within login_lock_minutes that lock a name, or a client address (an
+    # office behind one NAT shares one), until the oldest of them is that old.
+    login_failures_per_name: int = 10
+    login_failures_per_address: int = 100
+    login_lock_minutes: float = 15.0
 
 
 @dataclass(frozen=True)
@@ -328,8 +334,22 @@ def _validate(config: Config) -> None:
             f"agents.callback_dial = {config.agents.callback_dial!r} must contain {{number}}"
         )
     _validate_hours(config.agents)
+    _validate_web(config.web)
     if config.prompts.engine not in {"auto", "gtts", "espeak"}:
         raise ConfigError(f"prompts.engine = {config.prompts.engine!r}: use auto, gtts or espeak")
+
+
+def _validate_web(web: WebSettings) -> None:
+    for key in (
+        "session_minutes",
+        "session_max_hours",
+        "login_failures_per_name",
+        "login_failures_per_address",
+        "login_lock_minutes",
+    ):
+        value = getattr(web, key)
+        if value <= 0:
+            raise ConfigError(f"web.{key} = {value} must be above 0")
 
 
 def _validate_hours(agents: AgentSettings) -> None:
