@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from ivr.agents.store import NAME, Agent, AgentStore
-from ivr.agents.throttle import LoginThrottle
+from ivr.agents.throttle import Lock, LoginThrottle
 
 log = logging.getLogger(__name__)
 # One core for logins at most: the other stays with Asterisk and the controller. About
@@ -41,48 +41,51 @@ class LoginDesk:
         """The account when the password is right, else why not."""
         lock = self.throttle.locked(name, address)
         if lock is not None:
-            log.warning(
-                "web login refused for %r from %s: %s locked for %d s",
-                name,
-                address,
-                lock.kind,
-                lock.seconds_left,
-            )
-            return Refused("locked", math.ceil(lock.seconds_left))
+            return self._locked(name, address, lock)
         if not NAME.match(name):  # no such account can exist: no scrypt for it
+            self.throttle.failed(name, address)
             return self._wrong(name, address)
         if self._admitted >= SCRYPT_AT_ONCE + SCRYPT_WAITING:
             log.warning("web login refused for %r from %s: too many at once", name, address)
             return Refused("busy", 5)
-        agent = await self._check(name, password, address)
-        if isinstance(agent, Refused):
-            return agent
-        if agent is None:
-            return self._wrong(name, address)
-        self.throttle.succeeded(name)
-        log.info("web login by %r from %s", name, address)
-        return agent
-
-    async def _check(self, name: str, password: str, address: str) -> Agent | Refused | None:
         self._admitted += 1
         try:
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(
-                self._pool, self._locked_or_check, name, password, address
-            )
+            checked = await loop.run_in_executor(self._pool, self._check, name, password, address)
         finally:
             self._admitted -= 1
+        if isinstance(checked, Lock):
+            return self._locked(name, address, checked)
+        if checked is None:
+            return self._wrong(name, address)
+        log.info("web login by %r from %s", name, address)
+        return checked
 
-    def _locked_or_check(self, name: str, password: str, address: str) -> Agent | Refused | None:
-        # Checked again in the pool: a flood for one name queued before its lock began
-        # must not run scrypt after it.
+    def _check(self, name: str, password: str, address: str) -> Agent | Lock | None:
+        """In the pool: the lock is looked at again and a failure counted before the next
+        check starts, so a flood queued before its name was locked runs no more scrypt
+        than the lock allows."""
         lock = self.throttle.locked(name, address)
         if lock is not None:
-            return Refused("locked", math.ceil(lock.seconds_left))
-        return self.agents.check_login(name, password)
+            return lock
+        agent = self.agents.check_login(name, password)
+        if agent is None:
+            self.throttle.failed(name, address)
+        else:
+            self.throttle.succeeded(name)
+        return agent
+
+    def _locked(self, name: str, address: str, lock: Lock) -> Refused:
+        log.warning(
+            "web login refused for %r from %s: %s locked for %d s",
+            name,
+            address,
+            lock.kind,
+            lock.seconds_left,
+        )
+        return Refused("locked", math.ceil(lock.seconds_left))
 
     def _wrong(self, name: str, address: str) -> Refused:
-        self.throttle.failed(name, address)
         log.warning("web login refused for %r from %s: wrong name or password", name, address)
         return Refused("wrong")
 
