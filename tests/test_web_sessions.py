@@ -12,7 +12,7 @@ import pytest
 
 from ivr.admin.audit import Audit
 from tests.rig import sipp, web
-from tests.rig.hotline import Hotline, web_password
+from tests.rig.hotline import Hotline
 
 pytestmark = pytest.mark.asterisk
 
@@ -67,7 +67,7 @@ def test_agents_password_ends_the_old_session(hotline: Hotline) -> None:
         assert refused(browser.get("/agent"))
         assert browser.get("/agent/api/current").status_code == 401
         assert web.login(browser, "oki", password).headers["location"] == "/login?failed=1"
-        web.login(browser, "oki", web_password(printed))
+        web.login(browser, "oki", web.printed_password(printed))
         assert browser.get("/agent").status_code == 200
 
 

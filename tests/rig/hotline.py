@@ -30,6 +30,7 @@ from ivr.prompts import build
 from ivr.prompts.catalog import Catalog
 from ivr.testcall import CallResult, TestCall, place
 from tests.rig.procs import stop_process
+from tests.rig.web import printed_password
 
 VENV_BIN = Path(sys.executable).parent
 # A test's stop condition: the lines the IVR has said so far -> hang up now?
@@ -168,11 +169,11 @@ class Hotline:
     def add_agent(self, name: str, tier: int) -> AgentPasswords:
         """`hajj-ivr agents add`; the phone's and the console's passwords it printed once."""
         printed = self.cli("agents", "add", name, "--tier", str(tier)).stdout
-        return AgentPasswords(sip=_sip_password(printed), web=web_password(printed))
+        return AgentPasswords(sip=_sip_password(printed), web=printed_password(printed))
 
     def add_admin(self, name: str) -> str:
         """`hajj-ivr admins add`; the web password it printed once."""
-        return web_password(self.cli("admins", "add", name).stdout)
+        return printed_password(self.cli("admins", "add", name).stdout)
 
     def call(self, dtmf: str = "", number: str = "", **kwargs: Any) -> CallResult:
         """Place a Local-channel test call through AMI; return once its IVR half hung up."""
@@ -232,13 +233,6 @@ class AgentPasswords:
 
 def _sip_password(printed: str) -> str:
     found = re.search(r"SIP phone: user \S+\s+password (\S+)", printed)
-    assert found, printed
-    return found[1]
-
-
-def web_password(printed: str) -> str:
-    """The web password `agents add`, `admins add` or `... password` printed."""
-    found = re.search(r"\(login \S+, password ([^\s)]+)\)", printed)
     assert found, printed
     return found[1]
 
