@@ -36,6 +36,7 @@ def _cmd(sub: Any, name: str, help_text: str, example: str, handler: Handler) ->
 def build_parser() -> argparse.ArgumentParser:
     from ivr import commands as c
     from ivr.agents import commands as a
+    from ivr.agents import logins
     from ivr.data import commands as d
 
     parser = argparse.ArgumentParser(
@@ -210,7 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     add = _cmd(
         verbs,
         "add",
-        "create an agent: a SIP phone account and a web login (password printed once)",
+        "create an agent: a SIP phone account and a web login (two passwords, printed once)",
         "hajj-ivr agents add siti --tier 1",
         a.add,
     )
@@ -225,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     listing.add_argument("--json", action="store_true")
     for verb, text, handler in [
-        ("remove", "delete an agent and their phone account", a.remove),
+        ("remove", "delete an agent, their phone account and web sessions", a.remove),
         ("login", "put the agent in their tier's queue (phone: *71)", a.login),
         ("logout", "take the agent out of the queue (phone: *72)", a.logout),
         ("unpause", "make the agent available again (phone: *74)", a.unpause),
@@ -241,6 +242,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     paused.add_argument("name")
     paused.add_argument("--reason", default="", help="shown in `agents list`")
+    new = _cmd(
+        verbs,
+        "password",
+        "a new web password (their web sessions end) or, with --sip, a new phone password",
+        "hajj-ivr agents password siti",
+        a.password,
+    )
+    new.add_argument("name")
+    new.add_argument("--sip", action="store_true", help="the phone's password, not the web's")
 
     admins = nouns.add_parser("admins", help="dashboard admin logins")
     verbs = admins.add_subparsers(dest="verb", required=True, metavar="VERB")
@@ -254,9 +264,48 @@ def build_parser() -> argparse.ArgumentParser:
     first.add_argument("name")
     _cmd(verbs, "list", "every admin login", "hajj-ivr admins list", a.admin_list)
     gone = _cmd(
-        verbs, "remove", "delete an admin login", "hajj-ivr admins remove rahmat", a.admin_remove
+        verbs,
+        "remove",
+        "delete an admin login (their web sessions end)",
+        "hajj-ivr admins remove rahmat",
+        a.admin_remove,
     )
     gone.add_argument("name")
+    new = _cmd(
+        verbs,
+        "password",
+        "a new password for an admin (printed once; their web sessions end)",
+        "hajj-ivr admins password rahmat",
+        a.admin_password,
+    )
+    new.add_argument("name")
+
+    sessions = nouns.add_parser("sessions", help="web logins: who is logged in, end, unlock")
+    verbs = sessions.add_subparsers(dest="verb", required=True, metavar="VERB")
+    listing = _cmd(
+        verbs,
+        "list",
+        "live web sessions, and names or addresses locked after wrong passwords",
+        "hajj-ivr sessions list",
+        logins.list_,
+    )
+    listing.add_argument("--json", action="store_true")
+    end = _cmd(
+        verbs,
+        "end",
+        "end every web session of an agent or admin (they must log in again)",
+        "hajj-ivr sessions end siti",
+        logins.end,
+    )
+    end.add_argument("name")
+    unlock = _cmd(
+        verbs,
+        "unlock",
+        "let a name or client address locked after wrong passwords try again now",
+        "hajj-ivr sessions unlock siti",
+        logins.unlock,
+    )
+    unlock.add_argument("key", metavar="NAME_OR_ADDRESS")
 
     web = _cmd(
         nouns,

@@ -127,8 +127,14 @@ class RetentionSettings:
 class WebSettings:
     host: str = "127.0.0.1"
     port: int = 8025
-    # A login lasts this long without activity.
+    # A login lasts this long without activity, and never longer than session_max_hours.
     session_minutes: int = 480
+    session_max_hours: float = 12.0
+    # Wrong passwords within login_lock_minutes that lock a name, or a client address (an
+    # office behind one NAT shares one), until the oldest of them is that old.
+    login_failures_per_name: int = 10
+    login_failures_per_address: int = 100
+    login_lock_minutes: float = 15.0
 
 
 @dataclass(frozen=True)
@@ -351,8 +357,22 @@ def _validate(config: Config) -> None:
     for key, days in dataclasses.asdict(config.retention).items():
         if days < 0:
             raise ConfigError(f"retention.{key} = {days} must be 0 (keep) or more days")
+    _validate_web(config.web)
     if config.prompts.engine not in {"auto", "gtts", "espeak"}:
         raise ConfigError(f"prompts.engine = {config.prompts.engine!r}: use auto, gtts or espeak")
+
+
+def _validate_web(web: WebSettings) -> None:
+    for key in (
+        "session_minutes",
+        "session_max_hours",
+        "login_failures_per_name",
+        "login_failures_per_address",
+        "login_lock_minutes",
+    ):
+        value = getattr(web, key)
+        if value <= 0:
+            raise ConfigError(f"web.{key} = {value} must be above 0")
 
 
 def _validate_hours(agents: AgentSettings) -> None:

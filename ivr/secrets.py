@@ -1,5 +1,4 @@
-"""Secrets generated at setup (AMI secret, demo phone password, web session key), kept in
-the state dir.
+"""Secrets generated at setup (AMI secrets, demo phone password), kept in the state dir.
 
 Never committed, never logged: the file is created with mode 0600 and only read here. A
 file from an older version gains the keys it lacks.
@@ -18,7 +17,6 @@ from pathlib import Path
 class Secrets:
     ami_secret: str
     pilgrim_password: str
-    web_secret: str
     ami_admin_secret: str
 
     def __repr__(self) -> str:  # keep secrets out of tracebacks and logs
@@ -28,7 +26,6 @@ class Secrets:
 _FRESH = {
     "ami_secret": lambda: secrets.token_urlsafe(24),
     "pilgrim_password": lambda: secrets.token_urlsafe(12),
-    "web_secret": lambda: secrets.token_urlsafe(32),
     "ami_admin_secret": lambda: secrets.token_urlsafe(24),
 }
 

@@ -1,8 +1,11 @@
-"""Agent accounts: names, tiers, hashes only; the PJSIP file carries the digest, no password."""
+"""Agent accounts: names, tiers, hashes only; the PJSIP file carries the digest, no password;
+the phone and the web login have different passwords; admins have no phone."""
 
 from __future__ import annotations
 
 import hashlib
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -13,19 +16,58 @@ from ivr.agents.store import AgentError, AgentStore
 
 def test_agents_add_stores_hashes_and_checks_the_web_password(tmp_path: Path) -> None:
     store = AgentStore(tmp_path / "agents.sqlite")
-    agent, password = store.add("siti", 2)
+    agent, new = store.add("siti", 2)
     assert (agent.endpoint, agent.interface, agent.queue) == (
         "agent-siti",
         "PJSIP/agent-siti",
         "hajj-tier2",
     )
     raw = (tmp_path / "agents.sqlite").read_bytes()
-    assert password.encode() not in raw
-    expected = hashlib.md5(f"agent-siti:hajj-ivr:{password}".encode()).hexdigest()
-    assert agent.sip_md5 == expected
-    assert store.check_login("siti", password) == agent
-    assert store.check_login("siti", password + "x") is None
-    assert store.check_login("nobody", password) is None
+    assert new.web.encode() not in raw and new.sip.encode() not in raw
+    assert agent.sip_md5 == md5_cred("agent-siti", new.sip)
+    assert store.check_login("siti", new.web) == agent
+    assert store.check_login("siti", new.web + "x") is None
+    assert store.check_login("nobody", new.web) is None
+
+
+def md5_cred(user: str, password: str) -> str:
+    return hashlib.md5(f"{user}:hajj-ivr:{password}".encode()).hexdigest()
+
+
+def test_agents_add_phone_password_is_no_web_login_and_web_password_no_phone(
+    tmp_path: Path,
+) -> None:
+    store = AgentStore(tmp_path / "agents.sqlite")
+    agent, new = store.add("siti", 1)
+    assert new.sip != new.web
+    assert store.check_login("siti", new.sip) is None
+    assert agent.sip_md5 != md5_cred(agent.endpoint, new.web)
+
+
+def test_admins_add_has_no_sip_digest_and_no_endpoint(tmp_path: Path) -> None:
+    store = AgentStore(tmp_path / "agents.sqlite")
+    store.add("budi", 1)
+    admin, new = store.add("rahmat", 0, role="admin")
+    assert (admin.sip_md5, new.sip) == ("", "")
+    text = pjsip.text(store.all() + store.all(role="admin"))
+    assert "[agent-budi]" in text and "rahmat" not in text
+
+
+def test_agents_store_drops_an_old_admins_sip_digest(tmp_path: Path) -> None:
+    path = tmp_path / "agents.sqlite"
+    AgentStore(path).add("budi", 1)
+    with closing(sqlite3.connect(path)) as db, db:  # an admin as older versions made them
+        db.execute("INSERT INTO agents VALUES ('lama', 0, 'abc123', 'x', 'admin', 0)")
+    assert AgentStore(path).get("lama", role="admin").sip_md5 == ""
+    assert AgentStore(path).get("budi").sip_md5 != ""
+
+
+def test_agents_new_sip_password_keeps_the_web_login(tmp_path: Path) -> None:
+    store = AgentStore(tmp_path / "agents.sqlite")
+    _, new = store.add("siti", 1)
+    agent, sip = store.new_sip_password("siti")
+    assert agent.sip_md5 == md5_cred("agent-siti", sip) and sip != new.sip
+    assert store.check_login("siti", new.web) == agent
 
 
 @pytest.mark.parametrize(
@@ -46,9 +88,9 @@ def test_agents_remove_unknown_says_so(tmp_path: Path) -> None:
 
 def test_agents_pjsip_has_endpoint_auth_aor_and_the_tier(tmp_path: Path) -> None:
     store = AgentStore(tmp_path / "agents.sqlite")
-    agent, password = store.add("budi", 1)
+    agent, new = store.add("budi", 1)
     text = pjsip.text(store.all())
     assert "[agent-budi](agent-template)" in text
-    assert f"md5_cred = {agent.sip_md5}" in text and password not in text
+    assert f"md5_cred = {agent.sip_md5}" in text and new.sip not in text
     assert "set_var = HAJJ_AGENT_TIER=1" in text and "set_var = HAJJ_AGENT_NAME=budi" in text
     assert f"realm = {passwords.SIP_REALM}" in text

@@ -27,7 +27,7 @@ from ivr.ami.events import variables
 from ivr.data.sample import FIXED_PILGRIMS
 from ivr.testcall import CallResult, place
 from tests.rig import sipp, web
-from tests.rig.hotline import Hotline
+from tests.rig.hotline import AgentPasswords, Hotline
 
 pytestmark = pytest.mark.asterisk
 
@@ -40,7 +40,7 @@ def found(porsi: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def agents(hotline: Hotline) -> dict[str, str]:
+def agents(hotline: Hotline) -> dict[str, AgentPasswords]:
     """alice (tier 1), bob (tier 2), carol (tier 1, her phone never answers): passwords."""
     made = {}
     for name, tier in [("alice", 1), ("bob", 2), ("carol", 1)]:
@@ -127,7 +127,7 @@ def hang_up_on(
 
 
 def test_agents_add_prints_credentials_and_list_shows_each_state(
-    hotline: Hotline, agents: dict[str, str], tmp_path: Path
+    hotline: Hotline, agents: dict[str, AgentPasswords], tmp_path: Path
 ) -> None:
     assert state(hotline, "alice") == "logged out"
     again = hotline.cli("agents", "add", "alice", check=False)
@@ -135,11 +135,11 @@ def test_agents_add_prints_credentials_and_list_shows_each_state(
     # The password is printed once and never stored: the store holds hashes only.
     with closing(sqlite3.connect(hotline.config.agents_path)) as db:
         stored = " ".join(str(v) for row in db.execute("SELECT * FROM agents") for v in row)
-    assert agents["alice"] not in stored
+    assert agents["alice"].sip not in stored and agents["alice"].web not in stored
     pjsip = (hotline.config.asterisk_dir / "etc" / "pjsip_agents.conf").read_text()
-    assert "md5_cred" in pjsip and agents["alice"] not in pjsip
+    assert "md5_cred" in pjsip and agents["alice"].sip not in pjsip
 
-    with phone(hotline, tmp_path, "alice", agents["alice"]):
+    with phone(hotline, tmp_path, "alice", agents["alice"].sip):
         assert state(hotline, "alice") == "available"
         hotline.cli("agents", "pause", "alice", "--reason", "istirahat")
         listing = json.loads(hotline.cli("agents", "list", "--json").stdout)
@@ -152,17 +152,17 @@ def test_agents_add_prints_credentials_and_list_shows_each_state(
 
 
 def test_agent_feature_code_logs_in_from_the_phone(
-    hotline: Hotline, agents: dict[str, str], tmp_path: Path
+    hotline: Hotline, agents: dict[str, AgentPasswords], tmp_path: Path
 ) -> None:
     port = hotline.config.asterisk.sip_port
-    done = sipp.feature_code(tmp_path, port, "agent-bob", agents["bob"], "*71")
+    done = sipp.feature_code(tmp_path, port, "agent-bob", agents["bob"].sip, "*71")
     assert done.ok, done.output
     try:
         wait_for(lambda: state(hotline, "bob") != "logged out", 10, "bob logged in")
         members = hotline.cli("asterisk", "cli", "queue show hajj-tier2").stdout
         assert "bob (PJSIP/agent-bob)" in members
     finally:
-        assert sipp.feature_code(tmp_path, port, "agent-bob", agents["bob"], "*72").ok
+        assert sipp.feature_code(tmp_path, port, "agent-bob", agents["bob"].sip, "*72").ok
     assert state(hotline, "bob") == "logged out"
 
 
@@ -170,9 +170,9 @@ def test_agent_feature_code_logs_in_from_the_phone(
 
 
 def test_sip_caller_presses_0_and_is_bridged_to_the_agent_with_a_screen_pop(
-    hotline: Hotline, agents: dict[str, str], tmp_path: Path
+    hotline: Hotline, agents: dict[str, AgentPasswords], tmp_path: Path
 ) -> None:
-    with phone(hotline, tmp_path, "alice", agents["alice"]), ThreadPoolExecutor(1) as pool:
+    with phone(hotline, tmp_path, "alice", agents["alice"].sip), ThreadPoolExecutor(1) as pool:
         caller = pool.submit(
             sipp.call,
             tmp_path,
@@ -193,7 +193,7 @@ def test_sip_caller_presses_0_and_is_bridged_to_the_agent_with_a_screen_pop(
     notes = hotline.notes(stay["call_id"])
     assert any(n.startswith("queue hajj-tier1: answered by alice") for n in notes), notes
 
-    with console(hotline, "alice", agents["alice"]) as client:
+    with console(hotline, "alice", agents["alice"].web) as client:
         pop = client.get("/agent/api/current").json()
     assert pop["call_id"] == stay["call_id"] and pop["caller"] == "081299887766"
     assert pop["porsi"] == SOC.nomor_porsi and pop["reason"] == "caller_request"
@@ -215,11 +215,11 @@ def login(client: httpx.Client, name: str, password: str) -> None:
 
 
 def test_web_console_refuses_without_login_and_wrong_passwords(
-    hotline: Hotline, agents: dict[str, str]
+    hotline: Hotline, agents: dict[str, AgentPasswords]
 ) -> None:
     with httpx.Client(base_url=hotline.web_url, timeout=10) as anonymous:
-        refused_without_login(anonymous, agents["alice"])
-    with console(hotline, "alice", agents["alice"]) as client:
+        refused_without_login(anonymous, agents["alice"].web)
+    with console(hotline, "alice", agents["alice"].web) as client:
         assert client.get("/agent").status_code == 200
 
 
@@ -238,9 +238,9 @@ def refused_without_login(anonymous: httpx.Client, password: str) -> None:
 
 
 def test_agent_not_answering_is_recorded_and_the_caller_keeps_waiting(
-    hotline: Hotline, agents: dict[str, str], tmp_path: Path
+    hotline: Hotline, agents: dict[str, AgentPasswords], tmp_path: Path
 ) -> None:
-    with phone(hotline, tmp_path, "carol", agents["carol"], answer=False):
+    with phone(hotline, tmp_path, "carol", agents["carol"].sip, answer=False):
         spec = testcall.TestCall(hotline.config.ivr.hotline, "0", caller_id='"Uji" <0811000001>')
         result = hang_up_on(hotline, spec, "QueueCallerJoin", after=7)
     stay = stays(hotline, result.call_id)[-1]
@@ -249,9 +249,9 @@ def test_agent_not_answering_is_recorded_and_the_caller_keeps_waiting(
 
 
 def test_abandoned_call_is_recorded_with_its_wait(
-    hotline: Hotline, agents: dict[str, str], tmp_path: Path
+    hotline: Hotline, agents: dict[str, AgentPasswords], tmp_path: Path
 ) -> None:
-    with phone(hotline, tmp_path, "alice", agents["alice"]):
+    with phone(hotline, tmp_path, "alice", agents["alice"].sip):
         hotline.cli("agents", "pause", "alice")  # logged in, nobody free: the caller waits
         spec = testcall.TestCall(hotline.config.ivr.hotline, "0", caller_id='"Uji" <0811000002>')
         result = hang_up_on(hotline, spec, "QueueCallerJoin", after=3)
@@ -262,14 +262,14 @@ def test_abandoned_call_is_recorded_with_its_wait(
 
 
 def test_agent_transfers_the_caller_up_to_tier_2_with_the_context(
-    hotline: Hotline, agents: dict[str, str], tmp_path: Path
+    hotline: Hotline, agents: dict[str, AgentPasswords], tmp_path: Path
 ) -> None:
     spec = testcall.TestCall(
         hotline.config.ivr.hotline, "0", caller_id='"Uji" <0811000009>', timeout=90
     )
     with (
-        phone(hotline, tmp_path, "alice", agents["alice"], keys="#12"),
-        phone(hotline, tmp_path, "bob", agents["bob"]),
+        phone(hotline, tmp_path, "alice", agents["alice"].sip, keys="#12"),
+        phone(hotline, tmp_path, "bob", agents["bob"].sip),
     ):
         # The caller hangs up once bob answers: the call went up a tier to him.
         result = hang_up_on(hotline, spec, "AgentConnect", lambda e: e["MemberName"] == "bob")
@@ -284,7 +284,7 @@ def test_agent_transfers_the_caller_up_to_tier_2_with_the_context(
         "bob",
         "caller_request",
     )
-    with console(hotline, "bob", agents["bob"]) as client:
+    with console(hotline, "bob", agents["bob"].web) as client:
         pop = client.get("/agent/api/current").json()
     assert pop["call_id"] == result.call_id and pop["queue"] == "hajj-tier2"
     assert pop["caller"] == "0811000009" and pop["reason"] == "caller_request"
@@ -320,11 +320,11 @@ def test_no_agent_logged_in_offers_a_callback_stored_once(hotline: Hotline) -> N
 
 
 def test_callback_is_served_agent_leg_first_then_the_pilgrim(
-    hotline: Hotline, agents: dict[str, str], tmp_path: Path
+    hotline: Hotline, agents: dict[str, AgentPasswords], tmp_path: Path
 ) -> None:
     pilgrim = sipp.AgentPhone.listen(tmp_path, hotline.pilgrim_port)
     try:
-        with phone(hotline, tmp_path, "alice", agents["alice"]):
+        with phone(hotline, tmp_path, "alice", agents["alice"].sip):
             row = wait_for(
                 lambda: [
                     r

@@ -144,7 +144,7 @@ def test_browser_agent_plays_the_recording_and_escalates_tier_2_sees_it(
     ticket = desk.recorded(ticket, target.name, partial=False)
     passwords = {name: hotline.add_agent(name, tier) for name, tier in (("wati", 1), ("yusuf", 2))}
 
-    browser_login(browser, hotline, "wati", passwords["wati"])
+    browser_login(browser, hotline, "wati", passwords["wati"].web)
     browser.get(f"{hotline.web_url}/complaints")
     browser.find_element(By.LINK_TEXT, ticket.number).click()
     # The recording plays in the browser (the page's audio element loads it).
@@ -162,7 +162,7 @@ def test_browser_agent_plays_the_recording_and_escalates_tier_2_sees_it(
     assert desk.get(ticket.number).tier == 2
 
     browser.delete_all_cookies()
-    browser_login(browser, hotline, "yusuf", passwords["yusuf"])
+    browser_login(browser, hotline, "yusuf", passwords["yusuf"].web)
     browser.get(f"{hotline.web_url}/complaints")
     assert ticket.number in browser.find_element(By.ID, "tickets").text
     history = [c.action for c in desk.history(desk.get(ticket.number))]

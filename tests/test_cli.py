@@ -8,6 +8,10 @@ from pathlib import Path
 import pytest
 
 from ivr import cli
+from ivr.agents.sessions import Sessions
+from ivr.agents.store import AgentStore
+from ivr.agents.throttle import LoginThrottle
+from tests.rig.web import printed_password
 
 
 def _leaf_parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
@@ -45,3 +49,59 @@ def test_cli_call_bad_dtmf_exits_1_before_dialling(
 
     assert code == 1
     assert "use digits, * and #" in capsys.readouterr().err
+
+
+def test_cli_passwords_are_printed_once_and_end_the_users_web_sessions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = ["--state-dir", str(tmp_path)]
+    assert cli.main([*state, "agents", "add", "siti"]) == 0
+    added = capsys.readouterr().out
+    web = printed_password(added)
+    assert "SIP phone: user agent-siti" in added and web not in added.split("Web console")[0]
+    assert cli.main([*state, "admins", "add", "rahmat"]) == 0
+    assert "SIP" not in capsys.readouterr().out
+    sessions = Sessions(tmp_path / "agents.sqlite", 3600, 3600)
+    store = AgentStore(tmp_path / "agents.sqlite")
+    phone = sessions.start("siti", store.get("siti").web_hash, "10.0.0.1")
+    admin = sessions.start("rahmat", store.get("rahmat", role="admin").web_hash, "10.0.0.2")
+    assert phone and admin
+
+    assert cli.main([*state, "sessions", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert "siti" in listing and "rahmat" in listing and "10.0.0.2" in listing
+    assert cli.main([*state, "agents", "password", "siti"]) == 0
+    new = printed_password(capsys.readouterr().out)
+    assert sessions.get(phone) is None and sessions.get(admin) is not None
+    assert store.check_login("siti", new) is not None and store.check_login("siti", web) is None
+    assert cli.main([*state, "sessions", "end", "rahmat"]) == 0
+    assert "1 web session(s) of rahmat ended" in capsys.readouterr().out
+    assert sessions.get(admin) is None
+
+
+def test_cli_agents_password_sip_changes_the_phone_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = ["--state-dir", str(tmp_path)]
+    cli.main([*state, "agents", "add", "siti"])
+    web = printed_password(capsys.readouterr().out)
+    store = AgentStore(tmp_path / "agents.sqlite")
+    digest = store.get("siti").sip_md5
+    assert cli.main([*state, "agents", "password", "siti", "--sip"]) == 0
+    printed = capsys.readouterr().out
+    assert "SIP phone: user agent-siti" in printed and store.get("siti").sip_md5 != digest
+    assert store.check_login("siti", web) is not None
+    assert cli.main([*state, "admins", "password", "siti"]) == 1  # an agent, not an admin
+    assert "no admin 'siti'" in capsys.readouterr().err
+
+
+def test_cli_sessions_unlock_lifts_a_lock(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    throttle = LoginThrottle(tmp_path / "agents.sqlite", 10, 100, 900)
+    for _ in range(10):
+        throttle.failed("siti", "10.0.0.9")
+    assert cli.main(["--state-dir", str(tmp_path), "sessions", "list"]) == 0
+    assert "locked: name 'siti'" in capsys.readouterr().out
+    assert cli.main(["--state-dir", str(tmp_path), "sessions", "unlock", "siti"]) == 0
+    assert throttle.locked("siti", "10.0.0.1") is None

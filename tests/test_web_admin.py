@@ -68,7 +68,7 @@ def test_every_page_and_action_refuses_without_login(hotline: Hotline) -> None:
 
 
 def test_agents_cannot_use_the_admin_dashboard(hotline: Hotline) -> None:
-    password = hotline.add_agent("dewi", 1)
+    password = hotline.add_agent("dewi", 1).web
     with httpx.Client(base_url=hotline.web_url, timeout=10) as client:
         web.login(client, "dewi", password)
         assert client.get("/agent").status_code == 200

@@ -53,18 +53,33 @@ def _reload_phones(config: Config) -> str:
 
 
 def add(config: Config, args: argparse.Namespace) -> int:
-    agent, password = _store(config).add(args.name, args.tier)
+    agent, new = _store(config).add(args.name, args.tier)
     note = _reload_phones(config)
-    ast = config.asterisk
     print(
         f"Agent {agent.name} (tier {agent.tier}) created. {note}\n"
-        f"  SIP phone: user {agent.endpoint}  password {password}\n"
-        f"             server {ast.sip_bind}:{ast.sip_port} (UDP)\n"
-        f"  Web console: http://{config.web.host}:{config.web.port}/agent "
-        f"(login {agent.name}, same password)\n"
-        f"The password is shown only now; `agents remove` and `agents add` make a new one."
+        f"{_phone_lines(config, agent, new.sip)}\n"
+        f"{_console_line(config, agent, new.web)}\n"
+        f"Each password is shown only now (phone and console have their own); "
+        f"`hajj-ivr agents password {agent.name}` makes a new one."
     )
     return 0
+
+
+def _phone_lines(config: Config, agent: Agent, password: str) -> str:
+    ast = config.asterisk
+    return (
+        f"  SIP phone: user {agent.endpoint}  password {password}\n"
+        f"             server {ast.sip_bind}:{ast.sip_port} (UDP)"
+    )
+
+
+def _console_line(config: Config, agent: Agent, password: str) -> str:
+    page = "admin" if agent.role == "admin" else "agent"
+    what = "Dashboard" if agent.role == "admin" else "Web console"
+    return (
+        f"  {what}: http://{config.web.host}:{config.web.port}/{page} "
+        f"(login {agent.name}, password {password})"
+    )
 
 
 def remove(config: Config, args: argparse.Namespace) -> int:
@@ -73,7 +88,21 @@ def remove(config: Config, args: argparse.Namespace) -> int:
     if process.Asterisk.from_config(config).pid() is not None:
         cli.run_async(_ami(config, lambda ami: _logout(ami, agent, quiet=True)))
     store.remove(agent.name)
-    print(f"Agent {agent.name} removed. {_reload_phones(config)}")
+    print(f"Agent {agent.name} removed, their web sessions ended. {_reload_phones(config)}")
+    return 0
+
+
+def password(config: Config, args: argparse.Namespace) -> int:
+    store = _store(config)
+    if args.sip:
+        agent, new = store.new_sip_password(args.name)
+        print(f"New phone password for {agent.name}. {_reload_phones(config)}")
+        print(_phone_lines(config, agent, new))
+    else:
+        agent, new = store.new_web_password(args.name)
+        print(f"New web password for {agent.name}; their web sessions ended.")
+        print(_console_line(config, agent, new))
+    print("The password is shown only now.")
     return 0
 
 
@@ -196,13 +225,19 @@ async def _ami(config: Config, work: Callable[[AmiClient], Awaitable[T]]) -> T:
 
 
 def admin_add(config: Config, args: argparse.Namespace) -> int:
-    admin, password = _store(config).add(args.name, 0, role="admin")
+    admin, new = _store(config).add(args.name, 0, role="admin")
     print(
-        f"Admin {admin.name} created.\n"
-        f"  Dashboard: http://{config.web.host}:{config.web.port}/admin "
-        f"(login {admin.name}, password {password})\n"
-        f"The password is shown only now; `admins remove` and `admins add` make a new one."
+        f"Admin {admin.name} created.\n{_console_line(config, admin, new.web)}\n"
+        f"The password is shown only now; `hajj-ivr admins password {admin.name}` makes a "
+        f"new one."
     )
+    return 0
+
+
+def admin_password(config: Config, args: argparse.Namespace) -> int:
+    admin, new = _store(config).new_web_password(args.name, role="admin")
+    print(f"New password for {admin.name}; their web sessions ended.")
+    print(f"{_console_line(config, admin, new)}\nThe password is shown only now.")
     return 0
 
 
@@ -217,5 +252,5 @@ def admin_list(config: Config, args: argparse.Namespace) -> int:
 
 def admin_remove(config: Config, args: argparse.Namespace) -> int:
     _store(config).remove(args.name, role="admin")
-    print(f"Admin {args.name} removed.")
+    print(f"Admin {args.name} removed, their web sessions ended.")
     return 0

@@ -16,7 +16,8 @@ FILENAME = "pjsip_agents.conf"
 
 def text(agents: list[Agent]) -> str:
     parts = ["; Generated from state_dir/agents.sqlite by hajj-ivr: do not edit."]
-    for a in agents:
+    # Only agents have phones: an account without a SIP digest (an admin) gets no endpoint.
+    for a in (a for a in agents if a.role == "agent" and a.sip_md5):
         parts.append(
             f"""
 [{a.endpoint}](agent-template)

@@ -1,15 +1,21 @@
-"""Agent accounts: name, tier and credential hashes, in state_dir/agents.sqlite."""
+"""Agent accounts: name, tier and credential hashes, in state_dir/agents.sqlite.
+
+An agent has two passwords, each shown once: one for the SIP phone (kept as PJSIP's MD5
+digest) and one for the web console (kept as scrypt). An admin has only the web one.
+"""
 
 from __future__ import annotations
 
 import re
 import sqlite3
 import time
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ivr.agents import passwords
+from ivr.agents import passwords, sessions
+from ivr.agents.schema import MIGRATIONS, SCHEMA
 from ivr.errors import HajjIvrError
 from ivr.store import open_store
 
@@ -17,27 +23,24 @@ NAME = re.compile(r"^[a-z][a-z0-9_-]{1,30}$")
 TIERS = (1, 2, 3)
 ROLES = ("agent", "admin")
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS agents (
-    name TEXT PRIMARY KEY,
-    tier INTEGER NOT NULL,
-    sip_md5 TEXT NOT NULL,
-    web_hash TEXT NOT NULL,
-    role TEXT NOT NULL DEFAULT 'agent',
-    created_at REAL NOT NULL
-);
-"""
-
 
 class AgentError(HajjIvrError):
     """An agent command that cannot be done (unknown name, bad tier, ...)."""
 
 
 @dataclass(frozen=True)
+class NewPasswords:
+    """What `agents add` prints once: never stored."""
+
+    web: str
+    sip: str = ""  # admins have no phone
+
+
+@dataclass(frozen=True)
 class Agent:
     name: str
     tier: int
-    sip_md5: str
+    sip_md5: str  # '' for admins
     web_hash: str
     role: str
     created_at: float
@@ -65,11 +68,11 @@ class AgentStore:
         self.path = path
 
     def _db(self) -> sqlite3.Connection:
-        return open_store(self.path, SCHEMA)
+        return open_store(self.path, SCHEMA, MIGRATIONS)
 
-    def add(self, name: str, tier: int, role: str = "agent") -> tuple[Agent, str]:
+    def add(self, name: str, tier: int, role: str = "agent") -> tuple[Agent, NewPasswords]:
         """Create an agent (or, with role "admin", a dashboard admin: no phone, no tier);
-        returns it and its password (shown once, never stored)."""
+        returns it and its passwords (shown once, never stored)."""
         if not NAME.match(name):
             raise AgentError(
                 f"name {name!r}: use 2-31 lowercase letters, digits, - or _, starting with a letter"
@@ -78,15 +81,11 @@ class AgentStore:
             raise AgentError(f"role {role!r}: use {' or '.join(ROLES)}")
         if role == "agent" and tier not in TIERS:
             raise AgentError(f"tier {tier}: use 1, 2 or 3")
-        password = passwords.generate()
-        agent = Agent(
-            name,
-            tier,
-            passwords.sip_md5(f"agent-{name}", password),
-            passwords.web_hash(password),
-            role,
-            time.time(),
+        new = NewPasswords(
+            web=passwords.generate(), sip=passwords.generate() if role == "agent" else ""
         )
+        sip_md5 = passwords.sip_md5(f"agent-{name}", new.sip) if new.sip else ""
+        agent = Agent(name, tier, sip_md5, passwords.web_hash(new.web), role, time.time())
         with closing(self._db()) as db:
             try:
                 db.execute(
@@ -102,13 +101,40 @@ class AgentStore:
                 )
             except sqlite3.IntegrityError:
                 raise AgentError(f"{name!r} already exists") from None
-        return agent, password
+        return agent, new
 
     def remove(self, name: str, role: str = "agent") -> Agent:
+        """Delete the account and end its web sessions (one transaction)."""
         agent = self.get(name, role)
-        with closing(self._db()) as db:
+        with closing(self._db()) as db, _transaction(db):
             db.execute("DELETE FROM agents WHERE name = ?", (name,))
+            sessions.end_for(db, name)
         return agent
+
+    def new_web_password(self, name: str, role: str = "agent") -> tuple[Agent, str]:
+        """A new web password (returned once); the account's web sessions end with the
+        old one, and a lock on its name from wrong passwords is lifted."""
+        self.get(name, role)
+        password = passwords.generate()
+        with closing(self._db()) as db, _transaction(db):
+            db.execute(
+                "UPDATE agents SET web_hash = ? WHERE name = ?",
+                (passwords.web_hash(password), name),
+            )
+            sessions.end_for(db, name)
+            db.execute("DELETE FROM login_failures WHERE kind = 'name' AND key = ?", (name,))
+        return self.get(name, role), password
+
+    def new_sip_password(self, name: str) -> tuple[Agent, str]:
+        """A new password for the agent's phone (returned once); the web login stays."""
+        agent = self.get(name)
+        password = passwords.generate()
+        with closing(self._db()) as db:
+            db.execute(
+                "UPDATE agents SET sip_md5 = ? WHERE name = ?",
+                (passwords.sip_md5(agent.endpoint, password), name),
+            )
+        return self.get(name), password
 
     def get(self, name: str, role: str | None = "agent") -> Agent:
         """The account ``name`` (of ``role``; None: any role)."""
@@ -135,3 +161,15 @@ class AgentStore:
             passwords.web_hash(password)  # same cost either way: no name probing by timing
             return None
         return agent if passwords.web_check(password, agent.web_hash) else None
+
+
+@contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction on an autocommit connection (open_store's kind)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")

@@ -11,13 +11,13 @@ import contextlib
 import html
 import json
 import logging
+import time
 import urllib.parse
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import (
     JSONResponse,
@@ -28,40 +28,58 @@ from starlette.responses import (
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from ivr.agents.sessions import Sessions
 from ivr.agents.store import AgentStore
+from ivr.agents.throttle import LoginThrottle
 from ivr.ami.client import AmiClient, connect_until_up, for_config
 from ivr.config import Config
-from ivr.secrets import load_or_create
 from ivr.web import auth
 from ivr.web.admin import Dashboard
 from ivr.web.complaints import CATEGORY_NAMES, ComplaintPages
 from ivr.web.html import csrf_field, page
+from ivr.web.logins import LoginDesk, Refused
 from ivr.web.screenpop import EVENTS, ScreenPop
+from ivr.web.sessioncookie import ServerSessions
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
-KEEPALIVE = 15.0
+# The event stream says something this often; the session is checked again each time.
+KEEPALIVE = 5.0
+REFUSALS = {
+    "locked": "Terlalu banyak percobaan masuk yang gagal. Coba lagi dalam {minutes} menit.",
+    "busy": "Server sedang sibuk. Coba lagi sebentar lagi.",
+}
 
 
 def build_app(
-    config: Config, pop: ScreenPop | None = None, ami: AmiClient | None = None
+    config: Config,
+    pop: ScreenPop | None = None,
+    ami: AmiClient | None = None,
+    *,
+    secure_cookies: bool = False,
+    clock: Callable[[], float] = time.time,
 ) -> Starlette:
-    secrets = load_or_create(config.secrets_path)
+    """``secure_cookies``: mark cookies Secure (the app is served behind TLS); ``clock``
+    for session and lock times (tests)."""
     agents = AgentStore(config.agents_path)
+    sessions = Sessions.for_config(config, clock)
+    desk = LoginDesk(agents, LoginThrottle.for_config(config, clock))
     pop = pop or ScreenPop(config.calllog_path, config.mirror_path)
-    idle = config.web.session_minutes * 60.0
     connection: dict[str, AmiClient] = {}
     dashboard = Dashboard(config, lambda: connection.get("ami"))
     complaint_pages = ComplaintPages(config, pop.latest.get)
-    login_required = auth.required(idle)
-    api_required = auth.required(idle, api=True)
+    login_required = auth.required()
+    api_required = auth.required(api=True)
 
     async def login_form(request: Request) -> Response:
-        token = auth.csrf_token(request)
         failed = request.query_params.get("failed")
+        return login_page(request, "Nama atau kata sandi salah." if failed else "")
+
+    def login_page(request: Request, message: str, status: int = 200) -> Response:
+        token = auth.csrf_token(request)
         nxt = html.escape(request.query_params.get("next", ""), quote=True)
-        note = '<p class="error">Nama atau kata sandi salah.</p>' if failed else ""
-        return page(
+        note = f'<p class="error">{html.escape(message)}</p>' if message else ""
+        answer = page(
             "Masuk",
             f"""<main class="login"><h1>Layanan Informasi Haji 500425</h1>{note}
 <form method="post" action="/login"><input type="hidden" name="csrf" value="{token}">
@@ -70,17 +88,20 @@ def build_app(
 <label>Kata sandi <input name="password" type="password" autocomplete="current-password"
 required></label><button type="submit">Masuk</button></form></main>""",
         )
+        answer.status_code = status
+        return answer
 
     async def login_post(request: Request) -> Response:
         form = await auth.csrf_form(request)
         if form is None:
             return auth.csrf_refused()
         name, password = auth.form_value(form, "name"), auth.form_value(form, "password")
-        agent = await asyncio.to_thread(agents.check_login, name, password)
-        if agent is None:
-            log.warning("web login refused")
+        address = request.client.host if request.client else "unknown"
+        agent = await desk.attempt(name, password, address)
+        if isinstance(agent, Refused):
+            return refused_login(request, agent)
+        if not auth.log_in(request, agent):
             return RedirectResponse("/login?failed=1", status_code=303)
-        auth.log_in(request, agent.name, agent.role)
         home = "/admin" if agent.role == "admin" else "/agent"
         nxt = urllib.parse.urlsplit(auth.form_value(form, "next")).path
         safe = nxt.startswith("/") and not nxt.startswith("//")
@@ -90,8 +111,17 @@ required></label><button type="submit">Masuk</button></form></main>""",
         form = await auth.csrf_form(request)
         if form is None:
             return auth.csrf_refused()
-        request.session.clear()
+        auth.log_out(request)
         return RedirectResponse("/login", status_code=303)
+
+    def refused_login(request: Request, refusal: Refused) -> Response:
+        if refusal.reason == "wrong":
+            return RedirectResponse("/login?failed=1", status_code=303)
+        minutes = max(1, -(-refusal.retry_after // 60))
+        message = REFUSALS[refusal.reason].format(minutes=minutes)
+        answer = login_page(request, message, 429 if refusal.reason == "locked" else 503)
+        answer.headers["Retry-After"] = str(refusal.retry_after)
+        return answer
 
     @login_required
     async def agent_page(request: Request) -> Response:
@@ -126,9 +156,14 @@ required></label><button type="submit">Masuk</button></form></main>""",
                 while True:
                     try:
                         item = await asyncio.wait_for(queue.get(), KEEPALIVE)
-                        yield f"event: pop\ndata: {json.dumps(item)}\n\n"
+                        chunk = f"event: pop\ndata: {json.dumps(item)}\n\n"
                     except TimeoutError:
-                        yield ": keepalive\n\n"
+                        chunk = ": keepalive\n\n"
+                    # Logged out, removed, new password, expired: the stream ends with it.
+                    if not auth.still_valid(request):
+                        log.info("event stream of %r ended with its session", name)
+                        return
+                    yield chunk
             finally:
                 pop.unsubscribe(name, queue)
 
@@ -158,6 +193,8 @@ required></label><button type="submit">Masuk</button></form></main>""",
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
                 await client.close()
+            desk.close()
+            sessions.close()
 
     return Starlette(
         routes=[
@@ -172,15 +209,7 @@ required></label><button type="submit">Masuk</button></form></main>""",
             *complaint_pages.routes(),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
-        middleware=[
-            Middleware(
-                SessionMiddleware,
-                secret_key=secrets.web_secret,
-                session_cookie="hajj_session",
-                max_age=int(idle),
-                same_site="strict",
-            )
-        ],
+        middleware=[Middleware(ServerSessions, sessions=sessions, secure=secure_cookies)],
         lifespan=lifespan,
     )
 

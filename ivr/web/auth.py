@@ -1,63 +1,81 @@
-"""Logins for the web console: signed session cookies that expire, CSRF on every POST.
+"""Logins for the web console: server-side sessions, guards, CSRF on every POST.
 
-Agents log in with the name and password `hajj-ivr agents add` printed (scrypt hash in
-the agent store). A session lasts web.session_minutes without activity.
+Agents and admins log in with the web password `hajj-ivr agents add` / `admins add`
+printed (scrypt hash in the agent store; ivr/web/logins.py checks it). The session lives
+in the store (ivr/agents/sessions.py); ivr/web/sessioncookie.py fills ``request.session``
+from it on every request with the account's current role, so a guard here only reads it.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from ivr.agents.sessions import Sessions
+from ivr.agents.store import Agent
+from ivr.web import sessioncookie as cookie
 from ivr.web.html import page
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-def user(request: Request, max_idle: float) -> str | None:
-    """The logged-in name, or None (also when the session went idle too long)."""
-    session = request.session
-    name = session.get("user")
-    seen = float(session.get("seen", 0))
-    if not name or time.time() - seen > max_idle:
-        session.clear()
-        return None
-    session["seen"] = time.time()
-    return str(name)
+def log_in(request: Request, agent: Agent) -> bool:
+    """Start a session for ``agent`` (ending this browser's previous one: no fixation);
+    False when the account changed since its password was checked."""
+    log_out(request)
+    address = request.client.host if request.client else ""
+    started = sessions(request).start(agent.name, agent.web_hash, address)
+    if started is None:
+        return False
+    request.scope[cookie.STARTED] = started
+    return True
 
 
-def log_in(request: Request, name: str, role: str) -> None:
-    request.session.clear()  # a fresh session on login (no fixation)
-    request.session.update(
-        {"user": name, "role": role, "seen": time.time(), "csrf": secrets.token_urlsafe(24)}
-    )
+def log_out(request: Request) -> None:
+    """End this browser's session on the server; the cookie is expired too."""
+    if request.scope.get(cookie.SESSION_ID):
+        sessions(request).end(request.scope[cookie.SESSION_ID])
+        request.scope[cookie.ENDED] = True
+    request.scope["session"] = {}
+
+
+def still_valid(connection: HTTPConnection) -> bool:
+    """Is the request's session still live (for a long response: the event stream)?"""
+    session_id = connection.scope.get(cookie.SESSION_ID, "")
+    return bool(session_id) and sessions(connection).get(session_id) is not None
+
+
+def sessions(connection: HTTPConnection) -> Sessions:
+    store: Sessions = connection.scope[cookie.SESSIONS]
+    return store
 
 
 def csrf_token(request: Request) -> str:
-    token = request.session.get("csrf")
+    """The token forms carry: the session's, or before login the login form's own."""
+    token = request.session.get("csrf") or request.scope.get(cookie.LOGIN_CSRF)
     if not token:
-        token = request.session["csrf"] = secrets.token_urlsafe(24)
+        token = request.scope.get(cookie.NEW_LOGIN_CSRF) or secrets.token_urlsafe(24)
+        request.scope[cookie.NEW_LOGIN_CSRF] = token
     return str(token)
 
 
 def csrf_ok(request: Request, sent: str) -> bool:
-    token = request.session.get("csrf", "")
+    token = request.session.get("csrf") or request.scope.get(cookie.LOGIN_CSRF, "")
     return bool(token) and hmac.compare_digest(str(token), sent)
 
 
-def required(max_idle: float, api: bool = False, role: str = "") -> Callable[[Endpoint], Endpoint]:
+def required(api: bool = False, role: str = "") -> Callable[[Endpoint], Endpoint]:
     """Refuse a request without a live login (401 for APIs and actions, a redirect to the
     login page for pages) or, with ``role``, from a login without that role (403)."""
 
     def wrap(endpoint: Endpoint) -> Endpoint:
         async def guarded(request: Request) -> Response:
-            if user(request, max_idle) is None:
+            if not request.session.get("user"):
                 if api:
                     return JSONResponse({"error": "login required"}, status_code=401)
                 return RedirectResponse(f"/login?next={request.url.path}", status_code=303)

@@ -45,9 +45,8 @@ class ComplaintPages:
         self.tickets = tickets_mod.for_config(config)
         self.agents = AgentStore(config.agents_path)
         self.current_pop = current_pop
-        idle = config.web.session_minutes * 60.0
-        self.page_guard = auth.required(idle)
-        self.api_guard = auth.required(idle, api=True)
+        self.page_guard = auth.required()
+        self.api_guard = auth.required(api=True)
         self.catalog = overrides.watched_catalog(config, every=0)  # resolution notes
 
     def _tier(self, request: Request) -> int:

@@ -30,6 +30,7 @@ from ivr.prompts import build
 from ivr.prompts.catalog import Catalog
 from ivr.testcall import CallResult, TestCall, place
 from tests.rig.procs import stop_process
+from tests.rig.web import printed_password
 
 VENV_BIN = Path(sys.executable).parent
 # A test's stop condition: the lines the IVR has said so far -> hang up now?
@@ -165,13 +166,14 @@ class Hotline:
             raise RuntimeError(f"hajj-ivr {' '.join(args)}: {done.stderr or done.stdout}")
         return done
 
-    def add_agent(self, name: str, tier: int) -> str:
-        """`hajj-ivr agents add`; the password it printed once."""
-        return _password(self.cli("agents", "add", name, "--tier", str(tier)).stdout)
+    def add_agent(self, name: str, tier: int) -> AgentPasswords:
+        """`hajj-ivr agents add`; the phone's and the console's passwords it printed once."""
+        printed = self.cli("agents", "add", name, "--tier", str(tier)).stdout
+        return AgentPasswords(sip=_sip_password(printed), web=printed_password(printed))
 
     def add_admin(self, name: str) -> str:
-        """`hajj-ivr admins add`; the password it printed once."""
-        return _password(self.cli("admins", "add", name).stdout)
+        """`hajj-ivr admins add`; the web password it printed once."""
+        return printed_password(self.cli("admins", "add", name).stdout)
 
     def call(self, dtmf: str = "", number: str = "", **kwargs: Any) -> CallResult:
         """Place a Local-channel test call through AMI; return once its IVR half hung up."""
@@ -223,8 +225,14 @@ class Hotline:
         return [line.text for line in self.record(call_id)[1] if line.kind == "say"]
 
 
-def _password(printed: str) -> str:
-    found = re.search(r"password ([^\s)]+)", printed)
+@dataclass(frozen=True)
+class AgentPasswords:
+    sip: str  # the softphone's (digest auth)
+    web: str  # the console's
+
+
+def _sip_password(printed: str) -> str:
+    found = re.search(r"SIP phone: user \S+\s+password (\S+)", printed)
     assert found, printed
     return found[1]
 

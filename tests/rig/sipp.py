@@ -215,6 +215,13 @@ def register_scenario(user: str, password: str, hold_ms: int) -> str:
     )
 
 
+def register(workdir: Path, sip_port: int, user: str, password: str) -> SippResult:
+    """One REGISTER with digest auth, then unregister; ok only when Asterisk took it."""
+    xml = workdir / f"register-{user}-{abs(hash(password))}.xml"
+    xml.write_text(register_scenario(user, password, hold_ms=0))
+    return _run(workdir, sipp_argv(xml, sip_port), 20)
+
+
 def agent_calls_scenario(answer: bool, keys_pcap: Path | None = None, keys_s: float = 0) -> str:
     """Out-of-call scenario: each INVITE Asterisk sends the phone is one run of this.
     With ``keys_pcap`` the agent keys those digits (RFC 4733) a second after answering."""

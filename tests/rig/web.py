@@ -26,6 +26,13 @@ def login(client: httpx.Client, name: str, password: str) -> httpx.Response:
     return done
 
 
+def printed_password(printed: str) -> str:
+    """The web password `agents add`, `admins add` or `... password` printed."""
+    found = re.search(r"\(login \S+, password ([^\s)]+)\)", printed)
+    assert found, printed
+    return found[1]
+
+
 def tone_wav(path: Path, seconds: float) -> Path:
     """A voice as a laptop records it (44.1 kHz stereo): a 440 Hz tone."""
     argv = ["sox", "-n", "-r", "44100", "-c", "2", str(path), "synth", str(seconds), "sine", "440"]

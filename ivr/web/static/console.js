@@ -68,6 +68,13 @@ async function start() {
   }
   const events = new EventSource("/agent/events");
   events.addEventListener("pop", (e) => show(JSON.parse(e.data)));
+  // The server ends the stream when the session ends (logout elsewhere, removal, a new
+  // password, expiry); the browser's reconnect is then refused: back to the login page.
+  events.addEventListener("error", async () => {
+    if (events.readyState !== EventSource.CLOSED) return;
+    const check = await fetch("/agent/api/current", { credentials: "same-origin" });
+    if (check.status === 401) window.location.assign("/login?next=/agent");
+  });
 }
 
 start();

@@ -1,0 +1,41 @@
+"""The tables of state_dir/agents.sqlite: accounts, their web sessions, failed logins.
+
+One file so that removing an account or changing its password ends its sessions in the
+same transaction, and a session's role and tier are read with it in one query.
+"""
+
+from __future__ import annotations
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS agents (
+    name TEXT PRIMARY KEY,
+    tier INTEGER NOT NULL,
+    sip_md5 TEXT NOT NULL,  -- '' for admins: they have no phone
+    web_hash TEXT NOT NULL,
+    role TEXT NOT NULL DEFAULT 'agent',
+    created_at REAL NOT NULL
+);
+-- A web login. Only a hash of the cookie's session id is kept: a copy of this file does
+-- not let anyone in.
+CREATE TABLE IF NOT EXISTS sessions (
+    id_hash TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    csrf TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    last_seen REAL NOT NULL,
+    address TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS sessions_by_name ON sessions (name);
+-- Wrong passwords, per account name and per client address (kind 'name' or 'address').
+CREATE TABLE IF NOT EXISTS login_failures (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS login_failures_by_key ON login_failures (kind, key, at);
+CREATE INDEX IF NOT EXISTS login_failures_by_time ON login_failures (at);
+"""
+
+# Admins made before admins and agents had separate credentials carry a SIP digest they
+# never use: drop it (they get no phone endpoint either way).
+MIGRATIONS = "UPDATE agents SET sip_md5 = '' WHERE role = 'admin' AND sip_md5 != '';"
