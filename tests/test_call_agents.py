@@ -360,9 +360,11 @@ def hang_up_agent(hotline: Hotline, name: str) -> None:
 
 
 def test_outside_staffed_hours_0_offers_a_callback_on_the_next_day(hotline: Hotline) -> None:
-    today = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 7 * 3600))  # Asia/Jakarta
+    # Today and tomorrow in Asia/Jakarta: a run just before midnight is still closed.
+    now = time.time() + 7 * 3600
+    closed = ",".join(time.strftime("%Y-%m-%d", time.gmtime(now + d * 86400)) for d in (0, 1))
     hotline.stop_controller()
-    hotline.start_controller(env={"HAJJ_IVR_AGENTS_HOLIDAYS": today})
+    hotline.start_controller(env={"HAJJ_IVR_AGENTS_HOLIDAYS": closed})
     try:
         result = hotline.call("0WWWWW1", caller_id='"Uji" <0811000004>', timeout=60)
     finally:
