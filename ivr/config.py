@@ -116,6 +116,8 @@ class WebSettings:
     port: int = 8025
     # A login lasts this long without activity.
     session_minutes: int = 480
+    # Served behind TLS (a reverse proxy): the session cookie is sent over HTTPS only.
+    secure_cookies: bool = False
 
 
 @dataclass(frozen=True)

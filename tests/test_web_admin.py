@@ -270,6 +270,12 @@ def test_browser_reports_have_plots_and_csv(
 
 def test_browser_call_log_search_by_porsi(hotline: Hotline, admin: str, browser: WebDriver) -> None:
     browser_login(browser, hotline, "rahmat", admin)
-    browser.get(f"{hotline.web_url}/admin/calls?porsi={SOC.nomor_porsi}")
+    browser.get(f"{hotline.web_url}/admin/calls")
+    browser.find_element(By.NAME, "porsi").send_keys(SOC.nomor_porsi)
+    browser.find_element(By.CSS_SELECTOR, "form.search button").click()
+    WebDriverWait(browser, 10).until(
+        lambda b: b.find_element(By.NAME, "porsi").get_attribute("value") == SOC.nomor_porsi
+    )
+    assert SOC.nomor_porsi not in browser.current_url  # posted, not in the URL
     rows = browser.find_elements(By.CSS_SELECTOR, "#calls tbody tr")
     assert rows and all(SOC.nomor_porsi in row.text for row in rows)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import html
 import json
 import logging
 import urllib.parse
@@ -35,7 +34,8 @@ from ivr.secrets import load_or_create
 from ivr.web import auth
 from ivr.web.admin import Dashboard
 from ivr.web.complaints import CATEGORY_NAMES, ComplaintPages
-from ivr.web.html import csrf_field, page
+from ivr.web.headers import SecurityHeaders
+from ivr.web.pages import Pages
 from ivr.web.screenpop import EVENTS, ScreenPop
 
 log = logging.getLogger(__name__)
@@ -51,24 +51,20 @@ def build_app(
     pop = pop or ScreenPop(config.calllog_path, config.mirror_path)
     idle = config.web.session_minutes * 60.0
     connection: dict[str, AmiClient] = {}
-    dashboard = Dashboard(config, lambda: connection.get("ami"))
-    complaint_pages = ComplaintPages(config, pop.latest.get)
+    pages = Pages.for_zone(config.agents.timezone)
+    dashboard = Dashboard(config, lambda: connection.get("ami"), pages)
+    complaint_pages = ComplaintPages(config, pop.latest.get, pages)
     login_required = auth.required(idle)
     api_required = auth.required(idle, api=True)
 
     async def login_form(request: Request) -> Response:
-        token = auth.csrf_token(request)
-        failed = request.query_params.get("failed")
-        nxt = html.escape(request.query_params.get("next", ""), quote=True)
-        note = '<p class="error">Nama atau kata sandi salah.</p>' if failed else ""
-        return page(
-            "Masuk",
-            f"""<main class="login"><h1>Layanan Informasi Haji 500425</h1>{note}
-<form method="post" action="/login"><input type="hidden" name="csrf" value="{token}">
-<input type="hidden" name="next" value="{nxt}">
-<label>Nama <input name="name" autocomplete="username" required></label>
-<label>Kata sandi <input name="password" type="password" autocomplete="current-password"
-required></label><button type="submit">Masuk</button></form></main>""",
+        return pages.render(
+            request,
+            "login.html",
+            title="Masuk",
+            user="",  # no header on the login page, even for a live session
+            failed=bool(request.query_params.get("failed")),
+            next_path=request.query_params.get("next", ""),
         )
 
     async def login_post(request: Request) -> Response:
@@ -95,18 +91,11 @@ required></label><button type="submit">Masuk</button></form></main>""",
 
     @login_required
     async def agent_page(request: Request) -> Response:
-        return auth.user_page(
+        return pages.render(
             request,
-            "Konsol petugas",
-            """<main id="pop" data-state="idle"><p class="idle">Menunggu panggilan…</p></main>
-<section id="new-complaint"><h2>Buat pengaduan untuk panggilan ini</h2>
-<form method="post" action="/complaints/new">"""
-            + csrf_field(auth.csrf_token(request))
-            + '<select name="category">'
-            + "".join(f'<option value="{k}">{v}</option>' for k, v in CATEGORY_NAMES.items())
-            + """</select><label>Catatan <input name="note"></label><button>Buat</button>
-</form><p><a href="/complaints">Daftar pengaduan</a></p></section>
-<script src="/static/console.js"></script>""",
+            "agent.html",
+            title="Konsol petugas",
+            categories=list(CATEGORY_NAMES.items()),
         )
 
     @api_required
@@ -172,13 +161,15 @@ required></label><button type="submit">Masuk</button></form></main>""",
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=[
+            Middleware(SecurityHeaders),
             Middleware(
                 SessionMiddleware,
                 secret_key=secrets.web_secret,
                 session_cookie="hajj_session",
                 max_age=int(idle),
                 same_site="strict",
-            )
+                https_only=config.web.secure_cookies,
+            ),
         ],
         lifespan=lifespan,
     )
