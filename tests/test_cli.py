@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from pathlib import Path
 
 import pytest
 
 from ivr import cli
+from ivr.calllog import CallLog
 
 
 def _leaf_parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
@@ -45,3 +47,16 @@ def test_cli_call_bad_dtmf_exits_1_before_dialling(
 
     assert code == 1
     assert "use digits, * and #" in capsys.readouterr().err
+
+
+def test_cli_calls_list_and_show_give_times_in_the_hotlines_zone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = CallLog(tmp_path / "calls.sqlite")
+    log.start("1795650000.1", "0811", "hotline")
+    at = dt.datetime(2026, 4, 10, 14, 3, 5, tzinfo=dt.UTC).timestamp()
+    log.db.execute("UPDATE calls SET started_at = ?", (at,))
+    log.close()
+    for verb in (["list"], ["show", "1795650000.1"]):
+        assert cli.main(["--state-dir", str(tmp_path), "calls", *verb]) == 0
+        assert "2026-04-10 21:03:05 WIB" in capsys.readouterr().out  # Asia/Jakarta

@@ -13,9 +13,9 @@ import pytest
 
 from ivr import config as config_mod
 from ivr.agents.store import AgentStore
+from ivr.localtime import Clock
 from ivr.web import csvfile
 from ivr.web.app import build_app
-from ivr.web.pages import Clock
 from ivr.web.screenpop import ScreenPop
 from tests.rig import web
 from tests.test_web_complaints import NoAmi

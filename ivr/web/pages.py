@@ -7,16 +7,15 @@ by hand. Times are shown in the hotline's zone (config agents.timezone), labelle
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import jinja2
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
+from ivr.localtime import Clock
 from ivr.web import auth
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -29,41 +28,6 @@ NAV = (
     ("/agent", "Konsol petugas"),
 )
 NO_STORE = {"Cache-Control": "no-store"}  # pages carry personal data: never cached
-
-
-def zone_label(moment: dt.datetime) -> str:
-    """The zone as people read it: its abbreviation (WIB, WITA, WIT, UTC) where the zone
-    database has one, else the offset (+03:00: Asia/Riyadh's name is only "+03")."""
-    name = moment.tzname() or ""
-    if name.isalpha():
-        return name
-    offset = moment.strftime("%z")
-    return f"{offset[:3]}:{offset[3:5]}"
-
-
-class Clock:
-    """Unix times as the hotline's staff read them: in one zone, with its label."""
-
-    def __init__(self, zone: dt.tzinfo) -> None:
-        self.zone = zone
-
-    def local(self, ts: float) -> dt.datetime:
-        return dt.datetime.fromtimestamp(ts, self.zone)
-
-    def when(self, ts: float | None) -> str:
-        """Date and time, e.g. "2026-04-10 21:03:05 WIB"; empty for no time."""
-        return "" if ts is None else self._format(ts, "%Y-%m-%d %H:%M:%S")
-
-    def time_of_day(self, ts: float | None) -> str:
-        """The time only, e.g. "21:03:05 WIB" (the wallboard's calls of today)."""
-        return "" if ts is None else self._format(ts, "%H:%M:%S")
-
-    def _format(self, ts: float, pattern: str) -> str:
-        moment = self.local(ts)
-        return f"{moment.strftime(pattern)} {zone_label(moment)}"
-
-    def label_now(self, now: float) -> str:
-        return zone_label(self.local(now))
 
 
 def environment(clock: Clock) -> jinja2.Environment:
@@ -88,7 +52,7 @@ class Pages:
 
     @classmethod
     def for_zone(cls, name: str) -> Pages:
-        return cls(Clock(ZoneInfo(name)))
+        return cls(Clock.for_zone(name))
 
     def render(self, request: Request, template: str, **context: Any) -> Response:
         session = request.session
