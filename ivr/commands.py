@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import getpass
 import logging
 import subprocess
@@ -19,6 +18,7 @@ from ivr.asterisk import process, sandbox
 from ivr.calllog import CallLogReader
 from ivr.config import Config
 from ivr.errors import HajjIvrError
+from ivr.localtime import Clock
 from ivr.prompts import check as prompt_check
 from ivr.prompts.catalog import Catalog
 from ivr.secrets import load_or_create
@@ -171,7 +171,7 @@ async def _place(config: Config, spec: testcall.TestCall, until: str) -> testcal
 
 def calls_list(config: Config, args: argparse.Namespace) -> int:
     for row in CallLogReader(config.calllog_path).recent(args.limit):
-        started = _time(row.started_at)
+        started = _time(config, row.started_at)
         print(f"{row.id}  {started}  {row.route:8}  {row.outcome:11}  {row.reason}")
     return 0
 
@@ -201,7 +201,7 @@ def _show(config: Config, call_id: str, as_json: bool) -> int:
         )
         return 0
     print(
-        f"call {row.id}  {_time(row.started_at)}  route {row.route}  outcome {row.outcome}"
+        f"call {row.id}  {_time(config, row.started_at)}  route {row.route}  outcome {row.outcome}"
         + (f" ({row.reason})" if row.reason else "")
     )
     for line in lines:
@@ -211,8 +211,8 @@ def _show(config: Config, call_id: str, as_json: bool) -> int:
     return 0
 
 
-def _time(ts: float) -> str:
-    return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S")
+def _time(config: Config, ts: float) -> str:
+    return Clock.for_zone(config.agents.timezone).when(ts)
 
 
 # --- prompts -----------------------------------------------------------------------------

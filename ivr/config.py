@@ -135,6 +135,8 @@ class WebSettings:
     login_failures_per_name: int = 10
     login_failures_per_address: int = 100
     login_lock_minutes: float = 15.0
+    # Served behind TLS (a reverse proxy): the session cookie is sent over HTTPS only.
+    secure_cookies: bool = False
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,9 @@ from typing import Any
 
 import httpx
 import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.wait import WebDriverWait
 
 from ivr import chanvars, testcall
 from ivr.ami.client import session
@@ -27,6 +30,7 @@ from ivr.ami.events import variables
 from ivr.data.sample import FIXED_PILGRIMS
 from ivr.testcall import CallResult, place
 from tests.rig import sipp, web
+from tests.rig.browser import browser_login
 from tests.rig.hotline import AgentPasswords, Hotline
 
 pytestmark = pytest.mark.asterisk
@@ -170,7 +174,7 @@ def test_agent_feature_code_logs_in_from_the_phone(
 
 
 def test_sip_caller_presses_0_and_is_bridged_to_the_agent_with_a_screen_pop(
-    hotline: Hotline, agents: dict[str, AgentPasswords], tmp_path: Path
+    hotline: Hotline, agents: dict[str, AgentPasswords], tmp_path: Path, browser: WebDriver
 ) -> None:
     with phone(hotline, tmp_path, "alice", agents["alice"].sip), ThreadPoolExecutor(1) as pool:
         caller = pool.submit(
@@ -198,8 +202,19 @@ def test_sip_caller_presses_0_and_is_bridged_to_the_agent_with_a_screen_pop(
     assert pop["call_id"] == stay["call_id"] and pop["caller"] == "081299887766"
     assert pop["porsi"] == SOC.nomor_porsi and pop["reason"] == "caller_request"
     assert pop["verified"] is False and pop["state"] == "ended"
-    assert pop["pilgrim"]["name"] == SOC.nama and pop["pilgrim"]["kloter"] == SOC.kloter
     assert "tekan 0" in pop["path"] and pop["waited"] is not None
+    # No date of birth keyed: the public status and estimate, no personal data.
+    assert pop["pilgrim"]["status"] == SOC.status_porsi
+    assert not {"name", "kloter", "passport", "payment"} & set(pop["pilgrim"])
+    browser_login(browser, hotline, "alice", agents["alice"].web)
+    shown = WebDriverWait(browser, 10).until(
+        lambda b: (
+            b.find_element(By.ID, "pop").get_attribute("data-call-id") == stay["call_id"]
+            and b.find_element(By.ID, "pop").text
+        )
+    )
+    assert SOC.status_porsi in shown and SOC.nama not in shown and str(SOC.kloter) not in shown
+    assert browser.find_element(By.ID, "private-note").is_displayed()
 
 
 @contextlib.contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from ivr import cli
 from ivr.agents.sessions import Sessions
 from ivr.agents.store import AgentStore
 from ivr.agents.throttle import LoginThrottle
+from ivr.calllog import CallLog
 from tests.rig.web import printed_password
 
 
@@ -105,3 +107,16 @@ def test_cli_sessions_unlock_lifts_a_lock(
     assert "locked: name 'siti'" in capsys.readouterr().out
     assert cli.main(["--state-dir", str(tmp_path), "sessions", "unlock", "siti"]) == 0
     assert throttle.locked("siti", "10.0.0.1") is None
+
+
+def test_cli_calls_list_and_show_give_times_in_the_hotlines_zone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = CallLog(tmp_path / "calls.sqlite")
+    log.start("1795650000.1", "0811", "hotline")
+    at = dt.datetime(2026, 4, 10, 14, 3, 5, tzinfo=dt.UTC).timestamp()
+    log.db.execute("UPDATE calls SET started_at = ?", (at,))
+    log.close()
+    for verb in (["list"], ["show", "1795650000.1"]):
+        assert cli.main(["--state-dir", str(tmp_path), "calls", *verb]) == 0
+        assert "2026-04-10 21:03:05 WIB" in capsys.readouterr().out  # Asia/Jakarta

@@ -55,8 +55,12 @@ def test_screenpop_ringing_agent_sees_caller_porsi_pilgrim_reason_path(pop: Scre
     )
     assert p["reason_text"] == "Tanggal lahir salah 3 kali" and p["verified"] is False
     assert p["topics"] == ["estimate", "kloter"] and p["waited"] == 30.0
-    assert p["pilgrim"]["name"] == SOC.nama and p["pilgrim"]["kloter"] == SOC.kloter
-    assert p["pilgrim"]["status"] == SOC.status_porsi
+    # Not verified: the public facts only (what the IVR says to anyone with the porsi).
+    assert set(p["pilgrim"]) == {"status", "estimate", "estimate_hijri"}
+    assert (p["pilgrim"]["status"], p["pilgrim"]["estimate"]) == (
+        SOC.status_porsi,
+        SOC.estimasi_masehi,
+    )
     # The menu path: keys and decisions; a date of birth stays masked, queue noise out.
     assert p["path"] == [
         "tekan 1",
@@ -99,3 +103,27 @@ def test_screenpop_resync_call_gone_while_ami_was_down_pop_ends(pop: ScreenPop) 
     # The ended call's late events change nothing any more.
     pop.on_event(called("alice", "AgentComplete"))
     assert pop.latest["alice"]["state"] == "ended"
+
+
+def test_screenpop_verified_caller_shows_name_kloter_documents_and_payment(
+    pop: ScreenPop,
+) -> None:
+    verified = called("alice")["ChanVariable"].replace("HAJJ_VERIFIED=no", "HAJJ_VERIFIED=yes")
+    pop.on_event(called("alice", ChanVariable=verified))
+    p = pop.latest["alice"]
+    assert p["verified"] is True
+    facts = p["pilgrim"]
+    assert (facts["name"], facts["kloter"], facts["status"]) == (
+        SOC.nama,
+        SOC.kloter,
+        SOC.status_porsi,
+    )
+    assert {"departure", "passport", "visa", "payment", "kabupaten"} <= set(facts)
+
+
+def test_screenpop_verified_for_another_porsi_is_not_verified(pop: ScreenPop) -> None:
+    """HAJJ_VERIFIED comes from the controller for the porsi in HAJJ_PORSI; a caller who
+    never reached the date of birth has no HAJJ_VERIFIED at all."""
+    unverified = called("alice")["ChanVariable"].replace("HAJJ_VERIFIED=no\n", "")
+    pop.on_event(called("alice", ChanVariable=unverified))
+    assert "name" not in pop.latest["alice"]["pilgrim"]

@@ -19,6 +19,7 @@ from selenium.webdriver.support.wait import WebDriverWait
 from starlette.routing import Route
 
 from ivr.admin.audit import Audit
+from ivr.calllog import CallLog
 from ivr.data.sample import FIXED_PILGRIMS
 from ivr.testcall import CallResult
 from ivr.web.app import build_app
@@ -269,7 +270,18 @@ def test_browser_reports_have_plots_and_csv(
 
 
 def test_browser_call_log_search_by_porsi(hotline: Hotline, admin: str, browser: WebDriver) -> None:
+    log = CallLog(hotline.config.calllog_path)  # a call that keyed SOC's porsi
+    log.start("hajj-search-soc", "0811000093", "hotline")
+    log.lookup("hajj-search-soc", SOC.nomor_porsi, "KOTA SURAKARTA")
+    log.finish("hajj-search-soc", "served")
+    log.close()
     browser_login(browser, hotline, "rahmat", admin)
-    browser.get(f"{hotline.web_url}/admin/calls?porsi={SOC.nomor_porsi}")
+    browser.get(f"{hotline.web_url}/admin/calls")
+    before = browser.find_element(By.ID, "calls")
+    browser.find_element(By.NAME, "porsi").send_keys(SOC.nomor_porsi)
+    browser.find_element(By.CSS_SELECTOR, "form.search button").click()
+    WebDriverWait(browser, 10).until(ec.staleness_of(before))  # the answer's page
+    assert browser.find_element(By.NAME, "porsi").get_attribute("value") == SOC.nomor_porsi
+    assert SOC.nomor_porsi not in browser.current_url  # posted, not in the URL
     rows = browser.find_elements(By.CSS_SELECTOR, "#calls tbody tr")
     assert rows and all(SOC.nomor_porsi in row.text for row in rows)

@@ -10,6 +10,7 @@ import pytest
 from ivr.calllog import CallLog
 from ivr.queue.records import SCHEMA, QueueRecords
 from ivr.web import charts, stats
+from ivr.web.pages import Pages
 
 ZONE = dt.timezone(dt.timedelta(hours=7))
 DAY = dt.datetime(2026, 11, 26, tzinfo=ZONE).timestamp()  # local midnight
@@ -77,8 +78,14 @@ def test_reports_outcomes_topics_not_found(db) -> None:  # type: ignore[no-untyp
     assert level == [("2026-11-26", pytest.approx(33.3), 1, 3)]
 
 
-def test_charts_are_svg_with_values_written() -> None:
-    svg = charts.bars("Panggilan", ["08", "09"], [[3, 5]])
-    assert svg.startswith("<svg") and "<title>Panggilan</title>" in svg and ">5<" in svg
-    assert "Belum ada data" in charts.line("Kosong", [], [])
-    assert "<script" not in charts.bars("<script>", ["<b>"], [[1]])
+def test_charts_are_svg_with_values_written_and_every_text_escaped() -> None:
+    pages = Pages.for_zone("Asia/Jakarta")
+    svg = pages.chart(charts.bars("Panggilan", ["08", "09"], [[3, 5]]))
+    assert svg.strip().startswith("<svg") and "<title>Panggilan</title>" in svg and ">5<" in svg
+    assert 'class="series-0"' in svg and "style=" not in svg  # colours from style.css
+    assert "Belum ada data" in pages.chart(charts.line("Kosong", [], []))
+    line = pages.chart(charts.line("Tingkat", ["11-26", "11-27"], [50.0, 75.0]))
+    assert "<polyline" in line and ">75%<" in line
+    hostile = pages.chart(charts.bars('<script>"', ["<b>x</b>"], [[1]], ["<i>"]))
+    assert "<script" not in hostile and "<b>" not in hostile and "<i>" not in hostile
+    assert "&lt;b&gt;x&lt;/b&gt;" in hostile

@@ -7,15 +7,14 @@ code as the command line (ivr.admin.reloads) in a worker thread and show their r
 from __future__ import annotations
 
 import asyncio
-import csv
 import datetime as dt
-import io
 import re
 import shutil
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +33,8 @@ from ivr.config import Config
 from ivr.errors import HajjIvrError
 from ivr.queue import callbacks as callbacks_mod
 from ivr.queue import records as records_mod
-from ivr.web import auth, charts, stats
-from ivr.web.html import csrf_field, esc, table, when
+from ivr.web import auth, charts, csvfile, stats
+from ivr.web.pages import Pages
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 OUTCOMES = ("served", "agent", "callback", "closed", "hangup", "failed", "in_progress")
@@ -48,16 +47,55 @@ REPORTS: dict[str, Callable[[sqlite3.Connection, float, dt.tzinfo], stats.Table]
     "not-found": lambda db, since, _: stats.not_found_by_place(db, since),
     "service-level": stats.service_level_by_day,
 }
+# Each report's picture: its table -> a chart.
+PICTURES: dict[str, Callable[[stats.Table], charts.Chart]] = {
+    "calls-per-hour": lambda t: charts.bars(
+        t.title, [r[0] for r in t.rows], [[r[1] for r in t.rows]]
+    ),
+    "outcomes": lambda t: charts.bars(
+        t.title,
+        [r[0] for r in t.rows],
+        [[r[i] for r in t.rows] for i in (1, 2, 3)],
+        t.header[1:],
+    ),
+    "topics": lambda t: charts.bars(t.title, [r[0] for r in t.rows], [[r[1] for r in t.rows]]),
+    "not-found": lambda t: charts.bars(
+        t.title, [f"{r[1] or r[0]} / {r[2]}" for r in t.rows], [[r[3] for r in t.rows]]
+    ),
+    "service-level": lambda t: charts.line(
+        t.title, [r[0][5:] for r in t.rows], [r[1] for r in t.rows]
+    ),
+}
+TILES = (
+    ("in_ivr", "Di IVR sekarang"),
+    ("waiting", "Menunggu petugas"),
+    ("longest_wait", "Tunggu terlama (detik)"),
+    ("service_level", "Tingkat layanan hari ini (%)"),
+    ("abandonment_rate", "Ditinggalkan (%)"),
+    ("average_speed_of_answer", "Rata-rata kecepatan jawab (detik)"),
+    ("self_service_rate", "Layanan mandiri (%)"),
+    ("calls_today", "Panggilan hari ini"),
+)
+SEARCH_FIELDS = ("date", "caller", "porsi", "outcome")
+
+
+@dataclass(frozen=True)
+class Result:
+    """What an admin action did, shown above the actions (``bad_rows``: an import's)."""
+
+    ok: bool
+    detail: str
+    bad_rows: Sequence[str] = ()
 
 
 class Dashboard:
-    def __init__(self, config: Config, ami: Callable[[], AmiClient | None]) -> None:
+    def __init__(self, config: Config, ami: Callable[[], AmiClient | None], pages: Pages) -> None:
         self.config = config
         self.ami = ami
+        self.pages = pages
         self.agents = AgentStore(config.agents_path)
         self.page_guard = auth.required(role="admin")
-        # Parsed again only when their files change (every request looks at the files).
-        self.schedule = overrides.watched_schedule(config, every=0)
+        # Parsed again only when its files change (every request looks at the files).
         self.catalog = overrides.watched_catalog(config, every=0)
         self.api_guard = auth.required(api=True, role="admin")
 
@@ -67,35 +105,15 @@ class Dashboard:
         return connect(self.config.calllog_path, records_mod.SCHEMA, callbacks_mod.SCHEMA)
 
     def _zone(self) -> dt.tzinfo:
-        return self.schedule.current().zone
+        return self.pages.clock.zone
 
     # --- wallboard -------------------------------------------------------------------
 
     async def wallboard_page(self, request: Request) -> Response:
-        tiles = [
-            ("in_ivr", "Di IVR sekarang"),
-            ("waiting", "Menunggu petugas"),
-            ("longest_wait", "Tunggu terlama (detik)"),
-            ("service_level", "Tingkat layanan hari ini (%)"),
-            ("abandonment_rate", "Ditinggalkan (%)"),
-            ("average_speed_of_answer", "Rata-rata kecepatan jawab (detik)"),
-            ("self_service_rate", "Layanan mandiri (%)"),
-            ("calls_today", "Panggilan hari ini"),
-        ]
-        body = (
-            '<main class="wallboard"><section class="tiles">'
-            + "".join(
-                f'<div class="tile"><span class="label">{esc(label)}</span>'
-                f'<span class="value" id="tile-{key}">…</span></div>'
-                for key, label in tiles
-            )
-            + '</section><h2>Petugas</h2><table id="agents"><thead><tr><th>Petugas</th>'
-            "<th>Tingkat</th><th>Status</th><th>Panggilan</th></tr></thead><tbody></tbody>"
-            '</table><h2>Panggilan berlangsung</h2><table id="live"><thead><tr><th>Mulai</th>'
-            "<th>Penelepon</th><th>Di mana</th><th>Panggilan</th></tr></thead><tbody></tbody>"
-            '</table></main><script src="/static/wallboard.js"></script>'
+        zone = self.pages.clock.label_now(time.time())
+        return self.pages.render(
+            request, "wallboard.html", title="Wallboard", tiles=TILES, zone=zone
         )
-        return auth.user_page(request, "Wallboard", body)
 
     async def wallboard_api(self, request: Request) -> Response:
         now = time.time()
@@ -104,6 +122,8 @@ class Dashboard:
             board = stats.wallboard(db, now, since).as_dict()
             live = _live_calls(db, now)
         board["agents"] = await self._agent_states()
+        for call in live:  # in the hotline's zone, not the browser's
+            call["started_text"] = self.pages.clock.time_of_day(call["started"])
         board["live"] = live
         board["at"] = now
         return JSONResponse(board)
@@ -125,105 +145,64 @@ class Dashboard:
     # --- call log --------------------------------------------------------------------
 
     async def calls_page(self, request: Request) -> Response:
-        q = request.query_params
-        date, caller = q.get("date", ""), q.get("caller", "").strip()
-        porsi, outcome = q.get("porsi", "").strip(), q.get("outcome", "")
-        where, args = ["1 = 1"], list[Any]()
-        if DATE.match(date):
-            start = dt.datetime.fromisoformat(date).replace(tzinfo=self._zone()).timestamp()
-            where.append("c.started_at >= ? AND c.started_at < ?")
-            args += [start, start + 86400]
-        if caller:
-            where.append("c.caller LIKE ?")
-            args.append(f"%{caller}%")
-        if porsi:
-            where.append("EXISTS (SELECT 1 FROM lookups l WHERE l.call_id = c.id AND l.porsi = ?)")
-            args.append(porsi)
-        if outcome in OUTCOMES:
-            where.append("c.outcome = ?")
-            args.append(outcome)
+        """The latest calls; the search form posts (a porsi or a phone number in a URL
+        would stay in the browser's history, proxies' logs and Referer headers)."""
+        search = dict.fromkeys(SEARCH_FIELDS, "")
+        if request.method == "POST":
+            form = await auth.csrf_form(request)
+            if form is None:
+                return auth.csrf_refused()
+            search = {k: auth.form_value(form, k).strip() for k in SEARCH_FIELDS}
         with closing(self._db()) as db:
-            rows = db.execute(
-                "SELECT c.id, c.started_at, c.caller, c.route, c.outcome, c.reason, "
-                "(SELECT group_concat(DISTINCT l.porsi) FROM lookups l WHERE l.call_id = c.id) "
-                f"FROM calls c WHERE {' AND '.join(where)} ORDER BY c.started_at DESC LIMIT 200",
-                args,
-            ).fetchall()
-        options = "".join(
-            f'<option value="{o}"{" selected" if o == outcome else ""}>{o}</option>'
-            for o in ("", *OUTCOMES)
+            rows = self._search(db, search)
+        return self.pages.render(
+            request,
+            "calls.html",
+            title="Log panggilan",
+            search=search,
+            rows=rows,
+            outcomes=[(o, o) for o in ("", *OUTCOMES)],
         )
-        form = (
-            '<form method="get" class="search">'
-            f'<label>Tanggal <input type="date" name="date" value="{esc(date)}"></label>'
-            f'<label>Penelepon <input name="caller" value="{esc(caller)}"></label>'
-            f'<label>Porsi <input name="porsi" value="{esc(porsi)}"></label>'
-            f'<label>Hasil <select name="outcome">{options}</select></label>'
-            "<button>Cari</button></form>"
-        )
-        listing = table(
-            ("Mulai", "Penelepon", "Porsi", "Rute", "Hasil", "Alasan"),
-            [
-                (
-                    f'<a href="/admin/calls/{esc(r[0])}">{esc(when(r[1]))}</a>',
-                    esc(r[2]),
-                    esc(r[6] or ""),
-                    esc(r[3]),
-                    esc(r[4]),
-                    esc(r[5]),
-                )
-                for r in rows
-            ],
-            id_="calls",
-        )
-        return auth.user_page(request, "Log panggilan", f"<main>{form}{listing}</main>")
+
+    def _search(self, db: sqlite3.Connection, search: dict[str, str]) -> list[Any]:
+        where, args = ["1 = 1"], list[Any]()
+        if DATE.match(search["date"]):
+            day = dt.datetime.fromisoformat(search["date"]).replace(tzinfo=self._zone())
+            where.append("c.started_at >= ? AND c.started_at < ?")
+            args += [day.timestamp(), day.timestamp() + 86400]
+        if search["caller"]:
+            where.append("c.caller LIKE ?")
+            args.append(f"%{search['caller']}%")
+        if search["porsi"]:
+            where.append("EXISTS (SELECT 1 FROM lookups l WHERE l.call_id = c.id AND l.porsi = ?)")
+            args.append(search["porsi"])
+        if search["outcome"] in OUTCOMES:
+            where.append("c.outcome = ?")
+            args.append(search["outcome"])
+        return db.execute(
+            "SELECT c.id, c.started_at, c.caller, c.route, c.outcome, c.reason, "
+            "(SELECT group_concat(DISTINCT l.porsi) FROM lookups l WHERE l.call_id = c.id) "
+            f"FROM calls c WHERE {' AND '.join(where)} ORDER BY c.started_at DESC LIMIT 200",
+            args,
+        ).fetchall()
 
     async def call_page(self, request: Request) -> Response:
         call_id = request.path_params["call_id"]
         reader = CallLogReader(self.config.calllog_path)
         row = reader.get(call_id)
         if row is None:
-            return auth.user_page(
-                request, "Panggilan", "<main><p>Panggilan tidak ditemukan.</p></main>"
-            )
-        lines = reader.transcript(call_id)
+            return self.pages.message(request, "Panggilan", "Panggilan tidak ditemukan.")
         with closing(self._db()) as db:
             queue_stays = records_mod.QueueRecords(db).for_call(call_id)
-        kinds = {"say": "IVR", "input": "Tekan", "event": "Catatan"}
-        transcript = table(
-            ("Waktu", "", "Isi"),
-            [
-                (
-                    esc(when(x.at)),
-                    esc(kinds.get(x.kind, x.kind)),
-                    esc(x.text) + (" <em>(dipotong)</em>" if x.interrupted else ""),
-                )
-                for x in lines
-            ],
-            id_="transcript",
+        return self.pages.render(
+            request,
+            "call.html",
+            title="Panggilan",
+            call=row,
+            transcript=reader.transcript(call_id),
+            kinds={"say": "IVR", "input": "Tekan", "event": "Catatan"},
+            stays=queue_stays,
         )
-        stays = table(
-            ("Antrean", "Masuk", "Petugas", "Tunggu (dtk)", "Bicara (dtk)", "Hasil"),
-            [
-                (
-                    esc(s.queue),
-                    esc(when(s.joined_at)),
-                    esc(s.agent),
-                    esc(s.wait),
-                    esc(s.talk),
-                    esc(s.outcome),
-                )
-                for s in queue_stays
-            ],
-        )
-        head = (
-            f'<dl class="call"><dt>Panggilan</dt><dd id="call-id">{esc(row.id)}</dd>'
-            f"<dt>Penelepon</dt><dd>{esc(row.caller)}</dd><dt>Mulai</dt>"
-            f"<dd>{esc(when(row.started_at))}</dd><dt>Hasil</dt><dd>{esc(row.outcome)}</dd>"
-            f"<dt>Alasan</dt><dd>{esc(row.reason)}</dd></dl>"
-        )
-        body = f"<main>{head}<h2>Transkrip</h2>{transcript}<h2>Antrean</h2>{stays}</main>"
-        return auth.user_page(request, "Panggilan", body)
 
     # --- reports ---------------------------------------------------------------------
 
@@ -235,101 +214,39 @@ class Dashboard:
 
     async def reports_page(self, request: Request) -> Response:
         reports = await asyncio.to_thread(self._reports)
-        pictures = {
-            "calls-per-hour": lambda t: charts.bars(
-                t.title, [r[0] for r in t.rows], [[r[1] for r in t.rows]]
-            ),
-            "outcomes": lambda t: charts.bars(
-                t.title,
-                [r[0] for r in t.rows],
-                [[r[i] for r in t.rows] for i in (1, 2, 3)],
-                t.header[1:],
-            ),
-            "topics": lambda t: charts.bars(
-                t.title, [r[0] for r in t.rows], [[r[1] for r in t.rows]]
-            ),
-            "not-found": lambda t: charts.bars(
-                t.title, [f"{r[1] or r[0]} / {r[2]}" for r in t.rows], [[r[3] for r in t.rows]]
-            ),
-            "service-level": lambda t: charts.line(
-                t.title, [r[0][5:] for r in t.rows], [r[1] for r in t.rows]
-            ),
-        }
-        sections = []
-        for name, t in reports.items():
-            sections.append(
-                f'<section class="report" id="report-{name}"><h2>{esc(t.title)}</h2>'
-                f"{pictures[name](t)}"
-                f'<p><a href="/admin/reports/{name}.csv">Unduh CSV</a></p>'
-                f"<details><summary>Tabel</summary>"
-                f"{table(t.header, [[esc(c) for c in r] for r in t.rows])}</details></section>"
-            )
-        intro = f"<p>{REPORT_DAYS} hari terakhir.</p>"
-        return auth.user_page(request, "Laporan", f"<main>{intro}{''.join(sections)}</main>")
+        return self.pages.render(
+            request,
+            "reports.html",
+            title="Laporan",
+            days=REPORT_DAYS,
+            zone=self.pages.clock.label_now(time.time()),
+            reports=[(name, t, PICTURES[name](t)) for name, t in reports.items()],
+        )
 
     async def report_csv(self, request: Request) -> Response:
         name = request.path_params["name"]
         if name not in REPORTS:
             return JSONResponse({"error": f"no report {name!r}"}, status_code=404)
-        reports = await asyncio.to_thread(self._reports, [name])
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(reports[name].header)
-        writer.writerows(reports[name].rows)
+        report = (await asyncio.to_thread(self._reports, [name]))[name]
         return Response(
-            out.getvalue(),
+            csvfile.text(report.header, report.rows),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
 
     # --- actions ---------------------------------------------------------------------
 
-    async def actions_page(self, request: Request, result: str = "") -> Response:
-        token = auth.csrf_token(request)
+    async def actions_page(self, request: Request, outcome: Result | None = None) -> Response:
         catalog = self.catalog.current()
         texts = [catalog[pid].text for pid in catalog if pid.startswith("announce-")]
-        boxes = "".join(
-            f'<textarea name="announcement" rows="3">{esc(t)}</textarea>' for t in [*texts, ""]
-        )
-        hours = overrides.hours_settings(self.config)
-        log_rows = [
-            (
-                esc(when(r.at)),
-                esc(r.who),
-                esc(r.what),
-                "berhasil" if r.ok else "GAGAL",
-                esc(r.detail),
-            )
-            for r in Audit.for_config(self.config).recent(20)
-        ]
-        body = f"""<main class="actions">{result}
-<section><h2>Unggah data SISKOHAT</h2>
-<form method="post" action="/admin/actions/import" enctype="multipart/form-data" id="import">
-{csrf_field(token)}<p>Satu berkas .zip, atau jemaah.csv dan kloter.csv.</p>
-<input type="file" name="export" multiple required><button>Impor</button></form></section>
-<section><h2>Prompt</h2><form method="post" action="/admin/actions/prompts">
-{csrf_field(token)}<button>Bangun ulang prompt</button></form></section>
-<section><h2>Konfigurasi Asterisk</h2><form method="post" action="/admin/actions/asterisk">
-{csrf_field(token)}<button>Muat ulang dialplan, antrean, PJSIP</button></form></section>
-<section><h2>Pengumuman (menu 2)</h2>
-<form method="post" action="/admin/actions/announcements" id="announcements">
-{csrf_field(token)}{boxes}<button>Simpan dan bangun prompt</button></form></section>
-<section><h2>Jam layanan petugas</h2><form method="post" action="/admin/actions/hours">
-{csrf_field(token)}<label>Jam <input name="hours" value="{esc(hours.hours)}"></label>
-<label>Hari <input name="days" value="{esc(hours.days)}"></label>
-<label>Hari libur <input name="holidays" value="{esc(hours.holidays)}"></label>
-<button>Simpan</button></form></section>
-<section><h2>Riwayat</h2>{
-            table(("Waktu", "Oleh", "Apa", "Hasil", "Rincian"), log_rows, id_="reloads")
-        }</section></main>"""
-        return auth.user_page(request, "Tindakan admin", body)
-
-    def _result(self, ok: bool, detail: str, extra: str = "") -> str:
-        cls = "ok" if ok else "failed"
-        word = "Berhasil" if ok else "Gagal"
-        return (
-            f'<section class="result {cls}" id="result"><h2>{word}</h2>'
-            f"<p>{esc(detail)}</p>{extra}</section>"
+        return self.pages.render(
+            request,
+            "actions.html",
+            title="Tindakan admin",
+            outcome=outcome,
+            announcements=[*texts, ""],
+            hours=overrides.hours_settings(self.config),
+            reloads=Audit.for_config(self.config).recent(20),
         )
 
     async def import_action(self, request: Request) -> Response:
@@ -345,7 +262,7 @@ class Dashboard:
         who = request.session["user"]
         uploads = [f for f in form.getlist("export") if isinstance(f, UploadFile) and f.filename]
         if not uploads:
-            return await self.actions_page(request, self._result(False, "Tidak ada berkas."))
+            return await self.actions_page(request, Result(False, "Tidak ada berkas."))
         folder = self.config.state_dir / "uploads" / time.strftime("%Y%m%d-%H%M%S")
         folder.mkdir(parents=True, exist_ok=True)
         for upload in uploads:
@@ -355,11 +272,9 @@ class Dashboard:
         zips = list(folder.glob("*.zip"))
         source = zips[0] if len(uploads) == 1 and zips else folder
         _, outcome = await asyncio.to_thread(reloads.import_data, self.config, who, source)
-        extra = ""
-        if outcome.import_report is not None and outcome.import_report.bad_rows:
-            lines = outcome.import_report.bad_row_lines()
-            extra = "<ul id='bad-rows'>" + "".join(f"<li>{esc(x)}</li>" for x in lines) + "</ul>"
-        return await self.actions_page(request, self._result(outcome.ok, outcome.detail, extra))
+        report = outcome.import_report
+        bad = report.bad_row_lines() if report is not None and report.bad_rows else []
+        return await self.actions_page(request, Result(outcome.ok, outcome.detail, bad))
 
     async def prompts_action(self, request: Request) -> Response:
         return await self._reload(request, reloads.rebuild_prompts)
@@ -373,7 +288,7 @@ class Dashboard:
         if await auth.csrf_form(request) is None:
             return auth.csrf_refused()
         _, outcome = await asyncio.to_thread(reload, self.config, request.session["user"])
-        return await self.actions_page(request, self._result(outcome.ok, outcome.detail))
+        return await self.actions_page(request, Result(outcome.ok, outcome.detail))
 
     async def announcements_action(self, request: Request) -> Response:
         form = await auth.csrf_form(request)
@@ -385,11 +300,11 @@ class Dashboard:
             ids = overrides.save_announcements(self.config, texts)
         except ValueError as e:
             Audit.for_config(self.config).record(who, "announcements", False, str(e))
-            return await self.actions_page(request, self._result(False, str(e)))
+            return await self.actions_page(request, Result(False, str(e)))
         _, outcome = await asyncio.to_thread(reloads.rebuild_prompts, self.config, who)
         detail = f"{len(ids)} pengumuman disimpan; {outcome.detail}"
         Audit.for_config(self.config).record(who, "announcements", outcome.ok, detail)
-        return await self.actions_page(request, self._result(outcome.ok, detail))
+        return await self.actions_page(request, Result(outcome.ok, detail))
 
     async def hours_action(self, request: Request) -> Response:
         form = await auth.csrf_form(request)
@@ -401,17 +316,17 @@ class Dashboard:
             overrides.save_hours(self.config, *values)
         except ValueError as e:
             Audit.for_config(self.config).record(who, "hours", False, str(e))
-            return await self.actions_page(request, self._result(False, str(e)))
+            return await self.actions_page(request, Result(False, str(e)))
         detail = f"jam layanan {values[0]}, hari {values[1]}, libur {values[2] or '-'}"
         Audit.for_config(self.config).record(who, "hours", True, detail)
-        return await self.actions_page(request, self._result(True, detail))
+        return await self.actions_page(request, Result(True, detail))
 
     def routes(self) -> list[Route]:
         page_, api = self.page_guard, self.api_guard
         return [
             Route("/admin", page_(self.wallboard_page)),
             Route("/admin/api/wallboard", api(self.wallboard_api)),
-            Route("/admin/calls", page_(self.calls_page)),
+            Route("/admin/calls", page_(self.calls_page), methods=["GET", "POST"]),
             Route("/admin/calls/{call_id}", page_(self.call_page)),
             Route("/admin/reports", page_(self.reports_page)),
             Route("/admin/reports/{name}.csv", api(self.report_csv)),

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import html
 import json
 import logging
 import time
@@ -36,8 +35,9 @@ from ivr.config import Config
 from ivr.web import auth
 from ivr.web.admin import Dashboard
 from ivr.web.complaints import CATEGORY_NAMES, ComplaintPages
-from ivr.web.html import csrf_field, page
+from ivr.web.headers import SecurityHeaders
 from ivr.web.logins import LoginDesk, Refused
+from ivr.web.pages import Pages
 from ivr.web.screenpop import EVENTS, ScreenPop
 from ivr.web.sessioncookie import ServerSessions
 
@@ -56,7 +56,7 @@ def build_app(
     pop: ScreenPop | None = None,
     ami: AmiClient | None = None,
     *,
-    secure_cookies: bool = False,
+    secure_cookies: bool | None = None,
     clock: Callable[[], float] = time.time,
 ) -> Starlette:
     """``secure_cookies``: mark cookies Secure (the app is served behind TLS); ``clock``
@@ -66,8 +66,9 @@ def build_app(
     desk = LoginDesk(agents, LoginThrottle.for_config(config, clock))
     pop = pop or ScreenPop(config.calllog_path, config.mirror_path)
     connection: dict[str, AmiClient] = {}
-    dashboard = Dashboard(config, lambda: connection.get("ami"))
-    complaint_pages = ComplaintPages(config, pop.latest.get)
+    pages = Pages.for_zone(config.agents.timezone)
+    dashboard = Dashboard(config, lambda: connection.get("ami"), pages)
+    complaint_pages = ComplaintPages(config, pop.latest.get, pages)
     login_required = auth.required()
     api_required = auth.required(api=True)
 
@@ -76,17 +77,13 @@ def build_app(
         return login_page(request, "Nama atau kata sandi salah." if failed else "")
 
     def login_page(request: Request, message: str, status: int = 200) -> Response:
-        token = auth.csrf_token(request)
-        nxt = html.escape(request.query_params.get("next", ""), quote=True)
-        note = f'<p class="error">{html.escape(message)}</p>' if message else ""
-        answer = page(
-            "Masuk",
-            f"""<main class="login"><h1>Layanan Informasi Haji 500425</h1>{note}
-<form method="post" action="/login"><input type="hidden" name="csrf" value="{token}">
-<input type="hidden" name="next" value="{nxt}">
-<label>Nama <input name="name" autocomplete="username" required></label>
-<label>Kata sandi <input name="password" type="password" autocomplete="current-password"
-required></label><button type="submit">Masuk</button></form></main>""",
+        answer = pages.render(
+            request,
+            "login.html",
+            title="Masuk",
+            user="",  # no header on the login page, even for a live session
+            message=message,
+            next_path=request.query_params.get("next", ""),
         )
         answer.status_code = status
         return answer
@@ -125,18 +122,11 @@ required></label><button type="submit">Masuk</button></form></main>""",
 
     @login_required
     async def agent_page(request: Request) -> Response:
-        return auth.user_page(
+        return pages.render(
             request,
-            "Konsol petugas",
-            """<main id="pop" data-state="idle"><p class="idle">Menunggu panggilan…</p></main>
-<section id="new-complaint"><h2>Buat pengaduan untuk panggilan ini</h2>
-<form method="post" action="/complaints/new">"""
-            + csrf_field(auth.csrf_token(request))
-            + '<select name="category">'
-            + "".join(f'<option value="{k}">{v}</option>' for k, v in CATEGORY_NAMES.items())
-            + """</select><label>Catatan <input name="note"></label><button>Buat</button>
-</form><p><a href="/complaints">Daftar pengaduan</a></p></section>
-<script src="/static/console.js"></script>""",
+            "agent.html",
+            title="Konsol petugas",
+            categories=list(CATEGORY_NAMES.items()),
         )
 
     @api_required
@@ -209,7 +199,14 @@ required></label><button type="submit">Masuk</button></form></main>""",
             *complaint_pages.routes(),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
-        middleware=[Middleware(ServerSessions, sessions=sessions, secure=secure_cookies)],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(
+                ServerSessions,
+                sessions=sessions,
+                secure=config.web.secure_cookies if secure_cookies is None else secure_cookies,
+            ),
+        ],
         lifespan=lifespan,
     )
 

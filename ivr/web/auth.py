@@ -19,7 +19,6 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from ivr.agents.sessions import Sessions
 from ivr.agents.store import Agent
 from ivr.web import sessioncookie as cookie
-from ivr.web.html import page
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -92,17 +91,6 @@ async def csrf_form(request: Request) -> Any | None:
     """The posted form, or None when its CSRF token is missing or wrong."""
     form = await request.form()
     return form if csrf_ok(request, form_value(form, "csrf")) else None
-
-
-def user_page(request: Request, title: str, body: str) -> Response:
-    """A page for the logged-in user: their name, logout, and the menu for admins."""
-    return page(
-        title,
-        body,
-        user=request.session.get("user", ""),
-        csrf=csrf_token(request),
-        nav=request.session.get("role") == "admin",
-    )
 
 
 def csrf_refused() -> Response:

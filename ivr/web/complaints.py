@@ -24,7 +24,7 @@ from ivr.complaints import tickets as tickets_mod
 from ivr.complaints.tickets import CATEGORIES, STATES, Ticket, TicketError
 from ivr.config import Config
 from ivr.web import auth, charts
-from ivr.web.html import csrf_field, esc, table, when
+from ivr.web.pages import Pages
 
 CATEGORY_NAMES = {
     "accommodation": "Akomodasi",
@@ -36,12 +36,17 @@ CATEGORY_NAMES = {
     "officer_conduct": "Perilaku petugas",
     "other": "Lainnya",
 }
-PARTIAL = '<dt>Rekaman</dt><dd id="partial">sebagian (penelepon menutup telepon)</dd>'
 
 
 class ComplaintPages:
-    def __init__(self, config: Config, current_pop: Callable[[str], dict[str, Any] | None]) -> None:
+    def __init__(
+        self,
+        config: Config,
+        current_pop: Callable[[str], dict[str, Any] | None],
+        pages: Pages,
+    ) -> None:
         self.config = config
+        self.pages = pages
         self.tickets = tickets_mod.for_config(config)
         self.agents = AgentStore(config.agents_path)
         self.current_pop = current_pop
@@ -79,53 +84,31 @@ class ComplaintPages:
             category=category,
             overdue=overdue,
         )
-        now = time.time()
-        rows = [
-            (
-                f'<a href="/complaints/{t.number}">{t.number}</a>',
-                esc(when(t.created_at)),
-                esc(CATEGORY_NAMES[t.category]),
-                esc(t.state),
-                esc(t.tier),
-                "TERLAMBAT" if t.overdue(now) else esc(when(t.due_at)),
-                esc(t.porsi),
-                "sebagian" if t.partial else "",
-            )
-            for t in found
-        ]
-        select = "".join(
-            f'<option value="{s}"{" selected" if s == state else ""}>{s}</option>'
-            for s in ("", *STATES)
+        summary = await asyncio.to_thread(self._summary) if tier == 0 else None
+        return self.pages.render(
+            request,
+            "complaints.html",
+            title="Pengaduan",
+            tickets=found,
+            now=time.time(),
+            own_tier=tier,
+            filters={
+                "state": state,
+                "category": category,
+                "tier": q.get("tier", ""),
+                "overdue": overdue,
+            },
+            states=[(s, s) for s in ("", *STATES)],
+            categories=[(c, CATEGORY_NAMES.get(c, "")) for c in ("", *CATEGORIES)],
+            category_names=CATEGORY_NAMES,
+            summary=summary,
         )
-        cats = "".join(
-            f'<option value="{c}"{" selected" if c == category else ""}>'
-            f"{esc(CATEGORY_NAMES.get(c, ''))}</option>"
-            for c in ("", *CATEGORIES)
-        )
-        tier_field = (
-            f'<label>Tingkat <input name="tier" size="2" value="{esc(q.get("tier", ""))}"></label>'
-            if tier == 0
-            else f"<span>Tingkat {tier}</span>"
-        )
-        form = (
-            f'<form method="get" class="search"><label>Status <select name="state">{select}'
-            f'</select></label>{tier_field}<label>Jenis <select name="category">{cats}'
-            f'</select></label><label><input type="checkbox" name="overdue" value="1"'
-            f"{' checked' if overdue else ''}> Terlambat</label><button>Saring</button></form>"
-        )
-        listing = table(
-            ("Nomor", "Dibuat", "Jenis", "Status", "Tingkat", "Batas waktu", "Porsi", "Rekaman"),
-            rows,
-            id_="tickets",
-        )
-        summary = await asyncio.to_thread(self._summary) if tier == 0 else ""
-        return auth.user_page(request, "Pengaduan", f"<main>{form}{listing}{summary}</main>")
 
-    def _summary(self) -> str:
+    def _summary(self) -> dict[str, Any] | None:
         """Reports: by category and by kabupaten/embarkasi, time to resolve, overdue share."""
         everything = self.tickets.search(limit=100_000)
         if not everything:
-            return ""
+            return None
         now = time.time()
         by_cat = Counter(CATEGORY_NAMES[t.category] for t in everything)
         by_place = Counter(
@@ -134,94 +117,33 @@ class ComplaintPages:
         closed = [t.resolved_at - t.created_at for t in everything if t.resolved_at]
         open_ = [t for t in everything if t.state in tickets_mod.OPEN_STATES]
         late = sum(t.overdue(now) for t in open_)
-        hours = f"{sum(closed) / len(closed) / 3600:.1f} jam" if closed else "-"
-        share = f"{100 * late / len(open_):.0f}%" if open_ else "-"
         labels = list(by_cat)
-        return (
-            '<section class="report" id="complaint-report"><h2>Laporan pengaduan</h2>'
-            + charts.bars("Pengaduan per jenis", labels, [[by_cat[c] for c in labels]])
-            + table(("Kabupaten / embarkasi", "Pengaduan"), by_place.most_common(20))
-            + f'<p id="resolve-time">Rata-rata waktu penyelesaian: {hours}. '
-            f'<span id="overdue-share">Terlambat: {share} dari pengaduan terbuka.</span></p>'
-            "</section>"
-        )
+        return {
+            "chart": charts.bars("Pengaduan per jenis", labels, [[by_cat[c] for c in labels]]),
+            "places": by_place.most_common(20),
+            "hours": f"{sum(closed) / len(closed) / 3600:.1f} jam" if closed else "-",
+            "share": f"{100 * late / len(open_):.0f}%" if open_ else "-",
+        }
 
     async def ticket_page(self, request: Request) -> Response:
         ticket = self._ticket_for(request)
         if ticket is None:
-            return auth.user_page(
-                request, "Pengaduan", "<main><p>Pengaduan tidak ditemukan.</p></main>"
-            )
-        token = auth.csrf_token(request)
-        history = table(
-            ("Waktu", "Oleh", "Tindakan", "Catatan"),
-            [
-                (esc(when(c.at)), esc(c.who), esc(c.action), esc(c.note))
-                for c in self.tickets.history(ticket)
-            ],
-            id_="history",
-        )
-        audio = (
-            f'<audio id="recording" controls preload="auto" '
-            f'src="/complaints/{ticket.number}/recording"></audio>'
-            if ticket.recording
-            else "<p>Tanpa rekaman.</p>"
-        )
-        if ticket.reply:
-            audio += (
-                '<h2>Balasan rekaman petugas</h2><audio id="reply" controls preload="auto" '
-                f'src="/complaints/{ticket.number}/reply"></audio>'
-            )
+            return self.pages.message(request, "Pengaduan", "Pengaduan tidak ditemukan.")
         catalog = self.catalog.current()
-        resolutions = (
-            "".join(
-                f'<option value="{pid}">{esc(catalog[pid].text)}</option>'
-                for pid in catalog
-                if pid.startswith("resolution-")
-            )
-            + '<option value="">(tanpa catatan: hanya balasan rekaman)</option>'
+        notes = [(pid, catalog[pid].text) for pid in catalog if pid.startswith("resolution-")]
+        resolved = catalog[ticket.resolution].text if ticket.resolution in catalog else ""
+        return self.pages.render(
+            request,
+            "ticket.html",
+            title=f"Pengaduan {ticket.number}",
+            t=ticket,
+            now=time.time(),
+            category_names=CATEGORY_NAMES,
+            resolution=resolved,
+            resolutions=[*notes, ("", "(tanpa catatan: hanya balasan rekaman)")],
+            open=ticket.state in tickets_mod.OPEN_STATES,
+            history=self.tickets.history(ticket),
         )
-        actions = ""
-        if ticket.state in tickets_mod.OPEN_STATES:
-            actions = f"""<section id="actions"><h2>Tindakan</h2>
-<form method="post" action="/complaints/{ticket.number}/action"
- enctype="multipart/form-data">{csrf_field(token)}
-<label>Catatan <input name="note"></label>
-<button name="action" value="verifying">Verifikasi</button>
-<button name="action" value="in_progress">Tindak lanjuti</button>
-<button name="action" value="escalate" id="escalate">Naikkan ke tingkat berikutnya</button>
-<label>Penyelesaian <select name="resolution">{resolutions}</select></label>
-<label>Balasan rekaman (opsional, WAV/MP3/OGG)
- <input type="file" name="reply" id="reply-file" accept="audio/*"></label>
-<button name="action" value="resolve">Selesai</button>
-<button name="action" value="reject">Tolak (isi catatan)</button></form></section>"""
-        facts = (
-            f'<dl class="call"><dt>Nomor</dt><dd id="number">{ticket.number}</dd>'
-            f"<dt>Jenis</dt><dd>{esc(CATEGORY_NAMES[ticket.category])}</dd>"
-            f'<dt>Status</dt><dd id="state">{esc(ticket.state)}</dd>'
-            f'<dt>Tingkat</dt><dd id="tier">{ticket.tier}</dd>'
-            f"<dt>Batas waktu</dt><dd>{esc(when(ticket.due_at))}"
-            f"{' (TERLAMBAT)' if ticket.overdue(time.time()) else ''}</dd>"
-            f"<dt>Penelepon</dt><dd>{esc(ticket.caller)}</dd>"
-            f"<dt>Porsi</dt><dd>{esc(ticket.porsi)}"
-            f"{' (terverifikasi)' if ticket.porsi_verified else ''}</dd>"
-            f"<dt>Catatan</dt><dd>{esc(ticket.note)}</dd>"
-            + (
-                f'<dt>Penyelesaian</dt><dd id="resolution">{esc(catalog[ticket.resolution].text)}'
-                "</dd>"
-                if ticket.resolution in catalog
-                else ""
-            )
-            + (
-                f"<dt>Alasan penolakan</dt><dd>{esc(ticket.reject_reason)}</dd>"
-                if ticket.reject_reason
-                else ""
-            )
-            + (PARTIAL if ticket.partial else "")
-            + "</dl>"
-        )
-        body = f"<main>{facts}{audio}{actions}<h2>Riwayat</h2>{history}</main>"
-        return auth.user_page(request, f"Pengaduan {ticket.number}", body)
 
     async def recording(self, request: Request) -> Response:
         """The caller's recording, or with ``/reply`` the officer's recorded reply."""

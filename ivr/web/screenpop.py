@@ -1,7 +1,8 @@
 """The agent's screen pop: who is calling and what the IVR learned, from AMI events.
 
 app_queue's events carry the caller's HAJJ_* variables (manager.conf channelvars); the
-call log adds the menu path, the data mirror the pilgrim's name, status and kloter. Each
+call log adds the menu path, the data mirror the pilgrim's status and estimate (and, once
+the caller was verified, name, kloter, documents and payment). Each
 agent's latest pop is kept and pushed to their open console pages.
 """
 
@@ -50,13 +51,21 @@ STATES = {
 LIVE_STATES = ("ringing", "connected")  # a pop the agent acts on now
 
 
-def pilgrim_facts(j: Jemaah) -> dict[str, Any]:
-    kloter = j.kloter
-    return {
-        "name": j.nama,
+def pilgrim_facts(j: Jemaah, verified: bool) -> dict[str, Any]:
+    """What the agent may see of the pilgrim. The status and the departure estimate are
+    public (the IVR says them to anyone who keys the porsi); the name, region, kloter,
+    documents and payment are personal data, shown only when the caller proved to be the
+    pilgrim (date of birth keyed: HAJJ_VERIFIED=yes for this porsi)."""
+    public = {
         "status": j.status_porsi,
         "estimate": j.estimasi_masehi,
         "estimate_hijri": j.estimasi_hijriah,
+    }
+    if not verified:
+        return public
+    kloter = j.kloter
+    return public | {
+        "name": j.nama,
         "province": j.provinsi,
         "kabupaten": j.kabupaten,
         "kloter": kloter.kode if kloter else None,
@@ -137,6 +146,7 @@ class ScreenPop:
         wait_from = chan.get(chanvars.WAIT_FROM, "")
         now = self.clock()
         pilgrim = self._lookup(porsi) if porsi else None
+        verified = chan.get(chanvars.VERIFIED, "") == "yes"
         return {
             "call_id": call_id,
             "agent": event.get("MemberName", ""),
@@ -144,14 +154,14 @@ class ScreenPop:
             "caller": event.get("CallerIDNum", ""),
             "caller_name": event.get("CallerIDName", ""),
             "porsi": porsi,
-            "verified": chan.get(chanvars.VERIFIED, "") == "yes",
+            "verified": verified,
             "reason": reason,
             "reason_text": REASONS.get(reason, reason),
             "topics": chan.get(chanvars.TOPICS, "").split(),
             "callback_id": chan.get(chanvars.CALLBACK_ID, ""),
             "ticket": chan.get(chanvars.TICKET, ""),
             "waited": round(now - float(wait_from), 1) if wait_from.isdigit() else None,
-            "pilgrim": pilgrim_facts(pilgrim) if pilgrim else None,
+            "pilgrim": pilgrim_facts(pilgrim, verified) if pilgrim else None,
             "path": self._path(call_id),
         }
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.command import Command
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.wait import WebDriverWait
 
@@ -25,6 +26,8 @@ def start() -> WebDriver:
     ):
         options.add_argument(arg)
     options.binary_location = CHROMIUM
+    # The console's messages (Content-Security-Policy refusals) for browser.get_log().
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
 
 
@@ -34,3 +37,9 @@ def browser_login(browser: WebDriver, hotline: Hotline, name: str, password: str
     browser.find_element(By.NAME, "password").send_keys(password)
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     WebDriverWait(browser, 10).until(lambda b: "/login" not in b.current_url)
+
+
+def console_errors(browser: WebDriver) -> list[str]:
+    """The browser console's errors since the last call (CSP refusals among them)."""
+    entries = browser.execute(Command.GET_LOG, {"type": "browser"})["value"]
+    return [str(e["message"]) for e in entries if e["level"] == "SEVERE"]

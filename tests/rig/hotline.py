@@ -82,7 +82,7 @@ def write_config(state_dir: Path, extra: str = "") -> Path:
         # Short rings and an early callback offer; agents on duty around the clock (a test
         # for staffed hours sets its own); callbacks reach a SIPp phone on pilgrim_port.
         f"[agents]\nring_timeout = 4\nretry = 1\nwrapup = 0\ncallback_after = 8\n"
-        f'callback_retry = 5\nhours = "00:00-24:00"\n'
+        f'callback_retry = 5\nhours = "00:00-24:00"\ntimezone = "Asia/Jakarta"\n'
         f'callback_dial = "PJSIP/anonymous/sip:{{number}}@127.0.0.1:{pilgrim_port}"\n'
         f"[complaints]\nrecord_max_seconds = 4\nrecord_silence_seconds = 2\n"
         f"[web]\nport = {free_port()}\n" + extra

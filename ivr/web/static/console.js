@@ -39,7 +39,7 @@ function show(pop) {
     row("Status porsi", p.status),
     row("Perkiraan berangkat", p.estimate ? `${p.estimate} M / ${p.estimate_hijri} H` : ""),
     row("Kloter", p.kloter ? `${p.kloter} (${p.embarkasi})` : ""),
-    row("Paspor / visa", p.name ? `${p.passport} / ${p.visa}` : ""),
+    row("Paspor / visa", p.passport ? `${p.passport} / ${p.visa}` : ""),
     row("Pelunasan", p.payment),
     row("Daerah", p.kabupaten ? `${p.kabupaten}, ${p.province}` : ""),
     row("Topik ditanyakan", (pop.topics || []).join(", ")),
@@ -48,6 +48,17 @@ function show(pop) {
     row("Antrean", pop.queue),
   );
   table.querySelectorAll("td")[0].id = "caller";
+  if (pop.pilgrim && !pop.verified) {
+    // The server sends only the public facts until the date of birth was keyed.
+    const note = document.createElement("p");
+    note.id = "private-note";
+    note.className = "private";
+    note.textContent = "Nama, kloter, dokumen dan pelunasan tampil setelah penelepon " +
+      "memasukkan tanggal lahir dengan benar.";
+    main.append(h, note);
+  } else {
+    main.append(h);
+  }
   const path = document.createElement("ol");
   path.id = "path";
   for (const step of pop.path || []) {
@@ -57,7 +68,7 @@ function show(pop) {
   }
   const pathTitle = document.createElement("h3");
   pathTitle.textContent = "Jalur menu";
-  main.append(h, table, pathTitle, path);
+  main.append(table, pathTitle, path);
 }
 
 async function start() {

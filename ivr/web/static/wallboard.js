@@ -16,10 +16,6 @@ function fill(tbodySelector, rows) {
   }));
 }
 
-function clock(ts) {
-  return new Date(ts * 1000).toLocaleTimeString("id-ID");
-}
-
 async function refresh() {
   try {
     const answer = await fetch("/admin/api/wallboard", { credentials: "same-origin" });
@@ -41,7 +37,8 @@ async function refresh() {
       link.className = "live-call";
       const td = document.createElement("td");
       td.append(link);
-      return [cell(clock(c.started)), cell(c.caller), cell(c.where), td];
+      // The server writes the time in the hotline's zone, labelled (not the browser's zone).
+      return [cell(c.started_text), cell(c.caller), cell(c.where), td];
     }));
     document.body.dataset.updated = String(board.at);
   } catch (e) {
