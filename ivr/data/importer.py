@@ -30,6 +30,7 @@ from ivr.data.diff import ImportDiff
 from ivr.data.report import ImportRefused, ImportReport, Problems
 from ivr.data.source import JEMAAH_CSV, KLOTER_CSV, check_source, open_csv
 from ivr.data.validate import (
+    JEMAAH_BLANK_WHILE,
     JEMAAH_RULES,
     KLOTER_RULES,
     SEP,
@@ -180,7 +181,7 @@ def _load_jemaah(
     db: sqlite3.Connection, source: Path, kloters: frozenset[str], load: _Load
 ) -> None:
     with open_csv(source, JEMAAH_CSV) as reader:
-        lay = _layout(JEMAAH_CSV, reader, JEMAAH_RULES, schema.JEMAAH_OPTIONAL)
+        lay = _layout(JEMAAH_CSV, reader, JEMAAH_RULES, schema.JEMAAH_OPTIONAL, JEMAAH_BLANK_WHILE)
         rows = _valid_jemaah(reader, lay, kloters, load)
         # A duplicate porsi stops executemany with IntegrityError; the generator is
         # still suspended on that row, so record it and carry on with the next one.
@@ -203,15 +204,19 @@ def _valid_jemaah(
 ) -> Iterator[tuple[str, ...]]:
     """Yield each valid row in table order; report the others. The loop body is the
     import's hot path (millions of runs): locals only, no calls on a valid row but the
-    join, the match, the pick and the yield."""
+    join, the match, the pick and the yield. The regex lets the amounts be blank; the
+    row says whether they may be (only while not yet entitled to pay)."""
     match, join, pick, dates = lay.row.fullmatch, SEP.join, lay.pick, real_dates()
     a, b, c, k = (lay.index[n] for n in ("tgl_lahir", "batas_pelunasan", "updated_at", "kloter"))
+    x, y = (lay.index[n] for n in schema.JEMAAH_AMOUNTS)
+    s, blank_ok = lay.index[schema.AMOUNTS_BLANK_WHILE[0]], schema.AMOUNTS_BLANK_WHILE[1]
     named = kloters | {""}
     count, as_of, progress, every = 0, "", load.progress, PROGRESS_EVERY
     for row in reader:
         count += 1
         if (
             match(join(row))
+            and ((row[x] and row[y]) or row[s] == blank_ok)
             and row[a] in dates
             and row[b] in dates
             and row[c][:10] in dates
@@ -241,12 +246,16 @@ def _jemaah_reason(
 
 
 def _layout(
-    file: str, reader: Reader, rules: Mapping[str, Rule], optional: frozenset[str]
+    file: str,
+    reader: Reader,
+    rules: Mapping[str, Rule],
+    optional: frozenset[str],
+    blank_while: Mapping[str, tuple[str, str]] | None = None,
 ) -> Layout:
     header = next(reader, None)
     if header is None:
         raise DataError(f"{file} is empty: expected a header row")
-    return layout(file, header, rules, optional)
+    return layout(file, header, rules, optional, blank_while)
 
 
 def _swap(new: Path, live: Path) -> None:
