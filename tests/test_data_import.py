@@ -81,7 +81,8 @@ def test_import_valid_sample_accepted_and_swapped_in(tmp_path: Path, export: Pat
     assert (report.jemaah_rows, report.kloter_rows) == (60, 45)
     assert report.as_of == date(2026, 4, 10)
     assert "imported 60 jemaah, 45 kloter" in report.summary()
-    assert [p.name for p in live.parent.iterdir()] == ["mirror.sqlite"]  # no *.new left
+    # No *.new left; the lock file stays (see ivr.data.guard).
+    assert sorted(p.name for p in live.parent.iterdir()) == ["mirror.sqlite", "mirror.sqlite.lock"]
     with Mirror(live) as mirror:
         assert mirror.info.imported_by == "tester"
         assert mirror.lookup(AKTIF_SOC) is not None
@@ -313,7 +314,11 @@ def test_import_unusable_file_data_error_live_untouched(
     with pytest.raises(DataError, match=message):
         import_export(export, live)
     assert live.stat().st_ino == before
-    assert sorted(p.name for p in live.parent.iterdir()) == ["export", "mirror.sqlite"]
+    assert sorted(p.name for p in live.parent.iterdir()) == [
+        "export",
+        "mirror.sqlite",
+        "mirror.sqlite.lock",
+    ]
 
 
 def test_import_source_neither_folder_nor_zip_data_error(tmp_path: Path) -> None:
