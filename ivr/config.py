@@ -21,6 +21,9 @@ from ivr.errors import ConfigError
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "HAJJ_IVR_"
+# complaints.reply_max_seconds may not exceed this: a reply is played by one STREAM FILE,
+# which ivr.agi.channel gives MEDIA_TIMEOUT (120 s) to finish (a test keeps them apart).
+REPLY_SECONDS_CEILING = 110
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,9 @@ class ComplaintSettings:
     # The caller's message: longest recording, and the silence that ends it (seconds).
     record_max_seconds: int = 120
     record_silence_seconds: int = 5
+    # An officer's recorded reply: longer ones are refused at upload, so the status call
+    # always plays it whole (at most REPLY_SECONDS_CEILING, under the AGI media timeout).
+    reply_max_seconds: int = 90
 
 
 @dataclass(frozen=True)
@@ -116,6 +122,10 @@ class WebSettings:
     port: int = 8025
     # A login lasts this long without activity.
     session_minutes: int = 480
+    # Upload caps (MiB): a data export (the national list zips to about 150 MiB), and an
+    # officer's recorded reply. A larger upload is refused with 413 without being read.
+    max_export_mib: int = 2048
+    max_reply_mib: int = 20
 
 
 @dataclass(frozen=True)
@@ -176,6 +186,11 @@ class Config:
     def recordings_dir(self) -> Path:
         """Complaint recordings, one WAV per ticket (written by Asterisk's RECORD FILE)."""
         return self.state_dir / "complaints"
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Uploads being handled, one private folder each, removed when done."""
+        return self.state_dir / "uploads"
 
     @property
     def controller_pidfile(self) -> Path:
@@ -328,8 +343,24 @@ def _validate(config: Config) -> None:
             f"agents.callback_dial = {config.agents.callback_dial!r} must contain {{number}}"
         )
     _validate_hours(config.agents)
+    _validate_uploads(config)
     if config.prompts.engine not in {"auto", "gtts", "espeak"}:
         raise ConfigError(f"prompts.engine = {config.prompts.engine!r}: use auto, gtts or espeak")
+
+
+def _validate_uploads(config: Config) -> None:
+    for key, mib in [
+        ("web.max_export_mib", config.web.max_export_mib),
+        ("web.max_reply_mib", config.web.max_reply_mib),
+    ]:
+        if mib < 1:
+            raise ConfigError(f"{key} = {mib} must be at least 1 (MiB)")
+    seconds = config.complaints.reply_max_seconds
+    if not 1 <= seconds <= REPLY_SECONDS_CEILING:
+        raise ConfigError(
+            f"complaints.reply_max_seconds = {seconds} must be 1-{REPLY_SECONDS_CEILING}:"
+            " a reply must play within the AGI media timeout"
+        )
 
 
 def _validate_hours(agents: AgentSettings) -> None:

@@ -51,3 +51,19 @@ def test_config_port_out_of_range_is_refused() -> None:
 def test_config_missing_file_says_so(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         config.load(file=tmp_path / "absent.toml", env={})
+
+
+def test_config_reply_longer_than_the_media_timeout_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"complaints.reply_max_seconds = 150 must be 1-110"):
+        config.load(env={}, overrides={"complaints.reply_max_seconds": 150})
+
+
+def test_config_reply_ceiling_fits_in_the_agi_media_timeout() -> None:
+    from ivr.agi.channel import MEDIA_TIMEOUT
+
+    assert config.REPLY_SECONDS_CEILING + 5 < MEDIA_TIMEOUT  # the pad and the AGI round trip
+
+
+def test_config_upload_cap_below_one_mib_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"web.max_reply_mib = 0 must be at least 1"):
+        config.load(env={}, overrides={"web.max_reply_mib": 0})

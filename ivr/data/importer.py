@@ -121,7 +121,7 @@ def _not_older(report: ImportReport, live: Path) -> None:
         raise DataError(
             f"{report.source} is as of {report.as_of}, older than the live mirror: the live "
             f"mirror is as of {current} and stays ({UNCHANGED}). To go back to older data on "
-            "purpose, import it with --force (on the dashboard: tick 'older export')"
+            "purpose, import it with --force (on the dashboard: tick 'Impor walaupun lebih lama')"
         )
 
 

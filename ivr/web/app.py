@@ -32,7 +32,7 @@ from ivr.agents.store import AgentStore
 from ivr.ami.client import AmiClient, connect_until_up, for_config
 from ivr.config import Config
 from ivr.secrets import load_or_create
-from ivr.web import auth
+from ivr.web import auth, uploads
 from ivr.web.admin import Dashboard
 from ivr.web.complaints import CATEGORY_NAMES, ComplaintPages
 from ivr.web.html import csrf_field, page
@@ -172,13 +172,16 @@ required></label><button type="submit">Masuk</button></form></main>""",
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=[
+            # Any body over a small cap is refused (413) before it is read; the two upload
+            # endpoints stream and cap their own (web.max_export_mib, web.max_reply_mib).
+            Middleware(uploads.BodyCap, streamed=uploads.STREAMED),
             Middleware(
                 SessionMiddleware,
                 secret_key=secrets.web_secret,
                 session_cookie="hajj_session",
                 max_age=int(idle),
                 same_site="strict",
-            )
+            ),
         ],
         lifespan=lifespan,
     )
@@ -187,6 +190,7 @@ required></label><button type="submit">Masuk</button></form></main>""",
 async def serve(config: Config) -> None:
     import uvicorn
 
+    uploads.remove_left_over(config.uploads_dir)  # from a web process that was killed
     app = build_app(config)
     server = uvicorn.Server(
         uvicorn.Config(
