@@ -56,6 +56,7 @@ def data_sample(config: Config, args: argparse.Namespace) -> int:
     if args.skip_import or (live and not args.force):  # --if-empty: the live mirror stays
         return 0
     report = import_export(folder, config.mirror_path, imported_by="sample", force=args.force)
+    Audit.for_config(config).record(getpass.getuser(), "data", True, f"sample {report.summary()}")
     print(report.summary())
     for p in pilgrims[: args.show]:
         print(f"  {p}")
