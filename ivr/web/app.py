@@ -34,6 +34,7 @@ from ivr.config import Config
 from ivr.secrets import load_or_create
 from ivr.web import auth, uploads
 from ivr.web.admin import Dashboard
+from ivr.web.bodycap import BodyCap
 from ivr.web.complaints import CATEGORY_NAMES, ComplaintPages
 from ivr.web.html import csrf_field, page
 from ivr.web.screenpop import EVENTS, ScreenPop
@@ -174,7 +175,7 @@ required></label><button type="submit">Masuk</button></form></main>""",
         middleware=[
             # Any body over a small cap is refused (413) before it is read; the two upload
             # endpoints stream and cap their own (web.max_export_mib, web.max_reply_mib).
-            Middleware(uploads.BodyCap, streamed=uploads.STREAMED),
+            Middleware(BodyCap, streamed=uploads.STREAMED),
             Middleware(
                 SessionMiddleware,
                 secret_key=secrets.web_secret,

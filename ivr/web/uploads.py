@@ -14,7 +14,7 @@ holds it whole in memory (a 300 MiB "reply" did). Here the body is parsed as it 
 - the sender's file name is never a path: files are stored as ``file-<n><suffix>`` and
   the name, cleaned, is only shown and used for its type.
 
-Every other request body is capped by :class:`BodyCap` (forms are small).
+Every other request body is capped by :class:`ivr.web.bodycap.BodyCap` (forms are small).
 """
 
 from __future__ import annotations
@@ -24,9 +24,10 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import urllib.parse
 import zipfile
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -218,6 +219,9 @@ class _Parts:
         self._size = 0
         self._writing: list[_File] = []
         self.ended = False
+        # flush() runs in a worker thread; close() must not pull its files from under it
+        # (a request cancelled mid-write would otherwise close an fd still being written).
+        self._disk = threading.Lock()
 
     def callbacks(self) -> Any:
         return {
@@ -285,6 +289,10 @@ class _Parts:
 
     def flush(self) -> None:
         """Write what is queued (in a worker thread: a slow disk never stalls the loop)."""
+        with self._disk:
+            self._flush()
+
+    def _flush(self) -> None:
         for f in self._writing:
             if f.fd < 0:
                 f.fd = os.open(f.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -299,71 +307,8 @@ class _Parts:
         self._writing = [f for f in self._writing if not f.done]
 
     def close(self) -> None:
-        for f in self._writing:
-            if f.fd >= 0:
-                os.close(f.fd)
-        self._writing = []
-
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-App = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-
-class _BodyTooLarge(Exception):
-    pass
-
-
-class BodyCap:
-    """ASGI middleware: any request body over ``limit`` bytes is refused with 413, before
-    it is read when its Content-Length says so. Paths matching ``streamed`` (the upload
-    endpoints, which cap and report their own) pass through."""
-
-    def __init__(self, app: App, limit: int = FORM_BYTES, streamed: str = "^$") -> None:
-        self.app, self.limit, self.streamed = app, limit, re.compile(streamed)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.streamed.fullmatch(scope["path"]):
-            await self.app(scope, receive, send)
-            return
-        headers = dict(scope.get("headers") or [])
-        declared = headers.get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(send)
-            return
-        received, started = 0, False
-
-        async def counted() -> Message:
-            nonlocal received
-            message = await receive()
-            received += len(message.get("body", b""))
-            if received > self.limit:
-                raise _BodyTooLarge
-            return message
-
-        async def sending(message: Message) -> None:
-            nonlocal started
-            started = True
-            await send(message)
-
-        try:
-            await self.app(scope, counted, sending)
-        except _BodyTooLarge:
-            if not started:
-                await self._refuse(send)
-
-    async def _refuse(self, send: Send) -> None:
-        body = f"request body larger than {self.limit // 1024} KiB\n".encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"text/plain; charset=utf-8"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        with self._disk:
+            for f in self._writing:
+                if f.fd >= 0:
+                    os.close(f.fd)
+            self._writing = []
