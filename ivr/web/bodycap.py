@@ -22,7 +22,8 @@ App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class _BodyTooLarge(Exception):
-    """Raised into the app by the counting ``receive``; answered here with 413."""
+    """Raised into the app by the counting ``receive``; answered here with 413. Not a
+    HajjIvrError on purpose: no endpoint may catch it on its way back out."""
 
 
 class BodyCap:
