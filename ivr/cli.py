@@ -168,6 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imp.add_argument("path", type=Path, help="folder or .zip with jemaah.csv and kloter.csv")
     imp.add_argument("--quiet", action="store_true", help="no progress line")
+    imp.add_argument(
+        "--force", action="store_true", help="import even an export older than the live mirror"
+    )
     smp = _cmd(
         verbs,
         "sample",
@@ -179,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     smp.add_argument("--rows", type=int, default=300, help="jemaah rows (default 300)")
     smp.add_argument("--skip-import", action="store_true", help="only write the CSV files")
     smp.add_argument("--if-empty", action="store_true", help="import only when no mirror exists")
+    smp.add_argument("--force", action="store_true", help="replace a live mirror with the sample")
     smp.add_argument("--show", type=int, default=12, help="fixed examples to print")
     _cmd(
         verbs,

@@ -21,6 +21,9 @@ from ivr.errors import ConfigError
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "HAJJ_IVR_"
+# complaints.reply_max_seconds may not exceed this: a reply is played by one STREAM FILE,
+# which ivr.agi.channel gives MEDIA_TIMEOUT (120 s) to finish (a test keeps them apart).
+REPLY_SECONDS_CEILING = 110
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,9 @@ class ComplaintSettings:
     # The caller's message: longest recording, and the silence that ends it (seconds).
     record_max_seconds: int = 120
     record_silence_seconds: int = 5
+    # An officer's recorded reply: longer ones are refused at upload, so the status call
+    # always plays it whole (at most REPLY_SECONDS_CEILING, under the AGI media timeout).
+    reply_max_seconds: int = 90
 
 
 @dataclass(frozen=True)
@@ -137,6 +143,10 @@ class WebSettings:
     login_lock_minutes: float = 15.0
     # Served behind TLS (a reverse proxy): the session cookie is sent over HTTPS only.
     secure_cookies: bool = False
+    # Upload caps (MiB): a data export (the national list zips to about 150 MiB), and an
+    # officer's recorded reply. A larger upload is refused with 413 without being read.
+    max_export_mib: int = 2048
+    max_reply_mib: int = 20
 
 
 @dataclass(frozen=True)
@@ -201,7 +211,7 @@ class Config:
 
     @property
     def uploads_dir(self) -> Path:
-        """Files uploaded on the dashboard while they are being imported."""
+        """Uploads being handled, one private folder each, removed when done."""
         return self.state_dir / "uploads"
 
     @property
@@ -360,6 +370,7 @@ def _validate(config: Config) -> None:
         if days < 0:
             raise ConfigError(f"retention.{key} = {days} must be 0 (keep) or more days")
     _validate_web(config.web)
+    _validate_uploads(config)
     if config.prompts.engine not in {"auto", "gtts", "espeak"}:
         raise ConfigError(f"prompts.engine = {config.prompts.engine!r}: use auto, gtts or espeak")
 
@@ -375,6 +386,21 @@ def _validate_web(web: WebSettings) -> None:
         value = getattr(web, key)
         if value <= 0:
             raise ConfigError(f"web.{key} = {value} must be above 0")
+
+
+def _validate_uploads(config: Config) -> None:
+    for key, mib in [
+        ("web.max_export_mib", config.web.max_export_mib),
+        ("web.max_reply_mib", config.web.max_reply_mib),
+    ]:
+        if mib < 1:
+            raise ConfigError(f"{key} = {mib} must be at least 1 (MiB)")
+    seconds = config.complaints.reply_max_seconds
+    if not 1 <= seconds <= REPLY_SECONDS_CEILING:
+        raise ConfigError(
+            f"complaints.reply_max_seconds = {seconds} must be 1-{REPLY_SECONDS_CEILING}:"
+            " a reply must play within the AGI media timeout"
+        )
 
 
 def _validate_hours(agents: AgentSettings) -> None:

@@ -81,3 +81,14 @@ class AmiDisconnected(AmiError):
 
 class DataError(HajjIvrError):
     """The data mirror is missing, unreadable or an import was refused."""
+
+
+# --- web ---------------------------------------------------------------------------------
+
+
+class UploadError(HajjIvrError):
+    """An upload was refused (a malformed form, too many parts); nothing was kept."""
+
+
+class UploadTooLarge(UploadError):
+    """An upload is over its cap (HTTP 413); it was not read to its end, nothing was kept."""

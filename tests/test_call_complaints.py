@@ -88,9 +88,7 @@ def test_complaint_status_plays_the_officers_recorded_reply(
     desk = tickets_mod.for_config(hotline.config)
     ticket = desk.open(source="agent", category="payment", who="siti", caller="0811000021")
     spoken = web.tone_wav(tmp_path / "balasan.wav", 2)  # the officer's voice
-    reply = replies.store(
-        hotline.config.recordings_dir, ticket.number, spoken.read_bytes(), "b.wav"
-    )
+    reply = replies.store(hotline.config.recordings_dir, ticket.number, spoken, "b.wav", 90)
     desk.resolve(ticket, "rahmat", "", reply=reply)
     result = hotline.call("3W2WWWWWWW" + ticket.number, timeout=60)
     said = hotline.spoken(result.call_id)

@@ -58,3 +58,19 @@ def test_config_readme_lists_every_retention_key_with_its_default() -> None:
     readme = (config.PROJECT_DIR / "README.md").read_text()
     for key, days in dataclasses.asdict(config.RetentionSettings()).items():
         assert re.search(rf"^{key} = {days}\s+#", readme, re.MULTILINE), key
+
+
+def test_config_reply_longer_than_the_media_timeout_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"complaints.reply_max_seconds = 150 must be 1-110"):
+        config.load(env={}, overrides={"complaints.reply_max_seconds": 150})
+
+
+def test_config_reply_ceiling_fits_in_the_agi_media_timeout() -> None:
+    from ivr.agi.channel import MEDIA_TIMEOUT
+
+    assert config.REPLY_SECONDS_CEILING + 5 < MEDIA_TIMEOUT  # the pad and the AGI round trip
+
+
+def test_config_upload_cap_below_one_mib_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"web.max_reply_mib = 0 must be at least 1"):
+        config.load(env={}, overrides={"web.max_reply_mib": 0})

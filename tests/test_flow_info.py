@@ -137,6 +137,24 @@ def test_info_payment_paid_or_not_entitled_says_no_amount(state: str) -> None:
     assert len(text) == 1 and "rupiah" not in text[0]
 
 
+def test_info_payment_not_entitled_with_null_amounts_says_no_amount() -> None:
+    """A real export leaves the amounts blank while BELUM_BERHAK (stored as NULL)."""
+    j = jemaah(status_pelunasan="BELUM_BERHAK", biaya_bipih=None, sisa_pelunasan=None)
+    assert said(info.payment(j)) == [CATALOG["bayar-belum-berhak"].text]
+
+
+def test_info_payment_due_with_null_amount_says_no_amount() -> None:
+    """The import refuses it; should a mirror hold it anyway, nothing is made up."""
+    j = jemaah(
+        status_pelunasan="BELUM_LUNAS", sisa_pelunasan=None, batas_pelunasan=dt.date(2026, 3, 20)
+    )
+    assert said(info.payment(j)) == [
+        "Pelunasan: belum lunas.",
+        "Batas pelunasan tanggal dua puluh Maret dua ribu dua puluh enam",
+        CATALOG["bayar-where"].text,
+    ]
+
+
 def test_info_documents_passport_and_visa_each_state() -> None:
     for paspor in ("BELUM", "DISERAHKAN", "DIPROSES", "SELESAI", "PERLU_PERBAIKAN"):
         for visa in ("BELUM", "DIPROSES", "TERBIT", "DICETAK", "BATAL"):

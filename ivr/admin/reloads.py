@@ -133,10 +133,16 @@ def rebuild_prompts(config: Config, who: str) -> tuple[Reload, Outcome]:
 # --- data --------------------------------------------------------------------------------
 
 
-def import_data(config: Config, who: str, source: Path) -> tuple[Reload, Outcome]:
+def import_data(
+    config: Config, who: str, source: Path, *, force: bool = False, name: str = ""
+) -> tuple[Reload, Outcome]:
+    """Import ``source`` (called ``name`` in reports); ``force`` takes an older export."""
+
     def run() -> Outcome:
         try:
-            report = import_export(source, config.mirror_path, imported_by=who)
+            report = import_export(
+                source, config.mirror_path, imported_by=who, force=force, name=name
+            )
         except ImportRefused as e:
             return Outcome(False, e.report.summary() + "; the live mirror is unchanged", e.report)
         diff = f"; {report.diff.summary()}" if report.diff else ""

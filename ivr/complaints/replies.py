@@ -2,22 +2,28 @@
 
 An upload from the dashboard (WAV, MP3, OGG, ... whatever sox reads) becomes
 ``<number>-reply.wav`` in the recordings folder, in the telephone format the prompts use.
-Anything sox cannot read is refused with its reason and leaves the ticket as it was.
+Anything sox cannot read is refused with its reason and leaves the ticket as it was; so
+is a reply longer than complaints.reply_max_seconds, which a status call could not play
+whole (one STREAM FILE has the AGI media timeout to finish). The web layer caps the
+upload's size (web.max_reply_mib) while it streams it to disk.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import subprocess
 import tempfile
+import wave
 from pathlib import Path
 
 from ivr.complaints.tickets import Ticket, TicketError
 from ivr.prompts import build
 from ivr.prompts.catalog import Prompt
 
-MAX_BYTES = 20 * 1024 * 1024
 SUFFIX = re.compile(r"^\.[a-z0-9]{1,5}$")
+PAD_SECONDS = 0.15  # the silence build.telephone_wav adds after the voice
 # What the transcript says where the caller heard the officer's recording.
 HEARD = "(balasan petugas, rekaman)"
 
@@ -26,18 +32,18 @@ def file_name(number: str) -> str:
     return f"{number}-reply.wav"
 
 
-def store(recordings: Path, number: str, upload: bytes, upload_name: str) -> str:
-    """Convert an uploaded reply; return its file name in ``recordings``."""
-    if not upload:
+def store(recordings: Path, number: str, upload: Path, upload_name: str, max_seconds: int) -> str:
+    """Convert an uploaded reply (the file ``upload``, sent as ``upload_name``); return
+    its file name in ``recordings``."""
+    if upload.stat().st_size == 0:
         raise TicketError("the reply file is empty")
-    if len(upload) > MAX_BYTES:
-        raise TicketError(f"the reply file is larger than {MAX_BYTES // 2**20} MiB")
     suffix = Path(upload_name).suffix.lower()
     recordings.mkdir(parents=True, exist_ok=True)
     name = file_name(number)
     with tempfile.TemporaryDirectory(dir=recordings) as tmp:
+        # sox knows a format by its suffix; the sender's name is used for nothing else.
         source = Path(tmp) / f"upload{suffix if SUFFIX.match(suffix) else '.wav'}"
-        source.write_bytes(upload)
+        _place(upload, source)
         staged = Path(tmp) / "reply.wav"
         try:
             build.telephone_wav(source, staged)
@@ -46,8 +52,27 @@ def store(recordings: Path, number: str, upload: bytes, upload_name: str) -> str
             raise TicketError(
                 f"the reply is not audio sox can read: {why[-1] if why else e}"
             ) from None
+        seconds = _seconds(staged) - PAD_SECONDS
+        if seconds > max_seconds:
+            raise TicketError(
+                f"the reply lasts {seconds:.0f} s; a recorded reply may last at most "
+                f"{max_seconds} s (complaints.reply_max_seconds) so that callers hear it whole"
+            )
         staged.replace(recordings / name)
     return name
+
+
+def _place(upload: Path, target: Path) -> None:
+    """``upload`` under the name sox needs: a hard link, a copy across file systems."""
+    try:
+        os.link(upload, target)
+    except OSError:
+        shutil.copyfile(upload, target)
+
+
+def _seconds(wav: Path) -> float:
+    with wave.open(str(wav), "rb") as w:
+        return w.getnframes() / w.getframerate()
 
 
 def prompt(recordings: Path, ticket: Ticket) -> Prompt | None:

@@ -26,6 +26,7 @@ def data_import(config: Config, args: argparse.Namespace) -> int:
             config.mirror_path,
             progress=None if args.quiet else _progress(),
             imported_by=who,
+            force=args.force,
         )
     except DataError as e:
         Audit.for_config(config).record(who, "data", False, str(e).splitlines()[0])
@@ -41,16 +42,35 @@ def data_import(config: Config, args: argparse.Namespace) -> int:
 
 
 def data_sample(config: Config, args: argparse.Namespace) -> int:
+    """Write the sample export and import it, never over a live mirror unless forced."""
+    live = config.mirror_path.exists()
+    if live and not (args.force or args.if_empty or args.skip_import):
+        raise DataError(
+            f"{config.state_dir} already holds a live mirror{_describe(config)}: the sample "
+            "would replace it. Use --force to replace it anyway, --if-empty to keep it, or "
+            "--skip-import to only write the sample files"
+        )
     folder = args.out or config.state_dir / "sample"
     pilgrims = sample.write_sample(folder, jemaah=args.rows)
     print(f"sample export written to {folder} ({args.rows} jemaah)")
-    if args.skip_import or (args.if_empty and config.mirror_path.exists()):
+    if args.skip_import or (live and not args.force):  # --if-empty: the live mirror stays
         return 0
-    report = import_export(folder, config.mirror_path, imported_by="sample")
+    report = import_export(folder, config.mirror_path, imported_by="sample", force=args.force)
+    Audit.for_config(config).record(getpass.getuser(), "data", True, f"sample {report.summary()}")
     print(report.summary())
     for p in pilgrims[: args.show]:
         print(f"  {p}")
     return 0
+
+
+def _describe(config: Config) -> str:
+    """`` (as of 2026-04-10, 5,500,000 jemaah)``, or nothing for a mirror we cannot read."""
+    try:
+        with Mirror(config.mirror_path) as mirror:
+            info = mirror.info
+    except DataError:
+        return ""
+    return f" (as of {info.as_of}, {info.jemaah_rows:,} jemaah)"
 
 
 def data_status(config: Config, args: argparse.Namespace) -> int:

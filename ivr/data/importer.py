@@ -3,13 +3,16 @@
 The new database is built beside the live one and moved onto it with ``os.replace``
 only when every row of both files is valid: a running controller keeps answering from
 the old file until its next lookup notices the new inode (see :mod:`ivr.data.mirror`).
-An export with any bad row is refused whole and the live mirror is left untouched.
+An export with any bad row is refused whole and the live mirror is left untouched; so
+is an export older than the live mirror (unless forced: going back must be on purpose),
+and an import started while another one runs (see :mod:`ivr.data.guard`).
 
 Speed (about 5.5 million rows, see bench/bench_data.py): rows stream from the csv module
 straight into one ``executemany`` in one transaction, with journaling and syncing off
 (the file is not live until the final fsync and rename, so a crash only leaves a stray
-``*.new`` file behind). A valid row costs one join, one regex match, four set lookups and
-an ``itemgetter``; the only index besides the primary key is built after the load.
+``*.new`` file behind, which the next import removes). A valid row costs one join, one
+regex match, three lookups for the amounts, four set lookups and an ``itemgetter``; the
+only index besides the primary key is built after the load.
 """
 
 from __future__ import annotations
@@ -25,11 +28,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ivr.data import diff, schema
+from ivr.data import diff, guard, schema
 from ivr.data.diff import ImportDiff
+from ivr.data.mirror import Mirror
 from ivr.data.report import ImportRefused, ImportReport, Problems
 from ivr.data.source import JEMAAH_CSV, KLOTER_CSV, check_source, open_csv
 from ivr.data.validate import (
+    JEMAAH_BLANK_WHILE,
     JEMAAH_RULES,
     KLOTER_RULES,
     SEP,
@@ -48,31 +53,76 @@ if TYPE_CHECKING:
 Progress = Callable[[int], None]
 PROGRESS_EVERY = 100_000  # jemaah rows between two progress calls
 BUILD_CACHE_KIB = 256 * 1024  # page cache while building: keeps the b-tree's hot path in RAM
+UNCHANGED = "the live mirror is unchanged"
 
 
 def import_export(
-    source: Path, live: Path, *, progress: Progress | None = None, imported_by: str = ""
+    source: Path,
+    live: Path,
+    *,
+    progress: Progress | None = None,
+    imported_by: str = "",
+    force: bool = False,
+    name: str = "",
 ) -> ImportReport:
     """Validate ``source`` and atomically replace the mirror at ``live`` with it.
 
     Raises :class:`ImportRefused` (a DataError whose ``report`` lists every bad row)
-    when any row is invalid, and DataError when a file or column is missing.
+    when any row is invalid, and DataError when a file or column is missing, when
+    another import is running, or when the export is older than the live mirror
+    (unless ``force``). ``name`` is what reports call the export (default its path).
     """
     started = time.monotonic()
     check_source(source)
-    live.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=live.parent, prefix=f"{live.name}.", suffix=".new")
+    with guard.exclusive(live):
+        try:
+            report = _import(source, live, progress, imported_by, force, name, started)
+        except sqlite3.Error as e:  # a full disk, mostly
+            raise DataError(f"building the new mirror failed: {e}; {UNCHANGED}") from None
+        except OSError as e:
+            raise DataError(f"{e.filename or source}: {e.strerror}; {UNCHANGED}") from None
+    return replace(report, seconds=time.monotonic() - started)
+
+
+def _import(
+    source: Path,
+    live: Path,
+    progress: Progress | None,
+    imported_by: str,
+    force: bool,
+    name: str,
+    started: float,
+) -> ImportReport:
+    fd, tmp = tempfile.mkstemp(dir=live.parent, prefix=f"{live.name}.", suffix=".new")
     os.close(fd)
-    new = Path(name)
+    new = Path(tmp)
     try:
-        report = _build(source, new, progress, imported_by, started)
+        load = _build(source, new, progress, imported_by, name)
+        report = load.report(name or str(source), time.monotonic() - started)
         if not report.accepted:
             raise ImportRefused(report)
+        if not force:
+            _not_older(report, live)
         report = replace(report, diff=_compare(new, live))
         _swap(new, live)
     finally:
         new.unlink(missing_ok=True)  # a no-op after the swap
-    return replace(report, seconds=time.monotonic() - started)
+    return report
+
+
+def _not_older(report: ImportReport, live: Path) -> None:
+    """Refuse to go back in time: an export older than the live mirror's as-of date."""
+    try:
+        with Mirror(live) as mirror:
+            current = mirror.as_of
+    except DataError:  # no live mirror, or none we can read: nothing to go back from
+        return
+    if report.as_of is not None and report.as_of < current:
+        raise DataError(
+            f"{report.source} is as of {report.as_of}, older than the live mirror: the live "
+            f"mirror is as of {current} and stays ({UNCHANGED}). To go back to older data on "
+            "purpose, import it with --force (on the dashboard: tick 'Impor walaupun lebih lama')"
+        )
 
 
 class _Load:
@@ -86,7 +136,7 @@ class _Load:
         self.as_of = ""
         self.last: tuple[str, ...] = ()  # the row executemany is inserting (for duplicates)
 
-    def report(self, source: Path, seconds: float) -> ImportReport:
+    def report(self, source: str, seconds: float) -> ImportReport:
         return ImportReport(
             source=source,
             jemaah_rows=self.jemaah_rows,
@@ -99,8 +149,8 @@ class _Load:
 
 
 def _build(
-    source: Path, path: Path, progress: Progress | None, imported_by: str, started: float
-) -> ImportReport:
+    source: Path, path: Path, progress: Progress | None, imported_by: str, name: str
+) -> _Load:
     load = _Load(progress)
     db = _new_database(path)
     try:
@@ -109,12 +159,12 @@ def _build(
         _load_jemaah(db, source, kloters, load)
         for statement in schema.INDEXES.strip().split(";\n"):
             db.execute(statement)
-        meta = (load.as_of, _now(), str(source.resolve()))
+        meta = (load.as_of, _now(), name or str(source.resolve()))
         db.execute(schema.INSERT_META, (*meta, load.jemaah_rows, load.kloter_rows, imported_by))
         db.execute("COMMIT")
     finally:
         db.close()
-    return load.report(source, time.monotonic() - started)
+    return load
 
 
 def _compare(new: Path, live: Path) -> ImportDiff:
@@ -180,7 +230,7 @@ def _load_jemaah(
     db: sqlite3.Connection, source: Path, kloters: frozenset[str], load: _Load
 ) -> None:
     with open_csv(source, JEMAAH_CSV) as reader:
-        lay = _layout(JEMAAH_CSV, reader, JEMAAH_RULES, schema.JEMAAH_OPTIONAL)
+        lay = _layout(JEMAAH_CSV, reader, JEMAAH_RULES, schema.JEMAAH_OPTIONAL, JEMAAH_BLANK_WHILE)
         rows = _valid_jemaah(reader, lay, kloters, load)
         # A duplicate porsi stops executemany with IntegrityError; the generator is
         # still suspended on that row, so record it and carry on with the next one.
@@ -203,15 +253,19 @@ def _valid_jemaah(
 ) -> Iterator[tuple[str, ...]]:
     """Yield each valid row in table order; report the others. The loop body is the
     import's hot path (millions of runs): locals only, no calls on a valid row but the
-    join, the match, the pick and the yield."""
+    join, the match, the pick and the yield. The regex lets the amounts be blank; the
+    row says whether they may be (only while not yet entitled to pay)."""
     match, join, pick, dates = lay.row.fullmatch, SEP.join, lay.pick, real_dates()
     a, b, c, k = (lay.index[n] for n in ("tgl_lahir", "batas_pelunasan", "updated_at", "kloter"))
+    x, y = (lay.index[n] for n in schema.JEMAAH_AMOUNTS)
+    s, blank_ok = lay.index[schema.AMOUNTS_BLANK_WHILE[0]], schema.AMOUNTS_BLANK_WHILE[1]
     named = kloters | {""}
     count, as_of, progress, every = 0, "", load.progress, PROGRESS_EVERY
     for row in reader:
         count += 1
         if (
             match(join(row))
+            and ((row[x] and row[y]) or row[s] == blank_ok)
             and row[a] in dates
             and row[b] in dates
             and row[c][:10] in dates
@@ -241,12 +295,16 @@ def _jemaah_reason(
 
 
 def _layout(
-    file: str, reader: Reader, rules: Mapping[str, Rule], optional: frozenset[str]
+    file: str,
+    reader: Reader,
+    rules: Mapping[str, Rule],
+    optional: frozenset[str],
+    blank_while: Mapping[str, tuple[str, str]] | None = None,
 ) -> Layout:
     header = next(reader, None)
     if header is None:
         raise DataError(f"{file} is empty: expected a header row")
-    return layout(file, header, rules, optional)
+    return layout(file, header, rules, optional, blank_while)
 
 
 def _swap(new: Path, live: Path) -> None:

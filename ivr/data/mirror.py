@@ -86,8 +86,8 @@ class Jemaah:
     status_paspor: StatusPaspor
     status_visa: StatusVisa
     status_pelunasan: StatusPelunasan
-    biaya_bipih: int  # whole rupiah, or whole USD when mata_uang is USD
-    sisa_pelunasan: int
+    biaya_bipih: int | None  # whole rupiah, or whole USD when mata_uang is USD
+    sisa_pelunasan: int | None  # None (left blank) only while BELUM_BERHAK
     mata_uang: MataUang
     batas_pelunasan: date | None
     updated_at: datetime
@@ -185,7 +185,7 @@ def _open(path: Path) -> tuple[sqlite3.Connection, MirrorInfo]:
 def _read_info(db: sqlite3.Connection, path: Path) -> MirrorInfo:
     try:
         (version,) = db.execute("PRAGMA user_version").fetchone()
-        if version not in (0, schema.SCHEMA_VERSION):
+        if version != 0 and version not in schema.READABLE_VERSIONS:
             raise DataError(
                 f"{path} has mirror schema {version}, this program reads"
                 f" {schema.SCHEMA_VERSION}: import the export again"

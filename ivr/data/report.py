@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import NamedTuple
 
 from ivr.data.diff import ImportDiff
@@ -26,7 +25,7 @@ class BadRow(NamedTuple):
 
 @dataclass(frozen=True)
 class ImportReport:
-    source: Path
+    source: str  # the export's path, or the name it was uploaded under
     jemaah_rows: int  # data rows read (all imported when accepted)
     kloter_rows: int
     as_of: date | None  # the date of the newest updated_at

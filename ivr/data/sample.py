@@ -218,8 +218,8 @@ def _position(p: SamplePilgrim, kuota: int) -> list[str]:
 def _money(p: SamplePilgrim, province: Province) -> list[str]:
     """biaya_bipih, sisa_pelunasan, mata_uang, batas_pelunasan."""
     currency = "USD" if p.jenis_haji == "KHUSUS" else "IDR"
-    if p.status_pelunasan == "BELUM_BERHAK":
-        return ["0", "0", currency, ""]
+    if p.status_pelunasan == "BELUM_BERHAK":  # left blank, as SISKOHAT exports them
+        return ["", "", currency, ""]
     if currency == "USD":
         biaya, due = KHUSUS_BIAYA_USD, KHUSUS_BIAYA_USD - KHUSUS_SETORAN_USD
     else:

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-# Bump when a table changes; the mirror refuses a file of another version.
-SCHEMA_VERSION = 1
+# Bump when a table changes; the mirror refuses a file of a version it cannot read.
+# 2: the amounts may be NULL. A version-1 file reads the same (it just has no NULLs).
+SCHEMA_VERSION = 2
+READABLE_VERSIONS = frozenset({1, 2})
 
 JenisKelamin = Literal["L", "P"]
 JenisHaji = Literal["REGULER", "KHUSUS"]
@@ -69,6 +71,10 @@ JEMAAH_COLUMNS = (
 JEMAAH_OPTIONAL = frozenset(
     {"posisi_porsi", "kuota", "estimasi_masehi", "estimasi_hijriah", "kloter", "batas_pelunasan"}
 )
+# Amounts a real export leaves blank while they do not apply (stored as NULL): only
+# while the pilgrim is not yet entitled to pay; a blank amount in any other state is bad.
+JEMAAH_AMOUNTS = ("biaya_bipih", "sisa_pelunasan")
+AMOUNTS_BLANK_WHILE = ("status_pelunasan", "BELUM_BERHAK")
 KLOTER_COLUMNS = (
     "kode",
     "embarkasi",
@@ -104,8 +110,9 @@ CREATE TABLE jemaah (
     status_paspor TEXT NOT NULL,
     status_visa TEXT NOT NULL,
     status_pelunasan TEXT NOT NULL,
-    biaya_bipih INTEGER NOT NULL,           -- whole rupiah, or whole USD for KHUSUS
-    sisa_pelunasan INTEGER NOT NULL,        -- same currency, 0 when nothing is due
+    biaya_bipih INTEGER,                    -- whole rupiah, or whole USD for KHUSUS;
+    sisa_pelunasan INTEGER,                 -- same currency, 0 when nothing is due;
+                                            -- both NULL only while BELUM_BERHAK
     mata_uang TEXT NOT NULL,                -- IDR | USD
     batas_pelunasan TEXT,                   -- YYYY-MM-DD
     updated_at TEXT NOT NULL                -- YYYY-MM-DD[ HH:MM[:SS]]
@@ -145,7 +152,7 @@ def insert_sql(table: str, columns: tuple[str, ...], optional: frozenset[str]) -
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values})"
 
 
-INSERT_JEMAAH = insert_sql("jemaah", JEMAAH_COLUMNS, JEMAAH_OPTIONAL)
+INSERT_JEMAAH = insert_sql("jemaah", JEMAAH_COLUMNS, JEMAAH_OPTIONAL | set(JEMAAH_AMOUNTS))
 INSERT_KLOTER = insert_sql("kloter", KLOTER_COLUMNS, frozenset())
 INSERT_META = (
     "INSERT INTO meta (as_of, imported_at, source, jemaah_rows, kloter_rows, imported_by)"

@@ -22,7 +22,10 @@ from ivr.errors import DataError
 # accepts it inside a field, so a field cannot smuggle in an extra column.
 SEP = "\x1f"
 _ANY = r"[^\x1f]*"
-_TEXT = r"\s*[^\s\x1f][^\x1f]*"
+# Control characters (C0 with the separator, DEL, C1 with NEL) and Unicode line breaks: a
+# name holding one would break a transcript line, a CSV report or a terminal.
+_CONTROL = r"\x00-\x1f\x7f-\x9f\u2028\u2029"
+_TEXT = rf" *[^\s{_CONTROL}][^{_CONTROL}]*"
 _DATE = r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
 _TIME = r"(?:[01]\d|2[0-3]):[0-5]\d"
 # The regex lets 2026-02-30 through; these columns are also looked up in real_dates().
@@ -37,7 +40,7 @@ def _one_of(values: Sequence[str]) -> Rule:
 
 JEMAAH_RULES: Mapping[str, Rule] = {
     "nomor_porsi": (r"\d{10}", "10 digits"),
-    "nama": (_TEXT, "a name"),
+    "nama": (_TEXT, "a name"),  # _TEXT: no control characters or line breaks
     "tgl_lahir": (_DATE, "a date YYYY-MM-DD"),
     "jenis_kelamin": _one_of(schema.JENIS_KELAMIN),
     "jenis_haji": _one_of(schema.JENIS_HAJI),
@@ -54,12 +57,18 @@ JEMAAH_RULES: Mapping[str, Rule] = {
     "status_paspor": _one_of(schema.STATUS_PASPOR),
     "status_visa": _one_of(schema.STATUS_VISA),
     "status_pelunasan": _one_of(schema.STATUS_PELUNASAN),
-    "biaya_bipih": (r"\d{1,12}", "a whole amount"),
+    "biaya_bipih": (r"\d{1,12}", "a whole amount"),  # blank only as BLANK_WHILE says
     "sisa_pelunasan": (r"\d{1,12}", "a whole amount"),
     "mata_uang": _one_of(schema.MATA_UANG),
     "batas_pelunasan": (_DATE, "a date YYYY-MM-DD"),
     "updated_at": (rf"{_DATE}(?: {_TIME}(?::[0-5]\d)?)?", "YYYY-MM-DD[ HH:MM[:SS]]"),
 }
+
+# Columns that may be blank only while another column holds one value (the amounts while
+# the pilgrim is not yet entitled to pay): column -> (that column, that value).
+JEMAAH_BLANK_WHILE: Mapping[str, tuple[str, str]] = dict.fromkeys(
+    schema.JEMAAH_AMOUNTS, schema.AMOUNTS_BLANK_WHILE
+)
 
 KLOTER_RULES: Mapping[str, Rule] = {
     "kode": (r"[A-Z]{3}-\d{2,3}", "a kloter code like SOC-01"),
@@ -94,6 +103,17 @@ class Check:
 
 
 @dataclass(frozen=True)
+class BlankWhile:
+    """``column`` may be empty only while ``other`` holds ``value``."""
+
+    column: str
+    index: int
+    other: str
+    other_index: int
+    value: str
+
+
+@dataclass(frozen=True)
 class Layout:
     """Where each known column sits in one file's header, and the compiled checks."""
 
@@ -103,12 +123,21 @@ class Layout:
     row: re.Pattern[str]
     checks: tuple[Check, ...]
     pick: Callable[[Sequence[str]], tuple[str, ...]]  # row -> values in table order
+    blank_while: tuple[BlankWhile, ...] = ()  # checked outside the row regex
 
 
 def layout(
-    file: str, header: Sequence[str], rules: Mapping[str, Rule], optional: frozenset[str]
+    file: str,
+    header: Sequence[str],
+    rules: Mapping[str, Rule],
+    optional: frozenset[str],
+    blank_while: Mapping[str, tuple[str, str]] | None = None,
 ) -> Layout:
-    """Compile the checks for ``header``; a missing or doubled column is one DataError."""
+    """Compile the checks for ``header``; a missing or doubled column is one DataError.
+
+    The columns of ``blank_while`` may be empty as far as the regex goes; the caller checks
+    the condition (the importer inline on its hot path, :func:`problems` on the slow one).
+    """
     names = [h.strip().lower() for h in header]
     missing = [c for c in rules if c not in names]
     if missing:
@@ -118,11 +147,17 @@ def layout(
     if doubled:
         raise DataError(f"{file}: column(s) appear twice in the header: {', '.join(doubled)}")
     index = {n: names.index(n) for n in rules}
-    patterns = [_pattern(rules[n], n in optional) if n in rules else _ANY for n in names]
+    conditions = blank_while or {}
+    loose = optional | set(conditions)
+    patterns = [_pattern(rules[n], n in loose) if n in rules else _ANY for n in names]
     checks = tuple(_check(n, index[n], rules[n], n in optional) for n in rules)
     row = re.compile(SEP.join(f"(?:{p})" for p in patterns))
     pick = itemgetter(*index.values())
-    return Layout(file, len(names), index, row, checks, pick)
+    blanks = tuple(
+        BlankWhile(column, index[column], other, index[other], value)
+        for column, (other, value) in conditions.items()
+    )
+    return Layout(file, len(names), index, row, checks, pick, blanks)
 
 
 def _pattern(rule: Rule, optional: bool) -> str:
@@ -139,13 +174,26 @@ def problems(row: Sequence[str], lay: Layout, dates: frozenset[str]) -> list[str
     if len(row) != lay.width:
         return [f"{len(row)} fields where the header has {lay.width}"]
     found = []
+    blankable = {b.index: b for b in lay.blank_while}
     for check in lay.checks:
         value = row[check.index]
-        if check.regex.fullmatch(value) is None:
+        if not value and check.index in blankable:
+            found += _blank_while(row, blankable[check.index])
+        elif check.regex.fullmatch(value) is None:
             found.append(f"{check.column} {value!r} is not {check.wanted}")
         elif check.column in DATE_COLUMNS and value[:10] not in dates:
             found.append(f"{check.column} {value!r} is not a real date")
     return found
+
+
+def _blank_while(row: Sequence[str], rule: BlankWhile) -> list[str]:
+    other = row[rule.other_index]
+    if other == rule.value:
+        return []
+    return [
+        f"{rule.column} is empty while {rule.other} is {other}"
+        f" (an amount may be blank only while {rule.value})"
+    ]
 
 
 def first_line(end_line: int, row: Sequence[str]) -> int:

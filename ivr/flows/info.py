@@ -92,7 +92,10 @@ def payment(j: Jemaah) -> list[Utterance]:
         return [["bayar-lunas"]]
     if j.status_pelunasan == "BELUM_BERHAK":
         return [["bayar-belum-berhak"]]
-    said = [["bayar-belum-lunas", *speech.money(j.sisa_pelunasan, j.mata_uang)]]
+    if j.sisa_pelunasan is None:  # the import refuses this; an amount is never made up
+        said = [["bayar-belum-lunas-singkat"]]
+    else:
+        said = [["bayar-belum-lunas", *speech.money(j.sisa_pelunasan, j.mata_uang)]]
     if j.batas_pelunasan is not None:
         said.append(["bayar-batas", *speech.date(j.batas_pelunasan)])
     said.append(["bayar-where"])

@@ -9,16 +9,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
-import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import closing
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -30,10 +27,10 @@ from ivr.agents.store import AgentStore
 from ivr.ami.client import AmiClient
 from ivr.calllog import CallLogReader, connect
 from ivr.config import Config
-from ivr.errors import HajjIvrError
+from ivr.errors import HajjIvrError, UploadError, UploadTooLarge
 from ivr.queue import callbacks as callbacks_mod
 from ivr.queue import records as records_mod
-from ivr.web import auth, charts, csvfile, stats
+from ivr.web import auth, charts, csvfile, stats, uploads
 from ivr.web.pages import Pages
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -250,28 +247,26 @@ class Dashboard:
         )
 
     async def import_action(self, request: Request) -> Response:
-        form = await auth.csrf_form(request)
-        if form is None:
-            return auth.csrf_refused()
-        try:
-            return await self._import(request, form)
-        finally:
-            await form.close()  # the uploads' temporary files
-
-    async def _import(self, request: Request, form: Any) -> Response:
+        """An uploaded export, streamed to a private folder under its cap (see uploads)."""
         who = request.session["user"]
-        uploads = [f for f in form.getlist("export") if isinstance(f, UploadFile) and f.filename]
-        if not uploads:
-            return await self.actions_page(request, Result(False, "Tidak ada berkas."))
-        folder = self.config.state_dir / "uploads" / time.strftime("%Y%m%d-%H%M%S")
-        folder.mkdir(parents=True, exist_ok=True)
-        for upload in uploads:
-            name = Path(upload.filename or "export").name
-            with (folder / name).open("wb") as out:
-                shutil.copyfileobj(upload.file, out)
-        zips = list(folder.glob("*.zip"))
-        source = zips[0] if len(uploads) == 1 and zips else folder
-        _, outcome = await asyncio.to_thread(reloads.import_data, self.config, who, source)
+        try:
+            limits = uploads.export_limits(self.config)
+            async with uploads.receive(request, self.config.uploads_dir, limits) as form:
+                if not auth.csrf_ok(request, form.get("csrf")):
+                    return auth.csrf_refused()
+                return await self._import(request, who, form)
+        except UploadError as e:  # too large, malformed, not an export: logged like the rest
+            Audit.for_config(self.config).record(who, "data", False, str(e))
+            page = await self.actions_page(request, Result(False, str(e)))
+            page.status_code = 413 if isinstance(e, UploadTooLarge) else 400
+            return page
+
+    async def _import(self, request: Request, who: str, form: uploads.Upload) -> Response:
+        source, name = uploads.export_source(form, "export")
+        force = form.get("force") == "1"
+        _, outcome = await asyncio.to_thread(
+            reloads.import_data, self.config, who, source, force=force, name=name
+        )
         report = outcome.import_report
         bad = report.bad_row_lines() if report is not None and report.bad_rows else []
         return await self.actions_page(request, Result(outcome.ok, outcome.detail, bad))

@@ -32,8 +32,9 @@ from ivr.agents.store import AgentStore
 from ivr.agents.throttle import LoginThrottle
 from ivr.ami.client import AmiClient, connect_until_up, for_config
 from ivr.config import Config
-from ivr.web import auth
+from ivr.web import auth, uploads
 from ivr.web.admin import Dashboard
+from ivr.web.bodycap import BodyCap
 from ivr.web.complaints import CATEGORY_NAMES, ComplaintPages
 from ivr.web.headers import SecurityHeaders
 from ivr.web.logins import LoginDesk, Refused
@@ -201,6 +202,9 @@ def build_app(
         ],
         middleware=[
             Middleware(SecurityHeaders),
+            # Any body over a small cap is refused (413) before it is read; the two upload
+            # endpoints stream and cap their own (web.max_export_mib, web.max_reply_mib).
+            Middleware(BodyCap, streamed=uploads.STREAMED),
             Middleware(
                 ServerSessions,
                 sessions=sessions,
@@ -214,6 +218,7 @@ def build_app(
 async def serve(config: Config) -> None:
     import uvicorn
 
+    uploads.remove_left_over(config.uploads_dir)  # from a web process that was killed
     app = build_app(config)
     server = uvicorn.Server(
         uvicorn.Config(

@@ -12,7 +12,6 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -23,7 +22,8 @@ from ivr.complaints import replies
 from ivr.complaints import tickets as tickets_mod
 from ivr.complaints.tickets import CATEGORIES, STATES, Ticket, TicketError
 from ivr.config import Config
-from ivr.web import auth, charts
+from ivr.errors import UploadError, UploadTooLarge
+from ivr.web import auth, charts, uploads
 from ivr.web.pages import Pages
 
 CATEGORY_NAMES = {
@@ -158,32 +158,40 @@ class ComplaintPages:
             return JSONResponse({"error": "no recording"}, status_code=404)
         return FileResponse(path, media_type="audio/wav")
 
-    async def _resolve(self, ticket: Ticket, who: str, form: Any) -> None:
+    async def _resolve(self, ticket: Ticket, who: str, form: uploads.Upload) -> None:
         """Resolve with a catalog note and/or an uploaded recorded reply."""
         resolution = auth.form_value(form, "resolution")
         if resolution and not resolution.startswith("resolution-"):
             raise TicketError(f"resolution {resolution!r}: not a resolution note")
         if ticket.state not in tickets_mod.OPEN_STATES:
             raise TicketError(f"ticket {ticket.number} is already {ticket.state}")
-        upload = form.get("reply")
+        upload = form.file("reply")  # on disk already, under web.max_reply_mib
         reply = ""
-        if isinstance(upload, UploadFile) and upload.filename:
-            data = await upload.read()
+        if upload is not None:
             reply = await asyncio.to_thread(
-                replies.store, self.config.recordings_dir, ticket.number, data, upload.filename
+                replies.store,
+                self.config.recordings_dir,
+                ticket.number,
+                upload.path,
+                upload.name,
+                self.config.complaints.reply_max_seconds,
             )
         self.tickets.resolve(ticket, who, resolution, auth.form_value(form, "note"), reply=reply)
 
     async def action(self, request: Request) -> Response:
-        form = await auth.csrf_form(request)
-        if form is None:
-            return auth.csrf_refused()
+        """A ticket action; a recorded reply streams to a private folder under its cap."""
+        limits = uploads.reply_limits(self.config)
         try:
-            return await self._action(request, form)
-        finally:
-            await form.close()  # an uploaded reply's temporary file
+            async with uploads.receive(request, self.config.uploads_dir, limits) as form:
+                if not auth.csrf_ok(request, form.get("csrf")):
+                    return auth.csrf_refused()
+                return await self._action(request, form)
+        except UploadTooLarge as e:
+            return JSONResponse({"error": str(e)}, status_code=413)
+        except UploadError as e:
+            return JSONResponse({"error": str(e)}, status_code=400)
 
-    async def _action(self, request: Request, form: Any) -> Response:
+    async def _action(self, request: Request, form: uploads.Upload) -> Response:
         ticket = self._ticket_for(request)
         if ticket is None:
             return JSONResponse({"error": "no such ticket for you"}, status_code=404)
