@@ -51,3 +51,12 @@ def test_config_port_out_of_range_is_refused() -> None:
 def test_config_missing_file_says_so(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         config.load(file=tmp_path / "absent.toml", env={})
+
+
+def test_config_run_user_that_is_not_a_user_name_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"asterisk.run_user = 'x; rm' is not a user name"):
+        config.load(env={"HAJJ_IVR_ASTERISK_RUN_USER": "x; rm"})
+
+
+def test_config_run_user_empty_keeps_asterisk_as_its_starter() -> None:
+    assert config.load(env={"HAJJ_IVR_ASTERISK_RUN_USER": ""}).asterisk.run_user == ""

@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from ivr import files
 from ivr.complaints.tickets import Ticket, TicketError
 from ivr.prompts import build
 from ivr.prompts.catalog import Prompt
@@ -46,6 +47,7 @@ def store(recordings: Path, number: str, upload: bytes, upload_name: str) -> str
             raise TicketError(
                 f"the reply is not audio sox can read: {why[-1] if why else e}"
             ) from None
+        files.owned_like_folder(staged, recordings)  # Asterisk plays it as its user
         staged.replace(recordings / name)
     return name
 

@@ -29,7 +29,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ivr.agents.store import AgentStore
-from ivr.ami.client import AmiClient, connect_until_up, for_config
+from ivr.ami.client import AmiClient, AmiUser, connect_until_up, for_config
 from ivr.config import Config
 from ivr.secrets import load_or_create
 from ivr.web import auth
@@ -144,7 +144,7 @@ required></label><button type="submit">Masuk</button></form></main>""",
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        client = ami or for_config(config)
+        client = ami or for_config(config, AmiUser.WEB)
         connection["ami"] = client
         for name in EVENTS:
             client.on_event(name, pop.on_event)
