@@ -329,7 +329,7 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"asterisk.rtp_end = {ast.rtp_end} must be above rtp_start")
     # It goes into asterisk.conf and useradd: a plain system user name or nothing.
     if ast.run_user and not re.fullmatch(r"[a-z_][a-z0-9_-]{0,31}", ast.run_user):
-        raise ConfigError(f"asterisk.run_user = {ast.run_user!r} is not a user name (or \"\")")
+        raise ConfigError(f'asterisk.run_user = {ast.run_user!r} is not a user name (or "")')
     # FastAGI carries no authentication: it must never listen beyond this machine.
     if not ipaddress.ip_address(agi.host).is_loopback:
         raise ConfigError(f"agi.host = {agi.host!r} must be a loopback address")

@@ -8,18 +8,22 @@ import os
 import re
 import shutil
 import stat
+import subprocess
 import uuid
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import pytest
 
 from ivr.admin import reloads
 from ivr.admin.audit import Audit
 from ivr.ami.client import AmiClient, AmiUser, for_config
 from ivr.asterisk.render import LOAD
+from ivr.complaints import tickets
 from ivr.errors import AmiActionError
 from ivr.files import run_account
+from tests.rig import web
 from tests.rig.hotline import Hotline
 
 pytestmark = pytest.mark.asterisk
@@ -240,3 +244,29 @@ def test_state_dir_after_start_stores_are_private_and_asterisk_owns_its_folders(
         assert (info.st_uid, stat.S_IMODE(info.st_mode)) == (uid, 0o700), folder
     prompt = next((config.sounds_dir / "id" / "hajj").glob("*.wav"))
     assert (prompt.stat().st_uid, stat.S_IMODE(prompt.stat().st_mode)) == (uid, 0o600)
+
+
+def test_officers_reply_uploaded_on_the_web_is_readable_by_asterisk_alone(
+    hotline: Hotline, tmp_path: Path
+) -> None:
+    """The web app (umask 077) writes the reply; Asterisk, as its own user, must play it."""
+    password = hotline.add_admin("penjaga")
+    desk = tickets.for_config(hotline.config)
+    ticket = desk.open(source="agent", category="payment", who="siti", caller="0811000031")
+    upload = web.tone_wav(tmp_path / "balasan.wav", 1)
+    with httpx.Client(base_url=hotline.web_url, timeout=60) as client:
+        web.login(client, "penjaga", password)
+        page = client.get(f"/complaints/{ticket.number}")
+        data = {"csrf": web.csrf(page.text), "action": "resolve", "resolution": "", "note": ""}
+        files_ = {"reply": ("balasan.wav", upload.read_bytes())}
+        done = client.post(f"/complaints/{ticket.number}/action", data=data, files=files_)
+    assert done.status_code == 303, done.text
+    reply = hotline.config.recordings_dir / desk.get(ticket.number).reply
+    info = reply.stat()
+    account = run_account(hotline.config)
+    assert stat.S_IMODE(info.st_mode) == 0o600
+    assert info.st_uid == (account.uid if account else os.geteuid())
+    if account is not None:  # read it as Asterisk's user would
+        argv = ["setpriv", f"--reuid={account.uid}", f"--regid={account.gid}", "--clear-groups"]
+        head = subprocess.run([*argv, "head", "-c", "4", str(reply)], capture_output=True)
+        assert head.stdout == b"RIFF", head.stderr
