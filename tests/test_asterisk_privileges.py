@@ -270,3 +270,15 @@ def test_officers_reply_uploaded_on_the_web_is_readable_by_asterisk_alone(
         argv = ["setpriv", f"--reuid={account.uid}", f"--regid={account.gid}", "--clear-groups"]
         head = subprocess.run([*argv, "head", "-c", "4", str(reply)], capture_output=True)
         assert head.stdout == b"RIFF", head.stderr
+
+
+def test_ami_each_service_logs_in_as_its_own_user_and_test_calls_as_theirs(
+    hotline: Hotline,
+) -> None:
+    connected = hotline.asterisk.cli("manager show connected")
+    names = {line.split()[0] for line in connected.splitlines()[1:] if "127.0.0.1" in line}
+    # The CLI shows the first 15 characters of a name.
+    expected = {u.username(hotline.config)[:15] for u in (AmiUser.CONTROLLER, AmiUser.WEB)}
+    assert expected <= names, connected
+    doctor = hotline.cli("doctor").stdout
+    assert f"as {AmiUser.CALLS.username(hotline.config)}" in doctor, doctor
