@@ -3,8 +3,11 @@ debootstrap steps are replaced by a fake that lays out what `_sandbox` looks for
 
 from __future__ import annotations
 
+import fcntl
 import os
+import signal
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -156,3 +159,45 @@ def _wait_until_blocked_on_lock(lock: Path) -> None:
 
 def _proc_locks() -> list[str]:
     return Path("/proc/locks").read_text().splitlines()
+
+
+def test_sandbox_lock_stays_held_by_a_killed_setups_child(tmp_path: Path) -> None:
+    """A setup killed mid-build leaves debootstrap running: it holds the lock (its
+    descriptor is passed to every build step), so no other setup touches its folder."""
+    root = tmp_path / "asterisk-sid"
+    script = (
+        "import os, subprocess, sys\n"
+        "from pathlib import Path\n"
+        "from ivr.asterisk import sandbox\n"
+        f"with sandbox._lock(Path({str(root)!r})) as fd:\n"
+        "    child = subprocess.Popen(\n"
+        "        ['sleep', '600'], pass_fds=(fd,),\n"
+        "        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,\n"
+        "    )  # not our pipes: run() below would wait for them to close\n"
+        "    print(child.pid, flush=True)\n"
+        "    os._exit(9)  # killed: no cleanup runs\n"
+    )
+    setup = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    orphan = int(setup.stdout)
+    lock = root.with_name(f".{root.name}.lock").open("a")
+    try:
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.kill(orphan, signal.SIGKILL)
+        _wait_gone(orphan)
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free once the child is gone
+    finally:
+        lock.close()
+
+
+def _wait_gone(pid: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        if Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z":  # reaped by init soon
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"{pid} still running")

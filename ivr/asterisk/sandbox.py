@@ -113,9 +113,8 @@ def build(root: Path, bootstrap: Callable[[Path], None] | None = None) -> Asteri
         return _sandbox(root)
     if bootstrap is None:
         _check_can_build()
-        bootstrap = _debootstrap
     _make_folders(root.parent)
-    with _lock(root):
+    with _lock(root) as lock:
         if _built(root):  # built by the setup we waited for
             return _sandbox(root)
         for stale in _leftovers(root):
@@ -124,7 +123,10 @@ def build(root: Path, bootstrap: Callable[[Path], None] | None = None) -> Asteri
         work = Path(tempfile.mkdtemp(prefix=f".{root.name}.", dir=root.parent))
         try:
             log.info("building the Asterisk sandbox in %s (debootstrap sid, about a minute)", root)
-            bootstrap(work)
+            if bootstrap is None:
+                _debootstrap(work, lock)
+            else:
+                bootstrap(work)
             work.chmod(0o755)
             work.rename(root)
         except BaseException:
@@ -147,8 +149,10 @@ def _built(root: Path) -> bool:
 
 
 @contextlib.contextmanager
-def _lock(root: Path) -> Iterator[None]:
-    """Exclusive, held while building; the kernel lets go if the builder dies."""
+def _lock(root: Path) -> Iterator[int]:
+    """Exclusive while building; yields its descriptor. The kernel lets go when the last
+    process holding it ends: the build's own children hold it too (``pass_fds``), so a
+    debootstrap that outlives a killed setup still keeps the next one waiting."""
     path = root.with_name(f".{root.name}.lock")
     with path.open("a") as lock:
         try:
@@ -157,7 +161,7 @@ def _lock(root: Path) -> Iterator[None]:
             log.warning("another setup is building the Asterisk sandbox; waiting for it")
             fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            yield
+            yield lock.fileno()
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
@@ -197,16 +201,18 @@ def mounts_under(folder: Path, mountinfo: str) -> list[Path]:
     return sorted(points, key=lambda p: len(p.parts), reverse=True)
 
 
-def _debootstrap(work: Path) -> None:
-    _run(["debootstrap", "--variant=minbase", "sid", str(work), DEBIAN_MIRROR], "debootstrap")
+def _debootstrap(work: Path, lock: int) -> None:
+    argv = ["debootstrap", "--variant=minbase", "sid", str(work), DEBIAN_MIRROR]
+    _run(argv, "debootstrap", lock)
     # No daemon may start inside the sandbox while packages install.
     policy = work / "usr/sbin/policy-rc.d"
     policy.write_text("#!/bin/sh\nexit 101\n")
     policy.chmod(0o755)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     apt = ["chroot", str(work), "apt-get"]
-    _run([*apt, "-o", "Acquire::Check-Valid-Until=false", "update"], "apt-get update", env)
-    _run([*apt, "install", "-y", "--no-install-recommends", *PACKAGES], "apt-get install", env)
+    _run([*apt, "-o", "Acquire::Check-Valid-Until=false", "update"], "apt-get update", lock, env)
+    install = [*apt, "install", "-y", "--no-install-recommends", *PACKAGES]
+    _run(install, "apt-get install", lock, env)
 
 
 def _check_can_build() -> None:
@@ -219,9 +225,11 @@ def _check_can_build() -> None:
         raise SetupError("debootstrap is missing: `apt-get install debootstrap`, then retry")
 
 
-def _run(argv: list[str], what: str, env: dict[str, str] | None = None) -> None:
+def _run(argv: list[str], what: str, lock: int, env: dict[str, str] | None = None) -> None:
     # Not the CLI's umask 077: the sandbox must stay readable by Asterisk's own user.
-    done = subprocess.run(argv, capture_output=True, text=True, env=env, umask=0o022)
+    done = subprocess.run(
+        argv, capture_output=True, text=True, env=env, umask=0o022, pass_fds=(lock,)
+    )
     if done.returncode != 0:
         tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
         raise SetupError(
