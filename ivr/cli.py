@@ -9,12 +9,14 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from ivr import config as config_mod
+from ivr import files
 from ivr.config import Config
 from ivr.errors import HajjIvrError
 
@@ -331,6 +333,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Stores, recordings, uploads and secrets hold personal data: ours alone from birth.
+    os.umask(files.UMASK)
     parser = build_parser()
     args = parser.parse_args(argv)
     # The long-running commands narrate at INFO; one-shot commands only warn.

@@ -9,11 +9,11 @@ import logging
 import subprocess
 import sys
 
-from ivr import cli, controller, retention, testcall
+from ivr import cli, controller, files, retention, testcall
 from ivr import doctor as checks
 from ivr.admin import reloads
 from ivr.admin.audit import Audit
-from ivr.ami.client import session
+from ivr.ami.client import AmiUser, session
 from ivr.asterisk import process, sandbox
 from ivr.calllog import CallLogReader
 from ivr.config import Config
@@ -38,7 +38,9 @@ def asterisk_install(config: Config, args: argparse.Namespace) -> int:
         found = sandbox.locate(config.asterisk.binary, config.asterisk.sandbox_dir)
     except HajjIvrError:
         found = sandbox.build(config.asterisk.sandbox_dir)
-    print(f"Asterisk ({found.origin}): {found.version()}")
+    account = files.create_account(config)
+    runs_as = f", runs as {account.name}" if account else ""
+    print(f"Asterisk ({found.origin}): {found.version()}{runs_as}")
     return 0
 
 
@@ -67,7 +69,8 @@ def asterisk_status(config: Config, args: argparse.Namespace) -> int:
 
 
 def asterisk_reload(config: Config, args: argparse.Namespace) -> int:
-    """Re-render dialplan/ and reload it through AMI while calls go on (logged)."""
+    """Re-render dialplan/ and reload it through the control socket while calls go on
+    (logged)."""
     _, outcome = reloads.reload_asterisk(config, getpass.getuser())
     print(f"asterisk reload: {outcome.detail}", file=sys.stdout if outcome.ok else sys.stderr)
     return 0 if outcome.ok else 1
@@ -82,6 +85,7 @@ def asterisk_cli(config: Config, args: argparse.Namespace) -> int:
 
 
 def serve(config: Config, args: argparse.Namespace) -> int:
+    files.secure_state(config)
     asyncio.run(controller.serve(config))
     return 0
 
@@ -89,6 +93,7 @@ def serve(config: Config, args: argparse.Namespace) -> int:
 def web(config: Config, args: argparse.Namespace) -> int:
     from ivr.web import app
 
+    files.secure_state(config)
     asyncio.run(app.serve(config))
     return 0
 
@@ -160,7 +165,7 @@ def call(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _place(config: Config, spec: testcall.TestCall, until: str) -> testcall.CallResult:
-    async with session(config) as ami:
+    async with session(config, AmiUser.CALLS) as ami:
         if until:
             return await testcall.place_until(ami, spec, config.calllog_path, until)
         return await testcall.place(ami, spec)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,12 +27,25 @@ ENV_PREFIX = "HAJJ_IVR_"
 REPLY_SECONDS_CEILING = 110
 
 
+# Root's home is 0700, out of reach of the user Asterisk drops to: as root the sandbox
+# lives in /var/cache; anyone else keeps it in their own cache.
+_SANDBOX_DIR = (
+    Path("/var/cache/hajj-ivr/asterisk-sid")
+    if os.geteuid() == 0
+    else Path.home() / ".cache" / "hajj-ivr" / "asterisk-sid"
+)
+
+
 @dataclass(frozen=True)
 class AsteriskSettings:
     # "auto": a system Asterisk (20+) when installed, else the sandbox built by `make setup`.
     binary: str = "auto"
-    sandbox_dir: Path = Path.home() / ".cache" / "hajj-ivr" / "asterisk-sid"
+    sandbox_dir: Path = _SANDBOX_DIR
+    # Started as root, Asterisk drops to this system user (created by `make setup`) before
+    # it loads a module; "" keeps it as root. Ignored when not started as root.
+    run_user: str = "hajj-ivr"
     ami_port: int = 5038
+    # The AMI users are named <ami_user>-controller, -web, -desk and -calls.
     ami_user: str = "hajj-ivr"
     sip_bind: str = "127.0.0.1"
     sip_port: int = 5060
@@ -41,11 +55,6 @@ class AsteriskSettings:
     # Longest a caller waits in the agent queue before Queue() gives up (seconds).
     queue_max_wait: int = 1800
     start_timeout: float = 30.0
-
-    @property
-    def ami_admin_user(self) -> str:
-        """The reload-only AMI user of `asterisk reload` (manager.conf renders both)."""
-        return f"{self.ami_user}-admin"
 
 
 @dataclass(frozen=True)
@@ -356,6 +365,9 @@ def _validate(config: Config) -> None:
             raise ConfigError(f"{key} = {port} is not a TCP/UDP port (1-65535)")
     if ast.rtp_end <= ast.rtp_start:
         raise ConfigError(f"asterisk.rtp_end = {ast.rtp_end} must be above rtp_start")
+    # It goes into asterisk.conf and useradd: a plain system user name or nothing.
+    if ast.run_user and not re.fullmatch(r"[a-z_][a-z0-9_-]{0,31}", ast.run_user):
+        raise ConfigError(f'asterisk.run_user = {ast.run_user!r} is not a user name (or "")')
     # FastAGI carries no authentication: it must never listen beyond this machine.
     if not ipaddress.ip_address(agi.host).is_loopback:
         raise ConfigError(f"agi.host = {agi.host!r} must be a loopback address")

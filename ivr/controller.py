@@ -22,7 +22,7 @@ from ivr.admin import overrides
 from ivr.admin.overrides import Watched
 from ivr.agi.channel import AgiChannel
 from ivr.agi.server import FastAgiServer
-from ivr.ami.client import connect_until_up, for_config
+from ivr.ami.client import AmiUser, connect_until_up, for_config
 from ivr.call import Call, Outcome
 from ivr.calllog import CallLog
 from ivr.complaints import tickets
@@ -190,7 +190,7 @@ async def serve(config: Config, ready: asyncio.Event | None = None) -> None:
         command_timeout=agi.command_timeout,
     )
     await server.start()
-    ami = for_config(config)
+    ami = for_config(config, AmiUser.CONTROLLER)
     ami.on_connect(ControllerResync(controller.calllog, controller.desk.records, started))
     tracker = tracker_mod.QueueTracker(controller.calllog, controller.desk.records)
     for name in tracker_mod.EVENTS:

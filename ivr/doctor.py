@@ -6,7 +6,7 @@ import sqlite3
 import uuid
 from dataclasses import dataclass
 
-from ivr.ami.client import AmiClient
+from ivr.ami.client import AmiClient, AmiUser
 from ivr.ami.client import for_config as ami_client
 from ivr.asterisk import process, sandbox
 from ivr.config import Config
@@ -48,7 +48,7 @@ def _asterisk_running(config: Config) -> Check:
 
 
 async def _ami_and_agi(config: Config) -> list[Check]:
-    ami = ami_client(config)
+    ami = ami_client(config, AmiUser.CALLS)
     port = config.asterisk.ami_port
     try:
         await ami.connect(timeout=5)
@@ -59,7 +59,7 @@ async def _ami_and_agi(config: Config) -> list[Check]:
             Check("FastAGI from Asterisk", False, "needs AMI"),
         ]
     try:
-        ami_ok = Check("AMI login", True, f"127.0.0.1:{port} as {config.asterisk.ami_user}")
+        ami_ok = Check("AMI login", True, f"127.0.0.1:{port} as {AmiUser.CALLS.username(config)}")
         return [ami_ok, await _agi_roundtrip(config, ami)]
     finally:
         await ami.close()

@@ -1,7 +1,8 @@
-"""Secrets generated at setup (AMI secrets, demo phone password), kept in the state dir.
+"""Secrets generated at setup (one AMI secret per AMI user, the demo phone's password),
+kept in the state dir.
 
 Never committed, never logged: the file is created with mode 0600 and only read here. A
-file from an older version gains the keys it lacks.
+file from an older version gains the keys it lacks and loses those no longer used.
 """
 
 from __future__ import annotations
@@ -15,18 +16,23 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class Secrets:
-    ami_secret: str
     pilgrim_password: str
-    ami_admin_secret: str
+    # One per AMI user (ivr/ami/client.py AmiUser, dialplan/manager.conf).
+    ami_controller_secret: str
+    ami_web_secret: str
+    ami_desk_secret: str
+    ami_calls_secret: str
 
     def __repr__(self) -> str:  # keep secrets out of tracebacks and logs
         return "Secrets(<hidden>)"
 
 
 _FRESH = {
-    "ami_secret": lambda: secrets.token_urlsafe(24),
     "pilgrim_password": lambda: secrets.token_urlsafe(12),
-    "ami_admin_secret": lambda: secrets.token_urlsafe(24),
+    "ami_controller_secret": lambda: secrets.token_urlsafe(24),
+    "ami_web_secret": lambda: secrets.token_urlsafe(24),
+    "ami_desk_secret": lambda: secrets.token_urlsafe(24),
+    "ami_calls_secret": lambda: secrets.token_urlsafe(24),
 }
 
 

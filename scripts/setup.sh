@@ -15,8 +15,11 @@ dpkg -s libsox-fmt-mp3 >/dev/null 2>&1 || need+=(libsox-fmt-mp3)  # gTTS speaks 
 # The dashboard's browser tests drive the system Chromium (no browser downloads here).
 command -v chromium >/dev/null || need+=(chromium)
 command -v chromedriver >/dev/null || need+=(chromium-driver)
-# debootstrap builds the sandbox Asterisk when no system Asterisk 20+ is installed.
-[ -x "${HAJJ_IVR_ASTERISK_SANDBOX_DIR:-$HOME/.cache/hajj-ivr/asterisk-sid}/usr/sbin/asterisk" ] \
+# debootstrap builds the sandbox Asterisk when no system Asterisk 20+ is installed; its
+# default folder is asterisk.sandbox_dir's (ivr/config.py): /var/cache for root.
+if [ "$(id -u)" -eq 0 ]; then sandbox=/var/cache/hajj-ivr/asterisk-sid
+else sandbox=$HOME/.cache/hajj-ivr/asterisk-sid; fi
+[ -x "${HAJJ_IVR_ASTERISK_SANDBOX_DIR:-$sandbox}/usr/sbin/asterisk" ] \
   || command -v debootstrap >/dev/null || need+=(debootstrap)
 "$PY" -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
@@ -39,6 +42,7 @@ if [ ! -f "$VENV/.installed" ] || [ pyproject.toml -nt "$VENV/.installed" ]; the
   touch "$VENV/.installed"
 fi
 
+# Also creates the system user Asterisk runs as when started as root (asterisk.run_user).
 "$VENV/bin/hajj-ivr" asterisk install
 "$VENV/bin/hajj-ivr" prompts build
 "$VENV/bin/hajj-ivr" data sample --if-empty --show 0

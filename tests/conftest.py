@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,13 +29,19 @@ def _require_asterisk() -> None:
 
 
 @pytest.fixture(scope="session")
-def hotline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hotline]:
+def hotline() -> Iterator[Hotline]:
     _require_asterisk()
-    running = Hotline.start(Path(tmp_path_factory.mktemp("hotline")))
+    # Run as root, Asterisk drops to asterisk.run_user, which cannot pass through pytest's
+    # 0700 /tmp/pytest-of-root: the hotline gets a private folder of its own in /tmp.
+    state_dir = Path(tempfile.mkdtemp(prefix="hajj-ivr-rig-"))
     try:
-        yield running
+        running = Hotline.start(state_dir)
+        try:
+            yield running
+        finally:
+            running.stop()
     finally:
-        running.stop()
+        shutil.rmtree(state_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.wait import WebDriverWait
 
 from ivr import chanvars, testcall
-from ivr.ami.client import session
+from ivr.ami.client import AmiUser, session
 from ivr.ami.events import variables
 from ivr.data.sample import FIXED_PILGRIMS
 from ivr.testcall import CallResult, place
@@ -114,7 +114,7 @@ def hang_up_on(
 
     async def run() -> CallResult:
         stop, ids = asyncio.Event(), list[str]()
-        async with session(hotline.config) as ami:
+        async with session(hotline.config, AmiUser.CALLS) as ami:
             seen = ami.wait_event(
                 event, lambda e: bool(ids) and e.get("Uniqueid") == ids[0] and match(e), 90
             )
@@ -368,7 +368,7 @@ def test_callback_is_served_agent_leg_first_then_the_pilgrim(
 
 def hang_up_agent(hotline: Hotline, name: str) -> None:
     async def run() -> None:
-        async with session(hotline.config) as ami:
+        async with session(hotline.config, AmiUser.CALLS) as ami:
             await ami.action("Hangup", Channel=f"/^PJSIP\\/agent-{name}-.*$/")
 
     asyncio.run(run())
@@ -399,7 +399,7 @@ def test_outside_staffed_hours_0_offers_a_callback_on_the_next_day(hotline: Hotl
 
 def test_controller_killed_mid_call_caller_reaches_the_queue(hotline: Hotline) -> None:
     async def run() -> CallResult:
-        async with session(hotline.config) as ami:
+        async with session(hotline.config, AmiUser.CALLS) as ami:
             spec = testcall.TestCall(
                 hotline.config.ivr.hotline, "1", end_on="QueueCallerJoin", timeout=60
             )

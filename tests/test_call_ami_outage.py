@@ -15,7 +15,7 @@ from contextlib import closing
 import pytest
 
 from ivr import testcall
-from ivr.ami.client import session
+from ivr.ami.client import AmiUser, session
 from tests.rig.hotline import Hotline
 
 pytestmark = pytest.mark.asterisk
@@ -53,7 +53,7 @@ def logins(hotline: Hotline) -> int:
 
 
 async def member(hotline: Hotline, action: str) -> None:
-    async with session(hotline.config) as ami:
+    async with session(hotline.config, AmiUser.DESK) as ami:
         fields = MEMBER if action == "QueueAdd" else {k: MEMBER[k] for k in ("Queue", "Interface")}
         await ami.action(action, **fields)
 
@@ -63,7 +63,7 @@ def test_asterisk_killed_while_a_caller_waits_controller_logs_in_again_and_close
 ) -> None:
     async def main() -> str:
         ids: list[str] = []
-        async with session(hotline.config) as ami:
+        async with session(hotline.config, AmiUser.CALLS) as ami:
             # Key 0: an officer, please. The caller waits in hajj-tier1.
             call = testcall.TestCall(hotline.config.ivr.hotline, "0", timeout=60)
             placed = asyncio.create_task(testcall.place(ami, call, on_start=ids.append))

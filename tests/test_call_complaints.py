@@ -3,6 +3,8 @@ while recording; then an agent handles it in the browser."""
 
 from __future__ import annotations
 
+import os
+import stat
 import wave
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from ivr import speech
 from ivr.complaints import replies
 from ivr.complaints import tickets as tickets_mod
 from ivr.complaints.tickets import Ticket
+from ivr.files import run_account
 from ivr.prompts.catalog import Catalog
 from tests.rig import web
 from tests.rig.browser import browser_login
@@ -168,3 +171,13 @@ def test_browser_agent_plays_the_recording_and_escalates_tier_2_sees_it(
     # The recording is not for anyone without a login.
     answer = httpx.get(f"{hotline.web_url}/complaints/{ticket.number}/recording")
     assert answer.status_code == 401
+
+
+def test_complaint_recording_belongs_to_asterisks_user_alone(
+    hotline: Hotline, filed: Ticket
+) -> None:
+    """Asterisk wrote it (RECORD FILE) with the umask it was started with: 0600."""
+    info = (hotline.config.recordings_dir / filed.recording).stat()
+    account = run_account(hotline.config)
+    assert stat.S_IMODE(info.st_mode) == 0o600
+    assert info.st_uid == (account.uid if account else os.geteuid())

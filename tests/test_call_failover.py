@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from ivr import testcall
-from ivr.ami.client import AmiClient, session
+from ivr.ami.client import AmiClient, AmiUser, session
 from ivr.testcall import CallResult, place
 from tests.rig import web
 from tests.rig.hotline import Hotline
@@ -60,7 +60,7 @@ def test_controller_killed_mid_call_restart_closes_the_calls_it_left_in_progress
         return ids[0], task
 
     async def main() -> dict[str, tuple[str, str] | None]:
-        async with session(hotline.config) as ami:
+        async with session(hotline.config, AmiUser.CALLS) as ami:
             stay, leave = asyncio.Event(), asyncio.Event()
             (queued, queued_call), (cut, cut_call) = await asyncio.gather(
                 start(ami, stay), start(ami, leave)

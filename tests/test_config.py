@@ -74,3 +74,12 @@ def test_config_reply_ceiling_fits_in_the_agi_media_timeout() -> None:
 def test_config_upload_cap_below_one_mib_is_refused() -> None:
     with pytest.raises(ConfigError, match=r"web.max_reply_mib = 0 must be at least 1"):
         config.load(env={}, overrides={"web.max_reply_mib": 0})
+
+
+def test_config_run_user_that_is_not_a_user_name_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"asterisk.run_user = 'x; rm' is not a user name"):
+        config.load(env={"HAJJ_IVR_ASTERISK_RUN_USER": "x; rm"})
+
+
+def test_config_run_user_empty_keeps_asterisk_as_its_starter() -> None:
+    assert config.load(env={"HAJJ_IVR_ASTERISK_RUN_USER": ""}).asterisk.run_user == ""

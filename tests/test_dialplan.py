@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import re
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
 from ivr import chanvars
-from ivr.asterisk.render import PLACEHOLDER, render_text
+from ivr import config as config_mod
+from ivr.admin import reloads
+from ivr.ami.client import AmiUser
+from ivr.asterisk.render import LOAD, PLACEHOLDER, link_modules, render_text, values_for
+from ivr.asterisk.sandbox import AsteriskInstall
 from ivr.config import PROJECT_DIR
-from ivr.errors import ConfigError
+from ivr.errors import ConfigError, SetupError
+from ivr.secrets import Secrets
 
 DIALPLAN = PROJECT_DIR / "dialplan"
+SECRETS = Secrets(**{f.name: "s" for f in fields(Secrets)})
 
 
 def _globals(extensions: str) -> set[str]:
@@ -65,3 +72,81 @@ def test_dialplan_no_queue_log_keeping_caller_numbers_outside_retention() -> Non
     # app_queue's queue_log writes every caller's number to a file nothing here reads.
     logger = (DIALPLAN / "logger.conf").read_text()
     assert re.search(r"^queue_log\s*=\s*no\s*$", logger, re.MULTILINE)
+
+
+def test_dialplan_manager_conf_defines_each_ami_user_with_its_own_secret() -> None:
+    manager = (DIALPLAN / "manager.conf").read_text()
+    for user in AmiUser:
+        section = manager.split(f"[{{{{ami_user}}}}-{user.value}]", 1)[1].split("\n[", 1)[0]
+        assert f"secret = {{{{ami_{user.value}_secret}}}}" in section, user
+        assert f"ami_{user.value}_secret" in {f.name for f in fields(Secrets)}
+
+
+def test_dialplan_no_ami_user_may_reach_system_command_or_config() -> None:
+    manager = (DIALPLAN / "manager.conf").read_text()
+    rights = re.findall(r"^write\s*=\s*(.*)$", manager, re.M)
+    assert len(rights) == len(AmiUser)
+    granted = {right.strip() for line in rights for right in line.split(",") if right.strip()}
+    assert granted.isdisjoint({"system", "command", "config", "all"}), granted
+
+
+def test_dialplan_callers_may_not_transfer_or_subscribe_agents_may_transfer() -> None:
+    pjsip = (DIALPLAN / "pjsip.conf").read_text()
+    caller = pjsip.split("[caller-template](!)", 1)[1].split("\n[", 1)[0]
+    agent = pjsip.split("[agent-template](!)", 1)[1].split("\n[", 1)[0]
+    assert "allow_transfer = no" in caller and "allow_subscribe = no" in caller
+    assert "allow_transfer = yes" in agent
+
+
+@pytest.mark.parametrize(
+    ("sip_bind", "media", "bind"),
+    [("127.0.0.1", "127.0.0.1", "yes"), ("192.0.2.10", "192.0.2.10", "yes"), ("0.0.0.0", "", "no")],
+)
+def test_render_rtp_binds_to_the_sip_address_only_when_sip_binds_one(
+    sip_bind: str, media: str, bind: str
+) -> None:
+    config = config_mod.load(env={}, overrides={"asterisk.sip_bind": sip_bind})
+    install = AsteriskInstall(("asterisk",), Path("/m"), Path("/d"), "system")
+    values = values_for(config, install, SECRETS)
+    assert (values["media_address"], values["bind_rtp_to_media_address"]) == (media, bind)
+
+
+def test_render_module_dir_links_exactly_the_loaded_modules(tmp_path: Path) -> None:
+    installed = tmp_path / "installed"
+    installed.mkdir()
+    for name in ("app_system.so", "app_dial.so", "pbx_config.so"):
+        (installed / name).write_text("")
+    target = tmp_path / "modules"
+    target.mkdir()
+    (target / "app_system.so").symlink_to(installed / "app_system.so")  # an older render's
+
+    conf = "[modules]\nautoload = no\nload => pbx_config.so\n; load => app_system.so\n"
+    link_modules(target, installed, conf + "load => app_dial.so\n")
+
+    assert sorted(p.name for p in target.iterdir()) == ["app_dial.so", "pbx_config.so"]
+    assert (target / "app_dial.so").resolve() == installed / "app_dial.so"
+
+
+def test_render_module_dir_a_module_not_installed_is_named(tmp_path: Path) -> None:
+    with pytest.raises(SetupError, match=r"modules.conf loads app_nope.so, not found in"):
+        link_modules(tmp_path / "modules", tmp_path, "load => app_nope.so\n")
+
+
+def test_dialplan_modules_conf_loads_no_shell_module() -> None:
+    loaded = set(LOAD.findall((DIALPLAN / "modules.conf").read_text()))
+    assert len(loaded) > 40 and "app_system.so" not in loaded
+
+
+@pytest.mark.parametrize(
+    ("output", "ok"),
+    [
+        ("Module 'pbx_config.so' reloaded successfully.\n", True),
+        ("The module 'pbx_config.so' reported a reload failure\n", False),
+        ("No such module 'pbx_config.so'\n", False),
+        ("The module 'pbx_config.so' does not support reloading\n", False),
+        ("Asterisk cannot reload a module yet; request queued\n", False),
+        ("", False),
+    ],
+)
+def test_reload_cli_output_only_the_success_sentence_counts(output: str, ok: bool) -> None:
+    assert reloads.reloaded("pbx_config.so", output) is ok

@@ -2,23 +2,23 @@
 changes nothing.
 
 Asterisk: every template is rendered in memory first (a bad placeholder stops here),
-the files are swapped in, then AMI ``Reload`` per module (dialplan, queues with their
-statistics kept, PJSIP, bridge features) through the admin AMI user, whose only write
-right is 'system'. If Asterisk refuses one, the previous files go back and are reloaded.
-Calls in progress keep their channels: a reload changes what happens next, never a call.
+the files are swapped in, then ``module reload`` per module (dialplan, queues with their
+statistics kept, PJSIP, bridge features) through Asterisk's control socket, which only
+root or Asterisk's own user can open: no AMI user may reload (an AMI right to reload is
+the 'system' right, which also loads modules and edits the dialplan). If Asterisk refuses
+one, the previous files go back and are reloaded. Calls in progress keep their channels:
+a reload changes what happens next, never a call.
 """
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from ivr.admin.audit import Audit, Reload
-from ivr.ami.client import AmiClient, session
-from ivr.asterisk import render, sandbox
+from ivr.asterisk import process, render
 from ivr.config import Config
 from ivr.data.importer import import_export
 from ivr.data.report import ImportRefused, ImportReport
@@ -57,13 +57,15 @@ def _logged(
 
 
 def reload_asterisk(config: Config, who: str) -> tuple[Reload, Outcome]:
-    return _logged(config, who, "asterisk", lambda: asyncio.run(_reload_asterisk(config)))
+    return _logged(config, who, "asterisk", lambda: _reload_asterisk(config))
 
 
-async def _reload_asterisk(config: Config) -> Outcome:
-    install = sandbox.locate(config.asterisk.binary, config.asterisk.sandbox_dir)
-    files = render.render_all(config, install, load_or_create(config.secrets_path))
-    etc = render.RuntimeLayout(config.asterisk_dir).etc
+def _reload_asterisk(config: Config) -> Outcome:
+    asterisk = process.Asterisk.from_config(config)
+    if asterisk.pid() is None:
+        return Outcome(False, "Asterisk is not running: `hajj-ivr asterisk start`")
+    files = render.render_all(config, asterisk.install, load_or_create(config.secrets_path))
+    etc = asterisk.layout.etc
     backup = etc / ".previous"
     changed = [name for name, text in files.items() if _read(etc / name) != text]
     shutil.rmtree(backup, ignore_errors=True)
@@ -72,29 +74,45 @@ async def _reload_asterisk(config: Config) -> Outcome:
         if (etc / name).exists():
             shutil.copy2(etc / name, backup / name)
     render.write_all(etc, files)
-    async with session(config, admin=True) as ami:
-        failed = await _reload_modules(ami)
-        if failed:
-            for saved in backup.iterdir():
-                shutil.copy2(saved, etc / saved.name)
-            await _reload_modules(ami)
-            return Outcome(
-                False,
-                f"Asterisk refused the new {failed}; the previous configuration is back in force",
-            )
+    failed = _reload_modules(asterisk)
+    if failed:
+        for saved in backup.iterdir():
+            shutil.copy2(saved, etc / saved.name)
+        _reload_modules(asterisk)
+        log = asterisk.layout.log / "messages.log"
+        return Outcome(
+            False,
+            f"Asterisk refused the new {failed.label} ({failed.reason}; see {log}); the "
+            "previous configuration is back in force",
+        )
     what = ", ".join(label for _, label in MODULES)
     files_note = f"changed files: {', '.join(changed)}" if changed else "no file changed"
     return Outcome(True, f"reloaded {what} ({files_note})")
 
 
-async def _reload_modules(ami: AmiClient) -> str:
-    """Reload each module; the label of the first one Asterisk refused, or ""."""
+@dataclass(frozen=True)
+class _Refusal:
+    label: str  # what Asterisk refused: "dialplan", "queues", ...
+    reason: str  # what its CLI said
+
+
+def _reload_modules(asterisk: process.Asterisk) -> _Refusal | None:
+    """Reload each module; the first one Asterisk refused, or None."""
     for module, label in MODULES:
         try:
-            await ami.action("Reload", Module=module)
-        except HajjIvrError:
-            return label
-    return ""
+            output = asterisk.cli(f"module reload {module}")
+        except HajjIvrError as e:
+            output = str(e)
+        if not reloaded(module, output):
+            return _Refusal(label, output.strip() or "no answer")
+    return None
+
+
+def reloaded(module: str, output: str) -> bool:
+    """Did `module reload` succeed? The CLI exits 0 whatever happened; only this sentence
+    means success (others: "The module 'x' reported a reload failure", "No such module",
+    "does not support reloading", "request queued")."""
+    return output.strip() == f"Module '{module}' reloaded successfully."
 
 
 def _read(path: Path) -> str | None:

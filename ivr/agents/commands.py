@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from ivr import cli
 from ivr.agents.store import Agent, AgentError, AgentStore
-from ivr.ami.client import AmiClient, session
+from ivr.ami.client import AmiClient, AmiUser, session
 from ivr.asterisk import process, render
 from ivr.config import Config
 from ivr.errors import AmiActionError
@@ -217,7 +217,7 @@ def state_of(agent: Agent, member: Mapping[str, str] | None) -> AgentState:
 
 
 async def _ami(config: Config, work: Callable[[AmiClient], Awaitable[T]]) -> T:
-    async with session(config) as ami:
+    async with session(config, AmiUser.DESK) as ami:
         return await work(ami)
 
 

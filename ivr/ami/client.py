@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import fnmatch
 import functools
 import inspect
@@ -411,23 +412,29 @@ def _expire(future: asyncio.Future[AmiMessage], message: str) -> None:
         future.set_exception(AmiTimeout(message))
 
 
-def for_config(config: Config, admin: bool = False) -> AmiClient:
-    """The client for this hotline's Asterisk: loopback, our user, the generated secret.
+class AmiUser(enum.StrEnum):
+    """The AMI users dialplan/manager.conf defines, one per kind of work, each with only
+    the rights that work needs (the comments there list them)."""
 
-    ``admin``: the reload user (write 'system' only), for admins' reloads; the
-    controller's own user cannot reload or reconfigure anything.
-    """
-    ast = config.asterisk
-    secrets = load_or_create(config.secrets_path)
-    if admin:
-        return AmiClient("127.0.0.1", ast.ami_port, ast.ami_admin_user, secrets.ami_admin_secret)
-    return AmiClient("127.0.0.1", ast.ami_port, ast.ami_user, secrets.ami_secret)
+    CONTROLLER = "controller"  # `hajj-ivr serve`: queue events, callbacks (Originate)
+    WEB = "web"  # `hajj-ivr web`: screen pop events, QueueStatus; writes nothing
+    DESK = "desk"  # `hajj-ivr agents`: QueueAdd, QueueRemove, QueuePause, QueueStatus
+    CALLS = "calls"  # test calls (`hajj-ivr call`, `doctor`, the rig): Originate, Hangup
+
+    def username(self, config: Config) -> str:
+        return f"{config.asterisk.ami_user}-{self.value}"
+
+
+def for_config(config: Config, user: AmiUser) -> AmiClient:
+    """The client for this hotline's Asterisk: loopback, ``user``, its generated secret."""
+    secret = getattr(load_or_create(config.secrets_path), f"ami_{user.value}_secret")
+    return AmiClient("127.0.0.1", config.asterisk.ami_port, user.username(config), secret)
 
 
 @contextlib.asynccontextmanager
-async def session(config: Config, admin: bool = False) -> AsyncIterator[AmiClient]:
+async def session(config: Config, user: AmiUser) -> AsyncIterator[AmiClient]:
     """A logged-in client for one piece of work (a command, a test call), closed after."""
-    ami = for_config(config, admin)
+    ami = for_config(config, user)
     await ami.connect()
     try:
         yield ami

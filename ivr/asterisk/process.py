@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from ivr import files
 from ivr.asterisk import render, sandbox
 from ivr.asterisk.render import RuntimeLayout
 from ivr.config import Config
@@ -84,6 +85,8 @@ class Asterisk:
         # posix_spawn rather than Popen: Asterisk outlives this object (and often this
         # process); its own session keeps a terminal's Ctrl-C ours to handle, not its.
         sink = output or (self.layout.log / "console.log").open("ab")
+        # Asterisk inherits our umask: recordings, its log and astdb are 0600 from birth.
+        umask = os.umask(files.UMASK)
         try:
             argv = [*self.argv, "-f", "-n"]
             actions = [
@@ -95,6 +98,7 @@ class Asterisk:
                 argv[0], argv, dict(os.environ), file_actions=actions, setsid=True
             )
         finally:
+            os.umask(umask)
             if output is None:
                 sink.close()
 
@@ -145,9 +149,13 @@ class Asterisk:
 
 
 def prepare(config: Config) -> Asterisk:
-    """Render dialplan/ with this config (secrets created on first use)."""
+    """Render dialplan/ with this config (secrets created on first use), then tighten the
+    state dir and hand Asterisk's folders to the user it will run as."""
     asterisk = Asterisk.from_config(config)
     render.render(config, asterisk.install, load_or_create(config.secrets_path))
+    account = files.secure_state(config)
+    if account is not None:
+        files.check_reachable(account, asterisk.install.module_dir)
     return asterisk
 
 

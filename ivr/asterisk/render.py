@@ -11,15 +11,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ivr import files
 from ivr.agents import pjsip as agents_pjsip
 from ivr.agents.store import AgentStore
 from ivr.asterisk import sayconf
 from ivr.asterisk.sandbox import AsteriskInstall
 from ivr.config import Config
-from ivr.errors import ConfigError
+from ivr.errors import ConfigError, SetupError
 from ivr.secrets import Secrets
 
 PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
+LOAD = re.compile(r"^\s*load\s*=>\s*(\S+\.so)\s*$", re.M)
 
 
 @dataclass(frozen=True)
@@ -53,24 +55,33 @@ class RuntimeLayout:
         return self.root / "spool"
 
     @property
+    def modules(self) -> Path:
+        """astmoddir: links to the modules modules.conf loads and no others."""
+        return self.root / "modules"
+
+    @property
     def asterisk_conf(self) -> Path:
         return self.etc / "asterisk.conf"
 
     @property
     def pidfile(self) -> Path:
-        return self.run / "hajj-asterisk.pid"
+        """Ours, beside (not inside) the folders Asterisk owns once it dropped privileges."""
+        return self.root.with_name("asterisk.pid")
 
     def make(self) -> None:
-        for d in (self.etc, self.run, self.log, self.data, self.lib, self.spool):
+        for d in (self.etc, self.run, self.log, self.data, self.lib, self.spool, self.modules):
             d.mkdir(parents=True, exist_ok=True)
 
 
 def values_for(config: Config, install: AsteriskInstall, secrets: Secrets) -> dict[str, str]:
     layout = RuntimeLayout(config.asterisk_dir)
     ast = config.asterisk
+    account = files.run_account(config)
+    # RTP goes out from the SIP address when SIP listens on one address only.
+    specific = ast.sip_bind not in ("0.0.0.0", "::")
     return {
         "etc_dir": str(layout.etc),
-        "module_dir": str(install.module_dir),
+        "module_dir": str(layout.modules),
         "lib_dir": str(layout.lib),
         "data_dir": str(layout.data),
         "spool_dir": str(layout.spool),
@@ -80,11 +91,16 @@ def values_for(config: Config, install: AsteriskInstall, secrets: Secrets) -> di
         "moh_dir": str(install.moh_dir),
         "max_calls": str(ast.max_calls),
         "ami_port": str(ast.ami_port),
+        "run_user": account.name if account else "",
+        "run_group": account.group if account else "",
         "ami_user": ast.ami_user,
-        "ami_secret": secrets.ami_secret,
-        "ami_admin_user": ast.ami_admin_user,
-        "ami_admin_secret": secrets.ami_admin_secret,
+        "ami_controller_secret": secrets.ami_controller_secret,
+        "ami_web_secret": secrets.ami_web_secret,
+        "ami_desk_secret": secrets.ami_desk_secret,
+        "ami_calls_secret": secrets.ami_calls_secret,
         "sip_bind": ast.sip_bind,
+        "media_address": ast.sip_bind if specific else "",
+        "bind_rtp_to_media_address": "yes" if specific else "no",
         "sip_port": str(ast.sip_port),
         "rtp_start": str(ast.rtp_start),
         "rtp_end": str(ast.rtp_end),
@@ -113,7 +129,9 @@ def render(config: Config, install: AsteriskInstall, secrets: Secrets) -> Runtim
     """Render every dialplan/*.conf into state_dir/asterisk/etc and link sounds in place."""
     layout = RuntimeLayout(config.asterisk_dir)
     layout.make()
-    write_all(layout.etc, render_all(config, install, secrets))
+    rendered = render_all(config, install, secrets)
+    write_all(layout.etc, rendered)
+    link_modules(layout.modules, install.module_dir, rendered["modules.conf"])
     config.sounds_dir.mkdir(parents=True, exist_ok=True)
     _link(layout.data / "sounds", config.sounds_dir)
     # Asterisk validates its config options against the XML docs in astdatadir.
@@ -147,6 +165,23 @@ def render_agents(config: Config) -> Path:
     return target
 
 
+def link_modules(target: Path, installed: Path, modules_conf: str) -> list[str]:
+    """Fill astmoddir with links to exactly the modules modules.conf loads: a module not
+    named there (app_system, which runs shell commands) is not on Asterisk's path at all,
+    so neither an AMI ModuleLoad nor a CLI `module load` can bring it in."""
+    wanted = LOAD.findall(modules_conf)
+    missing = [name for name in wanted if not (installed / name).is_file()]
+    if missing:
+        raise SetupError(f"modules.conf loads {', '.join(missing)}, not found in {installed}")
+    target.mkdir(parents=True, exist_ok=True)
+    for old in target.iterdir():
+        if old.name not in wanted:
+            old.unlink()
+    for name in wanted:
+        _link(target / name, installed / name)
+    return wanted
+
+
 def _agents_text(config: Config) -> str:
     return agents_pjsip.text(AgentStore(config.agents_path).all())
 
@@ -157,6 +192,7 @@ def _write(target: Path, text: str) -> None:
     tmp = target.with_suffix(".tmp")
     tmp.write_text(text)
     tmp.chmod(0o600)
+    files.owned_like_folder(tmp)  # Asterisk reads it as its own user
     tmp.replace(target)
 
 

@@ -18,6 +18,7 @@ import tempfile
 import wave
 from pathlib import Path
 
+from ivr import files
 from ivr.complaints.tickets import Ticket, TicketError
 from ivr.prompts import build
 from ivr.prompts.catalog import Prompt
@@ -58,6 +59,7 @@ def store(recordings: Path, number: str, upload: Path, upload_name: str, max_sec
                 f"the reply lasts {seconds:.0f} s; a recorded reply may last at most "
                 f"{max_seconds} s (complaints.reply_max_seconds) so that callers hear it whole"
             )
+        files.owned_like_folder(staged, recordings)  # Asterisk plays it as its user
         staged.replace(recordings / name)
     return name
 

@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from ivr import files
 from ivr.config import PromptSettings
 from ivr.errors import SetupError
 from ivr.prompts.catalog import SOUND_DIR, Catalog, Prompt
@@ -69,6 +70,8 @@ def build(
     log.info("prompt engine: %s", engine)
     out = target_dir(sounds_dir)
     out.mkdir(parents=True, exist_ok=True)
+    for folder in (out.parent, out):  # Asterisk's user owns the sounds (ivr/files.py)
+        files.owned_like_folder(folder)
     manifest = _read_manifest(out)
     jobs: list[tuple[Prompt, str, Path | None]] = []
     report = BuildReport(engine, [], [], [])
@@ -101,6 +104,7 @@ def _tone(target: Path) -> None:
         check=True,
         capture_output=True,
     )
+    files.owned_like_folder(tmp)
     tmp.replace(target)
 
 
@@ -134,6 +138,7 @@ def _render(
         staged = Path(tmp) / "out.wav"
         telephone_wav(raw, staged)
         shutil.move(staged, out / f".{prompt.id}.wav.tmp")
+        files.owned_like_folder(out / f".{prompt.id}.wav.tmp")
         (out / f".{prompt.id}.wav.tmp").replace(out / f"{prompt.id}.wav")
     return prompt, key
 
@@ -177,4 +182,5 @@ def _read_manifest(out: Path) -> dict[str, str]:
 def _write_manifest(out: Path, manifest: dict[str, str]) -> None:
     tmp = out / f".{MANIFEST}.tmp"
     tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True))
+    files.owned_like_folder(tmp)
     tmp.replace(out / MANIFEST)

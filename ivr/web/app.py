@@ -30,7 +30,7 @@ from starlette.staticfiles import StaticFiles
 from ivr.agents.sessions import Sessions
 from ivr.agents.store import AgentStore
 from ivr.agents.throttle import LoginThrottle
-from ivr.ami.client import AmiClient, connect_until_up, for_config
+from ivr.ami.client import AmiClient, AmiUser, connect_until_up, for_config
 from ivr.config import Config
 from ivr.web import auth, uploads
 from ivr.web.admin import Dashboard
@@ -170,7 +170,7 @@ def build_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        client = ami or for_config(config)
+        client = ami or for_config(config, AmiUser.WEB)
         connection["ami"] = client
         for name in EVENTS:
             client.on_event(name, pop.on_event)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ivr import config as config_mod
-from ivr.ami.client import AmiClient, session
+from ivr.ami.client import AmiClient, AmiUser, session
 from ivr.asterisk import process
 from ivr.calllog import CallLogReader, CallRow, Line
 from ivr.config import Config
@@ -107,10 +107,12 @@ class Hotline:
         config = config_mod.load(file=path, env={})
         catalog = Catalog.load(config.prompts_dir, config.overrides_dir)
         build.build(catalog, config.sounds_dir, config.prompts_dir / "recorded", config.prompts)
-        asterisk = process.prepare(config)
-        asterisk.start()
         sample.write_sample(state_dir / "sample")
         import_export(state_dir / "sample", config.mirror_path, imported_by="tests")
+        # As `hajj-ivr asterisk start` does: render, tighten the state dir, hand Asterisk's
+        # folders to its user (everything above was written with pytest's umask).
+        asterisk = process.prepare(config)
+        asterisk.start()
         env = {**os.environ, "HAJJ_IVR_CONFIG": str(path)}
         hotline = cls(path, config, asterisk, env=env)
         hotline.start_controller()
@@ -198,7 +200,7 @@ class Hotline:
         return asyncio.run(self._calls([(spec, None) for spec in specs]))
 
     async def _calls(self, specs: list[tuple[TestCall, Until | None]]) -> list[CallResult]:
-        async with session(self.config) as ami:
+        async with session(self.config, AmiUser.CALLS) as ami:
             return list(await asyncio.gather(*(self._one(ami, s, u) for s, u in specs)))
 
     async def _one(self, ami: AmiClient, spec: TestCall, until: Until | None) -> CallResult:
