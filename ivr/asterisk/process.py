@@ -106,9 +106,8 @@ class Asterisk:
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
             if not _alive(pid):
-                raise AsteriskError(
-                    f"Asterisk exited at start; see {self.layout.log / 'console.log'}"
-                )
+                log_file = self.layout.log / "console.log"
+                raise AsteriskError(f"Asterisk exited at start ({log_file}):\n{_tail(log_file)}")
             if self.layout.run.joinpath("asterisk.ctl").exists():
                 left = max(deadline - time.monotonic(), 1.0)
                 with contextlib.suppress(subprocess.TimeoutExpired):
@@ -157,6 +156,15 @@ def prepare(config: Config) -> Asterisk:
     if account is not None:
         files.check_reachable(account, asterisk.install.module_dir)
     return asterisk
+
+
+def _tail(path: Path, lines: int = 8) -> str:
+    """The last lines Asterisk wrote, so the admin sees why it stopped."""
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return "(no console log)"
+    return "\n".join(text.strip().splitlines()[-lines:])
 
 
 def _alive(pid: int) -> bool:
