@@ -1,5 +1,5 @@
-"""Secrets generated at setup (AMI secret, demo phone password, web session key), kept in
-the state dir.
+"""Secrets generated at setup (AMI secret, demo phone password, web session key, the key of
+complaint PINs), kept in the state dir.
 
 Never committed, never logged: the file is created with mode 0600 and only read here. A
 file from an older version gains the keys it lacks.
@@ -20,6 +20,7 @@ class Secrets:
     pilgrim_password: str
     web_secret: str
     ami_admin_secret: str
+    pin_secret: str  # the key of complaint PIN hashes (ivr.complaints.numbers)
 
     def __repr__(self) -> str:  # keep secrets out of tracebacks and logs
         return "Secrets(<hidden>)"
@@ -30,6 +31,7 @@ _FRESH = {
     "pilgrim_password": lambda: secrets.token_urlsafe(12),
     "web_secret": lambda: secrets.token_urlsafe(32),
     "ami_admin_secret": lambda: secrets.token_urlsafe(24),
+    "pin_secret": lambda: secrets.token_urlsafe(32),
 }
 
 
