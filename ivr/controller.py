@@ -72,7 +72,12 @@ class Controller:
         calllog = CallLog(config.calllog_path, records_mod.SCHEMA, callbacks_mod.SCHEMA)
         hours = overrides.watched_schedule(config)
         hours.current()
-        desk = Desk(hours.current, Callbacks(calllog.db), QueueRecords(calllog.db))
+        desk = Desk(
+            hours.current,
+            Callbacks(calllog.db),
+            QueueRecords(calllog.db),
+            config.agents.callbacks_per_day,
+        )
         c = config.complaints
         complaints = ComplaintDesk(
             tickets.for_config(config),
