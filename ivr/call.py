@@ -18,6 +18,7 @@ from ivr.calllog import CallLog
 from ivr.complaints.desk import ComplaintDesk
 from ivr.config import IvrSettings
 from ivr.data.mirror import Mirror
+from ivr.guard import Guard
 from ivr.prompts.catalog import Catalog, Prompt
 from ivr.queue.desk import Desk
 
@@ -47,6 +48,7 @@ class Call:
         mirror: Mirror,
         desk: Desk,
         complaints: ComplaintDesk,
+        guard: Guard,
     ) -> None:
         self.channel = channel
         self.catalog = catalog
@@ -55,6 +57,7 @@ class Call:
         self.mirror = mirror
         self.desk = desk  # the agent desk: hours, callbacks, queue records
         self.complaints = complaints
+        self.guard = guard  # limits across calls (dates of birth, PINs, lookups)
         self.id = channel.uniqueid
         self.caller = channel.env.get("agi_callerid", "")
         self.started = time.monotonic()

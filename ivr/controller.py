@@ -16,6 +16,7 @@ import signal
 from dataclasses import dataclass
 
 from ivr import chanvars
+from ivr import guard as guard_mod
 from ivr.admin import overrides
 from ivr.admin.overrides import Watched
 from ivr.agi.channel import AgiChannel
@@ -29,6 +30,7 @@ from ivr.config import Config
 from ivr.data.mirror import Mirror
 from ivr.errors import AgiError, CallerHangup, HajjIvrError
 from ivr.flows import ROUTES, Flow, callback
+from ivr.guard import Guard, Limits
 from ivr.prompts.catalog import Catalog
 from ivr.queue import callbacks as callbacks_mod
 from ivr.queue import records as records_mod
@@ -64,12 +66,15 @@ class Controller:
     mirror: Mirror
     desk: Desk
     complaints: ComplaintDesk
+    guard: Guard
 
     @classmethod
     def build(cls, config: Config) -> Controller:
         catalogs = overrides.watched_catalog(config)
         catalogs.current()  # a broken catalog stops the start, not a call
-        calllog = CallLog(config.calllog_path, records_mod.SCHEMA, callbacks_mod.SCHEMA)
+        calllog = CallLog(
+            config.calllog_path, records_mod.SCHEMA, callbacks_mod.SCHEMA, guard_mod.SCHEMA
+        )
         hours = overrides.watched_schedule(config)
         hours.current()
         desk = Desk(
@@ -87,7 +92,8 @@ class Controller:
         )
         config.recordings_dir.mkdir(parents=True, exist_ok=True)  # RECORD FILE writes here
         mirror = Mirror(config.mirror_path)
-        return cls(config, catalogs, calllog, dict(ROUTES), mirror, desk, complaints)
+        guard = Guard(calllog.db, Limits.for_config(config))
+        return cls(config, catalogs, calllog, dict(ROUTES), mirror, desk, complaints, guard)
 
     @property
     def catalog(self) -> Catalog:
@@ -104,6 +110,7 @@ class Controller:
             self.mirror,
             self.desk,
             self.complaints,
+            self.guard,
         )
         log.info("call %s from %s on route %s", call.id, channel.masked_callerid, route)
         outcome = "failed"

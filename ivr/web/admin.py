@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import dataclasses
 import datetime as dt
 import io
 import re
@@ -24,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ivr import guard
 from ivr.admin import overrides, reloads
 from ivr.admin.audit import Audit
 from ivr.agents.commands import queue_members, state_of
@@ -65,7 +67,9 @@ class Dashboard:
     # --- helpers ---------------------------------------------------------------------
 
     def _db(self) -> sqlite3.Connection:
-        return connect(self.config.calllog_path, records_mod.SCHEMA, callbacks_mod.SCHEMA)
+        return connect(
+            self.config.calllog_path, records_mod.SCHEMA, callbacks_mod.SCHEMA, guard.SCHEMA
+        )
 
     def _zone(self) -> dt.tzinfo:
         return self.schedule.current().zone
@@ -94,7 +98,9 @@ class Dashboard:
             "<th>Tingkat</th><th>Status</th><th>Panggilan</th></tr></thead><tbody></tbody>"
             '</table><h2>Panggilan berlangsung</h2><table id="live"><thead><tr><th>Mulai</th>'
             "<th>Penelepon</th><th>Di mana</th><th>Panggilan</th></tr></thead><tbody></tbody>"
-            '</table></main><script src="/static/wallboard.js"></script>'
+            '</table><h2>Peringatan: data terkunci</h2><table id="alerts"><thead><tr>'
+            "<th>Jenis</th><th>Apa</th><th>Sejak</th><th>Percobaan salah</th></tr></thead>"
+            '<tbody></tbody></table></main><script src="/static/wallboard.js"></script>'
         )
         return auth.user_page(request, "Wallboard", body)
 
@@ -104,7 +110,10 @@ class Dashboard:
         with closing(self._db()) as db:
             board = stats.wallboard(db, now, since).as_dict()
             live = _live_calls(db, now)
+            # Porsi, numbers and tickets locked after too many wrong tries (masked).
+            alerts = [dataclasses.asdict(a) for a in guard.alerts(db, self.config)]
         board["agents"] = await self._agent_states()
+        board["alerts"] = alerts
         board["live"] = live
         board["at"] = now
         return JSONResponse(board)

@@ -36,6 +36,8 @@ REASONS = {
     "controller_error": "Kesalahan sistem IVR",
     "callback": "Panggilan balik yang diminta penelepon",
     "complaint_request": "Penelepon di menu pengaduan meminta petugas",
+    "dob_locked": "Tanggal lahir terkunci: terlalu banyak percobaan salah (cek identitas)",
+    "lookup_limit": "Nomor ini melewati batas pencarian porsi per jam",
 }
 EVENTS = ("AgentCalled", "AgentConnect", "AgentComplete", "AgentRingNoAnswer", "QueueCallerAbandon")
 STATES = {

@@ -43,6 +43,9 @@ async function refresh() {
       td.append(link);
       return [cell(clock(c.started)), cell(c.caller), cell(c.where), td];
     }));
+    // Locks after too many wrong dates of birth or PINs (porsi and numbers masked).
+    fill("#alerts tbody", board.alerts.map((a) => [cell(a.what), cell(a.subject),
+      cell(clock(a.at)), cell(a.count)]));
     document.body.dataset.updated = String(board.at);
   } catch (e) {
     document.body.dataset.error = String(e);
