@@ -74,8 +74,12 @@ class Call:
         self.waiting_since = time.time()  # when it first queued (its place in line)
         self.ticket = ""  # a complaint ticket made or asked about in this call
 
-    async def say(self, *fragments: str | Prompt) -> None:
-        """Play prompt fragments as one utterance (ids or Prompt objects)."""
+    async def say(self, *fragments: str | Prompt, shown: str = "") -> None:
+        """Play prompt fragments as one utterance (ids or Prompt objects).
+
+        ``shown`` stands for the text in the transcript (a secret the caller hears, such
+        as a PIN, is never written down).
+        """
         prompts = [f if isinstance(f, Prompt) else self.catalog[f] for f in fragments]
         heard: list[Prompt] = []
         interrupted = False
@@ -92,7 +96,7 @@ class Call:
                 interrupted = True
                 break
         if heard:
-            text = " ".join(p.text for p in heard)
+            text = shown or " ".join(p.text for p in heard)
             ids = " ".join(p.id for p in heard)
             self.calllog.add(self.id, "say", text, ids, interrupted)
 

@@ -25,6 +25,7 @@ from ivr.ami.client import connect_until_up, for_config
 from ivr.call import Call, Outcome
 from ivr.calllog import CallLog
 from ivr.complaints import tickets
+from ivr.complaints import writer as writer_mod
 from ivr.complaints.desk import ComplaintDesk
 from ivr.config import Config
 from ivr.data.mirror import Mirror
@@ -84,8 +85,10 @@ class Controller:
             config.agents.callbacks_per_day,
         )
         c = config.complaints
+        desk_tickets = tickets.for_config(config)
         complaints = ComplaintDesk(
-            tickets.for_config(config),
+            desk_tickets,
+            writer_mod.for_tickets(desk_tickets, config.state_dir, c.write_retry_seconds),
             config.recordings_dir,
             c.record_max_seconds,
             c.record_silence_seconds,
@@ -211,6 +214,7 @@ async def serve(config: Config, ready: asyncio.Event | None = None) -> None:
     ami_task = asyncio.create_task(connect_until_up(ami, "controller"))
     dispatch_task = asyncio.create_task(dispatcher.run())
     escalate_task = asyncio.create_task(_escalate_forever(controller.complaints.tickets))
+    writer_task = asyncio.create_task(controller.complaints.writer.run())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -223,7 +227,8 @@ async def serve(config: Config, ready: asyncio.Event | None = None) -> None:
         await stop.wait()
     finally:
         log.info("stopping the controller")
-        for task in (ami_task, dispatch_task, escalate_task):
+        # The writer stops between writes: what it had not applied stays in the spool.
+        for task in (ami_task, dispatch_task, escalate_task, writer_task):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task

@@ -37,6 +37,8 @@ CATEGORY_NAMES = {
     "other": "Lainnya",
 }
 PARTIAL = '<dt>Rekaman</dt><dd id="partial">sebagian (penelepon menutup telepon)</dd>'
+# A PIN made here is shown once, on the next view of its ticket (only a hash is kept).
+NEW_PIN = "new_pin"
 
 
 class ComplaintPages:
@@ -219,7 +221,13 @@ class ComplaintPages:
                 else ""
             )
             + (PARTIAL if ticket.partial else "")
+            + _pin_once(request, ticket)
             + "</dl>"
+        )
+        actions += (
+            f'<form method="post" action="/complaints/{ticket.number}/action" '
+            f'enctype="multipart/form-data">{csrf_field(token)}<button name="action" '
+            'value="new_pin" id="new-pin">Buat PIN baru untuk penelepon</button></form>'
         )
         body = f"<main>{facts}{audio}{actions}<h2>Riwayat</h2>{history}</main>"
         return auth.user_page(request, f"Pengaduan {ticket.number}", body)
@@ -277,6 +285,8 @@ class ComplaintPages:
                 await self._resolve(ticket, who, form)
             elif what == "reject":
                 self.tickets.reject(ticket, who, note)
+            elif what == NEW_PIN:
+                _show_pin_once(request, self.tickets.new_pin(ticket, who))
             else:
                 return JSONResponse({"error": f"unknown action {what!r}"}, status_code=400)
         except TicketError as e:
@@ -312,6 +322,7 @@ class ComplaintPages:
             )
         except TicketError as e:
             return JSONResponse({"error": str(e)}, status_code=400)
+        _show_pin_once(request, ticket)  # the agent tells it to the caller
         return RedirectResponse(f"/complaints/{ticket.number}", status_code=303)
 
     def routes(self) -> list[Route]:
@@ -324,3 +335,19 @@ class ComplaintPages:
             Route("/complaints/{number}/reply", api(self.recording)),
             Route("/complaints/{number}/action", api(self.action), methods=["POST"]),
         ]
+
+
+def _show_pin_once(request: Request, ticket: Ticket) -> None:
+    request.session[NEW_PIN] = {"number": ticket.number, "pin": ticket.pin}
+
+
+def _pin_once(request: Request, ticket: Ticket) -> str:
+    """The PIN just made for this ticket, shown on this view only; else whether it has one."""
+    made = request.session.get(NEW_PIN) or {}
+    if made.get("number") == ticket.number:
+        del request.session[NEW_PIN]
+        return (
+            f'<dt>PIN penelepon</dt><dd id="pin">{esc(made.get("pin", ""))} '
+            "(sampaikan kepada penelepon sekarang; PIN ini tidak ditampilkan lagi)</dd>"
+        )
+    return "" if ticket.pin_hash else '<dt>PIN penelepon</dt><dd id="pin">belum ada</dd>'
