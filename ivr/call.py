@@ -18,6 +18,7 @@ from ivr.calllog import CallLog
 from ivr.complaints.desk import ComplaintDesk
 from ivr.config import IvrSettings
 from ivr.data.mirror import Mirror
+from ivr.guard import Guard
 from ivr.prompts.catalog import Catalog, Prompt
 from ivr.queue.desk import Desk
 
@@ -47,6 +48,7 @@ class Call:
         mirror: Mirror,
         desk: Desk,
         complaints: ComplaintDesk,
+        guard: Guard,
     ) -> None:
         self.channel = channel
         self.catalog = catalog
@@ -55,6 +57,7 @@ class Call:
         self.mirror = mirror
         self.desk = desk  # the agent desk: hours, callbacks, queue records
         self.complaints = complaints
+        self.guard = guard  # limits across calls (dates of birth, PINs, lookups)
         self.id = channel.uniqueid
         self.caller = channel.env.get("agi_callerid", "")
         self.started = time.monotonic()
@@ -71,8 +74,12 @@ class Call:
         self.waiting_since = time.time()  # when it first queued (its place in line)
         self.ticket = ""  # a complaint ticket made or asked about in this call
 
-    async def say(self, *fragments: str | Prompt) -> None:
-        """Play prompt fragments as one utterance (ids or Prompt objects)."""
+    async def say(self, *fragments: str | Prompt, shown: str = "") -> None:
+        """Play prompt fragments as one utterance (ids or Prompt objects).
+
+        ``shown`` stands for the text in the transcript (a secret the caller hears, such
+        as a PIN, is never written down).
+        """
         prompts = [f if isinstance(f, Prompt) else self.catalog[f] for f in fragments]
         heard: list[Prompt] = []
         interrupted = False
@@ -89,7 +96,7 @@ class Call:
                 interrupted = True
                 break
         if heard:
-            text = " ".join(p.text for p in heard)
+            text = shown or " ".join(p.text for p in heard)
             ids = " ".join(p.id for p in heard)
             self.calllog.add(self.id, "say", text, ids, interrupted)
 

@@ -40,6 +40,8 @@ AGENT_TIER = "HAJJ_AGENT_TIER"
 # A callback in progress (set on the Local channel the dispatcher originates).
 CALLBACK_ID = "HAJJ_CALLBACK_ID"
 CALLBACK_DIAL = "HAJJ_CALLBACK_DIAL"
+# The number itself: the dialplan dials only one that matches [hajj-callback-allowed].
+CALLBACK_NUMBER = "HAJJ_CALLBACK_NUMBER"
 CALLBACK_QUEUE = "HAJJ_CALLBACK_QUEUE"
 CALLBACK_AGENT_WAIT = "HAJJ_CALLBACK_AGENT_WAIT"
 
@@ -70,6 +72,7 @@ ALL = (
     AGENT_TIER,
     CALLBACK_ID,
     CALLBACK_DIAL,
+    CALLBACK_NUMBER,
     CALLBACK_QUEUE,
     CALLBACK_AGENT_WAIT,
     TEST_DTMF,

@@ -79,6 +79,12 @@ class IvrSettings:
     menu_rounds: int = 3
     # Kloter, documents and payment only after the pilgrim's date of birth is keyed.
     verify_birth_date: bool = True
+    # Wrong dates of birth, across calls, per porsi and per caller number, before the
+    # porsi (or the number) is locked for this many hours (ivr.guard).
+    dob_lock_failures: int = 5
+    dob_lock_hours: float = 24.0
+    # Porsi lookups per caller number per hour (withheld numbers share one allowance).
+    lookups_per_hour: int = 30
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,8 @@ class AgentSettings:
     # Tries at reaching the pilgrim, and the pause between two tries (seconds).
     callback_attempts: int = 3
     callback_retry: int = 300
+    # Callback requests one number may make in 24 hours.
+    callbacks_per_day: int = 3
     # Staffed hours (local time in `timezone`), the days they apply and closed dates.
     hours: str = "08:00-20:00"
     days: str = "mon,tue,wed,thu,fri,sat,sun"
@@ -123,6 +131,13 @@ class ComplaintSettings:
     # An officer's recorded reply: longer ones are refused at upload, so the status call
     # always plays it whole (at most REPLY_SECONDS_CEILING, under the AGI media timeout).
     reply_max_seconds: int = 90
+    # Wrong ticket numbers or PINs asked by phone, per caller number and per ticket,
+    # before the status by phone is locked for this many hours.
+    status_lock_failures: int = 5
+    status_lock_hours: float = 24.0
+    # A phone ticket write retries a locked complaints.sqlite this long before it waits
+    # in the spool (state_dir/complaints-spool.jsonl) for the next try.
+    write_retry_seconds: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -383,6 +398,7 @@ def _validate(config: Config) -> None:
             raise ConfigError(f"retention.{key} = {days} must be 0 (keep) or more days")
     _validate_web(config.web)
     _validate_uploads(config)
+    _validate_limits(config)
     if config.prompts.engine not in {"auto", "gtts", "espeak"}:
         raise ConfigError(f"prompts.engine = {config.prompts.engine!r}: use auto, gtts or espeak")
 
@@ -413,6 +429,21 @@ def _validate_uploads(config: Config) -> None:
             f"complaints.reply_max_seconds = {seconds} must be 1-{REPLY_SECONDS_CEILING}:"
             " a reply must play within the AGI media timeout"
         )
+
+
+def _validate_limits(config: Config) -> None:
+    ivr, c, a = config.ivr, config.complaints, config.agents
+    for key, value in [
+        ("ivr.dob_lock_failures", ivr.dob_lock_failures),
+        ("ivr.dob_lock_hours", ivr.dob_lock_hours),
+        ("ivr.lookups_per_hour", ivr.lookups_per_hour),
+        ("complaints.status_lock_failures", c.status_lock_failures),
+        ("complaints.status_lock_hours", c.status_lock_hours),
+        ("complaints.write_retry_seconds", c.write_retry_seconds),
+        ("agents.callbacks_per_day", a.callbacks_per_day),
+    ]:
+        if value <= 0:
+            raise ConfigError(f"{key} = {value} must be above 0")
 
 
 def _validate_hours(agents: AgentSettings) -> None:

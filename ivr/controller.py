@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 
 from ivr import chanvars, retention
+from ivr import guard as guard_mod
 from ivr.admin import overrides
 from ivr.admin.overrides import Watched
 from ivr.agi.channel import AgiChannel
@@ -26,11 +27,13 @@ from ivr.ami.client import AmiUser, connect_until_up, for_config
 from ivr.call import Call, Outcome
 from ivr.calllog import CallLog
 from ivr.complaints import tickets
+from ivr.complaints import writer as writer_mod
 from ivr.complaints.desk import ComplaintDesk
 from ivr.config import Config
 from ivr.data.mirror import Mirror
 from ivr.errors import AgiError, CallerHangup, HajjIvrError
 from ivr.flows import ROUTES, Flow, callback
+from ivr.guard import Guard, Limits
 from ivr.prompts.catalog import Catalog
 from ivr.queue import callbacks as callbacks_mod
 from ivr.queue import records as records_mod
@@ -67,25 +70,36 @@ class Controller:
     mirror: Mirror
     desk: Desk
     complaints: ComplaintDesk
+    guard: Guard
 
     @classmethod
     def build(cls, config: Config) -> Controller:
         catalogs = overrides.watched_catalog(config)
         catalogs.current()  # a broken catalog stops the start, not a call
-        calllog = CallLog(config.calllog_path, records_mod.SCHEMA, callbacks_mod.SCHEMA)
+        calllog = CallLog(
+            config.calllog_path, records_mod.SCHEMA, callbacks_mod.SCHEMA, guard_mod.SCHEMA
+        )
         hours = overrides.watched_schedule(config)
         hours.current()
-        desk = Desk(hours.current, Callbacks(calllog.db), QueueRecords(calllog.db))
+        desk = Desk(
+            hours.current,
+            Callbacks(calllog.db),
+            QueueRecords(calllog.db),
+            config.agents.callbacks_per_day,
+        )
         c = config.complaints
+        desk_tickets = tickets.for_config(config)
         complaints = ComplaintDesk(
-            tickets.for_config(config),
+            desk_tickets,
+            writer_mod.for_tickets(desk_tickets, config.state_dir, c.write_retry_seconds),
             config.recordings_dir,
             c.record_max_seconds,
             c.record_silence_seconds,
         )
         config.recordings_dir.mkdir(parents=True, exist_ok=True)  # RECORD FILE writes here
         mirror = Mirror(config.mirror_path)
-        return cls(config, catalogs, calllog, dict(ROUTES), mirror, desk, complaints)
+        guard = Guard(calllog.db, Limits.for_config(config))
+        return cls(config, catalogs, calllog, dict(ROUTES), mirror, desk, complaints, guard)
 
     @property
     def catalog(self) -> Catalog:
@@ -102,6 +116,7 @@ class Controller:
             self.mirror,
             self.desk,
             self.complaints,
+            self.guard,
         )
         log.info("call %s from %s on route %s", call.id, channel.masked_callerid, route)
         outcome = "failed"
@@ -205,6 +220,7 @@ async def serve(config: Config, ready: asyncio.Event | None = None) -> None:
     dispatch_task = asyncio.create_task(dispatcher.run())
     escalate_task = asyncio.create_task(_escalate_forever(controller.complaints.tickets))
     purge_task = asyncio.create_task(_purge_daily(config))
+    writer_task = asyncio.create_task(controller.complaints.writer.run())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -217,7 +233,8 @@ async def serve(config: Config, ready: asyncio.Event | None = None) -> None:
         await stop.wait()
     finally:
         log.info("stopping the controller")
-        for task in (ami_task, dispatch_task, escalate_task, purge_task):
+        # The writer stops between writes: what it had not applied stays in the spool.
+        for task in (ami_task, dispatch_task, escalate_task, purge_task, writer_task):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task

@@ -1,5 +1,5 @@
-"""Secrets generated at setup (one AMI secret per AMI user, the demo phone's password),
-kept in the state dir.
+"""Secrets generated at setup (one AMI secret per AMI user, the demo phone's password,
+the key of complaint PINs), kept in the state dir.
 
 Never committed, never logged: the file is created with mode 0600 and only read here. A
 file from an older version gains the keys it lacks and loses those no longer used.
@@ -22,6 +22,7 @@ class Secrets:
     ami_web_secret: str
     ami_desk_secret: str
     ami_calls_secret: str
+    pin_secret: str  # the key of complaint PIN hashes (ivr.complaints.numbers)
 
     def __repr__(self) -> str:  # keep secrets out of tracebacks and logs
         return "Secrets(<hidden>)"
@@ -33,6 +34,7 @@ _FRESH = {
     "ami_web_secret": lambda: secrets.token_urlsafe(24),
     "ami_desk_secret": lambda: secrets.token_urlsafe(24),
     "ami_calls_secret": lambda: secrets.token_urlsafe(24),
+    "pin_secret": lambda: secrets.token_urlsafe(32),
 }
 
 

@@ -307,7 +307,8 @@ def test_agent_transfers_the_caller_up_to_tier_2_with_the_context(
 
 # --- callbacks -------------------------------------------------------------------------
 
-OFFER_ACCEPTED = "0" + "W" * 9 + "1"  # to an agent; then, in the callback offer, 1
+# To an agent; then, in the callback offer, 1; the caller's number read back: 1, right.
+OFFER_ACCEPTED = "0" + "W" * 9 + "1" + "W" * 4 + "1"
 
 
 def test_no_agent_logged_in_offers_a_callback_stored_once(hotline: Hotline) -> None:
@@ -381,7 +382,7 @@ def test_outside_staffed_hours_0_offers_a_callback_on_the_next_day(hotline: Hotl
     hotline.stop_controller()
     hotline.start_controller(env={"HAJJ_IVR_AGENTS_HOLIDAYS": closed})
     try:
-        result = hotline.call("0WWWWW1", caller_id='"Uji" <0811000004>', timeout=60)
+        result = hotline.call("0WWWWW1WWWW1", caller_id='"Uji" <0811000004>', timeout=60)
     finally:
         hotline.stop_controller()
         hotline.start_controller()

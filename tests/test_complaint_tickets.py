@@ -1,15 +1,20 @@
-"""Complaint tickets: numbers with check digits, states and history, escalation by time."""
+"""Complaint tickets: random numbers with check digits, PINs, states and history,
+escalation by time, stores from before PINs."""
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from pathlib import Path
 
 import pytest
 
-from ivr.complaints.tickets import SCHEMA, TicketError, Tickets, number_for, valid_number
+from ivr.complaints import numbers
+from ivr.complaints.numbers import number_for, valid_number
+from ivr.complaints.tickets import SCHEMA, TicketError, Tickets
 
 HOUR = 3600.0
+KEY = b"a pin secret for tests"
 
 
 class Clock:
@@ -27,16 +32,43 @@ def clock() -> Clock:
 
 @pytest.fixture
 def desk(tmp_path: Path, clock: Clock) -> Tickets:
-    return Tickets(tmp_path / "complaints.sqlite", (24, 72, 168), clock)
+    return Tickets(tmp_path / "complaints.sqlite", (24, 72, 168), clock, pin_key=KEY)
 
 
-def test_ticket_numbers_catch_a_mistyped_digit() -> None:
-    number = number_for(42)
-    assert len(number) == 8 and number.startswith("000042") and valid_number(number)
-    for i in range(8):  # any single wrong digit is caught
+@pytest.mark.parametrize("digits", [numbers.NUMBER_DIGITS, numbers.LEGACY_DIGITS])
+def test_ticket_numbers_catch_a_mistyped_digit(digits: int) -> None:
+    number = number_for(42, digits)
+    assert len(number) == digits and number.startswith("0" * (digits - 4) + "42")
+    assert valid_number(number)
+    for i in range(digits):  # any single wrong digit is caught
         wrong = number[:i] + str((int(number[i]) + 1) % 10) + number[i + 1 :]
         assert not valid_number(wrong)
-    assert not valid_number("1234") and not valid_number("abcdefgh")
+    assert not valid_number("1234") and not valid_number("abcdefghij")
+
+
+def test_ticket_numbers_of_consecutive_tickets_are_random(desk: Tickets) -> None:
+    made = [desk.open(source="phone", category="other", who="caller").number for _ in range(20)]
+    assert all(len(n) == 10 and valid_number(n) for n in made)
+    bodies = [int(n[:8]) for n in made]
+    assert len(set(bodies)) == 20
+    assert all(abs(b - a) > 1 for a, b in itertools.pairwise(bodies))
+
+
+def test_ticket_pin_given_once_kept_as_a_keyed_hash(tmp_path: Path, desk: Tickets) -> None:
+    ticket = desk.open(source="phone", category="other", who="caller")
+    assert len(ticket.pin) == 4 and ticket.pin.isdigit()
+    stored = desk.get(ticket.number)
+    assert stored.pin == "" and ticket.pin not in stored.pin_hash
+    assert desk.pin_ok(stored, ticket.pin)
+    assert not desk.pin_ok(stored, f"{(int(ticket.pin) + 1) % 10_000:04d}")
+    assert not desk.pin_ok(stored, "") and not desk.pin_ok(stored, ticket.pin + "0")
+    # Another key (another installation, or a stolen store alone) checks nothing.
+    other = Tickets(tmp_path / "complaints.sqlite", (24, 72, 168), pin_key=b"other")
+    assert not other.pin_ok(stored, ticket.pin)
+    renewed = desk.new_pin(stored, "siti")
+    assert desk.pin_ok(renewed, renewed.pin)
+    assert renewed.pin == ticket.pin or not desk.pin_ok(renewed, ticket.pin)  # the old one ends
+    assert desk.history(renewed)[-1].action == "new PIN"
 
 
 def test_ticket_lifecycle_keeps_every_change(desk: Tickets, clock: Clock) -> None:
@@ -112,11 +144,23 @@ def test_resolution_needs_a_note_or_a_reply(desk: Tickets) -> None:
     assert desk.history(resolved)[-1].note == "recorded reply"
 
 
-def test_a_store_from_before_recorded_replies_gains_the_column(tmp_path: Path) -> None:
+def test_a_store_from_before_replies_and_pins_keeps_its_tickets(tmp_path: Path) -> None:
     path = tmp_path / "complaints.sqlite"
     old = sqlite3.connect(path)
-    old.executescript(SCHEMA.replace(",\n    reply TEXT NOT NULL DEFAULT ''", ""))
+    cut = SCHEMA.index(",\n    reply TEXT")
+    old.executescript(SCHEMA[:cut] + "\n);" + SCHEMA[SCHEMA.index("\nCREATE INDEX") :])
+    legacy = number_for(7, numbers.LEGACY_DIGITS)  # eight digits, sequential, no PIN
+    old.execute(
+        "INSERT INTO tickets (id, number, created_at, updated_at, source, category, due_at) "
+        "VALUES (7, ?, 1, 1, 'phone', 'transport', 2)",
+        (legacy,),
+    )
+    old.commit()
     old.close()
-    desk = Tickets(path, (24, 72, 168))
-    ticket = desk.open(source="agent", category="other", who="siti")
-    assert desk.resolve(ticket, "siti", "resolution-refund").reply == ""
+    desk = Tickets(path, (24, 72, 168), pin_key=KEY)
+    kept = desk.get(legacy)  # still opens by its number (the dashboard)
+    assert (kept.id, kept.reply, kept.pin_hash) == (7, "", "")
+    assert not desk.pin_ok(kept, "0000")  # no PIN: by phone, an officer tells its status
+    assert desk.resolve(kept, "siti", "resolution-refund").reply == ""
+    assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert len(desk.open(source="agent", category="other", who="siti").number) == 10

@@ -76,3 +76,16 @@ def test_callbacks_recover_after_a_restart_puts_calls_in_progress_back(store: Ca
     store.start(cb.id)
     assert store.recover() == 1
     assert store.get(cb.id).state == "open"  # type: ignore[union-attr]
+
+
+def test_callbacks_count_since_counts_every_request_of_a_number(store: Callbacks) -> None:
+    first, _ = store.request(Request("0811000001", "1100123456"), now=100)
+    store.start(first.id)
+    store.pilgrim_leg_ended(first.id, "ANSWER", 200, max_attempts=3, retry=60)
+    store.request(Request("0811000001", "1100123456"), now=300)
+    store.request(Request("0811000001", "1100123456"), now=310)  # already open: not new
+    store.request(Request("0811000002"), now=320)
+    assert store.count_since("0811000001", since=0) == 2
+    assert store.count_since("0811000001", since=150) == 1
+    assert store.open_for("0811000001", "1100123456") is not None
+    assert store.open_for("0811000001", "") is None

@@ -169,3 +169,17 @@ def test_dispatcher_off_duty_calls_nobody(tmp_path: Path) -> None:
     dispatcher = CallbackDispatcher(ami, store, closed, lambda: schedule, clock)  # type: ignore[arg-type]
     store.request(Request("0811000001"), clock.now)
     assert tick(dispatcher) is None and ami.originated == []
+
+
+def test_dispatcher_never_originates_a_number_we_may_not_call(rig: Rig) -> None:
+    dispatcher, ami, store, clock = rig
+    # Stored before numbers were checked (or by hand): the caller ID of an anonymous caller.
+    foreign, _ = store.request(Request("0099887766", waiting_since=clock.now - 600), clock.now)
+    national, _ = store.request(Request("0811000001", waiting_since=clock.now - 300), clock.now)
+    assert tick(dispatcher) is None and ami.originated == []
+    refused = store.get(foreign.id)
+    assert refused is not None and (refused.state, refused.result) == ("failed", "number_refused")
+    served = asyncio.run(dispatcher.tick())
+    assert served is not None and served.id == national.id
+    # The dialplan checks the number again before it dials (whatever callback_dial is).
+    assert "__HAJJ_CALLBACK_NUMBER=0811000001" in ami.originated[0]["Variable"]

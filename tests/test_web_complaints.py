@@ -4,6 +4,7 @@ call's caller and porsi come with it); an official resolves one with a recorded 
 from __future__ import annotations
 
 import asyncio
+import re
 import wave
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,9 @@ from ivr.complaints import tickets
 from ivr.web.app import build_app
 from ivr.web.screenpop import ScreenPop
 from tests.rig import web
+
+PIN = re.compile(r'id="pin">(\d{4}) ')
+NUMBER = re.compile(r'id="number">(\d+)<')
 
 
 def logged_in(app: Any, name: str, password: str) -> httpx.AsyncClient:
@@ -55,7 +59,7 @@ def test_agent_creates_a_complaint_with_the_calls_context(tmp_path: Path) -> Non
     }
     app = build_app(config, pop=pop, ami=NoAmi())  # type: ignore[arg-type]
 
-    async def agent_opens_a_complaint() -> str:
+    async def agent_opens_a_complaint() -> tuple[str, str]:
         async with logged_in(app, "siti", password) as client:
             page = await client.get("/agent")
             assert 'action="/complaints/new"' in page.text
@@ -63,13 +67,21 @@ def test_agent_creates_a_complaint_with_the_calls_context(tmp_path: Path) -> Non
                 "/complaints/new",
                 data={"csrf": web.csrf(page.text), "category": "officer_conduct", "note": "kasar"},
             )
-            assert done.status_code == 303
-            number = done.headers["location"].rsplit("/", 1)[1]
-            assert (await client.get(f"/complaints/{number}")).status_code == 200
-            return number
+            # The new ticket's page answers, with the PIN the agent tells the caller: on
+            # this answer only (a hash is kept).
+            assert done.status_code == 200
+            found = NUMBER.search(done.text)
+            assert found, done.text
+            number = found[1]
+            shown = PIN.search(done.text)
+            assert shown, done.text
+            again = await client.get(f"/complaints/{number}")
+            assert shown[1] not in again.text
+            return number, shown[1]
 
-    number = asyncio.run(agent_opens_a_complaint())
+    number, pin = asyncio.run(agent_opens_a_complaint())
     ticket = tickets.for_config(config).get(number)
+    assert tickets.for_config(config).pin_ok(ticket, pin)
     assert (ticket.source, ticket.caller, ticket.porsi, ticket.porsi_verified) == (
         "agent",
         "081234567890",
@@ -129,3 +141,29 @@ def test_official_resolves_with_a_recorded_reply_and_a_bad_file_is_refused(
     audio = asyncio.run(fetch(f"/complaints/{ticket.number}/reply"))
     assert audio.status_code == 200 and audio.headers["content-type"] == "audio/wav"
     assert audio.content[:4] == b"RIFF"
+
+
+def test_agent_gives_a_ticket_from_before_pins_a_new_pin(tmp_path: Path) -> None:
+    config = config_mod.load(file=None, env={}, overrides={"state_dir": tmp_path})
+    password = AgentStore(config.agents_path).add("siti", 1)[1].web
+    desk = tickets.for_config(config)
+    old = desk.open(source="phone", category="transport", who="caller", pin="")  # no PIN
+    app = build_app(config, pop=ScreenPop(config.calllog_path, config.mirror_path), ami=NoAmi())  # type: ignore[arg-type]
+
+    async def new_pin() -> tuple[str, str]:
+        async with logged_in(app, "siti", password) as client:
+            page = await client.get(f"/complaints/{old.number}")
+            assert 'id="pin">belum ada' in page.text
+            data = {"csrf": web.csrf(page.text), "action": "new_pin"}
+            done = await client.post(f"/complaints/{old.number}/action", data=data)
+            assert done.status_code == 200
+            shown = PIN.search(done.text)  # on the answer to the action only
+            assert shown
+            return shown[1], (await client.get(f"/complaints/{old.number}")).text
+
+    pin, later = asyncio.run(new_pin())
+    assert desk.pin_ok(desk.get(old.number), pin) and pin not in later
+    assert [(c.who, c.action) for c in desk.history(desk.get(old.number))][-1] == (
+        "siti",
+        "new PIN",
+    )

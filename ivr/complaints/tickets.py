@@ -1,145 +1,61 @@
-"""Complaint tickets and their history (state_dir/complaints.sqlite).
+"""Complaint tickets and their history (state_dir/complaints.sqlite, WAL).
 
-A ticket number is eight digits: six of sequence and two check digits (ISO 7064
-mod 97-10, as in IBANs), so a mistyped number is caught before any lookup. States: new,
+Numbers and PINs are ``numbers.py``'s: ten digits, random, with check digits. States: new,
 verifying, in_progress, resolved, rejected (with a reason). Tiers 1-3 each have a due
 time (SLA); an open ticket past it escalates on its own (``escalate_overdue``), and one
 past it at tier 3 shows as overdue. Every change is a history row: who, when, what, note.
+The phone writes through ``writer.py`` (off the event loop, spooled, never lost); the
+dashboard and the CLI write here directly.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from contextlib import closing
-from dataclasses import dataclass
 from pathlib import Path
 
+from ivr import secrets
+from ivr.complaints import model, numbers
+from ivr.complaints.model import CATEGORIES as CATEGORIES
+from ivr.complaints.model import OPEN_STATES as OPEN_STATES
+from ivr.complaints.model import SCHEMA as SCHEMA
+from ivr.complaints.model import STATES as STATES
+from ivr.complaints.model import TIERS as TIERS
+from ivr.complaints.model import Change as Change
+from ivr.complaints.model import NewTicket as NewTicket
+from ivr.complaints.model import Ticket as Ticket
+from ivr.complaints.model import TicketError as TicketError
 from ivr.config import Config
-from ivr.errors import HajjIvrError
 from ivr.store import open_store
-
-CATEGORIES = (
-    "accommodation",
-    "transport",
-    "catering",
-    "health",
-    "documents",
-    "payment",
-    "officer_conduct",
-    "other",
-)
-STATES = ("new", "verifying", "in_progress", "resolved", "rejected")
-OPEN_STATES = ("new", "verifying", "in_progress")
-TIERS = (1, 2, 3)
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS tickets (
-    id INTEGER PRIMARY KEY,
-    number TEXT NOT NULL UNIQUE,
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL,
-    source TEXT NOT NULL,              -- phone | agent
-    call_id TEXT NOT NULL DEFAULT '',
-    caller TEXT NOT NULL DEFAULT '',
-    category TEXT NOT NULL,
-    porsi TEXT NOT NULL DEFAULT '',
-    porsi_verified INTEGER NOT NULL DEFAULT 0,
-    kabupaten TEXT NOT NULL DEFAULT '',
-    embarkasi TEXT NOT NULL DEFAULT '',
-    recording TEXT NOT NULL DEFAULT '', -- file name in the recordings folder
-    partial INTEGER NOT NULL DEFAULT 0, -- the caller hung up before confirming
-    note TEXT NOT NULL DEFAULT '',
-    state TEXT NOT NULL DEFAULT 'new',
-    tier INTEGER NOT NULL DEFAULT 1,
-    due_at REAL NOT NULL,
-    resolution TEXT NOT NULL DEFAULT '',  -- a prompt id (resolution-*) read to the caller
-    resolved_at REAL,
-    reject_reason TEXT NOT NULL DEFAULT '',
-    reply TEXT NOT NULL DEFAULT ''      -- a recorded reply (file in the recordings folder)
-);
-CREATE INDEX IF NOT EXISTS tickets_open ON tickets(state, due_at);
-CREATE TABLE IF NOT EXISTS history (
-    ticket_id INTEGER NOT NULL REFERENCES tickets(id),
-    at REAL NOT NULL,
-    who TEXT NOT NULL,
-    action TEXT NOT NULL,
-    note TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS history_ticket ON history(ticket_id);
-"""
-
-
-class TicketError(HajjIvrError):
-    """A ticket action that cannot be done (unknown number, wrong state, ...)."""
-
-
-@dataclass(frozen=True)
-class Ticket:
-    id: int
-    number: str
-    created_at: float
-    updated_at: float
-    source: str
-    call_id: str
-    caller: str
-    category: str
-    porsi: str
-    porsi_verified: bool
-    kabupaten: str
-    embarkasi: str
-    recording: str
-    partial: bool
-    note: str
-    state: str
-    tier: int
-    due_at: float
-    resolution: str
-    resolved_at: float | None
-    reject_reason: str
-    reply: str = ""
-
-    def overdue(self, now: float) -> bool:
-        return self.state in OPEN_STATES and now > self.due_at
-
-
-@dataclass(frozen=True)
-class Change:
-    at: float
-    who: str
-    action: str
-    note: str
-
-
-def check_digits(sequence: int) -> str:
-    return f"{98 - (sequence * 100) % 97:02d}"
-
-
-def number_for(sequence: int) -> str:
-    return f"{sequence:06d}{check_digits(sequence)}"
-
-
-def valid_number(number: str) -> bool:
-    return len(number) == 8 and number.isdigit() and check_digits(int(number[:6])) == number[6:]
 
 
 class Tickets:
     def __init__(
-        self, path: Path, sla_hours: Sequence[float], clock: Callable[[], float] = time.time
+        self,
+        path: Path,
+        sla_hours: Sequence[float],
+        clock: Callable[[], float] = time.time,
+        *,
+        pin_key: bytes,
     ) -> None:
         self.path = path
         self.sla = {tier: hours * 3600 for tier, hours in zip(TIERS, sla_hours, strict=True)}
         self.clock = clock
-        with closing(open_store(path, SCHEMA)) as db:
-            # Stores made before recorded replies existed gain the column (at the end, as
+        self.pin_key = pin_key
+        # WAL: phone writes, dashboard writes and readers never wait on each other's reads.
+        with closing(open_store(path, SCHEMA, wal=True)) as db:
+            # Stores from before recorded replies and PINs gain the columns (at the end, as
             # in SCHEMA, so rows still map onto Ticket in order).
             columns = {row[1] for row in db.execute("PRAGMA table_info(tickets)")}
-            if "reply" not in columns:
-                db.execute("ALTER TABLE tickets ADD COLUMN reply TEXT NOT NULL DEFAULT ''")
+            for column in ("reply", "pin_hash"):
+                if column not in columns:
+                    db.execute(f"ALTER TABLE tickets ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
 
     def _db(self) -> sqlite3.Connection:
-        return open_store(self.path)  # the schema is in place since __init__
+        return open_store(self.path)  # the schema and WAL are in place since __init__
 
     def open(
         self,
@@ -147,6 +63,7 @@ class Tickets:
         source: str,
         category: str,
         who: str,
+        pin: str | None = None,
         call_id: str = "",
         caller: str = "",
         porsi: str = "",
@@ -156,40 +73,92 @@ class Tickets:
         note: str = "",
         partial: bool = False,
     ) -> Ticket:
-        if category not in CATEGORIES:
-            raise TicketError(f"category {category!r}: use one of {', '.join(CATEGORIES)}")
-        now = self.clock()
-        db = self._db()
-        try:
+        """A new ticket with a fresh number and PIN (``pin`` None: a random one; "": none).
+
+        The PIN is on the returned Ticket only (``.pin``), to be told to the caller once.
+        """
+        pin = numbers.new_pin() if pin is None else pin
+        for _ in range(5):  # a random number already taken: draw another
+            number = numbers.new_number()
+            new = NewTicket(
+                number,
+                self.clock(),
+                source,
+                category,
+                call_id,
+                caller,
+                porsi,
+                porsi_verified,
+                kabupaten,
+                embarkasi,
+                note,
+                partial,
+                self.pin_hash(number, pin) if pin else "",
+            )
+            try:
+                return dataclasses.replace(self.create(new, who), pin=pin)
+            except sqlite3.IntegrityError:
+                continue
+        raise TicketError("no free ticket number after 5 draws")
+
+    def create(self, new: NewTicket, who: str) -> Ticket:
+        """Store a ticket whose number is chosen; one already stored for the same call is
+        returned as it is (the phone's spool may apply a ticket twice after a crash)."""
+        if new.category not in CATEGORIES:
+            raise TicketError(f"category {new.category!r}: use one of {', '.join(CATEGORIES)}")
+        if not numbers.valid_number(new.number):
+            raise TicketError(f"{new.number!r} is not a ticket number")
+        with closing(self._db()) as db:
             db.execute("BEGIN IMMEDIATE")
-            sequence = db.execute("SELECT coalesce(max(id), 0) + 1 FROM tickets").fetchone()[0]
-            db.execute(
-                "INSERT INTO tickets (id, number, created_at, updated_at, source, call_id, "
-                "caller, category, porsi, porsi_verified, kabupaten, embarkasi, note, partial, "
-                "due_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            same = db.execute(
+                "SELECT id FROM tickets WHERE number = ? AND call_id = ? AND created_at = ?",
+                (new.number, new.call_id, new.created_at),
+            ).fetchone()
+            if same is not None:
+                db.execute("ROLLBACK")
+                return model.by_id(db, same[0])
+            cur = db.execute(
+                "INSERT INTO tickets (number, created_at, updated_at, source, call_id, caller, "
+                "category, porsi, porsi_verified, kabupaten, embarkasi, note, partial, due_at, "
+                "pin_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
-                    sequence,
-                    number_for(sequence),
-                    now,
-                    now,
-                    source,
-                    call_id,
-                    caller,
-                    category,
-                    porsi,
-                    int(porsi_verified),
-                    kabupaten,
-                    embarkasi,
-                    note,
-                    int(partial),
-                    now + self.sla[1],
+                    new.number,
+                    new.created_at,
+                    new.created_at,
+                    new.source,
+                    new.call_id,
+                    new.caller,
+                    new.category,
+                    new.porsi,
+                    int(new.porsi_verified),
+                    new.kabupaten,
+                    new.embarkasi,
+                    new.note,
+                    int(new.partial),
+                    new.created_at + self.sla[1],
+                    new.pin_hash,
                 ),
             )
-            self._log(db, sequence, who, "created", f"{source}, {category}")
+            ticket_id = int(cur.lastrowid or 0)
+            self._log(db, ticket_id, who, "created", f"{new.source}, {new.category}")
             db.execute("COMMIT")
-            return _by_id(db, sequence)
-        finally:
-            db.close()
+            return model.by_id(db, ticket_id)
+
+    def pin_hash(self, number: str, pin: str) -> str:
+        return numbers.pin_hash(self.pin_key, number, pin)
+
+    def pin_ok(self, ticket: Ticket, pin: str) -> bool:
+        """The caller's proof; a ticket without a PIN (from before PINs) never passes."""
+        return numbers.pin_ok(self.pin_key, ticket.number, pin, ticket.pin_hash)
+
+    def new_pin(self, ticket: Ticket, who: str) -> Ticket:
+        """A fresh PIN for the caller (theirs is lost, or the ticket predates PINs): the
+        returned Ticket carries it (``.pin``) to be told once; the old one stops working."""
+        pin = numbers.new_pin()
+        updated = self._update(
+            ticket, who, "new PIN", "", pin_hash=self.pin_hash(ticket.number, pin)
+        )
+        return dataclasses.replace(updated, pin=pin)
 
     def _log(
         self, db: sqlite3.Connection, ticket_id: int, who: str, action: str, note: str = ""
@@ -201,12 +170,16 @@ class Tickets:
 
     def by_id(self, ticket_id: int) -> Ticket:
         with closing(self._db()) as db:
-            return _by_id(db, ticket_id)
+            return model.by_id(db, ticket_id)
 
     def get(self, number: str) -> Ticket:
-        if not valid_number(number):
+        if not numbers.valid_number(number):
             raise TicketError(f"{number!r} is not a ticket number")
-        return self.by_id(int(number[:6]))
+        with closing(self._db()) as db:
+            row = db.execute("SELECT * FROM tickets WHERE number = ?", (number,)).fetchone()
+        if row is None:
+            raise TicketError(f"no ticket {number}")
+        return model.row_to_ticket(row)
 
     def find(self, number: str) -> Ticket | None:
         try:
@@ -256,7 +229,7 @@ class Tickets:
             ).fetchall()
         finally:
             db.close()
-        return [_ticket(r) for r in rows]
+        return [model.row_to_ticket(r) for r in rows]
 
     def _update(self, ticket: Ticket, who: str, action: str, note: str, **fields: object) -> Ticket:
         fields["updated_at"] = self.clock()
@@ -267,13 +240,15 @@ class Tickets:
             db.execute(f"UPDATE tickets SET {sets} WHERE id = ?", (*fields.values(), ticket.id))
             self._log(db, ticket.id, who, action, note)
             db.execute("COMMIT")
-            return _by_id(db, ticket.id)
+            return model.by_id(db, ticket.id)
         finally:
             db.close()
 
     # --- what happens to a ticket ------------------------------------------------------
 
     def recorded(self, ticket: Ticket, recording: str, partial: bool) -> Ticket:
+        if (ticket.recording, ticket.partial) == (recording, partial):
+            return ticket  # a spooled write applied again after a restart
         what = "recording kept (caller hung up)" if partial else "recording confirmed"
         return self._update(ticket, "caller", what, "", recording=recording, partial=int(partial))
 
@@ -350,7 +325,7 @@ class Tickets:
                 "AND (recording != '' OR reply != '' OR caller != '' OR porsi != '')",
                 (before,),
             ).fetchall()
-        return [_ticket(r) for r in rows]
+        return [model.row_to_ticket(r) for r in rows]
 
     def file_names(self) -> set[str]:
         """Every recording and reply file a ticket names."""
@@ -363,27 +338,22 @@ class Tickets:
         category, dates, state, tier and history stay for the reports."""
         if ticket.state in OPEN_STATES:
             raise TicketError(f"ticket {ticket.number} is open: its data is still needed")
-        note = f"closed more than {days} days: recording, reply, caller number, porsi removed"
+        note = f"closed more than {days} days: recording, reply, caller number, porsi, PIN removed"
         return self._update(
-            ticket, "system", "retention", note, recording="", reply="", caller="", porsi=""
+            ticket,
+            "system",
+            "retention",
+            note,
+            recording="",
+            reply="",
+            caller="",
+            porsi="",
+            pin_hash="",
         )
-
-
-def _by_id(db: sqlite3.Connection, ticket_id: int) -> Ticket:
-    row = db.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
-    if row is None:
-        raise TicketError(f"no ticket #{ticket_id}")
-    return _ticket(row)
-
-
-def _ticket(row: Sequence[object]) -> Ticket:
-    values = list(row)
-    values[9] = bool(values[9])
-    values[13] = bool(values[13])
-    return Ticket(*values)  # type: ignore[arg-type]
 
 
 def for_config(config: Config, clock: Callable[[], float] = time.time) -> Tickets:
     c = config.complaints
     sla = (c.sla_tier1_hours, c.sla_tier2_hours, c.sla_tier3_hours)
-    return Tickets(config.complaints_path, sla, clock)
+    key = secrets.load_or_create(config.secrets_path).pin_secret.encode()
+    return Tickets(config.complaints_path, sla, clock, pin_key=key)

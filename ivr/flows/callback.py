@@ -4,18 +4,20 @@ Two ways in. In the queue (route "callback"): the dialplan runs this when nobody
 in or the caller has waited agents.callback_after seconds; declining puts the caller back
 in line ahead of later callers. Outside staffed hours the controller runs `closed` instead
 of sending the caller to an empty queue: the callback is for the next staffed day.
+
+The number called back is never just the caller ID: it must be a national number
+(``ivr.phone``), read back and confirmed by the caller (1), or keyed by them (2, or when
+the caller ID is none we may call); one number gets ``agents.callbacks_per_day`` requests.
 """
 
 from __future__ import annotations
 
-import re
-
-from ivr import chanvars, speech
+from ivr import chanvars, phone, speech
 from ivr.call import Call, Outcome
 from ivr.queue.callbacks import Request
 
-PHONE = re.compile(r"^\+?\d{6,15}$")
-ACCEPT = "1"
+ACCEPT, ANOTHER, AGENT, REPEAT = "1", "2", "0", "9"
+DAY = 24 * 3600.0
 
 
 async def offer(call: Call) -> Outcome:
@@ -61,7 +63,14 @@ async def _request(call: Call, not_before: float) -> Outcome:
     number = await _number(call)
     if not number:
         call.note("callback: no number to call")
-        return Outcome(chanvars.RESULT_AGENT, call.reason, announce=False)
+        return await _without_callback(call, not_before)
+    desk = call.desk
+    if desk.callbacks.open_for(number, call.porsi) is None and (
+        desk.callbacks.count_since(number, desk.clock() - DAY) >= desk.callbacks_per_day
+    ):
+        call.note("callback: this number is over its daily limit")
+        await call.say("callback-limit")
+        return await _without_callback(call, not_before)
     request = Request(
         number=number,
         porsi=call.porsi,
@@ -73,36 +82,71 @@ async def _request(call: Call, not_before: float) -> Outcome:
         waiting_since=call.waiting_since,
         not_before=not_before,
     )
-    stored, created = call.desk.callbacks.request(request)
-    call.desk.records.called_back(call.id)
+    stored, created = desk.callbacks.request(request)
+    desk.records.called_back(call.id)
     call.note(f"callback {'requested' if created else 'already open'}: #{stored.id}")
     await call.say("callback-confirmed" if created else "callback-already")
-    digits = number.lstrip("+")
-    for group in speech.digits_grouped(digits, _groups(len(digits))):
-        await call.say(*group)
+    await _say_number(call, number)
     if not_before:
-        opening = call.desk.next_open()
+        opening = desk.next_open()
         if opening is not None:
             await call.say(
                 *speech.date(opening.date(), with_year=False),
                 "callback-when",
-                *speech.time(opening.time(), call.desk.zone),  # type: ignore[arg-type]
+                *speech.time(opening.time(), desk.zone),  # type: ignore[arg-type]
             )
     await call.say("callback-hangup")
     return Outcome(chanvars.RESULT_DONE, call.reason, label="callback")
 
 
+async def _without_callback(call: Call, not_before: float) -> Outcome:
+    """No callback after all: back in line (while staffed), or goodbye (off duty)."""
+    if not_before:
+        await call.say("callback-closed-goodbye")
+        return Outcome(chanvars.RESULT_DONE, call.reason, label="closed")
+    await call.say("callback-stay")
+    return Outcome(chanvars.RESULT_AGENT, call.reason, announce=False)
+
+
 async def _number(call: Call) -> str:
-    """The caller's own number when it is one, else keyed (three tries)."""
-    own = call.caller.strip()
-    if PHONE.match(own):
-        return own
+    """A national number the caller confirmed: their own, read back, or one they key
+    (three tries); "" when there is none (or the caller asked for an officer)."""
+    own = phone.national(call.caller)
+    if own:
+        answer = await _confirm(call, own)
+        if answer != ANOTHER:
+            return own if answer == ACCEPT else ""
+    else:
+        await call.say("callback-number-unknown")
     for _ in range(call.settings.max_tries):
         await call.say("callback-enter-number")
-        keyed = await call.collect(15)
-        if PHONE.match(keyed):
-            return keyed
+        keyed = phone.national(await call.collect(13))
+        if not keyed:
+            call.note("callback: the keyed number is not a national one")
+            await call.say("callback-number-invalid")
+            continue
+        answer = await _confirm(call, keyed)
+        if answer != ANOTHER:
+            return keyed if answer == ACCEPT else ""
     return ""
+
+
+async def _confirm(call: Call, number: str) -> str:
+    """Read the number back: 1 call it, 2 key another, 0 officer ("" after no answer)."""
+    for _ in range(call.settings.menu_rounds):
+        await call.say("callback-number-readback")
+        await _say_number(call, number)
+        key = await call.menu("callback-number-confirm")
+        if key in (ACCEPT, ANOTHER, AGENT):
+            return key
+        if key and key != REPEAT:
+            await call.say("menu-invalid")
+    return ""
+
+
+async def _say_number(call: Call, number: str) -> None:
+    for group in speech.digits_grouped(number, _groups(len(number))):
+        await call.say(*group)
 
 
 def _groups(length: int) -> tuple[int, ...]:

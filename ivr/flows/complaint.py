@@ -4,15 +4,23 @@ Filing: a category (1-8), an optional porsi (checked as in the pilgrim flow, wit
 date of birth), then the message after the beep, which the caller may hear and record
 again before sending. The ticket exists before the beep, so a caller who hangs up while
 speaking still leaves a ticket with what was recorded (flagged partial). The ticket
-number is read slowly, digit by digit, twice. Asking about a resolved ticket plays its
-resolution note and, when an officer recorded one, their reply.
+number, then its PIN, are read slowly, digit by digit, twice. Writes go through the desk's
+writer (off the event loop, spooled): the caller never waits for the store.
+
+Asking where a ticket stands takes its number and its PIN; a wrong pair is told as one
+("number or PIN"), counted across calls (``ivr.guard``) and locked after too many. A
+resolved ticket plays its resolution note and, when an officer recorded one, their reply.
+A ticket from before PINs is told by an officer.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 from ivr.call import Call, Outcome
-from ivr.complaints import replies
-from ivr.complaints.tickets import CATEGORIES, Ticket
+from ivr.complaints import numbers, replies
+from ivr.complaints.tickets import CATEGORIES, NewTicket, Ticket
 from ivr.errors import CallerHangup
 from ivr.flows import pilgrim
 
@@ -49,10 +57,12 @@ async def file_complaint(call: Call) -> Outcome:
         porsi, verified = found.nomor_porsi, call.verified == found.nomor_porsi
         place = (found.kabupaten, found.kloter.embarkasi if found.kloter else "")
     desk = call.complaints
-    ticket = desk.tickets.open(
-        source="phone",
-        category=category,
-        who="caller",
+    number, pin = await desk.writer.new_number(), numbers.new_pin()
+    new = NewTicket(
+        number,
+        time.time(),
+        "phone",
+        category,
         call_id=call.id,
         caller=call.caller,
         porsi=porsi,
@@ -60,11 +70,14 @@ async def file_complaint(call: Call) -> Outcome:
         kabupaten=place[0],
         embarkasi=place[1],
         partial=True,
+        pin_hash=desk.tickets.pin_hash(number, pin),
     )
-    call.ticket = ticket.number
-    call.note(f"complaint ticket {ticket.number} ({category})")
-    await _record(call, ticket)
-    await tell_number(call, ticket.number)
+    await desk.writer.open(new)
+    call.ticket = number
+    call.note(f"complaint ticket {number} ({category})")
+    await _record(call, number)
+    await tell_number(call, number)
+    await tell_pin(call, pin)
     await call.say("complaint-thanks")
     return await _officer_or_goodbye(call)
 
@@ -87,11 +100,11 @@ async def _category(call: Call) -> str | None:
     return None
 
 
-async def _record(call: Call, ticket: Ticket) -> None:
+async def _record(call: Call, number: str) -> None:
     """Record (again) until the caller sends it; a hang-up keeps what was recorded."""
     desk = call.complaints
-    name = f"{ticket.number}.wav"
-    path = desk.recordings / ticket.number
+    name = f"{number}.wav"
+    path = desk.recordings / number
     for _ in range(call.settings.max_tries):
         await call.say("complaint-record")
         try:
@@ -99,18 +112,18 @@ async def _record(call: Call, ticket: Ticket) -> None:
                 str(path), "wav", "#", desk.max_seconds * 1000, desk.silence_seconds
             )
         except CallerHangup:
-            desk.tickets.recorded(ticket, name, partial=True)
+            await desk.writer.recorded(number, name, partial=True)
             call.note("complaint recording: caller hung up (kept, flagged)")
             raise
         call.note("complaint recorded")
-        desk.tickets.recorded(ticket, name, partial=True)  # until the caller sends it
+        await desk.writer.recorded(number, name, partial=True)  # until the caller sends it
         key = await call.menu("complaint-review")
         while key == "1":
             await call.channel.stream_file(str(path), "123")
             key = await call.menu("complaint-review")
         if key != "2":
             break
-    desk.tickets.recorded(ticket, name, partial=False)
+    await desk.writer.recorded(number, name, partial=False)
 
 
 async def tell_number(call: Call, number: str) -> None:
@@ -121,24 +134,72 @@ async def tell_number(call: Call, number: str) -> None:
             await call.say(f"digit-{digit}")
 
 
+async def tell_pin(call: Call, pin: str) -> None:
+    """The PIN like the number; the transcript keeps no trace of its digits."""
+    for intro in ("complaint-pin", "complaint-pin-again"):
+        await call.say(intro)
+        for digit in pin:
+            await call.say(f"digit-{digit}", shown=PIN_SHOWN)
+
+
+# What the transcript holds where the caller heard a digit of their PIN.
+PIN_SHOWN = "(angka PIN)"
+
+
 async def status(call: Call) -> Outcome:
-    desk = call.complaints
+    """A ticket's number and PIN, then where it stands (three tries, counted across calls)."""
+    desk, guard = call.complaints, call.guard
     for _ in range(call.settings.max_tries):
+        if guard.status_locked(call.caller):
+            return await _locked(call)
         await call.say("complaint-status-enter")
-        number = await call.collect(8)
-        ticket = desk.tickets.find(number)
-        if ticket is None:
-            call.note("complaint number not found")
-            await call.say("complaint-not-found")
+        number = await call.collect(numbers.NUMBER_DIGITS)
+        if not numbers.valid_number(number):  # a typo: the check digits caught it
+            call.note("complaint number mistyped")
+            await call.say("complaint-number-invalid")
             continue
-        call.ticket = ticket.number
-        call.note(f"complaint status: {ticket.number} {ticket.state}")
-        await call.say(f"complaint-state-{ticket.state.replace('_', '-')}")
-        if ticket.state == "resolved":
-            if ticket.resolution in call.catalog:
-                await call.say(ticket.resolution)
-            reply = replies.prompt(desk.recordings, ticket)
-            if reply is not None:
-                await call.say("complaint-reply", reply)
-        return await _officer_or_goodbye(call)
+        ticket = await asyncio.to_thread(desk.tickets.find, number)
+        if ticket is not None and not ticket.pin_hash:
+            return await _no_pin(call, ticket)
+        await call.say("complaint-pin-enter")
+        pin = await call.collect(numbers.PIN_DIGITS, echo=False)
+        # Checked again once keyed: parallel calls may have locked it meanwhile.
+        about = ticket.number if ticket else ""
+        if guard.status_locked(call.caller, about):
+            return await _locked(call)
+        if ticket is None or not desk.tickets.pin_ok(ticket, pin):
+            call.note("complaint number or PIN wrong")
+            if guard.status_failed(call.caller, about):
+                return await _locked(call)
+            await call.say("complaint-pin-wrong")
+            continue
+        return await _tell_status(call, ticket)
     return pilgrim.to_agent("complaint_request")
+
+
+async def _tell_status(call: Call, ticket: Ticket) -> Outcome:
+    call.ticket = ticket.number
+    call.note(f"complaint status: {ticket.number} {ticket.state}")
+    await call.say(f"complaint-state-{ticket.state.replace('_', '-')}")
+    if ticket.state == "resolved":
+        if ticket.resolution in call.catalog:
+            await call.say(ticket.resolution)
+        reply = replies.prompt(call.complaints.recordings, ticket)
+        if reply is not None:
+            await call.say("complaint-reply", reply)
+    return await _officer_or_goodbye(call)
+
+
+async def _no_pin(call: Call, ticket: Ticket) -> Outcome:
+    """A ticket from before PINs: nothing to prove ownership by phone, so an officer (who
+    sees the number) tells its status."""
+    call.ticket = ticket.number
+    call.note(f"complaint status: {ticket.number} has no PIN, to an officer")
+    await call.say("complaint-status-officer")
+    return pilgrim.to_agent("complaint_no_pin")
+
+
+async def _locked(call: Call) -> Outcome:
+    call.note("complaint status locked: too many wrong numbers or PINs")
+    await call.say("complaint-status-locked")
+    return pilgrim.to_agent("complaint_locked")

@@ -4,6 +4,8 @@ Elderly-friendly: short menus, "0 for an officer" in every menu, "9" repeats, th
 at anything before a person takes over (with the reason recorded). The estimated
 departure is public (as on the ministry's website); kloter, documents and payment are
 read only after the pilgrim's date of birth is keyed (a policy switch in the config).
+Wrong dates and lookups are also counted across calls (``ivr.guard``): a porsi whose date
+of birth was guessed too often is locked, and so is a number that looks up too much.
 """
 
 from __future__ import annotations
@@ -86,6 +88,10 @@ async def ask_porsi(call: Call) -> Jemaah | Outcome:
         if answer != "1":
             call.note("porsi read-back rejected")
             continue
+        if not call.guard.lookup_allowed(call.caller):
+            call.note("porsi lookups: this number is over its hourly limit")
+            await call.say("lookup-limit")
+            return to_agent("lookup_limit")
         try:
             found = lookup(call, digits)
         except DataError as e:
@@ -125,20 +131,38 @@ async def confirm_porsi(call: Call, digits: str) -> str:
 
 
 async def verify_birth(call: Call, j: Jemaah) -> Outcome | None:
-    """The pilgrim's date of birth (DDMMYYYY) before personal details; None when verified."""
+    """The pilgrim's date of birth (DDMMYYYY) before personal details; None when verified.
+
+    Locked (too many wrong dates for this porsi or from this number, across calls): no
+    date is checked, not even the right one, and an officer takes over.
+    """
     if not call.settings.verify_birth_date or call.verified == j.nomor_porsi:
         return None
     expected = j.tgl_lahir.strftime("%d%m%Y")
     for _ in range(call.settings.max_tries):
+        if call.guard.dob_locked(j.nomor_porsi, call.caller):
+            return await dob_locked(call)
         await call.say("dob-enter")
-        if await call.collect(8, echo=False) == expected:
+        keyed = await call.collect(8, echo=False)
+        # Checked again once keyed: parallel calls may have locked it meanwhile.
+        if call.guard.dob_locked(j.nomor_porsi, call.caller):
+            return await dob_locked(call)
+        if keyed == expected:
             call.verified = j.nomor_porsi
             call.note("date of birth verified")
             await call.say("dob-ok")
             return None
         call.note("date of birth wrong")
+        if call.guard.dob_failed(j.nomor_porsi, call.caller):
+            return await dob_locked(call)
         await call.say("dob-wrong")
     return to_agent("dob_failed")
+
+
+async def dob_locked(call: Call) -> Outcome:
+    call.note("date of birth locked: too many wrong dates (this porsi or this number)")
+    await call.say("dob-locked")
+    return to_agent("dob_locked")
 
 
 async def info_menu(call: Call, j: Jemaah) -> Outcome | None:

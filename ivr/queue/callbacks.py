@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS callbacks (
 CREATE UNIQUE INDEX IF NOT EXISTS callbacks_one_open
     ON callbacks(number, porsi) WHERE state IN ('open', 'calling');
 CREATE INDEX IF NOT EXISTS callbacks_due ON callbacks(state, waiting_since);
+CREATE INDEX IF NOT EXISTS callbacks_number ON callbacks(number, requested_at);
 """
 
 OPEN, CALLING, DONE, FAILED = "open", "calling", "done", "failed"
@@ -103,15 +104,35 @@ class Callbacks:
                 ),
             )
         except sqlite3.IntegrityError:
-            existing = self.db.execute(
-                "SELECT * FROM callbacks WHERE number = ? AND porsi = ? "
-                "AND state IN ('open', 'calling')",
-                (req.number, req.porsi),
-            ).fetchone()
-            return Callback(*existing), False
+            existing = self.open_for(req.number, req.porsi)
+            assert existing is not None
+            return existing, False
         found = self.get(int(cur.lastrowid or 0))
         assert found is not None
         return found, True
+
+    def open_for(self, number: str, porsi: str) -> Callback | None:
+        row = self.db.execute(
+            "SELECT * FROM callbacks WHERE number = ? AND porsi = ? "
+            "AND state IN ('open', 'calling')",
+            (number, porsi),
+        ).fetchone()
+        return Callback(*row) if row else None
+
+    def count_since(self, number: str, since: float) -> int:
+        """Requests stored for ``number`` since then (the daily limit per number)."""
+        row = self.db.execute(
+            "SELECT count(*) FROM callbacks WHERE number = ? AND requested_at >= ?",
+            (number, since),
+        ).fetchone()
+        return int(row[0])
+
+    def refuse(self, callback_id: int, result: str, now: float) -> None:
+        """A request that must not be dialled (its number is not one we may call)."""
+        self.db.execute(
+            "UPDATE callbacks SET state = 'failed', result = ?, finished_at = ? WHERE id = ?",
+            (result, now, callback_id),
+        )
 
     def get(self, callback_id: int) -> Callback | None:
         row = self.db.execute("SELECT * FROM callbacks WHERE id = ?", (callback_id,)).fetchone()

@@ -20,6 +20,7 @@ class Desk:
     schedules: Callable[[], Schedule]  # the staffed hours in force (admins may edit them)
     callbacks: Callbacks
     records: QueueRecords
+    callbacks_per_day: int = 3  # requests one number may make in 24 hours
     clock: Callable[[], float] = field(default=time.time)
 
     @property

@@ -5,7 +5,9 @@ hajj-callback-agent) ahead of new callers, so its place in line holds. When an a
 answers, the other half of the Local channel (hajj-callback-pilgrim) dials the pilgrim:
 the agent leg is answered first, then the pilgrim leg. The dialplan reports each stage as
 a ``HajjCallback`` UserEvent; every attempt and outcome is stored (callbacks.py).
-One callback is in progress at a time.
+One callback is in progress at a time. A stored number that is not one we may call
+(``ivr.phone``: a request from before the rule, or a store edited by hand) is never
+originated: the request fails with ``number_refused``; the dialplan checks it again.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 
-from ivr import chanvars
+from ivr import chanvars, phone
 from ivr.ami.client import AmiClient
 from ivr.ami.events import variables
 from ivr.config import AgentSettings
@@ -115,6 +117,14 @@ class CallbackDispatcher:
         if not self.ami.connected or not self.schedule().is_open(_utc(now)):
             return None
         cb = self.callbacks.next_due(now)
+        if cb is not None and phone.national(cb.number) != cb.number:
+            log.warning(
+                "callback %d: %s is not a number we may call; refused",
+                cb.id,
+                phone.mask(cb.number, 4, 2),
+            )
+            self.callbacks.refuse(cb.id, "number_refused", now)
+            return None
         if cb is None or not await self._agent_free(cb.queue):
             return None
         self.callbacks.start(cb.id)
@@ -140,6 +150,7 @@ class CallbackDispatcher:
             chanvars.TOPICS: cb.topics,
             chanvars.WAIT_FROM: f"{cb.waiting_since:.0f}",
             chanvars.CALLBACK_DIAL: dial,
+            chanvars.CALLBACK_NUMBER: cb.number,
             chanvars.CALLBACK_QUEUE: cb.queue,
             chanvars.CALLBACK_AGENT_WAIT: str(AGENT_WAIT),
         }

@@ -7,6 +7,7 @@ code as the command line (ivr.admin.reloads) in a worker thread and show their r
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import re
 import sqlite3
@@ -20,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ivr import guard
 from ivr.admin import overrides, reloads
 from ivr.admin.audit import Audit
 from ivr.agents.commands import queue_members, state_of
@@ -99,7 +101,9 @@ class Dashboard:
     # --- helpers ---------------------------------------------------------------------
 
     def _db(self) -> sqlite3.Connection:
-        return connect(self.config.calllog_path, records_mod.SCHEMA, callbacks_mod.SCHEMA)
+        return connect(
+            self.config.calllog_path, records_mod.SCHEMA, callbacks_mod.SCHEMA, guard.SCHEMA
+        )
 
     def _zone(self) -> dt.tzinfo:
         return self.pages.clock.zone
@@ -118,9 +122,14 @@ class Dashboard:
         with closing(self._db()) as db:
             board = stats.wallboard(db, now, since).as_dict()
             live = _live_calls(db, now)
+            # Porsi, numbers and tickets locked after too many wrong tries (masked).
+            alerts = [dataclasses.asdict(a) for a in guard.alerts(db, self.config)]
         board["agents"] = await self._agent_states()
         for call in live:  # in the hotline's zone, not the browser's
             call["started_text"] = self.pages.clock.time_of_day(call["started"])
+        for alert in alerts:
+            alert["at_text"] = self.pages.clock.when(alert["at"])
+        board["alerts"] = alerts
         board["live"] = live
         board["at"] = now
         return JSONResponse(board)

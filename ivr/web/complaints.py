@@ -36,6 +36,9 @@ CATEGORY_NAMES = {
     "officer_conduct": "Perilaku petugas",
     "other": "Lainnya",
 }
+# The action that makes a new PIN; a PIN is shown once, on the page that answers the
+# action that made it (only a hash is kept).
+NEW_PIN = "new_pin"
 
 
 class ComplaintPages:
@@ -129,6 +132,10 @@ class ComplaintPages:
         ticket = self._ticket_for(request)
         if ticket is None:
             return self.pages.message(request, "Pengaduan", "Pengaduan tidak ditemukan.")
+        return self._ticket(request, ticket)
+
+    def _ticket(self, request: Request, ticket: Ticket, new_pin: str = "") -> Response:
+        """A ticket's page; ``new_pin`` is a PIN just made, shown on this answer only."""
         catalog = self.catalog.current()
         notes = [(pid, catalog[pid].text) for pid in catalog if pid.startswith("resolution-")]
         resolved = catalog[ticket.resolution].text if ticket.resolution in catalog else ""
@@ -143,6 +150,7 @@ class ComplaintPages:
             resolutions=[*notes, ("", "(tanpa catatan: hanya balasan rekaman)")],
             open=ticket.state in tickets_mod.OPEN_STATES,
             history=self.tickets.history(ticket),
+            new_pin=new_pin,
         )
 
     async def recording(self, request: Request) -> Response:
@@ -206,6 +214,8 @@ class ComplaintPages:
                 await self._resolve(ticket, who, form)
             elif what == "reject":
                 self.tickets.reject(ticket, who, note)
+            elif what == NEW_PIN:  # the agent tells it to the caller now
+                return self._ticket(request, ticket, self.tickets.new_pin(ticket, who).pin)
             else:
                 return JSONResponse({"error": f"unknown action {what!r}"}, status_code=400)
         except TicketError as e:
@@ -241,7 +251,7 @@ class ComplaintPages:
             )
         except TicketError as e:
             return JSONResponse({"error": str(e)}, status_code=400)
-        return RedirectResponse(f"/complaints/{ticket.number}", status_code=303)
+        return self._ticket(request, ticket, ticket.pin)  # the agent tells it to the caller
 
     def routes(self) -> list[Route]:
         page_, api = self.page_guard, self.api_guard

@@ -39,6 +39,10 @@ REASONS = {
     "controller_error": "Kesalahan sistem IVR",
     "callback": "Panggilan balik yang diminta penelepon",
     "complaint_request": "Penelepon di menu pengaduan meminta petugas",
+    "dob_locked": "Tanggal lahir terkunci: terlalu banyak percobaan salah (cek identitas)",
+    "lookup_limit": "Nomor ini melewati batas pencarian porsi per jam",
+    "complaint_locked": "Status pengaduan terkunci: terlalu banyak nomor/PIN salah",
+    "complaint_no_pin": "Pengaduan lama tanpa PIN: pastikan penelepon pemiliknya",
 }
 EVENTS = ("AgentCalled", "AgentConnect", "AgentComplete", "AgentRingNoAnswer", "QueueCallerAbandon")
 STATES = {

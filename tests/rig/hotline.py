@@ -42,6 +42,7 @@ class Scenario:
     dtmf: str
     until: Until | None = None
     timeout: float = 240.0
+    caller_id: str = TestCall.caller_id  # '"Name" <number>'
 
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
@@ -189,7 +190,10 @@ class Hotline:
         said what the test waits for, so a test never sits through menus it does not need.
         """
         specs = [
-            (TestCall(self.config.ivr.hotline, s.dtmf, timeout=s.timeout), s.until)
+            (
+                TestCall(self.config.ivr.hotline, s.dtmf, timeout=s.timeout, caller_id=s.caller_id),
+                s.until,
+            )
             for s in scenarios.values()
         ]
         results = asyncio.run(self._calls(specs))

@@ -40,6 +40,9 @@ async function refresh() {
       // The server writes the time in the hotline's zone, labelled (not the browser's zone).
       return [cell(c.started_text), cell(c.caller), cell(c.where), td];
     }));
+    // Locks after too many wrong dates of birth or PINs (porsi and numbers masked).
+    fill("#alerts tbody", board.alerts.map((a) => [cell(a.what), cell(a.subject),
+      cell(a.at_text), cell(a.count)]));
     document.body.dataset.updated = String(board.at);
   } catch (e) {
     document.body.dataset.error = String(e);

@@ -1,0 +1,94 @@
+"""A locked complaints.sqlite stalls no call and loses no complaint, over real calls.
+
+Something else (the dashboard, a backup, an admin's sqlite3 shell) holds the store's write
+lock for several seconds while one caller files a complaint and another looks a porsi up.
+The lookup goes on during the lock; the ticket is written once the lock is gone, with the
+number the caller heard. (The writer's retries and spool: test_complaint_writer.)
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from contextlib import closing
+
+import pytest
+
+from ivr import speech, testcall
+from ivr.complaints import tickets as tickets_mod
+from ivr.complaints.tickets import Ticket
+from ivr.data.sample import FIXED_PILGRIMS
+from ivr.prompts.catalog import Catalog
+from tests.rig.hotline import Hotline
+
+pytestmark = pytest.mark.asterisk
+
+SOC = FIXED_PILGRIMS[0]
+HOLD = 20.0  # seconds the store stays locked
+FILE = "3W1W3W2"  # complaints, new, catering, no porsi; then the caller speaks
+LOOKUP = f"1{SOC.nomor_porsi}#{'W' * 12}1{'W' * 16}1"  # the porsi, then its estimate
+
+
+def hold_the_write_lock(path: str, held: list[float], started: threading.Event) -> None:
+    with closing(sqlite3.connect(path, isolation_level=None)) as db:
+        db.execute("BEGIN IMMEDIATE")
+        held.append(time.time())
+        started.set()
+        time.sleep(HOLD)
+        held.append(time.time())
+        db.execute("COMMIT")
+
+
+def wait_for_ticket(hotline: Hotline, call_id: str, timeout: float = 45) -> Ticket:
+    desk = tickets_mod.for_config(hotline.config)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [t for t in desk.search() if t.call_id == call_id and not t.partial]
+        if found:
+            return found[0]
+        time.sleep(0.5)
+    raise AssertionError(f"no ticket for {call_id}: the complaint was lost")
+
+
+def test_complaint_store_locked_the_calls_go_on_and_the_ticket_is_written_after(
+    hotline: Hotline,
+) -> None:
+    held: list[float] = []
+    started = threading.Event()
+    locker = threading.Thread(
+        target=hold_the_write_lock,
+        args=(str(hotline.config.complaints_path), held, started),
+    )
+    locker.start()
+    assert started.wait(10)
+    number = hotline.config.ivr.hotline
+    complaint, lookup = hotline.place_all(
+        [
+            testcall.TestCall(
+                number, FILE, caller_id='"Uji" <081100090001>', timeout=90, audio=True
+            ),
+            testcall.TestCall(number, LOOKUP, caller_id='"Uji" <081100090002>', timeout=90),
+        ]
+    )
+    locker.join()
+    start, end = held
+
+    # The lookup call went on while the store was locked.
+    _, lines = hotline.record(lookup.call_id)
+    during = [x for x in lines if x.kind == "say" and start < x.at < end]
+    assert len(during) >= 3, [(x.at - start, x.text[:30]) for x in lines]
+    assert "porsi found: AKTIF" in hotline.notes(lookup.call_id)
+
+    # The complaint call was served, not failed: the caller heard a number...
+    row, _ = hotline.record(complaint.call_id)
+    assert row is not None and row.outcome == "served", row
+    said = hotline.spoken(complaint.call_id)
+    first = said.index("Pengaduan Anda telah kami terima. Nomor pengaduan Anda adalah")
+    catalog = Catalog.load(hotline.config.prompts_dir)
+    words = {catalog[pid].text: digit for digit, pid in speech.DIGITS.items()}
+    heard = "".join(words[x] for x in said[first + 1 : first + 11])
+    # ...and the ticket with that number exists once the lock is gone, recording and all.
+    ticket = wait_for_ticket(hotline, complaint.call_id)
+    assert ticket.number == heard and ticket.created_at < end
+    assert ticket.recording == f"{heard}.wav"
