@@ -24,7 +24,7 @@ from ivr.data.sample import FIXED_PILGRIMS
 from ivr.testcall import CallResult
 from ivr.web.app import build_app
 from tests.rig import web
-from tests.rig.browser import browser_login
+from tests.rig.browser import browser_login, wait_replaced
 from tests.rig.hotline import Hotline, Scenario
 
 pytestmark = pytest.mark.asterisk
@@ -280,7 +280,7 @@ def test_browser_call_log_search_by_porsi(hotline: Hotline, admin: str, browser:
     before = browser.find_element(By.ID, "calls")
     browser.find_element(By.NAME, "porsi").send_keys(SOC.nomor_porsi)
     browser.find_element(By.CSS_SELECTOR, "form.search button").click()
-    WebDriverWait(browser, 10).until(ec.staleness_of(before))  # the answer's page
+    wait_replaced(browser, before)  # the answer's page
     assert browser.find_element(By.NAME, "porsi").get_attribute("value") == SOC.nomor_porsi
     assert SOC.nomor_porsi not in browser.current_url  # posted, not in the URL
     rows = browser.find_elements(By.CSS_SELECTOR, "#calls tbody tr")

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.command import Command
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.wait import WebDriverWait
 
 from tests.rig.hotline import Hotline
@@ -43,3 +45,22 @@ def console_errors(browser: WebDriver) -> list[str]:
     """The browser console's errors since the last call (CSP refusals among them)."""
     entries = browser.execute(Command.GET_LOG, {"type": "browser"})["value"]
     return [str(e["message"]) for e in entries if e["level"] == "SEVERE"]
+
+
+def wait_replaced(browser: WebDriver, element: WebElement, timeout: float = 10) -> None:
+    """Wait until ``element``'s page is gone (a form's answer has loaded). Chromedriver
+    reports an element of a page being replaced either as stale or, mid-navigation, as
+    "does not belong to the document": both mean the old page is gone."""
+
+    def gone(_: WebDriver) -> bool:
+        try:
+            element.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as e:
+            if "does not belong to the document" in str(e):
+                return True
+            raise
+        return False
+
+    WebDriverWait(browser, timeout).until(gone)
