@@ -97,7 +97,7 @@ class Call:
                 break
         if heard:
             text = shown or " ".join(p.text for p in heard)
-            ids = " ".join(p.id for p in heard)
+            ids = "" if shown else " ".join(p.id for p in heard)  # ids would tell it too
             self.calllog.add(self.id, "say", text, ids, interrupted)
 
     async def say_all(self, utterances: list[list[str]]) -> None:

@@ -113,6 +113,9 @@ def test_complaint_recorded_by_phone_with_its_number_and_pin_read_twice(
         said[said.index("Sekali lagi, PIN pengaduan Anda adalah") + 1 :][:4] == ["(angka PIN)"] * 4
     )
     assert filed.pin_hash and pin_of(hotline, filed) not in filed.pin_hash
+    _, lines = hotline.record(filed.call_id)
+    hidden = [x for x in lines if x.text == "(angka PIN)"]
+    assert len(hidden) == 8 and all(x.prompts == "" for x in hidden)  # no digit-N ids either
 
 
 def test_complaint_status_without_the_pin_hears_nothing_of_the_ticket(

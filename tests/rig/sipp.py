@@ -8,6 +8,7 @@ files sip-tester ships).
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -389,7 +390,9 @@ def sipp_argv(scenario_file: Path, sip_port: int | None, *extra: str) -> list[st
     """One SIPp call on loopback with a scenario file: to Asterisk at ``sip_port``, or
     (None) listening. Local SIP and media ports are free ones unless ``extra`` sets -p."""
     target = [f"127.0.0.1:{sip_port}"] if sip_port is not None else []
-    port = [] if "-p" in extra else ["-p", "0"]
+    # Not "-p 0": SIPp then binds 5060 (5061...), so a phone started after another stopped
+    # registered the same contact URI and kept its "Unavail" status from the last qualify.
+    port = [] if "-p" in extra else ["-p", str(_free_udp_port())]
     return [
         _sipp(),
         *target,
@@ -408,6 +411,12 @@ def sipp_argv(scenario_file: Path, sip_port: int | None, *extra: str) -> list[st
         "-trace_err",
         *extra,
     ]
+
+
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def _run(workdir: Path, argv: list[str], timeout: float) -> SippResult:
