@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from ivr import chanvars, handover
+from ivr.agi.codec import split_variables, variables_expression
 from ivr.ami.events import variables
 from ivr.handover import Handover
 
@@ -47,6 +48,24 @@ def test_handover_round_trips_through_an_ami_event(case: str) -> None:
     event = {"Event": "QueueCallerJoin", "ChanVariable": headers, "DestChanVariable": ""}
     assert handover.decode(variables(event)) == h
     assert handover.from_event(event) == h
+
+
+def _substitute(expression: str, channel: dict[str, str]) -> str:
+    """Asterisk's ${NAME} substitution (unset: "")."""
+    return re.sub(r"\$\{(\w+)\}", lambda m: channel.get(m[1], ""), expression)
+
+
+@pytest.mark.parametrize("case", ROUND_TRIPS)
+def test_handover_round_trips_through_get_full_variable(case: str) -> None:
+    h = ROUND_TRIPS[case]
+    # Set with "__" by one AGI session; Asterisk keeps them under the bare name.
+    channel = {
+        name.removeprefix("__"): v for name, v in handover.inherited(handover.encode(h)).items()
+    }
+    names = (*handover.NAMES, chanvars.OFFER)
+    read = split_variables(names, _substitute(variables_expression(names), channel))
+    assert read[chanvars.OFFER] == ""
+    assert handover.decode(read) == h
 
 
 def test_handover_from_event_reads_the_callers_leg_not_the_agents() -> None:
