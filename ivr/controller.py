@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from ivr import chanvars, retention
 from ivr.admin import overrides
 from ivr.admin.overrides import Watched
-from ivr.agi.channel import AgiChannel
 from ivr.agi.server import FastAgiServer
 from ivr.ami.client import connect_until_up, for_config
 from ivr.call import Call, Outcome
 from ivr.calllog import CallLog
+from ivr.channel import Channel
 from ivr.complaints import tickets
 from ivr.complaints.desk import ComplaintDesk
 from ivr.config import Config
@@ -91,7 +91,7 @@ class Controller:
     def catalog(self) -> Catalog:
         return self.catalogs.current()
 
-    async def handle(self, channel: AgiChannel) -> None:
+    async def handle(self, channel: Channel) -> None:
         """One call, start to end. Never raises: the outcome goes back to the dialplan."""
         route = channel.env.get("agi_network_script", "").strip("/")
         call = Call(
