@@ -126,6 +126,7 @@ class Caller:
     keys: tuple[Key, ...]
     speaks: tuple[float, float] | None  # a voice from..to, after the keys
     hangs_up_at: float  # keys (+ voice) + hold, or the test's timeout if earlier
+    cut_by_test: bool = False  # hangs_up_at is the test's timeout (the rig hangs up)
 
     @classmethod
     def from_test_call(cls, spec: CallSpec, lengths: SoundLengths) -> Caller:
@@ -135,7 +136,8 @@ class Caller:
             speaks = (done, done + VOICE_TIMES * (lengths(VOICE) or 0.0))
             done = speaks[1]
         number = spec.caller_id.rpartition("<")[2].rstrip(">") or spec.caller_id
-        return cls(number, keys, speaks, min(done + spec.hold, spec.timeout))
+        ends = done + spec.hold
+        return cls(number, keys, speaks, min(ends, spec.timeout), spec.timeout < ends)
 
 
 class ScriptedLine:
@@ -162,6 +164,7 @@ class ScriptedLine:
         self.inherited: set[str] = set()  # which were set with "__"
         self.events: list[dict[str, str]] = []  # what AMI would have reported
         self.hung_up = False
+        self.hung_up_by = ""  # "caller" (its script or timeout), "test" (until), "ivr"
         self._next_key = 0
 
     def session(self, route: str) -> ScriptedChannel:
@@ -175,16 +178,18 @@ class ScriptedLine:
             return False
         return True
 
-    def hang_up(self) -> None:
-        """The dialplan hangs up (Hangup(), or the caller half's own hang-up)."""
+    def hang_up(self, by: str = "ivr") -> None:
+        """The line goes down: the dialplan's Hangup(), the caller, or the test."""
         if not self.hung_up:
-            self.hung_up = True
+            self.hung_up, self.hung_up_by = True, by
             self.events.append({"Event": "Hangup", "Uniqueid": self.uniqueid})
 
     def check(self) -> None:
         """Before a command that needs a live channel: CallerHangup once it is gone."""
-        if not self.hung_up and (self.until() or self.t >= self.caller.hangs_up_at):
-            self.hang_up()
+        if not self.hung_up and self.t >= self.caller.hangs_up_at:
+            self._caller_hangs_up()
+        if not self.hung_up and self.until():
+            self.hang_up("test")
         if self.hung_up:
             raise CallerHangup("scripted caller hung up")
 
@@ -203,10 +208,13 @@ class ScriptedLine:
                 return key.digit
         if end >= self.caller.hangs_up_at:
             self._move(self.caller.hangs_up_at)
-            self.hang_up()
+            self._caller_hangs_up()
             raise CallerHangup("scripted caller hung up")
         self._move(end)
         return ""
+
+    def _caller_hangs_up(self) -> None:
+        self.hang_up("test" if self.caller.cut_by_test else "caller")
 
     def _move(self, to: float) -> None:
         self.clock.advance(to - self.t)
