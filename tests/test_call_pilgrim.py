@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import threading
 import time
+from itertools import zip_longest
 from pathlib import Path
 
 import pytest
@@ -19,9 +20,11 @@ from ivr.data.importer import import_export
 from ivr.data.report import ImportRefused, ImportReport
 from ivr.testcall import CallResult
 from tests.rig import sipp
-from tests.rig.hotline import Hotline
+from tests.rig.fast import FastHotline
+from tests.rig.hotline import Hotline, Until
 from tests.scenarios import pilgrim as checks
 from tests.scenarios.pilgrim import AGENT_MENUS, STATUS_WORDING, ZERO, scenarios
+from tests.scenarios.tier import heard
 
 pytestmark = pytest.mark.asterisk
 
@@ -157,3 +160,40 @@ def test_pilgrim_imports_during_calls_refused_one_changes_nothing_valid_ones_swa
     during = [r for r in rows if r and r.ended_at and r.started_at < swaps[0] < r.ended_at]
     assert len(during) >= 5  # calls were running while the mirror was swapped under them
     assert all(r is not None and r.reason != "lookup_error" for r in rows)
+
+
+# Long calls through barge-in, type-ahead, the date of birth, a second porsi, and (dob-wrong)
+# the hand-over and the callback offer's second AGI session on the same channel.
+CROSS_TIER = ("dob-right", "readback-rejected", "another-porsi", "dob-wrong")
+Heard = list[tuple[str, str, str, bool]]
+
+
+def stop_point(lines: Heard, until: Until | None) -> int:
+    """How many lines there are once the scenario's ``until`` first holds (all if never)."""
+    said: list[str] = []
+    for number, (kind, text, _, _) in enumerate(lines):
+        said += [text] if kind == "say" else []
+        if until is not None and until(said):
+            return number + 1
+    return len(lines)
+
+
+def test_fast_tier_transcripts_equal_the_real_ones(
+    hotline: Hotline, calls: dict[str, CallResult], fast: FastHotline
+) -> None:
+    """The fast tier (tests/rig/fast.py) hears what a real call hears: the same lines, the
+    same prompts, cut by the same keys, for the same DTMF strings.
+
+    Up to the line that makes the scenario's ``until`` hold, line for line. After it the
+    real rig hangs up 0-0.3 s later (it polls the call log), the fast tier before its next
+    prompt: what the real call logged meanwhile (a note of the callback offer, say) must
+    be the start of what the fast one logged.
+    """
+    table = scenarios()
+    simulated = fast.calls({name: table[name] for name in CROSS_TIER})
+    for name in CROSS_TIER:
+        real, fast_lines = heard(hotline, calls[name].call_id), heard(fast, simulated[name].call_id)
+        cut = stop_point(fast_lines, table[name].until)
+        for number, (r, f) in enumerate(zip_longest(real[:cut], fast_lines[:cut])):
+            assert r == f, f"{name}, line {number}: real {r} != fast {f}"
+        assert real[cut:] == fast_lines[cut : len(real)], f"{name}: after the stop"

@@ -26,3 +26,8 @@ class Tier(Protocol):
     def notes(self, call_id: str) -> list[str]: ...
 
     def record(self, call_id: str) -> tuple[CallRow | None, list[Line]]: ...
+
+
+def heard(tier: Tier, call_id: str) -> list[tuple[str, str, str, bool]]:
+    """The transcript without its times: (kind, text, prompt ids, interrupted) per line."""
+    return [(x.kind, x.text, x.prompts, x.interrupted) for x in tier.record(call_id)[1]]
