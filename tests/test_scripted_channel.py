@@ -102,8 +102,9 @@ def test_caller_hangs_up_after_keys_voice_and_hold_or_at_the_timeout(
 ) -> None:
     held = Caller.from_test_call(Spec(hold=5.0), lengths)
     assert held.number == "0811000020" and held.speaks is None
-    assert held.hangs_up_at == pytest.approx(1.55 + 5.0)
-    assert Caller.from_test_call(Spec(), lengths).hangs_up_at == 120.0
+    assert held.hangs_up_at == pytest.approx(1.55 + 5.0) and not held.cut_by_test
+    timed_out = Caller.from_test_call(Spec(), lengths)  # hold 300 s, timeout 120 s
+    assert timed_out.hangs_up_at == 120.0 and timed_out.cut_by_test
     speaking = Caller.from_test_call(Spec(hold=5.0, audio=True), lengths)
     assert speaking.speaks == pytest.approx((1.55, 1.55 + 2 * 3.0))
     assert speaking.hangs_up_at == pytest.approx(1.55 + 6.0 + 5.0)
@@ -251,6 +252,7 @@ def test_hang_up_mid_prompt_then_every_media_command_fails_at_once(
     with pytest.raises(CallerHangup):
         run(channel.stream_file("hajj/ten", "1"))
     assert (line.t, line.hung_up, channel.hung_up) == (4.0, True, True)
+    assert line.hung_up_by == "caller"
     assert line.events == [{"Event": "Hangup", "Uniqueid": "line-1"}]
     with pytest.raises(CallerHangup):
         run(channel.wait_for_digit(1000))
@@ -268,7 +270,7 @@ def test_until_holding_hangs_up_before_the_next_command(lengths: SoundLengths) -
     said.append("two")
     with pytest.raises(CallerHangup):
         run(channel.stream_file("hajj/ten", ""))
-    assert line.t == pytest.approx(2.0)
+    assert line.t == pytest.approx(2.0) and line.hung_up_by == "test"
 
 
 # --- variables ---------------------------------------------------------------------------

@@ -164,7 +164,8 @@ class ScriptedLine:
         self.inherited: set[str] = set()  # which were set with "__"
         self.events: list[dict[str, str]] = []  # what AMI would have reported
         self.hung_up = False
-        self.hung_up_by = ""  # "caller" (its script or timeout), "test" (until), "ivr"
+        # "caller" (its script ran out), "test" (until, end_on or the test's timeout), "ivr"
+        self.hung_up_by = ""
         self._next_key = 0
 
     def session(self, route: str) -> ScriptedChannel:
