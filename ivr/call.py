@@ -13,8 +13,8 @@ from collections import deque
 from dataclasses import dataclass
 
 from ivr import chanvars
-from ivr.agi.channel import AgiChannel
 from ivr.calllog import CallLog
+from ivr.channel import Channel
 from ivr.complaints.desk import ComplaintDesk
 from ivr.config import IvrSettings
 from ivr.data.mirror import Mirror
@@ -41,7 +41,7 @@ class Outcome:
 class Call:
     def __init__(
         self,
-        channel: AgiChannel,
+        channel: Channel,
         catalog: Catalog,
         calllog: CallLog,
         settings: IvrSettings,

@@ -21,11 +21,11 @@ from ivr import chanvars, retention
 from ivr import guard as guard_mod
 from ivr.admin import overrides
 from ivr.admin.overrides import Watched
-from ivr.agi.channel import AgiChannel
 from ivr.agi.server import FastAgiServer
 from ivr.ami.client import AmiUser, connect_until_up, for_config
 from ivr.call import Call, Outcome
 from ivr.calllog import CallLog
+from ivr.channel import Channel
 from ivr.complaints import tickets
 from ivr.complaints import writer as writer_mod
 from ivr.complaints.desk import ComplaintDesk
@@ -105,7 +105,7 @@ class Controller:
     def catalog(self) -> Catalog:
         return self.catalogs.current()
 
-    async def handle(self, channel: AgiChannel) -> None:
+    async def handle(self, channel: Channel) -> None:
         """One call, start to end. Never raises: the outcome goes back to the dialplan."""
         route = channel.env.get("agi_network_script", "").strip("/")
         call = Call(

@@ -13,11 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import string
 from collections.abc import Iterable, Mapping
-from typing import Literal
+from typing import Literal, Protocol
 
 from num2words import num2words
-
-from ivr.prompts.catalog import Prompt
 
 Currency = Literal["IDR", "USD"]
 Zone = Literal["WIB", "WITA", "WIT"]
@@ -183,6 +181,14 @@ def digits_grouped(digits: str, groups: tuple[int, ...] = (2, 4, 4)) -> list[lis
     return spoken
 
 
-def text_of(ids: Iterable[str], catalog: Mapping[str, Prompt]) -> str:
+class _HasText(Protocol):
+    """A catalog entry (ivr.prompts.catalog.Prompt); only its text is read here, so speech
+    needs nothing of the prompts package (which imports speech)."""
+
+    @property
+    def text(self) -> str: ...
+
+
+def text_of(ids: Iterable[str], catalog: Mapping[str, _HasText]) -> str:
     """The transcript text of ``ids``: their catalog texts joined by single spaces."""
     return " ".join(catalog[pid].text for pid in ids)

@@ -15,6 +15,7 @@ from ivr.asterisk import sandbox
 from ivr.config import AsteriskSettings
 from ivr.errors import SetupError
 from tests.rig import browser as browser_rig
+from tests.rig.fast import FastHotline
 from tests.rig.hotline import Hotline
 
 
@@ -52,3 +53,13 @@ def browser() -> Iterator[WebDriver]:
         yield driver
     finally:
         driver.quit()
+
+
+@pytest.fixture(scope="session")
+def fast(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastHotline]:
+    """The fast tier's hotline (no Asterisk, simulated time): never skipped."""
+    running = FastHotline.start(Path(tmp_path_factory.mktemp("fast")))
+    try:
+        yield running
+    finally:
+        running.close()

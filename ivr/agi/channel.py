@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
 from ivr.agi.codec import (
@@ -26,6 +26,8 @@ from ivr.agi.codec import (
     Trying,
     Usage,
     encode_command,
+    split_variables,
+    variables_expression,
 )
 from ivr.errors import (
     AgiCommandFailed,
@@ -246,6 +248,12 @@ class AgiChannel:
         if reply.result == "0":
             return None
         return reply.data or ""
+
+    async def get_variables(self, names: Sequence[str]) -> dict[str, str]:
+        """Several channel variables in one round trip (GET FULL VARIABLE); an unset one
+        reads as ""."""
+        reply = await self.command("GET FULL VARIABLE", variables_expression(names))
+        return split_variables(names, reply.data if reply.result == "1" else None)
 
     async def exec(
         self,

@@ -20,6 +20,7 @@ rather than failing the call (variable values come from callers' devices).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ivr.errors import AgiPeerError, AgiUsageError
@@ -207,6 +208,46 @@ def _quote(cmd: str, index: int, arg: str | int) -> str:
     if text and not _NEEDS_QUOTES.search(text):
         return text
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# --- several variables in one round trip ------------------------------------------------
+
+# GET FULL VARIABLE substitutes an expression on the channel (res_agi.c
+# handle_getvariablefull runs ast_str_substitute_variables on it and answers
+# "200 result=1 (<text>)"; an unset variable substitutes to ""). Reading "${A}<sep>${B}"
+# brings several variables back in one command. The separator is ASCII's unit separator:
+# no value we or the dialplan set can hold it (digits, words, queue names), and
+# encode_command sends it as it is (res_agi.c splits arguments on space and tab only).
+# Checked through the test rig on Asterisk 22.10: values set with "__" in one AGI session
+# and by the dialplan come back in a later session exactly as GET VARIABLE reads them.
+VARIABLES_SEPARATOR = "\x1f"
+VARIABLE_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
+
+
+def variables_expression(names: Sequence[str]) -> str:
+    """The GET FULL VARIABLE argument that reads ``names`` in one round trip.
+
+    A name that is not a plain channel variable (``HAJJ_PORSI``) is our bug: it could
+    call a dialplan function. Raises AgiUsageError(LOCAL_REFUSAL, ...).
+    """
+    if not names:
+        raise AgiUsageError(LOCAL_REFUSAL, "GET FULL VARIABLE: no variable names")
+    for name in names:
+        if not VARIABLE_NAME.fullmatch(name):
+            raise AgiUsageError(LOCAL_REFUSAL, f"not a channel variable name: {name[:40]!r}")
+    return VARIABLES_SEPARATOR.join(f"${{{name}}}" for name in names)
+
+
+def split_variables(names: Sequence[str], data: str | None) -> dict[str, str]:
+    """Asterisk's substitution back into values by name ("" when unset).
+
+    ``data`` None (result=0: Asterisk found no channel) reads every variable as unset.
+    Raises AgiPeerError when the values do not line up with the names.
+    """
+    parts = [""] * len(names) if data is None else data.split(VARIABLES_SEPARATOR)
+    if len(parts) != len(names):
+        raise AgiPeerError(f"GET FULL VARIABLE: {len(parts)} values for {len(names)} names")
+    return dict(zip(names, parts, strict=True))
 
 
 # --- replies ---------------------------------------------------------------------------

@@ -1,0 +1,310 @@
+"""The tree's shape (docs/architecture.md): every module on one floor, no import up a floor,
+no import circle between modules or between packages, package __init__ files import
+nothing, no function over 60 lines and no module over 400.
+
+KNOWN holds today's breaches, each with the step that removes it. It may only shrink: a
+breach not listed fails its test, and so does a listed one that no longer occurs.
+"""
+
+from __future__ import annotations
+
+import ast
+import graphlib
+import re
+from collections.abc import Iterator, Mapping
+from functools import cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "ivr"
+DOC = ROOT / "docs" / "architecture.md"
+MAX_FUNCTION_LINES = 60
+MAX_MODULE_LINES = 400
+
+# A floor row of the table: | 3 | stores | `ivr.calllog` `ivr.queue.*` ... | owns |
+ROW = re.compile(r"^\|\s*(\d+)\s*\|[^|]+\|([^|]*)\|", re.M)
+TOKEN = re.compile(r"`(ivr(?:\.\w+)*(?:\.\*)?)`")
+
+KNOWN_UP: set[str] = {
+    # ivr/hours.py on base (issue 12, B1)
+    "ivr.config -> ivr.queue.hours",
+    # the CLI as a package of leaves; agents/members.py for the web (B9, B10)
+    "ivr.web.admin -> ivr.agents.commands",
+}
+# Imports that lie on a module circle (a -> b where b leads back to a).
+KNOWN_MODULE_CIRCLES: set[str] = {
+    # web.admin -> agents.commands -> cli -> commands -> web.app -> web.admin (B9, B10)
+    "ivr.web.admin -> ivr.agents.commands",
+    "ivr.agents.commands -> ivr.cli",
+    "ivr.cli -> ivr.agents.commands",
+    "ivr.cli -> ivr.commands",
+    "ivr.commands -> ivr.cli",
+    "ivr.commands -> ivr.web.app",
+    "ivr.web.app -> ivr.web.admin",
+    # flows/steps.py and flows/hotline.py (B7)
+    "ivr.flows.pilgrim -> ivr.flows.complaint",
+    "ivr.flows.complaint -> ivr.flows.pilgrim",
+}
+# Imports between packages that lie on a package circle.
+KNOWN_PACKAGE_CIRCLES: set[str] = {
+    # config imports queue.hours: ivr/hours.py (B1)
+    "ivr.config -> ivr.queue",
+    "ivr.queue -> ivr.config",
+    "ivr.queue -> ivr.ami",
+    "ivr.ami -> ivr.config",
+    # The CLI modules inside agents and data (and cli <-> commands) tie these packages into
+    # one circle: the CLI package of leaves and agents/members.py undo it (B9, B10).
+    "ivr.admin -> ivr.asterisk",
+    "ivr.admin -> ivr.data",
+    "ivr.agents -> ivr.asterisk",
+    "ivr.agents -> ivr.cli",
+    "ivr.asterisk -> ivr.agents",
+    "ivr.call -> ivr.data",
+    "ivr.cli -> ivr.agents",
+    "ivr.cli -> ivr.commands",
+    "ivr.cli -> ivr.data",
+    "ivr.commands -> ivr.admin",
+    "ivr.commands -> ivr.asterisk",
+    "ivr.commands -> ivr.cli",
+    "ivr.commands -> ivr.controller",
+    "ivr.commands -> ivr.doctor",
+    "ivr.commands -> ivr.web",
+    "ivr.controller -> ivr.admin",
+    "ivr.controller -> ivr.call",
+    "ivr.controller -> ivr.data",
+    "ivr.controller -> ivr.flows",
+    "ivr.data -> ivr.admin",
+    "ivr.doctor -> ivr.asterisk",
+    "ivr.flows -> ivr.call",
+    "ivr.flows -> ivr.data",
+    "ivr.web -> ivr.admin",
+    "ivr.web -> ivr.agents",
+    "ivr.web -> ivr.data",
+}
+KNOWN_INITS_IMPORTING: set[str] = {
+    "ivr.flows",  # the route table moves to flows/routes.py (B4)
+    "ivr.data",  # its re-exports go (B10)
+}
+KNOWN_LONG_FUNCTIONS: set[str] = {
+    "ivr.cli.build_parser",  # table-driven (B10)
+    "ivr.web.app.build_app",  # split by page group (B11)
+    "ivr.web.complaints.ticket_page",  # a template (B11)
+}
+KNOWN_LONG_MODULES: set[str] = {
+    "ivr.web.admin",  # split by page (B11)
+    "ivr.ami.client",  # connection apart from actions and events (B12)
+}
+
+
+# --- the tree ------------------------------------------------------------------------
+
+
+@cache
+def modules() -> dict[str, Path]:
+    """Every module of the package by dotted name (a package is its __init__)."""
+    found = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        found[".".join(parts)] = path
+    return found
+
+
+def is_init(module: str) -> bool:
+    return modules()[module].name == "__init__.py"
+
+
+@cache
+def edges() -> dict[str, dict[str, int]]:
+    """module -> {imported ivr module: first line}. Every import ast finds, lazy ones
+    inside functions included. ``from ivr.x import y`` is ivr.x.y when that is a module,
+    else ivr.x."""
+    found: dict[str, dict[str, int]] = {}
+    for name, path in modules().items():
+        lines = found.setdefault(name, {})
+        for target, line in _imports(name, path):
+            lines[target] = min(line, lines.get(target, line))
+    return found
+
+
+def _imports(module: str, path: Path) -> Iterator[tuple[str, int]]:
+    known = modules()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            targets = [_from(node.module, alias.name, known) for alias in node.names]
+        else:
+            continue
+        for target in targets:
+            if target in known and target != module:
+                yield target, node.lineno
+
+
+def _from(base: str, name: str, known: Mapping[str, Path]) -> str:
+    return f"{base}.{name}" if f"{base}.{name}" in known else base
+
+
+@cache
+def floors() -> tuple[tuple[int, tuple[str, ...]], ...]:
+    """The floor table of docs/architecture.md: (number, module names and patterns)."""
+    text = DOC.read_text().split("## Floors", 1)[1].split("\n## ", 1)[0]
+    return tuple((int(num), tuple(TOKEN.findall(cell))) for num, cell in ROW.findall(text))
+
+
+def floor_of(module: str) -> int | None:
+    """The floor naming the module exactly, else the one with the longest ``pkg.*``."""
+    best: tuple[int, int] | None = None  # (length of the pattern's package, floor)
+    for number, names in floors():
+        for name in names:
+            if name == module:
+                return number
+            base = name.removesuffix(".*")
+            if name.endswith(".*") and module.startswith(base + "."):
+                best = max(best or (0, 0), (len(base), number))
+    return best[1] if best else None
+
+
+def package(module: str) -> str:
+    """ivr.a.b -> ivr.a; ivr.a -> ivr.a."""
+    return ".".join(module.split(".")[:2])
+
+
+def on_circle(graph: Mapping[str, set[str]]) -> set[str]:
+    """Every edge "a -> b" from which a path leads back to a."""
+    reach = {node: _reachable(graph, node) for node in graph}
+    return {f"{a} -> {b}" for a, targets in graph.items() for b in targets if a in reach[b]}
+
+
+def _reachable(graph: Mapping[str, set[str]], start: str) -> set[str]:
+    seen, todo = set(), [start]
+    while todo:
+        for nxt in graph.get(todo.pop(), set()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+def no_circle_but_known(graph: Mapping[str, set[str]], known: set[str]) -> None:
+    """Without the known edges the graph has no circle; graphlib names one if it does."""
+    rest = {a: {b for b in bs if f"{a} -> {b}" not in known} for a, bs in graph.items()}
+    try:
+        graphlib.TopologicalSorter(rest).prepare()
+    except graphlib.CycleError as e:
+        raise AssertionError(f"import circle: {' -> '.join(e.args[1])}") from None
+
+
+def circle_through(graph: Mapping[str, set[str]], edge: str) -> str:
+    """The shortest circle an edge "a -> b" lies on, for a failure message."""
+    a, b = edge.split(" -> ")
+    came: dict[str, str] = {b: ""}
+    todo = [b]
+    while todo and a not in came:
+        node = todo.pop(0)
+        for nxt in sorted(graph.get(node, set()) - set(came)):
+            came[nxt] = node
+            todo.append(nxt)
+    path = [a]
+    while path[-1] != b:
+        path.append(came[path[-1]])
+    return " -> ".join([a, *reversed(path)])
+
+
+def module_graph() -> dict[str, set[str]]:
+    return {a: set(bs) for a, bs in edges().items()}
+
+
+def package_graph() -> dict[str, set[str]]:
+    graph: dict[str, set[str]] = {}
+    for a, bs in edges().items():
+        graph.setdefault(package(a), set()).update(package(b) for b in bs)
+    return {a: bs - {a} for a, bs in graph.items()}
+
+
+def where(module: str, target: str) -> str:
+    return f"{modules()[module].relative_to(ROOT)}:{edges()[module][target]}"
+
+
+def ratchet(found: Mapping[str, str] | set[str], known: set[str], what: str) -> None:
+    """Nothing beyond ``known`` (detail: where, or which circle), and all of it still there."""
+    detail = found if isinstance(found, Mapping) else dict.fromkeys(found, "")
+    new = [f"{item} {detail[item]}".strip() for item in sorted(set(detail) - known)]
+    gone = sorted(known - set(detail))
+    assert not new, f"new {what} (fix it; KNOWN may only shrink): {new}"
+    assert not gone, f"no longer {what}: remove them from KNOWN in this commit: {gone}"
+
+
+# --- the checks ----------------------------------------------------------------------
+
+
+def test_architecture_every_module_is_on_exactly_one_floor() -> None:
+    unplaced = [m for m in modules() if not is_init(m) and floor_of(m) is None]
+    assert not unplaced, f"place these in docs/architecture.md's floor table: {unplaced}"
+    names = [name for _, row in floors() for name in row]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    assert not twice, f"on two floors: {twice}"
+    assert [number for number, _ in floors()] == list(range(len(floors())))
+
+
+def test_architecture_floor_table_names_only_modules_that_exist() -> None:
+    known = modules()
+    stale = [
+        name
+        for _, row in floors()
+        for name in row
+        if (name.removesuffix(".*") not in known)
+        or (name.endswith(".*") and not any(m.startswith(name[:-1]) for m in known))
+    ]
+    assert not stale, f"docs/architecture.md names modules that do not exist: {stale}"
+
+
+def test_architecture_no_import_runs_up_a_floor() -> None:
+    found: dict[str, str] = {}
+    for module, targets in edges().items():
+        low = floor_of(module)
+        for target in targets:
+            high = floor_of(target)
+            if low is not None and high is not None and high > low:
+                found[f"{module} -> {target}"] = where(module, target)
+    ratchet(found, KNOWN_UP, "imports up a floor")
+
+
+def test_architecture_no_import_circle_between_modules() -> None:
+    check_circles(module_graph(), KNOWN_MODULE_CIRCLES, "module")
+
+
+def test_architecture_no_import_circle_between_packages() -> None:
+    check_circles(package_graph(), KNOWN_PACKAGE_CIRCLES, "package")
+
+
+def check_circles(graph: Mapping[str, set[str]], known: set[str], what: str) -> None:
+    no_circle_but_known(graph, known)
+    found = {edge: f"({circle_through(graph, edge)})" for edge in on_circle(graph)}
+    ratchet(found, known, f"imports on a {what} circle")
+
+
+def test_architecture_package_inits_import_nothing() -> None:
+    found = {m for m in modules() if is_init(m) and edges()[m]}
+    ratchet(found, KNOWN_INITS_IMPORTING, "package __init__ files importing")
+
+
+def test_architecture_no_function_over_60_lines() -> None:
+    found = set()
+    for module, path in modules().items():
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                assert node.end_lineno is not None
+                if node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES:
+                    found.add(f"{module}.{node.name}")
+    ratchet(found, KNOWN_LONG_FUNCTIONS, f"functions over {MAX_FUNCTION_LINES} lines")
+
+
+def test_architecture_no_module_over_400_lines() -> None:
+    found = {
+        module
+        for module, path in modules().items()
+        if len(path.read_text().splitlines()) > MAX_MODULE_LINES
+    }
+    ratchet(found, KNOWN_LONG_MODULES, f"modules over {MAX_MODULE_LINES} lines")
