@@ -44,7 +44,8 @@ def file_one(tier: Tier) -> Ticket:
 
 def officer_reply(config: Config, ticket: Ticket, voice: Path) -> str:
     """An officer's recorded reply stored for the ticket (the dashboard's upload)."""
-    return replies.store(config.recordings_dir, ticket.number, voice.read_bytes(), "b.wav")
+    seconds = config.complaints.reply_max_seconds
+    return replies.store(config.recordings_dir, ticket.number, voice, "b.wav", seconds)
 
 
 # --- checks ------------------------------------------------------------------------------
