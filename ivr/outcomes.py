@@ -60,6 +60,11 @@ class Reason(StrEnum):
     CONTROLLER_ERROR = "controller_error"  # a flow raised
     UNKNOWN_ROUTE = "unknown_route"
     CALLBACK = "callback"  # a callback's agent leg
+    # Limits across calls (ivr.guard): a person checks who is calling.
+    DOB_LOCKED = "dob_locked"  # too many wrong dates of birth (this porsi or this number)
+    LOOKUP_LIMIT = "lookup_limit"  # this number looked up too many porsi this hour
+    COMPLAINT_LOCKED = "complaint_locked"  # too many wrong ticket numbers or PINs
+    COMPLAINT_NO_PIN = "complaint_no_pin"  # a ticket from before PINs
     # Set by the dialplan: the controller could not be reached, or broke off mid-call.
     CONTROLLER_UNREACHABLE = "controller_unreachable"
     CONTROLLER_INCOMPLETE = "controller_incomplete"
