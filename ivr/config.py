@@ -3,7 +3,8 @@
 The result is a frozen :class:`Config` built in one place (the CLI) and passed down.
 Environment variables are ``HAJJ_IVR_<SECTION>_<KEY>`` (``HAJJ_IVR_AGI_PORT=4600``) or
 ``HAJJ_IVR_<KEY>`` for top-level keys; the file is ``$HAJJ_IVR_CONFIG`` or ``hajj-ivr.toml``
-in the project directory. Errors name the key and the bad value.
+in the project directory. Errors name the key and the bad value. Reading the file and
+the environment, and turning text into a key's type, is ivr/configfile.py's.
 """
 
 from __future__ import annotations
@@ -12,16 +13,15 @@ import dataclasses
 import ipaddress
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ivr import configfile, hours
 from ivr.errors import ConfigError
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-ENV_PREFIX = "HAJJ_IVR_"
 # complaints.reply_max_seconds may not exceed this: a reply is played by one STREAM FILE,
 # which ivr.agi.channel gives MEDIA_TIMEOUT (120 s) to finish (a test keeps them apart).
 REPLY_SECONDS_CEILING = 110
@@ -267,50 +267,12 @@ def load(
     """
     env = os.environ if env is None else env
     values: dict[str, Any] = {}
-    path = file or _config_file(env)
+    path = file or configfile.config_file(env, PROJECT_DIR / "hajj-ivr.toml")
     if path is not None:
-        values.update(_flatten(_read_toml(path)))
-    values.update(_from_env(env))
+        values.update(configfile.flatten(configfile.read_toml(path)))
+    values.update(configfile.from_env(env, _all_keys()))
     values.update(overrides or {})
     return _build(values)
-
-
-def _config_file(env: Mapping[str, str]) -> Path | None:
-    named = env.get(ENV_PREFIX + "CONFIG")
-    if named:
-        return Path(named)
-    default = PROJECT_DIR / "hajj-ivr.toml"
-    return default if default.exists() else None
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as f:
-            return tomllib.load(f)
-    except FileNotFoundError:
-        raise ConfigError(f"config file {path} does not exist") from None
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"config file {path} is not valid TOML: {e}") from None
-
-
-def _flatten(tree: Mapping[str, Any]) -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in tree.items():
-        if isinstance(value, Mapping):
-            for sub, subvalue in value.items():
-                flat[f"{key}.{sub}"] = subvalue
-        else:
-            flat[key] = value
-    return flat
-
-
-def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
-    known = {k.replace(".", "_").upper(): k for k in _all_keys()}
-    found: dict[str, Any] = {}
-    for name, value in env.items():
-        if name.startswith(ENV_PREFIX) and name[len(ENV_PREFIX) :] in known:
-            found[known[name[len(ENV_PREFIX) :]]] = value
-    return found
 
 
 def _all_keys() -> list[str]:
@@ -344,26 +306,7 @@ def _build(values: Mapping[str, Any]) -> Config:
 
 def _coerce(cls: type, name: str, value: Any, key: str) -> Any:
     default: Any = next(f.default for f in dataclasses.fields(cls) if f.name == name)
-    kind: type = type(default)
-    try:
-        if isinstance(default, Path):
-            return Path(os.path.expanduser(str(value))).resolve()
-        if kind is bool:
-            return _to_bool(value)
-        return kind(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{key} = {value!r} is not a valid {kind.__name__}") from None
-
-
-def _to_bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in {"1", "true", "yes", "on"}:
-        return True
-    if text in {"0", "false", "no", "off"}:
-        return False
-    raise ValueError(text)
+    return configfile.coerce(default, value, key)
 
 
 def _validate(config: Config) -> None:
@@ -447,8 +390,6 @@ def _validate_limits(config: Config) -> None:
 
 
 def _validate_hours(agents: AgentSettings) -> None:
-    from ivr.queue import hours  # late: hours parses with these settings
-
     try:
         hours.Schedule.from_settings(agents)
     except ValueError as e:

@@ -26,8 +26,6 @@ ROW = re.compile(r"^\|\s*(\d+)\s*\|[^|]+\|([^|]*)\|", re.M)
 TOKEN = re.compile(r"`(ivr(?:\.\w+)*(?:\.\*)?)`")
 
 KNOWN_UP: set[str] = {
-    # ivr/hours.py on base (issue 12, B1)
-    "ivr.config -> ivr.queue.hours",
     # the CLI as a package of leaves; agents/members.py for the web (B9, B10)
     "ivr.web.admin -> ivr.agents.commands",
 }
@@ -50,11 +48,6 @@ KNOWN_MODULE_CIRCLES: set[str] = {
 }
 # Imports between packages that lie on a package circle.
 KNOWN_PACKAGE_CIRCLES: set[str] = {
-    # config imports queue.hours: ivr/hours.py (B1)
-    "ivr.config -> ivr.queue",
-    "ivr.queue -> ivr.config",
-    "ivr.queue -> ivr.ami",
-    "ivr.ami -> ivr.config",
     # The CLI modules inside agents and data (and cli <-> commands) tie these packages into
     # one circle: the CLI package of leaves and agents/members.py undo it (B9, B10).
     "ivr.admin -> ivr.asterisk",
@@ -94,7 +87,6 @@ KNOWN_LONG_FUNCTIONS: set[str] = {
 }
 KNOWN_LONG_MODULES: set[str] = {
     "ivr.ami.client",  # connection apart from actions and events (B12)
-    "ivr.config",  # the hardening's keys: where values come from apart from the keys (B1)
 }
 
 

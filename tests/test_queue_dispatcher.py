@@ -12,9 +12,9 @@ import pytest
 
 from ivr.calllog import connect
 from ivr.config import AgentSettings
+from ivr.hours import Schedule
 from ivr.queue.callbacks import SCHEMA, Callbacks, Request
 from ivr.queue.dispatcher import CallbackDispatcher
-from ivr.queue.hours import Schedule
 
 OPEN_SETTINGS = AgentSettings(
     hours="00:00-24:00",

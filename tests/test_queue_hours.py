@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from ivr.queue.hours import Schedule
+from ivr.hours import Schedule
 
 JAKARTA = dt.timezone(dt.timedelta(hours=7))
 

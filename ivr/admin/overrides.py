@@ -20,8 +20,8 @@ from typing import Generic, TypeVar
 
 from ivr.config import AgentSettings, Config
 from ivr.errors import ConfigError
+from ivr.hours import Schedule
 from ivr.prompts.catalog import Catalog, sources
-from ivr.queue.hours import Schedule
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

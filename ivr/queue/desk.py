@@ -7,8 +7,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ivr.hours import Schedule
 from ivr.queue.callbacks import Callbacks
-from ivr.queue.hours import Schedule
 from ivr.queue.records import QueueRecords
 
 # The spoken zone of the desk's timezone (WIB unless the desk sits in WITA or WIT land).

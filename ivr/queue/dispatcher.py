@@ -24,8 +24,8 @@ from ivr.ami.client import AmiClient
 from ivr.ami.events import variables
 from ivr.config import AgentSettings
 from ivr.errors import HajjIvrError
+from ivr.hours import Schedule
 from ivr.queue.callbacks import Callback, Callbacks
-from ivr.queue.hours import Schedule
 
 log = logging.getLogger(__name__)
 
