@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from dataclasses import dataclass
 
 from ivr import chanvars
 from ivr.calllog import CallLog
@@ -23,19 +22,6 @@ from ivr.prompts.catalog import Catalog, Prompt
 from ivr.queue.desk import Desk
 
 KEYS = "0123456789*#"
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """How a flow ended: served by the IVR, or handed to a person (and why)."""
-
-    result: str  # chanvars.RESULT_DONE | RESULT_AGENT
-    reason: str = ""
-    # Say "please hold, connecting you" before the hand-over (not when the caller just
-    # chose to stay in the queue).
-    announce: bool = True
-    # The call log's outcome when it is not the result's usual label ("callback").
-    label: str = ""
 
 
 class Call:

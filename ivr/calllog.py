@@ -14,6 +14,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
+from ivr.outcomes import Outcome, Reason
 from ivr.store import delete_where, open_store
 
 SCHEMA = """
@@ -52,9 +53,6 @@ CREATE INDEX IF NOT EXISTS lookups_call ON lookups(call_id);
 CREATE INDEX IF NOT EXISTS lookups_porsi ON lookups(porsi);
 CREATE INDEX IF NOT EXISTS lookups_at ON lookups(at);  -- the retention purge
 """
-
-
-OUTCOME_AGENT, OUTCOME_FAILED = "agent", "failed"
 
 
 @dataclass(frozen=True)
@@ -141,7 +139,7 @@ class CallLog:
             ),
         )
 
-    def finish(self, call_id: str, outcome: str, reason: str = "") -> None:
+    def finish(self, call_id: str, outcome: Outcome, reason: str = "") -> None:
         self.db.execute(
             "UPDATE calls SET ended_at = ?, outcome = ?, reason = ? WHERE id = ?",
             (time.time(), outcome, reason, call_id),
@@ -164,16 +162,20 @@ class CallLog:
         stale = [
             row[0]
             for row in self.db.execute(
-                "SELECT id FROM calls WHERE outcome = 'in_progress' AND started_at < ?", (before,)
+                "SELECT id FROM calls WHERE outcome = ? AND started_at < ?",
+                (Outcome.IN_PROGRESS, before),
             )
         ]
-        handed = [(OUTCOME_AGENT, call_id) for call_id in stale if call_id in live]
-        cut = [(OUTCOME_FAILED, call_id) for call_id in stale if call_id not in live]
+        handed = [(Outcome.AGENT, call_id) for call_id in stale if call_id in live]
+        cut = [(Outcome.FAILED, call_id) for call_id in stale if call_id not in live]
         self.db.executemany(
-            "UPDATE calls SET outcome = ?, reason = 'controller_restart', ended_at = "
+            "UPDATE calls SET outcome = ?, reason = ?, ended_at = "
             "(SELECT coalesce(max(t.at), calls.started_at) FROM transcript t "
-            " WHERE t.call_id = calls.id) WHERE id = ? AND outcome = 'in_progress'",
-            handed + cut,
+            " WHERE t.call_id = calls.id) WHERE id = ? AND outcome = ?",
+            [
+                (outcome, Reason.CONTROLLER_RESTART, call_id, Outcome.IN_PROGRESS)
+                for outcome, call_id in handed + cut
+            ],
         )
         return len(handed), len(cut)
 

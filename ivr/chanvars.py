@@ -7,8 +7,14 @@ from __future__ import annotations
 
 # Set by the dialplan before AGI(): which call flow the controller runs.
 ROUTE = "HAJJ_ROUTE"
-# Set by the controller: "done" when the caller was served and may be hung up;
-# anything else (or nothing, when the controller died) sends the call to a person.
+# The routes the dialplan names in the AGI URL (agi://host:port/<route>); their flows and
+# policy are in ivr/flows/routes.py.
+ROUTE_HOTLINE = "hotline"
+ROUTE_ECHO = "echo"
+ROUTE_DOCTOR = "doctor"
+ROUTE_CALLBACK = "callback"
+# Set by the controller (ivr.outcomes.Result): "done" when the caller was served and may be
+# hung up; anything else (or nothing, when the controller died) sends the call to a person.
 RESULT = "HAJJ_RESULT"
 # Set by the controller (or the dialplan) with why the call goes to a person.
 REASON = "HAJJ_REASON"
@@ -44,10 +50,6 @@ CALLBACK_DIAL = "HAJJ_CALLBACK_DIAL"
 CALLBACK_NUMBER = "HAJJ_CALLBACK_NUMBER"
 CALLBACK_QUEUE = "HAJJ_CALLBACK_QUEUE"
 CALLBACK_AGENT_WAIT = "HAJJ_CALLBACK_AGENT_WAIT"
-
-RESULT_DONE = "done"
-RESULT_AGENT = "agent"
-RESULT_FAILED = "failed"
 
 # The caller half of a test call (`hajj-ivr call`): what it keys and how.
 TEST_DTMF = "HAJJ_TEST_DTMF"

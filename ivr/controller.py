@@ -23,7 +23,7 @@ from ivr.admin import overrides
 from ivr.admin.overrides import Watched
 from ivr.agi.server import FastAgiServer
 from ivr.ami.client import AmiUser, connect_until_up, for_config
-from ivr.call import Call, Outcome
+from ivr.call import Call
 from ivr.calllog import CallLog
 from ivr.channel import Channel
 from ivr.complaints import tickets
@@ -34,6 +34,7 @@ from ivr.data.mirror import Mirror
 from ivr.errors import AgiError, CallerHangup, HajjIvrError
 from ivr.flows import ROUTES, Flow, callback
 from ivr.guard import Guard, Limits
+from ivr.outcomes import Ending, Outcome, Reason
 from ivr.prompts.catalog import Catalog
 from ivr.queue import callbacks as callbacks_mod
 from ivr.queue import records as records_mod
@@ -47,18 +48,12 @@ from ivr.queue.resync import ControllerResync
 log = logging.getLogger(__name__)
 
 # Routes whose hand-over to a person becomes a callback offer outside staffed hours.
-CLOSED_HOURS_ROUTES = frozenset({"hotline"})
+CLOSED_HOURS_ROUTES = frozenset({chanvars.ROUTE_HOTLINE})
 
 # Routes run later in a call already logged (the callback offer while queued): only these
 # outcomes replace the call's, so declining or hanging up there leaves it "agent".
-LATER_ROUTES = frozenset({"callback"})
-LATER_OUTCOMES = frozenset({"callback", "closed"})
-
-OUTCOME_LABEL = {
-    chanvars.RESULT_DONE: "served",
-    chanvars.RESULT_AGENT: "agent",
-    chanvars.RESULT_FAILED: "failed",
-}
+LATER_ROUTES = frozenset({chanvars.ROUTE_CALLBACK})
+LATER_OUTCOMES = frozenset({Outcome.CALLBACK, Outcome.CLOSED})
 
 
 @dataclass
@@ -119,13 +114,13 @@ class Controller:
             self.guard,
         )
         log.info("call %s from %s on route %s", call.id, channel.masked_callerid, route)
-        outcome = "failed"
+        outcome = Outcome.FAILED
         try:
             self.calllog.start(call.id, call.caller, route)
             outcome = await self._hand_over(call, await self._run(call, route))
         except CallerHangup:
             log.info("call %s: caller hung up", call.id)
-            outcome = "hangup"
+            outcome = Outcome.HANGUP
         except Exception as e:  # the dialplan still routes the caller to a person
             log.error(
                 "call %s: hand-over failed (%s); the dialplan takes over", call.id, type(e).__name__
@@ -137,20 +132,19 @@ class Controller:
                 else:
                     self.calllog.finish(call.id, outcome, call.reason)
 
-    async def _run(self, call: Call, route: str) -> Outcome:
+    async def _run(self, call: Call, route: str) -> Ending:
         flow = self.routes.get(route)
         if flow is None:
             log.error("call %s: no flow for route %r", call.id, route)
-            return Outcome(chanvars.RESULT_FAILED, "unknown_route")
+            return Ending.failed(Reason.UNKNOWN_ROUTE)
         try:
-            outcome = await flow(call)
-            to_person = outcome.result != chanvars.RESULT_DONE
-            if to_person and route in CLOSED_HOURS_ROUTES and not self.desk.staffed():
+            ending = await flow(call)
+            if ending.to_person and route in CLOSED_HOURS_ROUTES and not self.desk.staffed():
                 # No dead queue off duty: a callback on the next staffed day instead.
-                call.reason = outcome.reason
-                call.note(f"agents off duty ({outcome.reason})")
-                outcome = await callback.closed(call)
-            return outcome
+                call.reason = ending.reason
+                call.note(f"agents off duty ({ending.reason})")
+                ending = await callback.closed(call)
+            return ending
         except CallerHangup:
             raise
         except Exception as e:
@@ -162,25 +156,25 @@ class Controller:
                 type(e).__name__,
                 _where(e),
             )
-            return Outcome(chanvars.RESULT_FAILED, "controller_error")
+            return Ending.failed(Reason.CONTROLLER_ERROR)
 
-    async def _hand_over(self, call: Call, outcome: Outcome) -> str:
-        """Tell the dialplan the outcome; return the call log's label for it."""
-        call.reason = outcome.reason
-        if outcome.result != chanvars.RESULT_DONE:
-            call.note(f"to agent: {outcome.reason}")
+    async def _hand_over(self, call: Call, ending: Ending) -> Outcome:
+        """Tell the dialplan how the call goes on; return the call log's outcome."""
+        call.reason = ending.reason
+        if ending.to_person:
+            call.note(f"to agent: {ending.reason}")
             with contextlib.suppress(AgiError):
-                if outcome.announce and not call.channel.hung_up:
+                if ending.announce and not call.channel.hung_up:
                     call.pending.clear()
                     await call.say("to-agent")
-            await self._context_for_agent(call, outcome)
-        await call.channel.set_variable(chanvars.RESULT, outcome.result)
-        return outcome.label or OUTCOME_LABEL[outcome.result]
+            await self._context_for_agent(call, ending)
+        await call.channel.set_variable(chanvars.RESULT, ending.result)
+        return ending.outcome
 
-    async def _context_for_agent(self, call: Call, outcome: Outcome) -> None:
+    async def _context_for_agent(self, call: Call, ending: Ending) -> None:
         """What the IVR learned travels with the call (inherited by the agent's leg)."""
         context = {
-            chanvars.REASON: outcome.reason,
+            chanvars.REASON: ending.reason,
             chanvars.PORSI: call.porsi,
             chanvars.VERIFIED: "yes" if call.verified and call.verified == call.porsi else "no",
             chanvars.TOPICS: " ".join(call.topics),

@@ -17,13 +17,13 @@ from enum import StrEnum
 class Outcome(StrEnum):
     """calls.outcome in the call log."""
 
-    IN_PROGRESS = "in_progress"  # the IVR part is running (the DDL's default)
     SERVED = "served"
     AGENT = "agent"
     CALLBACK = "callback"  # a callback was requested; the call itself ended
     CLOSED = "closed"  # off duty, and the caller declined a callback
     HANGUP = "hangup"
     FAILED = "failed"
+    IN_PROGRESS = "in_progress"  # the IVR part is running (the DDL's default)
 
 
 class Result(StrEnum):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ivr.calllog import CallLog, CallLogReader
+from ivr.outcomes import Outcome
 
 
 def test_calllog_call_with_lines_reads_back_in_order(tmp_path: Path) -> None:
@@ -12,7 +13,7 @@ def test_calllog_call_with_lines_reads_back_in_order(tmp_path: Path) -> None:
     log.start("c1", "0812", "hotline")
     log.add("c1", "say", "Selamat datang", "greeting", interrupted=True)
     log.add("c1", "input", "123")
-    log.finish("c1", "agent", "no_input")
+    log.finish("c1", Outcome.AGENT, "no_input")
     log.close()
 
     reader = CallLogReader(tmp_path / "calls.sqlite")
@@ -47,7 +48,7 @@ def test_calllog_reconcile_calls_left_in_progress_closed_by_whether_the_channel_
     for call_id in ("queued", "cut", "done", "mine"):
         log.start(call_id, "0812", "hotline")
         log.add(call_id, "say", "Selamat datang")
-    log.finish("done", "served")
+    log.finish("done", Outcome.SERVED)
     at = {
         c: log.db.execute("SELECT max(at) FROM transcript WHERE call_id = ?", (c,)).fetchone()[0]
         for c in ("queued", "cut")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ivr import calllog, controller
+from ivr import calllog
 from ivr.outcomes import RESULT_OF, SELF_SERVICE, Ending, Outcome, Reason, Result
 from ivr.web import screenpop
 
@@ -31,13 +31,16 @@ def test_outcomes_every_reason_the_dialplan_sets_is_a_reason() -> None:
     assert words <= {r.value for r in Reason}
 
 
-def _reason_literals(path: Path) -> set[str]:
-    """String arguments of to_agent(...) and Outcome(...) calls: today's reason words."""
+ENDING_MAKERS = ("to_agent", "failed", "callback", "closed", "Ending")
+
+
+def _reason_words(path: Path) -> set[str]:
+    """Bare strings given to an Ending as its reason: every reason should be a Reason."""
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name | ast.Attribute):
             name = node.func.id if isinstance(node.func, ast.Name) else node.func.attr
-            if name in ("to_agent", "Outcome"):
+            if name in ENDING_MAKERS:
                 found |= {
                     arg.value
                     for arg in node.args
@@ -46,20 +49,36 @@ def _reason_literals(path: Path) -> set[str]:
     return found
 
 
-def test_outcomes_every_reason_a_flow_or_the_controller_names_is_a_reason() -> None:
-    sources = [*(ROOT / "ivr" / "flows").glob("*.py"), ROOT / "ivr" / "controller.py"]
-    named = set().union(*(_reason_literals(p) for p in sources))
-    assert "caller_request" in named and "unknown_route" in named
-    assert named <= {r.value for r in Reason}
-    assert set(screenpop.REASONS) <= {r.value for r in Reason}
+def _reasons_named(path: Path) -> set[str]:
+    """The Reason members a module names (Reason.X)."""
+    return {
+        node.attr
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "Reason"
+    }
+
+
+def _flow_sources() -> list[Path]:
+    return [*(ROOT / "ivr" / "flows").glob("*.py"), *(ROOT / "ivr").glob("*.py")]
+
+
+def test_outcomes_flows_and_the_controller_name_reasons_only_as_reason_members() -> None:
+    sources = _flow_sources()
+    assert set().union(*(_reason_words(p) for p in sources)) == set()
+    named = set().union(*(_reasons_named(p) for p in sources))
+    assert {"CALLER_REQUEST", "UNKNOWN_ROUTE", "CONTROLLER_ERROR"} <= named
+    assert named <= {r.name for r in Reason}
+
+
+def test_outcomes_every_reason_has_a_screen_pop_text() -> None:
+    assert set(screenpop.REASONS) == set(Reason)
 
 
 def test_outcomes_call_log_words_are_outcomes() -> None:
     default = re.search(r"outcome TEXT NOT NULL DEFAULT '(\w+)'", calllog.SCHEMA)
     assert default is not None and default[1] == Outcome.IN_PROGRESS
-    # What the controller writes today (issue 12 B2 writes Outcome members instead).
-    written = {*controller.OUTCOME_LABEL.values(), *controller.LATER_OUTCOMES, "hangup"}
-    assert written <= {o.value for o in Outcome}
 
 
 def test_outcomes_self_service_is_served_without_a_person() -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from ivr.calllog import CallLog, CallLogReader
+from ivr.outcomes import Outcome
 from ivr.queue.records import SCHEMA, QueueRecords
 from ivr.queue.tracker import QueueTracker
 
@@ -29,7 +30,7 @@ def rig(tmp_path: Path) -> tuple[QueueTracker, QueueRecords, Clock, Path]:
     calllog.db.executescript(SCHEMA)
     calllog.start(CALL, "081234567890", "hotline")
     calllog.add(CALL, "say", "Mohon tunggu")
-    calllog.finish(CALL, "agent", "caller_request")
+    calllog.finish(CALL, Outcome.AGENT, "caller_request")
     clock = Clock()
     records = QueueRecords(calllog.db)
     return QueueTracker(calllog, records, clock), records, clock, path

@@ -19,6 +19,7 @@ from ivr.calllog import CallLog, CallLogReader
 from ivr.complaints import tickets as tickets_mod
 from ivr.config import Config, RetentionSettings
 from ivr.errors import ConfigError
+from ivr.outcomes import Outcome
 from ivr.queue import callbacks, records
 from ivr.store import delete_where
 
@@ -49,7 +50,7 @@ def a_call(log: CallLog, call_id: str, at: float) -> None:
     log.add(call_id, "say", "Selamat datang")
     log.add(call_id, "input", "1100123456")
     log.lookup(call_id, "1100123456", "KAB. BOGOR")
-    log.finish(call_id, "agent", "caller_request")
+    log.finish(call_id, Outcome.AGENT, "caller_request")
     records.QueueRecords(log.db).joined(call_id, "hajj-tier1", "0812", "", "1100123456", at, 1)
     log.db.execute("UPDATE calls SET started_at = ?, ended_at = ? WHERE id = ?", (at, at, call_id))
     log.db.execute("UPDATE transcript SET at = ? WHERE call_id = ?", (at, call_id))

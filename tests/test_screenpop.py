@@ -10,6 +10,7 @@ import pytest
 from ivr.calllog import CallLog
 from ivr.data import sample
 from ivr.data.importer import import_export
+from ivr.outcomes import Outcome
 from ivr.queue.resync import Live
 from ivr.web.screenpop import ScreenPop
 
@@ -28,7 +29,7 @@ def pop(tmp_path: Path) -> ScreenPop:
     calllog.add(CALL, "input", "****", "")
     calllog.add(CALL, "event", "to agent: dob_failed")
     calllog.add(CALL, "event", "queue hajj-tier1: waiting, position 1")
-    calllog.finish(CALL, "agent", "dob_failed")
+    calllog.finish(CALL, Outcome.AGENT, "dob_failed")
     return ScreenPop(tmp_path / "calls.sqlite", tmp_path / "mirror.sqlite", clock=lambda: 1130.0)
 
 

@@ -21,6 +21,7 @@ from starlette.routing import Route
 from ivr.admin.audit import Audit
 from ivr.calllog import CallLog
 from ivr.data.sample import FIXED_PILGRIMS
+from ivr.outcomes import Outcome
 from ivr.testcall import CallResult
 from ivr.web.app import build_app
 from tests.rig import web
@@ -273,7 +274,7 @@ def test_browser_call_log_search_by_porsi(hotline: Hotline, admin: str, browser:
     log = CallLog(hotline.config.calllog_path)  # a call that keyed SOC's porsi
     log.start("hajj-search-soc", "0811000093", "hotline")
     log.lookup("hajj-search-soc", SOC.nomor_porsi, "KOTA SURAKARTA")
-    log.finish("hajj-search-soc", "served")
+    log.finish("hajj-search-soc", Outcome.SERVED)
     log.close()
     browser_login(browser, hotline, "rahmat", admin)
     browser.get(f"{hotline.web_url}/admin/calls")

@@ -20,6 +20,7 @@ from selenium.webdriver.support.wait import WebDriverWait
 
 from ivr.calllog import CallLog
 from ivr.complaints import tickets as tickets_mod
+from ivr.outcomes import Outcome
 from tests.rig import web
 from tests.rig.browser import browser_login, console_errors
 from tests.rig.hotline import Hotline
@@ -55,7 +56,7 @@ def crafted_call(
             log.lookup(call_id, porsi, kabupaten, "JAWA TENGAH" if kabupaten else "")
             time.sleep(0.01)  # the found one comes after the miss (the mistyped porsi)
         if end:
-            log.finish(call_id, "served")
+            log.finish(call_id, Outcome.SERVED)
     finally:
         log.close()
 
@@ -196,5 +197,5 @@ def test_times_show_in_the_hotlines_zone_with_its_label(
         )
         assert f"{jakarta:%H:%M:%S} WIB" in shown, shown
     finally:
-        log.finish("hajj-zone-call", "served")
+        log.finish("hajj-zone-call", Outcome.SERVED)
         log.close()

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from ivr.call import Call, Outcome
+from ivr import chanvars
+from ivr.call import Call
 from ivr.flows import callback, doctor, echo, pilgrim
+from ivr.outcomes import Ending
 
-Flow = Callable[[Call], Awaitable[Outcome]]
+Flow = Callable[[Call], Awaitable[Ending]]
 
 ROUTES: dict[str, Flow] = {
-    "hotline": pilgrim.hotline,
-    "echo": echo.read_back,
-    "doctor": doctor.ping,
-    "callback": callback.offer,
+    chanvars.ROUTE_HOTLINE: pilgrim.hotline,
+    chanvars.ROUTE_ECHO: echo.read_back,
+    chanvars.ROUTE_DOCTOR: doctor.ping,
+    chanvars.ROUTE_CALLBACK: callback.offer,
 }

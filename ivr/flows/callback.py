@@ -13,14 +13,15 @@ the caller ID is none we may call); one number gets ``agents.callbacks_per_day``
 from __future__ import annotations
 
 from ivr import chanvars, phone, speech
-from ivr.call import Call, Outcome
+from ivr.call import Call
+from ivr.outcomes import Ending
 from ivr.queue.callbacks import Request
 
 ACCEPT, ANOTHER, AGENT, REPEAT = "1", "2", "0", "9"
 DAY = 24 * 3600.0
 
 
-async def offer(call: Call) -> Outcome:
+async def offer(call: Call) -> Ending:
     """Route "callback": the caller is waiting for an agent."""
     desk = call.desk
     why = await call.channel.get_variable(chanvars.OFFER) or ""
@@ -31,16 +32,16 @@ async def offer(call: Call) -> Outcome:
     await call.say("callback-nobody" if why == chanvars.OFFER_NOBODY else "callback-busy")
     if await call.menu("callback-offer") != ACCEPT:
         await call.say("callback-stay")
-        return Outcome(chanvars.RESULT_AGENT, call.reason, announce=False)
+        return Ending.to_agent(call.reason, announce=False)
     return await _request(call, not_before=0.0)
 
 
-async def closed(call: Call) -> Outcome:
+async def closed(call: Call) -> Ending:
     """Outside staffed hours: a callback on the next staffed day instead of a dead queue."""
     await call.say("callback-closed")
     if await call.menu("callback-offer-closed") != ACCEPT:
         await call.say("callback-closed-goodbye")
-        return Outcome(chanvars.RESULT_DONE, call.reason, label="closed")
+        return Ending.closed(call.reason)
     opening = call.desk.next_open()
     return await _request(call, not_before=opening.timestamp() if opening else 0.0)
 
@@ -59,7 +60,7 @@ async def _learn(call: Call) -> None:
     call.waiting_since = float(wait_from) if wait_from.isdigit() else call.waiting_since
 
 
-async def _request(call: Call, not_before: float) -> Outcome:
+async def _request(call: Call, not_before: float) -> Ending:
     number = await _number(call)
     if not number:
         call.note("callback: no number to call")
@@ -96,16 +97,16 @@ async def _request(call: Call, not_before: float) -> Outcome:
                 *speech.time(opening.time(), desk.zone),  # type: ignore[arg-type]
             )
     await call.say("callback-hangup")
-    return Outcome(chanvars.RESULT_DONE, call.reason, label="callback")
+    return Ending.callback(call.reason)
 
 
-async def _without_callback(call: Call, not_before: float) -> Outcome:
+async def _without_callback(call: Call, not_before: float) -> Ending:
     """No callback after all: back in line (while staffed), or goodbye (off duty)."""
     if not_before:
         await call.say("callback-closed-goodbye")
-        return Outcome(chanvars.RESULT_DONE, call.reason, label="closed")
+        return Ending.closed(call.reason)
     await call.say("callback-stay")
-    return Outcome(chanvars.RESULT_AGENT, call.reason, announce=False)
+    return Ending.to_agent(call.reason, announce=False)
 
 
 async def _number(call: Call) -> str:

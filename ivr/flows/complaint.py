@@ -18,16 +18,17 @@ from __future__ import annotations
 import asyncio
 import time
 
-from ivr.call import Call, Outcome
+from ivr.call import Call
 from ivr.complaints import numbers, replies
 from ivr.complaints.tickets import CATEGORIES, NewTicket, Ticket
 from ivr.errors import CallerHangup
 from ivr.flows import pilgrim
+from ivr.outcomes import Ending, Reason
 
 AGENT = "0"
 
 
-async def menu(call: Call) -> Outcome:
+async def menu(call: Call) -> Ending:
     call.topic("complaint")
     for _ in range(call.settings.menu_rounds):
         key = await call.menu("complaint-menu")
@@ -36,20 +37,20 @@ async def menu(call: Call) -> Outcome:
         if key == "2":
             return await status(call)
         if key == AGENT:
-            return pilgrim.to_agent("complaint_request")
+            return Ending.to_agent(Reason.COMPLAINT_REQUEST)
         if key and key != "9":
             await call.say("menu-invalid")
     return await pilgrim.goodbye(call)
 
 
-async def file_complaint(call: Call) -> Outcome:
+async def file_complaint(call: Call) -> Ending:
     category = await _category(call)
     if category is None:
-        return pilgrim.to_agent("complaint_request")
+        return Ending.to_agent(Reason.COMPLAINT_REQUEST)
     porsi, verified, place = "", False, ("", "")
     if await call.menu("complaint-porsi-ask") == "1":
         found = await pilgrim.ask_porsi(call)
-        if isinstance(found, Outcome):
+        if isinstance(found, Ending):
             return found
         refused = await pilgrim.verify_birth(call, found)
         if refused is not None:
@@ -82,10 +83,10 @@ async def file_complaint(call: Call) -> Outcome:
     return await _officer_or_goodbye(call)
 
 
-async def _officer_or_goodbye(call: Call) -> Outcome:
+async def _officer_or_goodbye(call: Call) -> Ending:
     """An officer about this ticket (its number goes with the call), or goodbye."""
     if await call.menu("complaint-officer") == AGENT:
-        return pilgrim.to_agent("complaint_request")
+        return Ending.to_agent(Reason.COMPLAINT_REQUEST)
     return await pilgrim.goodbye(call)
 
 
@@ -146,7 +147,7 @@ async def tell_pin(call: Call, pin: str) -> None:
 PIN_SHOWN = "(angka PIN)"
 
 
-async def status(call: Call) -> Outcome:
+async def status(call: Call) -> Ending:
     """A ticket's number and PIN, then where it stands (three tries, counted across calls)."""
     desk, guard = call.complaints, call.guard
     for _ in range(call.settings.max_tries):
@@ -174,10 +175,10 @@ async def status(call: Call) -> Outcome:
             await call.say("complaint-pin-wrong")
             continue
         return await _tell_status(call, ticket)
-    return pilgrim.to_agent("complaint_request")
+    return Ending.to_agent(Reason.COMPLAINT_REQUEST)
 
 
-async def _tell_status(call: Call, ticket: Ticket) -> Outcome:
+async def _tell_status(call: Call, ticket: Ticket) -> Ending:
     call.ticket = ticket.number
     call.note(f"complaint status: {ticket.number} {ticket.state}")
     await call.say(f"complaint-state-{ticket.state.replace('_', '-')}")
@@ -190,16 +191,16 @@ async def _tell_status(call: Call, ticket: Ticket) -> Outcome:
     return await _officer_or_goodbye(call)
 
 
-async def _no_pin(call: Call, ticket: Ticket) -> Outcome:
+async def _no_pin(call: Call, ticket: Ticket) -> Ending:
     """A ticket from before PINs: nothing to prove ownership by phone, so an officer (who
     sees the number) tells its status."""
     call.ticket = ticket.number
     call.note(f"complaint status: {ticket.number} has no PIN, to an officer")
     await call.say("complaint-status-officer")
-    return pilgrim.to_agent("complaint_no_pin")
+    return Ending.to_agent(Reason.COMPLAINT_NO_PIN)
 
 
-async def _locked(call: Call) -> Outcome:
+async def _locked(call: Call) -> Ending:
     call.note("complaint status locked: too many wrong numbers or PINs")
     await call.say("complaint-status-locked")
-    return pilgrim.to_agent("complaint_locked")
+    return Ending.to_agent(Reason.COMPLAINT_LOCKED)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ivr import chanvars
-from ivr.call import Call, Outcome
+from ivr.call import Call
+from ivr.outcomes import Ending
 
 
-async def ping(call: Call) -> Outcome:
+async def ping(call: Call) -> Ending:
     call.note("doctor check")
-    return Outcome(chanvars.RESULT_DONE)
+    return Ending.served()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ivr import chanvars
-from ivr.call import Call, Outcome
+from ivr.call import Call
+from ivr.outcomes import Ending
 
 
-async def read_back(call: Call) -> Outcome:
+async def read_back(call: Call) -> Ending:
     await call.say("greeting")
     await call.say("enter-digits")
     digits = await call.collect(10)
@@ -15,4 +15,4 @@ async def read_back(call: Call) -> Outcome:
     else:
         await call.say("no-input")
     await call.say("goodbye")
-    return Outcome(chanvars.RESULT_DONE)
+    return Ending.served()

@@ -13,11 +13,12 @@ from __future__ import annotations
 import logging
 import re
 
-from ivr import chanvars, speech
-from ivr.call import Call, Outcome
+from ivr import speech
+from ivr.call import Call
 from ivr.data.mirror import Jemaah
 from ivr.errors import DataError
 from ivr.flows import complaint, info
+from ivr.outcomes import Ending, Reason
 
 log = logging.getLogger(__name__)
 
@@ -25,16 +26,12 @@ PORSI = re.compile(r"^\d{10}$")
 AGENT, REPEAT = "0", "9"
 
 
-def to_agent(reason: str) -> Outcome:
-    return Outcome(chanvars.RESULT_AGENT, reason)
-
-
-async def goodbye(call: Call) -> Outcome:
+async def goodbye(call: Call) -> Ending:
     await call.say("goodbye")
-    return Outcome(chanvars.RESULT_DONE)
+    return Ending.served()
 
 
-async def hotline(call: Call) -> Outcome:
+async def hotline(call: Call) -> Ending:
     await call.say("greeting")
     silent = 0
     while silent < call.settings.menu_rounds:
@@ -46,13 +43,13 @@ async def hotline(call: Call) -> Outcome:
         elif key == "3":
             return await complaint.menu(call)
         elif key == AGENT:
-            return to_agent("caller_request")
+            return Ending.to_agent(Reason.CALLER_REQUEST)
         elif not key:
             silent += 1
         elif key != REPEAT:
             await call.say("menu-invalid")
     # Keys may never reach us (an old phone, DTMF lost on the line): a person can help.
-    return to_agent("no_input")
+    return Ending.to_agent(Reason.NO_INPUT)
 
 
 async def general_information(call: Call) -> None:
@@ -63,18 +60,18 @@ async def general_information(call: Call) -> None:
         await call.say(pid)
 
 
-async def porsi_service(call: Call) -> Outcome:
+async def porsi_service(call: Call) -> Ending:
     """Look a porsi up and serve its menu; "8" looks up another porsi in the same call."""
     while True:
         found = await ask_porsi(call)
-        if isinstance(found, Outcome):
+        if isinstance(found, Ending):
             return found
         served = await info_menu(call, found)
         if served is not None:
             return served
 
 
-async def ask_porsi(call: Call) -> Jemaah | Outcome:
+async def ask_porsi(call: Call) -> Jemaah | Ending:
     for _ in range(call.settings.max_tries):
         await call.say("porsi-enter")
         digits = await call.collect(10)
@@ -84,25 +81,25 @@ async def ask_porsi(call: Call) -> Jemaah | Outcome:
             continue
         answer = await confirm_porsi(call, digits)
         if answer == AGENT:
-            return to_agent("caller_request")
+            return Ending.to_agent(Reason.CALLER_REQUEST)
         if answer != "1":
             call.note("porsi read-back rejected")
             continue
         if not call.guard.lookup_allowed(call.caller):
             call.note("porsi lookups: this number is over its hourly limit")
             await call.say("lookup-limit")
-            return to_agent("lookup_limit")
+            return Ending.to_agent(Reason.LOOKUP_LIMIT)
         try:
             found = lookup(call, digits)
         except DataError as e:
             log.error("call %s: mirror lookup failed: %s", call.id, e)
             await call.say("lookup-failed")
-            return to_agent("lookup_error")
+            return Ending.to_agent(Reason.LOOKUP_ERROR)
         if found is not None:
             return found
         await call.say("porsi-unknown")
     await call.say("too-many-tries")
-    return to_agent("porsi_failed")
+    return Ending.to_agent(Reason.PORSI_FAILED)
 
 
 def lookup(call: Call, porsi: str) -> Jemaah | None:
@@ -130,7 +127,7 @@ async def confirm_porsi(call: Call, digits: str) -> str:
     return "2"
 
 
-async def verify_birth(call: Call, j: Jemaah) -> Outcome | None:
+async def verify_birth(call: Call, j: Jemaah) -> Ending | None:
     """The pilgrim's date of birth (DDMMYYYY) before personal details; None when verified.
 
     Locked (too many wrong dates for this porsi or from this number, across calls): no
@@ -156,27 +153,27 @@ async def verify_birth(call: Call, j: Jemaah) -> Outcome | None:
         if call.guard.dob_failed(j.nomor_porsi, call.caller):
             return await dob_locked(call)
         await call.say("dob-wrong")
-    return to_agent("dob_failed")
+    return Ending.to_agent(Reason.DOB_FAILED)
 
 
-async def dob_locked(call: Call) -> Outcome:
+async def dob_locked(call: Call) -> Ending:
     call.note("date of birth locked: too many wrong dates (this porsi or this number)")
     await call.say("dob-locked")
-    return to_agent("dob_locked")
+    return Ending.to_agent(Reason.DOB_LOCKED)
 
 
-async def info_menu(call: Call, j: Jemaah) -> Outcome | None:
+async def info_menu(call: Call, j: Jemaah) -> Ending | None:
     """Serve one pilgrim's menu. None means the caller asked for another porsi."""
     await call.say_all([*info.status(j), info.as_of(call.mirror.as_of)])
     if j.status_porsi in NEEDS_AGENT:  # refunds, heirs: only a person can help further
-        return to_agent("status_needs_agent")
+        return Ending.to_agent(Reason.STATUS_NEEDS_AGENT)
     silent = 0
     while silent < call.settings.menu_rounds:
         key = await call.menu("info-menu")
         if key == "8":
             return None
         if key == AGENT:
-            return to_agent("caller_request")
+            return Ending.to_agent(Reason.CALLER_REQUEST)
         if key in TOPICS:
             refused = await tell(call, j, key)
             if refused is not None:
@@ -194,7 +191,7 @@ NEEDS_AGENT = frozenset({"BATAL", "WAFAT", "PELIMPAHAN"})
 TOPICS = {"1": "estimate", "2": "kloter", "3": "documents", "4": "payment", "5": "all"}
 
 
-async def tell(call: Call, j: Jemaah, key: str) -> Outcome | None:
+async def tell(call: Call, j: Jemaah, key: str) -> Ending | None:
     topic = TOPICS[key]
     call.topic(topic)
     if topic != "estimate":

@@ -25,6 +25,7 @@ from ivr.ami.events import variables
 from ivr.config import AgentSettings
 from ivr.errors import HajjIvrError
 from ivr.hours import Schedule
+from ivr.outcomes import Reason
 from ivr.queue.callbacks import Callback, Callbacks
 
 log = logging.getLogger(__name__)
@@ -144,7 +145,7 @@ class CallbackDispatcher:
         dial = self.settings.callback_dial.replace("{number}", cb.number)
         inherited = {
             chanvars.CALLBACK_ID: str(cb.id),
-            chanvars.REASON: "callback",
+            chanvars.REASON: Reason.CALLBACK,
             chanvars.PORSI: cb.porsi,
             chanvars.VERIFIED: cb.verified,
             chanvars.TOPICS: cb.topics,

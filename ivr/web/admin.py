@@ -30,13 +30,14 @@ from ivr.ami.client import AmiClient
 from ivr.calllog import CallLogReader, connect
 from ivr.config import Config
 from ivr.errors import HajjIvrError, UploadError, UploadTooLarge
+from ivr.outcomes import Outcome
 from ivr.queue import callbacks as callbacks_mod
 from ivr.queue import records as records_mod
 from ivr.web import auth, charts, csvfile, stats, uploads
 from ivr.web.pages import Pages
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-OUTCOMES = ("served", "agent", "callback", "closed", "hangup", "failed", "in_progress")
+OUTCOMES = tuple(Outcome)
 REPORT_DAYS = 14
 # The reports page's tables, in order: name -> (call log, since, time zone) -> table.
 REPORTS: dict[str, Callable[[sqlite3.Connection, float, dt.tzinfo], stats.Table]] = {
@@ -346,9 +347,9 @@ class Dashboard:
 def _live_calls(db: sqlite3.Connection, now: float) -> list[dict[str, Any]]:
     """Calls in the IVR and callers waiting for an agent, newest first."""
     rows = db.execute(
-        "SELECT id, started_at, caller, route FROM calls WHERE outcome = 'in_progress' "
+        "SELECT id, started_at, caller, route FROM calls WHERE outcome = ? "
         "AND started_at > ? ORDER BY started_at DESC LIMIT 50",
-        (now - stats.LIVE_WINDOW,),
+        (Outcome.IN_PROGRESS, now - stats.LIVE_WINDOW),
     ).fetchall()
     live = [{"id": r[0], "started": r[1], "caller": r[2], "where": "IVR"} for r in rows]
     waiting = db.execute(

@@ -22,27 +22,30 @@ from ivr.ami.events import number, variables
 from ivr.calllog import CallLogReader
 from ivr.data.mirror import Jemaah, Mirror
 from ivr.errors import HajjIvrError
+from ivr.outcomes import Reason
 from ivr.queue.resync import Live, snapshot
 
 log = logging.getLogger(__name__)
 
 # Why the call came to a person, in the agent's words.
-REASONS = {
-    "caller_request": "Penelepon meminta petugas (tombol 0)",
-    "no_input": "Penelepon tidak menekan tombol",
-    "porsi_failed": "Nomor porsi gagal dimasukkan 3 kali",
-    "dob_failed": "Tanggal lahir salah 3 kali",
-    "status_needs_agent": "Status porsi perlu ditangani petugas",
-    "lookup_error": "Data tidak dapat dibaca",
-    "controller_unreachable": "Sistem IVR tidak tersedia",
-    "controller_incomplete": "Sistem IVR terputus",
-    "controller_error": "Kesalahan sistem IVR",
-    "callback": "Panggilan balik yang diminta penelepon",
-    "complaint_request": "Penelepon di menu pengaduan meminta petugas",
-    "dob_locked": "Tanggal lahir terkunci: terlalu banyak percobaan salah (cek identitas)",
-    "lookup_limit": "Nomor ini melewati batas pencarian porsi per jam",
-    "complaint_locked": "Status pengaduan terkunci: terlalu banyak nomor/PIN salah",
-    "complaint_no_pin": "Pengaduan lama tanpa PIN: pastikan penelepon pemiliknya",
+REASONS: dict[str, str] = {
+    Reason.CALLER_REQUEST: "Penelepon meminta petugas (tombol 0)",
+    Reason.NO_INPUT: "Penelepon tidak menekan tombol",
+    Reason.PORSI_FAILED: "Nomor porsi gagal dimasukkan 3 kali",
+    Reason.DOB_FAILED: "Tanggal lahir salah 3 kali",
+    Reason.STATUS_NEEDS_AGENT: "Status porsi perlu ditangani petugas",
+    Reason.LOOKUP_ERROR: "Data tidak dapat dibaca",
+    Reason.CONTROLLER_UNREACHABLE: "Sistem IVR tidak tersedia",
+    Reason.CONTROLLER_INCOMPLETE: "Sistem IVR terputus",
+    Reason.CONTROLLER_ERROR: "Kesalahan sistem IVR",
+    Reason.CONTROLLER_RESTART: "Sistem IVR dimulai ulang",
+    Reason.UNKNOWN_ROUTE: "Rute IVR tidak dikenal",
+    Reason.CALLBACK: "Panggilan balik yang diminta penelepon",
+    Reason.COMPLAINT_REQUEST: "Penelepon di menu pengaduan meminta petugas",
+    Reason.DOB_LOCKED: "Tanggal lahir terkunci: terlalu banyak percobaan salah (cek identitas)",
+    Reason.LOOKUP_LIMIT: "Nomor ini melewati batas pencarian porsi per jam",
+    Reason.COMPLAINT_LOCKED: "Status pengaduan terkunci: terlalu banyak nomor/PIN salah",
+    Reason.COMPLAINT_NO_PIN: "Pengaduan lama tanpa PIN: pastikan penelepon pemiliknya",
 }
 EVENTS = ("AgentCalled", "AgentConnect", "AgentComplete", "AgentRingNoAnswer", "QueueCallerAbandon")
 STATES = {

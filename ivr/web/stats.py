@@ -20,11 +20,15 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from ivr import chanvars
+from ivr.outcomes import SELF_SERVICE, Outcome
+
 SERVICE_SECONDS = 20
 # Rows older than this in a running state are leftovers (a controller killed mid-call).
 LIVE_WINDOW = 2 * 3600
-
-SERVED = ("served", "closed")
+# Self-service outcomes as SQL parameters: "outcome IN (?, ?)".
+SERVED = tuple(sorted(SELF_SERVICE))
+SERVED_MARKS = ", ".join("?" * len(SERVED))
 
 
 @dataclass(frozen=True)
@@ -55,8 +59,8 @@ def _pct(part: int, whole: int) -> float | None:
 
 def wallboard(db: sqlite3.Connection, now: float, since: float) -> Wallboard:
     in_ivr = db.execute(
-        "SELECT count(*) FROM calls WHERE outcome = 'in_progress' AND started_at > ?",
-        (now - LIVE_WINDOW,),
+        "SELECT count(*) FROM calls WHERE outcome = ? AND started_at > ?",
+        (Outcome.IN_PROGRESS, now - LIVE_WINDOW),
     ).fetchone()[0]
     waiting, oldest = db.execute(
         "SELECT count(*), min(joined_at) FROM queue_calls "
@@ -73,9 +77,9 @@ def wallboard(db: sqlite3.Connection, now: float, since: float) -> Wallboard:
         (since,),
     ).fetchone()[0]
     calls, served = db.execute(
-        f"SELECT count(*), sum(outcome IN {SERVED}) FROM calls "
-        "WHERE route = 'hotline' AND started_at >= ?",
-        (since,),
+        f"SELECT count(*), sum(outcome IN ({SERVED_MARKS})) FROM calls "
+        "WHERE route = ? AND started_at >= ?",
+        (*SERVED, chanvars.ROUTE_HOTLINE, since),
     ).fetchone()
     offered = answered + abandoned
     return Wallboard(
@@ -109,7 +113,8 @@ def _local(ts: float, zone: dt.tzinfo) -> dt.datetime:
 def calls_per_hour(db: sqlite3.Connection, since: float, zone: dt.tzinfo) -> Table:
     counts: Counter[int] = Counter()
     for (started,) in db.execute(
-        "SELECT started_at FROM calls WHERE route = 'hotline' AND started_at >= ?", (since,)
+        "SELECT started_at FROM calls WHERE route = ? AND started_at >= ?",
+        (chanvars.ROUTE_HOTLINE, since),
     ):
         counts[_local(started, zone).hour] += 1
     return Table(
@@ -124,15 +129,15 @@ def outcomes_by_day(db: sqlite3.Connection, since: float, zone: dt.tzinfo) -> Ta
         "SELECT c.started_at, c.outcome, "
         "EXISTS (SELECT 1 FROM queue_calls q WHERE q.call_id = c.id "
         "        AND q.outcome = 'abandoned') "
-        "FROM calls c WHERE c.route = 'hotline' AND c.outcome != 'in_progress' "
+        "FROM calls c WHERE c.route = ? AND c.outcome != ? "
         "AND c.started_at >= ?",
-        (since,),
+        (chanvars.ROUTE_HOTLINE, Outcome.IN_PROGRESS, since),
     )
     for started, outcome, abandoned_in_queue in rows:
         day = _local(started, zone).strftime("%Y-%m-%d")
-        if outcome in SERVED:
+        if outcome in SELF_SERVICE:
             kind = "layanan mandiri"
-        elif outcome == "hangup" or abandoned_in_queue:
+        elif outcome == Outcome.HANGUP or abandoned_in_queue:
             kind = "ditinggalkan"
         else:
             kind = "ke petugas"

@@ -24,6 +24,7 @@ from ivr import chanvars
 from ivr.agi.scripted import ScriptedLine
 from ivr.channel import Channel
 from ivr.config import Config
+from ivr.outcomes import Result
 from ivr.queue.tracker import QueueTracker
 
 DIALPLAN = Path(__file__).resolve().parents[2] / "dialplan"
@@ -85,7 +86,7 @@ class _Run:
         route = "echo" if number == ECHO_NUMBER else "hotline"  # any other number: hotline
         line.set_variable(f"__{chanvars.ROUTE}", route)
         self.agi(route)
-        if line.hung_up or line.variables.get(chanvars.RESULT) == chanvars.RESULT_DONE:
+        if line.hung_up or line.variables.get(chanvars.RESULT) == Result.DONE:
             return
         reason = line.variables.get(chanvars.REASON) or "controller_incomplete"
         line.set_variable(f"__{chanvars.REASON}", reason)
@@ -117,7 +118,7 @@ class _Run:
         """The callback route; True when the call is over (served, or the caller gone)."""
         self.line.set_variable(chanvars.RESULT, "")
         self.agi("callback")
-        return self.line.hung_up or self.line.variables.get(chanvars.RESULT) == chanvars.RESULT_DONE
+        return self.line.hung_up or self.line.variables.get(chanvars.RESULT) == Result.DONE
 
     def queue(self) -> bool:
         """Queue(${HAJJ_QUEUE},t,,,${HAJJ_CALLBACK_AFTER}) with nobody answering; False
