@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from ivr import chanvars
 from ivr.calllog import CallLog
@@ -24,26 +26,30 @@ from ivr.queue.desk import Desk
 KEYS = "0123456789*#"
 
 
+@dataclass(frozen=True)
+class CallServices:
+    """What a call may use besides its channel, built once at start (ivr/wiring.py).
+    A new service is a field here and a line in wiring.call_services: Call and the
+    controller do not change."""
+
+    settings: IvrSettings
+    catalog: Callable[[], Catalog]  # the catalog in force; a call keeps the one it began with
+    calllog: CallLog
+    mirror: Mirror
+    desk: Desk  # the agent desk: staffed hours, callbacks, queue stays
+    complaints: ComplaintDesk
+    guard: Guard  # limits across calls (dates of birth, PINs, lookups)
+    clock: Callable[[], float] = time.time
+
+
 class Call:
-    def __init__(
-        self,
-        channel: Channel,
-        catalog: Catalog,
-        calllog: CallLog,
-        settings: IvrSettings,
-        mirror: Mirror,
-        desk: Desk,
-        complaints: ComplaintDesk,
-        guard: Guard,
-    ) -> None:
+    def __init__(self, channel: Channel, services: CallServices) -> None:
         self.channel = channel
-        self.catalog = catalog
-        self.calllog = calllog
-        self.settings = settings
-        self.mirror = mirror
-        self.desk = desk  # the agent desk: hours, callbacks, queue records
-        self.complaints = complaints
-        self.guard = guard  # limits across calls (dates of birth, PINs, lookups)
+        self.services = services
+        self.catalog = services.catalog()
+        self.settings = services.settings
+        self.calllog = services.calllog
+        self.mirror = services.mirror
         self.id = channel.uniqueid
         self.caller = channel.env.get("agi_callerid", "")
         self.started = time.monotonic()
@@ -57,7 +63,7 @@ class Call:
         self.topics: list[str] = []
         self.reason = ""  # why a person takes over, once the flow has decided
         self.queue = chanvars.FIRST_QUEUE  # the tier's queue the call waits in
-        self.waiting_since = time.time()  # when it first queued (its place in line)
+        self.waiting_since = services.clock()  # when it first queued (its place in line)
         self.ticket = ""  # a complaint ticket made or asked about in this call
 
     async def say(self, *fragments: str | Prompt, shown: str = "") -> None:

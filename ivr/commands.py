@@ -9,7 +9,7 @@ import logging
 import subprocess
 import sys
 
-from ivr import cli, controller, files, retention, testcall
+from ivr import cli, files, retention, testcall, wiring
 from ivr import doctor as checks
 from ivr.admin import reloads
 from ivr.admin.audit import Audit
@@ -86,7 +86,7 @@ def asterisk_cli(config: Config, args: argparse.Namespace) -> int:
 
 def serve(config: Config, args: argparse.Namespace) -> int:
     files.secure_state(config)
-    asyncio.run(controller.serve(config))
+    asyncio.run(wiring.serve(config))
     return 0
 
 
@@ -106,7 +106,7 @@ def run(config: Config, args: argparse.Namespace) -> int:
     web = _spawn_web(args)
     try:
         _print_how_to_call(config)
-        asyncio.run(controller.serve(config))
+        asyncio.run(wiring.serve(config))
     finally:
         _stop(web)
         asterisk.stop()

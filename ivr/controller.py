@@ -1,49 +1,24 @@
-"""The controller: FastAGI server + AMI connection, built once and run until stopped.
+"""The controller: runs the route the AGI URL names and hands the call back to the dialplan.
 
 Each AGI connection is one call. The route named in the AGI URL picks the flow; the flow's
-outcome is handed back to the dialplan as channel variables. Whatever happens inside a
+ending is handed back to the dialplan as channel variables. Whatever happens inside a
 flow, the caller is never left in silence: errors become RESULT=failed and the dialplan
-sends the call to a person.
+sends the call to a person. Start-up (building the stores, the AMI listeners, the
+periodic jobs) is ivr/wiring.py's.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-import os
-import signal
-import sqlite3
-import time
 from dataclasses import dataclass
 
-from ivr import chanvars, retention
-from ivr import guard as guard_mod
-from ivr.admin import overrides
-from ivr.admin.overrides import Watched
-from ivr.agi.server import FastAgiServer
-from ivr.ami.client import AmiUser, connect_until_up, for_config
-from ivr.call import Call
-from ivr.calllog import CallLog
+from ivr import chanvars
+from ivr.call import Call, CallServices
 from ivr.channel import Channel
-from ivr.complaints import tickets
-from ivr.complaints import writer as writer_mod
-from ivr.complaints.desk import ComplaintDesk
-from ivr.config import Config
-from ivr.data.mirror import Mirror
-from ivr.errors import AgiError, CallerHangup, HajjIvrError
-from ivr.flows import ROUTES, Flow, callback
-from ivr.guard import Guard, Limits
+from ivr.errors import AgiError, CallerHangup
+from ivr.flows import Flow, callback
 from ivr.outcomes import Ending, Outcome, Reason
-from ivr.prompts.catalog import Catalog
-from ivr.queue import callbacks as callbacks_mod
-from ivr.queue import records as records_mod
-from ivr.queue import tracker as tracker_mod
-from ivr.queue.callbacks import Callbacks
-from ivr.queue.desk import Desk
-from ivr.queue.dispatcher import CallbackDispatcher
-from ivr.queue.records import QueueRecords
-from ivr.queue.resync import ControllerResync
 
 log = logging.getLogger(__name__)
 
@@ -56,67 +31,20 @@ LATER_ROUTES = frozenset({chanvars.ROUTE_CALLBACK})
 LATER_OUTCOMES = frozenset({Outcome.CALLBACK, Outcome.CLOSED})
 
 
-@dataclass
+@dataclass(frozen=True)
 class Controller:
-    config: Config
-    catalogs: Watched[Catalog]  # reloaded when a prompt catalog file changes
-    calllog: CallLog
     routes: dict[str, Flow]
-    mirror: Mirror
-    desk: Desk
-    complaints: ComplaintDesk
-    guard: Guard
-
-    @classmethod
-    def build(cls, config: Config) -> Controller:
-        catalogs = overrides.watched_catalog(config)
-        catalogs.current()  # a broken catalog stops the start, not a call
-        calllog = CallLog(
-            config.calllog_path, records_mod.SCHEMA, callbacks_mod.SCHEMA, guard_mod.SCHEMA
-        )
-        hours = overrides.watched_schedule(config)
-        hours.current()
-        desk = Desk(
-            hours.current,
-            Callbacks(calllog.db),
-            QueueRecords(calllog.db),
-            config.agents.callbacks_per_day,
-        )
-        c = config.complaints
-        desk_tickets = tickets.for_config(config)
-        complaints = ComplaintDesk(
-            desk_tickets,
-            writer_mod.for_tickets(desk_tickets, config.state_dir, c.write_retry_seconds),
-            config.recordings_dir,
-            c.record_max_seconds,
-            c.record_silence_seconds,
-        )
-        config.recordings_dir.mkdir(parents=True, exist_ok=True)  # RECORD FILE writes here
-        mirror = Mirror(config.mirror_path)
-        guard = Guard(calllog.db, Limits.for_config(config))
-        return cls(config, catalogs, calllog, dict(ROUTES), mirror, desk, complaints, guard)
-
-    @property
-    def catalog(self) -> Catalog:
-        return self.catalogs.current()
+    services: CallServices
 
     async def handle(self, channel: Channel) -> None:
         """One call, start to end. Never raises: the outcome goes back to the dialplan."""
         route = channel.env.get("agi_network_script", "").strip("/")
-        call = Call(
-            channel,
-            self.catalog,
-            self.calllog,
-            self.config.ivr,
-            self.mirror,
-            self.desk,
-            self.complaints,
-            self.guard,
-        )
+        call = Call(channel, self.services)
+        calllog = self.services.calllog
         log.info("call %s from %s on route %s", call.id, channel.masked_callerid, route)
         outcome = Outcome.FAILED
         try:
-            self.calllog.start(call.id, call.caller, route)
+            calllog.start(call.id, call.caller, route)
             outcome = await self._hand_over(call, await self._run(call, route))
         except CallerHangup:
             log.info("call %s: caller hung up", call.id)
@@ -128,9 +56,9 @@ class Controller:
         finally:
             with contextlib.suppress(Exception):
                 if route in LATER_ROUTES and outcome not in LATER_OUTCOMES:
-                    self.calllog.leave(call.id)  # the call's outcome stays "agent"
+                    calllog.leave(call.id)  # the call's outcome stays "agent"
                 else:
-                    self.calllog.finish(call.id, outcome, call.reason)
+                    calllog.finish(call.id, outcome, call.reason)
 
     async def _run(self, call: Call, route: str) -> Ending:
         flow = self.routes.get(route)
@@ -139,7 +67,11 @@ class Controller:
             return Ending.failed(Reason.UNKNOWN_ROUTE)
         try:
             ending = await flow(call)
-            if ending.to_person and route in CLOSED_HOURS_ROUTES and not self.desk.staffed():
+            if (
+                ending.to_person
+                and route in CLOSED_HOURS_ROUTES
+                and not self.services.desk.staffed()
+            ):
                 # No dead queue off duty: a callback on the next staffed day instead.
                 call.reason = ending.reason
                 call.note(f"agents off duty ({ending.reason})")
@@ -183,81 +115,6 @@ class Controller:
         for name, value in context.items():
             if value:
                 await call.channel.set_variable(f"__{name}", value)
-
-
-async def serve(config: Config, ready: asyncio.Event | None = None) -> None:
-    """Run the FastAGI server and the AMI connection until SIGINT/SIGTERM."""
-    started = time.time()  # calls in progress from before are a stopped controller's
-    controller = Controller.build(config)
-    agi = config.agi
-    server = FastAgiServer(
-        controller.handle,
-        agi.host,
-        agi.port,
-        max_sessions=agi.max_sessions,
-        header_timeout=agi.header_timeout,
-        command_timeout=agi.command_timeout,
-    )
-    await server.start()
-    ami = for_config(config, AmiUser.CONTROLLER)
-    ami.on_connect(ControllerResync(controller.calllog, controller.desk.records, started))
-    tracker = tracker_mod.QueueTracker(controller.calllog, controller.desk.records)
-    for name in tracker_mod.EVENTS:
-        ami.on_event(name, tracker)
-    dispatcher = CallbackDispatcher(
-        ami, controller.desk.callbacks, config.agents, controller.desk.schedules
-    )
-    for name in ("UserEvent", "AgentConnect", "OriginateResponse"):
-        ami.on_event(name, dispatcher.on_event)
-    controller.desk.callbacks.recover()
-    ami_task = asyncio.create_task(connect_until_up(ami, "controller"))
-    dispatch_task = asyncio.create_task(dispatcher.run())
-    escalate_task = asyncio.create_task(_escalate_forever(controller.complaints.tickets))
-    purge_task = asyncio.create_task(_purge_daily(config))
-    writer_task = asyncio.create_task(controller.complaints.writer.run())
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    config.controller_pidfile.write_text(str(os.getpid()))
-    log.info("FastAGI listening on %s:%d", agi.host, server.port)
-    if ready is not None:
-        ready.set()
-    try:
-        await stop.wait()
-    finally:
-        log.info("stopping the controller")
-        # The writer stops between writes: what it had not applied stays in the spool.
-        for task in (ami_task, dispatch_task, escalate_task, purge_task, writer_task):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await ami.close()
-        await server.close(grace=2.0)  # calls in their last prompt may finish
-        controller.calllog.close()
-        config.controller_pidfile.unlink(missing_ok=True)
-
-
-async def _escalate_forever(desk: tickets.Tickets, every: float = 60.0) -> None:
-    """Overdue complaint tickets go up a tier on their own (checked every minute)."""
-    while True:
-        try:
-            for ticket in await asyncio.to_thread(desk.escalate_overdue):
-                log.info("complaint %s overdue: now tier %d", ticket.number, ticket.tier)
-        except HajjIvrError as e:
-            log.error("complaint escalation: %s", e)
-        await asyncio.sleep(every)
-
-
-async def _purge_daily(config: Config, every: float = retention.DAY) -> None:
-    """Personal data past its retention period goes at start and then once a day."""
-    while True:
-        try:
-            report = await asyncio.to_thread(retention.purge, config)
-            log.info("retention purge: %s", report.summary())  # counts only
-        except (HajjIvrError, sqlite3.Error, OSError) as e:
-            log.error("retention purge failed (%s): %s", type(e).__name__, e)
-        await asyncio.sleep(every)
 
 
 def _where(error: BaseException) -> str:

@@ -23,7 +23,7 @@ DAY = 24 * 3600.0
 
 async def offer(call: Call) -> Ending:
     """Route "callback": the caller is waiting for an agent."""
-    desk = call.desk
+    desk = call.services.desk
     why = await call.channel.get_variable(chanvars.OFFER) or ""
     await _learn(call)
     call.note(f"callback offer ({why or 'waited'})")
@@ -42,7 +42,7 @@ async def closed(call: Call) -> Ending:
     if await call.menu("callback-offer-closed") != ACCEPT:
         await call.say("callback-closed-goodbye")
         return Ending.closed(call.reason)
-    opening = call.desk.next_open()
+    opening = call.services.desk.next_open()
     return await _request(call, not_before=opening.timestamp() if opening else 0.0)
 
 
@@ -65,7 +65,7 @@ async def _request(call: Call, not_before: float) -> Ending:
     if not number:
         call.note("callback: no number to call")
         return await _without_callback(call, not_before)
-    desk = call.desk
+    desk = call.services.desk
     if desk.callbacks.open_for(number, call.porsi) is None and (
         desk.callbacks.count_since(number, desk.clock() - DAY) >= desk.callbacks_per_day
     ):
@@ -83,7 +83,7 @@ async def _request(call: Call, not_before: float) -> Ending:
         waiting_since=call.waiting_since,
         not_before=not_before,
     )
-    stored, created = desk.callbacks.request(request)
+    stored, created = desk.callbacks.request(request, now=desk.clock())
     desk.records.called_back(call.id)
     call.note(f"callback {'requested' if created else 'already open'}: #{stored.id}")
     await call.say("callback-confirmed" if created else "callback-already")

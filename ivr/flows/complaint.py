@@ -16,7 +16,6 @@ A ticket from before PINs is told by an officer.
 from __future__ import annotations
 
 import asyncio
-import time
 
 from ivr.call import Call
 from ivr.complaints import numbers, replies
@@ -57,11 +56,11 @@ async def file_complaint(call: Call) -> Ending:
             return refused
         porsi, verified = found.nomor_porsi, call.verified == found.nomor_porsi
         place = (found.kabupaten, found.kloter.embarkasi if found.kloter else "")
-    desk = call.complaints
+    desk = call.services.complaints
     number, pin = await desk.writer.new_number(), numbers.new_pin()
     new = NewTicket(
         number,
-        time.time(),
+        call.services.clock(),
         "phone",
         category,
         call_id=call.id,
@@ -103,7 +102,7 @@ async def _category(call: Call) -> str | None:
 
 async def _record(call: Call, number: str) -> None:
     """Record (again) until the caller sends it; a hang-up keeps what was recorded."""
-    desk = call.complaints
+    desk = call.services.complaints
     name = f"{number}.wav"
     path = desk.recordings / number
     for _ in range(call.settings.max_tries):
@@ -149,7 +148,7 @@ PIN_SHOWN = "(angka PIN)"
 
 async def status(call: Call) -> Ending:
     """A ticket's number and PIN, then where it stands (three tries, counted across calls)."""
-    desk, guard = call.complaints, call.guard
+    desk, guard = call.services.complaints, call.services.guard
     for _ in range(call.settings.max_tries):
         if guard.status_locked(call.caller):
             return await _locked(call)
@@ -185,7 +184,7 @@ async def _tell_status(call: Call, ticket: Ticket) -> Ending:
     if ticket.state == "resolved":
         if ticket.resolution in call.catalog:
             await call.say(ticket.resolution)
-        reply = replies.prompt(call.complaints.recordings, ticket)
+        reply = replies.prompt(call.services.complaints.recordings, ticket)
         if reply is not None:
             await call.say("complaint-reply", reply)
     return await _officer_or_goodbye(call)

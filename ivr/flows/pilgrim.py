@@ -85,7 +85,7 @@ async def ask_porsi(call: Call) -> Jemaah | Ending:
         if answer != "1":
             call.note("porsi read-back rejected")
             continue
-        if not call.guard.lookup_allowed(call.caller):
+        if not call.services.guard.lookup_allowed(call.caller):
             call.note("porsi lookups: this number is over its hourly limit")
             await call.say("lookup-limit")
             return Ending.to_agent(Reason.LOOKUP_LIMIT)
@@ -137,12 +137,12 @@ async def verify_birth(call: Call, j: Jemaah) -> Ending | None:
         return None
     expected = j.tgl_lahir.strftime("%d%m%Y")
     for _ in range(call.settings.max_tries):
-        if call.guard.dob_locked(j.nomor_porsi, call.caller):
+        if call.services.guard.dob_locked(j.nomor_porsi, call.caller):
             return await dob_locked(call)
         await call.say("dob-enter")
         keyed = await call.collect(8, echo=False)
         # Checked again once keyed: parallel calls may have locked it meanwhile.
-        if call.guard.dob_locked(j.nomor_porsi, call.caller):
+        if call.services.guard.dob_locked(j.nomor_porsi, call.caller):
             return await dob_locked(call)
         if keyed == expected:
             call.verified = j.nomor_porsi
@@ -150,7 +150,7 @@ async def verify_birth(call: Call, j: Jemaah) -> Ending | None:
             await call.say("dob-ok")
             return None
         call.note("date of birth wrong")
-        if call.guard.dob_failed(j.nomor_porsi, call.caller):
+        if call.services.guard.dob_failed(j.nomor_porsi, call.caller):
             return await dob_locked(call)
         await call.say("dob-wrong")
     return Ending.to_agent(Reason.DOB_FAILED)

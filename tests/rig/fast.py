@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ivr import config as config_mod
+from ivr import wiring
 from ivr.agi.scripted import Caller, ScriptedLine, SoundLengths, VirtualClock
 from ivr.calllog import CallLogReader, CallRow, Line
 from ivr.config import Config
@@ -53,14 +54,15 @@ class FastHotline:
         lengths = SoundLengths(shared_sounds(config.prompts))
         sample.write_sample(state_dir / "sample")
         import_export(state_dir / "sample", config.mirror_path, imported_by="tests")
-        controller = Controller.build(config)
         clock = VirtualClock(time.time())
-        tracker = QueueTracker(controller.calllog, controller.desk.records, clock)
+        controller = wiring.controller(config, clock=clock)
+        services = controller.services
+        tracker = QueueTracker(services.calllog, services.desk.records, clock)
         dialplan = DialplanModel(controller.handle, config, tracker, agents_logged_in)
         return cls(config, controller, clock, lengths, dialplan)
 
     def close(self) -> None:
-        self.controller.calllog.close()
+        self.controller.services.calllog.close()
 
     # --- calls -----------------------------------------------------------------------
 
@@ -95,7 +97,7 @@ class FastHotline:
 
     def _said(self, call_id: str) -> list[str]:
         """The say lines so far, on the controller's own connection (it sees its writes)."""
-        rows = self.controller.calllog.db.execute(
+        rows = self.controller.services.calllog.db.execute(
             "SELECT text FROM transcript WHERE call_id = ? AND kind = 'say' ORDER BY seq",
             (call_id,),
         )

@@ -1,0 +1,184 @@
+"""Start-up: every part the controller runs with, built once from the config and wired
+together in one place; ``serve`` runs them until SIGINT or SIGTERM.
+
+A call's services (CallServices) are opened here, so a broken catalog or staffed hours
+stop the start, never a call. The AMI consumers (queue tracker, callback dispatcher, the
+resync after each login) and the periodic jobs (callbacks, escalation, the retention
+purge, the complaint writer) are registered here too; each part pushes its own stop on
+one exit stack, so they stop in the reverse order they started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import time
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any
+
+from ivr import guard, retention, tasks
+from ivr.admin import overrides
+from ivr.agi.server import FastAgiServer
+from ivr.ami.client import AmiClient, AmiUser, connect_until_up, for_config
+from ivr.call import CallServices
+from ivr.calllog import CallLog
+from ivr.complaints import tickets
+from ivr.complaints import writer as writer_mod
+from ivr.complaints.desk import ComplaintDesk
+from ivr.config import Config
+from ivr.controller import Controller
+from ivr.data.mirror import Mirror
+from ivr.flows import ROUTES
+from ivr.guard import Guard, Limits
+from ivr.queue import callbacks, records, tracker
+from ivr.queue.callbacks import Callbacks
+from ivr.queue.desk import Desk
+from ivr.queue.dispatcher import CallbackDispatcher
+from ivr.queue.records import QueueRecords
+from ivr.queue.resync import ControllerResync
+
+log = logging.getLogger(__name__)
+
+ESCALATE_EVERY = 60.0  # overdue complaint tickets go up a tier within a minute
+
+
+def call_services(config: Config, *, clock: Callable[[], float] = time.time) -> CallServices:
+    """Every store a call uses, opened once."""
+    catalogs = overrides.watched_catalog(config)  # reloaded when a catalog file changes
+    catalogs.current()  # a broken catalog stops the start, not a call
+    calllog = CallLog(config.calllog_path, records.SCHEMA, callbacks.SCHEMA, guard.SCHEMA)
+    hours = overrides.watched_schedule(config)
+    hours.current()
+    desk = Desk(
+        hours.current,
+        Callbacks(calllog.db),
+        QueueRecords(calllog.db),
+        config.agents.callbacks_per_day,
+        clock,
+    )
+    return CallServices(
+        config.ivr,
+        catalogs.current,
+        calllog,
+        Mirror(config.mirror_path),
+        desk,
+        _complaints(config, clock),
+        Guard(calllog.db, Limits.for_config(config), clock),
+        clock,
+    )
+
+
+def _complaints(config: Config, clock: Callable[[], float]) -> ComplaintDesk:
+    c = config.complaints
+    desk_tickets = tickets.for_config(config, clock)
+    config.recordings_dir.mkdir(parents=True, exist_ok=True)  # RECORD FILE writes here
+    return ComplaintDesk(
+        desk_tickets,
+        writer_mod.for_tickets(desk_tickets, config.state_dir, c.write_retry_seconds),
+        config.recordings_dir,
+        c.record_max_seconds,
+        c.record_silence_seconds,
+    )
+
+
+def controller(config: Config, *, clock: Callable[[], float] = time.time) -> Controller:
+    return Controller(dict(ROUTES), call_services(config, clock=clock))
+
+
+async def serve(config: Config, ready: asyncio.Event | None = None) -> None:
+    """FastAGI, AMI and the periodic jobs, until SIGINT or SIGTERM."""
+    started = time.time()  # calls in progress from before are a stopped controller's
+    ctl = controller(config)
+    services = ctl.services
+    async with contextlib.AsyncExitStack() as stack:
+        _pidfile(stack, config)
+        stack.callback(services.calllog.close)
+        server = await _agi(stack, config, ctl)
+        ami = _ami(stack, config, services, started)
+        for job in _jobs(config, services, ami):
+            stack.push_async_callback(_cancel, asyncio.create_task(job))
+        config.controller_pidfile.write_text(str(os.getpid()))
+        log.info("FastAGI listening on %s:%d", config.agi.host, server.port)
+        await _until_signalled(ready)
+        log.info("stopping the controller")
+
+
+async def _agi(stack: contextlib.AsyncExitStack, config: Config, ctl: Controller) -> FastAgiServer:
+    agi = config.agi
+    server = FastAgiServer(
+        ctl.handle,
+        agi.host,
+        agi.port,
+        max_sessions=agi.max_sessions,
+        header_timeout=agi.header_timeout,
+        command_timeout=agi.command_timeout,
+    )
+    await server.start()
+    # Calls in their last prompt may finish.
+    stack.push_async_callback(server.close, grace=2.0)
+    return server
+
+
+def _ami(
+    stack: contextlib.AsyncExitStack, config: Config, services: CallServices, started: float
+) -> AmiClient:
+    """The controller's AMI connection and what listens on it (not connected yet: the
+    connecting is one of the jobs)."""
+    ami = for_config(config, AmiUser.CONTROLLER)
+    desk = services.desk
+    ami.on_connect(ControllerResync(services.calllog, desk.records, started))
+    queue_tracker = tracker.QueueTracker(services.calllog, desk.records)
+    for name in tracker.EVENTS:
+        ami.on_event(name, queue_tracker)
+    stack.push_async_callback(ami.close)
+    return ami
+
+
+def _jobs(
+    config: Config, services: CallServices, ami: AmiClient
+) -> Iterator[Coroutine[Any, Any, None]]:
+    desk, complaints = services.desk, services.complaints
+    dispatcher = CallbackDispatcher(ami, desk.callbacks, config.agents, desk.schedules)
+    for name in ("UserEvent", "AgentConnect", "OriginateResponse"):
+        ami.on_event(name, dispatcher.on_event)
+    desk.callbacks.recover()  # nothing is in progress after a restart
+    yield connect_until_up(ami, "controller")
+    yield dispatcher.run()
+    yield tasks.every(ESCALATE_EVERY, lambda: _escalate(complaints.tickets), "complaint escalation")
+    yield tasks.every(retention.DAY, lambda: _purge(config), "retention purge")
+    # The writer stops between writes: what it had not applied stays in the spool.
+    yield complaints.writer.run()
+
+
+def _escalate(desk: tickets.Tickets) -> None:
+    """Overdue complaint tickets go up a tier on their own."""
+    for ticket in desk.escalate_overdue():
+        log.info("complaint %s overdue: now tier %d", ticket.number, ticket.tier)
+
+
+def _purge(config: Config) -> None:
+    """Personal data past its retention period goes (at start, then once a day)."""
+    log.info("retention purge: %s", retention.purge(config).summary())  # counts only
+
+
+def _pidfile(stack: contextlib.AsyncExitStack, config: Config) -> None:
+    stack.callback(config.controller_pidfile.unlink, missing_ok=True)
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _until_signalled(ready: asyncio.Event | None) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    if ready is not None:
+        ready.set()
+    await stop.wait()
