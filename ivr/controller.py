@@ -17,34 +17,29 @@ from ivr import chanvars
 from ivr.call import Call, CallServices
 from ivr.channel import Channel
 from ivr.errors import AgiError, CallerHangup
-from ivr.flows import Flow, callback
 from ivr.outcomes import Ending, Outcome, Reason
+from ivr.route import Route, RouteTable
 
 log = logging.getLogger(__name__)
-
-# Routes whose hand-over to a person becomes a callback offer outside staffed hours.
-CLOSED_HOURS_ROUTES = frozenset({chanvars.ROUTE_HOTLINE})
-
-# Routes run later in a call already logged (the callback offer while queued): only these
-# outcomes replace the call's, so declining or hanging up there leaves it "agent".
-LATER_ROUTES = frozenset({chanvars.ROUTE_CALLBACK})
-LATER_OUTCOMES = frozenset({Outcome.CALLBACK, Outcome.CLOSED})
 
 
 @dataclass(frozen=True)
 class Controller:
-    routes: dict[str, Flow]
+    """Runs the route the AGI URL names and hands its ending back to the dialplan. It
+    knows no route by name: the table carries each route's policy."""
+
+    routes: RouteTable
     services: CallServices
 
     async def handle(self, channel: Channel) -> None:
-        """One call, start to end. Never raises: the outcome goes back to the dialplan."""
-        route = channel.env.get("agi_network_script", "").strip("/")
+        """One AGI session, start to end. Never raises: the ending goes back to the dialplan."""
+        route = self.routes.find(channel.env.get("agi_network_script", "").strip("/"))
         call = Call(channel, self.services)
         calllog = self.services.calllog
-        log.info("call %s from %s on route %s", call.id, channel.masked_callerid, route)
+        log.info("call %s from %s on route %s", call.id, channel.masked_callerid, route.name)
         outcome = Outcome.FAILED
         try:
-            calllog.start(call.id, call.caller, route)
+            calllog.start(call.id, call.caller, route.name)
             outcome = await self._hand_over(call, await self._run(call, route))
         except CallerHangup:
             log.info("call %s: caller hung up", call.id)
@@ -55,28 +50,17 @@ class Controller:
             )
         finally:
             with contextlib.suppress(Exception):
-                if route in LATER_ROUTES and outcome not in LATER_OUTCOMES:
-                    calllog.leave(call.id)  # the call's outcome stays "agent"
+                logged = route.logged(outcome)
+                if logged is None:
+                    calllog.leave(call.id)  # a later route: the call's outcome stays
                 else:
-                    calllog.finish(call.id, outcome, call.reason)
+                    calllog.finish(call.id, logged, call.reason)
 
-    async def _run(self, call: Call, route: str) -> Ending:
-        flow = self.routes.get(route)
-        if flow is None:
-            log.error("call %s: no flow for route %r", call.id, route)
-            return Ending.failed(Reason.UNKNOWN_ROUTE)
+    async def _run(self, call: Call, route: Route) -> Ending:
+        """The route's ending; an error in a flow fails to a person (type and place only
+        in the log)."""
         try:
-            ending = await flow(call)
-            if (
-                ending.to_person
-                and route in CLOSED_HOURS_ROUTES
-                and not self.services.desk.staffed()
-            ):
-                # No dead queue off duty: a callback on the next staffed day instead.
-                call.reason = ending.reason
-                call.note(f"agents off duty ({ending.reason})")
-                ending = await callback.closed(call)
-            return ending
+            return await route.run(call)
         except CallerHangup:
             raise
         except Exception as e:
@@ -84,7 +68,7 @@ class Controller:
             log.error(
                 "call %s: flow %s failed with %s at %s; to an agent",
                 call.id,
-                route,
+                route.name,
                 type(e).__name__,
                 _where(e),
             )

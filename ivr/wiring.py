@@ -31,7 +31,7 @@ from ivr.complaints.desk import ComplaintDesk
 from ivr.config import Config
 from ivr.controller import Controller
 from ivr.data.mirror import Mirror
-from ivr.flows import ROUTES
+from ivr.flows import routes
 from ivr.guard import Guard, Limits
 from ivr.queue import callbacks, records, tracker
 from ivr.queue.callbacks import Callbacks
@@ -85,7 +85,7 @@ def _complaints(config: Config, clock: Callable[[], float]) -> ComplaintDesk:
 
 
 def controller(config: Config, *, clock: Callable[[], float] = time.time) -> Controller:
-    return Controller(dict(ROUTES), call_services(config, clock=clock))
+    return Controller(routes.TABLE, call_services(config, clock=clock))
 
 
 async def serve(config: Config, ready: asyncio.Event | None = None) -> None:
