@@ -1,25 +1,35 @@
-"""What a call flow sees: speak prompts, collect keys, and keep the transcript.
+"""What a call flow sees: speak prompts, collect keys, keep the transcript, and what the
+call learned for the person who may take it over (the handover).
 
 Every prompt may be interrupted by a key (barge-in): the key is kept and the flow's next
 input reads it first, so a caller who knows the menu never has to wait for it. While keys
 are waiting, further prompts are skipped (the caller is typing ahead). The transcript
 holds exactly the text the caller heard, in order, flagged where a key cut it short.
+
+The handover changes only through the methods here (lookup, dob_verified, topic,
+about_ticket, decided), each through ``_learn``, which applies the verified rule. A
+session reads what earlier ones learned (``arrive``) and hands it on (``hand_over``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
-from ivr import chanvars
+from ivr import chanvars, handover, phone
 from ivr.calllog import CallLog
 from ivr.channel import Channel
 from ivr.complaints.desk import ComplaintDesk
 from ivr.config import IvrSettings
-from ivr.data.mirror import Mirror
+from ivr.data.mirror import Jemaah, Mirror
+from ivr.errors import AgiError
 from ivr.guard import Guard
+from ivr.handover import Handover
+from ivr.outcomes import Ending
 from ivr.prompts.catalog import Catalog, Prompt
 from ivr.queue.desk import Desk
 
@@ -52,19 +62,16 @@ class Call:
         self.mirror = services.mirror
         self.id = channel.uniqueid
         self.caller = channel.env.get("agi_callerid", "")
+        self.masked_caller = phone.mask(self.caller, 0, 3)  # for logs
         self.started = time.monotonic()
         self.pending: deque[str] = deque()
         # After an entry filled up, the "#" the caller still presses out of habit is not an
         # answer to the next question: the next "#" is dropped (and its prompt replayed).
         self.swallow_hash = False
         # What the IVR learned, handed to the agent when the call goes to a person.
-        self.porsi = ""
-        self.verified = ""  # the porsi whose date of birth the caller keyed correctly
-        self.topics: list[str] = []
-        self.reason = ""  # why a person takes over, once the flow has decided
-        self.queue = chanvars.FIRST_QUEUE  # the tier's queue the call waits in
-        self.waiting_since = services.clock()  # when it first queued (its place in line)
-        self.ticket = ""  # a complaint ticket made or asked about in this call
+        self.handover = Handover()
+        self._dob_porsi = ""  # the porsi whose date of birth was keyed right in this call
+        self.offer = ""  # HAJJ_OFFER: why the callback route runs ("nobody" or "waited")
 
     async def say(self, *fragments: str | Prompt, shown: str = "") -> None:
         """Play prompt fragments as one utterance (ids or Prompt objects).
@@ -134,10 +141,70 @@ class Call:
         self.calllog.add(self.id, "input", digits if echo else "*" * len(digits))
         return digits
 
+    # --- the session: what earlier ones learned, and handing the call on ------------------
+
+    async def arrive(self) -> None:
+        """What earlier sessions of this call learned (the dialplan keeps it as channel
+        variables) and why this one runs: one GET FULL VARIABLE."""
+        found = await self.channel.get_variables((*handover.NAMES, chanvars.OFFER))
+        known = handover.decode(found)
+        self._dob_porsi = known.porsi if known.verified else ""
+        self.handover = known
+        self.offer = found[chanvars.OFFER]
+
+    async def hand_over(self, ending: Ending) -> None:
+        """Tell the dialplan how the call goes on: for a person, "please hold" and the
+        handover (inherited by the agent's leg); then HAJJ_RESULT."""
+        self.decided(ending.reason)
+        if ending.to_person:
+            self.note(f"to agent: {ending.reason}")
+            with contextlib.suppress(AgiError):
+                if ending.announce and not self.channel.hung_up:
+                    self.pending.clear()
+                    await self.say("to-agent")
+            for name, value in handover.inherited(handover.encode(self.handover)).items():
+                await self.channel.set_variable(name, value)
+        await self.channel.set_variable(chanvars.RESULT, ending.result)
+
+    # --- what the call learned ---------------------------------------------------------
+
+    def lookup(self, porsi: str) -> Jemaah | None:
+        """Look a keyed porsi up in the mirror; the call log and the handover keep it."""
+        self._learn(porsi=porsi)
+        found = self.mirror.lookup(porsi)
+        self.note(f"porsi {'found: ' + found.status_porsi if found else 'not found'}")
+        if found:
+            self.calllog.lookup(self.id, porsi, found.kabupaten, found.provinsi)
+        else:
+            self.calllog.lookup(self.id, porsi, None)
+        return found
+
+    def dob_verified(self, porsi: str) -> None:
+        """The caller keyed this porsi's date of birth right."""
+        self._dob_porsi = porsi
+        self._learn()
+        self.note("date of birth verified")
+
+    def knows_dob(self, porsi: str) -> bool:
+        """This porsi's date of birth was keyed right in this call."""
+        return handover.verified(porsi, self._dob_porsi)
+
     def topic(self, name: str) -> None:
         """A topic the caller asked about (estimate, kloter, ...), for reports."""
-        self.topics.append(name)
+        self._learn(topics=(*self.handover.topics, name))
         self.note(f"topic: {name}")
+
+    def about_ticket(self, number: str) -> None:
+        """A complaint ticket filed or asked about in this call."""
+        self._learn(ticket=number)
+
+    def decided(self, reason: str) -> None:
+        """Why a person takes over (or took over), once the flow knows."""
+        self._learn(reason=reason)
+
+    def _learn(self, **changes: Any) -> None:
+        known = replace(self.handover, **changes)
+        self.handover = replace(known, verified=handover.verified(known.porsi, self._dob_porsi))
 
     def note(self, text: str) -> None:
         """An event in the transcript that was not spoken (a lookup, a decision)."""

@@ -45,10 +45,3 @@ class Channel(Protocol):
     async def get_variables(self, names: Sequence[str]) -> dict[str, str]:
         """Several channel variables in one round trip; unset ones read as ""."""
         ...
-
-    # Until Call masks the caller and reads variables through get_variables (issue 12,
-    # phase B), today's controller and callback flow still use these two.
-    @property
-    def masked_callerid(self) -> str: ...
-
-    async def get_variable(self, name: str) -> str | None: ...

@@ -13,10 +13,9 @@ import contextlib
 import logging
 from dataclasses import dataclass
 
-from ivr import chanvars
 from ivr.call import Call, CallServices
 from ivr.channel import Channel
-from ivr.errors import AgiError, CallerHangup
+from ivr.errors import CallerHangup
 from ivr.outcomes import Ending, Outcome, Reason
 from ivr.route import Route, RouteTable
 
@@ -36,11 +35,14 @@ class Controller:
         route = self.routes.find(channel.env.get("agi_network_script", "").strip("/"))
         call = Call(channel, self.services)
         calllog = self.services.calllog
-        log.info("call %s from %s on route %s", call.id, channel.masked_callerid, route.name)
+        log.info("call %s from %s on route %s", call.id, call.masked_caller, route.name)
         outcome = Outcome.FAILED
         try:
             calllog.start(call.id, call.caller, route.name)
-            outcome = await self._hand_over(call, await self._run(call, route))
+            await call.arrive()
+            ending = await self._run(call, route)
+            await call.hand_over(ending)
+            outcome = ending.outcome
         except CallerHangup:
             log.info("call %s: caller hung up", call.id)
             outcome = Outcome.HANGUP
@@ -54,7 +56,7 @@ class Controller:
                 if logged is None:
                     calllog.leave(call.id)  # a later route: the call's outcome stays
                 else:
-                    calllog.finish(call.id, logged, call.reason)
+                    calllog.finish(call.id, logged, call.handover.reason)
 
     async def _run(self, call: Call, route: Route) -> Ending:
         """The route's ending; an error in a flow fails to a person (type and place only
@@ -73,32 +75,6 @@ class Controller:
                 _where(e),
             )
             return Ending.failed(Reason.CONTROLLER_ERROR)
-
-    async def _hand_over(self, call: Call, ending: Ending) -> Outcome:
-        """Tell the dialplan how the call goes on; return the call log's outcome."""
-        call.reason = ending.reason
-        if ending.to_person:
-            call.note(f"to agent: {ending.reason}")
-            with contextlib.suppress(AgiError):
-                if ending.announce and not call.channel.hung_up:
-                    call.pending.clear()
-                    await call.say("to-agent")
-            await self._context_for_agent(call, ending)
-        await call.channel.set_variable(chanvars.RESULT, ending.result)
-        return ending.outcome
-
-    async def _context_for_agent(self, call: Call, ending: Ending) -> None:
-        """What the IVR learned travels with the call (inherited by the agent's leg)."""
-        context = {
-            chanvars.REASON: ending.reason,
-            chanvars.PORSI: call.porsi,
-            chanvars.VERIFIED: "yes" if call.verified and call.verified == call.porsi else "no",
-            chanvars.TOPICS: " ".join(call.topics),
-            chanvars.TICKET: call.ticket,
-        }
-        for name, value in context.items():
-            if value:
-                await call.channel.set_variable(f"__{name}", value)
 
 
 def _where(error: BaseException) -> str:

@@ -35,7 +35,7 @@ class Route:
     async def run(self, call: Call) -> Ending:
         ending = await self.flow(call)
         if ending.to_person and self.off_duty is not None and not call.services.desk.staffed():
-            call.reason = ending.reason
+            call.decided(ending.reason)
             call.note(f"agents off duty ({ending.reason})")
             return await self.off_duty(call)
         return ending

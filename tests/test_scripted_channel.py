@@ -259,7 +259,7 @@ def test_hang_up_mid_prompt_then_every_media_command_fails_at_once(
     assert line.t == 4.0
     # res_agi still runs SET/GET VARIABLE on a dead channel
     run(channel.set_variable("HAJJ_RESULT", "done"))
-    assert run(channel.get_variable("HAJJ_RESULT")) == "done"
+    assert run(channel.get_variables(["HAJJ_RESULT"])) == {"HAJJ_RESULT": "done"}
 
 
 def test_until_holding_hangs_up_before_the_next_command(lengths: SoundLengths) -> None:
@@ -291,7 +291,8 @@ def test_set_variable_keeps_the_bare_name_and_remembers_inheritance(
     }
     assert line.inherited == {"HAJJ_PORSI"}
     run(channel.set_variable("HAJJ_RESULT", ""))  # Asterisk deletes it
-    assert run(channel.get_variable("HAJJ_RESULT")) is None
+    assert "HAJJ_RESULT" not in line.variables
+    assert run(channel.get_variables(["HAJJ_RESULT"])) == {"HAJJ_RESULT": ""}
 
 
 def test_get_variables_reads_several_in_one_joined_read(lengths: SoundLengths) -> None:
@@ -308,5 +309,5 @@ def test_sessions_on_one_line_share_its_variables_and_clock(lengths: SoundLength
     run(first.set_variable("__HAJJ_REASON", "caller_request"))
     run(first.stream_file("hajj/two", ""))
     later = line.session("callback")
-    assert run(later.get_variable("HAJJ_REASON")) == "caller_request"
+    assert run(later.get_variables(["HAJJ_REASON"])) == {"HAJJ_REASON": "caller_request"}
     assert later.env["agi_network_script"] == "callback" and line.t == pytest.approx(2.0)

@@ -78,12 +78,6 @@ class AgiChannel:
     def uniqueid(self) -> str:
         return self.env.get("agi_uniqueid", "?")
 
-    @property
-    def masked_callerid(self) -> str:
-        """The caller's number with all but the last 3 characters hidden, for logs."""
-        number = self.env.get("agi_callerid", "")
-        return "*" * max(len(number) - 3, 0) + number[-3:]
-
     # --- the one primitive -------------------------------------------------------------
 
     async def command(

@@ -258,11 +258,6 @@ class ScriptedChannel:
     def hung_up(self) -> bool:
         return self.line.hung_up
 
-    @property
-    def masked_callerid(self) -> str:
-        number = self.line.caller.number
-        return "*" * max(len(number) - 3, 0) + number[-3:]
-
     async def stream_file(self, name: str, escape_digits: str = "") -> str:
         self.line.check()
         length = self.line.lengths(name)
@@ -308,9 +303,6 @@ class ScriptedChannel:
 
     async def set_variable(self, name: str, value: str) -> None:
         self.line.set_variable(name, value)  # allowed on a hung-up channel, as in res_agi
-
-    async def get_variable(self, name: str) -> str | None:
-        return self.line.variables.get(name)
 
     async def get_variables(self, names: Sequence[str]) -> dict[str, str]:
         """One GET FULL VARIABLE, built and split by the production codec."""

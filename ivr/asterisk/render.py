@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ivr import files
+from ivr import chanvars, files, handover
 from ivr.agents import pjsip as agents_pjsip
 from ivr.agents.store import AgentStore
 from ivr.asterisk import sayconf
@@ -22,6 +22,9 @@ from ivr.secrets import Secrets
 
 PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 LOAD = re.compile(r"^\s*load\s*=>\s*(\S+\.so)\s*$", re.M)
+# What every AMI channel event carries (manager.conf channelvars): the handover's
+# variables, the route and, on an agent's leg, who the agent is.
+CHANNELVARS = (*handover.NAMES, chanvars.ROUTE, chanvars.AGENT_NAME)
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,7 @@ def values_for(config: Config, install: AsteriskInstall, secrets: Secrets) -> di
         "ring_retry": str(config.agents.retry),
         "wrapup": str(config.agents.wrapup),
         "callback_after": str(config.agents.callback_after),
+        "channelvars": ",".join(CHANNELVARS),
     }
 
 

@@ -23,16 +23,14 @@ DAY = 24 * 3600.0
 
 async def offer(call: Call) -> Ending:
     """Route "callback": the caller is waiting for an agent."""
-    desk = call.services.desk
-    why = await call.channel.get_variable(chanvars.OFFER) or ""
-    await _learn(call)
-    call.note(f"callback offer ({why or 'waited'})")
-    if not desk.staffed():
+    call.note(f"callback offer ({call.offer or 'waited'})")
+    if not call.services.desk.staffed():
         return await closed(call)
-    await call.say("callback-nobody" if why == chanvars.OFFER_NOBODY else "callback-busy")
+    nobody = call.offer == chanvars.OFFER_NOBODY
+    await call.say("callback-nobody" if nobody else "callback-busy")
     if await call.menu("callback-offer") != ACCEPT:
         await call.say("callback-stay")
-        return Ending.to_agent(call.reason, announce=False)
+        return Ending.to_agent(call.handover.reason, announce=False)
     return await _request(call, not_before=0.0)
 
 
@@ -41,23 +39,9 @@ async def closed(call: Call) -> Ending:
     await call.say("callback-closed")
     if await call.menu("callback-offer-closed") != ACCEPT:
         await call.say("callback-closed-goodbye")
-        return Ending.closed(call.reason)
+        return Ending.closed(call.handover.reason)
     opening = call.services.desk.next_open()
     return await _request(call, not_before=opening.timestamp() if opening else 0.0)
-
-
-async def _learn(call: Call) -> None:
-    """What the IVR part of the call learned (the dialplan keeps it as channel variables)."""
-    get = call.channel.get_variable
-    call.porsi = await get(chanvars.PORSI) or call.porsi
-    call.reason = await get(chanvars.REASON) or call.reason
-    if (await get(chanvars.VERIFIED) or "") == "yes":
-        call.verified = call.porsi
-    topics = await get(chanvars.TOPICS) or ""
-    call.topics = call.topics or topics.split()
-    call.queue = await get(chanvars.QUEUE) or call.queue
-    wait_from = await get(chanvars.WAIT_FROM) or ""
-    call.waiting_since = float(wait_from) if wait_from.isdigit() else call.waiting_since
 
 
 async def _request(call: Call, not_before: float) -> Ending:
@@ -66,23 +50,13 @@ async def _request(call: Call, not_before: float) -> Ending:
         call.note("callback: no number to call")
         return await _without_callback(call, not_before)
     desk = call.services.desk
-    if desk.callbacks.open_for(number, call.porsi) is None and (
+    if desk.callbacks.open_for(number, call.handover.porsi) is None and (
         desk.callbacks.count_since(number, desk.clock() - DAY) >= desk.callbacks_per_day
     ):
         call.note("callback: this number is over its daily limit")
         await call.say("callback-limit")
         return await _without_callback(call, not_before)
-    request = Request(
-        number=number,
-        porsi=call.porsi,
-        call_id=call.id,
-        reason=call.reason,
-        verified="yes" if call.verified and call.verified == call.porsi else "no",
-        topics=" ".join(call.topics),
-        queue=call.queue,
-        waiting_since=call.waiting_since,
-        not_before=not_before,
-    )
+    request = Request.of(number, call.id, call.handover, not_before)
     stored, created = desk.callbacks.request(request, now=desk.clock())
     desk.records.called_back(call.id)
     call.note(f"callback {'requested' if created else 'already open'}: #{stored.id}")
@@ -97,16 +71,16 @@ async def _request(call: Call, not_before: float) -> Ending:
                 *speech.time(opening.time(), desk.zone),  # type: ignore[arg-type]
             )
     await call.say("callback-hangup")
-    return Ending.callback(call.reason)
+    return Ending.callback(call.handover.reason)
 
 
 async def _without_callback(call: Call, not_before: float) -> Ending:
     """No callback after all: back in line (while staffed), or goodbye (off duty)."""
     if not_before:
         await call.say("callback-closed-goodbye")
-        return Ending.closed(call.reason)
+        return Ending.closed(call.handover.reason)
     await call.say("callback-stay")
-    return Ending.to_agent(call.reason, announce=False)
+    return Ending.to_agent(call.handover.reason, announce=False)
 
 
 async def _number(call: Call) -> str:

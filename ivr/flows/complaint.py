@@ -54,7 +54,7 @@ async def file_complaint(call: Call) -> Ending:
         refused = await pilgrim.verify_birth(call, found)
         if refused is not None:
             return refused
-        porsi, verified = found.nomor_porsi, call.verified == found.nomor_porsi
+        porsi, verified = found.nomor_porsi, call.knows_dob(found.nomor_porsi)
         place = (found.kabupaten, found.kloter.embarkasi if found.kloter else "")
     desk = call.services.complaints
     number, pin = await desk.writer.new_number(), numbers.new_pin()
@@ -73,7 +73,7 @@ async def file_complaint(call: Call) -> Ending:
         pin_hash=desk.tickets.pin_hash(number, pin),
     )
     await desk.writer.open(new)
-    call.ticket = number
+    call.about_ticket(number)
     call.note(f"complaint ticket {number} ({category})")
     await _record(call, number)
     await tell_number(call, number)
@@ -178,7 +178,7 @@ async def status(call: Call) -> Ending:
 
 
 async def _tell_status(call: Call, ticket: Ticket) -> Ending:
-    call.ticket = ticket.number
+    call.about_ticket(ticket.number)
     call.note(f"complaint status: {ticket.number} {ticket.state}")
     await call.say(f"complaint-state-{ticket.state.replace('_', '-')}")
     if ticket.state == "resolved":
@@ -193,7 +193,7 @@ async def _tell_status(call: Call, ticket: Ticket) -> Ending:
 async def _no_pin(call: Call, ticket: Ticket) -> Ending:
     """A ticket from before PINs: nothing to prove ownership by phone, so an officer (who
     sees the number) tells its status."""
-    call.ticket = ticket.number
+    call.about_ticket(ticket.number)
     call.note(f"complaint status: {ticket.number} has no PIN, to an officer")
     await call.say("complaint-status-officer")
     return Ending.to_agent(Reason.COMPLAINT_NO_PIN)

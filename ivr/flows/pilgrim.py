@@ -90,7 +90,7 @@ async def ask_porsi(call: Call) -> Jemaah | Ending:
             await call.say("lookup-limit")
             return Ending.to_agent(Reason.LOOKUP_LIMIT)
         try:
-            found = lookup(call, digits)
+            found = call.lookup(digits)
         except DataError as e:
             log.error("call %s: mirror lookup failed: %s", call.id, e)
             await call.say("lookup-failed")
@@ -100,17 +100,6 @@ async def ask_porsi(call: Call) -> Jemaah | Ending:
         await call.say("porsi-unknown")
     await call.say("too-many-tries")
     return Ending.to_agent(Reason.PORSI_FAILED)
-
-
-def lookup(call: Call, porsi: str) -> Jemaah | None:
-    call.porsi = porsi
-    found = call.mirror.lookup(porsi)
-    call.note(f"porsi {'found: ' + found.status_porsi if found else 'not found'}")
-    if found:
-        call.calllog.lookup(call.id, porsi, found.kabupaten, found.provinsi)
-    else:
-        call.calllog.lookup(call.id, porsi, None)
-    return found
 
 
 async def confirm_porsi(call: Call, digits: str) -> str:
@@ -133,7 +122,7 @@ async def verify_birth(call: Call, j: Jemaah) -> Ending | None:
     Locked (too many wrong dates for this porsi or from this number, across calls): no
     date is checked, not even the right one, and an officer takes over.
     """
-    if not call.settings.verify_birth_date or call.verified == j.nomor_porsi:
+    if not call.settings.verify_birth_date or call.knows_dob(j.nomor_porsi):
         return None
     expected = j.tgl_lahir.strftime("%d%m%Y")
     for _ in range(call.settings.max_tries):
@@ -145,8 +134,7 @@ async def verify_birth(call: Call, j: Jemaah) -> Ending | None:
         if call.services.guard.dob_locked(j.nomor_porsi, call.caller):
             return await dob_locked(call)
         if keyed == expected:
-            call.verified = j.nomor_porsi
-            call.note("date of birth verified")
+            call.dob_verified(j.nomor_porsi)
             await call.say("dob-ok")
             return None
         call.note("date of birth wrong")

@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass
 
 from ivr import chanvars
+from ivr.handover import Handover
+from ivr.outcomes import Reason
 from ivr.store import delete_where
 
 SCHEMA = """
@@ -65,9 +67,24 @@ class Callback:
     finished_at: float | None
     result: str
 
+    @property
+    def handover(self) -> Handover:
+        """What the agent who calls back is told: the request's call, as a callback."""
+        return Handover(
+            reason=Reason.CALLBACK,
+            porsi=self.porsi,
+            verified=self.verified == "yes",
+            topics=tuple(self.topics.split()),
+            queue=self.queue,
+            wait_from=round(self.waiting_since),
+            callback_id=self.id,
+        )
+
 
 @dataclass(frozen=True)
 class Request:
+    """A request as the table keeps it (one column each)."""
+
     number: str
     porsi: str = ""
     call_id: str = ""
@@ -75,8 +92,23 @@ class Request:
     verified: str = "no"
     topics: str = ""
     queue: str = chanvars.FIRST_QUEUE
-    waiting_since: float = 0.0
+    waiting_since: float = 0.0  # 0: now (the caller never queued)
     not_before: float = 0.0  # outside staffed hours: the next opening
+
+    @classmethod
+    def of(cls, number: str, call_id: str, h: Handover, not_before: float = 0.0) -> Request:
+        """The request of a call that learned ``h``: its facts become the row's columns."""
+        return cls(
+            number,
+            h.porsi,
+            call_id,
+            h.reason,
+            "yes" if h.verified else "no",
+            " ".join(h.topics),
+            h.queue,
+            float(h.wait_from or 0),
+            not_before,
+        )
 
 
 class Callbacks:

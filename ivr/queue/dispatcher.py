@@ -19,13 +19,11 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 
-from ivr import chanvars, phone
+from ivr import chanvars, handover, phone
 from ivr.ami.client import AmiClient
-from ivr.ami.events import variables
 from ivr.config import AgentSettings
 from ivr.errors import HajjIvrError
 from ivr.hours import Schedule
-from ivr.outcomes import Reason
 from ivr.queue.callbacks import Callback, Callbacks
 
 log = logging.getLogger(__name__)
@@ -58,9 +56,9 @@ class CallbackDispatcher:
         if name == "UserEvent" and event.get("UserEvent") == "HajjCallback":
             self._stage(event)
         elif name == "AgentConnect":
-            cb_id = variables(event).get(chanvars.CALLBACK_ID, "")
-            if cb_id.isdigit():
-                self.callbacks.agent_answered(int(cb_id), event.get("MemberName", ""), self.clock())
+            cb_id = handover.from_event(event).callback_id
+            if cb_id is not None:
+                self.callbacks.agent_answered(cb_id, event.get("MemberName", ""), self.clock())
         elif (
             name == "OriginateResponse"
             and event.get("ActionID", "").startswith("hajj-cb-")
@@ -143,20 +141,17 @@ class CallbackDispatcher:
 
     def _originate(self, cb: Callback) -> dict[str, str]:
         dial = self.settings.callback_dial.replace("{number}", cb.number)
-        inherited = {
-            chanvars.CALLBACK_ID: str(cb.id),
-            chanvars.REASON: Reason.CALLBACK,
-            chanvars.PORSI: cb.porsi,
-            chanvars.VERIFIED: cb.verified,
-            chanvars.TOPICS: cb.topics,
-            chanvars.WAIT_FROM: f"{cb.waiting_since:.0f}",
-            chanvars.CALLBACK_DIAL: dial,
-            chanvars.CALLBACK_NUMBER: cb.number,
-            chanvars.CALLBACK_QUEUE: cb.queue,
-            chanvars.CALLBACK_AGENT_WAIT: str(AGENT_WAIT),
-        }
-        # Inherited (__) so both halves of the Local channel and the agent's leg see them.
-        fields = {f"__{k}": v for k, v in inherited.items() if v}
+        # Inherited (__) so both halves of the Local channel and the agent's leg see them:
+        # the handover for the agent's screen, and what the dialplan needs to call back.
+        fields = handover.inherited(
+            {
+                **handover.encode(cb.handover),
+                chanvars.CALLBACK_DIAL: dial,
+                chanvars.CALLBACK_NUMBER: cb.number,
+                chanvars.CALLBACK_QUEUE: cb.queue,
+                chanvars.CALLBACK_AGENT_WAIT: str(AGENT_WAIT),
+            }
+        )
         return {
             "Channel": "Local/s@hajj-callback-agent/n",
             "Context": "hajj-callback-pilgrim",

@@ -11,8 +11,8 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 
-from ivr import chanvars
-from ivr.ami.events import number, variables
+from ivr import handover
+from ivr.ami.events import number
 from ivr.calllog import CallLog
 from ivr.queue.records import QueueRecords
 
@@ -51,14 +51,14 @@ class QueueTracker:
             self.calllog.add(call_id, "event", text)
 
     def _QueueCallerJoin(self, e: Mapping[str, str], call_id: str, queue: str) -> None:
-        chan = variables(e)
+        known = handover.from_event(e)
         position = int(number(e, "Position"))
         self.records.joined(
             call_id,
             queue,
             e.get("CallerIDNum", ""),
-            chan.get(chanvars.REASON, ""),
-            chan.get(chanvars.PORSI, ""),
+            known.reason,
+            known.porsi,
             self.clock(),
             position,
         )

@@ -16,9 +16,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ivr import chanvars
+from ivr import handover
 from ivr.ami.client import AmiClient
-from ivr.ami.events import number, variables
+from ivr.ami.events import number
 from ivr.calllog import CallLogReader
 from ivr.data.mirror import Jemaah, Mirror
 from ivr.errors import HajjIvrError
@@ -146,29 +146,25 @@ class ScreenPop:
                 self._push(agent, pop | {"state": "ended", "updated": self.clock()})
 
     def build(self, event: Mapping[str, str]) -> dict[str, Any]:
-        chan = variables(event)
+        known = handover.from_event(event)
         call_id = event.get("Uniqueid", "")
-        porsi = chan.get(chanvars.PORSI, "")
-        reason = chan.get(chanvars.REASON, "")
-        wait_from = chan.get(chanvars.WAIT_FROM, "")
-        now = self.clock()
-        pilgrim = self._lookup(porsi) if porsi else None
-        verified = chan.get(chanvars.VERIFIED, "") == "yes"
+        pilgrim = self._lookup(known.porsi) if known.porsi else None
+        waited = None if known.wait_from is None else round(self.clock() - known.wait_from, 1)
         return {
             "call_id": call_id,
             "agent": event.get("MemberName", ""),
             "queue": event.get("Queue", ""),
             "caller": event.get("CallerIDNum", ""),
             "caller_name": event.get("CallerIDName", ""),
-            "porsi": porsi,
-            "verified": verified,
-            "reason": reason,
-            "reason_text": REASONS.get(reason, reason),
-            "topics": chan.get(chanvars.TOPICS, "").split(),
-            "callback_id": chan.get(chanvars.CALLBACK_ID, ""),
-            "ticket": chan.get(chanvars.TICKET, ""),
-            "waited": round(now - float(wait_from), 1) if wait_from.isdigit() else None,
-            "pilgrim": pilgrim_facts(pilgrim, verified) if pilgrim else None,
+            "porsi": known.porsi,
+            "verified": known.verified,
+            "reason": known.reason,
+            "reason_text": REASONS.get(known.reason, known.reason),
+            "topics": list(known.topics),
+            "callback_id": "" if known.callback_id is None else str(known.callback_id),
+            "ticket": known.ticket,
+            "waited": waited,
+            "pilgrim": pilgrim_facts(pilgrim, known.verified) if pilgrim else None,
             "path": self._path(call_id),
         }
 

@@ -7,7 +7,7 @@ logged in or after agents.callback_after seconds in the queue. Nobody answers in
 tier: queues with agents, transfers, callbacks' own legs and SIP stay with the real one.
 
 What the model must not restate is read from the real files: the HajjToAgent event's
-fields from extensions.conf, the variables AMI events carry from manager.conf. Queue
+fields from extensions.conf, the variables AMI events carry from what renders manager.conf. Queue
 events go through the real QueueTracker, so transcripts gain the same "queue ..." lines.
 """
 
@@ -22,6 +22,7 @@ from typing import Any
 
 from ivr import chanvars
 from ivr.agi.scripted import ScriptedLine
+from ivr.asterisk import render
 from ivr.channel import Channel
 from ivr.config import Config
 from ivr.outcomes import Result
@@ -39,13 +40,6 @@ def hand_over_fields(extensions: str) -> tuple[tuple[str, str], ...]:
     return tuple((key.strip(), value.strip()) for key, value in pairs)
 
 
-def channelvars(manager: str) -> tuple[str, ...]:
-    """The channel variables every AMI channel event carries (manager.conf)."""
-    found = re.search(r"^channelvars\s*=\s*(.+)$", manager, re.M)
-    assert found, "no channelvars in manager.conf"
-    return tuple(name.strip() for name in found[1].split(","))
-
-
 class Stop(Exception):
     """The test ends the call here (TestCall.end_on saw its event)."""
 
@@ -61,9 +55,7 @@ class DialplanModel:
     fields: tuple[tuple[str, str], ...] = field(
         default_factory=lambda: hand_over_fields((DIALPLAN / "extensions.conf").read_text())
     )
-    carried: tuple[str, ...] = field(
-        default_factory=lambda: channelvars((DIALPLAN / "manager.conf").read_text())
-    )
+    carried: tuple[str, ...] = render.CHANNELVARS  # what manager.conf's channelvars renders
 
     def run(self, line: ScriptedLine, number: str, end_on: str = "") -> None:
         """The call from answer to hang-up (or to ``end_on``, where the test hangs up)."""
