@@ -43,6 +43,7 @@ class Scenario:
     until: Until | None = None
     timeout: float = 240.0
     caller_id: str = TestCall.caller_id  # '"Name" <number>'
+    audio: bool = False  # the caller speaks after the keys (TestCall.audio)
 
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
@@ -191,7 +192,13 @@ class Hotline:
         """
         specs = [
             (
-                TestCall(self.config.ivr.hotline, s.dtmf, timeout=s.timeout, caller_id=s.caller_id),
+                TestCall(
+                    self.config.ivr.hotline,
+                    s.dtmf,
+                    timeout=s.timeout,
+                    caller_id=s.caller_id,
+                    audio=s.audio,
+                ),
                 s.until,
             )
             for s in scenarios.values()
