@@ -71,21 +71,13 @@ class FastHotline:
 
     def call(self, dtmf: str = "", number: str = "", **kwargs: Any) -> CallResult:
         """One test call as `hajj-ivr call` places it; return once it is over."""
-        return self._at_once([(TestCall(number or self.config.ivr.hotline, dtmf, **kwargs), None)])[
-            0
-        ]
+        spec = TestCall(number or self.config.ivr.hotline, dtmf, **kwargs)
+        return self._at_once([(spec, None)])[0]
 
     def calls(self, scenarios: Mapping[str, Scenario]) -> dict[str, CallResult]:
         """Each scenario's call, all at the same moment; results by name. A scenario's
         ``until`` hangs up once the IVR has said what the test waits for."""
-        hotline = self.config.ivr.hotline
-        specs = [
-            (
-                TestCall(hotline, s.dtmf, timeout=s.timeout, caller_id=s.caller_id, audio=s.audio),
-                s.until,
-            )
-            for s in scenarios.values()
-        ]
+        specs = [(s.test_call(self.config.ivr.hotline), s.until) for s in scenarios.values()]
         return dict(zip(scenarios, self._at_once(specs), strict=True))
 
     def place_all(self, specs: list[TestCall]) -> list[CallResult]:
