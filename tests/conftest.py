@@ -55,9 +55,10 @@ def browser() -> Iterator[WebDriver]:
         driver.quit()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def fast(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastHotline]:
-    """The fast tier's hotline (no Asterisk, simulated time): never skipped."""
+    """The fast tier's hotline (no Asterisk, simulated time): never skipped. One per module
+    (a fraction of a second), so limits counted across calls start afresh in each."""
     running = FastHotline.start(Path(tmp_path_factory.mktemp("fast")))
     try:
         yield running

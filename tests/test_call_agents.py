@@ -1,4 +1,5 @@
 """Agents over real calls: SIPp phones for agents and callers, the queue, callbacks.
+(The callback offer's branches, outside staffed hours included: test_flow_callbacks.)
 
 Agents are created with the CLI an admin uses; their phones are SIPp processes that
 register with the printed credentials and answer (or ignore) what Asterisk rings. The
@@ -32,6 +33,7 @@ from ivr.testcall import CallResult, place
 from tests.rig import sipp, web
 from tests.rig.browser import browser_login
 from tests.rig.hotline import AgentPasswords, Hotline
+from tests.scenarios import callbacks
 
 pytestmark = pytest.mark.asterisk
 
@@ -307,32 +309,12 @@ def test_agent_transfers_the_caller_up_to_tier_2_with_the_context(
 
 # --- callbacks -------------------------------------------------------------------------
 
-# To an agent; then, in the callback offer, 1; the caller's number read back: 1, right.
-OFFER_ACCEPTED = "0" + "W" * 9 + "1" + "W" * 4 + "1"
-
 
 def test_no_agent_logged_in_offers_a_callback_stored_once(hotline: Hotline) -> None:
-    # The same caller asks twice at the same moment: one request, the other told so.
-    spec = testcall.TestCall(
-        hotline.config.ivr.hotline, OFFER_ACCEPTED, caller_id='"Uji" <0811000003>', timeout=60
-    )
-    calls = hotline.place_all([spec, spec])
-    said = {c.call_id: hotline.spoken(c.call_id) for c in calls}
-    first = next(c for c in calls if any("telah kami catat" in x for x in said[c.call_id]))
-    second = next(c for c in calls if c is not first)
-    assert "Saat ini belum ada petugas yang bertugas." in said[first.call_id]
-    assert "nol delapan satu satu" in said[first.call_id]
-    assert "nol nol nol nol" in said[first.call_id] and "nol tiga" in said[first.call_id]
-    assert any(
-        line.startswith("Permintaan telepon balik Anda sudah tercatat")
-        for line in said[second.call_id]
-    )
-    requests = rows(hotline, "SELECT * FROM callbacks WHERE number = '0811000003'")
-    assert len(requests) == 1 and requests[0]["state"] == "open"
-    assert requests[0]["call_id"] == first.call_id and requests[0]["reason"] == "caller_request"
-    row, _ = hotline.record(first.call_id)
-    assert row is not None and row.outcome == "callback"
-    assert stays(hotline, first.call_id) == []  # nobody to wait for: no dead queue
+    """Through [hajj-agent] into the AGI callback route (its own session on the channel);
+    the request is what the next test's dispatcher serves."""
+    calls = callbacks.twice_at_once(hotline, "0811000003")
+    callbacks.check_offered_when_nobody_is_logged_in_stored_once(hotline, calls)
 
 
 def test_callback_is_served_agent_leg_first_then_the_pilgrim(
@@ -373,26 +355,6 @@ def hang_up_agent(hotline: Hotline, name: str) -> None:
             await ami.action("Hangup", Channel=f"/^PJSIP\\/agent-{name}-.*$/")
 
     asyncio.run(run())
-
-
-def test_outside_staffed_hours_0_offers_a_callback_on_the_next_day(hotline: Hotline) -> None:
-    # Today and tomorrow in Asia/Jakarta: a run just before midnight is still closed.
-    now = time.time() + 7 * 3600
-    closed = ",".join(time.strftime("%Y-%m-%d", time.gmtime(now + d * 86400)) for d in (0, 1))
-    hotline.stop_controller()
-    hotline.start_controller(env={"HAJJ_IVR_AGENTS_HOLIDAYS": closed})
-    try:
-        result = hotline.call("0WWWWW1WWWW1", caller_id='"Uji" <0811000004>', timeout=60)
-    finally:
-        hotline.stop_controller()
-        hotline.start_controller()
-    said = hotline.spoken(result.call_id)
-    assert any(line.startswith("Layanan petugas saat ini sedang tutup") for line in said)
-    assert any(line.startswith("Permintaan Anda telah kami catat") for line in said)
-    assert any(line.endswith("mulai pukul nol Waktu Indonesia Barat") for line in said)
-    assert not [e for e in result.events if e.get("Event") == "QueueCallerJoin"]
-    request = rows(hotline, "SELECT * FROM callbacks WHERE number = '0811000004'")[0]
-    assert request["next_at"] > time.time() + 60  # not before tomorrow's opening
 
 
 # --- failure paths ---------------------------------------------------------------------

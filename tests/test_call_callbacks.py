@@ -1,6 +1,9 @@
-"""Callback numbers over real calls: a caller ID we may not dial is never stored, a number
-is read back and confirmed, a number gets so many requests a day, and the dialplan dials
-only national numbers whatever asks it to. (Serving callbacks: test_call_agents.)
+"""Callback numbers over real calls: a caller ID we may not dial is never stored (the
+caller keys a number, hears it read back, confirms it), and the dialplan dials only
+national numbers whatever asks it to. Every other branch of the number's confirmation
+(the caller's own read back, 2 for another, a daily limit per number) runs in the fast
+tier: tests/test_flow_callbacks.py, the same checks (tests/scenarios/callbacks.py).
+Serving callbacks: test_call_agents.
 
 Nobody is logged in during these calls, so "0" reaches the callback offer at once.
 """
@@ -10,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import closing
 from pathlib import Path
 
@@ -19,19 +22,10 @@ import pytest
 from ivr import secrets
 from ivr.ami.client import AmiUser, session
 from tests.rig import sipp
-from tests.rig.hotline import Hotline, Scenario
+from tests.rig.hotline import Hotline
+from tests.scenarios import callbacks as checks
 
 pytestmark = pytest.mark.asterisk
-
-OFFER_ACCEPTED = "0" + "W" * 9 + "1"  # to an officer; then, in the callback offer, 1
-READBACK = "Petugas akan menelepon Anda kembali di nomor"
-STORED = "Permintaan Anda telah kami catat."
-
-
-def requests(hotline: Hotline, number: str) -> list[sqlite3.Row]:
-    with closing(sqlite3.connect(hotline.config.calllog_path)) as db:
-        db.row_factory = sqlite3.Row
-        return list(db.execute("SELECT * FROM callbacks WHERE number = ?", (number,)))
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -41,59 +35,16 @@ def served_afterwards(hotline: Hotline) -> Iterator[None]:
     with closing(sqlite3.connect(hotline.config.calllog_path)) as db:
         db.execute(
             "UPDATE callbacks SET state = 'done' WHERE state IN ('open', 'calling') "
-            "AND number IN ('081234567001', '0212345678')"
+            "AND number = '081234567001'"
         )
         db.commit()
-
-
-def said(text: str) -> Callable[[list[str]], bool]:
-    return lambda lines: any(line.startswith(text) for line in lines)
 
 
 def test_callback_foreign_caller_id_is_never_stored_a_keyed_number_is_after_confirmation(
     hotline: Hotline,
 ) -> None:
-    keys = OFFER_ACCEPTED + "W" * 8 + "081234567001#" + "W" * 16 + "1"
-    scenario = Scenario(keys, said(STORED), timeout=120, caller_id='"Anonim" <0099887766>')
-    result = hotline.calls({"foreign": scenario})["foreign"]
-    assert requests(hotline, "0099887766") == []
-    lines = hotline.spoken(result.call_id)
-    assert any(line.startswith("Nomor telepon Anda tidak dapat kami gunakan") for line in lines)
-    [stored] = requests(hotline, "081234567001")
-    assert stored["call_id"] == result.call_id and stored["state"] == "open"
-    # Read back and confirmed before it was stored.
-    assert lines.index(READBACK) < next(i for i, x in enumerate(lines) if x.startswith(STORED))
-
-
-def test_callback_own_number_is_read_back_and_2_keys_another(hotline: Hotline) -> None:
-    keys = OFFER_ACCEPTED + "W" * 16 + "2" + "W" * 6 + "0212345678#" + "W" * 14 + "1"
-    scenario = Scenario(keys, said(STORED), timeout=120, caller_id='"Uji" <+6281234567002>')
-    result = hotline.calls({"another": scenario})["another"]
-    lines = hotline.spoken(result.call_id)
-    assert lines.count(READBACK) == 2  # the caller's own (from +62...), then the one keyed
-    assert requests(hotline, "081234567002") == []
-    assert len(requests(hotline, "0212345678")) == 1
-
-
-PER_DAY = 3  # agents.callbacks_per_day, the default the rig keeps
-
-
-def test_callback_daily_limit_refuses_the_next_request(hotline: Hotline) -> None:
-    number, now = "081234567003", time.time()
-    with closing(sqlite3.connect(hotline.config.calllog_path)) as db:
-        for _ in range(PER_DAY):  # served earlier today
-            db.execute(
-                "INSERT INTO callbacks (requested_at, number, waiting_since, next_at, state) "
-                "VALUES (?, ?, ?, ?, 'done')",
-                (now - 3600, number, now - 3600, now - 3600),
-            )
-        db.commit()
-    keys = OFFER_ACCEPTED + "W" * 16 + "1"
-    scenario = Scenario(keys, said("Maaf, permintaan telepon balik"), 120, f'"Uji" <{number}>')
-    result = hotline.calls({"limit": scenario})["limit"]
-    assert [r["state"] for r in requests(hotline, number)] == ["done"] * PER_DAY
-    assert "callback: this number is over its daily limit" in hotline.notes(result.call_id)
-    assert hotline.config.agents.callbacks_per_day == PER_DAY
+    result = checks.from_a_foreign_caller_id(hotline)
+    checks.check_foreign_caller_id_never_stored_a_keyed_number_is(hotline, result)
 
 
 async def _originate_out(hotline: Hotline, number: str) -> list[Mapping[str, str]]:

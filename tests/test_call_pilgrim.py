@@ -1,8 +1,11 @@
-"""The pilgrim flow over real calls: every status, wrong entries, identity, agents.
+"""The pilgrim flow over real calls: statuses, wrong entries, identity, agents.
 
-All calls of this module run at once through the private Asterisk (it carries them in
-parallel), each ending as soon as the IVR has said what its test waits for; the tests then
-read the transcripts. Keys are typed ahead as a caller would; "W" waits a second.
+The real tier's share of the scenarios (tests/scenarios/pilgrim.py REAL: long calls that
+overlap the imports swapped in meanwhile, and those the cross-tier comparison reads) runs
+at once through the private Asterisk (it carries them in parallel), with a SIP phone
+alongside, each ending as soon as the IVR has said what its test waits for; the tests then
+read the transcripts. Every scenario, with the same checks, runs in the fast tier
+(tests/test_flow_pilgrim.py). Keys are typed ahead as a caller would; "W" waits a second.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from tests.rig import sipp
 from tests.rig.fast import FastHotline
 from tests.rig.hotline import Hotline, Until
 from tests.scenarios import pilgrim as checks
-from tests.scenarios.pilgrim import AGENT_MENUS, STATUS_WORDING, ZERO, scenarios
+from tests.scenarios.pilgrim import REAL_AGENT_MENUS, REAL_STATUSES, ZERO, real_scenarios, scenarios
 from tests.scenarios.tier import heard
 
 pytestmark = pytest.mark.asterisk
@@ -41,7 +44,7 @@ def calls(hotline: Hotline, tmp_path_factory: pytest.TempPathFactory) -> dict[st
     phone.start()
     imports = threading.Thread(target=_imports_meanwhile, args=(hotline, workdir))
     imports.start()
-    results = hotline.calls(scenarios())
+    results = hotline.calls(real_scenarios())
     phone.join(300)
     imports.join(60)
     return results
@@ -74,7 +77,7 @@ def _imports_meanwhile(hotline: Hotline, workdir: Path) -> None:
     IMPORTS["swaps"] = swaps
 
 
-@pytest.mark.parametrize(("status", "wording"), STATUS_WORDING)
+@pytest.mark.parametrize(("status", "wording"), REAL_STATUSES)
 def test_pilgrim_found_each_status_hears_its_wording_and_estimate(
     hotline: Hotline, calls: dict[str, CallResult], status: str, wording: str
 ) -> None:
@@ -111,7 +114,7 @@ def test_pilgrim_dob_wrong_three_times_goes_to_agent(
     checks.check_dob_wrong(hotline, calls)
 
 
-@pytest.mark.parametrize("menu", AGENT_MENUS)
+@pytest.mark.parametrize("menu", REAL_AGENT_MENUS)
 def test_pilgrim_zero_from_each_menu_reaches_agent(
     hotline: Hotline, calls: dict[str, CallResult], menu: str
 ) -> None:
@@ -122,12 +125,6 @@ def test_pilgrim_another_porsi_in_the_same_call(
     hotline: Hotline, calls: dict[str, CallResult]
 ) -> None:
     checks.check_another_porsi(hotline, calls)
-
-
-def test_pilgrim_general_information_plays_announcements(
-    hotline: Hotline, calls: dict[str, CallResult]
-) -> None:
-    checks.check_general(hotline, calls)
 
 
 def test_pilgrim_sip_phone_keys_leading_zero_porsi_over_rfc4733(

@@ -31,6 +31,8 @@ from tests.rig.hotline import Hotline, Scenario
 pytestmark = pytest.mark.asterisk
 
 SOC = FIXED_PILGRIMS[0]
+CLOSED = "Layanan petugas saat ini sedang tutup"
+GREETING = "Selamat datang di layanan informasi haji"
 
 
 def found(porsi: str) -> str:
@@ -95,9 +97,13 @@ def test_reloads_of_each_kind_during_a_running_call_leave_it_intact(
     hotline: Hotline, admin: str
 ) -> None:
     """A caller who keys nothing hears the main menu three times (about 40 s) and is then
-    handed to a person; data, prompts and Asterisk config are reloaded meanwhile."""
+    handed to a person (the test hangs up there); data, prompts and Asterisk config are
+    reloaded meanwhile."""
     results: list[CallResult] = []
-    caller = threading.Thread(target=lambda: results.append(hotline.call("", timeout=90)))
+    handed = "UserEvent"  # HajjToAgent
+    caller = threading.Thread(
+        target=lambda: results.append(hotline.call("", timeout=90, end_on=handed))
+    )
     caller.start()
     time.sleep(3)
     hotline.cli("data", "import", str(hotline.config.state_dir / "sample"), "--quiet")
@@ -126,7 +132,8 @@ def test_a_changed_announcement_is_heard_on_the_next_call(hotline: Hotline, admi
             "/admin/actions/announcements", data={"csrf": token, "announcement": [text]}
         )
         assert 'class="result ok"' in answer.text, answer.text
-    result = hotline.call("2", timeout=40)
+    general = Scenario("2", lambda lines: text in lines, timeout=40)
+    result = hotline.calls({"general": general})["general"]
     assert text in hotline.spoken(result.call_id)
 
 
@@ -149,9 +156,11 @@ def test_staffed_hours_edited_on_the_dashboard_apply_to_the_next_call(
         }
         assert 'class="result ok"' in client.post("/admin/actions/hours", data=closed).text
         try:
-            result = hotline.call("0", timeout=30, end_on="QueueCallerJoin")
+            offer = Scenario("0", lambda lines: any(line.startswith(CLOSED) for line in lines), 30)
+            result = hotline.calls({"closed": offer})["closed"]
+            assert not result.saw("QueueCallerJoin")
             said = hotline.spoken(result.call_id)
-            assert any(line.startswith("Layanan petugas saat ini sedang tutup") for line in said)
+            assert any(line.startswith(CLOSED) for line in said)
         finally:
             closed["holidays"] = ""
             assert 'class="result ok"' in client.post("/admin/actions/hours", data=closed).text
@@ -200,9 +209,11 @@ def test_browser_admin_sees_a_live_call_opens_it_and_imports_exports(
     browser_login(browser, hotline, "rahmat", admin)
     assert browser.current_url.endswith("/admin")
 
-    # A real call through Asterisk appears on the wallboard while it runs.
-    results: list[CallResult] = []
-    caller = threading.Thread(target=lambda: results.append(hotline.call("", timeout=20)))
+    # A real call through Asterisk appears on the wallboard while it runs; the caller hangs
+    # up once it was seen there and greeted.
+    seen = threading.Event()
+    live = Scenario("", lambda lines: seen.is_set() and GREETING in " ".join(lines), 20)
+    caller = threading.Thread(target=lambda: hotline.calls({"live": live}))
     caller.start()
     link = WebDriverWait(browser, 20).until(
         ec.presence_of_element_located((By.CSS_SELECTOR, "#live a.live-call"))
@@ -210,12 +221,13 @@ def test_browser_admin_sees_a_live_call_opens_it_and_imports_exports(
     call_id = link.text
     assert call_id.startswith("hajj-test-")
     assert int(browser.find_element(By.ID, "tile-in_ivr").text) >= 1
+    seen.set()
     caller.join(60)
 
     # Its transcript, from the call log page.
     browser.get(f"{hotline.web_url}/admin/calls/{call_id}")
     transcript = browser.find_element(By.ID, "transcript").text
-    assert "Selamat datang di layanan informasi haji" in transcript
+    assert GREETING in transcript
 
     sample = hotline.config.state_dir / "sample"
     # A bad export is refused with its bad row shown, while calls still get answers.

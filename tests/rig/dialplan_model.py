@@ -27,6 +27,7 @@ from ivr.channel import Channel
 from ivr.config import Config
 from ivr.outcomes import Result
 from ivr.queue.tracker import QueueTracker
+from tests.rig.together import Pace, PacedChannel, no_pace
 
 DIALPLAN = Path(__file__).resolve().parents[2] / "dialplan"
 ECHO_NUMBER = "*500"
@@ -59,8 +60,15 @@ class DialplanModel:
 
     def run(self, line: ScriptedLine, number: str, end_on: str = "") -> None:
         """The call from answer to hang-up (or to ``end_on``, where the test hangs up)."""
+        asyncio.run(self.arun(line, number, end_on))
+
+    async def arun(
+        self, line: ScriptedLine, number: str, end_on: str = "", pace: Pace = no_pace
+    ) -> None:
+        """run() on the running loop; ``pace`` makes it wait its turn among other calls
+        after each step that takes time (tests/rig/together.py)."""
         try:
-            _Run(self, line, end_on).inbound(number)
+            await _Run(self, line, end_on, pace).inbound(number)
         except Stop:
             line.hang_up("test")
         line.hang_up("ivr")  # Hangup(): a no-op when the caller is gone already
@@ -71,23 +79,24 @@ class _Run:
     model: DialplanModel
     line: ScriptedLine
     end_on: str
+    pace: Pace
 
-    def inbound(self, number: str) -> None:
+    async def inbound(self, number: str) -> None:
         """[hajj-inbound] and [hajj-ivr]."""
         line = self.line
         route = "echo" if number == ECHO_NUMBER else "hotline"  # any other number: hotline
         line.set_variable(f"__{chanvars.ROUTE}", route)
-        self.agi(route)
+        await self.agi(route)
         if line.hung_up or line.variables.get(chanvars.RESULT) == Result.DONE:
             return
         reason = line.variables.get(chanvars.REASON) or "controller_incomplete"
         line.set_variable(f"__{chanvars.REASON}", reason)
-        self.agent()
+        await self.agent()
 
-    def agi(self, route: str) -> None:
-        asyncio.run(self.model.handle(self.line.session(route)))
+    async def agi(self, route: str) -> None:
+        await self.model.handle(PacedChannel(self.line, route, self.pace))
 
-    def agent(self) -> None:
+    async def agent(self) -> None:
         """[hajj-agent]: to the queue, or the callback offer when nobody can answer."""
         line = self.line
         if not line.variables.get(chanvars.QUEUE):
@@ -98,27 +107,29 @@ class _Run:
         self.emit({"Event": "UserEvent", "UserEvent": "HajjToAgent", **fields})
         if self.model.agents_logged_in == 0:
             line.set_variable(chanvars.OFFER, chanvars.OFFER_NOBODY)
-            if self.offer():
+            if await self.offer():
                 return
         # A caller who stays goes back to the queue (without the "nobody" check).
-        while self.queue():
+        while await self.queue():
             line.set_variable(chanvars.OFFER, chanvars.OFFER_WAITED)
-            if self.offer():
+            if await self.offer():
                 return
 
-    def offer(self) -> bool:
+    async def offer(self) -> bool:
         """The callback route; True when the call is over (served, or the caller gone)."""
         self.line.set_variable(chanvars.RESULT, "")
-        self.agi("callback")
+        await self.agi("callback")
         return self.line.hung_up or self.line.variables.get(chanvars.RESULT) == Result.DONE
 
-    def queue(self) -> bool:
+    async def queue(self) -> bool:
         """Queue(${HAJJ_QUEUE},t,,,${HAJJ_CALLBACK_AFTER}) with nobody answering; False
         when the caller hangs up meanwhile."""
         line = self.line
         self.emit(self.queue_event("QueueCallerJoin", Position="1"))
         joined = line.t
-        if not line.wait(self.model.config.agents.callback_after):
+        stayed = line.wait(self.model.config.agents.callback_after)
+        await self.pace(line.t)
+        if not stayed:
             held = f"{line.t - joined:.0f}"
             self.emit(self.queue_event("QueueCallerAbandon", Position="1", HoldTime=held))
             return False

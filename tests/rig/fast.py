@@ -3,14 +3,18 @@ dir (the sample mirror imported), a scripted line per call, the dialplan modelle
 (dialplan_model.py), simulated time (ivr/agi/scripted.py). A call that takes a minute on
 the real rig takes milliseconds here.
 
-FastHotline reads like the real rig's Hotline (call, calls, spoken, notes, record) and
-returns the same CallResult, so scenario tables and their checks serve both tiers. Calls
-run one after another (each inside one event-loop step); the config is the real rig's
-(tests/rig/hotline.py write_config), so prompts, timeouts and keys are timed alike.
+FastHotline reads like the real rig's Hotline (call, calls, place_all, spoken, notes,
+record) and returns the same CallResult, so scenario tables and their checks serve both
+tiers. Calls placed together run side by side in simulated time (tests/rig/together.py),
+as the real rig places them at the same moment; the config is the real rig's
+(tests/rig/hotline.py write_config), so prompts, timeouts and keys are timed alike. The
+controller's complaint writer (a task in `hajj-ivr serve`) applies a call's spooled
+writes as the call ends.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -31,6 +35,7 @@ from ivr.testcall import CallResult, TestCall
 from tests.rig.dialplan_model import DialplanModel
 from tests.rig.hotline import Scenario, Until, write_config
 from tests.rig.sounds import shared_sounds
+from tests.rig.together import Pace, together
 
 
 @dataclass
@@ -68,26 +73,45 @@ class FastHotline:
 
     def call(self, dtmf: str = "", number: str = "", **kwargs: Any) -> CallResult:
         """One test call as `hajj-ivr call` places it; return once it is over."""
-        return self._one(TestCall(number or self.config.ivr.hotline, dtmf, **kwargs), None)
+        spec = TestCall(number or self.config.ivr.hotline, dtmf, **kwargs)
+        return self._at_once([(spec, None)])[0]
 
     def calls(self, scenarios: Mapping[str, Scenario]) -> dict[str, CallResult]:
-        """Each scenario's call, one after another; results by name. A scenario's
+        """Each scenario's call, all at the same moment; results by name. A scenario's
         ``until`` hangs up once the IVR has said what the test waits for."""
-        hotline = self.config.ivr.hotline
-        return {
-            name: self._one(TestCall(hotline, s.dtmf, timeout=s.timeout), s.until)
-            for name, s in scenarios.items()
-        }
+        specs = [(s.test_call(self.config.ivr.hotline), s.until) for s in scenarios.values()]
+        return dict(zip(scenarios, self._at_once(specs), strict=True))
 
     def place_all(self, specs: list[TestCall]) -> list[CallResult]:
-        """These calls in order (the real rig places them at the same moment)."""
-        return [self._one(spec, None) for spec in specs]
+        """These calls at the same moment; results in the same order."""
+        return self._at_once([(spec, None) for spec in specs])
 
-    def _one(self, spec: TestCall, until: Until | None) -> CallResult:
+    def _at_once(self, specs: list[tuple[TestCall, Until | None]]) -> list[CallResult]:
+        return asyncio.run(self._together(specs))
+
+    async def _together(self, specs: list[tuple[TestCall, Until | None]]) -> list[CallResult]:
+        """The calls answered now, side by side; the hotline's clock follows the turns."""
+        answered = self.clock.elapsed
+
+        def placed(spec: TestCall, until: Until | None) -> Callable[[Pace], Any]:
+            async def run(pace: Pace) -> CallResult:
+                async def turn(moment: float) -> None:
+                    await pace(moment)
+                    self.clock.advance(max(answered + moment - self.clock.elapsed, 0.0))
+
+                return await self._one(spec, until, turn)
+
+            return run
+
+        return await together([placed(spec, until) for spec, until in specs])
+
+    async def _one(self, spec: TestCall, until: Until | None, pace: Pace) -> CallResult:
         call_id = f"hajj-test-{uuid.uuid4().hex[:16]}"
         caller = Caller.from_test_call(spec, self.lengths)
-        line = ScriptedLine(call_id, caller, self.clock, self.lengths, self._stop(call_id, until))
-        self.dialplan.run(line, spec.number, spec.end_on)
+        own = VirtualClock(self.clock())  # the line's time since answer: its own
+        line = ScriptedLine(call_id, caller, own, self.lengths, self._stop(call_id, until))
+        await self.dialplan.arun(line, spec.number, spec.end_on, pace)
+        await self.controller.services.complaints.writer.flush()
         return CallResult(call_id, line.hung_up_by != "test", list(line.events))
 
     def _stop(self, call_id: str, until: Until | None) -> Callable[[], bool]:

@@ -43,6 +43,18 @@ class Scenario:
     until: Until | None = None
     timeout: float = 240.0
     caller_id: str = TestCall.caller_id  # '"Name" <number>'
+    audio: bool = False  # the caller speaks after the keys (TestCall.audio)
+    end_on: str = ""  # the test hangs up at this AMI event of the call (TestCall.end_on)
+
+    def test_call(self, number: str) -> TestCall:
+        return TestCall(
+            number,
+            self.dtmf,
+            timeout=self.timeout,
+            caller_id=self.caller_id,
+            audio=self.audio,
+            end_on=self.end_on,
+        )
 
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
@@ -189,13 +201,7 @@ class Hotline:
         A scenario's ``until`` ends the call (the caller hangs up) as soon as the IVR has
         said what the test waits for, so a test never sits through menus it does not need.
         """
-        specs = [
-            (
-                TestCall(self.config.ivr.hotline, s.dtmf, timeout=s.timeout, caller_id=s.caller_id),
-                s.until,
-            )
-            for s in scenarios.values()
-        ]
+        specs = [(s.test_call(self.config.ivr.hotline), s.until) for s in scenarios.values()]
         results = asyncio.run(self._calls(specs))
         return dict(zip(scenarios, results, strict=True))
 

@@ -4,12 +4,14 @@ each must show. Keys are typed ahead as a caller would; "W" waits a second."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import closing
 
 from ivr.data.sample import FIXED_PILGRIMS
 from ivr.flows.pilgrim import NEEDS_AGENT
+from ivr.guard import Guard, Limit, Limits
 from ivr.testcall import CallResult
 from tests.rig.hotline import Scenario
-from tests.scenarios.tier import Tier
+from tests.scenarios.tier import Tier, guard_of
 
 Calls = Mapping[str, CallResult]
 
@@ -29,6 +31,25 @@ STATUS_WORDING = [
     ("PELIMPAHAN", "dilimpahkan kepada ahli waris"),
 ]
 AGENT_MENUS = ["main", "confirm", "info"]
+
+# The real tier's share (tests/test_call_pilgrim.py): long calls, so that at least five
+# overlap the import swaps there, plus those the cross-tier comparison reads. Every
+# scenario runs in the fast tier (tests/test_flow_pilgrim.py); test_tiers checks both.
+REAL = (
+    "status-AKTIF",
+    "status-BATAL",
+    "dob-right",
+    "dob-wrong",
+    "agent-info",
+    "another-porsi",
+    "malformed-thrice",
+    "unknown",
+    "readback-rejected",
+)
+REAL_STATUSES = [
+    (status, wording) for status, wording in STATUS_WORDING if f"status-{status}" in REAL
+]
+REAL_AGENT_MENUS = [menu for menu in AGENT_MENUS if f"agent-{menu}" in REAL]
 
 
 def dob(p: object) -> str:
@@ -73,6 +94,11 @@ def scenarios() -> dict[str, Scenario]:
         "general": Scenario("2", said("istitha'ah")),
     }
     return table
+
+
+def real_scenarios() -> dict[str, Scenario]:
+    table = scenarios()
+    return {name: table[name] for name in REAL}
 
 
 def spoken(tier: Tier, calls: Calls, name: str) -> list[str]:
@@ -140,6 +166,12 @@ def check_dob_wrong(tier: Tier, calls: Calls) -> None:
     assert not any("rupiah" in line for line in lines)
     row, _ = tier.record(call_id)
     assert row is not None and (row.outcome, row.reason) == ("agent", "dob_failed")
+    # Counted across calls, in the call log database: with a limit of three, SOC's porsi
+    # would now be locked (the real limit is higher).
+    counted = guard_of(tier)
+    with closing(counted.db):
+        three = Guard(counted.db, Limits(dob=Limit(3, 3600.0)))
+        assert three.dob_locked(SOC.nomor_porsi, "0811999999")
 
 
 def check_zero_reaches_agent(tier: Tier, calls: Calls, menu: str) -> None:

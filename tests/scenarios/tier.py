@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from ivr.calllog import CallRow, Line
+from ivr.calllog import CallRow, Line, connect
 from ivr.config import Config
-from ivr.testcall import CallResult
+from ivr.guard import SCHEMA, Guard, Limits
+from ivr.testcall import CallResult, TestCall
 from tests.rig.hotline import Scenario
 
 
@@ -21,6 +22,8 @@ class Tier(Protocol):
 
     def calls(self, scenarios: Mapping[str, Scenario]) -> dict[str, CallResult]: ...
 
+    def place_all(self, specs: list[TestCall]) -> list[CallResult]: ...
+
     def spoken(self, call_id: str) -> list[str]: ...
 
     def notes(self, call_id: str) -> list[str]: ...
@@ -31,3 +34,9 @@ class Tier(Protocol):
 def heard(tier: Tier, call_id: str) -> list[tuple[str, str, str, bool]]:
     """The transcript without its times: (kind, text, prompt ids, interrupted) per line."""
     return [(x.kind, x.text, x.prompts, x.interrupted) for x in tier.record(call_id)[1]]
+
+
+def guard_of(tier: Tier) -> Guard:
+    """The limits across calls on the hotline's call log, as the controller counts them:
+    a test puts there the counts earlier calls would have left (close its .db after)."""
+    return Guard(connect(tier.config.calllog_path, SCHEMA), Limits.for_config(tier.config))
