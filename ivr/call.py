@@ -14,10 +14,12 @@ session reads what earlier ones learned (``arrive``) and hands it on (``hand_ove
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from ivr import chanvars, handover, phone
@@ -54,12 +56,12 @@ class CallServices:
 
 class Call:
     def __init__(self, channel: Channel, services: CallServices) -> None:
-        self.channel = channel
+        self._channel = channel
+        self._calllog = services.calllog
+        self._mirror = services.mirror
         self.services = services
         self.catalog = services.catalog()
         self.settings = services.settings
-        self.calllog = services.calllog
-        self.mirror = services.mirror
         self.id = channel.uniqueid
         self.caller = channel.env.get("agi_callerid", "")
         self.masked_caller = phone.mask(self.caller, 0, 3)  # for logs
@@ -86,10 +88,10 @@ class Call:
             if self.pending:
                 break
             heard.append(prompt)
-            key = await self.channel.stream_file(prompt.sound, KEYS)
+            key = await self._channel.stream_file(prompt.sound, KEYS)
             if key == "#" and self.swallow_hash:
                 self.swallow_hash = False
-                key = await self.channel.stream_file(prompt.sound, KEYS)
+                key = await self._channel.stream_file(prompt.sound, KEYS)
             if key:
                 self.pending.append(key)
                 interrupted = True
@@ -97,7 +99,12 @@ class Call:
         if heard:
             text = shown or " ".join(p.text for p in heard)
             ids = "" if shown else " ".join(p.id for p in heard)  # ids would tell it too
-            self.calllog.add(self.id, "say", text, ids, interrupted)
+            self._calllog.add(self.id, "say", text, ids, interrupted)
+
+    async def record(self, path: Path, *, max_seconds: int, silence_seconds: int) -> None:
+        """The caller's voice after a beep into ``path``.wav, until "#", ``silence_seconds``
+        of silence or ``max_seconds``. A hang-up meanwhile keeps what was recorded."""
+        await self._channel.record_file(str(path), "wav", "#", max_seconds * 1000, silence_seconds)
 
     async def say_all(self, utterances: list[list[str]]) -> None:
         for utterance in utterances:
@@ -107,7 +114,7 @@ class Call:
         """Play a menu and wait for one key ("" when the caller keys nothing)."""
         await self.say(prompt)
         key = await self.key(self.settings.first_digit_timeout)
-        self.calllog.add(self.id, "input", key)
+        self._calllog.add(self.id, "input", key)
         return key
 
     async def key(self, wait: float) -> str:
@@ -120,7 +127,7 @@ class Call:
         return key
 
     async def _wait_key(self, wait: float) -> str:
-        return await self.channel.wait_for_digit(int(wait * 1000))
+        return await self._channel.wait_for_digit(int(wait * 1000))
 
     async def collect(
         self, max_digits: int, *, terminators: str = "#", restart: str = "*", echo: bool = True
@@ -138,7 +145,7 @@ class Call:
             digits = "" if key in restart else digits + key
             wait = self.settings.digit_timeout
         self.swallow_hash = len(digits) == max_digits and "#" in terminators
-        self.calllog.add(self.id, "input", digits if echo else "*" * len(digits))
+        self._calllog.add(self.id, "input", digits if echo else "*" * len(digits))
         return digits
 
     # --- the session: what earlier ones learned, and handing the call on ------------------
@@ -146,7 +153,7 @@ class Call:
     async def arrive(self) -> None:
         """What earlier sessions of this call learned (the dialplan keeps it as channel
         variables) and why this one runs: one GET FULL VARIABLE."""
-        found = await self.channel.get_variables((*handover.NAMES, chanvars.OFFER))
+        found = await self._channel.get_variables((*handover.NAMES, chanvars.OFFER))
         known = handover.decode(found)
         self._dob_porsi = known.porsi if known.verified else ""
         self.handover = known
@@ -159,25 +166,30 @@ class Call:
         if ending.to_person:
             self.note(f"to agent: {ending.reason}")
             with contextlib.suppress(AgiError):
-                if ending.announce and not self.channel.hung_up:
+                if ending.announce and not self._channel.hung_up:
                     self.pending.clear()
                     await self.say("to-agent")
             for name, value in handover.inherited(handover.encode(self.handover)).items():
-                await self.channel.set_variable(name, value)
-        await self.channel.set_variable(chanvars.RESULT, ending.result)
+                await self._channel.set_variable(name, value)
+        await self._channel.set_variable(chanvars.RESULT, ending.result)
 
     # --- what the call learned ---------------------------------------------------------
 
     def lookup(self, porsi: str) -> Jemaah | None:
         """Look a keyed porsi up in the mirror; the call log and the handover keep it."""
         self._learn(porsi=porsi)
-        found = self.mirror.lookup(porsi)
+        found = self._mirror.lookup(porsi)
         self.note(f"porsi {'found: ' + found.status_porsi if found else 'not found'}")
         if found:
-            self.calllog.lookup(self.id, porsi, found.kabupaten, found.provinsi)
+            self._calllog.lookup(self.id, porsi, found.kabupaten, found.provinsi)
         else:
-            self.calllog.lookup(self.id, porsi, None)
+            self._calllog.lookup(self.id, porsi, None)
         return found
+
+    @property
+    def data_as_of(self) -> dt.date:
+        """The date of the data the mirror holds (said after a pilgrim's details)."""
+        return self._mirror.as_of
 
     def dob_verified(self, porsi: str) -> None:
         """The caller keyed this porsi's date of birth right."""
@@ -192,7 +204,7 @@ class Call:
     def topic(self, name: str) -> None:
         """A topic the caller asked about (estimate, kloter, ...), for reports."""
         self._learn(topics=(*self.handover.topics, name))
-        self.note(f"topic: {name}")
+        self._calllog.topic(self.id, name)
 
     def about_ticket(self, number: str) -> None:
         """A complaint ticket filed or asked about in this call."""
@@ -208,4 +220,4 @@ class Call:
 
     def note(self, text: str) -> None:
         """An event in the transcript that was not spoken (a lookup, a decision)."""
-        self.calllog.add(self.id, "event", text)
+        self._calllog.add(self.id, "event", text)

@@ -54,6 +54,9 @@ CREATE INDEX IF NOT EXISTS lookups_porsi ON lookups(porsi);
 CREATE INDEX IF NOT EXISTS lookups_at ON lookups(at);  -- the retention purge
 """
 
+# How a topic line starts in the transcript (CallLog.topic; the topics report reads it).
+TOPIC_PREFIX = "topic: "
+
 
 @dataclass(frozen=True)
 class CallRow:
@@ -121,6 +124,10 @@ class CallLog:
             "INSERT INTO transcript VALUES (?, ?, ?, ?, ?, ?, ?)",
             (call_id, seq, time.time(), kind, text, prompts, int(interrupted)),
         )
+
+    def topic(self, call_id: str, name: str) -> None:
+        """A topic the caller asked about: an event line the topics report counts."""
+        self.add(call_id, "event", TOPIC_PREFIX + name)
 
     def lookup(
         self, call_id: str, porsi: str, kabupaten: str | None, province_name: str = ""

@@ -1,6 +1,7 @@
 """The tree's shape (docs/architecture.md): every module on one floor, no import up a floor,
 no import circle between modules or between packages, package __init__ files import
-nothing, no function over 60 lines and no module over 400.
+nothing, flows reach the channel, call log and mirror only through Call, no function over
+60 lines and no module over 400.
 
 KNOWN holds today's breaches, each with the step that removes it. It may only shrink: a
 breach not listed fails its test, and so does a listed one that no longer occurs.
@@ -286,6 +287,21 @@ def check_circles(graph: Mapping[str, set[str]], known: set[str], what: str) -> 
 def test_architecture_package_inits_import_nothing() -> None:
     found = {m for m in modules() if is_init(m) and edges()[m]}
     ratchet(found, KNOWN_INITS_IMPORTING, "package __init__ files importing")
+
+
+# What a flow reaches only through Call: the channel, the call log and the data mirror.
+CALL_DOORS = frozenset({"channel", "_channel", "calllog", "_calllog", "mirror", "_mirror"})
+
+
+def test_architecture_flows_reach_the_channel_call_log_and_mirror_only_through_call() -> None:
+    found = [
+        f"{path.relative_to(ROOT)}:{node.lineno} .{node.attr}"
+        for module, path in modules().items()
+        if module.startswith("ivr.flows.")
+        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        if isinstance(node, ast.Attribute) and node.attr in CALL_DOORS
+    ]
+    assert not found, f"flows going around Call: {found}"
 
 
 def test_architecture_no_function_over_60_lines() -> None:

@@ -23,6 +23,7 @@ from ivr.complaints.tickets import CATEGORIES, NewTicket, Ticket
 from ivr.errors import CallerHangup
 from ivr.flows import pilgrim
 from ivr.outcomes import Ending, Reason
+from ivr.prompts.catalog import Prompt
 
 AGENT = "0"
 
@@ -108,8 +109,8 @@ async def _record(call: Call, number: str) -> None:
     for _ in range(call.settings.max_tries):
         await call.say("complaint-record")
         try:
-            await call.channel.record_file(
-                str(path), "wav", "#", desk.max_seconds * 1000, desk.silence_seconds
+            await call.record(
+                path, max_seconds=desk.max_seconds, silence_seconds=desk.silence_seconds
             )
         except CallerHangup:
             await desk.writer.recorded(number, name, partial=True)
@@ -119,7 +120,8 @@ async def _record(call: Call, number: str) -> None:
         await desk.writer.recorded(number, name, partial=True)  # until the caller sends it
         key = await call.menu("complaint-review")
         while key == "1":
-            await call.channel.stream_file(str(path), "123")
+            # Any key during the playback answers the review menu (and it is in the transcript).
+            await call.say(Prompt("recording", RECORDING_HEARD, file=str(path)))
             key = await call.menu("complaint-review")
         if key != "2":
             break
@@ -144,6 +146,8 @@ async def tell_pin(call: Call, pin: str) -> None:
 
 # What the transcript holds where the caller heard a digit of their PIN.
 PIN_SHOWN = "(angka PIN)"
+# What the transcript holds where the caller heard their own recording played back.
+RECORDING_HEARD = "(rekaman pengaduan penelepon)"
 
 
 async def status(call: Call) -> Ending:

@@ -152,7 +152,7 @@ async def dob_locked(call: Call) -> Ending:
 
 async def info_menu(call: Call, j: Jemaah) -> Ending | None:
     """Serve one pilgrim's menu. None means the caller asked for another porsi."""
-    await call.say_all([*info.status(j), info.as_of(call.mirror.as_of)])
+    await call.say_all([*info.status(j), info.as_of(call.data_as_of)])
     if j.status_porsi in NEEDS_AGENT:  # refunds, heirs: only a person can help further
         return Ending.to_agent(Reason.STATUS_NEEDS_AGENT)
     silent = 0
@@ -193,5 +193,5 @@ async def tell(call: Call, j: Jemaah, key: str) -> Ending | None:
         "payment": info.payment(j),
     }
     chosen = list(said) if topic == "all" else [topic]
-    await call.say_all([u for name in chosen for u in said[name]] + [info.as_of(call.mirror.as_of)])
+    await call.say_all([u for name in chosen for u in said[name]] + [info.as_of(call.data_as_of)])
     return None

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ivr import chanvars
+from ivr.calllog import TOPIC_PREFIX
 from ivr.outcomes import SELF_SERVICE, Outcome
 
 SERVICE_SECONDS = 20
@@ -154,10 +155,10 @@ def outcomes_by_day(db: sqlite3.Connection, since: float, zone: dt.tzinfo) -> Ta
 
 def topics(db: sqlite3.Connection, since: float) -> Table:
     rows = db.execute(
-        "SELECT substr(t.text, 8), count(*) FROM transcript t JOIN calls c ON c.id = t.call_id "
-        "WHERE t.kind = 'event' AND t.text LIKE 'topic: %' AND c.started_at >= ? "
+        "SELECT substr(t.text, ?), count(*) FROM transcript t JOIN calls c ON c.id = t.call_id "
+        "WHERE t.kind = 'event' AND t.text LIKE ? AND c.started_at >= ? "
         "GROUP BY 1 ORDER BY 2 DESC",
-        (since,),
+        (len(TOPIC_PREFIX) + 1, TOPIC_PREFIX + "%", since),
     ).fetchall()
     return Table("Topik yang ditanyakan", ("topik", "kali"), [tuple(r) for r in rows])
 
