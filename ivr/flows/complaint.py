@@ -21,11 +21,9 @@ from ivr.call import Call
 from ivr.complaints import numbers, replies
 from ivr.complaints.tickets import CATEGORIES, NewTicket, Ticket
 from ivr.errors import CallerHangup
-from ivr.flows import pilgrim
+from ivr.flows import steps
 from ivr.outcomes import Ending, Reason
 from ivr.prompts.catalog import Prompt
-
-AGENT = "0"
 
 
 async def menu(call: Call) -> Ending:
@@ -36,11 +34,11 @@ async def menu(call: Call) -> Ending:
             return await file_complaint(call)
         if key == "2":
             return await status(call)
-        if key == AGENT:
+        if key == steps.AGENT:
             return Ending.to_agent(Reason.COMPLAINT_REQUEST)
-        if key and key != "9":
+        if key and key != steps.REPEAT:
             await call.say("menu-invalid")
-    return await pilgrim.goodbye(call)
+    return await steps.goodbye(call)
 
 
 async def file_complaint(call: Call) -> Ending:
@@ -49,10 +47,10 @@ async def file_complaint(call: Call) -> Ending:
         return Ending.to_agent(Reason.COMPLAINT_REQUEST)
     porsi, verified, place = "", False, ("", "")
     if await call.menu("complaint-porsi-ask") == "1":
-        found = await pilgrim.ask_porsi(call)
+        found = await steps.ask_porsi(call)
         if isinstance(found, Ending):
             return found
-        refused = await pilgrim.verify_birth(call, found)
+        refused = await steps.verify_birth(call, found)
         if refused is not None:
             return refused
         porsi, verified = found.nomor_porsi, call.knows_dob(found.nomor_porsi)
@@ -85,9 +83,9 @@ async def file_complaint(call: Call) -> Ending:
 
 async def _officer_or_goodbye(call: Call) -> Ending:
     """An officer about this ticket (its number goes with the call), or goodbye."""
-    if await call.menu("complaint-officer") == AGENT:
+    if await call.menu("complaint-officer") == steps.AGENT:
         return Ending.to_agent(Reason.COMPLAINT_REQUEST)
-    return await pilgrim.goodbye(call)
+    return await steps.goodbye(call)
 
 
 async def _category(call: Call) -> str | None:
@@ -95,7 +93,7 @@ async def _category(call: Call) -> str | None:
         key = await call.menu("complaint-category")
         if key.isdigit() and 1 <= int(key) <= len(CATEGORIES):
             return CATEGORIES[int(key) - 1]
-        if key == AGENT:
+        if key == steps.AGENT:
             return None
         await call.say("menu-invalid")
     return None

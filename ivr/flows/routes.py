@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from ivr import chanvars
-from ivr.flows import callback, doctor, echo, pilgrim
+from ivr.flows import callback, doctor, echo, hotline
 from ivr.outcomes import Outcome
 from ivr.route import Route, RouteTable
 
 TABLE = RouteTable.of(
     # 500425: off duty, a caller for a person is offered a callback on the next staffed day.
-    Route(chanvars.ROUTE_HOTLINE, pilgrim.hotline, off_duty=callback.closed),
+    Route(chanvars.ROUTE_HOTLINE, hotline.main_menu, off_duty=callback.closed),
     Route(chanvars.ROUTE_ECHO, echo.read_back),
     Route(chanvars.ROUTE_DOCTOR, doctor.ping),
     # Run while the caller is queued: only a callback (or declining one off duty) changes

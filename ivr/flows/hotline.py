@@ -1,0 +1,36 @@
+"""The 500425 main menu: the one flow that composes the others (porsi service, general
+information, complaints), so sub-flows never import each other."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+
+from ivr.call import Call
+from ivr.flows import complaint, pilgrim, steps
+from ivr.outcomes import Ending, Reason
+
+# A key of the main menu and what it runs; None from a sub-flow: back to the main menu.
+MAIN_MENU: Mapping[str, Callable[[Call], Awaitable[Ending | None]]] = {
+    "1": pilgrim.porsi_service,
+    "2": pilgrim.general_information,
+    "3": complaint.menu,
+}
+
+
+async def main_menu(call: Call) -> Ending:
+    await call.say("greeting")
+    silent = 0
+    while silent < call.settings.menu_rounds:
+        key = await call.menu("menu-main")
+        if key in MAIN_MENU:
+            ending = await MAIN_MENU[key](call)
+            if ending is not None:
+                return ending
+        elif key == steps.AGENT:
+            return Ending.to_agent(Reason.CALLER_REQUEST)
+        elif not key:
+            silent += 1
+        elif key != steps.REPEAT:
+            await call.say("menu-invalid")
+    # Keys may never reach us (an old phone, DTMF lost on the line): a person can help.
+    return Ending.to_agent(Reason.NO_INPUT)
