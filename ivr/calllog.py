@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,9 +87,20 @@ def connect(path: Path, *schemas: str) -> sqlite3.Connection:
 class CallLog:
     """Writes of the controller: start a call, append lines, finish it."""
 
-    def __init__(self, path: Path, *schemas: str) -> None:
+    def __init__(self, path: Path, *schemas: str, clock: Callable[[], float] = time.time) -> None:
         """``schemas``: the tables other stores keep in the call log (queue, callbacks)."""
-        self.db = connect(path, *schemas)
+        self._open(connect(path, *schemas), clock)
+
+    @classmethod
+    def over(cls, db: sqlite3.Connection, clock: Callable[[], float] = time.time) -> CallLog:
+        """The call log on a connection opened already (ivr.calldb)."""
+        log = cls.__new__(cls)
+        log._open(db, clock)
+        return log
+
+    def _open(self, db: sqlite3.Connection, clock: Callable[[], float]) -> None:
+        self.db = db
+        self.clock = clock
         self._seq: dict[str, int] = {}
 
     def close(self) -> None:
@@ -100,7 +111,7 @@ class CallLog:
         queued) continues the same row and transcript."""
         new = self.db.execute(
             "INSERT OR IGNORE INTO calls (id, started_at, caller, route) VALUES (?, ?, ?, ?)",
-            (call_id, time.time(), caller, route),
+            (call_id, self.clock(), caller, route),
         ).rowcount
         self._seq[call_id] = 0 if new else self._last_seq(call_id)
 
@@ -122,7 +133,7 @@ class CallLog:
             seq = self._last_seq(call_id) + 1
         self.db.execute(
             "INSERT INTO transcript VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (call_id, seq, time.time(), kind, text, prompts, int(interrupted)),
+            (call_id, seq, self.clock(), kind, text, prompts, int(interrupted)),
         )
 
     def topic(self, call_id: str, name: str) -> None:
@@ -137,7 +148,7 @@ class CallLog:
             "INSERT INTO lookups VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
                 call_id,
-                time.time(),
+                self.clock(),
                 porsi,
                 int(kabupaten is not None),
                 porsi[:2],
@@ -149,7 +160,7 @@ class CallLog:
     def finish(self, call_id: str, outcome: Outcome, reason: str = "") -> None:
         self.db.execute(
             "UPDATE calls SET ended_at = ?, outcome = ?, reason = ? WHERE id = ?",
-            (time.time(), outcome, reason, call_id),
+            (self.clock(), outcome, reason, call_id),
         )
         self._seq.pop(call_id, None)
 
@@ -219,6 +230,31 @@ def purge_lookups(db: sqlite3.Connection, before: float, dry_run: bool = False) 
     return delete_where(db, "lookups", "at < ?", (before,), dry_run)
 
 
+@dataclass(frozen=True)
+class CallSearch:
+    """What the dashboard's call search asks for; empty fields match every call."""
+
+    since: float | None = None  # started at or after
+    until: float | None = None  # started before
+    caller: str = ""  # part of the caller's number
+    porsi: str = ""  # a porsi looked up in the call
+    outcome: str = ""  # an Outcome
+    limit: int = 200
+
+
+@dataclass(frozen=True)
+class CallSummary:
+    """A call as the search lists it, with the porsi it looked up."""
+
+    id: str
+    started_at: float
+    caller: str
+    route: str
+    outcome: str
+    reason: str
+    porsi: str  # every porsi looked up, comma separated
+
+
 class CallLogReader:
     """Reads for the CLI and the dashboard."""
 
@@ -240,6 +276,18 @@ class CallLogReader:
             row = db.execute("SELECT * FROM calls WHERE id = ?", (call_id,)).fetchone()
         return CallRow(*row) if row else None
 
+    def search(self, search: CallSearch) -> list[CallSummary]:
+        """The calls that match, newest first."""
+        where, args = _search_filter(search)
+        with closing(self._db()) as db:
+            rows = db.execute(
+                "SELECT c.id, c.started_at, c.caller, c.route, c.outcome, c.reason, coalesce(("
+                "SELECT group_concat(DISTINCT l.porsi) FROM lookups l WHERE l.call_id = c.id"
+                f"), '') FROM calls c WHERE {where} ORDER BY c.started_at DESC LIMIT ?",
+                (*args, search.limit),
+            ).fetchall()
+        return [CallSummary(*row) for row in rows]
+
     def transcript(self, call_id: str) -> list[Line]:
         with closing(self._db()) as db:
             rows = db.execute(
@@ -248,3 +296,24 @@ class CallLogReader:
                 (call_id,),
             ).fetchall()
         return [Line(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]
+
+
+def _search_filter(search: CallSearch) -> tuple[str, list[object]]:
+    """The WHERE clause (of fixed text) and its parameters."""
+    where, args = ["1 = 1"], list[object]()
+    if search.since is not None:
+        where.append("c.started_at >= ?")
+        args.append(search.since)
+    if search.until is not None:
+        where.append("c.started_at < ?")
+        args.append(search.until)
+    if search.caller:
+        where.append("c.caller LIKE ?")
+        args.append(f"%{search.caller}%")
+    if search.porsi:
+        where.append("EXISTS (SELECT 1 FROM lookups l WHERE l.call_id = c.id AND l.porsi = ?)")
+        args.append(search.porsi)
+    if search.outcome:
+        where.append("c.outcome = ?")
+        args.append(search.outcome)
+    return " AND ".join(where), args

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 from dataclasses import dataclass
 
@@ -10,7 +9,8 @@ from ivr.ami.client import AmiClient, AmiUser
 from ivr.ami.client import for_config as ami_client
 from ivr.asterisk import process, sandbox
 from ivr.config import Config
-from ivr.errors import HajjIvrError
+from ivr.data.mirror import Mirror
+from ivr.errors import DataError, HajjIvrError
 from ivr.prompts import build
 from ivr.prompts.catalog import Catalog
 
@@ -100,10 +100,9 @@ def _mirror(config: Config) -> Check:
     if not path.exists():
         return Check("data mirror", False, f"{path} missing: `hajj-ivr data import PATH`")
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        count = db.execute("SELECT count(*) FROM jemaah").fetchone()[0]
-        db.close()
-    except sqlite3.Error as e:
+        with Mirror(path) as mirror:
+            count = mirror.info.jemaah_rows
+    except DataError as e:
         return Check("data mirror", False, f"{path} unreadable ({e}): import it again")
     return Check("data mirror", True, f"{count} jemaah in {path}")
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ivr import calllog
+from ivr.calldb import open_calldb
 from ivr.complaints import tickets as tickets_mod
 from ivr.config import Config
 from ivr.queue import callbacks, records
@@ -83,7 +84,7 @@ def _call_log(config: Config, now: float, dry_run: bool) -> list[Count]:
     calls_before = _before(now, r.calls_days)
     lookups_before = _before(now, r.lookups_days)
     callbacks_before = _before(now, r.callbacks_days)
-    with closing(calllog.connect(config.calllog_path, records.SCHEMA, callbacks.SCHEMA)) as db:
+    with closing(open_calldb(config.calllog_path)) as db:
         calls = lines = stays = lookups = finished = None
         if calls_before is not None:
             calls, lines = calllog.purge_calls(db, calls_before, dry_run)

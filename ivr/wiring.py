@@ -19,12 +19,12 @@ import time
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
-from ivr import guard, retention, tasks
+from ivr import retention, tasks
 from ivr.admin import overrides
 from ivr.agi.server import FastAgiServer
 from ivr.ami.client import AmiClient, AmiUser, connect_until_up, for_config
 from ivr.call import CallServices
-from ivr.calllog import CallLog
+from ivr.calldb import CallDb
 from ivr.complaints import tickets
 from ivr.complaints import writer as writer_mod
 from ivr.complaints.desk import ComplaintDesk
@@ -33,11 +33,9 @@ from ivr.controller import Controller
 from ivr.data.mirror import Mirror
 from ivr.flows import routes
 from ivr.guard import Guard, Limits
-from ivr.queue import callbacks, records, tracker
-from ivr.queue.callbacks import Callbacks
+from ivr.queue import tracker
 from ivr.queue.desk import Desk
 from ivr.queue.dispatcher import CallbackDispatcher
-from ivr.queue.records import QueueRecords
 from ivr.queue.resync import ControllerResync
 
 log = logging.getLogger(__name__)
@@ -49,24 +47,18 @@ def call_services(config: Config, *, clock: Callable[[], float] = time.time) -> 
     """Every store a call uses, opened once."""
     catalogs = overrides.watched_catalog(config)  # reloaded when a catalog file changes
     catalogs.current()  # a broken catalog stops the start, not a call
-    calllog = CallLog(config.calllog_path, records.SCHEMA, callbacks.SCHEMA, guard.SCHEMA)
+    calls = CallDb.open(config.calllog_path, clock=clock)
     hours = overrides.watched_schedule(config)
     hours.current()
-    desk = Desk(
-        hours.current,
-        Callbacks(calllog.db),
-        QueueRecords(calllog.db),
-        config.agents.callbacks_per_day,
-        clock,
-    )
+    desk = Desk(hours.current, calls.callbacks, calls.stays, config.agents.callbacks_per_day, clock)
     return CallServices(
         config.ivr,
         catalogs.current,
-        calllog,
+        calls.calls,
         Mirror(config.mirror_path),
         desk,
         _complaints(config, clock),
-        Guard(calllog.db, Limits.for_config(config), clock),
+        Guard(calls.db, Limits.for_config(config), clock),
         clock,
     )
 

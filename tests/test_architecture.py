@@ -79,6 +79,7 @@ KNOWN_PACKAGE_CIRCLES: set[str] = {
     "ivr.controller -> ivr.route",
     "ivr.flows -> ivr.route",
     "ivr.route -> ivr.call",
+    "ivr.doctor -> ivr.data",
 }
 KNOWN_INITS_IMPORTING: set[str] = {
     "ivr.data",  # its re-exports go (B10)

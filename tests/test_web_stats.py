@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from ivr import reports as stats
 from ivr.calllog import CallLog
 from ivr.queue.records import SCHEMA, QueueRecords
-from ivr.web import charts, stats
+from ivr.web import charts
 from ivr.web.pages import Pages
 
 ZONE = dt.timezone(dt.timedelta(hours=7))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Collection
 from dataclasses import dataclass
+from enum import StrEnum
 
 from ivr.store import delete_where
 
@@ -35,6 +36,18 @@ CREATE TABLE IF NOT EXISTS queue_calls (
 CREATE INDEX IF NOT EXISTS queue_calls_call ON queue_calls(call_id);
 CREATE INDEX IF NOT EXISTS queue_calls_joined ON queue_calls(joined_at);
 """
+
+
+class StayOutcome(StrEnum):
+    """queue_calls.outcome: how one stay in a queue ended (or that it has not)."""
+
+    WAITING = "waiting"
+    ANSWERED = "answered"
+    ABANDONED = "abandoned"  # the caller hung up while waiting
+    LEFT = "left"  # timeout (the callback offer) without an agent
+    TRANSFERRED = "transferred"
+    CALLBACK = "callback"  # the caller took a callback instead
+    UNKNOWN = "unknown"  # it ended while the controller or AMI was down
 
 
 @dataclass(frozen=True)

@@ -21,34 +21,25 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ivr import guard
+from ivr import guard, reports
 from ivr.admin import overrides, reloads
 from ivr.admin.audit import Audit
 from ivr.agents.commands import queue_members, state_of
 from ivr.agents.store import AgentStore
 from ivr.ami.client import AmiClient
-from ivr.calllog import CallLogReader, connect
+from ivr.calldb import open_calldb
+from ivr.calllog import CallLogReader, CallSearch
 from ivr.config import Config
 from ivr.errors import HajjIvrError, UploadError, UploadTooLarge
 from ivr.outcomes import Outcome
-from ivr.queue import callbacks as callbacks_mod
-from ivr.queue import records as records_mod
-from ivr.web import auth, charts, csvfile, stats, uploads
+from ivr.queue.records import QueueRecords
+from ivr.web import auth, charts, csvfile, uploads
 from ivr.web.pages import Pages
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 OUTCOMES = tuple(Outcome)
-REPORT_DAYS = 14
-# The reports page's tables, in order: name -> (call log, since, time zone) -> table.
-REPORTS: dict[str, Callable[[sqlite3.Connection, float, dt.tzinfo], stats.Table]] = {
-    "calls-per-hour": stats.calls_per_hour,
-    "outcomes": stats.outcomes_by_day,
-    "topics": lambda db, since, _: stats.topics(db, since),
-    "not-found": lambda db, since, _: stats.not_found_by_place(db, since),
-    "service-level": stats.service_level_by_day,
-}
 # Each report's picture: its table -> a chart.
-PICTURES: dict[str, Callable[[stats.Table], charts.Chart]] = {
+PICTURES: dict[str, Callable[[reports.Table], charts.Chart]] = {
     "calls-per-hour": lambda t: charts.bars(
         t.title, [r[0] for r in t.rows], [[r[1] for r in t.rows]]
     ),
@@ -102,9 +93,7 @@ class Dashboard:
     # --- helpers ---------------------------------------------------------------------
 
     def _db(self) -> sqlite3.Connection:
-        return connect(
-            self.config.calllog_path, records_mod.SCHEMA, callbacks_mod.SCHEMA, guard.SCHEMA
-        )
+        return open_calldb(self.config.calllog_path)
 
     def _zone(self) -> dt.tzinfo:
         return self.pages.clock.zone
@@ -119,10 +108,10 @@ class Dashboard:
 
     async def wallboard_api(self, request: Request) -> Response:
         now = time.time()
-        since = stats.day_start(now, self._zone())
+        since = reports.day_start(now, self._zone())
         with closing(self._db()) as db:
-            board = stats.wallboard(db, now, since).as_dict()
-            live = _live_calls(db, now)
+            board = reports.wallboard(db, now, since).as_dict()
+            live = [dataclasses.asdict(call) for call in reports.live_calls(db, now)]
             # Porsi, numbers and tickets locked after too many wrong tries (masked).
             alerts = [dataclasses.asdict(a) for a in guard.alerts(db, self.config)]
         board["agents"] = await self._agent_states()
@@ -160,8 +149,7 @@ class Dashboard:
             if form is None:
                 return auth.csrf_refused()
             search = {k: auth.form_value(form, k).strip() for k in SEARCH_FIELDS}
-        with closing(self._db()) as db:
-            rows = self._search(db, search)
+        rows = CallLogReader(self.config.calllog_path).search(self._call_search(search))
         return self.pages.render(
             request,
             "calls.html",
@@ -171,27 +159,13 @@ class Dashboard:
             outcomes=[(o, o) for o in ("", *OUTCOMES)],
         )
 
-    def _search(self, db: sqlite3.Connection, search: dict[str, str]) -> list[Any]:
-        where, args = ["1 = 1"], list[Any]()
-        if DATE.match(search["date"]):
-            day = dt.datetime.fromisoformat(search["date"]).replace(tzinfo=self._zone())
-            where.append("c.started_at >= ? AND c.started_at < ?")
-            args += [day.timestamp(), day.timestamp() + 86400]
-        if search["caller"]:
-            where.append("c.caller LIKE ?")
-            args.append(f"%{search['caller']}%")
-        if search["porsi"]:
-            where.append("EXISTS (SELECT 1 FROM lookups l WHERE l.call_id = c.id AND l.porsi = ?)")
-            args.append(search["porsi"])
-        if search["outcome"] in OUTCOMES:
-            where.append("c.outcome = ?")
-            args.append(search["outcome"])
-        return db.execute(
-            "SELECT c.id, c.started_at, c.caller, c.route, c.outcome, c.reason, "
-            "(SELECT group_concat(DISTINCT l.porsi) FROM lookups l WHERE l.call_id = c.id) "
-            f"FROM calls c WHERE {' AND '.join(where)} ORDER BY c.started_at DESC LIMIT 200",
-            args,
-        ).fetchall()
+    def _call_search(self, form: dict[str, str]) -> CallSearch:
+        since = until = None
+        if DATE.match(form["date"]):
+            day = dt.datetime.fromisoformat(form["date"]).replace(tzinfo=self._zone())
+            since, until = day.timestamp(), day.timestamp() + 86400
+        outcome = form["outcome"] if form["outcome"] in OUTCOMES else ""
+        return CallSearch(since, until, form["caller"], form["porsi"], outcome)
 
     async def call_page(self, request: Request) -> Response:
         call_id = request.path_params["call_id"]
@@ -200,7 +174,7 @@ class Dashboard:
         if row is None:
             return self.pages.message(request, "Panggilan", "Panggilan tidak ditemukan.")
         with closing(self._db()) as db:
-            queue_stays = records_mod.QueueRecords(db).for_call(call_id)
+            queue_stays = QueueRecords(db).for_call(call_id)
         return self.pages.render(
             request,
             "call.html",
@@ -213,26 +187,26 @@ class Dashboard:
 
     # --- reports ---------------------------------------------------------------------
 
-    def _reports(self, names: Iterable[str] = REPORTS) -> dict[str, stats.Table]:
+    def _reports(self, names: Iterable[str] = reports.REPORTS) -> dict[str, reports.Table]:
         zone = self._zone()
-        since = stats.day_start(time.time(), zone) - (REPORT_DAYS - 1) * 86400
+        since = reports.report_start(time.time(), zone)
         with closing(self._db()) as db:
-            return {name: REPORTS[name](db, since, zone) for name in names}
+            return {name: reports.REPORTS[name](db, since, zone) for name in names}
 
     async def reports_page(self, request: Request) -> Response:
-        reports = await asyncio.to_thread(self._reports)
+        tables = await asyncio.to_thread(self._reports)
         return self.pages.render(
             request,
             "reports.html",
             title="Laporan",
-            days=REPORT_DAYS,
+            days=reports.REPORT_DAYS,
             zone=self.pages.clock.label_now(time.time()),
-            reports=[(name, t, PICTURES[name](t)) for name, t in reports.items()],
+            reports=[(name, t, PICTURES[name](t)) for name, t in tables.items()],
         )
 
     async def report_csv(self, request: Request) -> Response:
         name = request.path_params["name"]
-        if name not in REPORTS:
+        if name not in reports.REPORTS:
             return JSONResponse({"error": f"no report {name!r}"}, status_code=404)
         report = (await asyncio.to_thread(self._reports, [name]))[name]
         return Response(
@@ -342,20 +316,3 @@ class Dashboard:
             Route("/admin/actions/announcements", api(self.announcements_action), methods=["POST"]),
             Route("/admin/actions/hours", api(self.hours_action), methods=["POST"]),
         ]
-
-
-def _live_calls(db: sqlite3.Connection, now: float) -> list[dict[str, Any]]:
-    """Calls in the IVR and callers waiting for an agent, newest first."""
-    rows = db.execute(
-        "SELECT id, started_at, caller, route FROM calls WHERE outcome = ? "
-        "AND started_at > ? ORDER BY started_at DESC LIMIT 50",
-        (Outcome.IN_PROGRESS, now - stats.LIVE_WINDOW),
-    ).fetchall()
-    live = [{"id": r[0], "started": r[1], "caller": r[2], "where": "IVR"} for r in rows]
-    waiting = db.execute(
-        "SELECT call_id, joined_at, caller, queue FROM queue_calls WHERE outcome = 'waiting' "
-        "AND joined_at > ? ORDER BY joined_at LIMIT 50",
-        (now - stats.LIVE_WINDOW,),
-    ).fetchall()
-    live += [{"id": r[0], "started": r[1], "caller": r[2], "where": r[3]} for r in waiting]
-    return live

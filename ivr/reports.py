@@ -1,4 +1,5 @@
-"""The numbers on the wallboard and in the reports, computed from the call log.
+"""The numbers on the wallboard and in the reports, computed from the call log
+(calls.sqlite: calls, transcripts, lookups, queue stays). The web pages only render them.
 
 Definitions (as contact centers use them):
 
@@ -17,12 +18,14 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from ivr import chanvars
 from ivr.calllog import TOPIC_PREFIX
 from ivr.outcomes import SELF_SERVICE, Outcome
+from ivr.queue.records import StayOutcome
 
 SERVICE_SECONDS = 20
 # Rows older than this in a running state are leftovers (a controller killed mid-call).
@@ -30,6 +33,10 @@ LIVE_WINDOW = 2 * 3600
 # Self-service outcomes as SQL parameters: "outcome IN (?, ?)".
 SERVED = tuple(sorted(SELF_SERVICE))
 SERVED_MARKS = ", ".join("?" * len(SERVED))
+# Queue stays a person took (answered, or answered and passed up a tier).
+TAKEN = (StayOutcome.ANSWERED, StayOutcome.TRANSFERRED)
+# The days a report covers, up to today.
+REPORT_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -64,18 +71,17 @@ def wallboard(db: sqlite3.Connection, now: float, since: float) -> Wallboard:
         (Outcome.IN_PROGRESS, now - LIVE_WINDOW),
     ).fetchone()[0]
     waiting, oldest = db.execute(
-        "SELECT count(*), min(joined_at) FROM queue_calls "
-        "WHERE outcome = 'waiting' AND joined_at > ?",
-        (now - LIVE_WINDOW,),
+        "SELECT count(*), min(joined_at) FROM queue_calls WHERE outcome = ? AND joined_at > ?",
+        (StayOutcome.WAITING, now - LIVE_WINDOW),
     ).fetchone()
     answered, fast, asa = db.execute(
         "SELECT count(*), sum(wait <= ?), avg(wait) FROM queue_calls "
-        "WHERE outcome IN ('answered', 'transferred') AND joined_at >= ?",
-        (SERVICE_SECONDS, since),
+        "WHERE outcome IN (?, ?) AND joined_at >= ?",
+        (SERVICE_SECONDS, *TAKEN, since),
     ).fetchone()
     abandoned = db.execute(
-        "SELECT count(*) FROM queue_calls WHERE outcome = 'abandoned' AND joined_at >= ?",
-        (since,),
+        "SELECT count(*) FROM queue_calls WHERE outcome = ? AND joined_at >= ?",
+        (StayOutcome.ABANDONED, since),
     ).fetchone()[0]
     calls, served = db.execute(
         f"SELECT count(*), sum(outcome IN ({SERVED_MARKS})) FROM calls "
@@ -128,11 +134,9 @@ def outcomes_by_day(db: sqlite3.Connection, since: float, zone: dt.tzinfo) -> Ta
     days: dict[str, Counter[str]] = {}
     rows = db.execute(
         "SELECT c.started_at, c.outcome, "
-        "EXISTS (SELECT 1 FROM queue_calls q WHERE q.call_id = c.id "
-        "        AND q.outcome = 'abandoned') "
-        "FROM calls c WHERE c.route = ? AND c.outcome != ? "
-        "AND c.started_at >= ?",
-        (chanvars.ROUTE_HOTLINE, Outcome.IN_PROGRESS, since),
+        "EXISTS (SELECT 1 FROM queue_calls q WHERE q.call_id = c.id AND q.outcome = ?) "
+        "FROM calls c WHERE c.route = ? AND c.outcome != ? AND c.started_at >= ?",
+        (StayOutcome.ABANDONED, chanvars.ROUTE_HOTLINE, Outcome.IN_PROGRESS, since),
     )
     for started, outcome, abandoned_in_queue in rows:
         day = _local(started, zone).strftime("%Y-%m-%d")
@@ -185,16 +189,56 @@ def service_level_by_day(db: sqlite3.Connection, since: float, zone: dt.tzinfo) 
     days: dict[str, list[int]] = {}
     for joined, outcome, wait in db.execute(
         "SELECT joined_at, outcome, wait FROM queue_calls WHERE joined_at >= ? "
-        "AND outcome IN ('answered', 'transferred', 'abandoned')",
-        (since,),
+        "AND outcome IN (?, ?, ?)",
+        (since, *TAKEN, StayOutcome.ABANDONED),
     ):
         day = _local(joined, zone).strftime("%Y-%m-%d")
         counts = days.setdefault(day, [0, 0])
         counts[1] += 1
-        if outcome != "abandoned" and wait is not None and wait <= SERVICE_SECONDS:
+        if outcome != StayOutcome.ABANDONED and wait is not None and wait <= SERVICE_SECONDS:
             counts[0] += 1
     return Table(
         f"Tingkat layanan per hari (dijawab dalam {SERVICE_SECONDS} detik)",
         ("tanggal", "persen", "dijawab cepat", "semua"),
         [(d, _pct(f, n) or 0.0, f, n) for d, (f, n) in sorted(days.items())],
     )
+
+
+# The reports page's tables, in order: name -> (call log, since, time zone) -> table.
+REPORTS: Mapping[str, Callable[[sqlite3.Connection, float, dt.tzinfo], Table]] = {
+    "calls-per-hour": calls_per_hour,
+    "outcomes": outcomes_by_day,
+    "topics": lambda db, since, _: topics(db, since),
+    "not-found": lambda db, since, _: not_found_by_place(db, since),
+    "service-level": service_level_by_day,
+}
+
+
+def report_start(now: float, zone: dt.tzinfo) -> float:
+    """Where the reports begin: local midnight REPORT_DAYS - 1 days ago."""
+    return day_start(now, zone) - (REPORT_DAYS - 1) * 86400
+
+
+@dataclass(frozen=True)
+class LiveCall:
+    """A call in the IVR or a caller waiting for an agent, for the wallboard."""
+
+    id: str
+    started: float
+    caller: str
+    where: str  # "IVR" or the queue
+
+
+def live_calls(db: sqlite3.Connection, now: float) -> list[LiveCall]:
+    """Calls in the IVR (newest first), then callers waiting for an agent (longest first)."""
+    in_ivr = db.execute(
+        "SELECT id, started_at, caller, 'IVR' FROM calls WHERE outcome = ? "
+        "AND started_at > ? ORDER BY started_at DESC LIMIT 50",
+        (Outcome.IN_PROGRESS, now - LIVE_WINDOW),
+    ).fetchall()
+    waiting = db.execute(
+        "SELECT call_id, joined_at, caller, queue FROM queue_calls WHERE outcome = ? "
+        "AND joined_at > ? ORDER BY joined_at LIMIT 50",
+        (StayOutcome.WAITING, now - LIVE_WINDOW),
+    ).fetchall()
+    return [LiveCall(*row) for row in in_ivr + waiting]
