@@ -37,33 +37,46 @@ MODULES = (
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Attempt:
+    """What one reload did (logged in the audit whichever way it went)."""
+
     ok: bool
     detail: str
     import_report: ImportReport | None = None
 
 
 def _logged(
-    config: Config, who: str, what: str, run: Callable[[], Outcome]
-) -> tuple[Reload, Outcome]:
+    config: Config, who: str, what: str, run: Callable[[], Attempt]
+) -> tuple[Reload, Attempt]:
     try:
         outcome = run()
     except HajjIvrError as e:
-        outcome = Outcome(False, str(e))
+        outcome = Attempt(False, str(e))
     return Audit.for_config(config).record(who, what, outcome.ok, outcome.detail), outcome
 
 
 # --- Asterisk ----------------------------------------------------------------------------
 
 
-def reload_asterisk(config: Config, who: str) -> tuple[Reload, Outcome]:
+def reload_phones(config: Config) -> str:
+    """Rewrite pjsip_agents.conf (an agent added, removed or given a new phone password)
+    and reload res_pjsip if Asterisk runs; a note saying which."""
+    render.render_agents(config)
+    asterisk = process.Asterisk.from_config(config)
+    if asterisk.pid() is None:
+        return "Asterisk is not running; the phone is ready at its next start."
+    asterisk.cli("module reload res_pjsip.so")
+    return "Asterisk reloaded the phones."
+
+
+def reload_asterisk(config: Config, who: str) -> tuple[Reload, Attempt]:
     return _logged(config, who, "asterisk", lambda: _reload_asterisk(config))
 
 
-def _reload_asterisk(config: Config) -> Outcome:
+def _reload_asterisk(config: Config) -> Attempt:
     asterisk = process.Asterisk.from_config(config)
     if asterisk.pid() is None:
-        return Outcome(False, "Asterisk is not running: `hajj-ivr asterisk start`")
+        return Attempt(False, "Asterisk is not running: `hajj-ivr asterisk start`")
     files = render.render_all(config, asterisk.install, load_or_create(config.secrets_path))
     etc = asterisk.layout.etc
     backup = etc / ".previous"
@@ -80,14 +93,14 @@ def _reload_asterisk(config: Config) -> Outcome:
             shutil.copy2(saved, etc / saved.name)
         _reload_modules(asterisk)
         log = asterisk.layout.log / "messages.log"
-        return Outcome(
+        return Attempt(
             False,
             f"Asterisk refused the new {failed.label} ({failed.reason}; see {log}); the "
             "previous configuration is back in force",
         )
     what = ", ".join(label for _, label in MODULES)
     files_note = f"changed files: {', '.join(changed)}" if changed else "no file changed"
-    return Outcome(True, f"reloaded {what} ({files_note})")
+    return Attempt(True, f"reloaded {what} ({files_note})")
 
 
 @dataclass(frozen=True)
@@ -137,13 +150,13 @@ def build_prompts(config: Config) -> tuple[Catalog, str]:
     )
 
 
-def rebuild_prompts(config: Config, who: str) -> tuple[Reload, Outcome]:
-    def run() -> Outcome:
+def rebuild_prompts(config: Config, who: str) -> tuple[Reload, Attempt]:
+    def run() -> Attempt:
         catalog, detail = build_prompts(config)
         problems = check.problems(catalog, config.project_dir, config.sounds_dir)
         if problems:
-            return Outcome(False, "; ".join(problems))
-        return Outcome(True, detail)
+            return Attempt(False, "; ".join(problems))
+        return Attempt(True, detail)
 
     return _logged(config, who, "prompts", run)
 
@@ -153,17 +166,17 @@ def rebuild_prompts(config: Config, who: str) -> tuple[Reload, Outcome]:
 
 def import_data(
     config: Config, who: str, source: Path, *, force: bool = False, name: str = ""
-) -> tuple[Reload, Outcome]:
+) -> tuple[Reload, Attempt]:
     """Import ``source`` (called ``name`` in reports); ``force`` takes an older export."""
 
-    def run() -> Outcome:
+    def run() -> Attempt:
         try:
             report = import_export(
                 source, config.mirror_path, imported_by=who, force=force, name=name
             )
         except ImportRefused as e:
-            return Outcome(False, e.report.summary() + "; the live mirror is unchanged", e.report)
+            return Attempt(False, e.report.summary() + "; the live mirror is unchanged", e.report)
         diff = f"; {report.diff.summary()}" if report.diff else ""
-        return Outcome(True, report.summary() + diff, report)
+        return Attempt(True, report.summary() + diff, report)
 
     return _logged(config, who, "data", run)

@@ -11,50 +11,28 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import TypeVar
 
 from ivr import cli
+from ivr.admin import reloads
+from ivr.agents.members import queue_members, state_of
 from ivr.agents.store import Agent, AgentError, AgentStore
 from ivr.ami.client import AmiClient, AmiUser, session
-from ivr.asterisk import process, render
+from ivr.asterisk import process
 from ivr.config import Config
 from ivr.errors import AmiActionError
 
 T = TypeVar("T")
-
-# app_queue's member Status (device state of the phone).
-NOT_INUSE, INUSE, BUSY, INVALID, UNAVAILABLE, RINGING, RINGINUSE, ONHOLD = 1, 2, 3, 4, 5, 6, 7, 8
-
-
-@dataclass(frozen=True)
-class AgentState:
-    name: str
-    tier: int
-    phone: str  # the SIP username / endpoint
-    state: str  # logged out | available | paused | ringing | on call | phone offline
-    paused: bool
-    pause_reason: str
-    calls_taken: int
 
 
 def _store(config: Config) -> AgentStore:
     return AgentStore(config.agents_path)
 
 
-def _reload_phones(config: Config) -> str:
-    """Rewrite pjsip_agents.conf; reload res_pjsip if Asterisk runs. Returns a note."""
-    render.render_agents(config)
-    asterisk = process.Asterisk.from_config(config)
-    if asterisk.pid() is None:
-        return "Asterisk is not running; the phone is ready at its next start."
-    asterisk.cli("module reload res_pjsip.so")
-    return "Asterisk reloaded the phones."
-
-
 def add(config: Config, args: argparse.Namespace) -> int:
     agent, new = _store(config).add(args.name, args.tier)
-    note = _reload_phones(config)
+    note = reloads.reload_phones(config)
     print(
         f"Agent {agent.name} (tier {agent.tier}) created. {note}\n"
         f"{_phone_lines(config, agent, new.sip)}\n"
@@ -88,7 +66,7 @@ def remove(config: Config, args: argparse.Namespace) -> int:
     if process.Asterisk.from_config(config).pid() is not None:
         cli.run_async(_ami(config, lambda ami: _logout(ami, agent, quiet=True)))
     store.remove(agent.name)
-    print(f"Agent {agent.name} removed, their web sessions ended. {_reload_phones(config)}")
+    print(f"Agent {agent.name} removed, their web sessions ended. {reloads.reload_phones(config)}")
     return 0
 
 
@@ -96,7 +74,7 @@ def password(config: Config, args: argparse.Namespace) -> int:
     store = _store(config)
     if args.sip:
         agent, new = store.new_sip_password(args.name)
-        print(f"New phone password for {agent.name}. {_reload_phones(config)}")
+        print(f"New phone password for {agent.name}. {reloads.reload_phones(config)}")
         print(_phone_lines(config, agent, new))
     else:
         agent, new = store.new_web_password(args.name)
@@ -178,42 +156,6 @@ def list_(config: Config, args: argparse.Namespace) -> int:
         state = s.state + (f" ({s.pause_reason})" if s.paused and s.pause_reason else "")
         print(f"{s.name:<16} {s.tier:<5} {state:<16} {s.calls_taken:>5}  {s.phone}")
     return 0
-
-
-async def queue_members(ami: AmiClient) -> dict[str, Mapping[str, str]]:
-    """Every queue member by interface (QueueStatus)."""
-    answer = await ami.action_list("QueueStatus")
-    return {
-        e.get("Location", ""): e
-        for e in answer
-        if e.get("Event") == "QueueMember" and e.get("Queue", "").startswith("hajj-tier")
-    }
-
-
-def state_of(agent: Agent, member: Mapping[str, str] | None) -> AgentState:
-    if member is None:
-        return AgentState(agent.name, agent.tier, agent.endpoint, "logged out", False, "", 0)
-    status = int(member.get("Status", "0") or 0)
-    paused = member.get("Paused") == "1"
-    if member.get("InCall") == "1" or status in (INUSE, BUSY, RINGINUSE, ONHOLD):
-        state = "on call"
-    elif status == RINGING:
-        state = "ringing"
-    elif status in (UNAVAILABLE, INVALID):
-        state = "phone offline"
-    elif paused:
-        state = "paused"
-    else:
-        state = "available"
-    return AgentState(
-        agent.name,
-        agent.tier,
-        agent.endpoint,
-        state,
-        paused,
-        member.get("PausedReason", ""),
-        int(member.get("CallsTaken", "0") or 0),
-    )
 
 
 async def _ami(config: Config, work: Callable[[AmiClient], Awaitable[T]]) -> T:

@@ -24,7 +24,7 @@ from starlette.routing import Route
 from ivr import guard, reports
 from ivr.admin import overrides, reloads
 from ivr.admin.audit import Audit
-from ivr.agents.commands import queue_members, state_of
+from ivr.agents.members import queue_members, state_of
 from ivr.agents.store import AgentStore
 from ivr.ami.client import AmiClient
 from ivr.calldb import open_calldb
@@ -262,7 +262,7 @@ class Dashboard:
         return await self._reload(request, reloads.reload_asterisk)
 
     async def _reload(
-        self, request: Request, reload: Callable[[Config, str], tuple[Any, reloads.Outcome]]
+        self, request: Request, reload: Callable[[Config, str], tuple[Any, reloads.Attempt]]
     ) -> Response:
         if await auth.csrf_form(request) is None:
             return auth.csrf_refused()
