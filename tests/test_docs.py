@@ -1,10 +1,12 @@
-"""Docs kept true by tests: every path the README's layout table names exists."""
+"""Docs kept true by tests: every path the README's layout table names exists, every
+command of the command line is in the README."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+from ivr.cli.main import COMMANDS
 from ivr.config import PROJECT_DIR
 
 README = PROJECT_DIR / "README.md"
@@ -54,3 +56,19 @@ def test_docs_data_folder_keeps_exports_out_of_git() -> None:
     ignored = (PROJECT_DIR / ".gitignore").read_text(encoding="utf-8").splitlines()
     assert "/data/*" in ignored and "!/data/README.md" in ignored
     assert "is ever committed" in (PROJECT_DIR / "data" / "README.md").read_text(encoding="utf-8")
+
+
+def readme_commands() -> set[tuple[str, ...]]:
+    """Every `hajj-ivr NOUN [VERB|VERB...]` the README's command-line block shows."""
+    text = README.read_text(encoding="utf-8")
+    block = text.split("## The command line", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    shown: set[tuple[str, ...]] = set()
+    for noun, verbs in re.findall(r"hajj-ivr ([a-z]+)(?: ([a-z|]+))?", block):
+        shown.add((noun,))
+        shown |= {(noun, verb) for verb in verbs.split("|") if verb}
+    return shown
+
+
+def test_docs_every_cli_command_is_in_the_readme() -> None:
+    missing = [" ".join(c.path) for c in COMMANDS if c.path not in readme_commands()]
+    assert missing == []

@@ -10,9 +10,10 @@ import argparse
 import datetime as dt
 from dataclasses import asdict
 
-from ivr import cli
 from ivr.agents.sessions import Sessions
 from ivr.agents.throttle import LoginThrottle
+from ivr.cli.output import print_json
+from ivr.cli.table import Arg, Command
 from ivr.config import Config
 
 
@@ -24,7 +25,7 @@ def list_(config: Config, args: argparse.Namespace) -> int:
     live = Sessions.for_config(config).live()
     locks = LoginThrottle.for_config(config).all_locked()
     if args.json:
-        cli.print_json(
+        print_json(
             {
                 "sessions": [{k: v for k, v in asdict(s).items() if k != "csrf"} for s in live],
                 "locked": [asdict(lock) for lock in locks],
@@ -56,3 +57,28 @@ def unlock(config: Config, args: argparse.Namespace) -> int:
     cleared = LoginThrottle.for_config(config).clear(args.key)
     print(f"{args.key}: {cleared} failed login(s) forgotten; it may log in again.")
     return 0
+
+
+COMMANDS = (
+    Command(
+        ("sessions", "list"),
+        "live web sessions, and names or addresses locked after wrong passwords",
+        "hajj-ivr sessions list",
+        list_,
+        (Arg(("--json",), {"action": "store_true"}),),
+    ),
+    Command(
+        ("sessions", "end"),
+        "end every web session of an agent or admin (they must log in again)",
+        "hajj-ivr sessions end siti",
+        end,
+        (Arg(("name",)),),
+    ),
+    Command(
+        ("sessions", "unlock"),
+        "let a name or client address locked after wrong passwords try again now",
+        "hajj-ivr sessions unlock siti",
+        unlock,
+        (Arg(("key",), {"metavar": "NAME_OR_ADDRESS"}),),
+    ),
+)

@@ -1,4 +1,5 @@
-"""`hajj-ivr agents ...`: accounts, queue login and pause, and who is doing what.
+"""`hajj-ivr agents ...`: accounts, queue login and pause, and who is doing what (the
+states come from ivr.agents.members, which the wallboard reads too).
 
 Accounts live in the agent store; adding or removing one rewrites pjsip_agents.conf and
 reloads res_pjsip on a running Asterisk (through its control socket, the admin's own
@@ -14,12 +15,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict
 from typing import TypeVar
 
-from ivr import cli
 from ivr.admin import reloads
 from ivr.agents.members import queue_members, state_of
 from ivr.agents.store import Agent, AgentError, AgentStore
 from ivr.ami.client import AmiClient, AmiUser, session
 from ivr.asterisk import process
+from ivr.cli.output import print_json, run_async
+from ivr.cli.table import Arg, Command
 from ivr.config import Config
 from ivr.errors import AmiActionError
 
@@ -36,7 +38,7 @@ def add(config: Config, args: argparse.Namespace) -> int:
     print(
         f"Agent {agent.name} (tier {agent.tier}) created. {note}\n"
         f"{_phone_lines(config, agent, new.sip)}\n"
-        f"{_console_line(config, agent, new.web)}\n"
+        f"{console_line(config, agent, new.web)}\n"
         f"Each password is shown only now (phone and console have their own); "
         f"`hajj-ivr agents password {agent.name}` makes a new one."
     )
@@ -51,7 +53,7 @@ def _phone_lines(config: Config, agent: Agent, password: str) -> str:
     )
 
 
-def _console_line(config: Config, agent: Agent, password: str) -> str:
+def console_line(config: Config, agent: Agent, password: str) -> str:
     page = "admin" if agent.role == "admin" else "agent"
     what = "Dashboard" if agent.role == "admin" else "Web console"
     return (
@@ -64,7 +66,7 @@ def remove(config: Config, args: argparse.Namespace) -> int:
     store = _store(config)
     agent = store.get(args.name)
     if process.Asterisk.from_config(config).pid() is not None:
-        cli.run_async(_ami(config, lambda ami: _logout(ami, agent, quiet=True)))
+        run_async(_ami(config, lambda ami: _logout(ami, agent, quiet=True)))
     store.remove(agent.name)
     print(f"Agent {agent.name} removed, their web sessions ended. {reloads.reload_phones(config)}")
     return 0
@@ -79,14 +81,14 @@ def password(config: Config, args: argparse.Namespace) -> int:
     else:
         agent, new = store.new_web_password(args.name)
         print(f"New web password for {agent.name}; their web sessions ended.")
-        print(_console_line(config, agent, new))
+        print(console_line(config, agent, new))
     print("The password is shown only now.")
     return 0
 
 
 def login(config: Config, args: argparse.Namespace) -> int:
     agent = _store(config).get(args.name)
-    cli.run_async(
+    run_async(
         _ami(
             config,
             lambda ami: ami.action(
@@ -105,7 +107,7 @@ def login(config: Config, args: argparse.Namespace) -> int:
 
 def logout(config: Config, args: argparse.Namespace) -> int:
     agent = _store(config).get(args.name)
-    cli.run_async(_ami(config, lambda ami: _logout(ami, agent, quiet=False)))
+    run_async(_ami(config, lambda ami: _logout(ami, agent, quiet=False)))
     print(f"{agent.name} logged out of {agent.queue}")
     return 0
 
@@ -132,7 +134,7 @@ def _pause(config: Config, name: str, paused: bool, reason: str) -> int:
     if reason:
         fields["Reason"] = reason
     try:
-        cli.run_async(_ami(config, lambda ami: ami.action("QueuePause", **fields)))
+        run_async(_ami(config, lambda ami: ami.action("QueuePause", **fields)))
     except AmiActionError:
         raise AgentError(f"{agent.name} is not logged in: `hajj-ivr agents login {name}`") from None
     print(f"{agent.name} {'paused' if paused else 'available'}")
@@ -143,10 +145,10 @@ def list_(config: Config, args: argparse.Namespace) -> int:
     agents = _store(config).all()
     members: dict[str, Mapping[str, str]] = {}
     if agents and process.Asterisk.from_config(config).pid() is not None:
-        members = cli.run_async(_ami(config, queue_members))
+        members = run_async(_ami(config, queue_members))
     states = [state_of(a, members.get(a.interface)) for a in agents]
     if args.json:
-        cli.print_json([asdict(s) for s in states])
+        print_json([asdict(s) for s in states])
         return 0
     if not states:
         print("No agents yet: hajj-ivr agents add NAME --tier 1")
@@ -163,36 +165,56 @@ async def _ami(config: Config, work: Callable[[AmiClient], Awaitable[T]]) -> T:
         return await work(ami)
 
 
-# --- dashboard admins --------------------------------------------------------------------
-
-
-def admin_add(config: Config, args: argparse.Namespace) -> int:
-    admin, new = _store(config).add(args.name, 0, role="admin")
-    print(
-        f"Admin {admin.name} created.\n{_console_line(config, admin, new.web)}\n"
-        f"The password is shown only now; `hajj-ivr admins password {admin.name}` makes a "
-        f"new one."
-    )
-    return 0
-
-
-def admin_password(config: Config, args: argparse.Namespace) -> int:
-    admin, new = _store(config).new_web_password(args.name, role="admin")
-    print(f"New password for {admin.name}; their web sessions ended.")
-    print(f"{_console_line(config, admin, new)}\nThe password is shown only now.")
-    return 0
-
-
-def admin_list(config: Config, args: argparse.Namespace) -> int:
-    admins = _store(config).all(role="admin")
-    for admin in admins:
-        print(admin.name)
-    if not admins:
-        print("No admins yet: hajj-ivr admins add NAME")
-    return 0
-
-
-def admin_remove(config: Config, args: argparse.Namespace) -> int:
-    _store(config).remove(args.name, role="admin")
-    print(f"Admin {args.name} removed, their web sessions ended.")
-    return 0
+NAME = Arg(("name",), {"help": "lowercase login name (the phone's user is agent-NAME)"})
+WHO = Arg(("name",))
+# Verbs that take only the agent's name.
+SIMPLE = (
+    ("remove", "delete an agent, their phone account and web sessions", remove),
+    ("login", "put the agent in their tier's queue (phone: *71)", login),
+    ("logout", "take the agent out of the queue (phone: *72)", logout),
+    ("unpause", "make the agent available again (phone: *74)", unpause),
+)
+COMMANDS = (
+    Command(
+        ("agents", "add"),
+        "create an agent: a SIP phone account and a web login (two passwords, printed once)",
+        "hajj-ivr agents add siti --tier 1",
+        add,
+        (
+            NAME,
+            Arg(
+                ("--tier",), {"type": int, "default": 1, "choices": (1, 2, 3), "help": "1, 2 or 3"}
+            ),
+        ),
+    ),
+    Command(
+        ("agents", "list"),
+        "every agent and their state: logged out, available, paused, ringing, on call",
+        "hajj-ivr agents list",
+        list_,
+        (Arg(("--json",), {"action": "store_true"}),),
+    ),
+    *(
+        Command(("agents", verb), text, f"hajj-ivr agents {verb} siti", handler, (WHO,))
+        for verb, text, handler in SIMPLE
+    ),
+    Command(
+        ("agents", "pause"),
+        "stop ringing the agent, staying logged in (phone: *73)",
+        "hajj-ivr agents pause siti --reason istirahat",
+        pause,
+        (WHO, Arg(("--reason",), {"default": "", "help": "shown in `agents list`"})),
+    ),
+    Command(
+        ("agents", "password"),
+        "a new web password (their web sessions end) or, with --sip, a new phone password",
+        "hajj-ivr agents password siti",
+        password,
+        (
+            WHO,
+            Arg(
+                ("--sip",), {"action": "store_true", "help": "the phone's password, not the web's"}
+            ),
+        ),
+    ),
+)

@@ -7,8 +7,10 @@ import getpass
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from ivr.admin.audit import Audit
+from ivr.cli.table import Arg, Command
 from ivr.config import Config
 from ivr.data import diff, sample
 from ivr.data.importer import import_export
@@ -16,7 +18,7 @@ from ivr.data.mirror import Mirror
 from ivr.errors import DataError
 
 
-def data_import(config: Config, args: argparse.Namespace) -> int:
+def import_(config: Config, args: argparse.Namespace) -> int:
     """Validate, build beside the live mirror, swap in atomically; refused -> exit 1.
     Either way the attempt is logged with who ran it."""
     who = getpass.getuser()
@@ -41,7 +43,7 @@ def data_import(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def data_sample(config: Config, args: argparse.Namespace) -> int:
+def sample_(config: Config, args: argparse.Namespace) -> int:
     """Write the sample export and import it, never over a live mirror unless forced."""
     live = config.mirror_path.exists()
     if live and not (args.force or args.if_empty or args.skip_import):
@@ -73,7 +75,7 @@ def _describe(config: Config) -> str:
     return f" (as of {info.as_of}, {info.jemaah_rows:,} jemaah)"
 
 
-def data_status(config: Config, args: argparse.Namespace) -> int:
+def status(config: Config, args: argparse.Namespace) -> int:
     with Mirror(config.mirror_path) as mirror:
         info = mirror.info
     print(f"mirror     {config.mirror_path}")
@@ -102,3 +104,50 @@ def _progress() -> Callable[[int], None]:
         print(f"\rimporting: {rows:>12,} rows  {rate:>10,.0f} rows/s", end="", file=sys.stderr)
 
     return show
+
+
+COMMANDS = (
+    Command(
+        ("data", "import"),
+        "validate an export (folder or .zip) and swap it in atomically",
+        "hajj-ivr data import exports/siskohat-2026-04-01.zip",
+        import_,
+        (
+            Arg(("path",), {"type": Path, "help": "folder or .zip with jemaah.csv and kloter.csv"}),
+            Arg(("--quiet",), {"action": "store_true", "help": "no progress line"}),
+            Arg(
+                ("--force",),
+                {
+                    "action": "store_true",
+                    "help": "import even an export older than the live mirror",
+                },
+            ),
+        ),
+    ),
+    Command(
+        ("data", "sample"),
+        "write realistic sample data and import it",
+        "hajj-ivr data sample --rows 1000",
+        sample_,
+        (
+            Arg(("--out",), {"type": Path, "help": "folder to write (default STATE_DIR/sample)"}),
+            Arg(("--rows",), {"type": int, "default": 300, "help": "jemaah rows (default 300)"}),
+            Arg(("--skip-import",), {"action": "store_true", "help": "only write the CSV files"}),
+            Arg(
+                ("--if-empty",),
+                {"action": "store_true", "help": "import only when no mirror exists"},
+            ),
+            Arg(
+                ("--force",),
+                {"action": "store_true", "help": "replace a live mirror with the sample"},
+            ),
+            Arg(("--show",), {"type": int, "default": 12, "help": "fixed examples to print"}),
+        ),
+    ),
+    Command(
+        ("data", "status"),
+        "the live mirror: as-of date, rows, last import",
+        "hajj-ivr data status",
+        status,
+    ),
+)
