@@ -36,10 +36,13 @@ pytestmark = pytest.mark.asterisk
 def calls(hotline: Hotline, tmp_path_factory: pytest.TempPathFactory) -> dict[str, CallResult]:
     workdir = Path(tmp_path_factory.mktemp("sipp"))
     port = hotline.config.asterisk.sip_port
-    # A real SIP phone keys a porsi with a leading zero over RFC 4733 meanwhile.
+    # A real SIP phone keys a porsi with a leading zero over RFC 4733 meanwhile (and hangs
+    # up 8 s after its last key: the lookup is done by then).
     keys = f"1{ZERO.nomor_porsi}#{'W' * 12}1"
     phone = threading.Thread(
-        target=lambda: SIP.append(sipp.call(workdir, port, "500425", keys, caller="081122334455"))
+        target=lambda: SIP.append(
+            sipp.call(workdir, port, "500425", keys, caller="081122334455", hangup_after_ms=8000)
+        )
     )
     phone.start()
     imports = threading.Thread(target=_imports_meanwhile, args=(hotline, workdir))

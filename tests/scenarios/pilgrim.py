@@ -78,8 +78,9 @@ def scenarios() -> dict[str, Scenario]:
         "unknown": Scenario(found("1399999999"), said("tidak terdaftar")),
         "malformed-thrice": Scenario("1" + "123#WWWWWW" * 3, said(TO_AGENT)),
         "readback-rejected": Scenario(f"1{SOC.nomor_porsi}#{'W' * 12}2", said("Silakan tekan", 2)),
+        # Everything, up to the payment (the last the check reads: 2 minutes in).
         "dob-right": Scenario(
-            found(SOC.nomor_porsi) + "W" * 16 + "5WWW" + dob(SOC), said("Data per", 2)
+            found(SOC.nomor_porsi) + "W" * 16 + "5WWW" + dob(SOC), said("rupiah")
         ),
         "dob-wrong": Scenario(
             found(SOC.nomor_porsi) + "W" * 16 + "4WWW" + "01011950WWWWWWWW" * 3, said(TO_AGENT)
