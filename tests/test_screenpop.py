@@ -128,3 +128,17 @@ def test_screenpop_verified_for_another_porsi_is_not_verified(pop: ScreenPop) ->
     unverified = called("alice")["ChanVariable"].replace("HAJJ_VERIFIED=no\n", "")
     pop.on_event(called("alice", ChanVariable=unverified))
     assert "name" not in pop.latest["alice"]["pilgrim"]
+
+
+def test_screenpop_rows_give_the_console_every_fact_as_text(pop: ScreenPop) -> None:
+    pop.on_event(called("alice"))
+    pop.on_event(called("alice", "AgentConnect", HoldTime="75"))
+    rows = dict(pop.latest["alice"]["rows"])
+    assert rows["Nomor penelepon"] == "081234567890" and rows["Nomor porsi"] == SOC.nomor_porsi
+    assert rows["Alasan"] == "Tanggal lahir salah 3 kali"
+    assert rows["Tanggal lahir terverifikasi"] == "Tidak"
+    assert rows["Topik ditanyakan"] == "estimate, kloter"
+    assert rows["Lama menunggu"] == "1 mnt 15 dtk"  # updated when the agent answered
+    # Not verified: the public facts, the personal ones empty (the console shows a dash).
+    assert rows["Status porsi"] == SOC.status_porsi
+    assert rows["Nama jemaah"] == rows["Kloter"] == rows["Pelunasan"] == ""

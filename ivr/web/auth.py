@@ -87,6 +87,11 @@ def required(api: bool = False, role: str = "") -> Callable[[Endpoint], Endpoint
     return wrap
 
 
+# The dashboard's guards: its pages, and its APIs and actions.
+admin_page = required(role="admin")
+admin_api = required(api=True, role="admin")
+
+
 async def csrf_form(request: Request) -> Any | None:
     """The posted form, or None when its CSRF token is missing or wrong."""
     form = await request.form()

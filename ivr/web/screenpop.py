@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -84,6 +85,49 @@ def pilgrim_facts(j: Jemaah, verified: bool) -> dict[str, Any]:
     }
 
 
+def rows(pop: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The console's table, label and text, in order; "" shows as a dash. A new fact for
+    the agent is a row here (and a field of ivr.handover.Handover): the console renders
+    whatever rows it gets."""
+    p = pop.get("pilgrim") or {}
+    return [
+        ("Nomor penelepon", pop["caller"]),
+        ("Alasan", pop["reason_text"]),
+        ("Nomor porsi", pop["porsi"]),
+        (
+            "Tanggal lahir terverifikasi",
+            ("Ya" if pop["verified"] else "Tidak") * bool(pop["porsi"]),
+        ),
+        ("Nama jemaah", _text(p.get("name"))),
+        ("Status porsi", _text(p.get("status"))),
+        ("Perkiraan berangkat", _both(p, "estimate", "{} M / {} H", "estimate_hijri")),
+        ("Kloter", _both(p, "kloter", "{} ({})", "embarkasi")),
+        ("Paspor / visa", _both(p, "passport", "{} / {}", "visa")),
+        ("Pelunasan", _text(p.get("payment"))),
+        ("Daerah", _both(p, "kabupaten", "{}, {}", "province")),
+        ("Topik ditanyakan", ", ".join(pop["topics"])),
+        ("Nomor pengaduan", pop["ticket"]),
+        ("Lama menunggu", _minutes(pop["waited"])),
+        ("Antrean", pop["queue"]),
+    ]
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _both(facts: Mapping[str, Any], key: str, form: str, other: str) -> str:
+    """Two facts in one cell, when the first is known."""
+    return form.format(facts[key], facts.get(other)) if facts.get(key) else ""
+
+
+def _minutes(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    whole = math.floor(seconds + 0.5)
+    return f"{whole // 60} mnt {whole % 60} dtk"
+
+
 class ScreenPop:
     def __init__(self, calllog: Path, mirror: Path, clock: Callable[[], float] = time.time) -> None:
         self.calls = CallLogReader(calllog)
@@ -126,6 +170,7 @@ class ScreenPop:
         self._push(agent, pop)
 
     def _push(self, agent: str, pop: dict[str, Any]) -> None:
+        pop = pop | {"rows": rows(pop)}
         self.latest[agent] = pop
         for queue in self._listeners.get(agent, set()):
             with contextlib.suppress(asyncio.QueueFull):

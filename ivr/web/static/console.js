@@ -15,12 +15,6 @@ function row(label, value) {
   return tr;
 }
 
-function minutes(seconds) {
-  if (seconds === null || seconds === undefined) return "—";
-  const s = Math.round(seconds);
-  return `${Math.floor(s / 60)} mnt ${s % 60} dtk`;
-}
-
 function show(pop) {
   const main = document.getElementById("pop");
   main.dataset.state = pop.state;
@@ -28,25 +22,9 @@ function show(pop) {
   main.replaceChildren();
   const h = document.createElement("h2");
   h.textContent = `${REASON_STATES[pop.state] || pop.state}: ${pop.caller || "nomor tidak dikenal"}`;
+  // The server decides what the agent sees, row by row (ivr/web/screenpop.py rows).
   const table = document.createElement("table");
-  const p = pop.pilgrim || {};
-  table.append(
-    row("Nomor penelepon", pop.caller),
-    row("Alasan", pop.reason_text),
-    row("Nomor porsi", pop.porsi),
-    row("Tanggal lahir terverifikasi", pop.porsi ? (pop.verified ? "Ya" : "Tidak") : ""),
-    row("Nama jemaah", p.name),
-    row("Status porsi", p.status),
-    row("Perkiraan berangkat", p.estimate ? `${p.estimate} M / ${p.estimate_hijri} H` : ""),
-    row("Kloter", p.kloter ? `${p.kloter} (${p.embarkasi})` : ""),
-    row("Paspor / visa", p.passport ? `${p.passport} / ${p.visa}` : ""),
-    row("Pelunasan", p.payment),
-    row("Daerah", p.kabupaten ? `${p.kabupaten}, ${p.province}` : ""),
-    row("Topik ditanyakan", (pop.topics || []).join(", ")),
-    row("Nomor pengaduan", pop.ticket),
-    row("Lama menunggu", minutes(pop.waited)),
-    row("Antrean", pop.queue),
-  );
+  for (const [label, value] of pop.rows || []) table.append(row(label, value));
   table.querySelectorAll("td")[0].id = "caller";
   if (pop.pilgrim && !pop.verified) {
     // The server sends only the public facts until the date of birth was keyed.

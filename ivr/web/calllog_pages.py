@@ -1,0 +1,89 @@
+"""The call log pages: the search (posted, never in a URL) and one call's transcript and
+queue stays. The queries are the call log's (ivr.calllog) and the queue records'.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sqlite3
+from contextlib import closing
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ivr.calldb import open_calldb
+from ivr.calllog import CallLogReader, CallSearch
+from ivr.config import Config
+from ivr.outcomes import Outcome
+from ivr.queue.records import QueueRecords
+from ivr.web import auth
+from ivr.web.pages import Pages
+
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+OUTCOMES = tuple(Outcome)
+SEARCH_FIELDS = ("date", "caller", "porsi", "outcome")
+
+
+class CallLogPages:
+    def __init__(self, config: Config, pages: Pages) -> None:
+        self.config = config
+        self.pages = pages
+
+    def _db(self) -> sqlite3.Connection:
+        return open_calldb(self.config.calllog_path)
+
+    def _zone(self) -> dt.tzinfo:
+        return self.pages.clock.zone
+
+    async def search(self, request: Request) -> Response:
+        """The latest calls; the search form posts (a porsi or a phone number in a URL
+        would stay in the browser's history, proxies' logs and Referer headers)."""
+        search = dict.fromkeys(SEARCH_FIELDS, "")
+        if request.method == "POST":
+            form = await auth.csrf_form(request)
+            if form is None:
+                return auth.csrf_refused()
+            search = {k: auth.form_value(form, k).strip() for k in SEARCH_FIELDS}
+        rows = CallLogReader(self.config.calllog_path).search(self._call_search(search))
+        return self.pages.render(
+            request,
+            "calls.html",
+            title="Log panggilan",
+            search=search,
+            rows=rows,
+            outcomes=[(o, o) for o in ("", *OUTCOMES)],
+        )
+
+    def _call_search(self, form: dict[str, str]) -> CallSearch:
+        since = until = None
+        if DATE.match(form["date"]):
+            day = dt.datetime.fromisoformat(form["date"]).replace(tzinfo=self._zone())
+            since, until = day.timestamp(), day.timestamp() + 86400
+        outcome = form["outcome"] if form["outcome"] in OUTCOMES else ""
+        return CallSearch(since, until, form["caller"], form["porsi"], outcome)
+
+    async def call(self, request: Request) -> Response:
+        call_id = request.path_params["call_id"]
+        reader = CallLogReader(self.config.calllog_path)
+        row = reader.get(call_id)
+        if row is None:
+            return self.pages.message(request, "Panggilan", "Panggilan tidak ditemukan.")
+        with closing(self._db()) as db:
+            queue_stays = QueueRecords(db).for_call(call_id)
+        return self.pages.render(
+            request,
+            "call.html",
+            title="Panggilan",
+            call=row,
+            transcript=reader.transcript(call_id),
+            kinds={"say": "IVR", "input": "Tekan", "event": "Catatan"},
+            stays=queue_stays,
+        )
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/admin/calls", auth.admin_page(self.search), methods=["GET", "POST"]),
+            Route("/admin/calls/{call_id}", auth.admin_page(self.call)),
+        ]

@@ -1,0 +1,87 @@
+"""The reports page: each report of ivr.reports as a picture (SVG drawn here), its table,
+and a CSV download."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sqlite3
+import time
+from collections.abc import Callable, Iterable
+from contextlib import closing
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ivr import reports
+from ivr.calldb import open_calldb
+from ivr.config import Config
+from ivr.web import auth, charts, csvfile
+from ivr.web.pages import Pages
+
+# Each report's picture: its table -> a chart.
+PICTURES: dict[str, Callable[[reports.Table], charts.Chart]] = {
+    "calls-per-hour": lambda t: charts.bars(
+        t.title, [r[0] for r in t.rows], [[r[1] for r in t.rows]]
+    ),
+    "outcomes": lambda t: charts.bars(
+        t.title,
+        [r[0] for r in t.rows],
+        [[r[i] for r in t.rows] for i in (1, 2, 3)],
+        t.header[1:],
+    ),
+    "topics": lambda t: charts.bars(t.title, [r[0] for r in t.rows], [[r[1] for r in t.rows]]),
+    "not-found": lambda t: charts.bars(
+        t.title, [f"{r[1] or r[0]} / {r[2]}" for r in t.rows], [[r[3] for r in t.rows]]
+    ),
+    "service-level": lambda t: charts.line(
+        t.title, [r[0][5:] for r in t.rows], [r[1] for r in t.rows]
+    ),
+}
+
+
+class ReportPages:
+    def __init__(self, config: Config, pages: Pages) -> None:
+        self.config = config
+        self.pages = pages
+
+    def _db(self) -> sqlite3.Connection:
+        return open_calldb(self.config.calllog_path)
+
+    def _zone(self) -> dt.tzinfo:
+        return self.pages.clock.zone
+
+    def _reports(self, names: Iterable[str] = reports.REPORTS) -> dict[str, reports.Table]:
+        zone = self._zone()
+        since = reports.report_start(time.time(), zone)
+        with closing(self._db()) as db:
+            return {name: reports.REPORTS[name](db, since, zone) for name in names}
+
+    async def page(self, request: Request) -> Response:
+        tables = await asyncio.to_thread(self._reports)
+        return self.pages.render(
+            request,
+            "reports.html",
+            title="Laporan",
+            days=reports.REPORT_DAYS,
+            zone=self.pages.clock.label_now(time.time()),
+            reports=[(name, t, PICTURES[name](t)) for name, t in tables.items()],
+        )
+
+    async def csv(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        if name not in reports.REPORTS:
+            return JSONResponse({"error": f"no report {name!r}"}, status_code=404)
+        report = (await asyncio.to_thread(self._reports, [name]))[name]
+        return Response(
+            csvfile.text(report.header, report.rows),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/admin/reports", auth.admin_page(self.page)),
+            Route("/admin/reports/{name}.csv", auth.admin_api(self.csv)),
+        ]

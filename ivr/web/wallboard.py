@@ -1,0 +1,99 @@
+"""The wallboard (/admin): today's numbers, agents by state, calls in progress, alerts.
+
+The numbers come from ivr.reports and ivr.guard, the agents' states from the queues
+(ivr.agents.members); the page polls its API and only renders.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import sqlite3
+import time
+from collections.abc import Callable
+from contextlib import closing
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ivr import guard, reports
+from ivr.agents.members import queue_members, state_of
+from ivr.agents.store import AgentStore
+from ivr.ami.client import AmiClient
+from ivr.calldb import open_calldb
+from ivr.config import Config
+from ivr.errors import HajjIvrError
+from ivr.web import auth
+from ivr.web.pages import Pages
+
+TILES = (
+    ("in_ivr", "Di IVR sekarang"),
+    ("waiting", "Menunggu petugas"),
+    ("longest_wait", "Tunggu terlama (detik)"),
+    ("service_level", "Tingkat layanan hari ini (%)"),
+    ("abandonment_rate", "Ditinggalkan (%)"),
+    ("average_speed_of_answer", "Rata-rata kecepatan jawab (detik)"),
+    ("self_service_rate", "Layanan mandiri (%)"),
+    ("calls_today", "Panggilan hari ini"),
+)
+
+
+class Wallboard:
+    def __init__(self, config: Config, ami: Callable[[], AmiClient | None], pages: Pages) -> None:
+        self.config = config
+        self.ami = ami
+        self.pages = pages
+        self.agents = AgentStore(config.agents_path)
+
+    def _db(self) -> sqlite3.Connection:
+        return open_calldb(self.config.calllog_path)
+
+    def _zone(self) -> dt.tzinfo:
+        return self.pages.clock.zone
+
+    async def page(self, request: Request) -> Response:
+        zone = self.pages.clock.label_now(time.time())
+        return self.pages.render(
+            request, "wallboard.html", title="Wallboard", tiles=TILES, zone=zone
+        )
+
+    async def api(self, request: Request) -> Response:
+        now = time.time()
+        since = reports.day_start(now, self._zone())
+        with closing(self._db()) as db:
+            board = reports.wallboard(db, now, since).as_dict()
+            live = [dataclasses.asdict(call) for call in reports.live_calls(db, now)]
+            # Porsi, numbers and tickets locked after too many wrong tries (masked).
+            alerts = [dataclasses.asdict(a) for a in guard.alerts(db, self.config)]
+        board["agents"] = await self._agent_states()
+        for call in live:  # in the hotline's zone, not the browser's
+            call["started_text"] = self.pages.clock.time_of_day(call["started"])
+        for alert in alerts:
+            alert["at_text"] = self.pages.clock.when(alert["at"])
+        board["alerts"] = alerts
+        board["live"] = live
+        board["at"] = now
+        return JSONResponse(board)
+
+    async def _agent_states(self) -> list[dict[str, Any]]:
+        agents = [a for a in await asyncio.to_thread(self.agents.all) if a.role == "agent"]
+        ami = self.ami()
+        members = {}
+        if ami is not None and ami.connected:
+            try:
+                members = await queue_members(ami)
+            except HajjIvrError:
+                members = {}
+        return [
+            {"name": s.name, "tier": s.tier, "state": s.state, "calls": s.calls_taken}
+            for s in (state_of(a, members.get(a.interface)) for a in agents)
+        ]
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/admin", auth.admin_page(self.page)),
+            Route("/admin/api/wallboard", auth.admin_api(self.api)),
+        ]
