@@ -33,9 +33,9 @@ def test_guard_locked_porsi_refuses_even_the_right_date_and_goes_to_an_agent(
 def test_guard_wallboard_shows_the_locked_porsi_masked(
     hotline: Hotline, calls: dict[str, CallResult]
 ) -> None:
-    password = hotline.add_admin("penjaga")
+    password = hotline.add_admin("satpam")
     with httpx.Client(base_url=hotline.web_url, timeout=10) as client:
-        web.login(client, "penjaga", password)
+        web.login(client, "satpam", password)
         board = client.get("/admin/api/wallboard").json()
     masked = TARGET.nomor_porsi[:2] + "******" + TARGET.nomor_porsi[-2:]
     [alert] = [a for a in board["alerts"] if a["what"] == "porsi"]

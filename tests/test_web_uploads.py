@@ -30,13 +30,13 @@ SOC = FIXED_PILGRIMS[0].nomor_porsi
 
 @pytest.fixture(scope="module")
 def admin(hotline: Hotline) -> str:
-    return hotline.add_admin("umar")
+    return hotline.add_admin("usman")
 
 
 @pytest.fixture
 def client(hotline: Hotline, admin: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=hotline.web_url, timeout=120) as logged_in:
-        web.login(logged_in, "umar", admin)
+        web.login(logged_in, "usman", admin)
         yield logged_in
     # Whatever happened, no upload left anything behind.
     uploads = hotline.config.uploads_dir
