@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from ivr.ami.client import AmiClient, AmiUser
-from ivr.ami.client import for_config as ami_client
+from ivr.ami.client import AmiClient
+from ivr.ami.users import AmiUser
+from ivr.ami.users import for_config as ami_client
 from ivr.asterisk import process, sandbox
 from ivr.config import Config
 from ivr.data.mirror import Mirror

@@ -22,7 +22,8 @@ from typing import Any
 from ivr import retention, tasks
 from ivr.admin import overrides
 from ivr.agi.server import FastAgiServer
-from ivr.ami.client import AmiClient, AmiUser, connect_until_up, for_config
+from ivr.ami.client import AmiClient
+from ivr.ami.users import AmiUser, connect_until_up, for_config
 from ivr.call import CallServices
 from ivr.calldb import CallDb
 from ivr.complaints import tickets

@@ -32,9 +32,7 @@ KNOWN_PACKAGE_CIRCLES: set[str] = set()
 # The console script's entry point is ivr.cli:main, so the CLI's __init__ hands main on.
 ENTRY_INIT = "ivr.cli"
 KNOWN_LONG_FUNCTIONS: set[str] = set()
-KNOWN_LONG_MODULES: set[str] = {
-    "ivr.ami.client",  # connection apart from actions and events (B12)
-}
+KNOWN_LONG_MODULES: set[str] = set()
 
 
 # --- the tree ------------------------------------------------------------------------

@@ -18,7 +18,8 @@ import pytest
 
 from ivr.admin import reloads
 from ivr.admin.audit import Audit
-from ivr.ami.client import AmiClient, AmiUser, for_config
+from ivr.ami.client import AmiClient
+from ivr.ami.users import AmiUser, for_config
 from ivr.asterisk.render import LOAD
 from ivr.complaints import tickets
 from ivr.errors import AmiActionError

@@ -26,8 +26,8 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.wait import WebDriverWait
 
 from ivr import chanvars, testcall
-from ivr.ami.client import AmiUser, session
 from ivr.ami.events import variables
+from ivr.ami.users import AmiUser, session
 from ivr.data.sample import FIXED_PILGRIMS
 from ivr.testcall import CallResult, place
 from tests.rig import sipp, web

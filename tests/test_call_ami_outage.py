@@ -15,7 +15,7 @@ from contextlib import closing
 import pytest
 
 from ivr import testcall
-from ivr.ami.client import AmiUser, session
+from ivr.ami.users import AmiUser, session
 from tests.rig.hotline import Hotline
 
 pytestmark = pytest.mark.asterisk

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from ivr import secrets
-from ivr.ami.client import AmiUser, session
+from ivr.ami.users import AmiUser, session
 from tests.rig import sipp
 from tests.rig.hotline import Hotline
 from tests.scenarios import callbacks as checks

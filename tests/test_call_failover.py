@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from ivr import testcall
-from ivr.ami.client import AmiClient, AmiUser, session
+from ivr.ami.client import AmiClient
+from ivr.ami.users import AmiUser, session
 from ivr.testcall import CallResult, place
 from tests.rig import web
 from tests.rig.hotline import Hotline

@@ -11,7 +11,7 @@ import pytest
 from ivr import chanvars
 from ivr import config as config_mod
 from ivr.admin import reloads
-from ivr.ami.client import AmiUser
+from ivr.ami.users import AmiUser
 from ivr.asterisk.render import LOAD, PLACEHOLDER, link_modules, render_text, values_for
 from ivr.asterisk.sandbox import AsteriskInstall
 from ivr.config import PROJECT_DIR

@@ -21,26 +21,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
-import fnmatch
-import functools
-import inspect
 import ipaddress
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from panoramisk import actions
 
+from ivr.ami.listeners import EventCallback, Listeners
 from ivr.ami.wire import AmiManager, AmiMessage, AmiProtocol, plain
-from ivr.config import Config
-from ivr.errors import AmiActionError, AmiDisconnected, AmiError, AmiTimeout, HajjIvrError
-from ivr.secrets import load_or_create
+from ivr.errors import AmiActionError, AmiDisconnected, AmiError, AmiTimeout
 
 logger = logging.getLogger(__name__)
 
-EventCallback = Callable[[AmiMessage], object]
 Sleep = Callable[[float], Awaitable[None]]
 
 _SUCCESS = frozenset({"Success", "Follows", "Goodbye"})  # Response values of a good answer
@@ -50,13 +43,6 @@ _SUCCESS = frozenset({"Success", "Follows", "Goodbye"})  # Response values of a 
 _MAX_RECONNECT_DELAY = 30.0
 _LOOPBACK_MAX_RECONNECT_DELAY = 2.0
 _CLOSE_GRACE = 1.0  # how long close() waits for the event loop to report the socket closed
-
-
-@dataclass(eq=False)
-class _Waiter:
-    pattern: str
-    predicate: Callable[[AmiMessage], bool]
-    future: asyncio.Future[AmiMessage]
 
 
 class AmiClient:
@@ -97,10 +83,8 @@ class AmiClient:
         self._closed = False
         self._supervisor: asyncio.Task[None] | None = None
         self._inflight: set[asyncio.Future[Any]] = set()
-        self._handlers: list[tuple[str, EventCallback]] = []
         self._connect_hooks: list[Callable[[AmiClient], object]] = []
-        self._waiters: list[_Waiter] = []
-        self._callback_tasks: set[asyncio.Future[Any]] = set()
+        self._listeners = Listeners()
 
     def __repr__(self) -> str:  # never shows the secret
         return f"<AmiClient {self._username}@{self._where} connected={self.connected}>"
@@ -124,7 +108,7 @@ class AmiClient:
         if self._supervisor is not None:
             raise AmiError("AMI client is already connected")
         self._connect_timeout = timeout
-        self._manager = AmiManager(asyncio.get_running_loop(), self._dispatch, self._lost)
+        self._manager = AmiManager(asyncio.get_running_loop(), self._listeners.dispatch, self._lost)
         await self._open()
         self._supervisor = asyncio.create_task(self._supervise(), name=f"ami {self._where}")
 
@@ -143,14 +127,7 @@ class AmiClient:
                 async with asyncio.timeout(_CLOSE_GRACE):
                     await self._protocol.gone.wait()
         self._fail_inflight()
-        for waiter in list(self._waiters):
-            if not waiter.future.done():
-                waiter.future.set_exception(AmiDisconnected("AMI client closed"))
-        tasks = list(self._callback_tasks)
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.wait(tasks)
+        await self._listeners.close(AmiDisconnected("AMI client closed"))
 
     async def _open(self) -> None:
         """Connect and log in, all within the connect timeout."""
@@ -184,7 +161,7 @@ class AmiClient:
         self._logged_in = True
         logger.info("AMI logged in at %s as %r", self._where, self._username)
         for hook in self._connect_hooks:
-            self._run_callback(hook, self, "login (on_connect)")
+            self._listeners.run(hook, self, "login (on_connect)")
 
     def _lost(self, exc: object) -> None:
         if self._protocol is not None and not self._protocol.closed:
@@ -310,7 +287,7 @@ class AmiClient:
         """Call ``callback(event)`` for every event whose name matches the fnmatch
         ``pattern`` (case-sensitive, ``'*'`` for all). It may be sync or async; what it
         raises is logged and the connection carries on."""
-        self._handlers.append((pattern, callback))
+        self._listeners.add(pattern, callback)
 
     def on_connect(self, hook: Callable[[AmiClient], object]) -> None:
         """Call ``hook(client)`` after every login, the first and each reconnect, to
@@ -323,48 +300,11 @@ class AmiClient:
     ) -> asyncio.Future[AmiMessage]:
         """A future for the first event matching ``pattern`` and ``predicate``; AmiTimeout
         after ``timeout`` seconds. It listens from this call on, not from the ``await``."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[AmiMessage] = loop.create_future()
         if self._closed:
+            future: asyncio.Future[AmiMessage] = asyncio.get_running_loop().create_future()
             future.set_exception(AmiDisconnected("AMI client closed"))
             return future
-        waiter = _Waiter(pattern, predicate, future)
-        self._waiters.append(waiter)
-        timer = loop.call_later(timeout, _expire, future, f"no {pattern} event within {timeout:g}s")
-        future.add_done_callback(functools.partial(self._forget, waiter, timer))
-        return future
-
-    def _forget(self, waiter: _Waiter, timer: asyncio.TimerHandle, _: object) -> None:
-        timer.cancel()
-        self._waiters.remove(waiter)
-
-    def _dispatch(self, message: Any) -> None:
-        event = plain(message)
-        name = event.get("Event", "")
-        for waiter in list(self._waiters):
-            if not waiter.future.done() and fnmatch.fnmatchcase(name, waiter.pattern):
-                _offer(waiter, event)
-        for pattern, callback in list(self._handlers):
-            if fnmatch.fnmatchcase(name, pattern):
-                self._run_callback(callback, event, f"a {name} event")
-
-    def _run_callback(self, callback: Callable[[Any], object], arg: object, on: str) -> None:
-        try:
-            result = callback(arg)
-        except Exception:
-            logger.exception("AMI callback %r failed on %s", callback, on)
-            return
-        if inspect.isawaitable(result):
-            task = asyncio.ensure_future(result)
-            self._callback_tasks.add(task)
-            task.add_done_callback(functools.partial(self._callback_done, callback, on))
-
-    def _callback_done(
-        self, callback: Callable[[Any], object], on: str, task: asyncio.Future[Any]
-    ) -> None:
-        self._callback_tasks.discard(task)
-        if not task.cancelled() and (exc := task.exception()) is not None:
-            logger.error("AMI callback %r failed on %s", callback, on, exc_info=exc)
+        return self._listeners.wait(pattern, predicate, timeout)
 
 
 def max_reconnect_delay(host: str) -> float:
@@ -395,61 +335,3 @@ def _check_fields(fields: Mapping[str, str]) -> None:
             raise AmiError("the action name is the first argument, not an 'Action' field")
         if any(ch in key or ch in value for ch in "\r\n") or ":" in key:
             raise AmiError(f"AMI field {key!r} contains a line break or a bad name")
-
-
-def _offer(waiter: _Waiter, event: AmiMessage) -> None:
-    try:
-        matched = waiter.predicate(event)
-    except Exception as exc:  # the waiter's own bug: hand it to whoever awaits
-        waiter.future.set_exception(exc)
-        return
-    if matched:
-        waiter.future.set_result(event)
-
-
-def _expire(future: asyncio.Future[AmiMessage], message: str) -> None:
-    if not future.done():
-        future.set_exception(AmiTimeout(message))
-
-
-class AmiUser(enum.StrEnum):
-    """The AMI users dialplan/manager.conf defines, one per kind of work, each with only
-    the rights that work needs (the comments there list them)."""
-
-    CONTROLLER = "controller"  # `hajj-ivr serve`: queue events, callbacks (Originate)
-    WEB = "web"  # `hajj-ivr web`: screen pop events, QueueStatus; writes nothing
-    DESK = "desk"  # `hajj-ivr agents`: QueueAdd, QueueRemove, QueuePause, QueueStatus
-    CALLS = "calls"  # test calls (`hajj-ivr call`, `doctor`, the rig): Originate, Hangup
-
-    def username(self, config: Config) -> str:
-        return f"{config.asterisk.ami_user}-{self.value}"
-
-
-def for_config(config: Config, user: AmiUser) -> AmiClient:
-    """The client for this hotline's Asterisk: loopback, ``user``, its generated secret."""
-    secret = getattr(load_or_create(config.secrets_path), f"ami_{user.value}_secret")
-    return AmiClient("127.0.0.1", config.asterisk.ami_port, user.username(config), secret)
-
-
-@contextlib.asynccontextmanager
-async def session(config: Config, user: AmiUser) -> AsyncIterator[AmiClient]:
-    """A logged-in client for one piece of work (a command, a test call), closed after."""
-    ami = for_config(config, user)
-    await ami.connect()
-    try:
-        yield ami
-    finally:
-        await ami.close()
-
-
-async def connect_until_up(ami: AmiClient, who: str) -> None:
-    """Log in to AMI, retrying every 2 s while Asterisk is not up yet (a process started
-    before Asterisk); once in, the client reconnects by itself."""
-    while True:
-        try:
-            await ami.connect(timeout=5)
-            logger.info("%s: AMI connected", who)
-            return
-        except HajjIvrError as e:
-            logger.warning("%s: AMI not reachable yet (%s); retrying", who, e)
-            await asyncio.sleep(2)

@@ -18,7 +18,8 @@ from typing import TypeVar
 from ivr.admin import reloads
 from ivr.agents.members import queue_members, state_of
 from ivr.agents.store import Agent, AgentError, AgentStore
-from ivr.ami.client import AmiClient, AmiUser, session
+from ivr.ami.client import AmiClient
+from ivr.ami.users import AmiUser, session
 from ivr.asterisk import process
 from ivr.cli.output import print_json, run_async
 from ivr.cli.table import Arg, Command

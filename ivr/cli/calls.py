@@ -7,7 +7,7 @@ import asyncio
 import sys
 
 from ivr import testcall
-from ivr.ami.client import AmiUser, session
+from ivr.ami.users import AmiUser, session
 from ivr.calllog import CallLogReader
 from ivr.cli.output import local_time, print_json
 from ivr.cli.table import Arg, Command

@@ -24,7 +24,8 @@ from starlette.staticfiles import StaticFiles
 from ivr.agents.sessions import Sessions
 from ivr.agents.store import AgentStore
 from ivr.agents.throttle import LoginThrottle
-from ivr.ami.client import AmiClient, AmiUser, connect_until_up, for_config
+from ivr.ami.client import AmiClient
+from ivr.ami.users import AmiUser, connect_until_up, for_config
 from ivr.config import Config
 from ivr.web import uploads
 from ivr.web.admin import Dashboard

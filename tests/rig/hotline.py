@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from ivr import config as config_mod
-from ivr.ami.client import AmiClient, AmiUser, session
+from ivr.ami.client import AmiClient
+from ivr.ami.users import AmiUser, session
 from ivr.asterisk import process
 from ivr.calllog import CallLogReader, CallRow, Line
 from ivr.config import Config
