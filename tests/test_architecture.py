@@ -2,9 +2,6 @@
 no import circle between modules or between packages, package __init__ files import
 nothing, sub-flows import shared steps and never each other, flows reach the channel, call
 log and mirror only through Call, no function over 60 lines and no module over 400.
-
-KNOWN holds today's breaches, each with the step that removes it. It may only shrink: a
-breach not listed fails its test, and so does a listed one that no longer occurs.
 """
 
 from __future__ import annotations
@@ -26,13 +23,8 @@ MAX_MODULE_LINES = 400
 ROW = re.compile(r"^\|\s*(\d+)\s*\|[^|]+\|([^|]*)\|", re.M)
 TOKEN = re.compile(r"`(ivr(?:\.\w+)*(?:\.\*)?)`")
 
-KNOWN_UP: set[str] = set()
-KNOWN_MODULE_CIRCLES: set[str] = set()
-KNOWN_PACKAGE_CIRCLES: set[str] = set()
 # The console script's entry point is ivr.cli:main, so the CLI's __init__ hands main on.
 ENTRY_INIT = "ivr.cli"
-KNOWN_LONG_FUNCTIONS: set[str] = set()
-KNOWN_LONG_MODULES: set[str] = set()
 
 
 # --- the tree ------------------------------------------------------------------------
@@ -110,45 +102,13 @@ def package(module: str) -> str:
     return ".".join(module.split(".")[:2])
 
 
-def on_circle(graph: Mapping[str, set[str]]) -> set[str]:
-    """Every edge "a -> b" from which a path leads back to a."""
-    reach = {node: _reachable(graph, node) for node in graph}
-    return {f"{a} -> {b}" for a, targets in graph.items() for b in targets if a in reach[b]}
-
-
-def _reachable(graph: Mapping[str, set[str]], start: str) -> set[str]:
-    seen, todo = set(), [start]
-    while todo:
-        for nxt in graph.get(todo.pop(), set()):
-            if nxt not in seen:
-                seen.add(nxt)
-                todo.append(nxt)
-    return seen
-
-
-def no_circle_but_known(graph: Mapping[str, set[str]], known: set[str]) -> None:
-    """Without the known edges the graph has no circle; graphlib names one if it does."""
-    rest = {a: {b for b in bs if f"{a} -> {b}" not in known} for a, bs in graph.items()}
+def no_circle(graph: Mapping[str, set[str]], what: str) -> None:
+    """graphlib names a circle if there is one (it lists each node before the nodes that
+    import it, so the message reads it backwards: a imports b imports ... a)."""
     try:
-        graphlib.TopologicalSorter(rest).prepare()
+        graphlib.TopologicalSorter(graph).prepare()
     except graphlib.CycleError as e:
-        raise AssertionError(f"import circle: {' -> '.join(e.args[1])}") from None
-
-
-def circle_through(graph: Mapping[str, set[str]], edge: str) -> str:
-    """The shortest circle an edge "a -> b" lies on, for a failure message."""
-    a, b = edge.split(" -> ")
-    came: dict[str, str] = {b: ""}
-    todo = [b]
-    while todo and a not in came:
-        node = todo.pop(0)
-        for nxt in sorted(graph.get(node, set()) - set(came)):
-            came[nxt] = node
-            todo.append(nxt)
-    path = [a]
-    while path[-1] != b:
-        path.append(came[path[-1]])
-    return " -> ".join([a, *reversed(path)])
+        raise AssertionError(f"{what} import circle: {' -> '.join(reversed(e.args[1]))}") from None
 
 
 def module_graph() -> dict[str, set[str]]:
@@ -164,15 +124,6 @@ def package_graph() -> dict[str, set[str]]:
 
 def where(module: str, target: str) -> str:
     return f"{modules()[module].relative_to(ROOT)}:{edges()[module][target]}"
-
-
-def ratchet(found: Mapping[str, str] | set[str], known: set[str], what: str) -> None:
-    """Nothing beyond ``known`` (detail: where, or which circle), and all of it still there."""
-    detail = found if isinstance(found, Mapping) else dict.fromkeys(found, "")
-    new = [f"{item} {detail[item]}".strip() for item in sorted(set(detail) - known)]
-    gone = sorted(known - set(detail))
-    assert not new, f"new {what} (fix it; KNOWN may only shrink): {new}"
-    assert not gone, f"no longer {what}: remove them from KNOWN in this commit: {gone}"
 
 
 # --- the checks ----------------------------------------------------------------------
@@ -207,21 +158,15 @@ def test_architecture_no_import_runs_up_a_floor() -> None:
             high = floor_of(target)
             if low is not None and high is not None and high > low:
                 found[f"{module} -> {target}"] = where(module, target)
-    ratchet(found, KNOWN_UP, "imports up a floor")
+    assert not found, f"imports up a floor: {found}"
 
 
 def test_architecture_no_import_circle_between_modules() -> None:
-    check_circles(module_graph(), KNOWN_MODULE_CIRCLES, "module")
+    no_circle(module_graph(), "module")
 
 
 def test_architecture_no_import_circle_between_packages() -> None:
-    check_circles(package_graph(), KNOWN_PACKAGE_CIRCLES, "package")
-
-
-def check_circles(graph: Mapping[str, set[str]], known: set[str], what: str) -> None:
-    no_circle_but_known(graph, known)
-    found = {edge: f"({circle_through(graph, edge)})" for edge in on_circle(graph)}
-    ratchet(found, known, f"imports on a {what} circle")
+    no_circle(package_graph(), "package")
 
 
 def test_architecture_package_inits_import_nothing() -> None:
@@ -269,7 +214,7 @@ def test_architecture_no_function_over_60_lines() -> None:
                 assert node.end_lineno is not None
                 if node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES:
                     found.add(f"{module}.{node.name}")
-    ratchet(found, KNOWN_LONG_FUNCTIONS, f"functions over {MAX_FUNCTION_LINES} lines")
+    assert not found, f"functions over {MAX_FUNCTION_LINES} lines: {sorted(found)}"
 
 
 def test_architecture_no_module_over_400_lines() -> None:
@@ -278,4 +223,4 @@ def test_architecture_no_module_over_400_lines() -> None:
         for module, path in modules().items()
         if len(path.read_text().splitlines()) > MAX_MODULE_LINES
     }
-    ratchet(found, KNOWN_LONG_MODULES, f"modules over {MAX_MODULE_LINES} lines")
+    assert not found, f"modules over {MAX_MODULE_LINES} lines: {sorted(found)}"
