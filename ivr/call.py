@@ -7,8 +7,9 @@ are waiting, further prompts are skipped (the caller is typing ahead). The trans
 holds exactly the text the caller heard, in order, flagged where a key cut it short.
 
 The handover changes only through the methods here (lookup, dob_verified, topic,
-about_ticket, decided), each through ``_learn``, which applies the verified rule. A
-session reads what earlier ones learned (``arrive``) and hands it on (``hand_over``).
+about_ticket, decided, and ``learn`` for a fact with no rule of its own), each through
+``learn``, which applies the verified rule. A session reads what earlier ones learned
+(``arrive``) and hands it on (``hand_over``).
 """
 
 from __future__ import annotations
@@ -177,7 +178,7 @@ class Call:
 
     def lookup(self, porsi: str) -> Jemaah | None:
         """Look a keyed porsi up in the mirror; the call log and the handover keep it."""
-        self._learn(porsi=porsi)
+        self.learn(porsi=porsi)
         found = self._mirror.lookup(porsi)
         self.note(f"porsi {'found: ' + found.status_porsi if found else 'not found'}")
         if found:
@@ -194,7 +195,7 @@ class Call:
     def dob_verified(self, porsi: str) -> None:
         """The caller keyed this porsi's date of birth right."""
         self._dob_porsi = porsi
-        self._learn()
+        self.learn()
         self.note("date of birth verified")
 
     def knows_dob(self, porsi: str) -> bool:
@@ -203,18 +204,20 @@ class Call:
 
     def topic(self, name: str) -> None:
         """A topic the caller asked about (estimate, kloter, ...), for reports."""
-        self._learn(topics=(*self.handover.topics, name))
+        self.learn(topics=(*self.handover.topics, name))
         self._calllog.topic(self.id, name)
 
     def about_ticket(self, number: str) -> None:
         """A complaint ticket filed or asked about in this call."""
-        self._learn(ticket=number)
+        self.learn(ticket=number)
 
     def decided(self, reason: str) -> None:
         """Why a person takes over (or took over), once the flow knows."""
-        self._learn(reason=reason)
+        self.learn(reason=reason)
 
-    def _learn(self, **changes: Any) -> None:
+    def learn(self, **changes: Any) -> None:
+        """Handover fields by name (an unknown one raises TypeError); ``verified`` always
+        follows the rule, whatever is passed."""
         known = replace(self.handover, **changes)
         self.handover = replace(known, verified=handover.verified(known.porsi, self._dob_porsi))
 
