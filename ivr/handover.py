@@ -59,7 +59,9 @@ def _text(value: object) -> str:
         return "yes" if value else "no"  # a flag is always said (HajjToAgent shows "no")
     if isinstance(value, tuple):
         return " ".join(value)
-    return "" if value is None else str(value)
+    if value is None or value == 0:  # no number yet (a count not started, no id)
+        return ""
+    return str(value)
 
 
 def encode(h: Handover) -> dict[str, str]:
@@ -81,6 +83,7 @@ _PARSERS: dict[object, Callable[[str], object]] = {
     bool: lambda text: text == "yes",
     tuple[str, ...]: lambda text: tuple(text.split()),
     int | None: int,
+    int: int,
 }
 # field -> parser, from the annotations: a field of a type without a parser fails here, at
 # import (tests import this module), never in a call.
