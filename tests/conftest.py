@@ -1,4 +1,5 @@
-"""Shared fixtures: the private hotline (real Asterisk + controller) for call tests."""
+"""Shared fixtures: the private hotline (real Asterisk + controller) for call tests, the fast
+tier's hotline, and a sample export with its live mirror for the data tests."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from ivr.asterisk import sandbox
 from ivr.config import AsteriskSettings
+from ivr.data.importer import import_export
+from ivr.data.sample import write_sample
 from ivr.errors import SetupError
 from tests.rig import browser as browser_rig
 from tests.rig.fast import FastHotline
@@ -64,3 +67,17 @@ def fast(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastHotline]:
         yield running
     finally:
         running.close()
+
+
+@pytest.fixture
+def export(tmp_path: Path) -> Path:
+    """The sample export (the fixed pilgrims and more, 60 in all) in tmp_path/export."""
+    write_sample(tmp_path / "export", jemaah=60)
+    return tmp_path / "export"
+
+
+@pytest.fixture
+def live(tmp_path: Path, export: Path) -> Path:
+    """A live mirror of the sample export (as of 2026-04-10) in tmp_path/state."""
+    import_export(export, tmp_path / "state" / "mirror.sqlite")
+    return tmp_path / "state" / "mirror.sqlite"

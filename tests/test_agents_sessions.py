@@ -11,16 +11,9 @@ import pytest
 from ivr.agents.sessions import Sessions
 from ivr.agents.store import AgentStore
 from ivr.agents.throttle import LoginThrottle
+from tests.rig.clock import Clock
 
 IDLE, LIFETIME = 30 * 60.0, 12 * 3600.0
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

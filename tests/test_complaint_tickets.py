@@ -12,17 +12,10 @@ import pytest
 from ivr.complaints import numbers
 from ivr.complaints.numbers import number_for, valid_number
 from ivr.complaints.tickets import SCHEMA, TicketError, Tickets
+from tests.rig.clock import Clock
 
 HOUR = 3600.0
 KEY = b"a pin secret for tests"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

@@ -26,19 +26,6 @@ DOC = Path(__file__).resolve().parent.parent / "docs" / "data-format.md"
 AKTIF_SOC = FIXED_PILGRIMS[0].nomor_porsi  # AKTIF, kloter SOC-01, Bipih still due
 
 
-@pytest.fixture
-def export(tmp_path: Path) -> Path:
-    write_sample(tmp_path / "export", jemaah=60)
-    return tmp_path / "export"
-
-
-@pytest.fixture
-def live(tmp_path: Path, export: Path) -> Path:
-    """A live mirror holding the unchanged sample."""
-    import_export(export, tmp_path / "mirror.sqlite")
-    return tmp_path / "mirror.sqlite"
-
-
 def edit(path: Path, change: Callable[[Rows], object]) -> None:
     """Rewrite a CSV file through ``change`` (rows[0] is the header)."""
     with path.open(newline="", encoding="utf-8") as f:
@@ -314,11 +301,7 @@ def test_import_unusable_file_data_error_live_untouched(
     with pytest.raises(DataError, match=message):
         import_export(export, live)
     assert live.stat().st_ino == before
-    assert sorted(p.name for p in live.parent.iterdir()) == [
-        "export",
-        "mirror.sqlite",
-        "mirror.sqlite.lock",
-    ]
+    assert sorted(p.name for p in live.parent.iterdir()) == ["mirror.sqlite", "mirror.sqlite.lock"]
 
 
 def test_import_source_neither_folder_nor_zip_data_error(tmp_path: Path) -> None:

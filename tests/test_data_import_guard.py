@@ -15,21 +15,7 @@ from ivr.admin.audit import Audit
 from ivr.data import importer
 from ivr.data.importer import import_export
 from ivr.data.mirror import Mirror
-from ivr.data.sample import write_sample
 from ivr.errors import DataError
-
-
-@pytest.fixture
-def export(tmp_path: Path) -> Path:
-    write_sample(tmp_path / "export", jemaah=60)
-    return tmp_path / "export"
-
-
-@pytest.fixture
-def live(tmp_path: Path, export: Path) -> Path:
-    """A live mirror of the sample, as of 2026-04-10."""
-    import_export(export, tmp_path / "state" / "mirror.sqlite")
-    return tmp_path / "state" / "mirror.sqlite"
 
 
 def older(export: Path, target: Path) -> Path:

@@ -12,23 +12,10 @@ import pytest
 from ivr.data import source
 from ivr.data.importer import import_export
 from ivr.data.mirror import Mirror
-from ivr.data.sample import write_sample
 from ivr.errors import DataError
 
 CENTRAL = b"PK\x01\x02"  # a central directory entry's signature (APPNOTE 4.3.12)
 LOCAL = b"PK\x03\x04"
-
-
-@pytest.fixture
-def export(tmp_path: Path) -> Path:
-    write_sample(tmp_path / "export", jemaah=60)
-    return tmp_path / "export"
-
-
-@pytest.fixture
-def live(tmp_path: Path, export: Path) -> Path:
-    import_export(export, tmp_path / "state" / "mirror.sqlite")
-    return tmp_path / "state" / "mirror.sqlite"
 
 
 def zipped(export: Path, target: Path, jemaah: bytes | None = None) -> Path:

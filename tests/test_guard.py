@@ -10,17 +10,10 @@ from ivr import config as config_mod
 from ivr.calllog import connect
 from ivr.errors import ConfigError
 from ivr.guard import SCHEMA, Guard, Limit, Limits, alerts
+from tests.rig.clock import Clock
 
 HOUR = 3600.0
 SOC, OTHER = "1100123456", "1300456789"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

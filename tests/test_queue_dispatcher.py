@@ -15,6 +15,7 @@ from ivr.config import AgentSettings
 from ivr.hours import Schedule
 from ivr.queue.callbacks import SCHEMA, Callbacks, Request
 from ivr.queue.dispatcher import CallbackDispatcher
+from tests.rig.clock import Clock
 
 OPEN_SETTINGS = AgentSettings(
     hours="00:00-24:00",
@@ -40,13 +41,6 @@ class FakeAmi:
     async def originate(self, **fields: str) -> Mapping[str, str]:
         self.originated.append(fields)
         return {"Response": "Success"}
-
-
-class Clock:
-    now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 Rig = tuple[CallbackDispatcher, FakeAmi, Callbacks, Clock]

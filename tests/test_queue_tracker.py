@@ -10,17 +10,10 @@ from ivr.calllog import CallLog, CallLogReader
 from ivr.outcomes import Outcome
 from ivr.queue.records import SCHEMA, QueueRecords
 from ivr.queue.tracker import QueueTracker
+from tests.rig.clock import Clock
 
 CALL = "1795650000.7"
 VARS = "HAJJ_REASON=caller_request\nHAJJ_PORSI=1100123456\nHAJJ_VERIFIED=no"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -31,7 +24,7 @@ def rig(tmp_path: Path) -> tuple[QueueTracker, QueueRecords, Clock, Path]:
     calllog.start(CALL, "081234567890", "hotline")
     calllog.add(CALL, "say", "Mohon tunggu")
     calllog.finish(CALL, Outcome.AGENT, "caller_request")
-    clock = Clock()
+    clock = Clock(1000.0)
     records = QueueRecords(calllog.db)
     return QueueTracker(calllog, records, clock), records, clock, path
 

@@ -22,17 +22,10 @@ from ivr.errors import ConfigError
 from ivr.outcomes import Outcome
 from ivr.queue import callbacks, records
 from ivr.store import delete_where
+from tests.rig.clock import Clock
 
 DAY = 86400.0
 T0 = 1_800_000_000.0  # when the old things happened
-
-
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

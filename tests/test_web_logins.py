@@ -20,14 +20,7 @@ from ivr.config import Config
 from ivr.web.app import build_app
 from ivr.web.screenpop import ScreenPop
 from tests.rig import web
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.rig.clock import Clock
 
 
 class NoAmi:

@@ -6,37 +6,24 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import sqlite3
 from contextlib import closing
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ivr.calldb import open_calldb
 from ivr.calllog import CallLogReader, CallSearch
-from ivr.config import Config
 from ivr.outcomes import Outcome
 from ivr.queue.records import QueueRecords
 from ivr.web import auth
-from ivr.web.pages import Pages
+from ivr.web.pages import CallDbPages
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 OUTCOMES = tuple(Outcome)
 SEARCH_FIELDS = ("date", "caller", "porsi", "outcome")
 
 
-class CallLogPages:
-    def __init__(self, config: Config, pages: Pages) -> None:
-        self.config = config
-        self.pages = pages
-
-    def _db(self) -> sqlite3.Connection:
-        return open_calldb(self.config.calllog_path)
-
-    def _zone(self) -> dt.tzinfo:
-        return self.pages.clock.zone
-
+class CallLogPages(CallDbPages):
     async def search(self, request: Request) -> Response:
         """The latest calls; the search form posts (a porsi or a phone number in a URL
         would stay in the browser's history, proxies' logs and Referer headers)."""

@@ -7,6 +7,8 @@ by hand. Times are shown in the hotline's zone (config agents.timezone), labelle
 
 from __future__ import annotations
 
+import datetime as dt
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
+from ivr.calldb import open_calldb
+from ivr.config import Config
 from ivr.localtime import Clock
 from ivr.web import auth
 
@@ -68,3 +72,17 @@ class Pages:
     def chart(self, chart: Any) -> str:
         """A chart (ivr/web/charts.py) as its SVG on its own, as the pages include it."""
         return str(self.templates.get_template("chart.svg").module.chart(chart))  # type: ignore[attr-defined]
+
+
+class CallDbPages:
+    """A group of pages over calls.sqlite: one connection per request, times in the zone."""
+
+    def __init__(self, config: Config, pages: Pages) -> None:
+        self.config = config
+        self.pages = pages
+
+    def _db(self) -> sqlite3.Connection:
+        return open_calldb(self.config.calllog_path)
+
+    def _zone(self) -> dt.tzinfo:
+        return self.pages.clock.zone

@@ -4,8 +4,6 @@ and a CSV download."""
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from contextlib import closing
@@ -15,10 +13,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ivr import reports
-from ivr.calldb import open_calldb
-from ivr.config import Config
 from ivr.web import auth, charts, csvfile
-from ivr.web.pages import Pages
+from ivr.web.pages import CallDbPages
 
 # Each report's picture: its table -> a chart.
 PICTURES: dict[str, Callable[[reports.Table], charts.Chart]] = {
@@ -41,17 +37,7 @@ PICTURES: dict[str, Callable[[reports.Table], charts.Chart]] = {
 }
 
 
-class ReportPages:
-    def __init__(self, config: Config, pages: Pages) -> None:
-        self.config = config
-        self.pages = pages
-
-    def _db(self) -> sqlite3.Connection:
-        return open_calldb(self.config.calllog_path)
-
-    def _zone(self) -> dt.tzinfo:
-        return self.pages.clock.zone
-
+class ReportPages(CallDbPages):
     def _reports(self, names: Iterable[str] = reports.REPORTS) -> dict[str, reports.Table]:
         zone = self._zone()
         since = reports.report_start(time.time(), zone)

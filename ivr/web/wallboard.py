@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import datetime as dt
-import sqlite3
 import time
 from collections.abc import Callable
 from contextlib import closing
@@ -23,11 +21,10 @@ from ivr import guard, reports
 from ivr.agents.members import queue_members, state_of
 from ivr.agents.store import AgentStore
 from ivr.ami.client import AmiClient
-from ivr.calldb import open_calldb
 from ivr.config import Config
 from ivr.errors import HajjIvrError
 from ivr.web import auth
-from ivr.web.pages import Pages
+from ivr.web.pages import CallDbPages, Pages
 
 TILES = (
     ("in_ivr", "Di IVR sekarang"),
@@ -41,18 +38,11 @@ TILES = (
 )
 
 
-class Wallboard:
+class Wallboard(CallDbPages):
     def __init__(self, config: Config, ami: Callable[[], AmiClient | None], pages: Pages) -> None:
-        self.config = config
+        super().__init__(config, pages)
         self.ami = ami
-        self.pages = pages
         self.agents = AgentStore(config.agents_path)
-
-    def _db(self) -> sqlite3.Connection:
-        return open_calldb(self.config.calllog_path)
-
-    def _zone(self) -> dt.tzinfo:
-        return self.pages.clock.zone
 
     async def page(self, request: Request) -> Response:
         zone = self.pages.clock.label_now(time.time())

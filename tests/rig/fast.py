@@ -25,7 +25,6 @@ from typing import Any
 from ivr import config as config_mod
 from ivr import wiring
 from ivr.agi.scripted import Caller, ScriptedLine, SoundLengths, VirtualClock
-from ivr.calllog import CallLogReader, CallRow, Line
 from ivr.config import Config
 from ivr.controller import Controller
 from ivr.data import sample
@@ -33,13 +32,13 @@ from ivr.data.importer import import_export
 from ivr.queue.tracker import QueueTracker
 from ivr.testcall import CallResult, TestCall
 from tests.rig.dialplan_model import DialplanModel
-from tests.rig.hotline import Scenario, Until, write_config
+from tests.rig.hotline import CallLogReading, Scenario, Until, write_config
 from tests.rig.sounds import shared_sounds
 from tests.rig.together import Pace, together
 
 
 @dataclass
-class FastHotline:
+class FastHotline(CallLogReading):
     config: Config
     controller: Controller
     clock: VirtualClock
@@ -126,17 +125,3 @@ class FastHotline:
             (call_id,),
         )
         return [text for (text,) in rows]
-
-    # --- reading, as Hotline does ------------------------------------------------------
-
-    def notes(self, call_id: str) -> list[str]:
-        """The transcript's events (decisions, lookups) in order."""
-        return [line.text for line in self.record(call_id)[1] if line.kind == "event"]
-
-    def record(self, call_id: str) -> tuple[CallRow | None, list[Line]]:
-        reader = CallLogReader(self.config.calllog_path)
-        return reader.get(call_id), reader.transcript(call_id)
-
-    def spoken(self, call_id: str) -> list[str]:
-        """What the IVR said, line by line (the transcript's `say` lines)."""
-        return [line.text for line in self.record(call_id)[1] if line.kind == "say"]

@@ -104,8 +104,26 @@ def write_config(state_dir: Path, extra: str = "") -> Path:
     return path
 
 
+class CallLogReading:
+    """What both tiers' hotlines read back from their call log."""
+
+    config: Config
+
+    def notes(self, call_id: str) -> list[str]:
+        """The transcript's events (decisions, lookups) in order."""
+        return [line.text for line in self.record(call_id)[1] if line.kind == "event"]
+
+    def record(self, call_id: str) -> tuple[CallRow | None, list[Line]]:
+        reader = CallLogReader(self.config.calllog_path)
+        return reader.get(call_id), reader.transcript(call_id)
+
+    def spoken(self, call_id: str) -> list[str]:
+        """What the IVR said, line by line (the transcript's `say` lines)."""
+        return [line.text for line in self.record(call_id)[1] if line.kind == "say"]
+
+
 @dataclass
-class Hotline:
+class Hotline(CallLogReading):
     """A running private hotline: Asterisk plus the controller (`hajj-ivr serve`)."""
 
     config_path: Path
@@ -224,18 +242,6 @@ class Hotline:
             if ids and not stop.is_set() and until(self.spoken(ids[0])):
                 stop.set()
         return await placed
-
-    def notes(self, call_id: str) -> list[str]:
-        """The transcript's events (decisions, lookups) in order."""
-        return [line.text for line in self.record(call_id)[1] if line.kind == "event"]
-
-    def record(self, call_id: str) -> tuple[CallRow | None, list[Line]]:
-        reader = CallLogReader(self.config.calllog_path)
-        return reader.get(call_id), reader.transcript(call_id)
-
-    def spoken(self, call_id: str) -> list[str]:
-        """What the IVR said, line by line (the transcript's `say` lines)."""
-        return [line.text for line in self.record(call_id)[1] if line.kind == "say"]
 
 
 @dataclass(frozen=True)
