@@ -92,3 +92,8 @@ class UploadError(HajjIvrError):
 
 class UploadTooLarge(UploadError):
     """An upload is over its cap (HTTP 413); it was not read to its end, nothing was kept."""
+
+
+class BackupError(HajjIvrError):
+    """A backup that cannot be taken, or an archive that cannot be restored (damaged, from a
+    newer release, or the hotline still running); the live state is left as it was."""

@@ -20,6 +20,7 @@ from ivr.cli import (
     admins,
     agents,
     asterisk,
+    backup,
     calls,
     data,
     doctor,
@@ -46,6 +47,8 @@ COMMANDS = (
     *sessions.COMMANDS,
     serve.WEB,
     doctor.DOCTOR,
+    backup.BACKUP,
+    backup.RESTORE,
 )
 NOUNS = {
     "asterisk": "install, start, stop and talk to Asterisk",
