@@ -81,6 +81,36 @@ class Asterisk:
             raise
         return pid
 
+    def exec_foreground(self) -> None:
+        """Become Asterisk in the foreground (a service manager supervises it): the pidfile
+        names this process, which Asterisk replaces. Returns only by raising."""
+        running = self.pid()
+        if running:
+            raise AsteriskError(f"Asterisk is already running (pid {running})")
+        self.layout.pidfile.write_text(str(os.getpid()))
+        os.umask(files.UMASK)
+        argv = [*self.argv, "-f", "-n"]
+        try:
+            os.execv(argv[0], argv)
+        except OSError as e:
+            self.layout.pidfile.unlink(missing_ok=True)
+            raise AsteriskError(f"cannot run {argv[0]}: {e}") from e
+
+    def rotate_logs(self, keep: int) -> tuple[Path, ...]:
+        """Asterisk starts new log files (logger.conf: rotatestrategy = timestamp, so an old
+        one is named NAME.<unix time>); of those, all but the newest ``keep`` of each log
+        are deleted. Returns them."""
+        self.cli("logger rotate")
+        removed: list[Path] = []
+        for current in sorted(self.layout.log.glob("*.log")):
+            old = sorted(
+                self.layout.log.glob(f"{current.name}.*"), key=lambda p: (len(p.name), p.name)
+            )
+            for path in old[: max(len(old) - keep, 0)]:
+                path.unlink()
+                removed.append(path)
+        return tuple(removed)
+
     def _spawn(self, output: IO[bytes] | None) -> int:
         # posix_spawn rather than Popen: Asterisk outlives this object (and often this
         # process); its own session keeps a terminal's Ctrl-C ours to handle, not its.

@@ -32,6 +32,22 @@ def start(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def run(config: Config, args: argparse.Namespace) -> int:
+    """Render dialplan/ and become Asterisk in the foreground (systemd's ExecStart)."""
+    process.prepare(config).exec_foreground()
+    return 1  # not reached: exec_foreground replaces this process or raises
+
+
+def rotate(config: Config, args: argparse.Namespace) -> int:
+    asterisk = process.Asterisk.from_config(config)
+    if asterisk.pid() is None:
+        print("Asterisk: not running, nothing to rotate", file=sys.stderr)
+        return 1
+    removed = asterisk.rotate_logs(args.keep)
+    print(f"Asterisk's logs rotated; {len(removed)} old files removed")
+    return 0
+
+
 def stop(config: Config, args: argparse.Namespace) -> int:
     stopped = process.Asterisk.from_config(config).stop()
     print("Asterisk stopped" if stopped else "Asterisk was not running")
@@ -75,7 +91,21 @@ COMMANDS = (
         "hajj-ivr asterisk start",
         start,
     ),
+    Command(
+        ("asterisk", "run"),
+        "render dialplan/ and run Asterisk in the foreground (what the systemd unit runs)",
+        "hajj-ivr asterisk run",
+        run,
+    ),
     Command(("asterisk", "stop"), "stop the Asterisk we started", "hajj-ivr asterisk stop", stop),
+    Command(
+        ("asterisk", "rotate"),
+        "start new Asterisk log files and keep the newest N old ones of each (daily by the"
+        " systemd timer)",
+        "hajj-ivr asterisk rotate --keep 14",
+        rotate,
+        (Arg(("--keep",), {"type": int, "default": 14, "help": "old files kept per log"}),),
+    ),
     Command(
         ("asterisk", "status"),
         "is our Asterisk running; its version and calls",

@@ -27,6 +27,7 @@ from ivr.cli import (
     prompts,
     retention,
     serve,
+    service,
     sessions,
 )
 from ivr.cli.table import build_parser as build
@@ -49,6 +50,7 @@ COMMANDS = (
     doctor.DOCTOR,
     backup.BACKUP,
     backup.RESTORE,
+    *service.COMMANDS,
 )
 NOUNS = {
     "asterisk": "install, start, stop and talk to Asterisk",
@@ -59,6 +61,7 @@ NOUNS = {
     "agents": "agent accounts, queue login, pause",
     "admins": "dashboard admin logins",
     "sessions": "web logins: who is logged in, end, unlock",
+    "service": "run the hotline under systemd: install, remove, status",
 }
 
 
