@@ -171,6 +171,9 @@ class WebSettings:
     # officer's recorded reply. A larger upload is refused with 413 without being read.
     max_export_mib: int = 2048
     max_reply_mib: int = 20
+    # /readyz says unready when the mirror's data is older, or the state dir's disk fuller.
+    ready_mirror_max_days: int = 45
+    ready_min_free_mib: int = 1024
 
 
 @dataclass(frozen=True)
@@ -353,6 +356,7 @@ def _validate_web(web: WebSettings) -> None:
         "login_failures_per_name",
         "login_failures_per_address",
         "login_lock_minutes",
+        "ready_mirror_max_days",
     ):
         value = getattr(web, key)
         if value <= 0:

@@ -2,31 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
-from dataclasses import dataclass
 
+from ivr import health
 from ivr.ami.client import AmiClient
 from ivr.ami.users import AmiUser
 from ivr.ami.users import for_config as ami_client
 from ivr.asterisk import process, sandbox
 from ivr.config import Config
-from ivr.data.mirror import Mirror
-from ivr.errors import DataError, HajjIvrError
-from ivr.prompts import build
-from ivr.prompts.catalog import Catalog
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    ok: bool
-    detail: str
+from ivr.errors import HajjIvrError
+from ivr.health import Check
 
 
 async def run_checks(config: Config) -> list[Check]:
     checks = [_asterisk_found(config), _asterisk_running(config)]
     checks += await _ami_and_agi(config)
-    checks += [_mirror(config), _prompts(config)]
+    checks += [
+        health.mirror_recent(config, dt.date.today()),
+        health.prompts_built(config),
+        health.disk_space(config),
+    ]
     return checks
 
 
@@ -94,27 +90,3 @@ async def _agi_roundtrip(config: Config, ami: AmiClient) -> Check:
             f"{config.agi.host}:{config.agi.port}?",
         )
     return Check(name, True, f"agi://{config.agi.host}:{config.agi.port} answered")
-
-
-def _mirror(config: Config) -> Check:
-    path = config.mirror_path
-    if not path.exists():
-        return Check("data mirror", False, f"{path} missing: `hajj-ivr data import PATH`")
-    try:
-        with Mirror(path) as mirror:
-            count = mirror.info.jemaah_rows
-    except DataError as e:
-        return Check("data mirror", False, f"{path} unreadable ({e}): import it again")
-    return Check("data mirror", True, f"{count} jemaah in {path}")
-
-
-def _prompts(config: Config) -> Check:
-    catalog = Catalog.load(config.prompts_dir, config.overrides_dir)
-    absent = build.missing(catalog, config.sounds_dir)
-    if absent:
-        return Check(
-            "prompts",
-            False,
-            f"{len(absent)} not built (e.g. {absent[0]}): `hajj-ivr prompts build`",
-        )
-    return Check("prompts", True, f"{len(catalog)} prompts built")

@@ -33,6 +33,7 @@ from ivr.web.bodycap import BodyCap
 from ivr.web.complaints import ComplaintPages
 from ivr.web.console import AgentConsole
 from ivr.web.headers import SecurityHeaders
+from ivr.web.health_pages import HealthPages
 from ivr.web.loginpages import LoginPages
 from ivr.web.logins import LoginDesk
 from ivr.web.pages import Pages
@@ -63,6 +64,7 @@ def build_app(
         *AgentConsole(pop, pages).routes(),
         *Dashboard(config, lambda: connection.get("ami"), pages).routes(),
         *ComplaintPages(config, pop.latest.get, pages).routes(),
+        *HealthPages(config, lambda: connection.get("ami")).routes(),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     cookies = config.web.secure_cookies if secure_cookies is None else secure_cookies
