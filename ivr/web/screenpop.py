@@ -33,6 +33,7 @@ REASONS: dict[str, str] = {
     Reason.CALLER_REQUEST: "Penelepon meminta petugas (tombol 0)",
     Reason.NO_INPUT: "Penelepon tidak menekan tombol",
     Reason.PORSI_FAILED: "Nomor porsi gagal dimasukkan 3 kali",
+    Reason.LICENCE_FAILED: "Nomor izin biro umrah (PPIU) gagal dimasukkan 3 kali",
     Reason.DOB_FAILED: "Tanggal lahir salah 3 kali",
     Reason.STATUS_NEEDS_AGENT: "Status porsi perlu ditangani petugas",
     Reason.LOOKUP_ERROR: "Data tidak dapat dibaca",
