@@ -127,10 +127,10 @@ def test_ppiu_missing_column_is_one_clear_error(export: Path, live: Path) -> Non
 
 def test_ppiu_empty_file_or_header_only_refused(export: Path, live: Path) -> None:
     (export / PPIU_CSV).write_text("")
-    with pytest.raises(DataError, match="ppiu.csv is empty: expected a header row"):
+    with pytest.raises(DataError, match=r"ppiu\.csv is empty: expected a header row"):
         import_export(export, live)
     (export / PPIU_CSV).write_text(",".join(COLUMNS) + "\n\n")
-    with pytest.raises(DataError, match="ppiu.csv has no rows: leave the file out"):
+    with pytest.raises(DataError, match=r"ppiu\.csv has no rows: leave the file out"):
         import_export(export, live)
 
 

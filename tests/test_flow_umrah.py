@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from ivr import config as config_mod
+from ivr.admin import overrides
 from ivr.data.importer import import_export
 from ivr.data.ppiu import PPIU_CSV
 from ivr.testcall import CallResult
@@ -22,10 +24,17 @@ def calls(fast: FastHotline) -> dict[str, CallResult]:
     return fast.calls(scenarios())
 
 
+EDITED = "Manasik umrah gratis setiap Sabtu di kantor Kementerian Agama kabupaten."
+
+
 @pytest.fixture(scope="module")
 def unlisted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastHotline]:
-    """A hotline whose live export came without ppiu.csv (it imports all the same)."""
-    running = FastHotline.start(Path(tmp_path_factory.mktemp("unlisted")))
+    """A hotline whose live export came without ppiu.csv (it imports all the same), and
+    whose umrah announcements an admin edited on the dashboard."""
+    state_dir = Path(tmp_path_factory.mktemp("unlisted"))
+    config = config_mod.load(file=None, env={}, overrides={"state_dir": state_dir})
+    overrides.save_announcements(config, [EDITED], overrides.UMRAH)
+    running = FastHotline.start(state_dir)
     try:
         export = running.config.state_dir / "sample"
         (export / PPIU_CSV).unlink()
@@ -92,3 +101,13 @@ def test_umrah_announcements_played(fast: FastHotline, calls: dict[str, CallResu
 
 def test_umrah_export_without_ppiu_list_says_not_available(unlisted: FastHotline) -> None:
     checks.check_no_list(unlisted, unlisted.calls(no_list_scenarios()))
+
+
+def test_umrah_announcements_edited_on_the_dashboard_are_heard(unlisted: FastHotline) -> None:
+    result = unlisted.call("42")
+    lines = unlisted.spoken(result.call_id)
+    assert EDITED in lines
+    assert not any(line.startswith("Sebelum mendaftar umrah") for line in lines)
+    # The menu-2 announcements are not touched by the umrah ones.
+    general = unlisted.spoken(unlisted.call("2").call_id)
+    assert any(line.startswith("Jadwal musim haji") for line in general)
