@@ -194,6 +194,7 @@ class Call:
         """Look an umrah agency's licence up in the mirror; the call log keeps what was
         found (the fraud report counts unknown and revoked numbers)."""
         answer = self._mirror.ppiu(licence)
+        self.learn(ppiu=f"{licence} {answer.check}")
         self.services.ppiu.add(self.id, licence, answer.check)
         self.note(f"ppiu {licence}: {answer.check}")
         return answer

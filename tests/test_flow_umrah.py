@@ -91,6 +91,12 @@ def test_umrah_zero_reaches_agent(
     checks.check_zero_reaches_agent(fast, calls, menu)
 
 
+def test_umrah_zero_after_a_verdict_hands_the_licence_to_the_agent(
+    fast: FastHotline, calls: dict[str, CallResult]
+) -> None:
+    checks.check_agent_sees_the_licence(fast, calls)
+
+
 def test_umrah_nine_repeats_the_menu(fast: FastHotline, calls: dict[str, CallResult]) -> None:
     checks.check_repeat(fast, calls)
 

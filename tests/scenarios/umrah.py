@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from contextlib import closing
 
-from ivr import ppiulog
+from ivr import handover, ppiulog
 from ivr.calllog import connect
 from ivr.data.sample_umrah import FROZEN, LICENSED, REVOKED, UNKNOWN_LICENCE
 from ivr.testcall import CallResult
@@ -40,6 +40,10 @@ def scenarios() -> dict[str, Scenario]:
         "malformed-thrice": Scenario("41" + "123#WWWWWWWW" * 3, said(TO_AGENT)),
         "agent-umrah": Scenario("40", said(TO_AGENT)),
         "agent-confirm": Scenario(asked(LICENSED[0], "0"), said(TO_AGENT)),
+        # After the verdict, 0 in the umrah menu: the officer sees the licence asked.
+        "agent-after-revoked": Scenario(
+            asked(REVOKED[0]) + "W" * 40 + "0", end_on="QueueCallerJoin", timeout=120
+        ),
         "repeat": Scenario("49", said("Layanan umrah", 2)),
         "announcements": Scenario("42", said("rekening")),
     }
@@ -159,6 +163,17 @@ def check_malformed_thrice(tier: Tier, calls: Calls) -> None:
 def check_zero_reaches_agent(tier: Tier, calls: Calls, menu: str) -> None:
     row, _ = tier.record(calls[f"agent-{menu}"].call_id)
     assert row is not None and (row.outcome, row.reason) == ("agent", "caller_request")
+
+
+def check_agent_sees_the_licence(tier: Tier, calls: Calls) -> None:
+    result = calls["agent-after-revoked"]
+    row, _ = tier.record(result.call_id)
+    assert row is not None and (row.outcome, row.reason) == ("agent", "caller_request")
+    joined = [e for e in result.events if e.get("Event") == "QueueCallerJoin"]
+    assert joined, result.events
+    known = handover.from_event(joined[0])
+    assert known.ppiu == f"{REVOKED[0]} revoked"
+    assert known.topics[:2] == ("umrah", "ppiu")
 
 
 def check_repeat(tier: Tier, calls: Calls) -> None:
