@@ -32,10 +32,16 @@ def test_ppiu_absent_export_imports_and_the_list_is_not_available(
     export: Path, tmp_path: Path
 ) -> None:
     (export / PPIU_CSV).unlink()
-    import_export(export, tmp_path / "mirror.sqlite")
+    report = import_export(export, tmp_path / "mirror.sqlite")
+    assert "PPIU" not in report.summary()
     with Mirror(tmp_path / "mirror.sqlite") as mirror:
         assert mirror.ppiu(LICENSED[0]).check is Check.NO_LIST
         assert mirror.lookup("1100123456") is not None
+
+
+def test_ppiu_valid_rows_counted_in_the_import_summary(export: Path, tmp_path: Path) -> None:
+    report = import_export(export, tmp_path / "mirror.sqlite")
+    assert f"60 jemaah, 45 kloter, {len(AGENCIES)} PPIU (as of" in report.summary()
 
 
 def test_ppiu_valid_each_status_found_unknown_not(live: Path) -> None:
