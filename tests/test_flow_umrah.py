@@ -13,10 +13,11 @@ from ivr import config as config_mod
 from ivr.admin import overrides
 from ivr.data.importer import import_export
 from ivr.data.ppiu import PPIU_CSV
+from ivr.data.sample_umrah import LICENSED
 from ivr.testcall import CallResult
 from tests.rig.fast import FastHotline
 from tests.scenarios import umrah as checks
-from tests.scenarios.umrah import no_list_scenarios, scenarios
+from tests.scenarios.umrah import asked, no_list_scenarios, scenarios
 
 
 @pytest.fixture(scope="module")
@@ -117,3 +118,15 @@ def test_umrah_announcements_edited_on_the_dashboard_are_heard(unlisted: FastHot
     # The menu-2 announcements are not touched by the umrah ones.
     general = unlisted.spoken(unlisted.call("2").call_id)
     assert any(line.startswith("Jadwal musim haji") for line in general)
+
+
+def test_umrah_mirror_unreadable_says_so_and_hands_to_agent(tmp_path: Path) -> None:
+    running = FastHotline.start(tmp_path)
+    try:
+        running.config.mirror_path.unlink()
+        result = running.call(asked(LICENSED[0]))
+        assert "Maaf, data sedang tidak dapat dibuka." in running.spoken(result.call_id)
+        row, _ = running.record(result.call_id)
+        assert row is not None and (row.outcome, row.reason) == ("agent", "lookup_error")
+    finally:
+        running.close()

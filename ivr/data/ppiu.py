@@ -100,7 +100,7 @@ def load(db: sqlite3.Connection, source: Path, found: Problems) -> int | None:
     if not has_file(source, PPIU_CSV):
         return None
     db.execute(TABLE)  # one statement: executescript would commit the load
-    dates = real_dates(2000, 2099)
+    dates = real_dates()
     seen: dict[str, int] = {}
     rows = 0
     with open_csv(source, PPIU_CSV) as reader:
