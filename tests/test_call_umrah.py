@@ -4,12 +4,17 @@ Every branch, with the same checks, runs in the fast tier (tests/test_flow_umrah
 
 from __future__ import annotations
 
+from itertools import zip_longest
+
 import pytest
 
 from ivr.testcall import CallResult
+from tests.rig.fast import FastHotline
 from tests.rig.hotline import Hotline
 from tests.scenarios import umrah as checks
-from tests.scenarios.umrah import real_scenarios
+from tests.scenarios.tier import heard
+from tests.scenarios.umrah import real_scenarios, scenarios
+from tests.test_call_pilgrim import stop_point
 
 pytestmark = pytest.mark.asterisk
 
@@ -41,3 +46,16 @@ def test_umrah_unknown_and_revoked_numbers_are_counted_for_the_report(
     hotline: Hotline, calls: dict[str, CallResult]
 ) -> None:
     checks.check_fraud_report(hotline, calls)
+
+
+def test_fast_tier_umrah_transcript_equals_the_real_one(
+    hotline: Hotline, calls: dict[str, CallResult], fast: FastHotline
+) -> None:
+    """The spelled name, the read-back and the verdict last on the line what the fast
+    tier models (same lines, prompts and cuts), up to where the scenario stops."""
+    table = scenarios()
+    simulated = fast.calls({"licensed": table["licensed"]})["licensed"]
+    real, fast_lines = heard(hotline, calls["licensed"].call_id), heard(fast, simulated.call_id)
+    cut = stop_point(fast_lines, table["licensed"].until)
+    for number, (r, f) in enumerate(zip_longest(real[:cut], fast_lines[:cut])):
+        assert r == f, f"line {number}: real {r} != fast {f}"
