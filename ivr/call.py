@@ -29,10 +29,12 @@ from ivr.channel import Channel
 from ivr.complaints.desk import ComplaintDesk
 from ivr.config import IvrSettings
 from ivr.data.mirror import Jemaah, Mirror
+from ivr.data.ppiu import Answer
 from ivr.errors import AgiError
 from ivr.guard import Guard
 from ivr.handover import Handover
 from ivr.outcomes import Ending
+from ivr.ppiulog import PpiuLog
 from ivr.prompts.catalog import Catalog, Prompt
 from ivr.queue.desk import Desk
 
@@ -52,6 +54,7 @@ class CallServices:
     desk: Desk  # the agent desk: staffed hours, callbacks, queue stays
     complaints: ComplaintDesk
     guard: Guard  # limits across calls (dates of birth, PINs, lookups)
+    ppiu: PpiuLog  # umrah agency licences asked about (the fraud report)
     clock: Callable[[], float] = time.time
 
 
@@ -186,6 +189,15 @@ class Call:
         else:
             self._calllog.lookup(self.id, porsi, None)
         return found
+
+    def ppiu(self, licence: str) -> Answer:
+        """Look an umrah agency's licence up in the mirror; the call log keeps what was
+        found (the fraud report counts unknown and revoked numbers)."""
+        answer = self._mirror.ppiu(licence)
+        self.learn(ppiu=f"{licence} {answer.check}")
+        self.services.ppiu.add(self.id, licence, answer.check)
+        self.note(f"ppiu {licence}: {answer.check}")
+        return answer
 
     @property
     def data_as_of(self) -> dt.date:

@@ -35,6 +35,7 @@ class Handover:
     queue: str = chanvars.FIRST_QUEUE  # the tier's queue; a transfer up a tier changes it
     wait_from: int | None = None  # unix time the call first queued: its place in line
     callback_id: int | None = None  # set on a callback's agent leg
+    ppiu: str = ""  # the umrah agency licence asked last and what was found ("... revoked")
 
 
 def verified(porsi: str, dob_porsi: str) -> bool:

@@ -53,6 +53,7 @@ class Reason(StrEnum):
     CALLER_REQUEST = "caller_request"  # "0" in a menu
     NO_INPUT = "no_input"  # no key in the main menu's rounds
     PORSI_FAILED = "porsi_failed"
+    LICENCE_FAILED = "licence_failed"  # an umrah agency's licence number, keyed 3 times
     DOB_FAILED = "dob_failed"
     STATUS_NEEDS_AGENT = "status_needs_agent"  # a refund or an heir: a person's work
     LOOKUP_ERROR = "lookup_error"  # the data mirror could not be read

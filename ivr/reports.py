@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ivr import chanvars
+from ivr import chanvars, ppiulog
 from ivr.calllog import TOPIC_PREFIX
 from ivr.outcomes import SELF_SERVICE, Outcome
 from ivr.queue.records import StayOutcome
@@ -204,6 +204,16 @@ def service_level_by_day(db: sqlite3.Connection, since: float, zone: dt.tzinfo) 
     )
 
 
+def ppiu_suspicious(db: sqlite3.Connection, since: float) -> Table:
+    """Umrah licence numbers asked that are unknown or revoked, most asked first (a fraud
+    signal: someone sells umrah under them)."""
+    return Table(
+        "Nomor izin PPIU yang ditanyakan: tidak terdaftar atau dicabut",
+        ("nomor izin", "hasil", "kali"),
+        [tuple(r) for r in ppiulog.suspicious(db, since)],
+    )
+
+
 # The reports page's tables, in order: name -> (call log, since, time zone) -> table.
 REPORTS: Mapping[str, Callable[[sqlite3.Connection, float, dt.tzinfo], Table]] = {
     "calls-per-hour": calls_per_hour,
@@ -211,6 +221,7 @@ REPORTS: Mapping[str, Callable[[sqlite3.Connection, float, dt.tzinfo], Table]] =
     "topics": lambda db, since, _: topics(db, since),
     "not-found": lambda db, since, _: not_found_by_place(db, since),
     "service-level": service_level_by_day,
+    "ppiu-suspicious": lambda db, since, _: ppiu_suspicious(db, since),
 }
 
 

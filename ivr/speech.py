@@ -155,6 +155,36 @@ def code(text: str) -> list[str]:
     return spoken
 
 
+# What separates the words of a name when it is spelled (spell()): not spoken.
+NAME_SEPARATORS = frozenset(" .,&'()/-")
+
+
+def spell(text: str) -> list[list[str]]:
+    """Spell a name word by word, one list of ids per word: "PT. Amanah Tour" ->
+    "pe te" / "a em a en a ha" / "te o u er".
+
+    For a name only the data knows (an umrah agency, its city), which no prompt holds:
+    letters by their Indonesian names and digits one by one, as code() spells a kloter,
+    so the caller can compare it with the name on a brochure letter for letter. Spaces
+    and the punctuation of company names (NAME_SEPARATORS) end a word and are not spoken;
+    each word is its own utterance, so the transcript has one line per word heard.
+    """
+    words: list[list[str]] = [[]]
+    for char in text.upper():
+        if char in LETTERS:
+            words[-1].append(LETTERS[char])
+        elif char in DIGITS:
+            words[-1].append(DIGITS[char])
+        elif char in NAME_SEPARATORS:
+            words.append([])
+        else:
+            raise ValueError(f"spell: cannot spell {char!r} in {text!r}")
+    spoken = [word for word in words if word]
+    if not spoken:
+        raise ValueError(f"spell: nothing to spell in {text!r}")
+    return spoken
+
+
 def digits_grouped(digits: str, groups: tuple[int, ...] = (2, 4, 4)) -> list[list[str]]:
     """Read a digit string back in groups, one list of ids per group.
 

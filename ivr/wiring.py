@@ -60,6 +60,7 @@ def call_services(config: Config, *, clock: Callable[[], float] = time.time) -> 
         desk,
         _complaints(config, clock),
         Guard(calls.db, Limits.for_config(config), clock),
+        calls.ppiu,
         clock,
     )
 

@@ -27,6 +27,7 @@ ALL_SET = Handover(
     queue="hajj-tier2",
     wait_from=1_776_000_000,
     callback_id=42,
+    ppiu="8120001357924 revoked",
 )
 # One row per field with a value other than its default, and all of them at once.
 ROUND_TRIPS = {
@@ -93,6 +94,7 @@ def test_handover_encode_says_flags_and_leaves_empty_fields_out() -> None:
         chanvars.QUEUE: "hajj-tier2",
         chanvars.WAIT_FROM: "1776000000",
         chanvars.CALLBACK_ID: "42",
+        handover.variable("ppiu"): "8120001357924 revoked",
     }
 
 

@@ -142,3 +142,11 @@ def test_screenpop_rows_give_the_console_every_fact_as_text(pop: ScreenPop) -> N
     # Not verified: the public facts, the personal ones empty (the console shows a dash).
     assert rows["Status porsi"] == SOC.status_porsi
     assert rows["Nama jemaah"] == rows["Kloter"] == rows["Pelunasan"] == ""
+
+
+def test_screenpop_shows_the_umrah_licence_asked_and_what_was_found(pop: ScreenPop) -> None:
+    asked = "HAJJ_REASON=caller_request\nHAJJ_TOPICS=umrah ppiu\nHAJJ_PPIU=8120001357924 revoked"
+    pop.on_event(called("alice", ChanVariable=asked))
+    p = pop.latest["alice"]
+    assert p["ppiu"] == "8120001357924 revoked"
+    assert dict(p["rows"])["Izin biro umrah ditanyakan"] == "8120001357924 (izin dicabut)"

@@ -222,6 +222,27 @@ def test_code_unspellable_raises_valueerror(written: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("name", "texts"),
+    [
+        ("PT AMANAH TOUR", ["pe te", "a em a en a ha", "te o u er"]),
+        ("PT. Barokah & Sons", ["pe te", "be a er o ka a ha", "es o en es"]),
+        ("CV ALIF-99 (PUSAT)", ["ce fe", "a el i ef", "sembilan sembilan", "pe u es a te"]),
+        ("D'ARAFAH/WISATA", ["de", "a er a ef a ha", "we i es a te a"]),
+    ],
+)
+def test_spell_name_one_list_per_word_separators_unspoken(
+    catalog: Catalog, name: str, texts: list[str]
+) -> None:
+    assert [speech.text_of(word, catalog) for word in speech.spell(name)] == texts
+
+
+@pytest.mark.parametrize("name", ["", " . & ", "PT ÇAĞRI", "PT_AMANAH", "PT\tAMANAH"])
+def test_spell_unspellable_raises_valueerror(name: str) -> None:
+    with pytest.raises(ValueError, match="spell"):
+        speech.spell(name)
+
+
+@pytest.mark.parametrize(
     ("digits", "groups", "texts"),
     [
         ("1300123456", (2, 4, 4), ["satu tiga", "nol nol satu dua", "tiga empat lima enam"]),

@@ -258,3 +258,26 @@ def test_web_export_older_than_live_refused_unless_the_box_is_ticked(tmp_path: P
     with Mirror(config.mirror_path) as mirror:
         assert str(mirror.as_of) == "2026-03-01"
     assert list(config.uploads_dir.iterdir()) == []
+
+
+def post_files(files: list[tuple[str, bytes]]) -> Any:
+    async def run(c: httpx.AsyncClient) -> httpx.Response:
+        token = web.csrf((await c.get("/admin/actions")).text)
+        parts = [("export", (name, data)) for name, data in files]
+        return await c.post("/admin/actions/import", data={"csrf": token}, files=parts)
+
+    return run
+
+
+def test_web_export_as_files_may_carry_the_optional_ppiu_csv(tmp_path: Path) -> None:
+    config, app, password = app_for(tmp_path)
+    write_sample(tmp_path / "export", jemaah=40)
+    files = [(p.name, p.read_bytes()) for p in sorted((tmp_path / "export").iterdir())]
+    assert [name for name, _ in files] == ["jemaah.csv", "kloter.csv", "ppiu.csv"]
+    for wrong in ([*files, ("lain.csv", b"x\n")], [*files, files[2]]):
+        refused = as_admin(app, password, post_files(wrong))
+        assert "(and ppiu.csv if the export has it)" in refused.text, refused.text
+    taken = as_admin(app, password, post_files(files))
+    assert 'class="result ok"' in taken.text and "5 PPIU" in taken.text, taken.text
+    with Mirror(config.mirror_path) as mirror:
+        assert mirror.ppiu("8120001357924").check == "revoked"

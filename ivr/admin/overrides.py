@@ -1,7 +1,8 @@
 """What admins change from the dashboard, kept in state_dir/overrides/ (never the repo):
 
 - ``announcements.toml``: the general-information announcements (IVR menu 2), replacing
-  prompts/announcements.toml when present;
+  prompts/announcements.toml when present; ``umrah-announcements.toml`` likewise for the
+  umrah announcements (IVR menu 4, then 2);
 - ``hours.toml``: staffed hours, days and holidays, over the [agents] config.
 
 The controller picks both up on the next call (see ``Watched``): no restart.
@@ -27,6 +28,22 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 ANNOUNCEMENTS = "announcements.toml"
+UMRAH_ANNOUNCEMENTS = "umrah-announcements.toml"
+
+
+@dataclass(frozen=True)
+class Announcements:
+    """A set of admin-edited announcements: its catalog file and its prompt ids' prefix."""
+
+    file: str
+    prefix: str
+
+    def texts(self, catalog: Catalog) -> list[str]:
+        return [catalog[pid].text for pid in catalog if pid.startswith(self.prefix)]
+
+
+GENERAL = Announcements(ANNOUNCEMENTS, "announce-")
+UMRAH = Announcements(UMRAH_ANNOUNCEMENTS, "umrah-announce-")
 HOURS = "hours.toml"
 MAX_ANNOUNCEMENTS = 9
 
@@ -61,18 +78,20 @@ def save_hours(config: Config, hours: str, days: str, holidays: str) -> Schedule
     return schedule
 
 
-def save_announcements(config: Config, texts: list[str]) -> list[str]:
+def save_announcements(
+    config: Config, texts: list[str], kind: Announcements = GENERAL
+) -> list[str]:
     """Store the announcements (empty ones dropped); returns their prompt ids."""
     kept = [" ".join(t.split()) for t in texts if t.strip()]
     if len(kept) > MAX_ANNOUNCEMENTS:
         raise ValueError(f"at most {MAX_ANNOUNCEMENTS} announcements")
-    lines = ["# Edited on the dashboard; replaces prompts/announcements.toml.\n"]
+    lines = [f"# Edited on the dashboard; replaces prompts/{kind.file}.\n"]
     ids = []
     for n, text in enumerate(kept, 1):
         escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-        lines.append(f'[announce-{n}]\nid = "{escaped}"\n\n')
-        ids.append(f"announce-{n}")
-    _write(config.overrides_dir / ANNOUNCEMENTS, "".join(lines))
+        lines.append(f'[{kind.prefix}{n}]\nid = "{escaped}"\n\n')
+        ids.append(f"{kind.prefix}{n}")
+    _write(config.overrides_dir / kind.file, "".join(lines))
     return ids
 
 

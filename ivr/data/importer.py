@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ivr.data import diff, guard, schema
+from ivr.data import diff, guard, ppiu, schema
 from ivr.data.diff import ImportDiff
 from ivr.data.mirror import Mirror
 from ivr.data.report import ImportRefused, ImportReport, Problems
@@ -133,6 +133,7 @@ class _Load:
         self.problems = Problems()
         self.jemaah_rows = 0
         self.kloter_rows = 0
+        self.ppiu_rows: int | None = None  # no ppiu.csv
         self.as_of = ""
         self.last: tuple[str, ...] = ()  # the row executemany is inserting (for duplicates)
 
@@ -145,6 +146,7 @@ class _Load:
             bad_rows=tuple(self.problems.rows),
             bad_rows_omitted=self.problems.omitted,
             seconds=seconds,
+            ppiu_rows=self.ppiu_rows,
         )
 
 
@@ -157,6 +159,7 @@ def _build(
         db.execute("BEGIN")
         kloters = _load_kloter(db, source, load)
         _load_jemaah(db, source, kloters, load)
+        load.ppiu_rows = ppiu.load(db, source, load.problems)  # optional: umrah agencies
         for statement in schema.INDEXES.strip().split(";\n"):
             db.execute(statement)
         meta = (load.as_of, _now(), name or str(source.resolve()))

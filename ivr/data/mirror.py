@@ -22,7 +22,8 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from ivr.data import schema
+from ivr.data import ppiu, schema
+from ivr.data.ppiu import Answer as PpiuAnswer
 from ivr.data.schema import (
     JenisHaji,
     JenisKelamin,
@@ -124,6 +125,10 @@ class Mirror:
         except sqlite3.Error as e:  # a damaged file or a disk error: the caller gets a human
             raise DataError(f"data mirror {self.path}: lookup failed: {e}") from None
         return None if row is None else _jemaah(row)
+
+    def ppiu(self, licence: str) -> PpiuAnswer:
+        """An umrah agency's licence (NO_LIST when the export had no ppiu.csv)."""
+        return ppiu.lookup(self._current(), licence)
 
     @property
     def info(self) -> MirrorInfo:

@@ -33,6 +33,7 @@ class ImportReport:
     bad_rows_omitted: int  # bad rows past MAX_BAD_ROWS, counted only
     seconds: float
     diff: ImportDiff | None = None  # against the mirror it replaced (accepted imports)
+    ppiu_rows: int | None = None  # umrah agencies in the optional ppiu.csv (None: no file)
 
     @property
     def accepted(self) -> bool:
@@ -45,6 +46,8 @@ class ImportReport:
     def summary(self) -> str:
         """One line for the admin: ``imported 300 jemaah, 45 kloter (as of ...) in 0.1 s``."""
         rows = f"{self.jemaah_rows:,} jemaah, {self.kloter_rows:,} kloter"
+        if self.ppiu_rows is not None:
+            rows += f", {self.ppiu_rows:,} PPIU"
         if not self.accepted:
             return f"refused {self.source}: {self.bad_row_count:,} bad rows in {rows}"
         return f"imported {rows} (as of {self.as_of}) from {self.source} in {self.seconds:.1f} s"

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from ivr.data import schema
+from ivr.data import ppiu, sample_umrah, schema
 from ivr.data.sample_places import EMBARKASI, FATHER, FEMALE, MALE, PROVINCES, SECOND, Province
 from ivr.data.sample_places import MASKAPAI as AIRLINES
 
@@ -103,7 +103,8 @@ FIXED_PILGRIMS = (
 
 
 def write_sample(folder: Path, *, jemaah: int = 300, seed: int = 2026) -> list[SamplePilgrim]:
-    """Write jemaah.csv and kloter.csv into ``folder``; return the pilgrims, fixed first."""
+    """Write jemaah.csv, kloter.csv and ppiu.csv into ``folder``; return the pilgrims,
+    fixed first."""
     rng = random.Random(seed)
     counts = {code: 3 for code in EMBARKASI}
     fixed = list(FIXED_PILGRIMS[:jemaah])
@@ -113,6 +114,7 @@ def write_sample(folder: Path, *, jemaah: int = 300, seed: int = 2026) -> list[S
     folder.mkdir(parents=True, exist_ok=True)
     write_csv(folder / "kloter.csv", schema.KLOTER_COLUMNS, kloter_rows(counts))
     write_csv(folder / "jemaah.csv", schema.JEMAAH_COLUMNS, (jemaah_row(p) for p in pilgrims))
+    write_csv(folder / ppiu.PPIU_CSV, ppiu.COLUMNS, sample_umrah.rows())
     return pilgrims
 
 

@@ -59,6 +59,15 @@ def check_source(source: Path) -> None:
         raise DataError(f"export {source} is neither a folder nor a .zip file")
 
 
+def has_file(source: Path, name: str) -> bool:
+    """Whether the export holds an optional file ``name`` (in the folder, or anywhere in
+    the zip as :func:`open_csv` finds it)."""
+    if source.is_dir():
+        return (source / name).is_file()
+    with _zip(source) as zf:
+        return any(PurePosixPath(m.filename).name == name and not m.is_dir() for m in zf.infolist())
+
+
 def _zip(source: Path) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(source)

@@ -1,12 +1,12 @@
 """The 500425 main menu: the one flow that composes the others (porsi service, general
-information, complaints), so sub-flows never import each other."""
+information, complaints, umrah), so sub-flows never import each other."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 
 from ivr.call import Call
-from ivr.flows import complaint, pilgrim, steps
+from ivr.flows import complaint, pilgrim, steps, umrah
 from ivr.outcomes import Ending, Reason
 
 # A key of the main menu and what it runs; None from a sub-flow: back to the main menu.
@@ -14,6 +14,7 @@ MAIN_MENU: Mapping[str, Callable[[Call], Awaitable[Ending | None]]] = {
     "1": pilgrim.porsi_service,
     "2": pilgrim.general_information,
     "3": complaint.menu,
+    "4": umrah.menu,
 }
 
 

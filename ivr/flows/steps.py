@@ -62,9 +62,15 @@ async def ask_porsi(call: Call) -> Jemaah | Ending:
 
 async def confirm_porsi(call: Call, digits: str) -> str:
     """Read the number back in groups; 1 correct, 2 key it again, 0 officer."""
+    return await confirm_digits(call, digits, "porsi-readback", (2, 4, 4))
+
+
+async def confirm_digits(call: Call, digits: str, readback: str, groups: tuple[int, ...]) -> str:
+    """Read a keyed number back after ``readback``, in ``groups``; 1 correct, 2 key it
+    again, 0 officer (a porsi, an umrah agency's licence)."""
     for _ in range(call.settings.menu_rounds):
-        await call.say("porsi-readback")
-        for group in speech.digits_grouped(digits):
+        await call.say(readback)
+        for group in speech.digits_grouped(digits, groups):
             await call.say(*group)
         key = await call.menu("porsi-confirm")
         if key in ("1", "2", AGENT):

@@ -1,5 +1,5 @@
 """Admin actions (/admin/actions): upload an export, rebuild prompts, reload Asterisk,
-edit announcements and staffed hours. Each runs the same code as the command line
+edit announcements (menu 2 and umrah) and staffed hours. Each runs the same code as the command line
 (ivr.admin.reloads) in a worker thread, is logged, and shows its result.
 """
 
@@ -40,13 +40,13 @@ class AdminActions:
 
     async def page(self, request: Request, outcome: Result | None = None) -> Response:
         catalog = self.catalog.current()
-        texts = [catalog[pid].text for pid in catalog if pid.startswith("announce-")]
         return self.pages.render(
             request,
             "actions.html",
             title="Tindakan admin",
             outcome=outcome,
-            announcements=[*texts, ""],
+            announcements=[*overrides.GENERAL.texts(catalog), ""],
+            umrah_announcements=[*overrides.UMRAH.texts(catalog), ""],
             hours=overrides.hours_settings(self.config),
             reloads=Audit.for_config(self.config).recent(20),
         )
@@ -91,18 +91,26 @@ class AdminActions:
         return await self.page(request, Result(outcome.ok, outcome.detail))
 
     async def announcements_action(self, request: Request) -> Response:
+        return await self._announcements(request, overrides.GENERAL, "pengumuman")
+
+    async def umrah_announcements_action(self, request: Request) -> Response:
+        return await self._announcements(request, overrides.UMRAH, "pengumuman umrah")
+
+    async def _announcements(
+        self, request: Request, kind: overrides.Announcements, label: str
+    ) -> Response:
         form = await auth.csrf_form(request)
         if form is None:
             return auth.csrf_refused()
         texts = [t for t in form.getlist("announcement") if isinstance(t, str)]
         who = request.session["user"]
         try:
-            ids = overrides.save_announcements(self.config, texts)
+            ids = overrides.save_announcements(self.config, texts, kind)
         except ValueError as e:
             Audit.for_config(self.config).record(who, "announcements", False, str(e))
             return await self.page(request, Result(False, str(e)))
         _, outcome = await asyncio.to_thread(reloads.rebuild_prompts, self.config, who)
-        detail = f"{len(ids)} pengumuman disimpan; {outcome.detail}"
+        detail = f"{len(ids)} {label} disimpan; {outcome.detail}"
         Audit.for_config(self.config).record(who, "announcements", outcome.ok, detail)
         return await self.page(request, Result(outcome.ok, detail))
 
@@ -129,5 +137,10 @@ class AdminActions:
             Route("/admin/actions/prompts", api(self.prompts_action), methods=["POST"]),
             Route("/admin/actions/asterisk", api(self.asterisk_action), methods=["POST"]),
             Route("/admin/actions/announcements", api(self.announcements_action), methods=["POST"]),
+            Route(
+                "/admin/actions/umrah-announcements",
+                api(self.umrah_announcements_action),
+                methods=["POST"],
+            ),
             Route("/admin/actions/hours", api(self.hours_action), methods=["POST"]),
         ]

@@ -31,6 +31,9 @@ PICTURES: dict[str, Callable[[reports.Table], charts.Chart]] = {
     "not-found": lambda t: charts.bars(
         t.title, [f"{r[1] or r[0]} / {r[2]}" for r in t.rows], [[r[3] for r in t.rows]]
     ),
+    "ppiu-suspicious": lambda t: charts.bars(  # the 20 most asked; the table has all
+        t.title, [f"{r[0]} ({r[1]})" for r in t.rows[:20]], [[r[2] for r in t.rows[:20]]]
+    ),
     "service-level": lambda t: charts.line(
         t.title, [r[0][5:] for r in t.rows], [r[1] for r in t.rows]
     ),

@@ -33,6 +33,7 @@ REASONS: dict[str, str] = {
     Reason.CALLER_REQUEST: "Penelepon meminta petugas (tombol 0)",
     Reason.NO_INPUT: "Penelepon tidak menekan tombol",
     Reason.PORSI_FAILED: "Nomor porsi gagal dimasukkan 3 kali",
+    Reason.LICENCE_FAILED: "Nomor izin biro umrah (PPIU) gagal dimasukkan 3 kali",
     Reason.DOB_FAILED: "Tanggal lahir salah 3 kali",
     Reason.STATUS_NEEDS_AGENT: "Status porsi perlu ditangani petugas",
     Reason.LOOKUP_ERROR: "Data tidak dapat dibaca",
@@ -107,6 +108,7 @@ def rows(pop: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("Daerah", _both(p, "kabupaten", "{}, {}", "province")),
         ("Topik ditanyakan", ", ".join(pop["topics"])),
         ("Nomor pengaduan", pop["ticket"]),
+        ("Izin biro umrah ditanyakan", _licence(pop.get("ppiu", ""))),
         ("Lama menunggu", _minutes(pop["waited"])),
         ("Antrean", pop["queue"]),
     ]
@@ -114,6 +116,22 @@ def rows(pop: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 def _text(value: object) -> str:
     return "" if value is None else str(value)
+
+
+# What an umrah licence lookup found (ivr.data.ppiu.Check), in the agent's words.
+LICENCE_FOUND = {
+    "licensed": "berizin",
+    "frozen": "izin dibekukan",
+    "revoked": "izin dicabut",
+    "unknown": "tidak terdaftar",
+    "no_list": "daftar PPIU tidak tersedia",
+}
+
+
+def _licence(asked: str) -> str:
+    """ "8120001357924 revoked" -> "8120001357924 (izin dicabut)"."""
+    number, _, found = asked.partition(" ")
+    return f"{number} ({LICENCE_FOUND.get(found, found)})" if found else number
 
 
 def _both(facts: Mapping[str, Any], key: str, form: str, other: str) -> str:
@@ -208,6 +226,7 @@ class ScreenPop:
             "topics": list(known.topics),
             "callback_id": "" if known.callback_id is None else str(known.callback_id),
             "ticket": known.ticket,
+            "ppiu": known.ppiu,
             "waited": waited,
             "pilgrim": pilgrim_facts(pilgrim, known.verified) if pilgrim else None,
             "path": self._path(call_id),

@@ -38,12 +38,16 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
 from ivr.config import Config
+from ivr.data.ppiu import PPIU_CSV
 from ivr.errors import UploadError, UploadTooLarge
 
 MIB = 1 << 20
 FORM_BYTES = 1 * MIB  # any other form: logins, notes, announcements, hours
 FLUSH_BYTES = 1 * MIB  # file bytes gathered before one write in a worker thread
 MAX_FILES = 8
+# An export uploaded as files: these two, and those it may carry besides (docs/data-format.md).
+REQUIRED_FILES = ("jemaah.csv", "kloter.csv")
+OPTIONAL_FILES = (PPIU_CSV,)
 MAX_FIELDS = 100
 SUFFIX = re.compile(r"^\.[a-z0-9]{1,5}$")
 # The endpoints that stream their uploads (BodyCap lets them cap their own).
@@ -100,16 +104,17 @@ def reply_limits(config: Config) -> Limits:
 
 
 def export_source(upload: Upload, key: str) -> tuple[Path, str]:
-    """Where the uploaded export is (one .zip, or a folder of jemaah.csv and kloter.csv
-    made for it) and what to call it; UploadError for anything else."""
+    """Where the uploaded export is (one .zip, or a folder of jemaah.csv and kloter.csv,
+    with the optional files if any, made for it) and what to call it; UploadError for
+    anything else."""
     files = upload.files_of(key)
     names = ", ".join(f.name or "(no name)" for f in files)
     if len(files) == 1 and zipfile.is_zipfile(files[0].path):
         return files[0].path, f"upload {files[0].name}"
-    wanted = ("jemaah.csv", "kloter.csv")
-    if sorted(f.name.lower() for f in files) != list(wanted):
+    if not _an_export(sorted(f.name.lower() for f in files)):
         raise UploadError(
-            f"upload one .zip file, or the two files {' and '.join(wanted)}"
+            f"upload one .zip file, or the two files {' and '.join(REQUIRED_FILES)}"
+            f" (and {', '.join(OPTIONAL_FILES)} if the export has it)"
             f" (got: {names or 'no file'}); nothing was imported"
         )
     folder = upload.folder / "export"
@@ -117,6 +122,15 @@ def export_source(upload: Upload, key: str) -> tuple[Path, str]:
     for f in files:
         f.path.rename(folder / f.name.lower())
     return folder, f"upload {names}"
+
+
+def _an_export(names: list[str]) -> bool:
+    """Each required file once, and optional ones at most once each (names sorted)."""
+    required = [n for n in names if n in REQUIRED_FILES]
+    optional = [n for n in names if n not in REQUIRED_FILES]
+    return required == list(REQUIRED_FILES) and (
+        set(optional) <= set(OPTIONAL_FILES) and len(set(optional)) == len(optional)
+    )
 
 
 def remove_left_over(parent: Path) -> None:
