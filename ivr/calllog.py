@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ivr.outcomes import Outcome, Reason
-from ivr.store import delete_where, open_store
+from ivr.store import Schema, delete_where, open_store
 
-SCHEMA = """
+_V1 = """
 CREATE TABLE IF NOT EXISTS calls (
     id TEXT PRIMARY KEY,          -- Asterisk uniqueid of the IVR channel
     started_at REAL NOT NULL,     -- unix time
@@ -53,6 +53,7 @@ CREATE INDEX IF NOT EXISTS lookups_call ON lookups(call_id);
 CREATE INDEX IF NOT EXISTS lookups_porsi ON lookups(porsi);
 CREATE INDEX IF NOT EXISTS lookups_at ON lookups(at);  -- the retention purge
 """
+SCHEMA = Schema("calllog", (_V1,))
 
 # How a topic line starts in the transcript (CallLog.topic; the topics report reads it).
 TOPIC_PREFIX = "topic: "
@@ -79,7 +80,7 @@ class Line:
     interrupted: bool
 
 
-def connect(path: Path, *schemas: str) -> sqlite3.Connection:
+def connect(path: Path, *schemas: Schema) -> sqlite3.Connection:
     """Open the call-log database (WAL), creating the call tables and ``schemas``."""
     return open_store(path, SCHEMA, *schemas, wal=True, threads=True)
 
@@ -87,7 +88,9 @@ def connect(path: Path, *schemas: str) -> sqlite3.Connection:
 class CallLog:
     """Writes of the controller: start a call, append lines, finish it."""
 
-    def __init__(self, path: Path, *schemas: str, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, path: Path, *schemas: Schema, clock: Callable[[], float] = time.time
+    ) -> None:
         """``schemas``: the tables other stores keep in the call log (queue, callbacks)."""
         self._open(connect(path, *schemas), clock)
 

@@ -27,8 +27,9 @@ from dataclasses import dataclass
 
 from ivr import phone
 from ivr.config import Config
+from ivr.store import Schema
 
-SCHEMA = """
+_V1 = """
 CREATE TABLE IF NOT EXISTS guard_events (
     kind TEXT NOT NULL,      -- dob_failed | status_failed | lookup
     subject TEXT NOT NULL,   -- porsi:NNNNNNNNNN | caller:NUMBER | ticket:NUMBER
@@ -36,6 +37,7 @@ CREATE TABLE IF NOT EXISTS guard_events (
 );
 CREATE INDEX IF NOT EXISTS guard_events_subject ON guard_events(kind, subject, at);
 """
+SCHEMA = Schema("guard", (_V1,))
 
 DOB, STATUS, LOOKUP = "dob_failed", "status_failed", "lookup"
 PRUNE_EVERY = 600.0  # seconds between two clean-ups of counts past their window

@@ -14,8 +14,9 @@ import time
 from collections.abc import Callable
 
 from ivr.data.ppiu import Check
+from ivr.store import Schema
 
-SCHEMA = """
+_V1 = """
 CREATE TABLE IF NOT EXISTS ppiu_checks (
     call_id TEXT NOT NULL,
     at REAL NOT NULL,             -- unix time
@@ -24,6 +25,7 @@ CREATE TABLE IF NOT EXISTS ppiu_checks (
 );
 CREATE INDEX IF NOT EXISTS ppiu_checks_at ON ppiu_checks(at);
 """
+SCHEMA = Schema("ppiu_checks", (_V1,))
 
 # What the fraud report counts: numbers nobody licensed, and revoked licences.
 SUSPICIOUS = (Check.UNKNOWN, Check.REVOKED)

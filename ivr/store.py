@@ -1,16 +1,108 @@
-"""Small SQLite stores of the hotline's own (agents, the reload log): one way to open them,
-one way to purge them."""
+"""The hotline's own SQLite stores: one way to open them, with their tables brought to this
+release's version, and one way to purge them.
+
+Each store owns a :class:`Schema`: its tables as numbered steps. A database file built by
+an older release is brought forward when it is opened (every start, and `hajj-ivr db
+migrate`): the steps it has not had yet run, each in its own transaction, and
+``schema_versions`` records how far each store's tables are. A table changes by a new
+step at the end, never by editing an old one (tests/test_store_versions.py opens the
+previous release's stores and compares them with fresh ones). A step is a SQL script that
+can run twice (CREATE ... IF NOT EXISTS: two processes starting together may both run it)
+or a function that checks before it changes anything.
+"""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+
+from ivr.errors import SetupError
+
+Step = str | Callable[[sqlite3.Connection], None]
+VERSIONS = """CREATE TABLE IF NOT EXISTS schema_versions (
+    part TEXT PRIMARY KEY,
+    version INTEGER NOT NULL
+)"""
+
+
+@dataclass(frozen=True)
+class Schema:
+    """One store's tables in a database file; version N is its first N steps."""
+
+    part: str  # the store's name in schema_versions
+    steps: tuple[Step, ...]
+
+    @property
+    def version(self) -> int:
+        return len(self.steps)
+
+    @property
+    def script(self) -> str:
+        """The first step's SQL: the tables as the store was first released."""
+        first = self.steps[0]
+        assert isinstance(first, str)
+        return first
+
+
+def version_of(db: sqlite3.Connection, part: str) -> int:
+    """How far a store's tables in this file are (0: never versioned, or new)."""
+    db.execute(VERSIONS)
+    row = db.execute("SELECT version FROM schema_versions WHERE part = ?", (part,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrate(db: sqlite3.Connection, schema: Schema, path: Path) -> tuple[int, int]:
+    """Bring ``schema``'s tables in ``db`` to this release: (version before, after)."""
+    before = version_of(db, schema.part)
+    if before > schema.version:
+        raise SetupError(
+            f"{path}: the {schema.part} tables are at version {before}, newer than this "
+            f"release knows ({schema.version}); upgrade hajj-ivr or restore a backup of "
+            "this release"
+        )
+    for number in range(before, schema.version):
+        _run(db, schema.part, number + 1, schema.steps[number])
+    return before, schema.version
+
+
+def _run(db: sqlite3.Connection, part: str, version: int, step: Step) -> None:
+    record = (
+        "INSERT INTO schema_versions (part, version) VALUES (?, ?) ON CONFLICT (part)"
+        " DO UPDATE SET version = excluded.version WHERE version < excluded.version"
+    )
+    try:
+        if isinstance(step, str):
+            db.executescript(f"BEGIN IMMEDIATE;\n{step}\n;")  # a script commits what came before
+        else:
+            db.execute("BEGIN IMMEDIATE")
+            step(db)
+        db.execute(record, (part, version))
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+
+
+def add_columns(table: str, columns: dict[str, str]) -> Callable[[sqlite3.Connection], None]:
+    """A step adding columns (name -> declaration) a table does not have yet."""
+
+    def step(db: sqlite3.Connection) -> None:
+        have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        for name, declaration in columns.items():
+            if name not in have:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
+
+    return step
 
 
 def open_store(
-    path: Path, *schemas: str, wal: bool = False, threads: bool = False
+    path: Path, *schemas: Schema, wal: bool = False, threads: bool = False
 ) -> sqlite3.Connection:
-    """Autocommit, a short busy wait (the CLI and the web app write rarely), the schemas.
+    """Autocommit, a short busy wait (the CLI and the web app write rarely), the schemas
+    brought to this release.
 
     ``wal`` for a store written on every call (the call log); ``threads`` when one
     connection is shared with worker threads (asyncio.to_thread).
@@ -22,7 +114,7 @@ def open_store(
         db.execute("PRAGMA synchronous=NORMAL")
     db.execute("PRAGMA busy_timeout=2000")
     for schema in schemas:
-        db.executescript(schema)
+        migrate(db, schema, path)
     return db
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from ivr.agents import passwords, pjsip
+from ivr.agents.schema import SCHEMA
 from ivr.agents.store import AgentError, AgentStore
 
 
@@ -55,11 +56,12 @@ def test_admins_add_has_no_sip_digest_and_no_endpoint(tmp_path: Path) -> None:
 
 def test_agents_store_drops_an_old_admins_sip_digest(tmp_path: Path) -> None:
     path = tmp_path / "agents.sqlite"
-    AgentStore(path).add("budi", 1)
-    with closing(sqlite3.connect(path)) as db, db:  # an admin as older versions made them
+    with closing(sqlite3.connect(path)) as db, db:  # a store as older versions left it
+        db.executescript(SCHEMA.script)
         db.execute("INSERT INTO agents VALUES ('lama', 0, 'abc123', 'x', 'admin', 0)")
+        db.execute("INSERT INTO agents VALUES ('budi', 1, 'def456', 'y', 'agent', 0)")
     assert AgentStore(path).get("lama", role="admin").sip_md5 == ""
-    assert AgentStore(path).get("budi").sip_md5 != ""
+    assert AgentStore(path).get("budi").sip_md5 == "def456"
 
 
 def test_agents_new_sip_password_keeps_the_web_login(tmp_path: Path) -> None:

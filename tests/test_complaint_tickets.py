@@ -140,8 +140,9 @@ def test_resolution_needs_a_note_or_a_reply(desk: Tickets) -> None:
 def test_a_store_from_before_replies_and_pins_keeps_its_tickets(tmp_path: Path) -> None:
     path = tmp_path / "complaints.sqlite"
     old = sqlite3.connect(path)
-    cut = SCHEMA.index(",\n    reply TEXT")
-    old.executescript(SCHEMA[:cut] + "\n);" + SCHEMA[SCHEMA.index("\nCREATE INDEX") :])
+    ddl = SCHEMA.script
+    cut = ddl.index(",\n    reply TEXT")
+    old.executescript(ddl[:cut] + "\n);" + ddl[ddl.index("\nCREATE INDEX") :])
     legacy = number_for(7, numbers.LEGACY_DIGITS)  # eight digits, sequential, no PIN
     old.execute(
         "INSERT INTO tickets (id, number, created_at, updated_at, source, category, due_at) "

@@ -77,7 +77,7 @@ def test_outcomes_every_reason_has_a_screen_pop_text() -> None:
 
 
 def test_outcomes_call_log_words_are_outcomes() -> None:
-    default = re.search(r"outcome TEXT NOT NULL DEFAULT '(\w+)'", calllog.SCHEMA)
+    default = re.search(r"outcome TEXT NOT NULL DEFAULT '(\w+)'", calllog.SCHEMA.script)
     assert default is not None and default[1] == Outcome.IN_PROGRESS
 
 

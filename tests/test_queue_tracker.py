@@ -20,7 +20,7 @@ VARS = "HAJJ_REASON=caller_request\nHAJJ_PORSI=1100123456\nHAJJ_VERIFIED=no"
 def rig(tmp_path: Path) -> tuple[QueueTracker, QueueRecords, Clock, Path]:
     path = tmp_path / "calls.sqlite"
     calllog = CallLog(path)
-    calllog.db.executescript(SCHEMA)
+    calllog.db.executescript(SCHEMA.script)
     calllog.start(CALL, "081234567890", "hotline")
     calllog.add(CALL, "say", "Mohon tunggu")
     calllog.finish(CALL, Outcome.AGENT, "caller_request")

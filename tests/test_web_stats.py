@@ -21,7 +21,7 @@ NOW = DAY + 10 * 3600
 @pytest.fixture
 def db(tmp_path: Path):  # type: ignore[no-untyped-def]
     log = CallLog(tmp_path / "calls.sqlite")
-    log.db.executescript(SCHEMA)
+    log.db.executescript(SCHEMA.script)
     records = QueueRecords(log.db)
     calls = [
         ("served-1", DAY + 9 * 3600, "served", None),

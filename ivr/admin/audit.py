@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ivr.config import Config
-from ivr.store import open_store
+from ivr.store import Schema, open_store
 
-SCHEMA = """
+_V1 = """
 CREATE TABLE IF NOT EXISTS reloads (
     id INTEGER PRIMARY KEY,
     at REAL NOT NULL,
@@ -21,6 +21,7 @@ CREATE TABLE IF NOT EXISTS reloads (
     detail TEXT NOT NULL     -- the result as shown to the admin
 );
 """
+SCHEMA = Schema("reload_log", (_V1,))
 
 
 @dataclass(frozen=True)

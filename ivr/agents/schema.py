@@ -6,7 +6,9 @@ same transaction, and a session's role and tier are read with it in one query.
 
 from __future__ import annotations
 
-SCHEMA = """
+from ivr.store import Schema
+
+_V1 = """
 CREATE TABLE IF NOT EXISTS agents (
     name TEXT PRIMARY KEY,
     tier INTEGER NOT NULL,
@@ -38,4 +40,6 @@ CREATE INDEX IF NOT EXISTS login_failures_by_time ON login_failures (at);
 
 # Admins made before admins and agents had separate credentials carry a SIP digest they
 # never use: drop it (they get no phone endpoint either way).
-MIGRATIONS = "UPDATE agents SET sip_md5 = '' WHERE role = 'admin' AND sip_md5 != '';"
+_ADMINS_WITHOUT_PHONES = "UPDATE agents SET sip_md5 = '' WHERE role = 'admin' AND sip_md5 != '';"
+
+SCHEMA = Schema("accounts", (_V1, _ADMINS_WITHOUT_PHONES))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ivr.agents import passwords, sessions
-from ivr.agents.schema import MIGRATIONS, SCHEMA
+from ivr.agents.schema import SCHEMA
 from ivr.errors import HajjIvrError
 from ivr.store import open_store
 
@@ -68,7 +68,7 @@ class AgentStore:
         self.path = path
 
     def _db(self) -> sqlite3.Connection:
-        return open_store(self.path, SCHEMA, MIGRATIONS)
+        return open_store(self.path, SCHEMA)
 
     def add(self, name: str, tier: int, role: str = "agent") -> tuple[Agent, NewPasswords]:
         """Create an agent (or, with role "admin", a dashboard admin: no phone, no tier);

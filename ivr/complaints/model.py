@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ivr.errors import HajjIvrError
+from ivr.store import Schema, add_columns
 
 CATEGORIES = (
     "accommodation",
@@ -23,7 +24,7 @@ STATES = ("new", "verifying", "in_progress", "resolved", "rejected")
 OPEN_STATES = ("new", "verifying", "in_progress")
 TIERS = (1, 2, 3)
 
-SCHEMA = """
+_V1 = """
 CREATE TABLE IF NOT EXISTS tickets (
     id INTEGER PRIMARY KEY,
     number TEXT NOT NULL UNIQUE,
@@ -59,6 +60,11 @@ CREATE TABLE IF NOT EXISTS history (
 );
 CREATE INDEX IF NOT EXISTS history_ticket ON history(ticket_id);
 """
+# Tickets from before recorded replies and PINs gain those columns.
+_REPLIES_AND_PINS = add_columns(
+    "tickets", {"reply": "TEXT NOT NULL DEFAULT ''", "pin_hash": "TEXT NOT NULL DEFAULT ''"}
+)
+SCHEMA = Schema("tickets", (_V1, _REPLIES_AND_PINS))
 
 
 class TicketError(HajjIvrError):

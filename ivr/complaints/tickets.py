@@ -46,13 +46,10 @@ class Tickets:
         self.clock = clock
         self.pin_key = pin_key
         # WAL: phone writes, dashboard writes and readers never wait on each other's reads.
-        with closing(open_store(path, SCHEMA, wal=True)) as db:
-            # Stores from before recorded replies and PINs gain the columns (at the end, as
-            # in SCHEMA, so rows still map onto Ticket in order).
-            columns = {row[1] for row in db.execute("PRAGMA table_info(tickets)")}
-            for column in ("reply", "pin_hash"):
-                if column not in columns:
-                    db.execute(f"ALTER TABLE tickets ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
+        # Stores from before recorded replies and PINs gain the columns (SCHEMA's second
+        # step adds them at the end, as the first step has them, so rows map onto Ticket).
+        with closing(open_store(path, SCHEMA, wal=True)):
+            pass
 
     def _db(self) -> sqlite3.Connection:
         return open_store(self.path)  # the schema and WAL are in place since __init__

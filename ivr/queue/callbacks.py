@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from ivr import chanvars
 from ivr.handover import Handover
 from ivr.outcomes import Reason
-from ivr.store import delete_where
+from ivr.store import Schema, delete_where
 
-SCHEMA = """
+_V1 = """
 CREATE TABLE IF NOT EXISTS callbacks (
     id INTEGER PRIMARY KEY,
     requested_at REAL NOT NULL,
@@ -42,6 +42,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS callbacks_one_open
 CREATE INDEX IF NOT EXISTS callbacks_due ON callbacks(state, waiting_since);
 CREATE INDEX IF NOT EXISTS callbacks_number ON callbacks(number, requested_at);
 """
+SCHEMA = Schema("callbacks", (_V1,))
 
 OPEN, CALLING, DONE, FAILED = "open", "calling", "done", "failed"
 

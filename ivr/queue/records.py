@@ -11,9 +11,9 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ivr.store import delete_where
+from ivr.store import Schema, delete_where
 
-SCHEMA = """
+_V1 = """
 CREATE TABLE IF NOT EXISTS queue_calls (
     id INTEGER PRIMARY KEY,
     call_id TEXT NOT NULL,            -- Asterisk uniqueid of the waiting channel
@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS queue_calls (
 CREATE INDEX IF NOT EXISTS queue_calls_call ON queue_calls(call_id);
 CREATE INDEX IF NOT EXISTS queue_calls_joined ON queue_calls(joined_at);
 """
+SCHEMA = Schema("queue_records", (_V1,))
 
 
 class StayOutcome(StrEnum):

@@ -1,0 +1,27 @@
+"""`hajj-ivr db migrate`: every store's tables brought to this release now."""
+
+from __future__ import annotations
+
+import argparse
+
+from ivr import storefiles
+from ivr.cli.table import Command
+from ivr.config import Config
+
+
+def migrate(config: Config, args: argparse.Namespace) -> int:
+    for step in storefiles.migrate_all(config):
+        change = f"{step.before} -> {step.after}" if step.before != step.after else "up to date"
+        print(f"{step.path.name}: {step.part} {change}")
+    return 0
+
+
+COMMANDS = (
+    Command(
+        ("db", "migrate"),
+        "bring every store's tables to this release (each store also does when it opens);"
+        " a store from a newer release is refused",
+        "hajj-ivr db migrate",
+        migrate,
+    ),
+)

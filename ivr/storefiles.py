@@ -1,0 +1,46 @@
+"""Every SQLite file of the state dir with the stores' tables in it: what `hajj-ivr db
+migrate` brings forward (each store also does when it opens). The data mirror is not here:
+every import builds it whole, with its own version (ivr/data/schema.py)."""
+
+from __future__ import annotations
+
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
+from ivr import calldb
+from ivr.admin import audit
+from ivr.agents import schema as accounts
+from ivr.complaints import model as tickets
+from ivr.config import Config
+from ivr.store import Schema, migrate, open_store
+
+
+@dataclass(frozen=True)
+class Migrated:
+    path: Path
+    part: str
+    before: int
+    after: int
+
+
+def store_files(config: Config) -> dict[Path, tuple[Schema, ...]]:
+    return {
+        config.calllog_path: calldb.SCHEMAS,
+        config.agents_path: (accounts.SCHEMA,),
+        config.complaints_path: (tickets.SCHEMA,),
+        audit.Audit.for_config(config).path: (audit.SCHEMA,),
+    }
+
+
+def migrate_all(config: Config) -> list[Migrated]:
+    """Bring every store file that exists to this release; what each part was and is."""
+    done = []
+    for path, schemas in store_files(config).items():
+        if not path.exists():
+            continue
+        with closing(open_store(path)) as db:
+            for schema in schemas:
+                before, after = migrate(db, schema, path)
+                done.append(Migrated(path, schema.part, before, after))
+    return done
