@@ -28,6 +28,7 @@ from ivr.calllog import CallLog
 from ivr.channel import Channel
 from ivr.complaints.desk import ComplaintDesk
 from ivr.config import IvrSettings
+from ivr.corrections.desk import CorrectionDesk
 from ivr.data.mirror import Jemaah, Mirror
 from ivr.errors import AgiError
 from ivr.guard import Guard
@@ -52,6 +53,7 @@ class CallServices:
     desk: Desk  # the agent desk: staffed hours, callbacks, queue stays
     complaints: ComplaintDesk
     guard: Guard  # limits across calls (dates of birth, PINs, lookups)
+    corrections: CorrectionDesk  # "my data is wrong": cases by unit
     clock: Callable[[], float] = time.time
 
 

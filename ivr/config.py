@@ -128,6 +128,7 @@ class ComplaintSettings:
     # The caller's message: longest recording, and the silence that ends it (seconds).
     record_max_seconds: int = 120
     record_silence_seconds: int = 5
+    correction_record_seconds: int = 30  # the short message with a data correction case
     # An officer's recorded reply: longer ones are refused at upload, so the status call
     # always plays it whole (at most REPLY_SECONDS_CEILING, under the AGI media timeout).
     reply_max_seconds: int = 90
@@ -383,6 +384,7 @@ def _validate_limits(config: Config) -> None:
         ("complaints.status_lock_failures", c.status_lock_failures),
         ("complaints.status_lock_hours", c.status_lock_hours),
         ("complaints.write_retry_seconds", c.write_retry_seconds),
+        ("complaints.correction_record_seconds", c.correction_record_seconds),
         ("agents.callbacks_per_day", a.callbacks_per_day),
     ]:
         if value <= 0:

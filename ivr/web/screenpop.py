@@ -47,6 +47,7 @@ REASONS: dict[str, str] = {
     Reason.LOOKUP_LIMIT: "Nomor ini melewati batas pencarian porsi per jam",
     Reason.COMPLAINT_LOCKED: "Status pengaduan terkunci: terlalu banyak nomor/PIN salah",
     Reason.COMPLAINT_NO_PIN: "Pengaduan lama tanpa PIN: pastikan penelepon pemiliknya",
+    Reason.CORRECTION_RESOLVED: "Laporan data sudah ditindaklanjuti unit: sampaikan hasilnya",
 }
 EVENTS = ("AgentCalled", "AgentConnect", "AgentComplete", "AgentRingNoAnswer", "QueueCallerAbandon")
 STATES = {
@@ -107,6 +108,7 @@ def rows(pop: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("Daerah", _both(p, "kabupaten", "{}, {}", "province")),
         ("Topik ditanyakan", ", ".join(pop["topics"])),
         ("Nomor pengaduan", pop["ticket"]),
+        ("Laporan data tidak sesuai", pop.get("correction", "")),
         ("Lama menunggu", _minutes(pop["waited"])),
         ("Antrean", pop["queue"]),
     ]
@@ -208,6 +210,7 @@ class ScreenPop:
             "topics": list(known.topics),
             "callback_id": "" if known.callback_id is None else str(known.callback_id),
             "ticket": known.ticket,
+            "correction": known.correction,
             "waited": waited,
             "pilgrim": pilgrim_facts(pilgrim, known.verified) if pilgrim else None,
             "path": self._path(call_id),
