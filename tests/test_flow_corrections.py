@@ -60,3 +60,9 @@ def test_correction_no_answer_goes_back_to_the_information_menu(
     fast: FastHotline, calls: dict[str, CallResult]
 ) -> None:
     checks.check_no_answer_back_to_the_menu(fast, calls)
+
+
+def test_correction_resolved_is_told_on_the_next_call_for_the_porsi(
+    fast: FastHotline, calls: dict[str, CallResult]
+) -> None:
+    checks.check_resolved_is_told_on_the_next_call(fast, calls)

@@ -34,6 +34,12 @@ CREATE TABLE IF NOT EXISTS login_failures (
 );
 CREATE INDEX IF NOT EXISTS login_failures_by_key ON login_failures (kind, key, at);
 CREATE INDEX IF NOT EXISTS login_failures_by_time ON login_failures (at);
+-- The unit a "unit" login works for (kind:code, ivr.corrections.units): it sees and
+-- resolves only that unit's correction cases.
+CREATE TABLE IF NOT EXISTS account_units (
+    name TEXT PRIMARY KEY,
+    unit TEXT NOT NULL
+);
 """
 
 # Admins made before admins and agents had separate credentials carry a SIP digest they

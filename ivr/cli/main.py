@@ -27,6 +27,7 @@ from ivr.cli import (
     retention,
     serve,
     sessions,
+    units,
 )
 from ivr.cli.table import build_parser as build
 from ivr.errors import HajjIvrError
@@ -43,6 +44,7 @@ COMMANDS = (
     *prompts.COMMANDS,
     *agents.COMMANDS,
     *admins.COMMANDS,
+    *units.COMMANDS,
     *sessions.COMMANDS,
     serve.WEB,
     doctor.DOCTOR,
@@ -55,6 +57,7 @@ NOUNS = {
     "prompts": "build and check the prompt audio",
     "agents": "agent accounts, queue login, pause",
     "admins": "dashboard admin logins",
+    "units": "logins of the units that resolve correction cases",
     "sessions": "web logins: who is logged in, end, unlock",
 }
 

@@ -32,6 +32,7 @@ from ivr.web.admin import Dashboard
 from ivr.web.bodycap import BodyCap
 from ivr.web.complaints import ComplaintPages
 from ivr.web.console import AgentConsole
+from ivr.web.corrections import CorrectionPages
 from ivr.web.headers import SecurityHeaders
 from ivr.web.loginpages import LoginPages
 from ivr.web.logins import LoginDesk
@@ -63,6 +64,7 @@ def build_app(
         *AgentConsole(pop, pages).routes(),
         *Dashboard(config, lambda: connection.get("ami"), pages).routes(),
         *ComplaintPages(config, pop.latest.get, pages).routes(),
+        *CorrectionPages(config, pages).routes(),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     cookies = config.web.secure_cookies if secure_cookies is None else secure_cookies

@@ -8,6 +8,7 @@ from contextlib import closing
 
 from ivr.calldb import open_calldb
 from ivr.corrections.cases import Case, Cases
+from ivr.queue.callbacks import Callbacks
 from ivr.testcall import CallResult
 from tests.rig.hotline import Scenario
 from tests.scenarios.pilgrim import BY_STATUS, SOC, TO_AGENT, dob, found, said
@@ -30,8 +31,9 @@ def menu7(porsi: str) -> str:
     return found(porsi) + "W" * 16 + "7W"
 
 
-# The real tier's share (tests/test_call_corrections.py): one case filed and routed.
-REAL = ("estimate",)
+# The real tier's share (tests/test_call_corrections.py): a case filed and routed to the
+# district office, and one to the embarkation with a message RECORD FILE wrote.
+REAL = ("estimate", "kloter")
 
 
 def scenarios() -> dict[str, Scenario]:
@@ -117,6 +119,7 @@ def check_kloter_goes_to_the_embarkation(tier: Tier, calls: Calls) -> None:
     assert (case.field, case.unit, case.unit_name) == ("kloter", "emb:SOC", "SOC")
     assert case.verified and case.recording == f"correction-{case.number}.wav"
     assert case.callback_number == "081234567890"
+    assert (tier.config.recordings_dir / case.recording).is_file()
     lines = tier.spoken(call_id)
     assert "Terima kasih, data jemaah sudah diverifikasi." in lines and EMB in lines
 
@@ -170,3 +173,18 @@ def check_no_answer_back_to_the_menu(tier: Tier, calls: Calls) -> None:
     lines = tier.spoken(call_id)
     assert sum(line.startswith("Data mana yang tidak sesuai?") for line in lines) == 3
     assert sum(line.startswith(MENU) for line in lines) >= 2
+
+
+def check_resolved_is_told_on_the_next_call(tier: Tier, calls: Calls) -> None:
+    """The unit resolves the no-kloter case; the next call for that porsi hears so after
+    the status, and the one after does not."""
+    case = case_of(tier, calls["no-kloter"].call_id)
+    assert case is not None
+    cases = cases_of(tier)
+    with closing(cases.db):
+        cases.resolve(case.number, "unit-test", Callbacks(cases.db), unit=case.unit)
+    again = {"again": Scenario(found(RESERVE.nomor_porsi) + "W" * 12, said(MENU))}
+    first, second = (tier.calls(again)["again"] for _ in range(2))
+    assert tier.spoken(first.call_id).count(TOLD) == 1
+    assert TOLD not in tier.spoken(second.call_id)
+    assert f"correction case {case.number}: told resolved" in tier.notes(first.call_id)
