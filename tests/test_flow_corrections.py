@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import pytest
 
+from ivr.corrections.cases import CaseError, NewCase
 from ivr.testcall import CallResult
 from tests.rig.fast import FastHotline
+from tests.rig.hotline import Scenario
 from tests.scenarios import corrections as checks
 from tests.scenarios.corrections import scenarios
+from tests.scenarios.pilgrim import TO_AGENT, said
 
 
 @pytest.fixture(scope="module")
@@ -66,3 +69,18 @@ def test_correction_resolved_is_told_on_the_next_call_for_the_porsi(
     fast: FastHotline, calls: dict[str, CallResult]
 ) -> None:
     checks.check_resolved_is_told_on_the_next_call(fast, calls)
+
+
+def test_correction_store_refusing_the_case_hands_the_caller_to_an_officer(
+    fast: FastHotline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def locked(new: NewCase) -> None:
+        raise CaseError(f"correction case {new.number} not stored: database is locked")
+
+    monkeypatch.setattr(fast.controller.services.corrections.cases, "open", locked)
+    dtmf = checks.menu7(checks.RESERVE.nomor_porsi) + "1"  # estimate: no date of birth
+    call_id = fast.calls({"x": Scenario(dtmf, said(TO_AGENT))})["x"].call_id
+    assert "Maaf, laporan Anda belum dapat kami simpan saat ini." in fast.spoken(call_id)
+    assert "correction case could not be stored" in fast.notes(call_id)
+    row, _ = fast.record(call_id)
+    assert row is not None and (row.outcome, row.reason) == ("agent", "controller_error")

@@ -14,6 +14,7 @@ national number; either way the caller hears it on their next call for that pors
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -52,6 +53,8 @@ CREATE TABLE IF NOT EXISTS corrections (
 CREATE INDEX IF NOT EXISTS corrections_unit ON corrections(unit, state);
 CREATE INDEX IF NOT EXISTS corrections_porsi ON corrections(porsi, state);
 """
+
+log = logging.getLogger(__name__)
 
 OPEN, CHANGED, RESOLVED = "open", "changed", "resolved"
 STATES = (OPEN, CHANGED, RESOLVED)
@@ -113,6 +116,14 @@ class Cases:
         raise CaseError("no free case number after 5 draws")
 
     def open(self, new: NewCase) -> None:
+        """File a case; CaseError when the store cannot take it (locked past its busy wait,
+        a full disk): the caller is told and handed to a person, never left waiting."""
+        try:
+            self._insert(new)
+        except sqlite3.Error as e:
+            raise CaseError(f"correction case {new.number} not stored: {e}") from None
+
+    def _insert(self, new: NewCase) -> None:
         self.db.execute(
             "INSERT INTO corrections (number, filed_at, call_id, porsi, field, unit, unit_name,"
             " verified, snapshot) VALUES (?,?,?,?,?,?,?,?,?)",
@@ -130,15 +141,19 @@ class Cases:
         )
 
     def recorded(self, number: str, recording: str) -> None:
-        self.db.execute(
-            "UPDATE corrections SET recording = ? WHERE number = ?", (recording, number)
-        )
+        self._update(number, "recording = ?", recording)
 
     def call_back_at(self, number: str, phone_number: str) -> None:
         """The national number the caller confirmed, for the callback on resolution."""
-        self.db.execute(
-            "UPDATE corrections SET callback_number = ? WHERE number = ?", (phone_number, number)
-        )
+        self._update(number, "callback_number = ?", phone_number)
+
+    def _update(self, number: str, column: str, value: object) -> None:
+        """A detail the phone adds to a filed case: a store that refuses it is logged, and
+        the call goes on (the case is there; the unit sees it without the detail)."""
+        try:
+            self.db.execute(f"UPDATE corrections SET {column} WHERE number = ?", (value, number))
+        except sqlite3.Error as e:
+            log.error("correction case %s: %s not stored (%s)", number, column, e)
 
     # --- reads --------------------------------------------------------------------------
 
@@ -183,7 +198,7 @@ class Cases:
         return [_case(r) for r in rows]
 
     def told(self, number: str, now: float) -> None:
-        self.db.execute("UPDATE corrections SET told_at = ? WHERE number = ?", (now, number))
+        self._update(number, "told_at = ?", now)
 
     # --- the units' side ----------------------------------------------------------------
 

@@ -15,13 +15,17 @@ status (``tell_resolved``), once.
 
 from __future__ import annotations
 
+import logging
+
 from ivr import phone, speech
 from ivr.call import Call
 from ivr.corrections import units
-from ivr.corrections.cases import NewCase
+from ivr.corrections.cases import CaseError, NewCase
 from ivr.data.mirror import Jemaah
 from ivr.flows import steps
 from ivr.outcomes import Ending, Reason
+
+log = logging.getLogger(__name__)
 
 YES = "1"
 
@@ -38,22 +42,14 @@ async def report(call: Call, j: Jemaah) -> Ending | None:
         refused = await steps.verify_birth(call, j)
         if refused is not None:
             return refused
-    desk = call.services.corrections
     unit = units.owner(j, field)
-    number = desk.cases.new_number()
-    desk.cases.open(
-        NewCase(
-            number,
-            call.services.clock(),
-            call.id,
-            j.nomor_porsi,
-            field,
-            unit.key,
-            unit.name,
-            call.knows_dob(j.nomor_porsi),
-            units.snapshot(j, field),
-        )
-    )
+    try:
+        number = _file(call, j, field, unit)
+    except CaseError as e:
+        log.error("call %s: %s", call.id, e)
+        call.note("correction case could not be stored")
+        await call.say("correction-failed")
+        return Ending.to_agent(Reason.CONTROLLER_ERROR)
     call.learn(correction=number)
     call.note(f"correction case {number} ({field}) for {unit.key}")
     if await call.menu("correction-message-ask") == YES:
@@ -62,6 +58,19 @@ async def report(call: Call, j: Jemaah) -> Ending | None:
     await _tell_number(call, number)
     await call.say(f"correction-unit-{unit.kind}")
     return None
+
+
+def _file(call: Call, j: Jemaah, field: str, unit: units.Unit) -> str:
+    """The case in the store (inline, one small row in WAL); its number."""
+    cases = call.services.corrections.cases
+    number = cases.new_number()
+    verified = call.knows_dob(j.nomor_porsi)
+    snapshot = units.snapshot(j, field)
+    now = call.services.clock()
+    cases.open(
+        NewCase(number, now, call.id, j.nomor_porsi, field, unit.key, unit.name, verified, snapshot)
+    )
+    return number
 
 
 async def _field(call: Call) -> str | None:

@@ -40,10 +40,10 @@ def scenarios() -> dict[str, Scenario]:
     return {
         # 1 estimate (public: no date of birth), 2 no message; 0800... is no national number.
         "estimate": Scenario(menu7(SOC.nomor_porsi) + "1WW2", said(KAB)),
-        # 2 kloter: the date of birth first; a message (ended by silence); the callback
-        # number read back and confirmed.
+        # 2 kloter: the date of birth first; a message (1 during its question; the rig
+        # caps it at 4 s); the callback number read back and confirmed (1).
         "kloter": Scenario(
-            menu7(SOC.nomor_porsi) + "2WWW" + dob(SOC) + "W" * 4 + "1" + "W" * 16 + "1",
+            menu7(SOC.nomor_porsi) + "2WWW" + dob(SOC) + "W" * 4 + "1" + "W" * 14 + "1",
             said(EMB),
             caller_id=MOBILE,
         ),
