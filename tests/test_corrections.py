@@ -5,22 +5,27 @@ Real stores: calls.sqlite and a mirror imported from the sample export."""
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
 import pytest
 
+from ivr import cli, retention
+from ivr import config as config_mod
+from ivr.admin import reloads
 from ivr.calldb import open_calldb
 from ivr.corrections import cases as cases_mod
 from ivr.corrections import units
-from ivr.corrections.cases import CaseError, Cases, NewCase
+from ivr.corrections.cases import CaseError, Cases, NewCase, UnitCount
 from ivr.data import sample
 from ivr.data.importer import import_export
 from ivr.data.mirror import Jemaah, Mirror
 from ivr.queue.callbacks import Callbacks
 
 SOC, RESERVE = "1100123456", "1300234567"
+DAY = 86400.0
 
 
 @pytest.fixture
@@ -156,7 +161,71 @@ def test_cases_by_unit_count_each_state(world: tuple[Path, Path, Path]) -> None:
         file(store, soc, "kloter", "1000000113")
         store.resolve("1000000113", "x", Callbacks(db))
         assert store.by_unit() == [
-            ("emb:SOC", "SOC", {"open": 0, "changed": 0, "resolved": 1}),
-            ("kab:3372", "Kota Surakarta", {"open": 1, "changed": 0, "resolved": 0}),
+            UnitCount("emb:SOC", "SOC", {"open": 0, "changed": 0, "resolved": 1}, None),
+            UnitCount("kab:3372", "Kota Surakarta", {"open": 1, "changed": 0, "resolved": 0}, 1.0),
         ]
         assert [c.number for c in store.search(unit="kab:3372")] == ["1000000016"]
+
+
+def test_cli_import_marks_the_cases_whose_data_changed(
+    world: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    export, _, _ = world
+    state = export.parent / "state"
+    assert cli.main(["--state-dir", str(state), "data", "import", str(export), "--quiet"]) == 0
+    mirror, calls = state / "mirror.sqlite", state / "calls.sqlite"
+    with closing(open_calldb(calls, threads=False)) as db:
+        number = file(Cases(db), pilgrim(mirror, SOC), "payment")
+    edit(export, SOC, sisa_pelunasan="0", status_pelunasan="LUNAS")
+    capsys.readouterr()
+    argv = ["--state-dir", str(state), "data", "import", str(export), "--quiet", "--force"]
+    assert cli.main(argv) == 0
+    assert "correction cases whose data changed: 1" in capsys.readouterr().out
+    with closing(open_calldb(calls, threads=False)) as db:
+        case = Cases(db).get(number)
+    assert case is not None and case.state == "changed"
+
+
+def test_dashboard_import_marks_the_cases_whose_data_changed(
+    world: tuple[Path, Path, Path],
+) -> None:
+    export, _, _ = world
+    config = config_mod.load(file=None, env={}, overrides={"state_dir": export.parent / "s"})
+    assert reloads.import_data(config, "rahmat", export)[1].ok
+    with closing(open_calldb(config.calllog_path, threads=False)) as db:
+        file(Cases(db), pilgrim(config.mirror_path, SOC), "documents")
+    edit(export, SOC, status_visa="TERBIT")
+    _, attempt = reloads.import_data(config, "rahmat", export, force=True)
+    assert attempt.ok and "correction cases whose data changed: 1" in attempt.detail
+
+
+def test_retention_empties_resolved_cases_and_keeps_open_ones_messages(
+    world: tuple[Path, Path, Path],
+) -> None:
+    export, live, _ = world
+    config = config_mod.load(file=None, env={}, overrides={"state_dir": export.parent / "s"})
+    config.recordings_dir.mkdir(parents=True)
+    soc = pilgrim(live, SOC)
+    with closing(open_calldb(config.calllog_path, threads=False)) as db:
+        store = Cases(db)
+        done, still = (
+            file(store, soc, "name", "1000000016"),
+            file(store, soc, "other", "1000000113"),
+        )
+        for number in (done, still):
+            message = config.recordings_dir / f"correction-{number}.wav"
+            message.write_bytes(b"RIFF")
+            os.utime(message, (0, 0))  # older than any period by its file time
+            store.recorded(number, message.name)
+        store.call_back_at(done, "081234567890")
+        store.resolve(done, "unit", Callbacks(db), now=DAY)
+    report = retention.purge(config, now=DAY * 182)  # closed_complaints_days = 180
+    assert report.count("resolved correction cases emptied") == 1
+    assert report.count("recordings of no ticket") == 0  # the open case's message stays
+    assert not (config.recordings_dir / f"correction-{done}.wav").exists()
+    assert (config.recordings_dir / f"correction-{still}.wav").exists()
+    with closing(open_calldb(config.calllog_path, threads=False)) as db:
+        emptied, kept = Cases(db).get(done), Cases(db).get(still)
+    assert emptied is not None and (emptied.porsi, emptied.callback_number) == ("", "")
+    assert (emptied.recording, emptied.unit, emptied.state) == ("", "kab:3372", "resolved")
+    assert kept is not None and kept.porsi == SOC and kept.recording

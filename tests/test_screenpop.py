@@ -142,3 +142,13 @@ def test_screenpop_rows_give_the_console_every_fact_as_text(pop: ScreenPop) -> N
     # Not verified: the public facts, the personal ones empty (the console shows a dash).
     assert rows["Status porsi"] == SOC.status_porsi
     assert rows["Nama jemaah"] == rows["Kloter"] == rows["Pelunasan"] == ""
+
+
+def test_screenpop_shows_the_correction_case_filed_in_the_call(pop: ScreenPop) -> None:
+    event = called("alice")
+    facts = event["ChanVariable"].replace("=dob_failed", "=correction_resolved")
+    event["ChanVariable"] = facts + "\nHAJJ_CORRECTION=1234567897"
+    pop.on_event(event)
+    rows = dict(pop.latest["alice"]["rows"])
+    assert rows["Laporan data tidak sesuai"] == "1234567897"
+    assert rows["Alasan"].startswith("Laporan data sudah ditindaklanjuti unit")

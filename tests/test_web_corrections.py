@@ -96,6 +96,7 @@ def test_admin_sees_every_unit_and_the_accuracy_report(config: Config) -> None:
     assert all(n in page for n in (SOLO, SURABAYA, EMB))
     assert 'id="per-unit"' in page and 'id="report-accuracy"' in page and "<svg" in page
     assert EMB in only and SOLO not in only
+    assert page.count("<td>2 jam</td>") == 3 + 3  # each case's age, each unit's oldest
     lines = csv.splitlines()
     assert lines[0] == "unit,nama,laporan,pencarian,per 10.000"
     # One case over 4 lookups in Surakarta, one over 1 in Surabaya; SOC: no mirror here.

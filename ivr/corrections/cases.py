@@ -98,6 +98,14 @@ class Case:
     told_at: float | None
 
 
+@dataclass(frozen=True)
+class UnitCount:
+    unit: str
+    name: str
+    states: dict[str, int]  # open, changed, resolved
+    oldest: float | None = None  # when its oldest unresolved case was filed
+
+
 _COLUMNS = ", ".join(f.name for f in fields(Case))
 
 
@@ -179,14 +187,18 @@ class Cases:
         ).fetchall()
         return [_case(r) for r in rows]
 
-    def by_unit(self) -> list[tuple[str, str, dict[str, int]]]:
-        """(unit, its name, cases by state) for every unit with a case."""
-        found: dict[str, tuple[str, dict[str, int]]] = {}
-        for unit, name, state, count in self.db.execute(
-            "SELECT unit, max(unit_name), state, count(*) FROM corrections GROUP BY unit, state"
+    def by_unit(self) -> list[UnitCount]:
+        """Every unit with a case: its cases by state and its oldest case still unresolved."""
+        found: dict[str, UnitCount] = {}
+        for unit, name, state, count, oldest in self.db.execute(
+            "SELECT unit, max(unit_name), state, count(*), min(filed_at) FROM corrections "
+            "GROUP BY unit, state"
         ):
-            found.setdefault(unit, (name, dict.fromkeys(STATES, 0)))[1][state] = count
-        return [(unit, name, states) for unit, (name, states) in sorted(found.items())]
+            known = found.setdefault(unit, UnitCount(unit, name, dict.fromkeys(STATES, 0)))
+            known.states[state] = count
+            if state != RESOLVED and (known.oldest is None or oldest < known.oldest):
+                found[unit] = known = UnitCount(unit, name, known.states, oldest)
+        return [found[unit] for unit in sorted(found)]
 
     def untold(self, porsi: str) -> list[Case]:
         """Resolved cases of this porsi the caller has not heard about by phone yet."""
@@ -196,6 +208,31 @@ class Cases:
             (porsi,),
         ).fetchall()
         return [_case(r) for r in rows]
+
+    # --- retention (ivr.retention) --------------------------------------------------------
+
+    def resolved_with_personal_data(self, before: float) -> list[Case]:
+        """Cases resolved before ``before`` that still hold a porsi, a number or a message."""
+        rows = self.db.execute(
+            f"SELECT {_COLUMNS} FROM corrections WHERE state = 'resolved' AND resolved_at < ? "
+            "AND (porsi != '' OR callback_number != '' OR recording != '')",
+            (before,),
+        ).fetchall()
+        return [_case(r) for r in rows]
+
+    def forget(self, number: str) -> None:
+        """The porsi, number, message and snapshot go; unit, field, dates and state stay (the
+        accuracy report counts them)."""
+        self.db.execute(
+            "UPDATE corrections SET porsi = '', callback_number = '', recording = '', "
+            "snapshot = '' WHERE number = ?",
+            (number,),
+        )
+
+    def file_names(self) -> set[str]:
+        """The messages cases still name (the recordings folder's purge keeps them)."""
+        rows = self.db.execute("SELECT recording FROM corrections WHERE recording != ''")
+        return {name for (name,) in rows}
 
     def told(self, number: str, now: float) -> None:
         self._update(number, "told_at = ?", now)

@@ -54,7 +54,10 @@ class CorrectionPages(CallDbPages):
             found = store.search(unit=unit, state=state if state in STATES else "")
             context: dict[str, Any] = {"cases": [_row(c, now) for c in found]}
             if admin:
-                context["per_unit"] = [(u, n, *s.values()) for u, n, s in store.by_unit()]
+                context["per_unit"] = [
+                    (u.unit, u.name, *u.states.values(), age(now - u.oldest) if u.oldest else "")
+                    for u in store.by_unit()
+                ]
                 report = accuracy.accuracy(db, self.config.mirror_path, since)
                 context["report"] = (report, _picture(report))
         return context
