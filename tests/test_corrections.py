@@ -15,6 +15,7 @@ import pytest
 from ivr import cli, retention
 from ivr import config as config_mod
 from ivr.admin import reloads
+from ivr.agents.store import AgentStore
 from ivr.calldb import open_calldb
 from ivr.corrections import cases as cases_mod
 from ivr.corrections import units
@@ -229,3 +230,19 @@ def test_retention_empties_resolved_cases_and_keeps_open_ones_messages(
     assert emptied is not None and (emptied.porsi, emptied.callback_number) == ("", "")
     assert (emptied.recording, emptied.unit, emptied.state) == ("", "kab:3372", "resolved")
     assert kept is not None and kept.porsi == SOC and kept.recording
+
+
+def test_cli_units_add_list_password_remove(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = ["--state-dir", str(tmp_path)]
+    assert cli.main([*state, "units", "add", "solo", "--unit", "kab:3372"]) == 0
+    added = capsys.readouterr().out
+    assert "/corrections (login solo, password " in added and "SIP" not in added
+    assert cli.main([*state, "units", "add", "x", "--unit", "3372"]) == 1  # no kind
+    assert cli.main([*state, "units", "list"]) == 0
+    assert capsys.readouterr().out == "solo\tkab:3372\n"
+    assert cli.main([*state, "units", "password", "solo"]) == 0
+    assert cli.main([*state, "admins", "password", "solo"]) == 1  # a unit, not an admin
+    assert cli.main([*state, "units", "remove", "solo"]) == 0
+    assert AgentStore(tmp_path / "agents.sqlite").unit_of("solo") == ""

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from ivr.reports import Table
 
-PER = 10_000
-HEADER = ("unit", "nama", "laporan", "pencarian", f"per {PER:,}".replace(",", "."))
+PER, PER_SAID = 10_000, "10.000"  # as Indonesians write it
+HEADER = ("unit", "nama", "laporan", "pencarian", f"per {PER_SAID}")
 
 
 def accuracy(db: sqlite3.Connection, mirror: Path, since: float) -> Table:
@@ -32,7 +32,7 @@ def accuracy(db: sqlite3.Connection, mirror: Path, since: float) -> Table:
         rate = round(count * PER / looked, 1) if looked else None
         rows.append((unit, name, count, looked, rate))
     rows.sort(key=lambda r: (r[4] is None, -(r[4] or 0.0), r[0]))
-    return Table(f"Laporan data tidak sesuai per {PER:,} pencarian, per unit", HEADER, rows)
+    return Table(f"Laporan data tidak sesuai per {PER_SAID} pencarian, per unit", HEADER, rows)
 
 
 def _lookups(db: sqlite3.Connection, mirror: Path, since: float) -> Counter[tuple[str, str]]:
