@@ -53,6 +53,12 @@ def test_correction_invalid_key_then_other(fast: FastHotline, calls: dict[str, C
     checks.check_invalid_key_then_other(fast, calls)
 
 
+def test_correction_zero_after_filing_hears_the_number_then_an_officer(
+    fast: FastHotline, calls: dict[str, CallResult]
+) -> None:
+    checks.check_officer_after_filing_hears_the_number_first(fast, calls)
+
+
 def test_correction_zero_in_the_field_menu_reaches_an_officer(
     fast: FastHotline, calls: dict[str, CallResult]
 ) -> None:

@@ -27,7 +27,7 @@ from ivr.outcomes import Ending, Reason
 
 log = logging.getLogger(__name__)
 
-YES = "1"
+YES, NO = "1", "2"
 
 
 async def report(call: Call, j: Jemaah) -> Ending | None:
@@ -52,12 +52,26 @@ async def report(call: Call, j: Jemaah) -> Ending | None:
         return Ending.to_agent(Reason.CONTROLLER_ERROR)
     call.learn(correction=number)
     call.note(f"correction case {number} ({field}) for {unit.key}")
-    if await call.menu("correction-message-ask") == YES:
+    answer = await _yes_no(call, "correction-message-ask")
+    if answer == YES:
         await _record(call, number)
-    await _callback_number(call, number)
+    if answer != steps.AGENT:
+        answer = await _callback_number(call, number)
     await _tell_number(call, number)
     await call.say(f"correction-unit-{unit.kind}")
-    return None
+    # "0" in a question after filing: the caller hears the case's number first.
+    return Ending.to_agent(Reason.CALLER_REQUEST) if answer == steps.AGENT else None
+
+
+async def _yes_no(call: Call, prompt: str) -> str:
+    """1 yes, 2 no, 0 an officer; 9 (or no key) asks again; "" when never answered."""
+    for _ in range(call.settings.menu_rounds):
+        key = await call.menu(prompt)
+        if key in (YES, NO, steps.AGENT):
+            return key
+        if key and key != steps.REPEAT:
+            await call.say("menu-invalid")
+    return ""
 
 
 def _file(call: Call, j: Jemaah, field: str, unit: units.Unit) -> str:
@@ -103,19 +117,27 @@ async def _record(call: Call, number: str) -> None:
     call.note("correction message recorded")
 
 
-async def _callback_number(call: Call, number: str) -> None:
+async def _callback_number(call: Call, number: str) -> str:
     """The caller's own national number, read back and confirmed with 1, is where we call
-    back once the unit resolved the case; no such number: they hear it on their next call."""
+    back once the unit resolved the case; no such number: they hear it on their next call.
+    The caller's answer (9 reads the number again)."""
     own = phone.national(call.caller)
     if not own:
         call.note("correction: no national number to call back")
-        return
-    await call.say("correction-callback-readback")
-    for group in speech.digits_grouped(own, _fours(len(own))):
-        await call.say(*group)
-    if await call.menu("correction-callback-confirm") == YES:
-        call.services.corrections.cases.call_back_at(number, own)
-        call.note("correction: callback number confirmed")
+        return ""
+    for _ in range(call.settings.menu_rounds):
+        await call.say("correction-callback-readback")
+        for group in speech.digits_grouped(own, _fours(len(own))):
+            await call.say(*group)
+        key = await call.menu("correction-callback-confirm")
+        if key == YES:
+            call.services.corrections.cases.call_back_at(number, own)
+            call.note("correction: callback number confirmed")
+        if key in (YES, NO, steps.AGENT):
+            return key
+        if key and key != steps.REPEAT:
+            await call.say("menu-invalid")
+    return ""
 
 
 def _fours(length: int) -> tuple[int, ...]:

@@ -48,9 +48,9 @@ def scenarios() -> dict[str, Scenario]:
             caller_id=MOBILE,
         ),
         # Verified already (5: everything), then 3 passport and visa: not asked again;
-        # the callback declined.
+        # the number read again (9), then the callback declined.
         "documents": Scenario(
-            found(SOC.nomor_porsi) + "W" * 16 + "5WWW" + dob(SOC) + "W" * 100 + "7W3WW2WW2",
+            found(SOC.nomor_porsi) + "W" * 16 + "5WWW" + dob(SOC) + "W" * 100 + "7W3WW2WW9WWWW2",
             said(PROP),
             caller_id=MOBILE,
         ),
@@ -60,7 +60,9 @@ def scenarios() -> dict[str, Scenario]:
         "name-dob-wrong": Scenario(
             menu7(SOC.nomor_porsi) + "5WWW" + "01011950WWWWWWWW" * 3, said(TO_AGENT)
         ),
-        "invalid-then-other": Scenario(menu7(SOC.nomor_porsi) + "8WWWW6WW2", said(KAB)),
+        "invalid-then-other": Scenario(menu7(SOC.nomor_porsi) + "8WWWW9WWWW6WW2", said(KAB)),
+        # 0 once the case is filed: the caller hears its number, then an officer.
+        "officer-after-filing": Scenario(menu7(SOC.nomor_porsi) + "1WW0", said(TO_AGENT)),
         "officer": Scenario(menu7(SOC.nomor_porsi) + "0", said(TO_AGENT)),
         # No key in the field menu: back to the information menu.
         "no-answer": Scenario(menu7(SOC.nomor_porsi), said(MENU, 2)),
@@ -134,6 +136,8 @@ def check_documents_go_to_the_province(tier: Tier, calls: Calls) -> None:
         True,
     )
     assert case.callback_number == "" and case.recording == ""
+    readback = "Kami dapat menelepon Anda kembali setelah data diperiksa, di nomor"
+    assert tier.spoken(call_id).count(readback) == 2  # 9 read it again
     notes = tier.notes(call_id)
     assert notes.count("date of birth verified") == 1  # not asked again for the case
 
@@ -155,9 +159,20 @@ def check_invalid_key_then_other(tier: Tier, calls: Calls) -> None:
     call_id = calls["invalid-then-other"].call_id
     case = case_of(tier, call_id)
     assert case is not None and (case.field, case.unit) == ("other", f"kab:{SOC.kd_kab}")
-    assert any(
-        line.startswith("Maaf, pilihan tersebut tidak tersedia") for line in tier.spoken(call_id)
-    )
+    lines = tier.spoken(call_id)
+    assert any(line.startswith("Maaf, pilihan tersebut tidak tersedia") for line in lines)
+    assert sum(line.startswith("Data mana yang tidak sesuai?") for line in lines) == 3  # 9
+
+
+def check_officer_after_filing_hears_the_number_first(tier: Tier, calls: Calls) -> None:
+    call_id = calls["officer-after-filing"].call_id
+    case = case_of(tier, call_id)
+    assert case is not None and case.field == "estimate"
+    lines = tier.spoken(call_id)
+    _digits(lines, case.number)
+    assert lines.index(NUMBER_SAID) < lines.index(TO_AGENT)
+    row, _ = tier.record(call_id)
+    assert row is not None and (row.outcome, row.reason) == ("agent", "caller_request")
 
 
 def check_officer_from_the_field_menu(tier: Tier, calls: Calls) -> None:
