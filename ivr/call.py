@@ -28,6 +28,7 @@ from ivr.calllog import CallLog
 from ivr.channel import Channel
 from ivr.complaints.desk import ComplaintDesk
 from ivr.config import IvrSettings
+from ivr.corrections.desk import CorrectionDesk
 from ivr.data.mirror import Jemaah, Mirror
 from ivr.data.ppiu import Answer
 from ivr.errors import AgiError
@@ -55,6 +56,8 @@ class CallServices:
     complaints: ComplaintDesk
     guard: Guard  # limits across calls (dates of birth, PINs, lookups)
     ppiu: PpiuLog  # umrah agency licences asked about (the fraud report)
+
+    corrections: CorrectionDesk  # "my data is wrong": cases by unit
     clock: Callable[[], float] = time.time
 
 

@@ -2,7 +2,8 @@
 
 The tables belong to their stores: calls, transcripts and lookups to the call log
 (ivr.calllog), queue stays to ivr.queue.records, callback requests to ivr.queue.callbacks,
-failed tries counted across calls to ivr.guard, umrah licences asked to ivr.ppiulog.
+failed tries counted across calls to ivr.guard, umrah licences asked to ivr.ppiulog,
+data correction cases to ivr.corrections.cases.
 This module only lists them, so the controller, the web app and the CLI open the file
 alike: WAL, a busy wait, every table created. (It is not ivr.calllog's: queue.tracker
 imports calllog, so an opener there that imported the queue's tables would tie the two
@@ -19,13 +20,22 @@ from pathlib import Path
 
 from ivr import calllog, guard, ppiulog
 from ivr.calllog import CallLog
+from ivr.corrections import cases
+from ivr.corrections.cases import Cases
 from ivr.ppiulog import PpiuLog
 from ivr.queue import callbacks, records
 from ivr.queue.callbacks import Callbacks
 from ivr.queue.records import QueueRecords
 from ivr.store import open_store
 
-SCHEMAS = (calllog.SCHEMA, records.SCHEMA, callbacks.SCHEMA, guard.SCHEMA, ppiulog.SCHEMA)
+SCHEMAS = (
+    calllog.SCHEMA,
+    records.SCHEMA,
+    callbacks.SCHEMA,
+    guard.SCHEMA,
+    ppiulog.SCHEMA,
+    cases.SCHEMA,
+)
 
 
 def open_calldb(path: Path, *, threads: bool = True) -> sqlite3.Connection:
@@ -43,11 +53,19 @@ class CallDb:
     stays: QueueRecords
     callbacks: Callbacks
     ppiu: PpiuLog  # umrah agency licences asked about
+    corrections: Cases
 
     @classmethod
     def open(cls, path: Path, *, clock: Callable[[], float] = time.time) -> CallDb:
         db = open_calldb(path)
-        return cls(db, CallLog.over(db, clock), QueueRecords(db), Callbacks(db), PpiuLog(db, clock))
+        return cls(
+            db,
+            CallLog.over(db, clock),
+            QueueRecords(db),
+            Callbacks(db),
+            PpiuLog(db, clock),
+            Cases(db),
+        )
 
     def close(self) -> None:
         self.db.close()

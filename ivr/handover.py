@@ -32,6 +32,7 @@ class Handover:
     verified: bool = False  # its own date of birth was keyed right in this call
     topics: tuple[str, ...] = ()  # what the caller asked about, in order (single words)
     ticket: str = ""  # a complaint ticket filed or asked about
+    correction: str = ""  # a data correction case filed in this call
     queue: str = chanvars.FIRST_QUEUE  # the tier's queue; a transfer up a tier changes it
     wait_from: int | None = None  # unix time the call first queued: its place in line
     callback_id: int | None = None  # set on a callback's agent leg

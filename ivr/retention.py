@@ -9,6 +9,8 @@ What goes, and what stays (docs/decisions.md, "Retention", says why):
   officer's recorded reply, the caller's number and porsi; the ticket keeps its category,
   dates, state, tier and history (a history line says what was removed); open tickets are
   never touched. Files in the recordings folder no ticket names go after the same period;
+- correction cases resolved longer than ``closed_complaints_days``: the porsi, the
+  confirmed number and the message (unit, field, dates and state stay, for the report);
 - whatever is left in the uploads folder after ``uploads_days`` (a crashed import's files).
 
 The controller purges at start and then once a day (in a thread, in small batches, so calls
@@ -29,6 +31,7 @@ from ivr import calllog
 from ivr.calldb import open_calldb
 from ivr.complaints import tickets as tickets_mod
 from ivr.config import Config
+from ivr.corrections.cases import Cases
 from ivr.queue import callbacks, records
 
 log = logging.getLogger(__name__)
@@ -69,6 +72,7 @@ def purge(config: Config, now: float | None = None, dry_run: bool = False) -> Re
     now = time.time() if now is None else now
     r = config.retention
     counts = _call_log(config, now, dry_run)
+    counts += _corrections(config, now, dry_run)
     counts += _complaints(config, now, dry_run)
     uploads = _old_entries(config.uploads_dir, _before(now, r.uploads_days))
     counts.append(_count("upload leftovers", "uploads_days", r.uploads_days, uploads, dry_run))
@@ -119,7 +123,7 @@ def _complaints(config: Config, now: float, dry_run: bool) -> list[Count]:
         if not dry_run:
             desk.forget(ticket, days)
         emptied, files = emptied + 1, files + len(present)
-    orphans = _orphan_recordings(folder, before, desk)
+    orphans = _orphan_recordings(config, before, desk)
     return [
         Count("closed complaints emptied", key, days, emptied),
         Count("complaint recordings and replies", key, days, files),
@@ -127,11 +131,30 @@ def _complaints(config: Config, now: float, dry_run: bool) -> list[Count]:
     ]
 
 
-def _orphan_recordings(folder: Path, before: float, desk: tickets_mod.Tickets) -> list[Path]:
-    """Old files no ticket names: a recording whose ticket row was never written, a reply
-    conversion's folder left by a crash."""
-    named = desk.file_names()
-    return [p for p in _old_entries(folder, before) if p.name not in named]
+def _corrections(config: Config, now: float, dry_run: bool) -> list[Count]:
+    days = config.retention.closed_complaints_days
+    before, what = _before(now, days), "resolved correction cases emptied"
+    if before is None:
+        return [Count(what, "closed_complaints_days", days, None)]
+    emptied = 0
+    with closing(open_calldb(config.calllog_path)) as db:
+        cases = Cases(db)
+        for case in cases.resolved_with_personal_data(before):
+            message = config.recordings_dir / Path(case.recording).name
+            if case.recording and message.is_file() and not _remove(message, dry_run):
+                continue  # the row keeps naming it until it can go
+            if not dry_run:
+                cases.forget(case.number)
+            emptied += 1
+    return [Count(what, "closed_complaints_days", days, emptied)]
+
+
+def _orphan_recordings(config: Config, before: float, desk: tickets_mod.Tickets) -> list[Path]:
+    """Old files no ticket or correction case names: a recording whose ticket row was never
+    written, a reply conversion's folder left by a crash."""
+    with closing(open_calldb(config.calllog_path)) as db:
+        named = desk.file_names() | Cases(db).file_names()
+    return [p for p in _old_entries(config.recordings_dir, before) if p.name not in named]
 
 
 def _old_entries(folder: Path, before: float | None) -> list[Path]:

@@ -31,6 +31,7 @@ from ivr.complaints import writer as writer_mod
 from ivr.complaints.desk import ComplaintDesk
 from ivr.config import Config
 from ivr.controller import Controller
+from ivr.corrections.desk import CorrectionDesk
 from ivr.data.mirror import Mirror
 from ivr.flows import routes
 from ivr.guard import Guard, Limits
@@ -61,7 +62,19 @@ def call_services(config: Config, *, clock: Callable[[], float] = time.time) -> 
         _complaints(config, clock),
         Guard(calls.db, Limits.for_config(config), clock),
         calls.ppiu,
+        _corrections(config, calls),
         clock,
+    )
+
+
+def _corrections(config: Config, calls: CallDb) -> CorrectionDesk:
+    c = config.complaints
+    config.recordings_dir.mkdir(parents=True, exist_ok=True)  # RECORD FILE writes here
+    return CorrectionDesk(
+        calls.corrections,
+        config.recordings_dir,  # beside complaints' (Asterisk's folder), named correction-*
+        c.correction_record_seconds,
+        c.record_silence_seconds,
     )
 
 

@@ -150,3 +150,13 @@ def test_screenpop_shows_the_umrah_licence_asked_and_what_was_found(pop: ScreenP
     p = pop.latest["alice"]
     assert p["ppiu"] == "8120001357924 revoked"
     assert dict(p["rows"])["Izin biro umrah ditanyakan"] == "8120001357924 (izin dicabut)"
+
+
+def test_screenpop_shows_the_correction_case_filed_in_the_call(pop: ScreenPop) -> None:
+    event = called("alice")
+    facts = event["ChanVariable"].replace("=dob_failed", "=correction_resolved")
+    event["ChanVariable"] = facts + "\nHAJJ_CORRECTION=1234567897"
+    pop.on_event(event)
+    rows = dict(pop.latest["alice"]["rows"])
+    assert rows["Laporan data tidak sesuai"] == "1234567897"
+    assert rows["Alasan"].startswith("Laporan data sudah ditindaklanjuti unit")

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from ivr import storefiles
+from ivr import calllog, storefiles
+from ivr.agents import schema as accounts
 from ivr.cli.main import main
+from ivr.complaints import model as tickets
 from ivr.config import Config
 from ivr.errors import SetupError
 from ivr.store import open_store
@@ -86,7 +88,8 @@ def test_store_versions_store_from_a_newer_release_is_refused(config: Config) ->
     with closing(sqlite3.connect(config.agents_path)) as db:
         db.execute("UPDATE schema_versions SET version = version + 1 WHERE part = 'accounts'")
         db.commit()
-    with pytest.raises(SetupError, match="accounts tables are at version 3, newer than this"):
+    newer = accounts.SCHEMA.version + 1
+    with pytest.raises(SetupError, match=f"accounts tables are at version {newer}, newer than"):
         storefiles.migrate_all(config)
 
 
@@ -96,7 +99,8 @@ def test_cli_db_migrate_reports_each_store(
     old_stores(config)
     assert main(["--state-dir", str(config.state_dir), "db", "migrate"]) == 0
     out = capsys.readouterr().out
-    assert "agents.sqlite: accounts 0 -> 2" in out and "complaints.sqlite: tickets 0 -> 2" in out
-    assert "calls.sqlite: calllog 0 -> 1" in out
+    assert f"agents.sqlite: accounts 0 -> {accounts.SCHEMA.version}" in out
+    assert f"complaints.sqlite: tickets 0 -> {tickets.SCHEMA.version}" in out
+    assert f"calls.sqlite: calllog 0 -> {calllog.SCHEMA.version}" in out
     assert main(["--state-dir", str(config.state_dir), "db", "migrate"]) == 0
     assert "agents.sqlite: accounts up to date" in capsys.readouterr().out

@@ -20,6 +20,7 @@ from pathlib import Path
 from ivr.admin.audit import Audit, Reload
 from ivr.asterisk import process, render
 from ivr.config import Config
+from ivr.corrections import cases
 from ivr.data.importer import import_export
 from ivr.data.report import ImportRefused, ImportReport
 from ivr.errors import HajjIvrError
@@ -177,6 +178,8 @@ def import_data(
         except ImportRefused as e:
             return Attempt(False, e.report.summary() + "; the live mirror is unchanged", e.report)
         diff = f"; {report.diff.summary()}" if report.diff else ""
+        changed = cases.after_import(config.calllog_path, config.mirror_path)
+        diff += f"; correction cases whose data changed: {changed}" if changed else ""
         return Attempt(True, report.summary() + diff, report)
 
     return _logged(config, who, "data", run)

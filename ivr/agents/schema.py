@@ -42,4 +42,13 @@ CREATE INDEX IF NOT EXISTS login_failures_by_time ON login_failures (at);
 # never use: drop it (they get no phone endpoint either way).
 _ADMINS_WITHOUT_PHONES = "UPDATE agents SET sip_md5 = '' WHERE role = 'admin' AND sip_md5 != '';"
 
-SCHEMA = Schema("accounts", (_V1, _ADMINS_WITHOUT_PHONES))
+# The unit a "unit" login works for (kind:code, ivr.corrections.units): it sees and
+# resolves only that unit's correction cases.
+_UNITS = """
+CREATE TABLE IF NOT EXISTS account_units (
+    name TEXT PRIMARY KEY,
+    unit TEXT NOT NULL
+);
+"""
+
+SCHEMA = Schema("accounts", (_V1, _ADMINS_WITHOUT_PHONES, _UNITS))

@@ -28,8 +28,9 @@ Clock = Callable[[], float]
 TOUCH_EVERY = 30.0
 
 _LIVE = """
-SELECT s.name, a.role, a.tier, s.csrf, s.created_at, s.last_seen, s.address
-FROM sessions s JOIN agents a ON a.name = s.name
+SELECT s.name, a.role, a.tier, s.csrf, s.created_at, s.last_seen, s.address,
+    coalesce(u.unit, '')
+FROM sessions s JOIN agents a ON a.name = s.name LEFT JOIN account_units u ON u.name = s.name
 """
 
 
@@ -42,6 +43,7 @@ class Session:
     created_at: float
     last_seen: float
     address: str
+    unit: str = ""  # a unit login's unit (kind:code), "" for agents and admins
 
 
 def digest(session_id: str) -> str:

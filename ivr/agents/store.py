@@ -21,7 +21,10 @@ from ivr.store import open_store
 
 NAME = re.compile(r"^[a-z][a-z0-9_-]{1,30}$")
 TIERS = (1, 2, 3)
-ROLES = ("agent", "admin")
+ROLES = ("agent", "admin", "unit")
+# A unit login's unit: kind:code, as ivr.corrections.units writes them (kab:3372, emb:SOC,
+# prop:11). Checked here by shape only: agents sit below the corrections on no floor.
+UNIT = re.compile(r"^(kab|emb|prop):[A-Z0-9]{1,10}$")
 
 
 class AgentError(HajjIvrError):
@@ -70,8 +73,11 @@ class AgentStore:
     def _db(self) -> sqlite3.Connection:
         return open_store(self.path, SCHEMA)
 
-    def add(self, name: str, tier: int, role: str = "agent") -> tuple[Agent, NewPasswords]:
-        """Create an agent (or, with role "admin", a dashboard admin: no phone, no tier);
+    def add(
+        self, name: str, tier: int, role: str = "agent", unit: str = ""
+    ) -> tuple[Agent, NewPasswords]:
+        """Create an agent (or, with role "admin", a dashboard admin: no phone, no tier;
+        with role "unit" a unit's login bound to ``unit``: its correction cases only);
         returns it and its passwords (shown once, never stored)."""
         if not NAME.match(name):
             raise AgentError(
@@ -81,13 +87,21 @@ class AgentStore:
             raise AgentError(f"role {role!r}: use {' or '.join(ROLES)}")
         if role == "agent" and tier not in TIERS:
             raise AgentError(f"tier {tier}: use 1, 2 or 3")
+        if (role == "unit") != bool(unit) or (unit and not UNIT.match(unit)):
+            raise AgentError(
+                f"unit {unit!r}: a unit login needs kab:KD_KAB, emb:EMBARKASI or prop:KD_PROP"
+                if role == "unit"
+                else "only a unit login has a unit"
+            )
         new = NewPasswords(
             web=passwords.generate(), sip=passwords.generate() if role == "agent" else ""
         )
         sip_md5 = passwords.sip_md5(f"agent-{name}", new.sip) if new.sip else ""
         agent = Agent(name, tier, sip_md5, passwords.web_hash(new.web), role, time.time())
-        with closing(self._db()) as db:
+        with closing(self._db()) as db, _transaction(db):
             try:
+                if unit:
+                    db.execute("INSERT INTO account_units VALUES (?, ?)", (name, unit))
                 db.execute(
                     "INSERT INTO agents VALUES (?, ?, ?, ?, ?, ?)",
                     (
@@ -108,6 +122,7 @@ class AgentStore:
         agent = self.get(name, role)
         with closing(self._db()) as db, _transaction(db):
             db.execute("DELETE FROM agents WHERE name = ?", (name,))
+            db.execute("DELETE FROM account_units WHERE name = ?", (name,))
             sessions.end_for(db, name)
         return agent
 
@@ -141,7 +156,7 @@ class AgentStore:
         with closing(self._db()) as db:
             row = db.execute("SELECT * FROM agents WHERE name = ?", (name,)).fetchone()
         if row is None or (role is not None and row[4] != role):
-            what = "admin" if role == "admin" else "agent"
+            what = role if role in ("admin", "unit") else "agent"
             raise AgentError(f"no {what} {name!r} (see `hajj-ivr {what}s list`)")
         return Agent(*row)
 
@@ -153,6 +168,12 @@ class AgentStore:
                 "SELECT * FROM agents WHERE role = ? ORDER BY tier, name", (role,)
             ).fetchall()
         return [Agent(*row) for row in rows]
+
+    def unit_of(self, name: str) -> str:
+        """The unit a unit login works for ("" for any other account)."""
+        with closing(self._db()) as db:
+            row = db.execute("SELECT unit FROM account_units WHERE name = ?", (name,)).fetchone()
+        return str(row[0]) if row else ""
 
     def check_login(self, name: str, password: str) -> Agent | None:
         try:

@@ -12,6 +12,7 @@ from pathlib import Path
 from ivr.admin.audit import Audit
 from ivr.cli.table import Arg, Command
 from ivr.config import Config
+from ivr.corrections import cases
 from ivr.data import diff, sample
 from ivr.data.importer import import_export
 from ivr.data.mirror import Mirror
@@ -36,6 +37,8 @@ def import_(config: Config, args: argparse.Namespace) -> int:
     if not args.quiet:
         print(file=sys.stderr)
     changes = report.diff.summary() if report.diff else ""
+    changed = cases.after_import(config.calllog_path, config.mirror_path)
+    changes += f"; correction cases whose data changed: {changed}" if changed else ""
     Audit.for_config(config).record(who, "data", True, f"{report.summary()}; {changes}")
     print(report.summary())
     if changes:

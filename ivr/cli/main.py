@@ -30,6 +30,7 @@ from ivr.cli import (
     serve,
     service,
     sessions,
+    units,
 )
 from ivr.cli.table import build_parser as build
 from ivr.errors import HajjIvrError
@@ -47,6 +48,7 @@ COMMANDS = (
     *prompts.COMMANDS,
     *agents.COMMANDS,
     *admins.COMMANDS,
+    *units.COMMANDS,
     *sessions.COMMANDS,
     serve.WEB,
     doctor.DOCTOR,
@@ -63,6 +65,7 @@ NOUNS = {
     "prompts": "build and check the prompt audio",
     "agents": "agent accounts, queue login, pause",
     "admins": "dashboard admin logins",
+    "units": "logins of the units that resolve correction cases",
     "sessions": "web logins: who is logged in, end, unlock",
     "service": "run the hotline under systemd: install, remove, status",
 }

@@ -4,14 +4,21 @@ information, complaints, umrah), so sub-flows never import each other."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 
 from ivr.call import Call
-from ivr.flows import complaint, pilgrim, steps, umrah
+from ivr.flows import complaint, correction, pilgrim, steps, umrah
 from ivr.outcomes import Ending, Reason
+
+# What the pilgrim's information menu offers beyond its topics: 7 "data saya tidak
+# sesuai" (a correction case), and the news of a resolved one after the status.
+INFO_MORE = pilgrim.InfoMore(
+    keys={"7": correction.report}, after_status=(correction.tell_resolved,)
+)
 
 # A key of the main menu and what it runs; None from a sub-flow: back to the main menu.
 MAIN_MENU: Mapping[str, Callable[[Call], Awaitable[Ending | None]]] = {
-    "1": pilgrim.porsi_service,
+    "1": partial(pilgrim.porsi_service, more=INFO_MORE),
     "2": pilgrim.general_information,
     "3": complaint.menu,
     "4": umrah.menu,

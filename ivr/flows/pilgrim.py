@@ -8,6 +8,9 @@ switch in the config).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+
 from ivr.call import Call
 from ivr.data.mirror import Jemaah
 from ivr.flows import info
@@ -23,20 +26,33 @@ async def general_information(call: Call) -> None:
         await call.say(pid)
 
 
-async def porsi_service(call: Call) -> Ending:
+# A service the main menu adds to the information menu: the pilgrim's call goes on with
+# None, or ends. Sub-flows never import each other: flows.hotline composes them here.
+InfoAction = Callable[[Call, Jemaah], Awaitable[Ending | None]]
+
+
+@dataclass(frozen=True)
+class InfoMore:
+    keys: Mapping[str, InfoAction] = field(default_factory=dict)  # more keys of the menu
+    after_status: tuple[Callable[[Call, Jemaah], Awaitable[None]], ...] = ()  # said once
+
+
+async def porsi_service(call: Call, more: InfoMore | None = None) -> Ending:
     """Look a porsi up and serve its menu; "8" looks up another porsi in the same call."""
     while True:
         found = await ask_porsi(call)
         if isinstance(found, Ending):
             return found
-        served = await info_menu(call, found)
+        served = await info_menu(call, found, more or InfoMore())
         if served is not None:
             return served
 
 
-async def info_menu(call: Call, j: Jemaah) -> Ending | None:
+async def info_menu(call: Call, j: Jemaah, more: InfoMore) -> Ending | None:
     """Serve one pilgrim's menu. None means the caller asked for another porsi."""
     await call.say_all([*info.status(j), info.as_of(call.data_as_of)])
+    for said in more.after_status:
+        await said(call, j)
     if j.status_porsi in NEEDS_AGENT:  # refunds, heirs: only a person can help further
         return Ending.to_agent(Reason.STATUS_NEEDS_AGENT)
     silent = 0
@@ -46,10 +62,10 @@ async def info_menu(call: Call, j: Jemaah) -> Ending | None:
             return None
         if key == AGENT:
             return Ending.to_agent(Reason.CALLER_REQUEST)
-        if key in TOPICS:
-            refused = await tell(call, j, key)
-            if refused is not None:
-                return refused
+        if key in TOPICS or key in more.keys:
+            ended = await (tell(call, j, key) if key in TOPICS else more.keys[key](call, j))
+            if ended is not None:
+                return ended
         elif not key:
             silent += 1
         elif key != REPEAT:

@@ -72,7 +72,8 @@ class Callback:
     def handover(self) -> Handover:
         """What the agent who calls back is told: the request's call, as a callback."""
         return Handover(
-            reason=Reason.CALLBACK,
+            # A unit resolved the caller's data case: the agent says so (else any callback).
+            reason=self.reason if self.reason == Reason.CORRECTION_RESOLVED else Reason.CALLBACK,
             porsi=self.porsi,
             verified=self.verified == "yes",
             topics=tuple(self.topics.split()),

@@ -32,6 +32,7 @@ from ivr.web.admin import Dashboard
 from ivr.web.bodycap import BodyCap
 from ivr.web.complaints import ComplaintPages
 from ivr.web.console import AgentConsole
+from ivr.web.corrections import CorrectionPages
 from ivr.web.headers import SecurityHeaders
 from ivr.web.health_pages import HealthPages
 from ivr.web.loginpages import LoginPages
@@ -65,6 +66,7 @@ def build_app(
         *Dashboard(config, lambda: connection.get("ami"), pages).routes(),
         *ComplaintPages(config, pop.latest.get, pages).routes(),
         *HealthPages(config, lambda: connection.get("ami")).routes(),
+        *CorrectionPages(config, pages).routes(),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     cookies = config.web.secure_cookies if secure_cookies is None else secure_cookies

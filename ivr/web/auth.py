@@ -68,9 +68,16 @@ def csrf_ok(request: Request, sent: str) -> bool:
     return bool(token) and hmac.compare_digest(str(token), sent)
 
 
-def required(api: bool = False, role: str = "") -> Callable[[Endpoint], Endpoint]:
+# Who a guard without a role lets in: agents and admins. A unit login (its correction
+# cases only, ivr/web/corrections.py) is let in only where a guard names it.
+STAFF = ("agent", "admin")
+
+
+def required(api: bool = False, role: str | tuple[str, ...] = "") -> Callable[[Endpoint], Endpoint]:
     """Refuse a request without a live login (401 for APIs and actions, a redirect to the
-    login page for pages) or, with ``role``, from a login without that role (403)."""
+    login page for pages) or from a login whose role is not ``role`` (or one of them;
+    default: agents and admins) (403)."""
+    allowed = (role,) if isinstance(role, str) and role else role or STAFF
 
     def wrap(endpoint: Endpoint) -> Endpoint:
         async def guarded(request: Request) -> Response:
@@ -78,8 +85,8 @@ def required(api: bool = False, role: str = "") -> Callable[[Endpoint], Endpoint
                 if api:
                     return JSONResponse({"error": "login required"}, status_code=401)
                 return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-            if role and request.session.get("role") != role:
-                return JSONResponse({"error": f"{role} only"}, status_code=403)
+            if request.session.get("role") not in allowed:
+                return JSONResponse({"error": f"{' or '.join(allowed)} only"}, status_code=403)
             return await endpoint(request)
 
         return guarded

@@ -21,6 +21,9 @@ REFUSALS = {
     "busy": "Server sedang sibuk. Coba lagi sebentar lagi.",
 }
 
+# Where each role lands after login (a unit login: its correction cases).
+HOMES = {"admin": "/admin", "agent": "/agent", "unit": "/corrections"}
+
 
 class LoginPages:
     def __init__(self, pages: Pages, desk: LoginDesk) -> None:
@@ -28,7 +31,7 @@ class LoginPages:
         self.desk = desk
 
     async def home(self, request: Request) -> Response:
-        target = "/admin" if request.session.get("role") == "admin" else "/agent"
+        target = HOMES.get(request.session.get("role", ""), "/agent")
         return RedirectResponse(target, status_code=303)
 
     async def form(self, request: Request) -> Response:
@@ -58,7 +61,7 @@ class LoginPages:
             return self.refused(request, agent)
         if not auth.log_in(request, agent):
             return RedirectResponse("/login?failed=1", status_code=303)
-        home = "/admin" if agent.role == "admin" else "/agent"
+        home = HOMES.get(agent.role, "/agent")
         nxt = urllib.parse.urlsplit(auth.form_value(form, "next")).path
         safe = nxt.startswith("/") and not nxt.startswith("//")
         return RedirectResponse(nxt if safe else home, status_code=303)

@@ -29,6 +29,7 @@ NAV = (
     ("/admin/reports", "Laporan"),
     ("/admin/actions", "Tindakan admin"),
     ("/complaints", "Pengaduan"),
+    ("/corrections", "Data tidak sesuai"),
     ("/agent", "Konsol petugas"),
 )
 NO_STORE = {"Cache-Control": "no-store"}  # pages carry personal data: never cached

@@ -48,6 +48,7 @@ REASONS: dict[str, str] = {
     Reason.LOOKUP_LIMIT: "Nomor ini melewati batas pencarian porsi per jam",
     Reason.COMPLAINT_LOCKED: "Status pengaduan terkunci: terlalu banyak nomor/PIN salah",
     Reason.COMPLAINT_NO_PIN: "Pengaduan lama tanpa PIN: pastikan penelepon pemiliknya",
+    Reason.CORRECTION_RESOLVED: "Laporan data sudah ditindaklanjuti unit: sampaikan hasilnya",
 }
 EVENTS = ("AgentCalled", "AgentConnect", "AgentComplete", "AgentRingNoAnswer", "QueueCallerAbandon")
 STATES = {
@@ -109,6 +110,7 @@ def rows(pop: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("Topik ditanyakan", ", ".join(pop["topics"])),
         ("Nomor pengaduan", pop["ticket"]),
         ("Izin biro umrah ditanyakan", _licence(pop.get("ppiu", ""))),
+        ("Laporan data tidak sesuai", pop.get("correction", "")),
         ("Lama menunggu", _minutes(pop["waited"])),
         ("Antrean", pop["queue"]),
     ]
@@ -227,6 +229,7 @@ class ScreenPop:
             "callback_id": "" if known.callback_id is None else str(known.callback_id),
             "ticket": known.ticket,
             "ppiu": known.ppiu,
+            "correction": known.correction,
             "waited": waited,
             "pilgrim": pilgrim_facts(pilgrim, known.verified) if pilgrim else None,
             "path": self._path(call_id),

@@ -1,7 +1,7 @@
 """The session cookie: a random id for a server-side session (ivr/agents/sessions.py).
 
 An ASGI middleware looks the cookie up on every request and puts what the store says now
-in ``request.session`` (user, role, tier, csrf), or an empty dict. The endpoints log in
+in ``request.session`` (user, role, tier, csrf, unit), or an empty dict. The endpoints log in
 and out through ivr/web/auth.py, which leaves word in the scope; the middleware then sets
 or expires the cookie on the response. Cookies are HttpOnly and SameSite=Strict, Secure
 when served behind TLS. Before login the login form's CSRF token lives in a cookie of its
@@ -35,7 +35,13 @@ TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
 
 def as_dict(session: Session) -> dict[str, Any]:
     """What endpoints read from ``request.session``."""
-    return {"user": session.name, "role": session.role, "tier": session.tier, "csrf": session.csrf}
+    return {
+        "user": session.name,
+        "role": session.role,
+        "tier": session.tier,
+        "csrf": session.csrf,
+        "unit": session.unit,
+    }
 
 
 class ServerSessions:

@@ -99,6 +99,7 @@ def write_config(state_dir: Path, extra: str = "") -> Path:
         f'callback_retry = 5\nhours = "00:00-24:00"\ntimezone = "Asia/Jakarta"\n'
         f'callback_dial = "PJSIP/anonymous/sip:{{number}}@127.0.0.1:{pilgrim_port}"\n'
         f"[complaints]\nrecord_max_seconds = 4\nrecord_silence_seconds = 2\n"
+        f"correction_record_seconds = 4\n"
         # The sample's data is from April 2026: /readyz would call it stale after 45 days.
         f"[web]\nport = {free_port()}\nready_mirror_max_days = 36500\n" + extra
     )

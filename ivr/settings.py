@@ -1,0 +1,157 @@
+"""The settings of each config section: frozen dataclasses with their defaults, each key
+commented. ivr/config.py composes them into Config, loads and validates them."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+# Root's home is 0700, out of reach of the user Asterisk drops to: as root the sandbox
+# lives in /var/cache; anyone else keeps it in their own cache.
+_SANDBOX_DIR = (
+    Path("/var/cache/hajj-ivr/asterisk-sid")
+    if os.geteuid() == 0
+    else Path.home() / ".cache" / "hajj-ivr" / "asterisk-sid"
+)
+
+
+@dataclass(frozen=True)
+class AsteriskSettings:
+    # "auto": a system Asterisk (20+) when installed, else the sandbox built by `make setup`.
+    binary: str = "auto"
+    sandbox_dir: Path = _SANDBOX_DIR
+    # Started as root, Asterisk drops to this system user (created by `make setup`) before
+    # it loads a module; "" keeps it as root. Ignored when not started as root.
+    run_user: str = "hajj-ivr"
+    ami_port: int = 5038
+    # The AMI users are named <ami_user>-controller, -web, -desk and -calls.
+    ami_user: str = "hajj-ivr"
+    sip_bind: str = "127.0.0.1"
+    sip_port: int = 5060
+    rtp_start: int = 10000
+    rtp_end: int = 10999
+    max_calls: int = 2000
+    # Longest a caller waits in the agent queue before Queue() gives up (seconds).
+    queue_max_wait: int = 1800
+    start_timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class AgiSettings:
+    host: str = "127.0.0.1"
+    port: int = 4573
+    max_sessions: int = 2000
+    header_timeout: float = 5.0
+    command_timeout: float = 5.0
+
+
+@dataclass(frozen=True)
+class IvrSettings:
+    hotline: str = "500425"
+    # Seconds the caller has between two keys of a number before we take what was keyed.
+    digit_timeout: float = 5.0
+    # Seconds of silence before the first key of an entry counts as no entry.
+    first_digit_timeout: float = 8.0
+    # Tries at keying a porsi or a date of birth before a person takes over.
+    max_tries: int = 3
+    # Menus heard without any key before the IVR says goodbye.
+    menu_rounds: int = 3
+    # Kloter, documents and payment only after the pilgrim's date of birth is keyed.
+    verify_birth_date: bool = True
+    # Wrong dates of birth, across calls, per porsi and per caller number, before the
+    # porsi (or the number) is locked for this many hours (ivr.guard).
+    dob_lock_failures: int = 5
+    dob_lock_hours: float = 24.0
+    # Porsi lookups per caller number per hour (withheld numbers share one allowance).
+    lookups_per_hour: int = 30
+
+
+@dataclass(frozen=True)
+class PromptSettings:
+    # "auto" tries gTTS (the production voice) and falls back to espeak-ng offline.
+    engine: str = "auto"
+    espeak_voice: str = "id"
+    # Slow and clear for elderly callers (espeak-ng words per minute).
+    espeak_speed: int = 135
+
+
+@dataclass(frozen=True)
+class AgentSettings:
+    # Ring one agent this long before trying the next (app_queue timeout), then pause
+    # `retry` seconds; `wrapup` seconds of rest after each call.
+    ring_timeout: int = 15
+    retry: int = 3
+    wrapup: int = 5
+    # Seconds in the queue before the caller is offered a callback (and then again).
+    callback_after: int = 90
+    # How a callback reaches the pilgrim: a Dial() string, {number} is the number to call.
+    callback_dial: str = "Local/{number}@hajj-callback-out"
+    # Tries at reaching the pilgrim, and the pause between two tries (seconds).
+    callback_attempts: int = 3
+    callback_retry: int = 300
+    # Callback requests one number may make in 24 hours.
+    callbacks_per_day: int = 3
+    # Staffed hours (local time in `timezone`), the days they apply and closed dates.
+    hours: str = "08:00-20:00"
+    days: str = "mon,tue,wed,thu,fri,sat,sun"
+    holidays: str = ""  # comma separated YYYY-MM-DD
+    timezone: str = "Asia/Jakarta"
+
+
+@dataclass(frozen=True)
+class ComplaintSettings:
+    # Hours a ticket may stay at each tier before it escalates on its own.
+    sla_tier1_hours: float = 24.0
+    sla_tier2_hours: float = 72.0
+    sla_tier3_hours: float = 168.0
+    # The caller's message: longest recording, and the silence that ends it (seconds).
+    record_max_seconds: int = 120
+    record_silence_seconds: int = 5
+    correction_record_seconds: int = 30  # the short message with a data correction case
+    # An officer's recorded reply: longer ones are refused at upload, so the status call
+    # always plays it whole (at most REPLY_SECONDS_CEILING, under the AGI media timeout).
+    reply_max_seconds: int = 90
+    # Wrong ticket numbers or PINs asked by phone, per caller number and per ticket,
+    # before the status by phone is locked for this many hours.
+    status_lock_failures: int = 5
+    status_lock_hours: float = 24.0
+    # A phone ticket write retries a locked complaints.sqlite this long before it waits
+    # in the spool (state_dir/complaints-spool.jsonl) for the next try.
+    write_retry_seconds: float = 30.0
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    # Days personal data is kept before the daily purge deletes it (0: kept for ever, for a
+    # legal hold). Why these defaults: docs/decisions.md, "Retention".
+    calls_days: int = 90  # call rows, their transcripts and queue stays
+    lookups_days: int = 90  # porsi keyed by callers
+    callbacks_days: int = 30  # callback requests, counted from when they were done or failed
+    # Counted from a complaint's closure: its recording, the officer's recorded reply, the
+    # caller's number and porsi go; category, dates, state and history stay.
+    closed_complaints_days: int = 180
+    uploads_days: int = 1  # anything left in state_dir/uploads (a crashed import's files)
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    host: str = "127.0.0.1"
+    port: int = 8025
+    # A login lasts this long without activity, and never longer than session_max_hours.
+    session_minutes: int = 480
+    session_max_hours: float = 12.0
+    # Wrong passwords within login_lock_minutes that lock a name, or a client address (an
+    # office behind one NAT shares one), until the oldest of them is that old.
+    login_failures_per_name: int = 10
+    login_failures_per_address: int = 100
+    login_lock_minutes: float = 15.0
+    # Served behind TLS (a reverse proxy): the session cookie is sent over HTTPS only.
+    secure_cookies: bool = False
+    # Upload caps (MiB): a data export (the national list zips to about 150 MiB), and an
+    # officer's recorded reply. A larger upload is refused with 413 without being read.
+    max_export_mib: int = 2048
+    max_reply_mib: int = 20
+    # /readyz says unready when the mirror's data is older, or the state dir's disk fuller.
+    ready_mirror_max_days: int = 45
+    ready_min_free_mib: int = 1024
