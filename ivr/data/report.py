@@ -15,7 +15,7 @@ MAX_BAD_ROWS = 1000
 
 
 class BadRow(NamedTuple):
-    file: str  # jemaah.csv | kloter.csv
+    file: str  # jemaah.csv | kloter.csv | kantor.csv
     line: int  # as a person counts: the header is line 1
     reason: str
 
@@ -33,6 +33,7 @@ class ImportReport:
     bad_rows_omitted: int  # bad rows past MAX_BAD_ROWS, counted only
     seconds: float
     diff: ImportDiff | None = None  # against the mirror it replaced (accepted imports)
+    kantor_rows: int = 0  # kantor.csv is optional: 0 when the export has none
 
     @property
     def accepted(self) -> bool:
@@ -45,6 +46,7 @@ class ImportReport:
     def summary(self) -> str:
         """One line for the admin: ``imported 300 jemaah, 45 kloter (as of ...) in 0.1 s``."""
         rows = f"{self.jemaah_rows:,} jemaah, {self.kloter_rows:,} kloter"
+        rows += f", {self.kantor_rows:,} kantor" if self.kantor_rows else ""
         if not self.accepted:
             return f"refused {self.source}: {self.bad_row_count:,} bad rows in {rows}"
         return f"imported {rows} (as of {self.as_of}) from {self.source} in {self.seconds:.1f} s"
