@@ -29,6 +29,7 @@ from ivr.channel import Channel
 from ivr.complaints.desk import ComplaintDesk
 from ivr.config import IvrSettings
 from ivr.data.mirror import Jemaah, Mirror
+from ivr.data.offices import Office
 from ivr.errors import AgiError
 from ivr.guard import Guard
 from ivr.handover import Handover
@@ -185,6 +186,12 @@ class Call:
             self._calllog.lookup(self.id, porsi, found.kabupaten, found.provinsi)
         else:
             self._calllog.lookup(self.id, porsi, None)
+        return found
+
+    def office(self, kd_kab: str) -> Office | None:
+        """The district office serving ``kd_kab`` (None when the export has none)."""
+        found = self._mirror.office(kd_kab)
+        self.note(f"office {kd_kab}: {'found' if found else 'none on file'}")
         return found
 
     @property

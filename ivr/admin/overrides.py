@@ -2,7 +2,11 @@
 
 - ``announcements.toml``: the general-information announcements (IVR menu 2), replacing
   prompts/announcements.toml when present;
-- ``hours.toml``: staffed hours, days and holidays, over the [agents] config.
+- ``hours.toml``: staffed hours, days and holidays, over the [agents] config;
+- ``pembatalan.toml``, ``pelimpahan.toml``: how to cancel a porsi, how to delegate one
+  (general information), edited like the announcements;
+- ``kantor.toml``: each district office's name and address as prompts, written from the
+  mirror after every import (not edited by hand: the next import rewrites it).
 
 The controller picks both up on the next call (see ``Watched``): no restart.
 """
@@ -28,7 +32,14 @@ T = TypeVar("T")
 
 ANNOUNCEMENTS = "announcements.toml"
 HOURS = "hours.toml"
+OFFICES = "kantor.toml"
 MAX_ANNOUNCEMENTS = 9
+# Admin-editable lists of general information: file -> prompt id prefix (``announce-1``..).
+EDITABLE = {
+    ANNOUNCEMENTS: "announce",
+    "pembatalan.toml": "pembatalan",
+    "pelimpahan.toml": "pelimpahan",
+}
 
 
 def hours_settings(config: Config) -> AgentSettings:
@@ -63,17 +74,36 @@ def save_hours(config: Config, hours: str, days: str, holidays: str) -> Schedule
 
 def save_announcements(config: Config, texts: list[str]) -> list[str]:
     """Store the announcements (empty ones dropped); returns their prompt ids."""
+    return save_entries(config, ANNOUNCEMENTS, texts)
+
+
+def save_entries(config: Config, file: str, texts: list[str]) -> list[str]:
+    """Store one admin-editable list (``EDITABLE``: announcements, how to cancel, how to
+    delegate), empty texts dropped; returns their prompt ids."""
+    prefix = EDITABLE[file]
     kept = [" ".join(t.split()) for t in texts if t.strip()]
     if len(kept) > MAX_ANNOUNCEMENTS:
-        raise ValueError(f"at most {MAX_ANNOUNCEMENTS} announcements")
-    lines = ["# Edited on the dashboard; replaces prompts/announcements.toml.\n"]
-    ids = []
-    for n, text in enumerate(kept, 1):
+        raise ValueError(f"at most {MAX_ANNOUNCEMENTS} entries")
+    texts_by_id = {f"{prefix}-{n}": text for n, text in enumerate(kept, 1)}
+    head = f"# Edited on the dashboard; replaces prompts/{file}.\n"
+    _write(config.overrides_dir / file, head + _toml(texts_by_id))
+    return list(texts_by_id)
+
+
+def save_office_prompts(config: Config, texts: dict[str, str]) -> int:
+    """Store the offices' names and addresses as prompts (``offices.prompts`` of the live
+    mirror); returns how many."""
+    head = f"# Written at import from kantor.csv; replaces prompts/{OFFICES}.\n"
+    _write(config.overrides_dir / OFFICES, head + _toml(texts))
+    return len(texts)
+
+
+def _toml(texts: dict[str, str]) -> str:
+    lines = []
+    for pid, text in texts.items():
         escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-        lines.append(f'[announce-{n}]\nid = "{escaped}"\n\n')
-        ids.append(f"announce-{n}")
-    _write(config.overrides_dir / ANNOUNCEMENTS, "".join(lines))
-    return ids
+        lines.append(f'[{pid}]\nid = "{escaped}"\n\n')
+    return "".join(lines)
 
 
 def _write(path: Path, text: str) -> None:

@@ -153,6 +153,11 @@ class Mirror:
         except sqlite3.Error as e:
             raise DataError(f"data mirror {self.path}: office lookup failed: {e}") from None
 
+    def offices(self) -> list[Office]:
+        """Every district office on file (none before schema 3)."""
+        db = self._current()
+        return [] if self._version < 3 else list(offices.every(db))
+
     @property
     def info(self) -> MirrorInfo:
         self._current()

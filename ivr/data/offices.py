@@ -13,14 +13,19 @@ export need not say it.
 
 from __future__ import annotations
 
+import re
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
 from typing import Any
 
+from num2words import num2words
+
 from ivr.data import schema
 from ivr.data.report import Problems
+from ivr.data.schema import ZonaWaktu
 from ivr.data.source import KANTOR_CSV, has_file, open_csv
 from ivr.data.validate import TEXT, TIME, Rule, first_line, layout, one_of, problems
 from ivr.errors import DataError
@@ -45,10 +50,31 @@ KANTOR_RULES: dict[str, Rule] = {
 WITA = frozenset({"51", "52", "53", "63", "64", "65", "71", "72", "73", "74", "75", "76"})
 WIT = frozenset({"81", "82", "91", "92", "93", "94", "95", "96", "97"})
 
-SELECT = f"SELECT {', '.join(schema.KANTOR_COLUMNS)} FROM kantor WHERE kd_kab = ?"
+SELECT_ALL = f"SELECT {', '.join(schema.KANTOR_COLUMNS)} FROM kantor"
+SELECT = SELECT_ALL + " WHERE kd_kab = ?"
+
+# How addresses abbreviate, as spoken (lower case, without the dot).
+ABBREVIATIONS = {
+    "jl": "Jalan",
+    "jln": "Jalan",
+    "no": "nomor",
+    "kec": "Kecamatan",
+    "kel": "Kelurahan",
+    "kab": "Kabupaten",
+    "prov": "Provinsi",
+    "ds": "Desa",
+    "gg": "Gang",
+    "komp": "Kompleks",
+    "kemenag": "Kementerian Agama",
+    "km": "kilometer",
+}
+_KH = re.compile(r"\bK\.\s?H\.\s?")  # Kyai Haji, in street names after ulama
+_GLUED = re.compile(r"(\d)([A-Za-z])")
+_WORD = re.compile(r"([A-Za-z]+)\.?|(\d+)")
+NUMBER_DIGITS = 4  # a longer number (a postcode) is read digit by digit
 
 
-def zone_of(kd_kab: str) -> str:
+def zone_of(kd_kab: str) -> ZonaWaktu:
     """WIB, WITA or WIT: the zone of the province the district lies in."""
     province = kd_kab[:2]
     return "WITA" if province in WITA else "WIT" if province in WIT else "WIB"
@@ -67,7 +93,7 @@ class Office:
     layanan: tuple[str, ...]  # in schema.LAYANAN order
 
     @property
-    def zona_waktu(self) -> str:
+    def zona_waktu(self) -> ZonaWaktu:
         return zone_of(self.kd_kab)
 
 
@@ -82,6 +108,44 @@ def office(row: tuple[Any, ...]) -> Office:
 def lookup(db: sqlite3.Connection, kd_kab: str) -> Office | None:
     row = db.execute(SELECT, (kd_kab,)).fetchone()
     return None if row is None else office(row)
+
+
+def every(db: sqlite3.Connection) -> Iterator[Office]:
+    for row in db.execute(SELECT_ALL + " ORDER BY kd_kab"):
+        yield office(row)
+
+
+def prompt_id(kd_kab: str, field: str) -> str:
+    """The prompt that speaks an office's ``nama`` or ``alamat`` (see :func:`prompts`)."""
+    return f"kantor-{kd_kab}-{field}"
+
+
+def prompts(found: Iterator[Office]) -> dict[str, str]:
+    """Each office's name and address as prompt texts, written the way they are read."""
+    texts = {}
+    for o in found:
+        texts[prompt_id(o.kd_kab, "nama")] = spoken(o.nama)
+        texts[prompt_id(o.kd_kab, "alamat")] = spoken(o.alamat)
+    return texts
+
+
+def spoken(text: str) -> str:
+    """Free text as a speech engine should read it: abbreviations written out, numbers in
+    words ("Jl. Slamet Riyadi No. 275" -> "Jalan Slamet Riyadi nomor dua ratus tujuh
+    puluh lima"), a postcode digit by digit."""
+    text = _GLUED.sub(r"\1 \2", _KH.sub("Kyai Haji ", text))  # 12A -> 12 A
+    text = _WORD.sub(_word, text)
+    return " ".join(text.replace("/", " ").split())
+
+
+def _word(match: re.Match[str]) -> str:
+    word, number = match.group(1), match.group(2)
+    if number is not None:
+        if len(number) > NUMBER_DIGITS:
+            return " ".join(num2words(int(d), lang="id") for d in number)
+        return str(num2words(int(number), lang="id"))
+    expanded = ABBREVIATIONS.get(word.lower())
+    return expanded if expanded is not None else match.group(0)
 
 
 def load(db: sqlite3.Connection, source: Path, found: Problems) -> int:

@@ -68,7 +68,7 @@ class SamplePilgrim:
 
 def _fixed(porsi: str, nama: str, born: str, kab: str, *rest: str) -> SamplePilgrim:
     status, year, kloter, paspor, visa, pelunasan, note, *more = rest
-    extra = (more + ["", "", ""])[:3]
+    extra = [*more, "", "", ""][:3]
     haji = "KHUSUS" if "khusus" in note else "REGULER"
     estimasi = int(year) if year else None
     sex = "P" if " BINTI " in nama else "L"
