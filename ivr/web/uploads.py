@@ -100,17 +100,20 @@ def reply_limits(config: Config) -> Limits:
 
 
 def export_source(upload: Upload, key: str) -> tuple[Path, str]:
-    """Where the uploaded export is (one .zip, or a folder of jemaah.csv and kloter.csv
-    made for it) and what to call it; UploadError for anything else."""
+    """Where the uploaded export is (one .zip, or a folder of jemaah.csv and kloter.csv,
+    and kantor.csv if sent, made for it) and what to call it; UploadError for anything
+    else."""
     files = upload.files_of(key)
     names = ", ".join(f.name or "(no name)" for f in files)
     if len(files) == 1 and zipfile.is_zipfile(files[0].path):
         return files[0].path, f"upload {files[0].name}"
-    wanted = ("jemaah.csv", "kloter.csv")
-    if sorted(f.name.lower() for f in files) != list(wanted):
+    wanted, optional = ("jemaah.csv", "kloter.csv"), ("kantor.csv",)
+    got = sorted(f.name.lower() for f in files)
+    if [n for n in got if n not in optional] != list(wanted) or len(set(got)) != len(got):
         raise UploadError(
             f"upload one .zip file, or the two files {' and '.join(wanted)}"
-            f" (got: {names or 'no file'}); nothing was imported"
+            f" (and optionally {', '.join(optional)}; got: {names or 'no file'});"
+            " nothing was imported"
         )
     folder = upload.folder / "export"
     folder.mkdir()
