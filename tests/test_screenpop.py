@@ -142,3 +142,16 @@ def test_screenpop_rows_give_the_console_every_fact_as_text(pop: ScreenPop) -> N
     # Not verified: the public facts, the personal ones empty (the console shows a dash).
     assert rows["Status porsi"] == SOC.status_porsi
     assert rows["Nama jemaah"] == rows["Kloter"] == rows["Pelunasan"] == ""
+
+
+def test_screenpop_cancelled_porsi_shows_its_refund_stage_unverified(pop: ScreenPop) -> None:
+    """The refund stage and the heir's porsi are said with the status to any caller: the
+    agent sees them too, without the date of birth."""
+    cancelled = next(p for p in sample.FIXED_PILGRIMS if p.status_porsi == "BATAL")
+    variables = called("alice")["ChanVariable"].replace(SOC.nomor_porsi, cancelled.nomor_porsi)
+    pop.on_event(called("alice", ChanVariable=variables))
+    rows = dict(pop.latest["alice"]["rows"])
+    assert (
+        rows["Status porsi"] == "BATAL" and rows["Pengembalian dana"] == "DIVERIFIKASI 2026-03-20"
+    )
+    assert rows["Porsi ahli waris"] == "" and rows["Nama jemaah"] == ""
