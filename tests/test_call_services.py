@@ -6,14 +6,16 @@ runs in the fast tier (tests/test_flow_services.py)."""
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from ivr.calllog import CallLogReader
 from ivr.testcall import CallResult
-from tests.rig import sipp
-from tests.rig.hotline import Hotline
+from tests.rig import sipp, web
+from tests.rig.hotline import Hotline, Scenario
 from tests.scenarios import services as checks
 from tests.scenarios.pilgrim import SOC, found
 
@@ -60,3 +62,23 @@ def test_services_sip_phone_hears_the_office_of_the_pilgrims_district(
     rows = [c for c in reader.recent(100) if c.caller == SIP_CALLER]
     assert rows
     checks.check_office_info(hotline, {"sip": CallResult(rows[0].id, True)}, "sip")
+
+
+def test_services_how_to_cancel_edited_on_the_dashboard_is_heard_on_the_next_call(
+    hotline: Hotline, calls: dict[str, CallResult]
+) -> None:
+    """Like the announcements: saved on /admin/actions, built, heard (menu 2, key 3)."""
+    text = "Pembatalan porsi kini dapat diajukan di PLHUT setiap hari kerja."
+    password = hotline.add_admin("sinta")
+    with httpx.Client(base_url=hotline.web_url, timeout=120) as client:
+        web.login(client, "sinta", password)
+        token = web.csrf(client.get("/admin/actions").text)
+        answer = client.post(
+            "/admin/actions/procedures/pembatalan", data={"csrf": token, "entry": [text, ""]}
+        )
+        assert 'class="result ok"' in answer.text, answer.text
+    time.sleep(1.5)  # the controller looks at the catalog's files at most once a second
+    cancel = Scenario("23", lambda lines: text in lines, timeout=60)
+    result = hotline.calls({"cancel": cancel})["cancel"]
+    lines = hotline.spoken(result.call_id)
+    assert text in lines and not any(line.startswith("Pembatalan porsi diajukan") for line in lines)
