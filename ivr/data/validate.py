@@ -43,36 +43,39 @@ DATE_COLUMNS = (
 Rule = tuple[str, str]  # (regex for a non-empty value, what the value must be)
 
 
-def one_of(values: Sequence[str]) -> Rule:
+def _one_of(values: Sequence[str]) -> Rule:
     return "|".join(values), "one of " + ", ".join(values)
+
+
+one_of = _one_of  # for the rules of other files (ivr.data.offices)
 
 
 JEMAAH_RULES: Mapping[str, Rule] = {
     "nomor_porsi": (r"\d{10}", "10 digits"),
     "nama": (_TEXT, "a name"),  # _TEXT: no control characters or line breaks
     "tgl_lahir": (_DATE, "a date YYYY-MM-DD"),
-    "jenis_kelamin": one_of(schema.JENIS_KELAMIN),
-    "jenis_haji": one_of(schema.JENIS_HAJI),
+    "jenis_kelamin": _one_of(schema.JENIS_KELAMIN),
+    "jenis_haji": _one_of(schema.JENIS_HAJI),
     "kd_prop": (r"\d{2}", "2 digits"),
     "provinsi": (_TEXT, "a province name"),
     "kd_kab": (r"\d{2,6}", "2 to 6 digits"),
     "kabupaten": (_TEXT, "a kabupaten/kota name"),
-    "status_porsi": one_of(schema.STATUS_PORSI),
+    "status_porsi": _one_of(schema.STATUS_PORSI),
     "posisi_porsi": (r"\d{1,9}", "a whole number"),
     "kuota": (r"\d{1,9}", "a whole number"),
     "estimasi_masehi": (r"\d{4}", "a year"),
     "estimasi_hijriah": (r"\d{4}", "a year"),
     "kloter": (r"[A-Z]{3}-\d{2,3}", "a kloter code like SOC-01"),
-    "status_paspor": one_of(schema.STATUS_PASPOR),
-    "status_visa": one_of(schema.STATUS_VISA),
-    "status_pelunasan": one_of(schema.STATUS_PELUNASAN),
+    "status_paspor": _one_of(schema.STATUS_PASPOR),
+    "status_visa": _one_of(schema.STATUS_VISA),
+    "status_pelunasan": _one_of(schema.STATUS_PELUNASAN),
     "biaya_bipih": (r"\d{1,12}", "a whole amount"),  # blank only as BLANK_WHILE says
     "sisa_pelunasan": (r"\d{1,12}", "a whole amount"),
-    "mata_uang": one_of(schema.MATA_UANG),
+    "mata_uang": _one_of(schema.MATA_UANG),
     "batas_pelunasan": (_DATE, "a date YYYY-MM-DD"),
     "updated_at": (rf"{_DATE}(?: {_TIME}(?::[0-5]\d)?)?", "YYYY-MM-DD[ HH:MM[:SS]]"),
     # schema.JEMAAH_EXTRA: the export may leave these columns out (see extra_problems).
-    "tahap_pengembalian": one_of(schema.TAHAP_PENGEMBALIAN),
+    "tahap_pengembalian": _one_of(schema.TAHAP_PENGEMBALIAN),
     "tgl_pengembalian": (_DATE, "a date YYYY-MM-DD"),
     "porsi_pelimpahan": (r"\d{10}", "10 digits"),
 }
@@ -91,9 +94,9 @@ KLOTER_RULES: Mapping[str, Rule] = {
     "no_penerbangan": (_TEXT, "a flight number"),
     "masuk_asrama": (f"{_DATE} {_TIME}", "YYYY-MM-DD HH:MM"),
     "berangkat": (f"{_DATE} {_TIME}", "YYYY-MM-DD HH:MM"),
-    "tujuan": one_of(schema.TUJUAN),
+    "tujuan": _one_of(schema.TUJUAN),
     "pulang": (f"{_DATE} {_TIME}", "YYYY-MM-DD HH:MM"),
-    "zona_waktu": one_of(schema.ZONA_WAKTU),
+    "zona_waktu": _one_of(schema.ZONA_WAKTU),
 }
 
 
