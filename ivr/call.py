@@ -30,6 +30,7 @@ from ivr.complaints.desk import ComplaintDesk
 from ivr.config import IvrSettings
 from ivr.corrections.desk import CorrectionDesk
 from ivr.data.mirror import Jemaah, Mirror
+from ivr.data.offices import Office
 from ivr.data.ppiu import Answer
 from ivr.errors import AgiError
 from ivr.guard import Guard
@@ -201,6 +202,12 @@ class Call:
         self.services.ppiu.add(self.id, licence, answer.check)
         self.note(f"ppiu {licence}: {answer.check}")
         return answer
+
+    def office(self, kd_kab: str) -> Office | None:
+        """The district office serving ``kd_kab`` (None when the export has none)."""
+        found = self._mirror.office(kd_kab)
+        self.note(f"office {kd_kab}: {'found' if found else 'none on file'}")
+        return found
 
     @property
     def data_as_of(self) -> dt.date:

@@ -50,6 +50,27 @@ def test_overrides_announcements_replace_the_shipped_ones(config: config_mod.Con
         overrides.save_announcements(config, ["x"] * 10)
 
 
+@pytest.mark.parametrize("name", ["pembatalan", "pelimpahan"])
+def test_overrides_procedures_replace_the_shipped_ones_like_announcements(
+    config: config_mod.Config, name: str
+) -> None:
+    shipped = Catalog.load(PROJECT_DIR / "prompts")
+    assert f"{name}-3" in shipped
+    ids = overrides.save_entries(config, f"{name}.toml", ["Bawa KTP.", " "])
+    assert ids == [f"{name}-1"]
+    catalog = Catalog.load(PROJECT_DIR / "prompts", config.overrides_dir)
+    assert catalog[f"{name}-1"].text == "Bawa KTP." and f"{name}-2" not in catalog
+    assert catalog["announce-1"] == shipped["announce-1"]  # the other lists stay
+
+
+def test_overrides_office_prompts_replace_the_empty_shipped_file(
+    config: config_mod.Config,
+) -> None:
+    assert overrides.save_office_prompts(config, {"kantor-3372-nama": 'Kantor "Solo"'}) == 1
+    catalog = Catalog.load(PROJECT_DIR / "prompts", config.overrides_dir)
+    assert catalog["kantor-3372-nama"].text == 'Kantor "Solo"'
+
+
 def test_watched_reloads_on_change_and_keeps_the_last_good(tmp_path: Path) -> None:
     source = tmp_path / "value.txt"
     source.write_text("1")

@@ -57,7 +57,7 @@ def refused(export: Path, live: Path) -> list[BadRow]:
 
 
 def test_rules_column_order_matches_schema() -> None:
-    assert tuple(JEMAAH_RULES) == schema.JEMAAH_COLUMNS
+    assert tuple(JEMAAH_RULES) == schema.JEMAAH_COLUMNS + schema.JEMAAH_EXTRA
     assert tuple(KLOTER_RULES) == schema.KLOTER_COLUMNS
 
 
@@ -207,7 +207,7 @@ def test_import_several_bad_fields_all_named(export: Path, live: Path) -> None:
 
 def test_import_short_row_refused(export: Path, live: Path) -> None:
     edit(export / "jemaah.csv", lambda rows: rows[3].pop())
-    assert refused(export, live) == [BadRow("jemaah.csv", 4, "22 fields where the header has 23")]
+    assert refused(export, live) == [BadRow("jemaah.csv", 4, "25 fields where the header has 26")]
 
 
 def test_import_duplicate_porsi_refused_at_second_line(export: Path, live: Path) -> None:
@@ -323,21 +323,26 @@ def test_import_progress_reported(
 
 def test_docs_example_export_imports(tmp_path: Path) -> None:
     blocks = re.findall(r"```csv title=(\S+)\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
-    assert [name for name, _ in blocks] == ["kloter.csv", "jemaah.csv"]
+    assert [name for name, _ in blocks] == ["kloter.csv", "jemaah.csv", "kantor.csv"]
     for name, text in blocks:
         (tmp_path / "example").mkdir(exist_ok=True)
         (tmp_path / "example" / name).write_text(text, encoding="utf-8")
     report = import_export(tmp_path / "example", tmp_path / "mirror.sqlite")
     assert (report.jemaah_rows, report.kloter_rows, report.as_of) == (5, 2, date(2026, 4, 10))
+    assert report.kantor_rows == 2
     with Mirror(tmp_path / "mirror.sqlite") as mirror:
         quoted = mirror.lookup("2300412877")
+        office = mirror.office("7303")
+    assert office is not None and office.zona_waktu == "WITA" and not office.plhut
     assert quoted is not None and quoted.nama == "HJ. NURHAYATI, S.PD BINTI MAHMUD"
     assert quoted.kloter is not None and quoted.kloter.zona_waktu == "WITA"
 
 
 def test_docs_every_column_and_fixed_pilgrim_documented() -> None:
     text = DOC.read_text(encoding="utf-8")
-    for column in schema.JEMAAH_COLUMNS + schema.KLOTER_COLUMNS:
+    for column in (
+        schema.JEMAAH_COLUMNS + schema.JEMAAH_EXTRA + schema.KLOTER_COLUMNS + schema.KANTOR_COLUMNS
+    ):
         assert f"| `{column}`" in text
     for p in FIXED_PILGRIMS:
         row = f"| `{p.nomor_porsi}` | {p.status_porsi:<12} | {p.tgl_lahir} | {p.kloter or '-':<6} |"

@@ -8,10 +8,12 @@ from typing import Any
 
 import pytest
 
+from ivr import speech
 from ivr.config import PROJECT_DIR
 from ivr.data.mirror import Jemaah, Kloter
+from ivr.data.offices import Office
 from ivr.flows import info
-from ivr.prompts.catalog import Catalog
+from ivr.prompts.catalog import Catalog, Prompt
 
 CATALOG = Catalog.load(PROJECT_DIR / "prompts")
 WIB = dt.timezone(dt.timedelta(hours=7))
@@ -160,3 +162,57 @@ def test_info_documents_passport_and_visa_each_state() -> None:
         for visa in ("BELUM", "DIPROSES", "TERBIT", "DICETAK", "BATAL"):
             lines = said(info.documents(jemaah(status_paspor=paspor, status_visa=visa)))
             assert lines[0].startswith("Paspor:") and lines[1].startswith("Visa:")
+
+
+# --- the district office (issue 13) ----------------------------------------------------
+
+OFFICE = Office(
+    kd_kab="9471",
+    nama="Kantor Kementerian Agama Kota Jayapura",
+    alamat="Jl. Sam Ratulangi No. 3",
+    telepon="0967-533 100",
+    hari="SEN-JUM",
+    jam_buka=dt.time(8, 0),
+    jam_tutup=dt.time(15, 30),
+    plhut=False,
+    layanan=("PENDAFTARAN", "PEMBATALAN"),
+)
+
+
+def text(utterances: list[list[str]], catalog: Catalog = CATALOG) -> list[str]:
+    return [speech.text_of(u, catalog) for u in utterances]
+
+
+def test_info_office_without_built_prompts_is_named_generically_no_address() -> None:
+    assert text(info.office(OFFICE, CATALOG)) == [
+        "Kantor layanan haji untuk kabupaten atau kota jemaah: Kantor Kementerian Agama"
+        " kabupaten atau kota jemaah.",
+        "Jam layanan: Senin sampai Jumat, pukul delapan sampai pukul lima belas tiga puluh"
+        " Waktu Indonesia Timur",
+        "Layanan: pendaftaran haji, pembatalan porsi,",
+        "Nomor telepon: nol sembilan enam tujuh",
+        "lima tiga tiga",
+        "satu nol nol",
+    ]
+
+
+def test_info_office_with_its_prompts_says_name_and_address() -> None:
+    texts = {"kantor-9471-nama": "Kantor Jayapura", "kantor-9471-alamat": "Jalan Sam Ratulangi"}
+    catalog = Catalog({**CATALOG, **{k: Prompt(k, v) for k, v in texts.items()}})
+    said = text(info.office(OFFICE, catalog), catalog)
+    assert said[:2] == [
+        "Kantor layanan haji untuk kabupaten atau kota jemaah: Kantor Jayapura",
+        "Alamat: Jalan Sam Ratulangi",
+    ]
+
+
+def test_info_no_office_on_file() -> None:
+    assert info.office(None, CATALOG) == [["office-none"]]
+
+
+@pytest.mark.parametrize("stage", ["DIAJUKAN", "DIVERIFIKASI", "DISETUJUI", "DIKEMBALIKAN"])
+def test_info_cancelled_porsi_says_each_refund_stage_with_its_date(stage: str) -> None:
+    j = jemaah(status_porsi="BATAL", tahap_pengembalian=stage, tgl_pengembalian=dt.date(2026, 3, 1))
+    said = info.status(j)
+    assert said[1][0] == f"refund-{stage.lower()}" and said[1][0] in CATALOG
+    assert speech.text_of(said[1][1:], CATALOG) == "tanggal satu Maret dua ribu dua puluh enam"

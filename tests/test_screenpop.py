@@ -160,3 +160,16 @@ def test_screenpop_shows_the_correction_case_filed_in_the_call(pop: ScreenPop) -
     rows = dict(pop.latest["alice"]["rows"])
     assert rows["Laporan data tidak sesuai"] == "1234567897"
     assert rows["Alasan"].startswith("Laporan data sudah ditindaklanjuti unit")
+
+
+def test_screenpop_cancelled_porsi_shows_its_refund_stage_unverified(pop: ScreenPop) -> None:
+    """The refund stage and the heir's porsi are said with the status to any caller: the
+    agent sees them too, without the date of birth."""
+    cancelled = next(p for p in sample.FIXED_PILGRIMS if p.status_porsi == "BATAL")
+    variables = called("alice")["ChanVariable"].replace(SOC.nomor_porsi, cancelled.nomor_porsi)
+    pop.on_event(called("alice", ChanVariable=variables))
+    rows = dict(pop.latest["alice"]["rows"])
+    assert (
+        rows["Status porsi"] == "BATAL" and rows["Pengembalian dana"] == "DIVERIFIKASI 2026-03-20"
+    )
+    assert rows["Porsi ahli waris"] == "" and rows["Nama jemaah"] == ""

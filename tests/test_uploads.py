@@ -273,10 +273,10 @@ def test_web_export_as_files_may_carry_the_optional_ppiu_csv(tmp_path: Path) -> 
     config, app, password = app_for(tmp_path)
     write_sample(tmp_path / "export", jemaah=40)
     files = [(p.name, p.read_bytes()) for p in sorted((tmp_path / "export").iterdir())]
-    assert [name for name, _ in files] == ["jemaah.csv", "kloter.csv", "ppiu.csv"]
-    for wrong in ([*files, ("lain.csv", b"x\n")], [*files, files[2]]):
+    assert [name for name, _ in files] == ["jemaah.csv", "kantor.csv", "kloter.csv", "ppiu.csv"]
+    for wrong in ([*files, ("lain.csv", b"x\n")], [*files, files[3]]):
         refused = as_admin(app, password, post_files(wrong))
-        assert "(and ppiu.csv if the export has it)" in refused.text, refused.text
+        assert "(and ppiu.csv or kantor.csv if the export has them)" in refused.text, refused.text
     taken = as_admin(app, password, post_files(files))
     assert 'class="result ok"' in taken.text and "5 PPIU" in taken.text, taken.text
     with Mirror(config.mirror_path) as mirror:

@@ -16,7 +16,8 @@ CREATE TABLE IF NOT EXISTS reloads (
     id INTEGER PRIMARY KEY,
     at REAL NOT NULL,
     who TEXT NOT NULL,       -- the OS user at a terminal, or the web login
-    what TEXT NOT NULL,      -- data | prompts | asterisk | announcements | hours
+    what TEXT NOT NULL,      -- data | prompts | asterisk | announcements | hours |
+                             -- pembatalan | pelimpahan
     ok INTEGER NOT NULL,
     detail TEXT NOT NULL     -- the result as shown to the admin
 );

@@ -3,7 +3,11 @@
 - ``announcements.toml``: the general-information announcements (IVR menu 2), replacing
   prompts/announcements.toml when present; ``umrah-announcements.toml`` likewise for the
   umrah announcements (IVR menu 4, then 2);
-- ``hours.toml``: staffed hours, days and holidays, over the [agents] config.
+- ``hours.toml``: staffed hours, days and holidays, over the [agents] config;
+- ``pembatalan.toml``, ``pelimpahan.toml``: how to cancel a porsi, how to delegate one
+  (general information), edited like the announcements;
+- ``kantor.toml``: each district office's name and address as prompts, written from the
+  mirror after every import (not edited by hand: the next import rewrites it).
 
 The controller picks both up on the next call (see ``Watched``): no restart.
 """
@@ -33,7 +37,8 @@ UMRAH_ANNOUNCEMENTS = "umrah-announcements.toml"
 
 @dataclass(frozen=True)
 class Announcements:
-    """A set of admin-edited announcements: its catalog file and its prompt ids' prefix."""
+    """A list of admin-edited texts (announcements, how to cancel, ...): its catalog file
+    and its prompt ids' prefix."""
 
     file: str
     prefix: str
@@ -44,7 +49,12 @@ class Announcements:
 
 GENERAL = Announcements(ANNOUNCEMENTS, "announce-")
 UMRAH = Announcements(UMRAH_ANNOUNCEMENTS, "umrah-announce-")
+CANCEL = Announcements("pembatalan.toml", "pembatalan-")  # how to cancel a porsi
+DELEGATE = Announcements("pelimpahan.toml", "pelimpahan-")  # how to delegate one
+# Admin-editable lists of general information by file.
+EDITABLE = {kind.file: kind for kind in (GENERAL, CANCEL, DELEGATE)}
 HOURS = "hours.toml"
+OFFICES = "kantor.toml"
 MAX_ANNOUNCEMENTS = 9
 
 
@@ -81,18 +91,36 @@ def save_hours(config: Config, hours: str, days: str, holidays: str) -> Schedule
 def save_announcements(
     config: Config, texts: list[str], kind: Announcements = GENERAL
 ) -> list[str]:
-    """Store the announcements (empty ones dropped); returns their prompt ids."""
+    """Store one admin-edited list (announcements, how to cancel, ...), empty texts
+    dropped; returns their prompt ids."""
     kept = [" ".join(t.split()) for t in texts if t.strip()]
     if len(kept) > MAX_ANNOUNCEMENTS:
-        raise ValueError(f"at most {MAX_ANNOUNCEMENTS} announcements")
-    lines = [f"# Edited on the dashboard; replaces prompts/{kind.file}.\n"]
-    ids = []
-    for n, text in enumerate(kept, 1):
+        raise ValueError(f"at most {MAX_ANNOUNCEMENTS} entries")
+    texts_by_id = {f"{kind.prefix}{n}": text for n, text in enumerate(kept, 1)}
+    head = f"# Edited on the dashboard; replaces prompts/{kind.file}.\n"
+    _write(config.overrides_dir / kind.file, head + _toml(texts_by_id))
+    return list(texts_by_id)
+
+
+def save_entries(config: Config, file: str, texts: list[str]) -> list[str]:
+    """Store one admin-editable list of general information by its file (``EDITABLE``)."""
+    return save_announcements(config, texts, EDITABLE[file])
+
+
+def save_office_prompts(config: Config, texts: dict[str, str]) -> int:
+    """Store the offices' names and addresses as prompts (``offices.prompts`` of the live
+    mirror); returns how many."""
+    head = f"# Written at import from kantor.csv; replaces prompts/{OFFICES}.\n"
+    _write(config.overrides_dir / OFFICES, head + _toml(texts))
+    return len(texts)
+
+
+def _toml(texts: dict[str, str]) -> str:
+    lines = []
+    for pid, text in texts.items():
         escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-        lines.append(f'[{kind.prefix}{n}]\nid = "{escaped}"\n\n')
-        ids.append(f"{kind.prefix}{n}")
-    _write(config.overrides_dir / kind.file, "".join(lines))
-    return ids
+        lines.append(f'[{pid}]\nid = "{escaped}"\n\n')
+    return "".join(lines)
 
 
 def _write(path: Path, text: str) -> None:

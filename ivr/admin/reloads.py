@@ -17,11 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ivr.admin import overrides
 from ivr.admin.audit import Audit, Reload
 from ivr.asterisk import process, render
 from ivr.config import Config
 from ivr.corrections import cases
+from ivr.data import offices
 from ivr.data.importer import import_export
+from ivr.data.mirror import Mirror
 from ivr.data.report import ImportRefused, ImportReport
 from ivr.errors import HajjIvrError
 from ivr.prompts import build, check
@@ -181,5 +184,22 @@ def import_data(
         changed = cases.after_import(config.calllog_path, config.mirror_path)
         diff += f"; correction cases whose data changed: {changed}" if changed else ""
         return Attempt(True, report.summary() + diff, report)
+        return Attempt(True, f"{report.summary()}{diff}; {office_prompts(config)}", report)
 
     return _logged(config, who, "data", run)
+
+
+def office_prompts(config: Config, *, build_them: bool = True) -> str:
+    """After an import: write each office's name and address as prompts from the live
+    mirror (overrides/kantor.toml) and build them; what was done, in words. A build that
+    fails does not undo the import: the offices are then named generically."""
+    with Mirror(config.mirror_path) as mirror:
+        texts = offices.prompts(iter(mirror.offices()))
+    count = overrides.save_office_prompts(config, texts)
+    if not build_them:
+        return f"{count} office prompts written"
+    try:
+        _, detail = build_prompts(config)
+    except HajjIvrError as e:
+        return f"{count} office prompts written, not built ({e}): `hajj-ivr prompts build`"
+    return f"{count} office prompts written; prompts: {detail}"

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from ivr.admin import reloads
 from ivr.admin.audit import Audit
 from ivr.cli.table import Arg, Command
 from ivr.config import Config
@@ -43,6 +44,7 @@ def import_(config: Config, args: argparse.Namespace) -> int:
     print(report.summary())
     if changes:
         print(f"changes: {changes}")
+    print(reloads.office_prompts(config))
     return 0
 
 
@@ -63,6 +65,7 @@ def sample_(config: Config, args: argparse.Namespace) -> int:
     report = import_export(folder, config.mirror_path, imported_by="sample", force=args.force)
     Audit.for_config(config).record(getpass.getuser(), "data", True, f"sample {report.summary()}")
     print(report.summary())
+    print(reloads.office_prompts(config))
     for p in pilgrims[: args.show]:
         print(f"  {p}")
     return 0

@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ivr.data import diff, guard, ppiu, schema
+from ivr.data import diff, guard, offices, ppiu, schema
 from ivr.data.diff import ImportDiff
 from ivr.data.mirror import Mirror
 from ivr.data.report import ImportRefused, ImportReport, Problems
@@ -40,6 +40,7 @@ from ivr.data.validate import (
     SEP,
     Layout,
     Rule,
+    extra_problems,
     first_line,
     layout,
     problems,
@@ -134,6 +135,7 @@ class _Load:
         self.jemaah_rows = 0
         self.kloter_rows = 0
         self.ppiu_rows: int | None = None  # no ppiu.csv
+        self.kantor_rows = 0
         self.as_of = ""
         self.last: tuple[str, ...] = ()  # the row executemany is inserting (for duplicates)
 
@@ -147,6 +149,7 @@ class _Load:
             bad_rows_omitted=self.problems.omitted,
             seconds=seconds,
             ppiu_rows=self.ppiu_rows,
+            kantor_rows=self.kantor_rows,
         )
 
 
@@ -160,6 +163,7 @@ def _build(
         kloters = _load_kloter(db, source, load)
         _load_jemaah(db, source, kloters, load)
         load.ppiu_rows = ppiu.load(db, source, load.problems)  # optional: umrah agencies
+        load.kantor_rows = offices.load(db, source, load.problems)
         for statement in schema.INDEXES.strip().split(";\n"):
             db.execute(statement)
         meta = (load.as_of, _now(), name or str(source.resolve()))
@@ -233,13 +237,22 @@ def _load_jemaah(
     db: sqlite3.Connection, source: Path, kloters: frozenset[str], load: _Load
 ) -> None:
     with open_csv(source, JEMAAH_CSV) as reader:
-        lay = _layout(JEMAAH_CSV, reader, JEMAAH_RULES, schema.JEMAAH_OPTIONAL, JEMAAH_BLANK_WHILE)
+        extra = frozenset(schema.JEMAAH_EXTRA)  # optional columns, and may be left out
+        lay = _layout(
+            JEMAAH_CSV,
+            reader,
+            JEMAAH_RULES,
+            schema.JEMAAH_OPTIONAL | extra,
+            JEMAAH_BLANK_WHILE,
+            extra,
+        )
+        insert = schema.insert_sql("jemaah", lay.columns, schema.JEMAAH_NULLABLE)
         rows = _valid_jemaah(reader, lay, kloters, load)
         # A duplicate porsi stops executemany with IntegrityError; the generator is
         # still suspended on that row, so record it and carry on with the next one.
         while True:
             try:
-                db.executemany(schema.INSERT_JEMAAH, rows)
+                db.executemany(insert, rows)
                 break
             except sqlite3.IntegrityError as e:
                 if "UNIQUE" not in str(e):
@@ -263,6 +276,9 @@ def _valid_jemaah(
     x, y = (lay.index[n] for n in schema.JEMAAH_AMOUNTS)
     s, blank_ok = lay.index[schema.AMOUNTS_BLANK_WHILE[0]], schema.AMOUNTS_BLANK_WHILE[1]
     named = kloters | {""}
+    # The refund and heir columns, when the export has them: one more date, one more check.
+    e = lay.index.get("tgl_pengembalian", b)
+    extra = lay.index if set(schema.JEMAAH_EXTRA) & set(lay.index) else None
     count, as_of, progress, every = 0, "", load.progress, PROGRESS_EVERY
     for row in reader:
         count += 1
@@ -273,6 +289,8 @@ def _valid_jemaah(
             and row[b] in dates
             and row[c][:10] in dates
             and row[k] in named
+            and row[e] in dates
+            and (extra is None or not extra_problems(row, extra))
         ):
             if row[c] > as_of:
                 as_of = row[c]
@@ -303,11 +321,12 @@ def _layout(
     rules: Mapping[str, Rule],
     optional: frozenset[str],
     blank_while: Mapping[str, tuple[str, str]] | None = None,
+    may_lack: frozenset[str] = frozenset(),
 ) -> Layout:
     header = next(reader, None)
     if header is None:
         raise DataError(f"{file} is empty: expected a header row")
-    return layout(file, header, rules, optional, blank_while)
+    return layout(file, header, rules, optional, blank_while, may_lack)
 
 
 def _swap(new: Path, live: Path) -> None:

@@ -22,7 +22,8 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from ivr.data import ppiu, schema
+from ivr.data import offices, ppiu, schema
+from ivr.data.offices import Office
 from ivr.data.ppiu import Answer as PpiuAnswer
 from ivr.data.schema import (
     JenisHaji,
@@ -32,6 +33,7 @@ from ivr.data.schema import (
     StatusPelunasan,
     StatusPorsi,
     StatusVisa,
+    TahapPengembalian,
     Tujuan,
     ZonaWaktu,
 )
@@ -46,10 +48,18 @@ ZONES = {
 
 _JEMAAH = ", ".join(f"j.{c}" for c in schema.JEMAAH_COLUMNS)
 _KLOTER = ", ".join(f"k.{c}" for c in schema.KLOTER_COLUMNS)
-LOOKUP_SQL = (
-    f"SELECT {_JEMAAH}, {_KLOTER} FROM jemaah j LEFT JOIN kloter k ON k.kode = j.kloter"
-    " WHERE j.nomor_porsi = ?"
-)
+
+
+def _lookup_sql(extra: str) -> str:
+    return (
+        f"SELECT {_JEMAAH}, {extra}, {_KLOTER} FROM jemaah j"
+        " LEFT JOIN kloter k ON k.kode = j.kloter WHERE j.nomor_porsi = ?"
+    )
+
+
+LOOKUP_SQL = _lookup_sql(", ".join(f"j.{c}" for c in schema.JEMAAH_EXTRA))
+# A mirror before schema 3 has no refund or heir columns: they read as NULL.
+LOOKUP_SQL_V2 = _lookup_sql(", ".join("NULL" for _ in schema.JEMAAH_EXTRA))
 META_SQL = "SELECT as_of, imported_at, source, jemaah_rows, kloter_rows, imported_by FROM meta"
 
 
@@ -92,6 +102,11 @@ class Jemaah:
     mata_uang: MataUang
     batas_pelunasan: date | None
     updated_at: datetime
+    # Optional columns (schema.JEMAAH_EXTRA): a cancelled porsi's refund stage and its
+    # date, a delegated porsi's new number; None when the export did not say.
+    tahap_pengembalian: TahapPengembalian | None = None
+    tgl_pengembalian: date | None = None
+    porsi_pelimpahan: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +118,7 @@ class MirrorInfo:
     jemaah_rows: int
     kloter_rows: int
     imported_by: str
+    version: int = schema.SCHEMA_VERSION  # the file's schema version
 
 
 class Mirror:
@@ -120,8 +136,9 @@ class Mirror:
 
     def lookup(self, porsi: str) -> Jemaah | None:
         db = self._current()
+        sql = LOOKUP_SQL if self._version >= 3 else LOOKUP_SQL_V2
         try:
-            row = db.execute(LOOKUP_SQL, (porsi,)).fetchone()
+            row = db.execute(sql, (porsi,)).fetchone()
         except sqlite3.Error as e:  # a damaged file or a disk error: the caller gets a human
             raise DataError(f"data mirror {self.path}: lookup failed: {e}") from None
         return None if row is None else _jemaah(row)
@@ -130,11 +147,33 @@ class Mirror:
         """An umrah agency's licence (NO_LIST when the export had no ppiu.csv)."""
         return ppiu.lookup(self._current(), licence)
 
+    def office(self, kd_kab: str) -> Office | None:
+        """The district office serving ``kd_kab``; None when the export had none for it
+        (or no kantor.csv at all)."""
+        db = self._current()
+        if self._version < 3:
+            return None
+        try:
+            return offices.lookup(db, kd_kab)
+        except sqlite3.Error as e:
+            raise DataError(f"data mirror {self.path}: office lookup failed: {e}") from None
+
+    def offices(self) -> list[Office]:
+        """Every district office on file (none before schema 3)."""
+        db = self._current()
+        return [] if self._version < 3 else list(offices.every(db))
+
     @property
     def info(self) -> MirrorInfo:
         self._current()
         assert self._info is not None  # set with every connection
         return self._info
+
+    @property
+    def _version(self) -> int:
+        """The open file's schema version (read after ``_current``, never reopening)."""
+        assert self._info is not None
+        return self._info.version
 
     @property
     def as_of(self) -> date:
@@ -209,16 +248,18 @@ def _read_info(db: sqlite3.Connection, path: Path) -> MirrorInfo:
         jemaah_rows,
         kloter_rows,
         imported_by,
+        version,
     )
 
 
 def _jemaah(r: tuple[Any, ...]) -> Jemaah:
-    kloter = None if r[23] is None else _kloter(r[23:])
+    kloter = None if r[26] is None else _kloter(r[26:])
     batas = None if r[21] is None else date.fromisoformat(r[21])
     born, updated = date.fromisoformat(r[2]), datetime.fromisoformat(r[22])
+    refund_on = None if r[24] is None else date.fromisoformat(r[24])
     return Jemaah(
         r[0], r[1], born, r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13],
-        kloter, r[15], r[16], r[17], r[18], r[19], r[20], batas, updated,
+        kloter, r[15], r[16], r[17], r[18], r[19], r[20], batas, updated, r[23], refund_on, r[25],
     )  # fmt: skip
 
 

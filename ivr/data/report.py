@@ -15,7 +15,7 @@ MAX_BAD_ROWS = 1000
 
 
 class BadRow(NamedTuple):
-    file: str  # jemaah.csv | kloter.csv
+    file: str  # jemaah.csv | kloter.csv | kantor.csv
     line: int  # as a person counts: the header is line 1
     reason: str
 
@@ -34,6 +34,7 @@ class ImportReport:
     seconds: float
     diff: ImportDiff | None = None  # against the mirror it replaced (accepted imports)
     ppiu_rows: int | None = None  # umrah agencies in the optional ppiu.csv (None: no file)
+    kantor_rows: int = 0  # kantor.csv is optional: 0 when the export has none
 
     @property
     def accepted(self) -> bool:
@@ -48,6 +49,7 @@ class ImportReport:
         rows = f"{self.jemaah_rows:,} jemaah, {self.kloter_rows:,} kloter"
         if self.ppiu_rows is not None:
             rows += f", {self.ppiu_rows:,} PPIU"
+        rows += f", {self.kantor_rows:,} kantor" if self.kantor_rows else ""
         if not self.accepted:
             return f"refused {self.source}: {self.bad_row_count:,} bad rows in {rows}"
         return f"imported {rows} (as of {self.as_of}) from {self.source} in {self.seconds:.1f} s"

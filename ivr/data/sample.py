@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from ivr.data import ppiu, sample_umrah, schema
+from ivr.data import ppiu, sample_offices, sample_umrah, schema
 from ivr.data.sample_places import EMBARKASI, FATHER, FEMALE, MALE, PROVINCES, SECOND, Province
 from ivr.data.sample_places import MASKAPAI as AIRLINES
 
@@ -62,17 +62,20 @@ class SamplePilgrim:
     status_pelunasan: str
     note: str = ""
     updated_at: str = AS_OF
+    # schema.JEMAAH_EXTRA: refund stage and its date (BATAL), the heir's porsi (PELIMPAHAN)
+    extra: tuple[str, str, str] = ("", "", "")
 
 
 def _fixed(porsi: str, nama: str, born: str, kab: str, *rest: str) -> SamplePilgrim:
-    status, year, kloter, paspor, visa, pelunasan, note = rest
+    status, year, kloter, paspor, visa, pelunasan, note, *more = rest
+    extra = [*more, "", "", ""][:3]
     haji = "KHUSUS" if "khusus" in note else "REGULER"
     estimasi = int(year) if year else None
     sex = "P" if " BINTI " in nama else "L"
     born_on = date.fromisoformat(born)
     return SamplePilgrim(
         porsi, nama, born_on, sex, haji, kab, status, estimasi, kloter or None, paspor, visa,
-        pelunasan, note,
+        pelunasan, note, extra=(extra[0], extra[1], extra[2]),
     )  # fmt: skip
 
 
@@ -88,11 +91,13 @@ FIXED_PILGRIMS = (
     _fixed("1000567890", "HASAN BASRI BIN MAHMUD", "1955-06-30", "3273", "BERANGKAT", "",
            "", "SELESAI", "DICETAK", "LUNAS", "went in 2025"),
     _fixed("1300678901", "NUR HALIMAH BINTI ISMAIL", "1970-02-14", "3507", "BATAL", "",
-           "", "BELUM", "BELUM", "BELUM_BERHAK", "cancelled"),
+           "", "BELUM", "BELUM", "BELUM_BERHAK", "cancelled, refund verified",
+           "DIVERIFIKASI", "2026-03-20"),
     _fixed("1100789012", "SUTRISNO BIN WIRYO", "1949-09-09", "3310", "WAFAT", "",
            "", "BELUM", "BELUM", "BELUM_BERHAK", "deceased"),
     _fixed("1500890123", "ZAINAL ARIFIN BIN MUSTAFA", "1990-04-01", "5203", "PELIMPAHAN", "2031",
-           "", "BELUM", "BELUM", "BELUM_BERHAK", "delegated to an heir"),
+           "", "BELUM", "BELUM", "BELUM_BERHAK", "delegated to an heir",
+           "", "", "1500890124"),
     _fixed("0900901234", "DEWI KURNIA BINTI ABDULLAH", "1975-12-24", "3171", "AKTIF", "2026",
            "", "DIPROSES", "BELUM", "BELUM_LUNAS", "haji khusus, pays in USD"),
     _fixed("0100012345", "TEUKU HIDAYAT BIN IDRIS", "1980-07-17", "1106", "AKTIF", "2051",
@@ -103,19 +108,29 @@ FIXED_PILGRIMS = (
 
 
 def write_sample(folder: Path, *, jemaah: int = 300, seed: int = 2026) -> list[SamplePilgrim]:
-    """Write jemaah.csv, kloter.csv and ppiu.csv into ``folder``; return the pilgrims,
+    """Write jemaah.csv, kloter.csv, kantor.csv and ppiu.csv into ``folder``; return the pilgrims,
     fixed first."""
-    rng = random.Random(seed)
     counts = {code: 3 for code in EMBARKASI}
+    pilgrims = sample_pilgrims(jemaah=jemaah, seed=seed, counts=counts)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_csv(folder / "kloter.csv", schema.KLOTER_COLUMNS, kloter_rows(counts))
+    header = schema.JEMAAH_COLUMNS + schema.JEMAAH_EXTRA
+    write_csv(folder / "jemaah.csv", header, (jemaah_row(p) + list(p.extra) for p in pilgrims))
+    write_csv(folder / "kantor.csv", schema.KANTOR_COLUMNS, sample_offices.rows(PROVINCES))
+    write_csv(folder / ppiu.PPIU_CSV, ppiu.COLUMNS, sample_umrah.rows())
+    return pilgrims
+
+
+def sample_pilgrims(
+    *, jemaah: int = 300, seed: int = 2026, counts: dict[str, int] | None = None
+) -> list[SamplePilgrim]:
+    """The pilgrims :func:`write_sample` writes, fixed first (without writing them)."""
+    rng = random.Random(seed)
+    counts = {code: 3 for code in EMBARKASI} if counts is None else counts
     fixed = list(FIXED_PILGRIMS[:jemaah])
     taken = {p.nomor_porsi for p in fixed}
     drawn = _random_pilgrims(rng, jemaah - len(fixed), counts, taken, season_share=0.3)
-    pilgrims = fixed + list(drawn)
-    folder.mkdir(parents=True, exist_ok=True)
-    write_csv(folder / "kloter.csv", schema.KLOTER_COLUMNS, kloter_rows(counts))
-    write_csv(folder / "jemaah.csv", schema.JEMAAH_COLUMNS, (jemaah_row(p) for p in pilgrims))
-    write_csv(folder / ppiu.PPIU_CSV, ppiu.COLUMNS, sample_umrah.rows())
-    return pilgrims
+    return fixed + list(drawn)
 
 
 def write_csv(path: Path, header: Iterable[str], rows: Iterable[Iterable[str]]) -> None:

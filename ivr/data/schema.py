@@ -16,8 +16,10 @@ from typing import Literal, get_args
 
 # Bump when a table changes; the mirror refuses a file of a version it cannot read.
 # 2: the amounts may be NULL. A version-1 file reads the same (it just has no NULLs).
-SCHEMA_VERSION = 2
-READABLE_VERSIONS = frozenset({1, 2})
+# 3: jemaah's optional refund and heir columns, the kantor table (ivr.data.offices); a
+# version-1 or 2 file reads as an export without them.
+SCHEMA_VERSION = 3
+READABLE_VERSIONS = frozenset({1, 2, 3})
 
 JenisKelamin = Literal["L", "P"]
 JenisHaji = Literal["REGULER", "KHUSUS"]
@@ -30,6 +32,8 @@ StatusPelunasan = Literal["BELUM_BERHAK", "BELUM_LUNAS", "LUNAS"]
 MataUang = Literal["IDR", "USD"]
 Tujuan = Literal["MED", "JED"]
 ZonaWaktu = Literal["WIB", "WITA", "WIT"]
+# A cancelled porsi's refund: submitted, verified by the district office, approved, paid back.
+TahapPengembalian = Literal["DIAJUKAN", "DIVERIFIKASI", "DISETUJUI", "DIKEMBALIKAN"]
 
 JENIS_KELAMIN: tuple[str, ...] = get_args(JenisKelamin)
 JENIS_HAJI: tuple[str, ...] = get_args(JenisHaji)
@@ -40,6 +44,7 @@ STATUS_PELUNASAN: tuple[str, ...] = get_args(StatusPelunasan)
 MATA_UANG: tuple[str, ...] = get_args(MataUang)
 TUJUAN: tuple[str, ...] = get_args(Tujuan)
 ZONA_WAKTU: tuple[str, ...] = get_args(ZonaWaktu)
+TAHAP_PENGEMBALIAN: tuple[str, ...] = get_args(TahapPengembalian)
 
 # Column order of the tables (and of the importer's parameter tuples).
 JEMAAH_COLUMNS = (
@@ -67,6 +72,10 @@ JEMAAH_COLUMNS = (
     "batas_pelunasan",
     "updated_at",
 )
+# Columns an export may leave out altogether (older exports have none of them): a
+# cancelled porsi's refund stage and its date, a delegated porsi's new number. Stored
+# after the columns above; NULL when absent or empty. Not part of the import diff.
+JEMAAH_EXTRA = ("tahap_pengembalian", "tgl_pengembalian", "porsi_pelimpahan")
 # Columns whose empty CSV value is stored as NULL (everything else is required).
 JEMAAH_OPTIONAL = frozenset(
     {"posisi_porsi", "kuota", "estimasi_masehi", "estimasi_hijriah", "kloter", "batas_pelunasan"}
@@ -87,6 +96,22 @@ KLOTER_COLUMNS = (
     "pulang",
     "zona_waktu",
 )
+# kantor.csv (optional; ivr.data.offices): one district office per kd_kab.
+KANTOR_COLUMNS = (
+    "kd_kab",
+    "nama",
+    "alamat",
+    "telepon",
+    "hari",
+    "jam_buka",
+    "jam_tutup",
+    "plhut",
+    "layanan",
+)
+HARI = ("SEN-JUM", "SEN-SAB")
+# Services an office offers (the layanan column): registration, cancellation, delegation,
+# photo, the receiving bank (BPS Bipih) for payments.
+LAYANAN = ("PENDAFTARAN", "PEMBATALAN", "PELIMPAHAN", "FOTO", "BANK")
 
 # WITHOUT ROWID: the primary key is the table's own b-tree, so a lookup by porsi is one
 # b-tree descent instead of index + table (a ~200-byte row is still small enough).
@@ -115,7 +140,10 @@ CREATE TABLE jemaah (
                                             -- both NULL only while BELUM_BERHAK
     mata_uang TEXT NOT NULL,                -- IDR | USD
     batas_pelunasan TEXT,                   -- YYYY-MM-DD
-    updated_at TEXT NOT NULL                -- YYYY-MM-DD[ HH:MM[:SS]]
+    updated_at TEXT NOT NULL,               -- YYYY-MM-DD[ HH:MM[:SS]]
+    tahap_pengembalian TEXT,                -- BATAL only: DIAJUKAN .. DIKEMBALIKAN
+    tgl_pengembalian TEXT,                  -- YYYY-MM-DD, the date of that stage
+    porsi_pelimpahan TEXT                   -- PELIMPAHAN only: the heir's new porsi
 ) WITHOUT ROWID;
 CREATE TABLE kloter (
     kode TEXT PRIMARY KEY NOT NULL,         -- SOC-01
@@ -128,6 +156,17 @@ CREATE TABLE kloter (
     tujuan TEXT NOT NULL,                   -- MED | JED
     pulang TEXT NOT NULL,
     zona_waktu TEXT NOT NULL                -- WIB | WITA | WIT
+) WITHOUT ROWID;
+CREATE TABLE kantor (
+    kd_kab TEXT PRIMARY KEY NOT NULL,       -- the district the office serves (jemaah.kd_kab)
+    nama TEXT NOT NULL,
+    alamat TEXT NOT NULL,
+    telepon TEXT NOT NULL,
+    hari TEXT NOT NULL,                     -- SEN-JUM | SEN-SAB
+    jam_buka TEXT NOT NULL,                 -- HH:MM, local time of the office
+    jam_tutup TEXT NOT NULL,
+    plhut INTEGER NOT NULL,                 -- 1: a PLHUT one-stop centre
+    layanan TEXT NOT NULL                   -- services, space-separated (ivr.data.offices)
 ) WITHOUT ROWID;
 CREATE TABLE meta (
     as_of TEXT NOT NULL,                    -- max(jemaah.updated_at)
@@ -147,13 +186,16 @@ CREATE INDEX jemaah_kloter ON jemaah(kloter) WHERE kloter IS NOT NULL;
 
 
 def insert_sql(table: str, columns: tuple[str, ...], optional: frozenset[str]) -> str:
-    """INSERT with one ``?`` per column; optional columns store an empty value as NULL."""
+    """INSERT with one ``?`` per column; optional columns store an empty value as NULL.
+    A column left out (an optional one the export lacks) is NULL."""
     values = ", ".join("NULLIF(?, '')" if c in optional else "?" for c in columns)
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values})"
 
 
-INSERT_JEMAAH = insert_sql("jemaah", JEMAAH_COLUMNS, JEMAAH_OPTIONAL | set(JEMAAH_AMOUNTS))
+JEMAAH_NULLABLE = JEMAAH_OPTIONAL | set(JEMAAH_AMOUNTS) | set(JEMAAH_EXTRA)
+INSERT_JEMAAH = insert_sql("jemaah", JEMAAH_COLUMNS, JEMAAH_NULLABLE)
 INSERT_KLOTER = insert_sql("kloter", KLOTER_COLUMNS, frozenset())
+INSERT_KANTOR = insert_sql("kantor", KANTOR_COLUMNS, frozenset())
 INSERT_META = (
     "INSERT INTO meta (as_of, imported_at, source, jemaah_rows, kloter_rows, imported_by)"
     " VALUES (?, ?, ?, ?, ?, ?)"

@@ -29,7 +29,9 @@ if TYPE_CHECKING:
 
 JEMAAH_CSV = "jemaah.csv"
 KLOTER_CSV = "kloter.csv"
+KANTOR_CSV = "kantor.csv"  # optional: district offices (ivr.data.offices)
 FILES = (JEMAAH_CSV, KLOTER_CSV)
+OPTIONAL_FILES = (KANTOR_CSV,)
 READ_BUFFER = 1 << 20  # bytes; fewer read calls on a 1.5 GB file
 # The national list is about 1 GB of CSV; four times that leaves room to grow.
 MAX_UNZIPPED = 4 << 30
@@ -52,20 +54,12 @@ def check_source(source: Path) -> None:
     elif source.is_file() and zipfile.is_zipfile(source):
         with _zip(source) as zf:
             members = [_member(zf, source, name) for name in FILES]
+            members += [_member(zf, source, name) for name in OPTIONAL_FILES if _named(zf, name)]
         _check_total(source, members)
     elif not source.exists():
         raise DataError(f"export {source} does not exist")
     else:
         raise DataError(f"export {source} is neither a folder nor a .zip file")
-
-
-def has_file(source: Path, name: str) -> bool:
-    """Whether the export holds an optional file ``name`` (in the folder, or anywhere in
-    the zip as :func:`open_csv` finds it)."""
-    if source.is_dir():
-        return (source / name).is_file()
-    with _zip(source) as zf:
-        return any(PurePosixPath(m.filename).name == name and not m.is_dir() for m in zf.infolist())
 
 
 def _zip(source: Path) -> zipfile.ZipFile:
@@ -75,10 +69,22 @@ def _zip(source: Path) -> zipfile.ZipFile:
         raise DataError(f"{source} is not a readable zip file: {e}") from None
 
 
+def has_file(source: Path, name: str) -> bool:
+    """Does the export (folder or zip) hold ``name``? For the optional files."""
+    if source.is_dir():
+        return (source / name).is_file()
+    with _zip(source) as zf:
+        return bool(_named(zf, name))
+
+
+def _named(zf: zipfile.ZipFile, name: str) -> list[zipfile.ZipInfo]:
+    return [m for m in zf.infolist() if PurePosixPath(m.filename).name == name and not m.is_dir()]
+
+
 def _member(zf: zipfile.ZipFile, source: Path, name: str) -> zipfile.ZipInfo:
     """The one member called ``name`` (at the top or in one folder of the zip), checked
     against the bomb limits."""
-    found = [m for m in zf.infolist() if PurePosixPath(m.filename).name == name and not m.is_dir()]
+    found = _named(zf, name)
     if len(found) != 1:
         raise DataError(f"{source} must hold exactly one {name} (found {len(found)})")
     member = found[0]
@@ -94,9 +100,10 @@ def _member(zf: zipfile.ZipFile, source: Path, name: str) -> zipfile.ZipInfo:
 
 def _check_total(source: Path, members: list[zipfile.ZipInfo]) -> None:
     total = sum(m.file_size for m in members)
+    names = " and ".join(PurePosixPath(m.filename).name for m in members)
     if total > MAX_UNZIPPED:
         raise DataError(
-            f"{source}: {' and '.join(FILES)} would unpack to {total:,} bytes, more than the "
+            f"{source}: {names} would unpack to {total:,} bytes, more than the "
             f"{MAX_UNZIPPED:,} an export can be (the national list is about 1 GB); refused "
             "without unpacking it. If it is genuine, unzip it and import the folder"
         )

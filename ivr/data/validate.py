@@ -28,14 +28,26 @@ _CONTROL = r"\x00-\x1f\x7f-\x9f\u2028\u2029"
 _TEXT = rf" *[^\s{_CONTROL}][^{_CONTROL}]*"
 _DATE = r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
 _TIME = r"(?:[01]\d|2[0-3]):[0-5]\d"
+TEXT, TIME = _TEXT, _TIME  # for the rules of other files (ivr.data.offices)
 # The regex lets 2026-02-30 through; these columns are also looked up in real_dates().
-DATE_COLUMNS = ("tgl_lahir", "batas_pelunasan", "updated_at", "masuk_asrama", "berangkat", "pulang")
+DATE_COLUMNS = (
+    "tgl_lahir",
+    "batas_pelunasan",
+    "updated_at",
+    "masuk_asrama",
+    "berangkat",
+    "pulang",
+    "tgl_pengembalian",
+)
 
 Rule = tuple[str, str]  # (regex for a non-empty value, what the value must be)
 
 
 def _one_of(values: Sequence[str]) -> Rule:
     return "|".join(values), "one of " + ", ".join(values)
+
+
+one_of = _one_of  # for the rules of other files (ivr.data.offices)
 
 
 JEMAAH_RULES: Mapping[str, Rule] = {
@@ -62,6 +74,10 @@ JEMAAH_RULES: Mapping[str, Rule] = {
     "mata_uang": _one_of(schema.MATA_UANG),
     "batas_pelunasan": (_DATE, "a date YYYY-MM-DD"),
     "updated_at": (rf"{_DATE}(?: {_TIME}(?::[0-5]\d)?)?", "YYYY-MM-DD[ HH:MM[:SS]]"),
+    # schema.JEMAAH_EXTRA: the export may leave these columns out (see extra_problems).
+    "tahap_pengembalian": _one_of(schema.TAHAP_PENGEMBALIAN),
+    "tgl_pengembalian": (_DATE, "a date YYYY-MM-DD"),
+    "porsi_pelimpahan": (r"\d{10}", "10 digits"),
 }
 
 # Columns that may be blank only while another column holds one value (the amounts while
@@ -124,6 +140,7 @@ class Layout:
     checks: tuple[Check, ...]
     pick: Callable[[Sequence[str]], tuple[str, ...]]  # row -> values in table order
     blank_while: tuple[BlankWhile, ...] = ()  # checked outside the row regex
+    columns: tuple[str, ...] = ()  # the rule columns the header holds, in rules order
 
 
 def layout(
@@ -132,13 +149,17 @@ def layout(
     rules: Mapping[str, Rule],
     optional: frozenset[str],
     blank_while: Mapping[str, tuple[str, str]] | None = None,
+    may_lack: frozenset[str] = frozenset(),
 ) -> Layout:
     """Compile the checks for ``header``; a missing or doubled column is one DataError.
 
     The columns of ``blank_while`` may be empty as far as the regex goes; the caller checks
     the condition (the importer inline on its hot path, :func:`problems` on the slow one).
+    Columns in ``may_lack`` may be missing from the header (``columns`` says which are
+    there; ``pick`` returns only those).
     """
     names = [h.strip().lower() for h in header]
+    rules = {c: rule for c, rule in rules.items() if c in names or c not in may_lack}
     missing = [c for c in rules if c not in names]
     if missing:
         hint = " (columns must be separated by commas)" if ";" in "".join(names) else ""
@@ -157,7 +178,7 @@ def layout(
         BlankWhile(column, index[column], other, index[other], value)
         for column, (other, value) in conditions.items()
     )
-    return Layout(file, len(names), index, row, checks, pick, blanks)
+    return Layout(file, len(names), index, row, checks, pick, blanks, tuple(rules))
 
 
 def _pattern(rule: Rule, optional: bool) -> str:
@@ -183,6 +204,27 @@ def problems(row: Sequence[str], lay: Layout, dates: frozenset[str]) -> list[str
             found.append(f"{check.column} {value!r} is not {check.wanted}")
         elif check.column in DATE_COLUMNS and value[:10] not in dates:
             found.append(f"{check.column} {value!r} is not a real date")
+    return found + extra_problems(row, lay.index)
+
+
+def extra_problems(row: Sequence[str], index: Mapping[str, int]) -> list[str]:
+    """jemaah.csv's optional refund and heir columns against the porsi's status: a refund
+    stage and its date come together and only for a cancelled porsi (BATAL), the heir's new
+    porsi only for a delegated one (PELIMPAHAN). Columns the export lacks pass."""
+    status = row[index["status_porsi"]] if "status_porsi" in index else ""
+    stage, day, heir = (
+        row[index[c]] if c in index else ""
+        for c in ("tahap_pengembalian", "tgl_pengembalian", "porsi_pelimpahan")
+    )
+    found = []
+    if (stage or day) and status != "BATAL":
+        found.append(
+            f"tahap_pengembalian/tgl_pengembalian given while status_porsi is {status} (only BATAL)"
+        )
+    elif bool(stage) != bool(day):
+        found.append("tahap_pengembalian and tgl_pengembalian go together (one is empty)")
+    if heir and status != "PELIMPAHAN":
+        found.append(f"porsi_pelimpahan given while status_porsi is {status} (only PELIMPAHAN)")
     return found
 
 

@@ -8,9 +8,11 @@ form is table-tested without a call.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from ivr import speech
 from ivr.data.mirror import Jemaah, Kloter
+from ivr.data.offices import Office, prompt_id
 from ivr.data.schema import ZonaWaktu
 from ivr.prompts.catalog import Catalog
 
@@ -32,9 +34,16 @@ AIRLINES = {"GA": "airline-ga", "SV": "airline-sv"}
 
 
 def status(j: Jemaah) -> list[Utterance]:
+    """The status, then what the export says of a cancelled porsi's refund (its stage and
+    that stage's date) or a delegated porsi's heir (only "ahli waris", and the new porsi)."""
     said = [[STATUS[j.status_porsi]]]
     if j.jenis_haji == "KHUSUS":
         said.append(["hajj-khusus"])
+    if j.status_porsi == "BATAL" and j.tahap_pengembalian and j.tgl_pengembalian:
+        stage = "refund-" + j.tahap_pengembalian.lower()
+        said.append([stage, *speech.date(j.tgl_pengembalian)])
+    if j.status_porsi == "PELIMPAHAN" and j.porsi_pelimpahan:
+        said += [["heir-porsi"], *speech.digits_grouped(j.porsi_pelimpahan)]
     return said
 
 
@@ -100,6 +109,33 @@ def payment(j: Jemaah) -> list[Utterance]:
         said.append(["bayar-batas", *speech.date(j.batas_pelunasan)])
     said.append(["bayar-where"])
     return said
+
+
+def office(o: Office | None, catalog: Catalog) -> list[Utterance]:
+    """A district office: name, PLHUT, address, days and hours in its zone, services,
+    phone. Name and address are the prompts each import writes (``offices.prompts``); an
+    office whose prompts are not built yet is named generically, its address left out."""
+    if o is None:
+        return [["office-none"]]
+    name, address = prompt_id(o.kd_kab, "nama"), prompt_id(o.kd_kab, "alamat")
+    said = [["office-intro", name if name in catalog else "office-unnamed"]]
+    if o.plhut:
+        said.append(["office-plhut"])
+    if address in catalog:
+        said.append(["office-address", address])
+    zone = o.zona_waktu
+    opens = speech.time(o.jam_buka, zone)[:-1]  # the zone once, after the closing time
+    days = "office-days-" + o.hari.lower()
+    said.append(["office-hours", days, *opens, "office-until", *speech.time(o.jam_tutup, zone)])
+    said.append(["office-services", *("service-" + s.lower() for s in o.layanan)])
+    groups = [g for g in re.split(r"\D+", o.telepon) if g]
+    said.append(["office-phone", *_digits(groups[0])])
+    said += [_digits(g) for g in groups[1:]]
+    return said
+
+
+def _digits(text: str) -> list[str]:
+    return [speech.DIGITS[c] for c in text]
 
 
 def as_of(day: dt.date) -> Utterance:

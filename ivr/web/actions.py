@@ -1,6 +1,8 @@
 """Admin actions (/admin/actions): upload an export, rebuild prompts, reload Asterisk,
-edit announcements (menu 2 and umrah) and staffed hours. Each runs the same code as the command line
-(ivr.admin.reloads) in a worker thread, is logged, and shows its result.
+edit announcements (menu 2 and umrah), how to cancel and delegate a porsi, and staffed
+hours. Each runs the
+same code as the command line (ivr.admin.reloads) in a worker thread, is logged, and shows
+its result.
 """
 
 from __future__ import annotations
@@ -21,6 +23,12 @@ from ivr.errors import UploadError, UploadTooLarge
 from ivr.web import auth, uploads
 from ivr.web.pages import Pages
 
+# General-information lists edited like the announcements: URL name -> (file, title).
+PROCEDURES = {
+    "pembatalan": ("pembatalan.toml", "Pembatalan porsi (menu 2, tombol 3)"),
+    "pelimpahan": ("pelimpahan.toml", "Pelimpahan porsi kepada ahli waris (menu 2, tombol 4)"),
+}
+
 
 @dataclass(frozen=True)
 class Result:
@@ -40,6 +48,10 @@ class AdminActions:
 
     async def page(self, request: Request, outcome: Result | None = None) -> Response:
         catalog = self.catalog.current()
+        procedures = [
+            (name, title, [*(catalog[p].text for p in catalog if p.startswith(f"{name}-")), ""])
+            for name, (_, title) in PROCEDURES.items()
+        ]
         return self.pages.render(
             request,
             "actions.html",
@@ -47,6 +59,7 @@ class AdminActions:
             outcome=outcome,
             announcements=[*overrides.GENERAL.texts(catalog), ""],
             umrah_announcements=[*overrides.UMRAH.texts(catalog), ""],
+            procedures=procedures,
             hours=overrides.hours_settings(self.config),
             reloads=Audit.for_config(self.config).recent(20),
         )
@@ -114,6 +127,26 @@ class AdminActions:
         Audit.for_config(self.config).record(who, "announcements", outcome.ok, detail)
         return await self.page(request, Result(outcome.ok, detail))
 
+    async def procedure_action(self, request: Request) -> Response:
+        """How to cancel or delegate a porsi (``PROCEDURES``), saved like the announcements."""
+        name = request.path_params["name"]
+        if name not in PROCEDURES:
+            return Response("not found", status_code=404)
+        form = await auth.csrf_form(request)
+        if form is None:
+            return auth.csrf_refused()
+        texts = [t for t in form.getlist("entry") if isinstance(t, str)]
+        who = request.session["user"]
+        try:
+            ids = overrides.save_entries(self.config, PROCEDURES[name][0], texts)
+        except ValueError as e:
+            Audit.for_config(self.config).record(who, name, False, str(e))
+            return await self.page(request, Result(False, str(e)))
+        _, outcome = await asyncio.to_thread(reloads.rebuild_prompts, self.config, who)
+        detail = f"{len(ids)} teks {name} disimpan; {outcome.detail}"
+        Audit.for_config(self.config).record(who, name, outcome.ok, detail)
+        return await self.page(request, Result(outcome.ok, detail))
+
     async def hours_action(self, request: Request) -> Response:
         form = await auth.csrf_form(request)
         if form is None:
@@ -143,4 +176,5 @@ class AdminActions:
                 methods=["POST"],
             ),
             Route("/admin/actions/hours", api(self.hours_action), methods=["POST"]),
+            Route("/admin/actions/procedures/{name}", api(self.procedure_action), methods=["POST"]),
         ]

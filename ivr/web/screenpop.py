@@ -66,11 +66,16 @@ def pilgrim_facts(j: Jemaah, verified: bool) -> dict[str, Any]:
     public (the IVR says them to anyone who keys the porsi); the name, region, kloter,
     documents and payment are personal data, shown only when the caller proved to be the
     pilgrim (date of birth keyed: HAJJ_VERIFIED=yes for this porsi)."""
-    public = {
+    public: dict[str, Any] = {
         "status": j.status_porsi,
         "estimate": j.estimasi_masehi,
         "estimate_hijri": j.estimasi_hijriah,
     }
+    # Said with the status to any caller (a cancelled porsi's refund, a delegated one's heir).
+    if j.tahap_pengembalian:
+        public["refund"] = f"{j.tahap_pengembalian} {j.tgl_pengembalian}"
+    if j.porsi_pelimpahan:
+        public["heir_porsi"] = j.porsi_pelimpahan
     if not verified:
         return public
     kloter = j.kloter
@@ -102,6 +107,8 @@ def rows(pop: Mapping[str, Any]) -> list[tuple[str, str]]:
         ),
         ("Nama jemaah", _text(p.get("name"))),
         ("Status porsi", _text(p.get("status"))),
+        ("Pengembalian dana", _text(p.get("refund"))),
+        ("Porsi ahli waris", _text(p.get("heir_porsi"))),
         ("Perkiraan berangkat", _both(p, "estimate", "{} M / {} H", "estimate_hijri")),
         ("Kloter", _both(p, "kloter", "{} ({})", "embarkasi")),
         ("Paspor / visa", _both(p, "passport", "{} / {}", "visa")),

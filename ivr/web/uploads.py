@@ -47,7 +47,7 @@ FLUSH_BYTES = 1 * MIB  # file bytes gathered before one write in a worker thread
 MAX_FILES = 8
 # An export uploaded as files: these two, and those it may carry besides (docs/data-format.md).
 REQUIRED_FILES = ("jemaah.csv", "kloter.csv")
-OPTIONAL_FILES = (PPIU_CSV,)
+OPTIONAL_FILES = (PPIU_CSV, "kantor.csv")
 MAX_FIELDS = 100
 SUFFIX = re.compile(r"^\.[a-z0-9]{1,5}$")
 # The endpoints that stream their uploads (BodyCap lets them cap their own).
@@ -114,7 +114,7 @@ def export_source(upload: Upload, key: str) -> tuple[Path, str]:
     if not _an_export(sorted(f.name.lower() for f in files)):
         raise UploadError(
             f"upload one .zip file, or the two files {' and '.join(REQUIRED_FILES)}"
-            f" (and {', '.join(OPTIONAL_FILES)} if the export has it)"
+            f" (and {' or '.join(OPTIONAL_FILES)} if the export has them)"
             f" (got: {names or 'no file'}); nothing was imported"
         )
     folder = upload.folder / "export"

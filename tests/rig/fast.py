@@ -24,6 +24,7 @@ from typing import Any
 
 from ivr import config as config_mod
 from ivr import wiring
+from ivr.admin import reloads
 from ivr.agi.scripted import Caller, ScriptedLine, SoundLengths, VirtualClock
 from ivr.config import Config
 from ivr.controller import Controller
@@ -55,9 +56,10 @@ class FastHotline(CallLogReading):
     ) -> FastHotline:
         """``env`` overrides config as HAJJ_IVR_* variables do (e.g. holidays)."""
         config = config_mod.load(file=write_config(state_dir, extra_config), env=dict(env or {}))
-        lengths = SoundLengths(shared_sounds(config.prompts))
         sample.write_sample(state_dir / "sample")
         import_export(state_dir / "sample", config.mirror_path, imported_by="tests")
+        reloads.office_prompts(config, build_them=False)  # built with the shared sounds
+        lengths = SoundLengths(shared_sounds(config.prompts, overlay=config.overrides_dir))
         clock = VirtualClock(time.time())
         controller = wiring.controller(config, clock=clock)
         services = controller.services

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ivr import config as config_mod
+from ivr.admin import reloads
 from ivr.ami.client import AmiClient
 from ivr.ami.users import AmiUser, session
 from ivr.asterisk import process
@@ -139,10 +140,11 @@ class Hotline(CallLogReading):
     def start(cls, state_dir: Path) -> Hotline:
         path = write_config(state_dir)
         config = config_mod.load(file=path, env={})
-        catalog = Catalog.load(config.prompts_dir, config.overrides_dir)
-        build.build(catalog, config.sounds_dir, config.prompts_dir / "recorded", config.prompts)
         sample.write_sample(state_dir / "sample")
         import_export(state_dir / "sample", config.mirror_path, imported_by="tests")
+        reloads.office_prompts(config, build_them=False)  # the offices' names, addresses
+        catalog = Catalog.load(config.prompts_dir, config.overrides_dir)
+        build.build(catalog, config.sounds_dir, config.prompts_dir / "recorded", config.prompts)
         # As `hajj-ivr asterisk start` does: render, tighten the state dir, hand Asterisk's
         # folders to its user (everything above was written with pytest's umask).
         asterisk = process.prepare(config)

@@ -19,14 +19,18 @@ ROOT = Path(__file__).resolve().parents[2]
 SOUNDS = ROOT / "var" / "test-sounds"
 
 
-def shared_sounds(settings: PromptSettings, prompts_dir: Path = ROOT / "prompts") -> Path:
+def shared_sounds(
+    settings: PromptSettings, prompts_dir: Path = ROOT / "prompts", overlay: Path | None = None
+) -> Path:
     """The sounds directory (``<dir>/id/hajj/<id>.wav``, ``<dir>/id/beep.wav``), up to date
-    with the catalog: a cold build takes a few seconds, a warm one reads the manifest."""
+    with the catalog (and ``overlay``'s files over it: the sample's office prompts): a cold
+    build takes a few seconds, a warm one reads the manifest."""
     SOUNDS.mkdir(parents=True, exist_ok=True)
     with (SOUNDS / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            build.build(Catalog.load(prompts_dir), SOUNDS, prompts_dir / "recorded", settings)
+            catalog = Catalog.load(prompts_dir, overlay)
+            build.build(catalog, SOUNDS, prompts_dir / "recorded", settings)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
     return SOUNDS
