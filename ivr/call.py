@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ivr import chanvars, handover, phone
+from ivr.admin.studio import Studio
 from ivr.calllog import CallLog
 from ivr.channel import Channel
 from ivr.complaints.desk import ComplaintDesk
@@ -52,6 +53,7 @@ class CallServices:
     desk: Desk  # the agent desk: staffed hours, callbacks, queue stays
     complaints: ComplaintDesk
     guard: Guard  # limits across calls (dates of birth, PINs, lookups)
+    studio: Studio  # prompts recorded by phone: admins' PINs, takes, recordings kept
     clock: Callable[[], float] = time.time
 
 

@@ -13,6 +13,7 @@ ROUTE_HOTLINE = "hotline"
 ROUTE_ECHO = "echo"
 ROUTE_DOCTOR = "doctor"
 ROUTE_CALLBACK = "callback"
+ROUTE_RECORD = "record"  # recording prompts by phone: *79 from a staff phone only
 # Set by the controller (ivr.outcomes.Result): "done" when the caller was served and may be
 # hung up; anything else (or nothing, when the controller died) sends the call to a person.
 RESULT = "HAJJ_RESULT"

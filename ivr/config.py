@@ -94,6 +94,8 @@ class PromptSettings:
     espeak_voice: str = "id"
     # Slow and clear for elderly callers (espeak-ng words per minute).
     espeak_speed: int = 135
+    pin_lock_failures: int = 5  # wrong admin numbers/PINs at *79 (recording prompts by phone)
+    pin_lock_hours: float = 24.0  # ... per phone and per admin, within this window: locked
 
 
 @dataclass(frozen=True)
@@ -384,6 +386,8 @@ def _validate_limits(config: Config) -> None:
         ("complaints.status_lock_hours", c.status_lock_hours),
         ("complaints.write_retry_seconds", c.write_retry_seconds),
         ("agents.callbacks_per_day", a.callbacks_per_day),
+        ("prompts.pin_lock_failures", config.prompts.pin_lock_failures),
+        ("prompts.pin_lock_hours", config.prompts.pin_lock_hours),
     ]:
         if value <= 0:
             raise ConfigError(f"{key} = {value} must be above 0")

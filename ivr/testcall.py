@@ -39,6 +39,9 @@ class TestCall:
     end_on: str = ""
     # After the keys the caller speaks (a recorded sentence stands in for a voice).
     audio: bool = False
+    # Where the number is dialled: the hotline's callers, or a staff phone's context
+    # (hajj-agent-phone: feature codes such as *79, recording prompts).
+    context: str = "hajj-inbound"
 
     def keys_seconds(self) -> float:
         """How long after answer the caller half has keyed everything (SendDTMF timing)."""
@@ -151,7 +154,7 @@ def _originate_fields(call: TestCall, call_id: str, caller_id: str) -> dict[str,
         chanvars.TEST_AUDIO: "yes" if call.audio else "no",
     }
     return {
-        "Channel": f"Local/{call.number}@hajj-inbound",
+        "Channel": f"Local/{call.number}@{call.context}",
         "Context": "hajj-test-caller",
         "Exten": "s",
         "Priority": "1",
