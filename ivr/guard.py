@@ -11,8 +11,10 @@ the call log database (state_dir/calls.sqlite, WAL), shared by every call:
 - complaint status: a wrong ticket number or PIN is counted per caller number, a wrong
   PIN also per ticket (``complaints.status_lock_failures`` in ``status_lock_hours``).
 - lookups: ``ivr.lookups_per_hour`` porsi lookups per caller number.
-- recording prompts by phone: a wrong admin number or PIN is counted per caller number
-  and per admin number (``prompts.pin_lock_failures`` in ``pin_lock_hours``).
+- recording prompts by phone: a wrong admin number or PIN is counted per phone and per
+  admin number (``prompts.pin_lock_failures`` in ``pin_lock_hours``). A staff phone's
+  caller ID is its endpoint's (the agent's name, set by PJSIP, not by the phone), so
+  each phone has its own count rather than all sharing "anonymous".
 
 Withheld caller numbers share one bucket (``phone.caller_key``). A caller ID can be
 forged, so the per-porsi and per-ticket locks are what holds against a determined
@@ -72,7 +74,7 @@ class Alert:
     """A lock in force, for the wallboard: what is locked (masked), since when, how many."""
 
     kind: str  # dob_failed | status_failed
-    what: str  # porsi | caller | ticket
+    what: str  # porsi | caller | ticket | phone (a staff phone) | admin (an admin number)
     subject: str  # masked
     at: float  # the failure that set the lock
     count: int
@@ -118,13 +120,13 @@ class Guard:
     # --- admins recording prompts by phone ------------------------------------------------
 
     def pin_locked(self, caller: str, admin: str = "") -> bool:
-        locked = self._over(PIN, _caller(caller))
+        locked = self._over(PIN, _staff_phone(caller))
         return locked or (bool(admin) and self._over(PIN, _admin(admin)))
 
     def pin_failed(self, caller: str, admin: str = "") -> bool:
         """Count a wrong admin number or PIN (``admin``: the number keyed, when it is an
         admin's); True when the phone or that admin is now locked."""
-        self._add(PIN, _caller(caller), *([_admin(admin)] if admin else []))
+        self._add(PIN, _staff_phone(caller), *([_admin(admin)] if admin else []))
         return self.pin_locked(caller, admin)
 
     # --- lookups ------------------------------------------------------------------------
@@ -186,6 +188,13 @@ def _porsi(porsi: str) -> str:
 
 def _caller(caller_id: str) -> str:
     return f"caller:{phone.caller_key(caller_id)}"
+
+
+def _staff_phone(caller_id: str) -> str:
+    """A number as for callers; a staff phone by its endpoint's name (caller ID "siti")."""
+    key = phone.caller_key(caller_id)
+    name = caller_id.strip()[:40]
+    return f"phone:{name}" if key == phone.ANONYMOUS and name else f"caller:{key}"
 
 
 def _admin(number: str) -> str:

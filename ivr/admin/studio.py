@@ -97,15 +97,16 @@ class Studio:
         """The admin whose number and PIN these are (and who is still an admin), or None."""
         with closing(self._db()) as db:
             row = db.execute(
-                "SELECT name, pin_hash FROM phone_pins WHERE number = ?", (number,)
+                "SELECT name, pin_hash, created_at FROM phone_pins WHERE number = ?", (number,)
             ).fetchone()
         if row is None or not passwords.web_check(pin, row[1]):
             return None
         try:
-            AgentStore(self.config.agents_path).get(row[0], role="admin")
+            admin = AgentStore(self.config.agents_path).get(row[0], role="admin")
         except AgentError:
             return None  # removed since: the PIN went with the login
-        return str(row[0])
+        # An admin removed and made again under the same name needs a new PIN.
+        return str(row[0]) if row[2] >= admin.created_at else None
 
     # --- takes and recordings --------------------------------------------------------
 

@@ -39,7 +39,7 @@ class PromptPages:
 
     async def audio(self, request: Request) -> Response:
         """A prompt's human recording (by phone or shipped) as WAV."""
-        wanted = request.path_params["number"]
+        wanted = request.path_params["name"]
         found = [r for r in self.studio.recorded(self.catalog.current()) if str(r.number) == wanted]
         if not found:
             return JSONResponse({"error": "no recording"}, status_code=404)
@@ -48,5 +48,5 @@ class PromptPages:
     def routes(self) -> list[Route]:
         return [
             Route("/admin/prompts", auth.admin_page(self.page)),
-            Route("/admin/prompts/{number:int}.wav", auth.admin_api(self.audio)),
+            Route("/admin/prompts/{name}.wav", auth.admin_api(self.audio)),
         ]

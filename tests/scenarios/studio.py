@@ -12,13 +12,12 @@ from __future__ import annotations
 import wave
 from contextlib import closing
 from dataclasses import dataclass
-from pathlib import Path
 
 from ivr.admin.audit import Audit
 from ivr.admin.studio import Studio, recorded_dirs
 from ivr.agents.store import AgentStore
 from ivr.prompts import build
-from ivr.prompts.catalog import Catalog, SOUND_DIR
+from ivr.prompts.catalog import SOUND_DIR, Catalog
 from ivr.testcall import CallResult
 from tests.rig.hotline import Scenario
 from tests.scenarios.tier import Tier, guard_of
