@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import stat
 from pathlib import Path
 
 import httpx
 import pytest
 
+from ivr import cli
 from ivr import config as config_mod
 from ivr.admin.studio import Studio, recorded_dirs
 from ivr.agents.store import AgentError, AgentStore
@@ -161,3 +163,19 @@ def test_build_says_which_voice_made_each_prompt(tmp_path: Path) -> None:
     assert build.voice_of(tmp_path / "sounds") == {"greeting": "espeak:id", "goodbye": "recorded"}
     again = build.build(catalog, tmp_path / "sounds", [recorded], settings)
     assert sorted(again.unchanged) == ["goodbye", "greeting"]
+
+
+def test_cli_admins_pin_prints_the_number_and_pin_once_and_prompts_list_numbers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = ["--state-dir", str(tmp_path)]
+    assert cli.main([*state, "admins", "add", "rahmat"]) == 0
+    assert cli.main([*state, "admins", "pin", "rahmat"]) == 0
+    printed = capsys.readouterr().out
+    found = re.search(r"admin number (\d+) then # and PIN (\d{6})", printed)
+    assert found, printed
+    config = config_mod.load(file=None, env={}, overrides={"state_dir": tmp_path})
+    assert Studio(config).check_pin(found[1], found[2]) == "rahmat"
+    assert cli.main([*state, "prompts", "list"]) == 0
+    number = Catalog.load(PROMPTS).number_of()["greeting"]
+    assert re.search(rf"^{number} greeting ", capsys.readouterr().out, re.M)

@@ -43,7 +43,7 @@ class Admin:
     pin: str
 
 
-def admin_of(tier: Tier, name: str = "rahmat") -> Admin:
+def admin_of(tier: Tier, name: str = "perekam") -> Admin:
     store = AgentStore(tier.config.agents_path)
     if name not in [a.name for a in store.all(role="admin")]:
         store.add(name, 0, role="admin")
@@ -104,7 +104,7 @@ def check_kept_by_phone(tier: Tier, kept: CallResult) -> None:
         assert w.getframerate() == 8000
     assert build.voice_of(tier.config.sounds_dir)[PROMPT] == build.RECORDED
     entries = [r for r in Audit.for_config(tier.config).recent(10) if r.what == "recording"]
-    assert entries and entries[0].who == "rahmat" and PROMPT in entries[0].detail
+    assert entries and entries[0].who == "perekam" and PROMPT in entries[0].detail
     # The PIN is never in the transcript: its keys are masked.
     _, transcript = tier.record(kept.call_id)
     assert "******" in [x.text for x in transcript if x.kind == "input"]
@@ -154,7 +154,7 @@ def check_locked_phone_refuses_the_right_pin(tier: Tier) -> None:
 
 def check_locked_admin_number_from_another_phone(tier: Tier) -> None:
     """Guessing one admin's PIN from many phones locks that admin, right PIN or not."""
-    admin = admin_of(tier, "sari")
+    admin = admin_of(tier, "perekam-dua")
     guard = guard_of(tier)
     with closing(guard.db):
         for n in range(tier.config.prompts.pin_lock_failures):
