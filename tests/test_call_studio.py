@@ -8,12 +8,14 @@ not reaching *79) runs in the fast tier: tests/test_flow_studio.py, the same che
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
+from ivr.calllog import CallLogReader
 from ivr.testcall import CallResult
-from tests.rig import web
+from tests.rig import sipp, web
 from tests.rig.hotline import Hotline
 from tests.scenarios import studio as checks
 
@@ -63,3 +65,34 @@ def test_studio_not_reachable_from_the_hotlines_context(hotline: Hotline) -> Non
     result = hotline.call("101#", number=checks.RECORD, timeout=20)
     assert hotline.record(result.call_id)[0] is None
     assert not any(e.get("UserEvent") == "HajjToAgent" for e in result.events)
+
+
+def test_studio_staff_sip_phone_signs_in_records_and_cancels(
+    hotline: Hotline, tmp_path: Path
+) -> None:
+    """An agent's softphone (SIPp: its endpoint, digest auth, keys over RFC 4733) dials
+    *79: the admin signs in, records a take and cancels. The call's caller ID is the
+    endpoint's name (what the PIN lock counts per phone), not a number the phone claims."""
+    phone = hotline.add_agent("telepon", 1).sip
+    admin = checks.admin_of(hotline)
+    keys = checks.keyed(hotline, admin, "*")
+    sip_port = hotline.config.asterisk.sip_port
+    done = sipp.staff_call(tmp_path, sip_port, checks.RECORD, keys, "agent-telepon", phone)
+    assert done.ok, done.output
+    calls = [
+        c for c in CallLogReader(hotline.config.calllog_path).recent(20) if c.caller == "telepon"
+    ]
+    assert len(calls) == 1, calls
+    notes = hotline.notes(calls[0].id)
+    assert f"studio: admin {admin.number} signed in" in notes
+    assert "studio: take recorded" in notes
+    assert f"studio: prompt {checks.number_of(hotline)} ({checks.PROMPT}) unchanged" in notes
+
+
+def test_studio_anonymous_sip_caller_cannot_dial_it(hotline: Hotline, tmp_path: Path) -> None:
+    """The anonymous endpoint's calls land in hajj-inbound: *79 is not found there."""
+    sip_port = hotline.config.asterisk.sip_port
+    done = sipp.call(tmp_path, sip_port, checks.RECORD, "", caller="0811000050", timeout=30)
+    assert not done.ok and "404" in done.output, done.output
+    reader = CallLogReader(hotline.config.calllog_path)
+    assert not [c for c in reader.recent(50) if c.caller == "0811000050"]

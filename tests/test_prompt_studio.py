@@ -13,9 +13,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
 from ivr import cli
 from ivr import config as config_mod
+from ivr.admin.audit import Audit
 from ivr.admin.studio import Studio, recorded_dirs
 from ivr.agents.store import AgentError, AgentStore
 from ivr.calllog import connect
@@ -32,7 +34,8 @@ PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
 
 
 def _config(tmp_path: Path) -> Config:
-    return config_mod.load(file=None, env={}, overrides={"state_dir": tmp_path})
+    overrides = {"state_dir": tmp_path, "prompts.engine": "espeak", "prompts.espeak_speed": 200}
+    return config_mod.load(file=None, env={}, overrides=overrides)
 
 
 # --- prompt numbers -----------------------------------------------------------------------
@@ -116,10 +119,27 @@ def test_prompt_page_lists_recorded_prompts_and_plays_them_to_admins_only(tmp_pa
     assert f'src="/admin/prompts/{number}.wav"' in recorded
     assert audio.status_code == 200 and audio.headers["content-type"] == "audio/wav"
     assert audio.content == (kept / "you-entered.wav").read_bytes()
+    forgotten = asyncio.run(forget(app, admin.web, number))
+    assert forgotten.status_code == 200 and 'id="result"' in forgotten.text
+    assert not (kept / "you-entered.wav").exists()
+    assert build.voice_of(config.sounds_dir)["you-entered"] == "espeak:id"
+    logged = Audit.for_config(config).recent(1)[0]
+    assert (logged.who, logged.what) == ("rahmat", "recording") and "removed" in logged.detail
     anonymous_page, anonymous_audio = asyncio.run(visit("", ""))
     assert anonymous_page.status_code == 303 and anonymous_audio.status_code == 401
     _, agents_audio = asyncio.run(visit("siti", agent.web))
     assert agents_audio.status_code == 403
+
+
+async def forget(app: Starlette, password: str, number: int) -> httpx.Response:
+    """An admin presses "Hapus rekaman" on the Prompt page (the form's CSRF token)."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
+        token = web.csrf((await c.get("/login")).text)
+        await c.post("/login", data={"name": "rahmat", "password": password, "csrf": token})
+        token = web.csrf((await c.get("/admin/prompts")).text)
+        assert (await c.post(f"/admin/prompts/{number}/forget", data={})).status_code == 403
+        return await c.post(f"/admin/prompts/{number}/forget", data={"csrf": token})
 
 
 # --- the offline voice ---------------------------------------------------------------

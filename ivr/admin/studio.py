@@ -130,6 +130,21 @@ class Studio:
         detail = f"prompt {number} ({prompt.id}) recorded by phone"
         Audit.for_config(self.config).record(who, "recording", True, detail)
 
+    def forget(self, prompt: Prompt, number: int, who: str) -> str:
+        """Remove a prompt's recording by phone: the prompt is built again (from a shipped
+        recording, else the synthetic voice) and heard so from its next play; logged."""
+        (self.kept_dir / f"{prompt.id}.wav").unlink(missing_ok=True)
+        settings = self.config.prompts
+        report = build.build(
+            Catalog({prompt.id: prompt}),
+            self.config.sounds_dir,
+            recorded_dirs(self.config),
+            settings,
+        )
+        detail = f"prompt {number} ({prompt.id}): recording removed, now {report.voices[prompt.id]}"
+        Audit.for_config(self.config).record(who, "recording", True, detail)
+        return detail
+
     def recorded(self, catalog: Catalog) -> list[Recorded]:
         """Every prompt a person speaks, by number."""
         found = []

@@ -111,7 +111,8 @@ def build(
     """``recorded``: the folder(s) of human recordings, the one that wins first."""
     engine = choose_engine(settings)
     _check_tools(engine)
-    voice, note = espeak_voice(settings) if engine == "espeak" else (settings.espeak_voice, "")
+    voice, note = espeak_voice(settings)  # also gTTS's fallback when it fails
+    note = note if engine == "espeak" else ""
     if note:
         log.warning("%s", note)
     settings = replace(settings, espeak_voice=voice)

@@ -64,23 +64,21 @@ def keyed(tier: Tier, admin: Admin, review: str) -> str:
     return f"{sign_in(admin)}{number_of(tier)}#{TO_BEEP}{SPEAK}W{review}WWWW#"
 
 
-def scenario(dtmf: str, caller: str, until: str | None = None) -> Scenario:
-    ends = (lambda lines: until in lines) if until else None
-    return Scenario(dtmf, ends, 120, f'"Staf" <{caller}>', context=STAFF_PHONE, number=RECORD)
+def scenario(dtmf: str, caller: str) -> Scenario:
+    """A call from a staff phone (its context) to *79, to its natural end."""
+    return Scenario(dtmf, None, 120, f'"Staf" <{caller}>', context=STAFF_PHONE, number=RECORD)
 
 
 def forget(tier: Tier) -> None:
     """The prompt as the build makes it again (the recording by phone removed)."""
     config = tier.config
-    (recorded_dirs(config)[0] / f"{PROMPT}.wav").unlink(missing_ok=True)
-    if build.voice_of(config.sounds_dir).get(PROMPT) == build.RECORDED:
+    if (recorded_dirs(config)[0] / f"{PROMPT}.wav").exists():
         catalog = Catalog.load(config.prompts_dir, config.overrides_dir)
-        only = Catalog({PROMPT: catalog[PROMPT]})
-        build.build(only, config.sounds_dir, recorded_dirs(config), config.prompts)
+        Studio(config).forget(catalog[PROMPT], number_of(tier), "tests")
 
 
-def place(tier: Tier, name: str, dtmf: str, caller: str, until: str | None = None) -> CallResult:
-    return tier.calls({name: scenario(dtmf, caller, until)})[name]
+def place(tier: Tier, name: str, dtmf: str, caller: str) -> CallResult:
+    return tier.calls({name: scenario(dtmf, caller)})[name]
 
 
 def record_and_keep(tier: Tier) -> tuple[CallResult, CallResult]:
