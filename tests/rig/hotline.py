@@ -48,6 +48,7 @@ class Scenario:
     end_on: str = ""  # the test hangs up at this AMI event of the call (TestCall.end_on)
     context: str = "hajj-inbound"  # a staff phone's: "hajj-agent-phone" (TestCall.context)
     number: str = ""  # dialled instead of the hotline (a feature code: "*79")
+    dtmf_after: str = ""  # keys after the voice (TestCall.dtmf_after)
 
     def test_call(self, number: str) -> TestCall:
         return TestCall(
@@ -58,6 +59,7 @@ class Scenario:
             audio=self.audio,
             end_on=self.end_on,
             context=self.context,
+            dtmf_after=self.dtmf_after,
         )
 
 

@@ -34,6 +34,8 @@ UNKNOWN = "Maaf, nomor prompt tersebut tidak ada."
 # the admin speaks a few seconds and ends with "#".
 TO_BEEP = "W" * 9
 SPEAK = "WW#"
+# A voice from the prompt's number on: the recording starts during it; "#" ends it.
+AFTER_VOICE = "WW"
 
 
 @dataclass(frozen=True)
@@ -64,9 +66,19 @@ def keyed(tier: Tier, admin: Admin, review: str) -> str:
     return f"{sign_in(admin)}{number_of(tier)}#{TO_BEEP}{SPEAK}W{review}WWWW#"
 
 
-def scenario(dtmf: str, caller: str) -> Scenario:
-    """A call from a staff phone (its context) to *79, to its natural end."""
-    return Scenario(dtmf, None, 120, f'"Staf" <{caller}>', context=STAFF_PHONE, number=RECORD)
+def scenario(dtmf: str, caller: str, after_voice: str = "") -> Scenario:
+    """A call from a staff phone (its context) to *79, to its natural end. With
+    ``after_voice`` the admin speaks after ``dtmf``, then keys that."""
+    return Scenario(
+        dtmf,
+        None,
+        120,
+        f'"Staf" <{caller}>',
+        audio=bool(after_voice),
+        context=STAFF_PHONE,
+        number=RECORD,
+        dtmf_after=after_voice,
+    )
 
 
 def forget(tier: Tier) -> None:
@@ -77,14 +89,17 @@ def forget(tier: Tier) -> None:
         Studio(config).forget(catalog[PROMPT], number_of(tier), "tests")
 
 
-def place(tier: Tier, name: str, dtmf: str, caller: str) -> CallResult:
-    return tier.calls({name: scenario(dtmf, caller)})[name]
+def place(tier: Tier, name: str, dtmf: str, caller: str, after_voice: str = "") -> CallResult:
+    return tier.calls({name: scenario(dtmf, caller, after_voice)})[name]
 
 
 def record_and_keep(tier: Tier) -> tuple[CallResult, CallResult]:
     """An admin records the prompt and keeps it; then a caller's echo call hears it."""
     admin = admin_of(tier)
-    kept = place(tier, "keep", keyed(tier, admin, "3"), "0811000031")
+    # The admin speaks from the prompt's number on (through the beep) and stops talking
+    # with "#", then keeps the take (3) and is done (# alone).
+    spoken = f"{sign_in(admin)}{number_of(tier)}#"
+    kept = place(tier, "keep", spoken, "0811000031", f"{AFTER_VOICE}#W3WWWW#")
     after = tier.call("12", number="*500", timeout=60)
     return kept, after
 
@@ -98,8 +113,8 @@ def check_kept_by_phone(tier: Tier, kept: CallResult) -> None:
     assert f"studio: prompt {number} ({PROMPT}) kept" in notes, notes
     assert KEPT in tier.spoken(kept.call_id)
     recording = recorded_dirs(tier.config)[0] / f"{PROMPT}.wav"
-    with wave.open(str(recording)) as w:  # what RECORD FILE wrote, kept
-        assert w.getframerate() == 8000
+    with wave.open(str(recording)) as w:  # what RECORD FILE wrote (the voice), kept
+        assert w.getframerate() == 8000 and w.getnframes() > 8000  # over a second
     assert build.voice_of(tier.config.sounds_dir)[PROMPT] == build.RECORDED
     entries = [r for r in Audit.for_config(tier.config).recent(10) if r.what == "recording"]
     assert entries and entries[0].who == "perekam" and PROMPT in entries[0].detail
