@@ -71,8 +71,9 @@ def test_studio_staff_sip_phone_signs_in_records_and_cancels(
     hotline: Hotline, tmp_path: Path
 ) -> None:
     """An agent's softphone (SIPp: its endpoint, digest auth, keys over RFC 4733) dials
-    *79: the admin signs in, records a take and cancels. The call's caller ID is the
-    endpoint's name (what the PIN lock counts per phone), not a number the phone claims."""
+    *79: the admin signs in, records and cancels (SIPp sends keys, no voice: the take is
+    empty). The call's caller ID is the endpoint's name (what the PIN lock counts per
+    phone), not a number the phone claims."""
     phone = hotline.add_agent("telepon", 1).sip
     admin = checks.admin_of(hotline)
     keys = checks.keyed(hotline, admin, "*")
@@ -85,7 +86,7 @@ def test_studio_staff_sip_phone_signs_in_records_and_cancels(
     assert len(calls) == 1, calls
     notes = hotline.notes(calls[0].id)
     assert f"studio: admin {admin.number} signed in" in notes
-    assert "studio: take recorded" in notes
+    assert "studio: take empty" in notes
     assert f"studio: prompt {checks.number_of(hotline)} ({checks.PROMPT}) unchanged" in notes
 
 

@@ -57,6 +57,10 @@ def test_studio_cancel_changes_nothing(fast: FastHotline) -> None:
     checks.check_cancel_changes_nothing(fast)
 
 
+def test_studio_empty_take_is_not_kept(fast: FastHotline) -> None:
+    checks.check_empty_take_is_not_kept(fast)
+
+
 def test_studio_not_reachable_from_the_hotline(fast: FastHotline) -> None:
     """*79 is a staff phone's feature code: the callers' context has no such extension
     (its catch-all _X. matches digits only), so a caller never reaches the route."""

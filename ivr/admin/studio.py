@@ -16,6 +16,7 @@ import secrets
 import shutil
 import sqlite3
 import time
+import wave
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,7 @@ PIN_DIGITS = 6
 FIRST_NUMBER = 101
 TAKE_PREFIX = "prompt-take-"
 SILENCE_SECONDS = 5  # a take ends after this much silence (a speaker pauses), or at "#"
+MIN_TAKE_SECONDS = 0.3  # a shorter take (or none: "#" during the beep) is not kept
 
 
 def recorded_dirs(config: Config) -> list[Path]:
@@ -113,6 +115,14 @@ class Studio:
     def take_path(self, call_id: str) -> Path:
         """Where this call's take goes (no extension: RECORD FILE adds .wav)."""
         return self.takes_dir / f"{TAKE_PREFIX}{call_id}"
+
+    def take_seconds(self, take: Path) -> float:
+        """How long the take is (0 when RECORD FILE wrote nothing, or nothing usable)."""
+        try:
+            with wave.open(str(take.with_suffix(".wav"))) as w:
+                return float(w.getnframes()) / float(w.getframerate())
+        except (OSError, EOFError, wave.Error):
+            return 0.0
 
     def discard(self, take: Path) -> None:
         take.with_suffix(".wav").unlink(missing_ok=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 
-from ivr.admin.studio import PIN_DIGITS
+from ivr.admin.studio import MIN_TAKE_SECONDS, PIN_DIGITS
 from ivr.call import Call
 from ivr.flows import steps
 from ivr.outcomes import Ending
@@ -97,8 +97,9 @@ async def _record(call: Call, prompt: Prompt, number: int, who: str) -> None:
             await call.record(
                 take, max_seconds=studio.max_seconds, silence_seconds=studio.silence_seconds
             )
-            call.note("studio: take recorded")
-            key = await _review(call, Prompt("take", TAKE_HEARD, file=str(take)))
+            empty = studio.take_seconds(take) < MIN_TAKE_SECONDS
+            call.note(f"studio: take {'empty' if empty else 'recorded'}")
+            key = await _review(call, Prompt("take", TAKE_HEARD, file=str(take)), empty)
             if key == KEEP:
                 await asyncio.to_thread(studio.keep, prompt, number, take, who)
                 call.note(f"studio: prompt {number} ({prompt.id}) kept")
@@ -112,13 +113,16 @@ async def _record(call: Call, prompt: Prompt, number: int, who: str) -> None:
         studio.discard(take)
 
 
-async def _review(call: Call, heard: Prompt) -> str:
-    """1 hears the take (again); returns 2, 3, * or "" (nothing keyed: cancel)."""
+async def _review(call: Call, heard: Prompt, empty: bool) -> str:
+    """1 hears the take (again); returns 2, 3, * or "" (nothing keyed: cancel). An empty
+    take cannot be kept: 3 (or 1) says so, and the admin records again or cancels."""
     for _ in range(call.settings.menu_rounds * 3):
         key = await call.menu("studio-review")
-        if key in (AGAIN, KEEP, CANCEL, ""):
+        if empty and key in (KEEP, LISTEN):
+            await call.say("studio-take-empty")
+        elif key in (AGAIN, KEEP, CANCEL, ""):
             return key
-        if key == LISTEN:
+        elif key == LISTEN:
             await call.say(heard)
         elif key != steps.REPEAT:
             await call.say("menu-invalid")

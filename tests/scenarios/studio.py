@@ -30,6 +30,7 @@ CANCELLED = "Perekaman dibatalkan. Prompt tidak berubah."
 WRONG = "Maaf, nomor admin atau PIN tidak sesuai."
 LOCKED_SAID = "Maaf, demi keamanan, perekaman dari telepon ini dikunci"
 UNKNOWN = "Maaf, nomor prompt tersebut tidak ada."
+EMPTY = "Maaf, rekaman kosong atau terlalu pendek"
 # After the prompt's number: its current text, the recording prompt and the beep, then
 # the admin speaks a few seconds and ends with "#".
 TO_BEEP = "W" * 9
@@ -207,3 +208,17 @@ def check_cancel_changes_nothing(tier: Tier) -> None:
     assert not (recorded_dirs(tier.config)[0] / f"{PROMPT}.wav").exists()
     assert build.voice_of(tier.config.sounds_dir).get(PROMPT) != build.RECORDED
     assert len(Audit.for_config(tier.config).recent(100)) == logged
+
+
+def check_empty_take_is_not_kept(tier: Tier) -> None:
+    """ "#" during the beep: RECORD FILE records nothing. Keeping it is refused (a silent
+    prompt would reach every caller); the admin cancels."""
+    forget(tier)
+    admin = admin_of(tier)
+    keys = f"{sign_in(admin)}{number_of(tier)}#{'W' * 8}#W3WW*WWWW#"
+    result = place(tier, "empty", keys, "0811000038")
+    notes = tier.notes(result.call_id)
+    assert "studio: take empty" in notes and "studio: take recorded" not in notes
+    assert any(line.startswith(EMPTY) for line in tier.spoken(result.call_id))
+    assert f"studio: prompt {number_of(tier)} ({PROMPT}) unchanged" in notes
+    assert not (recorded_dirs(tier.config)[0] / f"{PROMPT}.wav").exists()
