@@ -12,10 +12,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
 
 from ivr.calllog import CallLogReader
 from ivr.testcall import CallResult
 from tests.rig import sipp, web
+from tests.rig.browser import browser_login, console_errors
 from tests.rig.hotline import Hotline
 from tests.scenarios import studio as checks
 
@@ -57,6 +60,27 @@ def test_studio_dashboard_lists_and_plays_the_recording(
         assert checks.PROMPT in recorded and str(number) in recorded
         audio = client.get(f"/admin/prompts/{number}.wav")
         assert audio.status_code == 200 and audio.content[:4] == b"RIFF"
+
+
+def test_browser_admin_plays_the_prompt_recorded_by_phone(
+    hotline: Hotline, kept: tuple[CallResult, CallResult], browser: WebDriver
+) -> None:
+    """The Prompt page's audio element plays the recording in Chromium (CSP allowing)."""
+    number = checks.number_of(hotline)
+    password = hotline.add_admin("perekam-browser")
+    browser.delete_all_cookies()
+    browser_login(browser, hotline, "perekam-browser", password)
+    browser.get(f"{hotline.web_url}/admin/prompts")
+    assert checks.PROMPT in browser.find_element(By.ID, "recorded").text
+    playing = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        f"const a = document.getElementById('audio-{number}');"
+        "a.muted = true;"
+        "a.play().then(() => setTimeout(() => done([a.currentTime, a.duration]), 700))"
+        ".catch(e => done(String(e)));"
+    )
+    assert isinstance(playing, list) and playing[0] > 0 and playing[1] > 1, playing
+    assert [e for e in console_errors(browser) if "favicon" not in e] == []  # no CSP refusal
 
 
 def test_studio_not_reachable_from_the_hotlines_context(hotline: Hotline) -> None:
