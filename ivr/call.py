@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ivr import chanvars, handover, phone
+from ivr.admin.studio import Studio
 from ivr.calllog import CallLog
 from ivr.channel import Channel
 from ivr.complaints.desk import ComplaintDesk
@@ -57,8 +58,8 @@ class CallServices:
     complaints: ComplaintDesk
     guard: Guard  # limits across calls (dates of birth, PINs, lookups)
     ppiu: PpiuLog  # umrah agency licences asked about (the fraud report)
-
     corrections: CorrectionDesk  # "my data is wrong": cases by unit
+    studio: Studio  # prompts recorded by phone: admins' PINs, takes, recordings kept
     clock: Callable[[], float] = time.time
 
 

@@ -13,6 +13,7 @@ ROUTE_HOTLINE = "hotline"
 ROUTE_ECHO = "echo"
 ROUTE_DOCTOR = "doctor"
 ROUTE_CALLBACK = "callback"
+ROUTE_RECORD = "record"  # recording prompts by phone: *79 from a staff phone only
 # Set by the controller (ivr.outcomes.Result): "done" when the caller was served and may be
 # hung up; anything else (or nothing, when the controller died) sends the call to a person.
 RESULT = "HAJJ_RESULT"
@@ -58,6 +59,7 @@ TEST_GAP = "HAJJ_TEST_GAP"
 TEST_DURATION = "HAJJ_TEST_DURATION"
 TEST_HOLD = "HAJJ_TEST_HOLD"
 TEST_AUDIO = "HAJJ_TEST_AUDIO"
+TEST_DTMF_AFTER = "HAJJ_TEST_DTMF_AFTER"  # keys after the voice (a review menu's answer)
 
 ALL = (
     ROUTE,
@@ -83,4 +85,5 @@ ALL = (
     TEST_DURATION,
     TEST_HOLD,
     TEST_AUDIO,
+    TEST_DTMF_AFTER,
 )

@@ -264,6 +264,8 @@ def _validate_limits(config: Config) -> None:
         ("complaints.write_retry_seconds", c.write_retry_seconds),
         ("complaints.correction_record_seconds", c.correction_record_seconds),
         ("agents.callbacks_per_day", a.callbacks_per_day),
+        ("prompts.pin_lock_failures", config.prompts.pin_lock_failures),
+        ("prompts.pin_lock_hours", config.prompts.pin_lock_hours),
     ]:
         if value <= 0:
             raise ConfigError(f"{key} = {value} must be above 0")

@@ -11,6 +11,10 @@ the call log database (state_dir/calls.sqlite, WAL), shared by every call:
 - complaint status: a wrong ticket number or PIN is counted per caller number, a wrong
   PIN also per ticket (``complaints.status_lock_failures`` in ``status_lock_hours``).
 - lookups: ``ivr.lookups_per_hour`` porsi lookups per caller number.
+- recording prompts by phone: a wrong admin number or PIN is counted per phone and per
+  admin number (``prompts.pin_lock_failures`` in ``pin_lock_hours``). A staff phone's
+  caller ID is its endpoint's (the agent's name, set by PJSIP, not by the phone), so
+  each phone has its own count rather than all sharing "anonymous".
 
 Withheld caller numbers share one bucket (``phone.caller_key``). A caller ID can be
 forged, so the per-porsi and per-ticket locks are what holds against a determined
@@ -31,15 +35,15 @@ from ivr.store import Schema
 
 _V1 = """
 CREATE TABLE IF NOT EXISTS guard_events (
-    kind TEXT NOT NULL,      -- dob_failed | status_failed | lookup
-    subject TEXT NOT NULL,   -- porsi:NNNNNNNNNN | caller:NUMBER | ticket:NUMBER
+    kind TEXT NOT NULL,      -- dob_failed | status_failed | lookup | pin_failed
+    subject TEXT NOT NULL,   -- porsi:N | caller:NUMBER | ticket:NUMBER | admin:NUMBER
     at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS guard_events_subject ON guard_events(kind, subject, at);
 """
 SCHEMA = Schema("guard", (_V1,))
 
-DOB, STATUS, LOOKUP = "dob_failed", "status_failed", "lookup"
+DOB, STATUS, LOOKUP, PIN = "dob_failed", "status_failed", "lookup", "pin_failed"
 PRUNE_EVERY = 600.0  # seconds between two clean-ups of counts past their window
 
 
@@ -54,14 +58,16 @@ class Limits:
     dob: Limit = Limit(5, 24 * 3600.0)
     status: Limit = Limit(5, 24 * 3600.0)
     lookups: Limit = Limit(30, 3600.0)
+    pin: Limit = Limit(5, 24 * 3600.0)
 
     @classmethod
     def for_config(cls, config: Config) -> Limits:
-        ivr, c = config.ivr, config.complaints
+        ivr, c, p = config.ivr, config.complaints, config.prompts
         return cls(
             Limit(ivr.dob_lock_failures, ivr.dob_lock_hours * 3600),
             Limit(c.status_lock_failures, c.status_lock_hours * 3600),
             Limit(ivr.lookups_per_hour, 3600.0),
+            Limit(p.pin_lock_failures, p.pin_lock_hours * 3600),
         )
 
 
@@ -70,7 +76,7 @@ class Alert:
     """A lock in force, for the wallboard: what is locked (masked), since when, how many."""
 
     kind: str  # dob_failed | status_failed
-    what: str  # porsi | caller | ticket
+    what: str  # porsi | caller | ticket | phone (a staff phone) | admin (an admin number)
     subject: str  # masked
     at: float  # the failure that set the lock
     count: int
@@ -83,7 +89,12 @@ class Guard:
         self.db = db
         self.limits = limits
         self.clock = clock
-        self._limit = {DOB: limits.dob, STATUS: limits.status, LOOKUP: limits.lookups}
+        self._limit = {
+            DOB: limits.dob,
+            STATUS: limits.status,
+            LOOKUP: limits.lookups,
+            PIN: limits.pin,
+        }
         self._pruned_at = 0.0
 
     # --- date of birth ------------------------------------------------------------------
@@ -108,6 +119,18 @@ class Guard:
         self._add(STATUS, _caller(caller), *([_ticket(ticket)] if ticket else []))
         return self.status_locked(caller, ticket)
 
+    # --- admins recording prompts by phone ------------------------------------------------
+
+    def pin_locked(self, caller: str, admin: str = "") -> bool:
+        locked = self._over(PIN, _staff_phone(caller))
+        return locked or (bool(admin) and self._over(PIN, _admin(admin)))
+
+    def pin_failed(self, caller: str, admin: str = "") -> bool:
+        """Count a wrong admin number or PIN (``admin``: the number keyed, when it is an
+        admin's); True when the phone or that admin is now locked."""
+        self._add(PIN, _staff_phone(caller), *([_admin(admin)] if admin else []))
+        return self.pin_locked(caller, admin)
+
     # --- lookups ------------------------------------------------------------------------
 
     def lookup_allowed(self, caller: str) -> bool:
@@ -122,7 +145,7 @@ class Guard:
     def alerts(self) -> list[Alert]:
         """Every lock in force, newest first."""
         found = []
-        for kind in (DOB, STATUS):
+        for kind in (DOB, STATUS, PIN):
             limit = self._limit[kind]
             rows = self.db.execute(
                 "SELECT subject, count(*), max(at) FROM guard_events WHERE kind = ? AND at > ? "
@@ -167,6 +190,17 @@ def _porsi(porsi: str) -> str:
 
 def _caller(caller_id: str) -> str:
     return f"caller:{phone.caller_key(caller_id)}"
+
+
+def _staff_phone(caller_id: str) -> str:
+    """A number as for callers; a staff phone by its endpoint's name (caller ID "siti")."""
+    key = phone.caller_key(caller_id)
+    name = caller_id.strip()[:40]
+    return f"phone:{name}" if key == phone.ANONYMOUS and name else f"caller:{key}"
+
+
+def _admin(number: str) -> str:
+    return f"admin:{number}"
 
 
 def _ticket(number: str) -> str:

@@ -74,6 +74,8 @@ class PromptSettings:
     espeak_voice: str = "id"
     # Slow and clear for elderly callers (espeak-ng words per minute).
     espeak_speed: int = 135
+    pin_lock_failures: int = 5  # wrong admin numbers/PINs at *79 (recording prompts by phone)
+    pin_lock_hours: float = 24.0  # ... per phone and per admin, within this window: locked
 
 
 @dataclass(frozen=True)

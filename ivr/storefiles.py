@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ivr import calldb
-from ivr.admin import audit
+from ivr.admin import audit, studio
 from ivr.agents import schema as accounts
 from ivr.complaints import model as tickets
 from ivr.config import Config
@@ -29,7 +29,7 @@ def store_files(config: Config) -> dict[Path, tuple[Schema, ...]]:
         config.calllog_path: calldb.SCHEMAS,
         config.agents_path: (accounts.SCHEMA,),
         config.complaints_path: (tickets.SCHEMA,),
-        audit.Audit.for_config(config).path: (audit.SCHEMA,),
+        audit.Audit.for_config(config).path: (audit.SCHEMA, studio.SCHEMA),
     }
 
 

@@ -39,6 +39,11 @@ class TestCall:
     end_on: str = ""
     # After the keys the caller speaks (a recorded sentence stands in for a voice).
     audio: bool = False
+    # Where the number is dialled: the hotline's callers, or a staff phone's context
+    # (hajj-agent-phone: feature codes such as *79, recording prompts).
+    context: str = "hajj-inbound"
+    # Keys after the voice (with ``audio``): ending a recording, then a review menu's key.
+    dtmf_after: str = ""
 
     def keys_seconds(self) -> float:
         """How long after answer the caller half has keyed everything (SendDTMF timing)."""
@@ -46,8 +51,9 @@ class TestCall:
         return self.delay + sum(PAUSES.get(key, per_key) for key in self.dtmf)
 
     def __post_init__(self) -> None:
-        if not DTMF.match(self.dtmf):
-            raise HajjIvrError(f"--dtmf {self.dtmf!r}: use digits, * and #, w/W for pauses")
+        for keys in (self.dtmf, self.dtmf_after):
+            if not DTMF.match(keys):
+                raise HajjIvrError(f"--dtmf {keys!r}: use digits, * and #, w/W for pauses")
 
 
 @dataclass
@@ -149,9 +155,10 @@ def _originate_fields(call: TestCall, call_id: str, caller_id: str) -> dict[str,
         chanvars.TEST_DURATION: str(call.duration_ms),
         chanvars.TEST_HOLD: f"{call.hold:g}",
         chanvars.TEST_AUDIO: "yes" if call.audio else "no",
+        chanvars.TEST_DTMF_AFTER: call.dtmf_after,
     }
     return {
-        "Channel": f"Local/{call.number}@hajj-inbound",
+        "Channel": f"Local/{call.number}@{call.context}",
         "Context": "hajj-test-caller",
         "Exten": "s",
         "Priority": "1",

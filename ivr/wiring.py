@@ -21,6 +21,7 @@ from typing import Any
 
 from ivr import retention, tasks
 from ivr.admin import overrides
+from ivr.admin.studio import Studio
 from ivr.agi.server import FastAgiServer
 from ivr.ami.client import AmiClient
 from ivr.ami.users import AmiUser, connect_until_up, for_config
@@ -63,6 +64,8 @@ def call_services(config: Config, *, clock: Callable[[], float] = time.time) -> 
         Guard(calls.db, Limits.for_config(config), clock),
         calls.ppiu,
         _corrections(config, calls),
+
+        Studio(config),
         clock,
     )
 

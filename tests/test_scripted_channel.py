@@ -95,6 +95,17 @@ class Spec:
     timeout: float = 120.0
     caller_id: str = '"Uji" <0811000020>'
     audio: bool = False
+    dtmf_after: str = ""
+
+
+def test_caller_keys_after_the_voice(lengths: SoundLengths) -> None:
+    """TestCall.dtmf_after: the keys come once the voice ended, SendDTMF's timing."""
+    caller = Caller.from_test_call(Spec(audio=True, dtmf_after="W3", hold=5.0), lengths)
+    assert caller.speaks is not None
+    first, after = caller.keys
+    assert first.digit == "1" and first.at <= caller.speaks[0]
+    assert after.digit == "3" and after.at > caller.speaks[1] + 1.0
+    assert caller.hangs_up_at == pytest.approx(after.at + 0.3 + 5.0)
 
 
 def test_caller_hangs_up_after_keys_voice_and_hold_or_at_the_timeout(

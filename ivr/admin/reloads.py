@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ivr.admin import overrides
+from ivr.admin import studio
 from ivr.admin.audit import Audit, Reload
 from ivr.asterisk import process, render
 from ivr.config import Config
@@ -145,11 +146,10 @@ def _read(path: Path) -> str | None:
 def build_prompts(config: Config) -> tuple[Catalog, str]:
     """Build every prompt that changed; the catalog and what was done, in words."""
     catalog = Catalog.load(config.prompts_dir, config.overrides_dir)
-    report = build.build(
-        catalog, config.sounds_dir, config.prompts_dir / "recorded", config.prompts
-    )
+    report = build.build(catalog, config.sounds_dir, studio.recorded_dirs(config), config.prompts)
+    note = f" ({report.note})" if report.note else ""
     return catalog, (
-        f"{len(report.built)} built with {report.engine}, {len(report.recorded)} from "
+        f"{len(report.built)} built with {report.voice}{note}, {len(report.recorded)} from "
         f"recordings, {len(report.unchanged)} unchanged"
     )
 

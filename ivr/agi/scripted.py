@@ -107,6 +107,8 @@ class CallSpec(Protocol):
     @property
     def hold(self) -> float: ...
     @property
+    def dtmf_after(self) -> str: ...
+    @property
     def timeout(self) -> float: ...
     @property
     def caller_id(self) -> str: ...
@@ -124,7 +126,7 @@ class Caller:
 
     number: str
     keys: tuple[Key, ...]
-    speaks: tuple[float, float] | None  # a voice from..to, after the keys
+    speaks: tuple[float, float] | None  # a voice from..to, after the keys (then dtmf_after)
     hangs_up_at: float  # keys (+ voice) + hold, or the test's timeout if earlier
     cut_by_test: bool = False  # hangs_up_at is the test's timeout (the rig hangs up)
 
@@ -135,6 +137,8 @@ class Caller:
         if spec.audio:
             speaks = (done, done + VOICE_TIMES * (lengths(VOICE) or 0.0))
             done = speaks[1]
+        after, done = keys_of(spec.dtmf_after, done, spec.gap_ms, spec.duration_ms)
+        keys += after
         number = spec.caller_id.rpartition("<")[2].rstrip(">") or spec.caller_id
         ends = done + spec.hold
         return cls(number, keys, speaks, min(ends, spec.timeout), spec.timeout < ends)

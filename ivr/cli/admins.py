@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ivr.admin.studio import Studio
 from ivr.agents.store import AgentStore
 from ivr.cli.agents import console_line
 from ivr.cli.table import Arg, Command
@@ -28,6 +29,16 @@ def password(config: Config, args: argparse.Namespace) -> int:
     admin, new = _store(config).new_web_password(args.name, role="admin")
     print(f"New password for {admin.name}; their web sessions ended.")
     print(f"{console_line(config, admin, new)}\nThe password is shown only now.")
+    return 0
+
+
+def pin(config: Config, args: argparse.Namespace) -> int:
+    number, new = Studio(config).new_pin(args.name)
+    print(
+        f"Phone PIN for {args.name}: from a staff phone dial *79, key admin number {number} "
+        f"then # and PIN {new} then #, to record prompts.\nThe PIN is shown only now; "
+        f"`hajj-ivr admins pin {args.name}` makes a new one (the number stays)."
+    )
     return 0
 
 
@@ -56,6 +67,13 @@ COMMANDS = (
         (NAME,),
     ),
     Command(("admins", "list"), "every admin login", "hajj-ivr admins list", list_),
+    Command(
+        ("admins", "pin"),
+        "an admin's number and a new PIN for recording prompts by phone (*79; printed once)",
+        "hajj-ivr admins pin rahmat",
+        pin,
+        (NAME,),
+    ),
     Command(
         ("admins", "remove"),
         "delete an admin login (their web sessions end)",

@@ -9,6 +9,7 @@ from ivr.admin import reloads
 from ivr.admin.audit import Audit
 from ivr.cli.table import Command
 from ivr.config import Config
+from ivr.prompts import build as build_mod
 from ivr.prompts import check
 from ivr.prompts.catalog import Catalog
 
@@ -34,8 +35,11 @@ def check_(config: Config, args: argparse.Namespace) -> int:
 
 
 def list_(config: Config, args: argparse.Namespace) -> int:
-    for prompt in _catalog(config).values():
-        print(f"{prompt.id:24} {prompt.text}")
+    """Number (keyed at *79), id, the voice that made it, text."""
+    voices = build_mod.voice_of(config.sounds_dir)
+    for number, prompt in _catalog(config).numbers().items():
+        voice = voices.get(prompt.id) or "-"
+        print(f"{number} {prompt.id:28} {voice:14} {prompt.text}")
     return 0
 
 
@@ -52,5 +56,10 @@ COMMANDS = (
         "hajj-ivr prompts check",
         check_,
     ),
-    Command(("prompts", "list"), "every prompt id and its text", "hajj-ivr prompts list", list_),
+    Command(
+        ("prompts", "list"),
+        "every prompt: its number (to record it by phone), id, voice and text",
+        "hajj-ivr prompts list",
+        list_,
+    ),
 )

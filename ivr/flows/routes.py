@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ivr import chanvars
-from ivr.flows import callback, doctor, echo, hotline
+from ivr.flows import callback, doctor, echo, hotline, studio
 from ivr.outcomes import Outcome
 from ivr.route import Route, RouteTable
 
@@ -12,6 +12,8 @@ TABLE = RouteTable.of(
     Route(chanvars.ROUTE_HOTLINE, hotline.main_menu, off_duty=callback.closed),
     Route(chanvars.ROUTE_ECHO, echo.read_back),
     Route(chanvars.ROUTE_DOCTOR, doctor.ping),
+    # *79 from a staff phone (never the hotline's callers): admins record prompts.
+    Route(chanvars.ROUTE_RECORD, studio.record_prompts),
     # Run while the caller is queued: only a callback (or declining one off duty) changes
     # the call's outcome; staying in line leaves it "agent".
     Route(

@@ -1,10 +1,14 @@
 """Render the prompt catalog to audio Asterisk plays: 8 kHz, mono, 16-bit WAV.
 
 Engines: gTTS (Google's voice, what callers should hear in production) when the machine
-can reach it, espeak-ng (voice ``id``) offline; the choice is logged. A human recording in
-prompts/recorded/<id>.wav always wins. Builds are incremental: a manifest remembers what
-text, engine and settings made each file, so unchanged prompts are not regenerated.
-Files are replaced atomically, so a changed prompt is heard on its next play.
+can reach it, espeak-ng offline (voice ``prompts.espeak_voice``: ``id``, or MBROLA's
+Indonesian voice ``mb-id1`` where Debian's mbrola and mbrola-id1 are installed; without
+them espeak-ng's ``id`` speaks, with a message saying so); the choice is logged. A human
+recording always wins: one an admin made by phone (state_dir/overrides/recorded/<id>.wav)
+over one shipped in prompts/recorded/<id>.wav. Builds are incremental: a manifest
+remembers what text, engine and settings made each file, and which voice (``voice_of``),
+so unchanged prompts are not regenerated. Files are replaced atomically, so a changed
+prompt is heard on its next play.
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ivr import files
@@ -30,6 +35,9 @@ log = logging.getLogger(__name__)
 LANGUAGE = "id"
 MANIFEST = "manifest.json"
 GTTS_HOST = ("translate.google.com", 443)
+FALLBACK_VOICE = "id"  # espeak-ng's own Indonesian voice, always there with espeak-ng
+MBROLA_DIR = Path("/usr/share/mbrola")
+RECORDED = "recorded"  # the voice of a prompt made from a human recording
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,31 @@ class BuildReport:
     built: list[str]
     unchanged: list[str]
     recorded: list[str]
+    voice: str = ""  # what spoke the prompts built now: "gtts", "espeak:id", ...
+    note: str = ""  # why the configured voice did not speak (a fallback)
+    voices: dict[str, str] = field(default_factory=dict)  # prompt id -> its voice
+
+
+def espeak_voice(settings: PromptSettings, mbrola_dir: Path = MBROLA_DIR) -> tuple[str, str]:
+    """The espeak-ng voice that speaks, and a message when it is not the configured one:
+    an MBROLA voice ("mb-id1") needs its database (Debian mbrola-id1, in contrib/non-free:
+    /usr/share/mbrola/id1/id1) and the mbrola program; without them espeak-ng's ``id``."""
+    voice = settings.espeak_voice
+    if not voice.startswith("mb-"):
+        return voice, ""
+    name = voice[3:]
+    database = mbrola_dir / name / name
+    if shutil.which("mbrola") is not None and database.exists():
+        return voice, ""
+    return FALLBACK_VOICE, (
+        f"prompts.espeak_voice = {voice!r}: MBROLA's voice is not installed here "
+        f"({database} or the mbrola program missing: `apt-get install mbrola mbrola-{name}`, "
+        f"Debian contrib/non-free); espeak-ng's {FALLBACK_VOICE!r} voice speaks instead"
+    )
+
+
+def voice_label(engine: str, settings: PromptSettings) -> str:
+    return f"espeak:{settings.espeak_voice}" if engine == "espeak" else engine
 
 
 def target_dir(sounds_dir: Path) -> Path:
@@ -62,35 +95,72 @@ def _gtts_reachable() -> bool:
     return True
 
 
+def recording_of(prompt_id: str, recorded: Path | Sequence[Path]) -> Path | None:
+    """The human recording that replaces a prompt, the first folder's first."""
+    folders = [recorded] if isinstance(recorded, Path) else list(recorded)
+    found = (folder / f"{prompt_id}.wav" for folder in folders)
+    return next((path for path in found if path.exists()), None)
+
+
 def build(
-    catalog: Catalog, sounds_dir: Path, recorded_dir: Path, settings: PromptSettings
+    catalog: Catalog,
+    sounds_dir: Path,
+    recorded: Path | Sequence[Path],
+    settings: PromptSettings,
 ) -> BuildReport:
+    """``recorded``: the folder(s) of human recordings, the one that wins first."""
     engine = choose_engine(settings)
     _check_tools(engine)
-    log.info("prompt engine: %s", engine)
+    voice, note = espeak_voice(settings)  # also gTTS's fallback when it fails
+    note = note if engine == "espeak" else ""
+    if note:
+        log.warning("%s", note)
+    settings = replace(settings, espeak_voice=voice)
+    log.info("prompt engine: %s", voice_label(engine, settings))
+    out = _prepared(sounds_dir)
+    manifest = _read_manifest(out)
+    jobs: list[tuple[Prompt, str, Path | None]] = []
+    report = BuildReport(engine, [], [], [], voice_label(engine, settings), note)
+    for prompt in catalog.values():
+        source = recording_of(prompt.id, recorded)
+        key = _key(prompt, engine, settings, source)
+        if manifest.get(prompt.id, Made("")).key == key and (out / f"{prompt.id}.wav").exists():
+            report.unchanged.append(prompt.id)
+            continue
+        (report.recorded if source else report.built).append(prompt.id)
+        jobs.append((prompt, key, source))
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for prompt, made in pool.map(lambda j: _render(j, out, engine, settings), jobs):
+            manifest[prompt.id] = made
+    _write_manifest(out, manifest)
+    _tone(out.parent / "beep.wav")
+    report.voices.update({pid: manifest[pid].voice for pid in catalog if pid in manifest})
+    return report
+
+
+def install_recording(prompt: Prompt, source: Path, sounds_dir: Path) -> None:
+    """A human recording (``source``, kept where ``build`` finds it) becomes the prompt's
+    sound now, atomically: heard on its next play, and the next build keeps it."""
+    out = _prepared(sounds_dir)
+    key = _key(prompt, "", PromptSettings(), source)
+    _render((prompt, key, source), out, "", PromptSettings())
+    manifest = _read_manifest(out)
+    manifest[prompt.id] = Made(key, RECORDED)
+    _write_manifest(out, manifest)
+
+
+def voice_of(sounds_dir: Path) -> dict[str, str]:
+    """Which voice made each built prompt ("gtts", "espeak:mb-id1", "recorded"; "" when
+    an older build did not say)."""
+    return {pid: made.voice for pid, made in _read_manifest(target_dir(sounds_dir)).items()}
+
+
+def _prepared(sounds_dir: Path) -> Path:
     out = target_dir(sounds_dir)
     out.mkdir(parents=True, exist_ok=True)
     for folder in (out.parent, out):  # Asterisk's user owns the sounds (ivr/files.py)
         files.owned_like_folder(folder)
-    manifest = _read_manifest(out)
-    jobs: list[tuple[Prompt, str, Path | None]] = []
-    report = BuildReport(engine, [], [], [])
-    for prompt in catalog.values():
-        recording = recorded_dir / f"{prompt.id}.wav"
-        source = recording if recording.exists() else None
-        key = _key(prompt, engine, settings, source)
-        (report.recorded if source else report.built).append(prompt.id)
-        if manifest.get(prompt.id) == key and (out / f"{prompt.id}.wav").exists():
-            (report.recorded if source else report.built).remove(prompt.id)
-            report.unchanged.append(prompt.id)
-            continue
-        jobs.append((prompt, key, source))
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        for prompt, key in pool.map(lambda j: _render(j, out, engine, settings), jobs):
-            manifest[prompt.id] = key
-    _write_manifest(out, manifest)
-    _tone(out.parent / "beep.wav")
-    return report
+    return out
 
 
 def _tone(target: Path) -> None:
@@ -122,10 +192,19 @@ def _key(prompt: Prompt, engine: str, settings: PromptSettings, source: Path | N
     return hashlib.sha256(basis.encode()).hexdigest()[:16]
 
 
+@dataclass(frozen=True)
+class Made:
+    """What made a built prompt: the key of its inputs, and the voice."""
+
+    key: str
+    voice: str = ""
+
+
 def _render(
     job: tuple[Prompt, str, Path | None], out: Path, engine: str, settings: PromptSettings
-) -> tuple[Prompt, str]:
+) -> tuple[Prompt, Made]:
     prompt, key, source = job
+    voice = RECORDED if source else voice_label(engine, settings)
     with tempfile.TemporaryDirectory() as tmp:
         try:
             raw = source or _synthesise(prompt.text, Path(tmp), engine, settings)
@@ -135,12 +214,13 @@ def _render(
             log.warning("gTTS failed for %s (%s); espeak-ng this time", prompt.id, e)
             raw = _synthesise(prompt.text, Path(tmp), "espeak", settings)
             key = _key(prompt, "espeak", settings, None)  # retried with gTTS next build
+            voice = voice_label("espeak", settings)
         staged = Path(tmp) / "out.wav"
         telephone_wav(raw, staged)
         shutil.move(staged, out / f".{prompt.id}.wav.tmp")
         files.owned_like_folder(out / f".{prompt.id}.wav.tmp")
         (out / f".{prompt.id}.wav.tmp").replace(out / f"{prompt.id}.wav")
-    return prompt, key
+    return prompt, Made(key, voice)
 
 
 def _synthesise(text: str, tmp: Path, engine: str, settings: PromptSettings) -> Path:
@@ -171,16 +251,23 @@ def _check_tools(engine: str) -> None:
         raise SetupError(f"{', '.join(absent)} missing: `apt-get install {' '.join(absent)}`")
 
 
-def _read_manifest(out: Path) -> dict[str, str]:
+def _read_manifest(out: Path) -> dict[str, Made]:
+    """id -> Made; an older manifest's entries are the key alone (voice unknown)."""
     try:
         data = json.loads((out / MANIFEST).read_text())
     except (FileNotFoundError, json.JSONDecodeError):
         return {}
-    return {str(k): str(v) for k, v in data.items()}
+    return {
+        str(k): Made(str(v["key"]), str(v.get("voice", "")))
+        if isinstance(v, dict)
+        else Made(str(v))
+        for k, v in data.items()
+    }
 
 
-def _write_manifest(out: Path, manifest: dict[str, str]) -> None:
+def _write_manifest(out: Path, manifest: dict[str, Made]) -> None:
     tmp = out / f".{MANIFEST}.tmp"
-    tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True))
+    data = {pid: {"key": m.key, "voice": m.voice} for pid, m in manifest.items()}
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
     files.owned_like_folder(tmp)
     tmp.replace(out / MANIFEST)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 from collections.abc import Iterator, Mapping
@@ -13,6 +14,8 @@ from ivr.errors import ConfigError
 PROMPT_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # Where built prompts live under the sounds directory, and how Asterisk names them.
 SOUND_DIR = "hajj"
+# Prompt numbers (what an admin keys to record a prompt by phone): four digits.
+NUMBER_FIRST, NUMBER_SLOTS = 1000, 9000
 
 
 @dataclass(frozen=True)
@@ -61,10 +64,31 @@ class Catalog(Mapping[str, Prompt]):
             raise ConfigError(f"no prompt catalog (*.toml) in {prompts_dir}")
         return cls(prompts)
 
+    def numbers(self) -> dict[int, Prompt]:
+        """Each prompt's number, stable across catalogs: a hash of its id picks one of
+        the four-digit numbers; a collision takes the next free one, in id order (so a
+        prompt keeps its number when others are added, unless it collided)."""
+        taken: dict[int, Prompt] = {}
+        for pid in sorted(self._prompts):
+            number = _preferred_number(pid)
+            while number in taken:
+                number = NUMBER_FIRST + (number - NUMBER_FIRST + 1) % NUMBER_SLOTS
+            taken[number] = self._prompts[pid]
+        return dict(sorted(taken.items()))
+
+    def number_of(self) -> dict[str, int]:
+        """Prompt id -> its number (see ``numbers``)."""
+        return {prompt.id: number for number, prompt in self.numbers().items()}
+
     def digit(self, key: str) -> Prompt:
         """The prompt that speaks one DTMF key (0-9, *, #)."""
         name = {"*": "star", "#": "hash"}.get(key, key)
         return self[f"digit-{name}"]
+
+
+def _preferred_number(pid: str) -> int:
+    digest = int.from_bytes(hashlib.sha256(pid.encode()).digest()[:8], "big")
+    return NUMBER_FIRST + digest % NUMBER_SLOTS
 
 
 def _read(path: Path) -> list[Prompt]:

@@ -16,6 +16,7 @@ from ivr.config import Config
 from ivr.web.actions import AdminActions
 from ivr.web.calllog_pages import CallLogPages
 from ivr.web.pages import Pages
+from ivr.web.prompt_pages import PromptPages
 from ivr.web.report_pages import ReportPages
 from ivr.web.wallboard import Wallboard
 
@@ -27,6 +28,7 @@ class Dashboard:
             CallLogPages(config, pages),
             ReportPages(config, pages),
             AdminActions(config, pages),
+            PromptPages(config, pages),
         )
 
     def routes(self) -> list[Route]:

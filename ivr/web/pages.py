@@ -28,6 +28,7 @@ NAV = (
     ("/admin/calls", "Log panggilan"),
     ("/admin/reports", "Laporan"),
     ("/admin/actions", "Tindakan admin"),
+    ("/admin/prompts", "Prompt"),
     ("/complaints", "Pengaduan"),
     ("/corrections", "Data tidak sesuai"),
     ("/agent", "Konsol petugas"),

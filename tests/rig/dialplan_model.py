@@ -31,6 +31,8 @@ from tests.rig.together import Pace, PacedChannel, no_pace
 
 DIALPLAN = Path(__file__).resolve().parents[2] / "dialplan"
 ECHO_NUMBER = "*500"
+RECORD_NUMBER = "*79"  # [hajj-agent-phone] only
+INBOUND, STAFF_PHONE = "hajj-inbound", "hajj-agent-phone"
 
 
 def hand_over_fields(extensions: str) -> tuple[tuple[str, str], ...]:
@@ -63,12 +65,18 @@ class DialplanModel:
         asyncio.run(self.arun(line, number, end_on))
 
     async def arun(
-        self, line: ScriptedLine, number: str, end_on: str = "", pace: Pace = no_pace
+        self,
+        line: ScriptedLine,
+        number: str,
+        end_on: str = "",
+        pace: Pace = no_pace,
+        context: str = INBOUND,
     ) -> None:
         """run() on the running loop; ``pace`` makes it wait its turn among other calls
-        after each step that takes time (tests/rig/together.py)."""
+        after each step that takes time (tests/rig/together.py). ``context``: where the
+        number is dialled (a staff phone's reaches *79, recording prompts)."""
         try:
-            await _Run(self, line, end_on, pace).inbound(number)
+            await _Run(self, line, end_on, pace).inbound(number, context)
         except Stop:
             line.hang_up("test")
         line.hang_up("ivr")  # Hangup(): a no-op when the caller is gone already
@@ -81,10 +89,15 @@ class _Run:
     end_on: str
     pace: Pace
 
-    async def inbound(self, number: str) -> None:
-        """[hajj-inbound] and [hajj-ivr]."""
+    async def inbound(self, number: str, context: str = INBOUND) -> None:
+        """[hajj-inbound] (or a staff phone's *79) and [hajj-ivr]."""
         line = self.line
         route = "echo" if number == ECHO_NUMBER else "hotline"  # any other number: hotline
+        if context == STAFF_PHONE and number == RECORD_NUMBER:
+            route = chanvars.ROUTE_RECORD
+        elif number == RECORD_NUMBER:  # _X. does not match "*79": no such extension
+            line.hang_up("ivr")
+            return
         line.set_variable(f"__{chanvars.ROUTE}", route)
         await self.agi(route)
         if line.hung_up or line.variables.get(chanvars.RESULT) == Result.DONE:

@@ -111,7 +111,7 @@ class FastHotline(CallLogReading):
         caller = Caller.from_test_call(spec, self.lengths)
         own = VirtualClock(self.clock())  # the line's time since answer: its own
         line = ScriptedLine(call_id, caller, own, self.lengths, self._stop(call_id, until))
-        await self.dialplan.arun(line, spec.number, spec.end_on, pace)
+        await self.dialplan.arun(line, spec.number, spec.end_on, pace, spec.context)
         await self.controller.services.complaints.writer.flush()
         return CallResult(call_id, line.hung_up_by != "test", list(line.events))
 

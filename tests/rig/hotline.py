@@ -47,15 +47,20 @@ class Scenario:
     caller_id: str = TestCall.caller_id  # '"Name" <number>'
     audio: bool = False  # the caller speaks after the keys (TestCall.audio)
     end_on: str = ""  # the test hangs up at this AMI event of the call (TestCall.end_on)
+    context: str = "hajj-inbound"  # a staff phone's: "hajj-agent-phone" (TestCall.context)
+    number: str = ""  # dialled instead of the hotline (a feature code: "*79")
+    dtmf_after: str = ""  # keys after the voice (TestCall.dtmf_after)
 
     def test_call(self, number: str) -> TestCall:
         return TestCall(
-            number,
+            self.number or number,
             self.dtmf,
             timeout=self.timeout,
             caller_id=self.caller_id,
             audio=self.audio,
             end_on=self.end_on,
+            context=self.context,
+            dtmf_after=self.dtmf_after,
         )
 
 

@@ -94,8 +94,18 @@ def scenario(
         '<recv response="183" optional="true"/>',
         '<recv response="200" rtd="true"/>',
         f"<send><![CDATA[\n{ACK.format(caller=caller)}\n]]></send>",
-        f'<pause milliseconds="{delay_ms}"/>',
+        *_answered(workdir, dtmf, caller, delay_ms, hangup_after_ms),
     ]
+    body = "\n".join(steps)
+    head = '<?xml version="1.0" encoding="ISO-8859-1"?>\n<scenario name="hajj caller">'
+    return f"{head}\n{body}\n</scenario>\n"
+
+
+def _answered(
+    workdir: Path, dtmf: str, caller: str, delay_ms: int, hangup_after_ms: int
+) -> list[str]:
+    """After the ACK: the keys, then the IVR's BYE (or ours ``hangup_after_ms`` later)."""
+    steps = [f'<pause milliseconds="{delay_ms}"/>']
     if dtmf:
         pcap = workdir / f"keys-{abs(hash(dtmf))}.pcap"
         seconds = dtmf_pcap.write(pcap, dtmf)
@@ -112,9 +122,40 @@ def scenario(
             '<recv request="BYE" timeout="120000"/>',
             f"<send><![CDATA[\n{OK_REQUEST}\n]]></send>",
         ]
-    body = "\n".join(steps)
-    head = '<?xml version="1.0" encoding="ISO-8859-1"?>\n<scenario name="hajj caller">'
-    return f"{head}\n{body}\n</scenario>\n"
+    return steps
+
+
+def staff_scenario(workdir: Path, dtmf: str, user: str, password: str) -> str:
+    """A staff phone's call (an agent's endpoint): the INVITE is challenged (401),
+    acknowledged and sent again with digest auth; then keys, and the IVR hangs up."""
+    invite = INVITE.replace('"Jemaah" ', "").format(caller=user)
+    auth = f"[authentication username={user} password={password}]"
+    challenged_ack = ACK.format(caller=user).replace(
+        "Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]", "[last_Via:]"
+    )
+    steps = [
+        _send(invite, retrans=True),
+        '<recv response="100" optional="true"/>',
+        '<recv response="401" auth="true"/>',
+        _send(challenged_ack),
+        _send(invite.replace("CSeq: 1 INVITE", f"CSeq: 2 INVITE\n{auth}"), retrans=True),
+        '<recv response="100" optional="true"/>',
+        '<recv response="180" optional="true"/>',
+        '<recv response="183" optional="true"/>',
+        '<recv response="200" rtd="true"/>',
+        _send(ACK.format(caller=user).replace("CSeq: 1 ACK", "CSeq: 2 ACK")),
+        *_answered(workdir, dtmf, user, 1500, 0),
+    ]
+    return _xml("staff phone", steps)
+
+
+def staff_call(
+    workdir: Path, sip_port: int, number: str, dtmf: str, user: str, password: str
+) -> SippResult:
+    """One call from an agent's phone (its endpoint, digest auth) to ``number``."""
+    xml = workdir / f"staff-{abs(hash((number, dtmf, user)))}.xml"
+    xml.write_text(staff_scenario(workdir, dtmf, user, password))
+    return _run(workdir, sipp_argv(xml, sip_port, "-s", number), 240)
 
 
 @dataclass(frozen=True)
