@@ -25,6 +25,7 @@ from typing import Any
 
 from ivr import chanvars, handover, phone
 from ivr.calllog import CallLog
+from ivr.campaigns.store import Campaigns
 from ivr.channel import Channel
 from ivr.complaints.desk import ComplaintDesk
 from ivr.config import IvrSettings
@@ -53,6 +54,7 @@ class CallServices:
     complaints: ComplaintDesk
     guard: Guard  # limits across calls (dates of birth, PINs, lookups)
     clock: Callable[[], float] = time.time
+    campaigns: Campaigns | None = None  # schedule-change calls (the campaign route)
 
 
 class Call:

@@ -18,12 +18,14 @@ from pathlib import Path
 
 from ivr import calllog, guard
 from ivr.calllog import CallLog
+from ivr.campaigns import store as campaigns
+from ivr.campaigns.store import Campaigns
 from ivr.queue import callbacks, records
 from ivr.queue.callbacks import Callbacks
 from ivr.queue.records import QueueRecords
 from ivr.store import open_store
 
-SCHEMAS = (calllog.SCHEMA, records.SCHEMA, callbacks.SCHEMA, guard.SCHEMA)
+SCHEMAS = (calllog.SCHEMA, records.SCHEMA, callbacks.SCHEMA, guard.SCHEMA, campaigns.SCHEMA)
 
 
 def open_calldb(path: Path, *, threads: bool = True) -> sqlite3.Connection:
@@ -40,11 +42,12 @@ class CallDb:
     calls: CallLog
     stays: QueueRecords
     callbacks: Callbacks
+    campaigns: Campaigns
 
     @classmethod
     def open(cls, path: Path, *, clock: Callable[[], float] = time.time) -> CallDb:
         db = open_calldb(path)
-        return cls(db, CallLog.over(db, clock), QueueRecords(db), Callbacks(db))
+        return cls(db, CallLog.over(db, clock), QueueRecords(db), Callbacks(db), Campaigns(db))
 
     def close(self) -> None:
         self.db.close()

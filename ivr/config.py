@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ivr import configfile, hours
+from ivr.campaignsettings import CampaignSettings
 from ivr.errors import ConfigError
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -151,6 +152,7 @@ class RetentionSettings:
     # caller's number and porsi go; category, dates, state and history stay.
     closed_complaints_days: int = 180
     uploads_days: int = 1  # anything left in state_dir/uploads (a crashed import's files)
+    campaigns_days: int = 30  # a finished campaign's calls (opt-outs: OPTOUT_DAYS, 2 years)
 
 
 @dataclass(frozen=True)
@@ -183,6 +185,7 @@ class Config:
     prompts: PromptSettings = field(default_factory=PromptSettings)
     agents: AgentSettings = field(default_factory=AgentSettings)
     complaints: ComplaintSettings = field(default_factory=ComplaintSettings)
+    campaigns: CampaignSettings = field(default_factory=CampaignSettings)
     web: WebSettings = field(default_factory=WebSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
 
@@ -251,6 +254,7 @@ _SECTIONS: dict[str, type] = {
     "prompts": PromptSettings,
     "agents": AgentSettings,
     "complaints": ComplaintSettings,
+    "campaigns": CampaignSettings,
     "web": WebSettings,
     "retention": RetentionSettings,
 }

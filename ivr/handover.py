@@ -35,6 +35,7 @@ class Handover:
     queue: str = chanvars.FIRST_QUEUE  # the tier's queue; a transfer up a tier changes it
     wait_from: int | None = None  # unix time the call first queued: its place in line
     callback_id: int | None = None  # set on a callback's agent leg
+    campaign_call: int | None = None  # a schedule-change call (ivr.campaigns) the IVR placed
 
 
 def verified(porsi: str, dob_porsi: str) -> bool:

@@ -15,6 +15,8 @@ from ivr.data import schema
 # The kloter fields a pilgrim plans by: a change in any of them is a moved schedule.
 SCHEDULE = ("masuk_asrama", "berangkat", "pulang", "no_penerbangan", "embarkasi")
 SHOWN = 20  # moved kloter listed by code; past this only counted
+# The changes pilgrims are called about (ivr.campaigns): the asrama entry and the flight.
+CALLED_ABOUT = ("masuk_asrama", "berangkat", "no_penerbangan")
 
 DIFF_SCHEMA = """
 CREATE TABLE IF NOT EXISTS import_diff (
@@ -24,6 +26,9 @@ CREATE TABLE IF NOT EXISTS import_diff (
     changed INTEGER NOT NULL,
     kloter_moved INTEGER NOT NULL,
     kloter_moved_codes TEXT NOT NULL   -- JSON list, the first SHOWN codes
+);
+CREATE TABLE IF NOT EXISTS kloter_moved (  -- every kloter whose CALLED_ABOUT fields moved
+    kode TEXT PRIMARY KEY NOT NULL
 );
 """
 
@@ -64,6 +69,10 @@ def compare(new: sqlite3.Connection, old: Path | None) -> ImportDiff:
         new.execute("ATTACH DATABASE ? AS old", (f"file:{old}?mode=ro",))
         try:
             diff = _count(new)
+            new.execute(
+                "INSERT INTO kloter_moved SELECT n.kode FROM main.kloter n JOIN old.kloter o "
+                f"USING (kode) WHERE NOT ({_same(CALLED_ABOUT, 'n', 'o')})"
+            )
         finally:
             new.execute("DETACH DATABASE old")
     new.execute(

@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ivr.data import diff, guard, schema
+from ivr.data import contacts, diff, guard, schema
 from ivr.data.diff import ImportDiff
 from ivr.data.mirror import Mirror
 from ivr.data.report import ImportRefused, ImportReport, Problems
@@ -157,6 +157,7 @@ def _build(
         db.execute("BEGIN")
         kloters = _load_kloter(db, source, load)
         _load_jemaah(db, source, kloters, load)
+        contacts.load(db, source, load.problems)  # the optional no_hp column
         for statement in schema.INDEXES.strip().split(";\n"):
             db.execute(statement)
         meta = (load.as_of, _now(), name or str(source.resolve()))
