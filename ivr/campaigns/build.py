@@ -4,7 +4,7 @@ entry or flight the import moved (ivr.data.diff keeps them in the new mirror's
 
 Read from the live mirror after the swap, so an import from the command line and one from
 the dashboard are followed alike: the controller's dialer checks each import once (by its
-``imported_at``). Only pilgrims still going are called (not cancelled, deceased or
+own id). Only pilgrims still going are called (not cancelled, deceased or
 delegated). A mirror from before these tables has nobody to call.
 """
 
@@ -40,19 +40,24 @@ class Moved:
 
 
 def import_key(mirror: Path) -> str:
-    """The live import's key (meta.imported_at), "" without a readable mirror."""
+    """The live import's own id (the diff's import_uid), "" without a readable mirror
+    or one from before it."""
     try:
         with _open(mirror) as db:
-            row = db.execute("SELECT imported_at FROM meta").fetchone()
+            return _key(db)
     except sqlite3.Error:
         return ""
+
+
+def _key(db: sqlite3.Connection) -> str:
+    row = db.execute("SELECT uid FROM import_uid").fetchone()
     return str(row[0]) if row else ""
 
 
 def moved(mirror: Path) -> Moved:
     """The live mirror's moved kloter and the pilgrims to call about them."""
     with _open(mirror) as db:
-        key = str(db.execute("SELECT imported_at FROM meta").fetchone()[0])
+        key = _key(db)
         tables = {n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if not {"kloter_moved", "kontak"} <= tables:
             codes = tuple(_codes(db)) if "kloter_moved" in tables else ()

@@ -22,7 +22,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS campaigns (
     id INTEGER PRIMARY KEY,
     created_at REAL NOT NULL,
-    import_key TEXT NOT NULL UNIQUE,      -- the import it follows (meta.imported_at)
+    import_key TEXT NOT NULL UNIQUE,      -- the import it follows (its import_uid)
     kloter TEXT NOT NULL,                 -- the moved kloter, space separated
     state TEXT NOT NULL DEFAULT 'ready',  -- ready | running | paused | finished
     started_at REAL,

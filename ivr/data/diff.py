@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,9 @@ CREATE TABLE IF NOT EXISTS import_diff (
     changed INTEGER NOT NULL,
     kloter_moved INTEGER NOT NULL,
     kloter_moved_codes TEXT NOT NULL   -- JSON list, the first SHOWN codes
+);
+CREATE TABLE IF NOT EXISTS import_uid (  -- this import, told apart from any other
+    uid TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS kloter_moved (  -- every kloter whose CALLED_ABOUT fields moved
     kode TEXT PRIMARY KEY NOT NULL
@@ -63,6 +67,7 @@ def _same(columns: tuple[str, ...], a: str, b: str) -> str:
 def compare(new: sqlite3.Connection, old: Path | None) -> ImportDiff:
     """Compare the mirror being built (``new``, open) with the live one; store the result."""
     new.executescript(DIFF_SCHEMA)
+    new.execute("INSERT INTO import_uid VALUES (?)", (uuid.uuid4().hex,))
     if old is None or not old.exists():
         diff = ImportDiff(first_import=True)
     else:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from ivr.data import schema
+from ivr.data import contacts, schema
 from ivr.data.sample_places import EMBARKASI, FATHER, FEMALE, MALE, PROVINCES, SECOND, Province
 from ivr.data.sample_places import MASKAPAI as AIRLINES
 
@@ -112,8 +112,15 @@ def write_sample(folder: Path, *, jemaah: int = 300, seed: int = 2026) -> list[S
     pilgrims = fixed + list(drawn)
     folder.mkdir(parents=True, exist_ok=True)
     write_csv(folder / "kloter.csv", schema.KLOTER_COLUMNS, kloter_rows(counts))
-    write_csv(folder / "jemaah.csv", schema.JEMAAH_COLUMNS, (jemaah_row(p) for p in pilgrims))
+    rows = ([*jemaah_row(p), phone_number(p)] for p in pilgrims)
+    write_csv(folder / "jemaah.csv", (*schema.JEMAAH_COLUMNS, contacts.COLUMN), rows)
     return pilgrims
+
+
+def phone_number(p: SamplePilgrim) -> str:
+    """A made-up mobile number for this season's pilgrims (schedule-change calls), none
+    for the others: the optional no_hp column."""
+    return f"0812{p.nomor_porsi[-8:]}" if p.kloter else ""
 
 
 def write_csv(path: Path, header: Iterable[str], rows: Iterable[Iterable[str]]) -> None:

@@ -82,9 +82,12 @@ class _Run:
     pace: Pace
 
     async def inbound(self, number: str) -> None:
-        """[hajj-inbound] and [hajj-ivr]."""
+        """[hajj-inbound] and [hajj-ivr]; a call that carries its route already (a
+        schedule-change call: [hajj-campaign-call], a person answered) goes to [hajj-ivr]."""
         line = self.line
-        route = "echo" if number == ECHO_NUMBER else "hotline"  # any other number: hotline
+        route = line.variables.get(chanvars.ROUTE) or (
+            "echo" if number == ECHO_NUMBER else "hotline"  # any other number: hotline
+        )
         line.set_variable(f"__{chanvars.ROUTE}", route)
         await self.agi(route)
         if line.hung_up or line.variables.get(chanvars.RESULT) == Result.DONE:
