@@ -188,6 +188,19 @@ def test_dialer_originate_failure_without_dialplan_event_settles_after_grace(rig
     assert (rig.call(k).state, rig.call(k).outcome) == (store.WAITING, store.FAILED)
 
 
+def test_dialer_late_originate_failure_of_an_earlier_attempt_is_ignored(rig: Rig) -> None:
+    (k,) = _running(rig, "081100000001")
+    rig.tick()
+    first = rig.ami.originated[0]["ActionID"]
+    rig.ended(k, "NOANSWER")  # the dialplan's event came first
+    rig.dialer.on_event({"Event": "OriginateResponse", "ActionID": first, "Response": "Failure"})
+    rig.clock.now += SETTINGS.retry_after
+    assert rig.tick() == [k]
+    rig.clock.now += FAILED_GRACE
+    rig.tick()
+    assert rig.call(k).state == store.DIALING  # the second attempt still rings
+
+
 def test_dialer_never_originates_a_number_we_may_not_call_or_one_that_opted_out(
     rig: Rig,
 ) -> None:

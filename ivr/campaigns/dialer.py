@@ -66,7 +66,8 @@ class CampaignDialer:
         self.clock = clock
         self.retry = Retry(settings.attempts, float(settings.retry_after))
         self._import = ""  # the import followed last
-        self._failed: dict[int, float] = {}  # originates AMI reported failed, by call
+        self._actions: dict[int, str] = {}  # each ringing call's attempt (its ActionID)
+        self._failed: dict[int, float] = {}  # attempts AMI reported failed, by call
         self.wake = asyncio.Event()
 
     # --- events ------------------------------------------------------------------------
@@ -80,7 +81,14 @@ class CampaignDialer:
             and event.get("ActionID", "").startswith("hajj-cp-")
             and event.get("Response") != "Success"
         ):
-            self._failed[int(event["ActionID"].split("-")[2])] = self.clock()
+            self._originate_failed(event["ActionID"])
+
+    def _originate_failed(self, action: str) -> None:
+        """Only the attempt in progress counts: a late answer about an earlier attempt of
+        the same call (its DIALSTATUS came first) must not fail the next one."""
+        call_id = int(action.split("-")[2])
+        if self._actions.get(call_id) == action:
+            self._failed[call_id] = self.clock()
 
     def _stage(self, event: Mapping[str, str]) -> None:
         call_id = event.get("Call", "")
@@ -96,6 +104,7 @@ class CampaignDialer:
 
     def _end(self, call_id: int, status: str) -> None:
         self._failed.pop(call_id, None)
+        self._actions.pop(call_id, None)
         k = self.campaigns.ended(call_id, status, self.clock(), self.retry)
         if k is not None:
             log.info(
@@ -139,7 +148,9 @@ class CampaignDialer:
             if self._may_call(k, now):
                 self.campaigns.dial(k.id, now)
                 log.info("campaign call %d: dialling %s", k.id, k.masked)
-                await self.ami.originate(**self.originate(k))
+                fields = self.originate(k)
+                self._actions[k.id] = fields["ActionID"]
+                await self.ami.originate(**fields)
                 started.append(k)
         return started
 
@@ -204,7 +215,7 @@ class CampaignDialer:
             "Priority": "1",
             "CallerID": f'"Hotline Haji" <{self.hotline}>',
             "Timeout": str((ring + 10) * 1000),
-            "ActionID": f"hajj-cp-{k.id}-{int(self.clock())}",
+            "ActionID": f"hajj-cp-{k.id}-{k.attempts + 1}-{int(self.clock())}",
             "Variable": ",".join(f"{key}={value}" for key, value in fields.items()),
         }
 

@@ -21,6 +21,7 @@ from ivr.cli import (
     agents,
     asterisk,
     calls,
+    campaigns,
     data,
     doctor,
     prompts,
@@ -44,6 +45,7 @@ COMMANDS = (
     *agents.COMMANDS,
     *admins.COMMANDS,
     *sessions.COMMANDS,
+    *campaigns.COMMANDS,
     serve.WEB,
     doctor.DOCTOR,
 )
@@ -56,6 +58,7 @@ NOUNS = {
     "agents": "agent accounts, queue login, pause",
     "admins": "dashboard admin logins",
     "sessions": "web logins: who is logged in, end, unlock",
+    "campaigns": "schedule-change calls after an import moved a kloter",
 }
 
 

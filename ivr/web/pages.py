@@ -28,6 +28,7 @@ NAV = (
     ("/admin/calls", "Log panggilan"),
     ("/admin/reports", "Laporan"),
     ("/admin/actions", "Tindakan admin"),
+    ("/admin/campaigns", "Kampanye jadwal"),
     ("/complaints", "Pengaduan"),
     ("/agent", "Konsol petugas"),
 )

@@ -37,8 +37,11 @@ def _later(stamp: str, days: int) -> str:
     return moved.strftime("%Y-%m-%d %H:%M")
 
 
-def moved_export(sample: Path, into: Path, kloter: str = KLOTER, days: int = 1) -> Path:
-    """A copy of the export ``sample`` with ``kloter``'s asrama entry and flight moved."""
+def moved_export(
+    sample: Path, into: Path, kloter: str = KLOTER, days: int = 1, only: str = ""
+) -> Path:
+    """A copy of the export ``sample`` with ``kloter``'s asrama entry and flight moved;
+    with ``only``, that porsi is the one pilgrim with a number (one phone in the test)."""
     shutil.copytree(sample, into)
 
     def move(rows: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -49,18 +52,21 @@ def moved_export(sample: Path, into: Path, kloter: str = KLOTER, days: int = 1) 
         return rows
 
     edit_csv(into / "kloter.csv", move)
-    # Newer than the live one (an import never goes back in time unless forced).
-    edit_csv(into / "jemaah.csv", lambda rows: _touch(rows))
+
+    def touch(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+        # Newer than the live one (an import never goes back in time unless forced).
+        rows[0]["updated_at"] = "2026-04-11 09:00"
+        for row in rows:
+            if only and row["kloter"] == kloter and row["nomor_porsi"] != only:
+                row["no_hp"] = ""
+        return rows
+
+    edit_csv(into / "jemaah.csv", touch)
     return into
 
 
-def _touch(rows: list[dict[str, str]]) -> list[dict[str, str]]:
-    rows[0]["updated_at"] = "2026-04-11 09:00"
-    return rows
-
-
-def import_moved(sample: Path, mirror: Path, into: Path) -> ImportReport:
-    return import_export(moved_export(sample, into), mirror, imported_by="tests")
+def import_moved(sample: Path, mirror: Path, into: Path, only: str = "") -> ImportReport:
+    return import_export(moved_export(sample, into, only=only), mirror, imported_by="tests")
 
 
 def target(store: Campaigns, campaign_id: int, porsi: str = PORSI) -> CampaignCall:
