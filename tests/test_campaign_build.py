@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from ivr import config as config_mod
+from ivr import retention
+from ivr.calldb import open_calldb
 from ivr.campaigns import build, store
 from ivr.campaigns.store import Campaigns
 from ivr.data.importer import import_export
@@ -114,3 +117,29 @@ def test_campaign_created_once_per_import_opted_out_numbers_skipped(tmp_path: Pa
     assert slamet.masked == "0812******56"
     progress = campaigns.progress(made.id)
     assert progress["total"] == len(moved.targets) and progress[store.SKIPPED] == 1
+
+
+def test_retention_purges_finished_campaigns_calls_and_old_opt_outs(tmp_path: Path) -> None:
+    config = config_mod.load(file=None, env={}, overrides={"state_dir": tmp_path})
+    day, now = 86400.0, time.time()
+    with closing(open_calldb(config.calllog_path, threads=False)) as db:
+        campaigns = Campaigns(db)
+        target = store.Target(
+            PORSI, NUMBER, KLOTER, "2026-04-22 13:00", "2026-04-23 21:35", "GA", "WIB"
+        )
+        old = campaigns.create("old", [KLOTER], [target], now - 40 * day)
+        new = campaigns.create("new", [KLOTER], [target], now)
+        assert old is not None and new is not None
+        db.execute(
+            "UPDATE campaigns SET state = 'finished', finished_at = ? WHERE id = ?",
+            (now - 31 * day, old.id),
+        )
+        campaigns.opt_out("081299990000", now - (store.OPTOUT_DAYS + 1) * day)
+        campaigns.opt_out(NUMBER, now - day)
+    report = retention.purge(config, now)
+    assert report.count("finished campaign calls") == 1
+    assert report.count("schedule-call opt-outs") == 1
+    with closing(open_calldb(config.calllog_path, threads=False)) as db:
+        campaigns = Campaigns(db)
+        assert campaigns.calls(old.id) == [] and len(campaigns.calls(new.id)) == 1
+        assert campaigns.opted_out() == {NUMBER}
