@@ -3,7 +3,7 @@ makes a campaign of it, an admin starts it from the command line, and the dialer
 one pilgrim with a number through the outbound route, a SIPp phone: the first time it
 rings unanswered (no answer, tried again retry_after later), the second time it answers
 like a person (AMD hears "Halo?" then silence), hears who is calling and the new dates,
-and keys 8 (no more schedule calls). The dashboard's campaign page shows the progress.
+and keys 8 (no more schedule calls). The dashboard's campaign page, in a browser, shows the progress.
 
 Every branch of the answered call runs in the fast tier (tests/test_flow_campaigns.py,
 the same checks: tests/scenarios/campaigns.py); the dialer's pacing, hours and retries run
@@ -21,11 +21,14 @@ from typing import TypeVar
 
 import httpx
 import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
 
 from ivr.campaigns import store
 from ivr.campaigns.store import Campaign, CampaignCall, Campaigns
 from ivr.data.importer import import_export
 from tests.rig import answer_pcap, sipp, web
+from tests.rig.browser import browser_login
 from tests.rig.hotline import Hotline
 from tests.scenarios import campaigns as checks
 
@@ -116,11 +119,27 @@ def test_campaign_after_an_import_retries_no_answer_and_a_machine_then_heard_and
         checks.check_opted_out(hotline.spoken(done.call_id), done, Campaigns(db))
 
 
-def test_campaign_page_shows_the_progress(hotline: Hotline, moved: Campaign) -> None:
+def test_browser_campaign_page_shows_the_progress(
+    hotline: Hotline, moved: Campaign, browser: WebDriver
+) -> None:
     """After the calls above: one pilgrim, done, heard and opted out (numbers masked)."""
     password = hotline.add_admin("nurul")
-    with httpx.Client(base_url=hotline.web_url) as client:
+    browser_login(browser, hotline, "nurul", password)
+    browser.get(f"{hotline.web_url}/admin/campaigns")
+    browser.find_element(By.LINK_TEXT, f"#{moved.id}").click()
+
+    def tile(name: str) -> str:
+        return browser.find_element(By.ID, name).text
+
+    assert (tile("state"), tile("total"), tile("done"), tile("opted_out")) == (
+        "selesai",
+        "1",
+        "1",
+        "1",
+    )
+    row = browser.find_element(By.CSS_SELECTOR, "#calls tbody tr").text
+    assert checks.PORSI in row and "0812******56" in row and checks.NUMBER not in row
+    with httpx.Client(base_url=hotline.web_url, timeout=10) as client:
         web.login(client, "nurul", password)
-        page = client.get(f"/admin/campaigns/{moved.id}").text
-    assert 'id="total">1<' in page and 'id="done">1<' in page and 'id="opted_out">1<' in page
-    assert "0812******56" in page and checks.NUMBER not in page
+        csv = client.get(f"/admin/campaigns/{moved.id}/calls.csv").text
+    assert csv.splitlines()[1].startswith(f"{checks.PORSI},0812******56,SOC-01,")
