@@ -1,9 +1,11 @@
 """Schedule-change calls over real calls: an import moves kloter SOC-01, the controller
 makes a campaign of it, an admin starts it from the command line, and the dialer calls the
 one pilgrim with a number through the outbound route, a SIPp phone: the first time it
-rings unanswered (no answer, tried again retry_after later), the second time it answers
-like a person (AMD hears "Halo?" then silence), hears who is calling and the new dates,
-and keys 8 (no more schedule calls). The dashboard's campaign page, in a browser, shows the progress.
+rings unanswered (no answer, tried again retry_after later), the second time voicemail
+answers (a long greeting: AMD says machine, the short message, tried again), the third
+time it answers like a person (AMD hears "Halo?" then silence), hears who is calling and
+the new dates, and keys 8 (no more schedule calls). The dashboard's campaign page, in a
+browser, shows the progress.
 
 Every branch of the answered call runs in the fast tier (tests/test_flow_campaigns.py,
 the same checks: tests/scenarios/campaigns.py); the dialer's pacing, hours and retries run
