@@ -18,6 +18,7 @@ from ivr.campaignsettings import CampaignSettings, campaign_hours
 from ivr.config import AgentSettings
 from ivr.data.importer import import_export
 from ivr.data.sample import write_sample
+from ivr.errors import AmiActionError
 from ivr.store import open_store
 from tests.rig.clock import Clock
 from tests.scenarios import campaigns as scenario
@@ -33,8 +34,11 @@ ASRAMA = "2026-04-22 08:00"
 class FakeAmi:
     connected: bool = True
     originated: list[Mapping[str, str]] = field(default_factory=list)
+    refuse: bool = False
 
     async def originate(self, **fields: str) -> Mapping[str, str]:
+        if self.refuse:
+            raise AmiActionError("Originate refused")
         self.originated.append(fields)
         return {"Response": "Success"}
 
@@ -199,6 +203,20 @@ def test_dialer_late_originate_failure_of_an_earlier_attempt_is_ignored(rig: Rig
     rig.clock.now += FAILED_GRACE
     rig.tick()
     assert rig.call(k).state == store.DIALING  # the second attempt still rings
+
+
+def test_dialer_originate_refused_by_ami_is_a_failed_attempt_tried_later(rig: Rig) -> None:
+    (k,) = _running(rig, "081100000001")
+    rig.ami.refuse = True
+    assert rig.tick() == []
+    assert (rig.call(k).state, rig.call(k).outcome, rig.call(k).attempts) == (
+        store.WAITING,
+        store.FAILED,
+        1,
+    )
+    rig.ami.refuse = False
+    rig.clock.now += SETTINGS.retry_after
+    assert rig.tick() == [k]
 
 
 def test_dialer_never_originates_a_number_we_may_not_call_or_one_that_opted_out(

@@ -146,13 +146,24 @@ class CampaignDialer:
             if k is None:
                 break
             if self._may_call(k, now):
-                self.campaigns.dial(k.id, now)
-                log.info("campaign call %d: dialling %s", k.id, k.masked)
-                fields = self.originate(k)
-                self._actions[k.id] = fields["ActionID"]
-                await self.ami.originate(**fields)
+                if not await self._dial(k, now):
+                    break
                 started.append(k)
         return started
+
+    async def _dial(self, k: CampaignCall, now: float) -> bool:
+        """One attempt; False when AMI refused it (counted as failed, tried again later)."""
+        self.campaigns.dial(k.id, now)
+        log.info("campaign call %d: dialling %s", k.id, k.masked)
+        fields = self.originate(k)
+        self._actions[k.id] = fields["ActionID"]
+        try:
+            await self.ami.originate(**fields)
+        except HajjIvrError as e:
+            log.warning("campaign call %d: originate failed (%s)", k.id, type(e).__name__)
+            self._end(k.id, "FAILED")
+            return False
+        return True
 
     def follow_import(self, now: float) -> None:
         """A new import that moved kloter becomes a campaign (once per import)."""
