@@ -110,3 +110,16 @@ def test_campaign_pause_and_resume_with_csrf_go_to_the_reload_log(config: Config
     assert "kampanye #1 (kloter SOC-01) dijalankan" in resumed and 'id="pause"' in resumed
     log = Audit.for_config(config).recent(5)
     assert [(r.who, r.what, r.ok) for r in log][:2] == [("rahmat", "campaign", True)] * 2
+
+
+def test_campaign_page_of_no_campaign_says_so(config: Config) -> None:
+    app = _app(config)
+
+    async def visit() -> tuple[str, str]:
+        async with logged_in(app, "rahmat", _admin(config)) as admin:
+            missing = (await admin.get("/admin/campaigns/99")).text
+            junk = (await admin.get("/admin/campaigns/x1")).text
+        return missing, junk
+
+    for page in asyncio.run(visit()):
+        assert "Kampanye tidak ditemukan." in page

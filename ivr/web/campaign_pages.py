@@ -56,7 +56,7 @@ class CampaignPages(CallDbPages):
     async def page(self, request: Request, outcome: Result | None = None) -> Response:
         with closing(self._db()) as db:
             store = Campaigns(db)
-            found = store.get(request.path_params["campaign_id"])
+            found = store.get(_id(request))
             if found is None:
                 return self.pages.message(request, "Kampanye", "Kampanye tidak ditemukan.")
             return self.pages.render(
@@ -71,7 +71,7 @@ class CampaignPages(CallDbPages):
             )
 
     async def csv(self, request: Request) -> Response:
-        campaign_id = request.path_params["campaign_id"]
+        campaign_id = _id(request)
         with closing(self._db()) as db:
             calls = Campaigns(db).calls(campaign_id)
         rows = [
@@ -95,14 +95,14 @@ class CampaignPages(CallDbPages):
             return auth.csrf_refused()
         with closing(self._db()) as db:
             store = Campaigns(db)
-            found = store.get(request.path_params["campaign_id"])
+            found = store.get(_id(request))
             done = found is not None and _apply(store, found, what)
         detail = _detail(found, what, done)
         Audit.for_config(self.config).record(request.session["user"], "campaign", done, detail)
         return await self.page(request, Result(done, detail))
 
     def routes(self) -> list[Route]:
-        api, one = auth.admin_api, "/admin/campaigns/{campaign_id:int}"
+        api, one = auth.admin_api, "/admin/campaigns/{campaign_id}"
         return [
             Route("/admin/campaigns", auth.admin_page(self.list_page)),
             Route(one, auth.admin_page(self.page)),
@@ -110,6 +110,12 @@ class CampaignPages(CallDbPages):
             Route(f"{one}/start", api(self.start), methods=["POST"]),
             Route(f"{one}/pause", api(self.pause), methods=["POST"]),
         ]
+
+
+def _id(request: Request) -> int:
+    """The campaign in the path (0, which no campaign has, for anything but digits)."""
+    text = str(request.path_params["campaign_id"])
+    return int(text) if text.isdigit() else 0
 
 
 def _apply(store: Campaigns, c: Campaign, what: str) -> bool:
