@@ -1,6 +1,7 @@
-"""The campaign pages without a hotline: admins only, progress and outcomes with numbers
-masked, start, pause and resume with CSRF (in the reload log), the CSV. The real call and
-the page over a live hotline: tests/test_call_campaigns.py."""
+"""The campaign pages and commands without a hotline: admins only, progress and outcomes
+with numbers masked, start, pause and resume with CSRF (in the reload log), the CSV; the
+same from `hajj-ivr campaigns`. The real call and the page over a live hotline:
+tests/test_call_campaigns.py."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from ivr import cli
 from ivr import config as config_mod
 from ivr.admin.audit import Audit
 from ivr.agents.store import AgentStore
@@ -123,3 +125,21 @@ def test_campaign_page_of_no_campaign_says_so(config: Config) -> None:
 
     for page in asyncio.run(visit()):
         assert "Kampanye tidak ditemukan." in page
+
+
+def test_cli_campaigns_list_start_pause_show(
+    config: Config, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = ["--state-dir", str(config.state_dir)]
+    assert cli.main([*state, "campaigns", "list"]) == 0
+    assert "#1    running" in capsys.readouterr().out
+    assert cli.main([*state, "campaigns", "pause", "1"]) == 0
+    assert cli.main([*state, "campaigns", "pause", "1"]) == 1  # paused already
+    assert "only a running one pauses" in capsys.readouterr().err
+    assert cli.main([*state, "campaigns", "start", "1"]) == 0
+    assert cli.main([*state, "campaigns", "show", "1"]) == 0
+    shown = capsys.readouterr().out
+    assert "0812******56" in shown and "heard" in shown
+    assert all(number not in shown for number in NUMBERS)
+    assert cli.main([*state, "campaigns", "show", "7"]) == 1
+    assert "no campaign #7" in capsys.readouterr().err
