@@ -26,6 +26,7 @@ from typing import Any
 from ivr import chanvars, handover, phone
 from ivr.admin.studio import Studio
 from ivr.calllog import CallLog
+from ivr.campaigns.store import Campaigns
 from ivr.channel import Channel
 from ivr.complaints.desk import ComplaintDesk
 from ivr.config import IvrSettings
@@ -61,6 +62,7 @@ class CallServices:
     corrections: CorrectionDesk  # "my data is wrong": cases by unit
     studio: Studio  # prompts recorded by phone: admins' PINs, takes, recordings kept
     clock: Callable[[], float] = time.time
+    campaigns: Campaigns | None = None  # schedule-change calls (the campaign route)
 
 
 class Call:

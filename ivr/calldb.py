@@ -20,6 +20,8 @@ from pathlib import Path
 
 from ivr import calllog, guard, ppiulog
 from ivr.calllog import CallLog
+from ivr.campaigns import store as campaigns
+from ivr.campaigns.store import Campaigns
 from ivr.corrections import cases
 from ivr.corrections.cases import Cases
 from ivr.ppiulog import PpiuLog
@@ -35,6 +37,7 @@ SCHEMAS = (
     guard.SCHEMA,
     ppiulog.SCHEMA,
     cases.SCHEMA,
+    campaigns.SCHEMA,
 )
 
 
@@ -54,6 +57,7 @@ class CallDb:
     callbacks: Callbacks
     ppiu: PpiuLog  # umrah agency licences asked about
     corrections: Cases
+    campaigns: Campaigns
 
     @classmethod
     def open(cls, path: Path, *, clock: Callable[[], float] = time.time) -> CallDb:
@@ -65,6 +69,7 @@ class CallDb:
             Callbacks(db),
             PpiuLog(db, clock),
             Cases(db),
+            Campaigns(db),
         )
 
     def close(self) -> None:

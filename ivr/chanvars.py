@@ -14,6 +14,7 @@ ROUTE_ECHO = "echo"
 ROUTE_DOCTOR = "doctor"
 ROUTE_CALLBACK = "callback"
 ROUTE_RECORD = "record"  # recording prompts by phone: *79 from a staff phone only
+ROUTE_CAMPAIGN = "campaign"  # a schedule-change call the pilgrim answered
 # Set by the controller (ivr.outcomes.Result): "done" when the caller was served and may be
 # hung up; anything else (or nothing, when the controller died) sends the call to a person.
 RESULT = "HAJJ_RESULT"
@@ -52,6 +53,14 @@ CALLBACK_NUMBER = "HAJJ_CALLBACK_NUMBER"
 CALLBACK_QUEUE = "HAJJ_CALLBACK_QUEUE"
 CALLBACK_AGENT_WAIT = "HAJJ_CALLBACK_AGENT_WAIT"
 
+# A schedule-change call (set on the Local channel the campaign dialer originates): the
+# campaign call's id (also HAJJ_CAMPAIGN_CALL, a handover field), where and how to dial.
+CAMPAIGN_CALL = "HAJJ_CAMPAIGN_CALL"
+CAMPAIGN_NUMBER = "HAJJ_CAMPAIGN_NUMBER"
+CAMPAIGN_DIAL = "HAJJ_CAMPAIGN_DIAL"
+CAMPAIGN_RING = "HAJJ_CAMPAIGN_RING"
+CAMPAIGN_AMD = "HAJJ_CAMPAIGN_AMD"  # "yes": AMD() runs on answer
+
 # The caller half of a test call (`hajj-ivr call`): what it keys and how.
 TEST_DTMF = "HAJJ_TEST_DTMF"
 TEST_DELAY = "HAJJ_TEST_DELAY"
@@ -79,6 +88,11 @@ ALL = (
     CALLBACK_NUMBER,
     CALLBACK_QUEUE,
     CALLBACK_AGENT_WAIT,
+    CAMPAIGN_CALL,
+    CAMPAIGN_NUMBER,
+    CAMPAIGN_DIAL,
+    CAMPAIGN_RING,
+    CAMPAIGN_AMD,
     TEST_DTMF,
     TEST_DELAY,
     TEST_GAP,

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ivr import configfile, hours
+from ivr.campaignsettings import CampaignSettings
 from ivr.errors import ConfigError
 from ivr.settings import (
     AgentSettings as AgentSettings,
@@ -61,6 +62,7 @@ class Config:
     prompts: PromptSettings = field(default_factory=PromptSettings)
     agents: AgentSettings = field(default_factory=AgentSettings)
     complaints: ComplaintSettings = field(default_factory=ComplaintSettings)
+    campaigns: CampaignSettings = field(default_factory=CampaignSettings)
     web: WebSettings = field(default_factory=WebSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
 
@@ -129,6 +131,7 @@ _SECTIONS: dict[str, type] = {
     "prompts": PromptSettings,
     "agents": AgentSettings,
     "complaints": ComplaintSettings,
+    "campaigns": CampaignSettings,
     "web": WebSettings,
     "retention": RetentionSettings,
 }

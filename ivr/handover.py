@@ -37,6 +37,7 @@ class Handover:
     wait_from: int | None = None  # unix time the call first queued: its place in line
     callback_id: int | None = None  # set on a callback's agent leg
     ppiu: str = ""  # the umrah agency licence asked last and what was found ("... revoked")
+    campaign_call: int | None = None  # a schedule-change call (ivr.campaigns) the IVR placed
 
 
 def verified(porsi: str, dob_porsi: str) -> bool:

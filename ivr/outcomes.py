@@ -62,6 +62,7 @@ class Reason(StrEnum):
     UNKNOWN_ROUTE = "unknown_route"
     CALLBACK = "callback"  # a callback's agent leg
     CORRECTION_RESOLVED = "correction_resolved"  # a callback: a unit resolved a data case
+    SCHEDULE_CHANGE = "schedule_change"  # "0" in a schedule-change call
     # Limits across calls (ivr.guard): a person checks who is calling.
     DOB_LOCKED = "dob_locked"  # too many wrong dates of birth (this porsi or this number)
     LOOKUP_LIMIT = "lookup_limit"  # this number looked up too many porsi this hour

@@ -11,6 +11,8 @@ What goes, and what stays (docs/decisions.md, "Retention", says why):
   never touched. Files in the recordings folder no ticket names go after the same period;
 - correction cases resolved longer than ``closed_complaints_days``: the porsi, the
   confirmed number and the message (unit, field, dates and state stay, for the report);
+- a finished campaign's calls (``campaigns_days``): the pilgrims' numbers and outcomes;
+  schedule-call opt-outs after two years (``ivr.campaigns.store.OPTOUT_DAYS``);
 - whatever is left in the uploads folder after ``uploads_days`` (a crashed import's files).
 
 The controller purges at start and then once a day (in a thread, in small batches, so calls
@@ -29,6 +31,7 @@ from pathlib import Path
 
 from ivr import calllog
 from ivr.calldb import open_calldb
+from ivr.campaigns import store as campaigns
 from ivr.complaints import tickets as tickets_mod
 from ivr.config import Config
 from ivr.corrections.cases import Cases
@@ -97,12 +100,25 @@ def _call_log(config: Config, now: float, dry_run: bool) -> list[Count]:
             lookups = calllog.purge_lookups(db, lookups_before, dry_run)
         if callbacks_before is not None:
             finished = callbacks.Callbacks(db).purge_finished(callbacks_before, dry_run)
+        reached = _campaigns(campaigns.Campaigns(db), config, now, dry_run)
     return [
         Count("calls", "calls_days", r.calls_days, calls),
         Count("transcript lines", "calls_days", r.calls_days, lines),
         Count("queue stays", "calls_days", r.calls_days, stays),
         Count("porsi lookups", "lookups_days", r.lookups_days, lookups),
         Count("finished callback requests", "callbacks_days", r.callbacks_days, finished),
+        *reached,
+    ]
+
+
+def _campaigns(store: campaigns.Campaigns, config: Config, now: float, dry: bool) -> list[Count]:
+    days = config.retention.campaigns_days
+    before = _before(now, days)
+    calls = None if before is None else store.purge_calls(before, dry)
+    optouts = store.purge_optouts(now - campaigns.OPTOUT_DAYS * DAY, dry)
+    return [
+        Count("finished campaign calls", "campaigns_days", days, calls),
+        Count("schedule-call opt-outs", "campaigns_days", campaigns.OPTOUT_DAYS, optouts),
     ]
 
 

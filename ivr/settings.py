@@ -134,6 +134,7 @@ class RetentionSettings:
     # caller's number and porsi go; category, dates, state and history stay.
     closed_complaints_days: int = 180
     uploads_days: int = 1  # anything left in state_dir/uploads (a crashed import's files)
+    campaigns_days: int = 30  # a finished campaign's calls (opt-outs: OPTOUT_DAYS, 2 years)
 
 
 @dataclass(frozen=True)

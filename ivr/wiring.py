@@ -27,6 +27,8 @@ from ivr.ami.client import AmiClient
 from ivr.ami.users import AmiUser, connect_until_up, for_config
 from ivr.call import CallServices
 from ivr.calldb import CallDb
+from ivr.campaigns.dialer import CampaignDialer
+from ivr.campaignsettings import campaign_hours
 from ivr.complaints import tickets
 from ivr.complaints import writer as writer_mod
 from ivr.complaints.desk import ComplaintDesk
@@ -64,9 +66,9 @@ def call_services(config: Config, *, clock: Callable[[], float] = time.time) -> 
         Guard(calls.db, Limits.for_config(config), clock),
         calls.ppiu,
         _corrections(config, calls),
-
         Studio(config),
         clock,
+        calls.campaigns,
     )
 
 
@@ -155,12 +157,27 @@ def _jobs(
     for name in ("UserEvent", "AgentConnect", "OriginateResponse"):
         ami.on_event(name, dispatcher.on_event)
     desk.callbacks.recover()  # nothing is in progress after a restart
+    campaigns = _campaigns(config, services, ami)
     yield connect_until_up(ami, "controller")
     yield dispatcher.run()
+    yield campaigns.run()
     yield tasks.every(ESCALATE_EVERY, lambda: _escalate(complaints.tickets), "complaint escalation")
     yield tasks.every(retention.DAY, lambda: _purge(config), "retention purge")
     # The writer stops between writes: what it had not applied stays in the spool.
     yield complaints.writer.run()
+
+
+def _campaigns(config: Config, services: CallServices, ami: AmiClient) -> CampaignDialer:
+    """The schedule-change dialer, hearing its AMI events (nothing rings after a restart)."""
+    assert services.campaigns is not None  # call_services always opens it
+    services.campaigns.recover()
+    hours = campaign_hours(config.campaigns, config.agents)
+    dialer = CampaignDialer(
+        ami, services.campaigns, config.campaigns, hours, config.mirror_path, config.ivr.hotline
+    )
+    for name in ("UserEvent", "OriginateResponse"):
+        ami.on_event(name, dialer.on_event)
+    return dialer
 
 
 def _escalate(desk: tickets.Tickets) -> None:

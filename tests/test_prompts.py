@@ -11,8 +11,10 @@ from ivr.prompts.catalog import Catalog
 
 def test_prompts_every_id_used_in_code_is_in_the_catalog() -> None:
     catalog = Catalog.load(PROJECT_DIR / "prompts")
-    used = check.used_in_code(PROJECT_DIR / "ivr") | check.used_in_dialplan(
-        PROJECT_DIR / "dialplan"
+    used = (
+        check.used_in_code(PROJECT_DIR / "ivr")
+        | check.used_in_flows(PROJECT_DIR / "ivr" / "flows")
+        | check.used_in_dialplan(PROJECT_DIR / "dialplan")
     )
     assert used and used - set(catalog) == set()
 

@@ -54,12 +54,17 @@ def admin_actions(client: httpx.Client, password: str) -> str:
 # --- locked doors ---------------------------------------------------------------------
 
 
+# Answered to anyone on purpose: the login page, the home redirect, and the health checks
+# load balancers ask (no personal data: tests/test_health.py).
+PUBLIC = ("/login", "/", "/healthz", "/readyz")
+
+
 def test_every_page_and_action_refuses_without_login(hotline: Hotline) -> None:
     app = build_app(hotline.config)
     paths = [
         (route.path.replace("{call_id}", "x").replace("{name}", "topics"), method)
         for route in app.routes
-        if isinstance(route, Route) and route.path not in ("/login", "/")
+        if isinstance(route, Route) and route.path not in PUBLIC
         for method in (route.methods or set()) - {"HEAD"}
     ]
     assert ("/admin/actions/import", "POST") in paths and ("/agent", "GET") in paths

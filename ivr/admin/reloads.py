@@ -17,8 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ivr.admin import overrides
-from ivr.admin import studio
+from ivr.admin import overrides, studio
 from ivr.admin.audit import Audit, Reload
 from ivr.asterisk import process, render
 from ivr.config import Config

@@ -22,6 +22,7 @@ from ivr.cli import (
     asterisk,
     backup,
     calls,
+    campaigns,
     data,
     db,
     doctor,
@@ -50,6 +51,7 @@ COMMANDS = (
     *admins.COMMANDS,
     *units.COMMANDS,
     *sessions.COMMANDS,
+    *campaigns.COMMANDS,
     serve.WEB,
     doctor.DOCTOR,
     backup.BACKUP,
@@ -68,6 +70,7 @@ NOUNS = {
     "units": "logins of the units that resolve correction cases",
     "sessions": "web logins: who is logged in, end, unlock",
     "service": "run the hotline under systemd: install, remove, status",
+    "campaigns": "schedule-change calls after an import moved a kloter",
 }
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from ivr.data import schema
 # The kloter fields a pilgrim plans by: a change in any of them is a moved schedule.
 SCHEDULE = ("masuk_asrama", "berangkat", "pulang", "no_penerbangan", "embarkasi")
 SHOWN = 20  # moved kloter listed by code; past this only counted
+# The changes pilgrims are called about (ivr.campaigns): the asrama entry and the flight.
+CALLED_ABOUT = ("masuk_asrama", "berangkat", "no_penerbangan")
 
 DIFF_SCHEMA = """
 CREATE TABLE IF NOT EXISTS import_diff (
@@ -24,6 +27,12 @@ CREATE TABLE IF NOT EXISTS import_diff (
     changed INTEGER NOT NULL,
     kloter_moved INTEGER NOT NULL,
     kloter_moved_codes TEXT NOT NULL   -- JSON list, the first SHOWN codes
+);
+CREATE TABLE IF NOT EXISTS import_uid (  -- this import, told apart from any other
+    uid TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS kloter_moved (  -- every kloter whose CALLED_ABOUT fields moved
+    kode TEXT PRIMARY KEY NOT NULL
 );
 """
 
@@ -58,12 +67,17 @@ def _same(columns: tuple[str, ...], a: str, b: str) -> str:
 def compare(new: sqlite3.Connection, old: Path | None) -> ImportDiff:
     """Compare the mirror being built (``new``, open) with the live one; store the result."""
     new.executescript(DIFF_SCHEMA)
+    new.execute("INSERT INTO import_uid VALUES (?)", (uuid.uuid4().hex,))
     if old is None or not old.exists():
         diff = ImportDiff(first_import=True)
     else:
         new.execute("ATTACH DATABASE ? AS old", (f"file:{old}?mode=ro",))
         try:
             diff = _count(new)
+            new.execute(
+                "INSERT INTO kloter_moved SELECT n.kode FROM main.kloter n JOIN old.kloter o "
+                f"USING (kode) WHERE NOT ({_same(CALLED_ABOUT, 'n', 'o')})"
+            )
         finally:
             new.execute("DETACH DATABASE old")
     new.execute(

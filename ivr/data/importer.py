@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ivr.data import diff, guard, offices, ppiu, schema
+from ivr.data import contacts, diff, guard, offices, ppiu, schema
 from ivr.data.diff import ImportDiff
 from ivr.data.mirror import Mirror
 from ivr.data.report import ImportRefused, ImportReport, Problems
@@ -164,6 +164,7 @@ def _build(
         _load_jemaah(db, source, kloters, load)
         load.ppiu_rows = ppiu.load(db, source, load.problems)  # optional: umrah agencies
         load.kantor_rows = offices.load(db, source, load.problems)
+        contacts.load(db, source, load.problems)  # the optional no_hp column
         for statement in schema.INDEXES.strip().split(";\n"):
             db.execute(statement)
         meta = (load.as_of, _now(), name or str(source.resolve()))

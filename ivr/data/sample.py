@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from ivr.data import ppiu, sample_offices, sample_umrah, schema
+from ivr.data import contacts, ppiu, sample_offices, sample_umrah, schema
 from ivr.data.sample_places import EMBARKASI, FATHER, FEMALE, MALE, PROVINCES, SECOND, Province
 from ivr.data.sample_places import MASKAPAI as AIRLINES
 
@@ -114,8 +114,9 @@ def write_sample(folder: Path, *, jemaah: int = 300, seed: int = 2026) -> list[S
     pilgrims = sample_pilgrims(jemaah=jemaah, seed=seed, counts=counts)
     folder.mkdir(parents=True, exist_ok=True)
     write_csv(folder / "kloter.csv", schema.KLOTER_COLUMNS, kloter_rows(counts))
-    header = schema.JEMAAH_COLUMNS + schema.JEMAAH_EXTRA
-    write_csv(folder / "jemaah.csv", header, (jemaah_row(p) + list(p.extra) for p in pilgrims))
+    header = (*schema.JEMAAH_COLUMNS, *schema.JEMAAH_EXTRA, contacts.COLUMN)
+    rows = ([*jemaah_row(p), *p.extra, phone_number(p)] for p in pilgrims)
+    write_csv(folder / "jemaah.csv", header, rows)
     write_csv(folder / "kantor.csv", schema.KANTOR_COLUMNS, sample_offices.rows(PROVINCES))
     write_csv(folder / ppiu.PPIU_CSV, ppiu.COLUMNS, sample_umrah.rows())
     return pilgrims
@@ -131,6 +132,12 @@ def sample_pilgrims(
     taken = {p.nomor_porsi for p in fixed}
     drawn = _random_pilgrims(rng, jemaah - len(fixed), counts, taken, season_share=0.3)
     return fixed + list(drawn)
+
+
+def phone_number(p: SamplePilgrim) -> str:
+    """A made-up mobile number for this season's pilgrims (schedule-change calls), none
+    for the others: the optional no_hp column."""
+    return f"0812{p.nomor_porsi[-8:]}" if p.kloter else ""
 
 
 def write_csv(path: Path, header: Iterable[str], rows: Iterable[Iterable[str]]) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ivr import chanvars
-from ivr.flows import callback, doctor, echo, hotline, studio
+from ivr.flows import callback, campaign, doctor, echo, hotline, studio
 from ivr.outcomes import Outcome
 from ivr.route import Route, RouteTable
 
@@ -21,4 +21,6 @@ TABLE = RouteTable.of(
         callback.offer,
         replaces=frozenset({Outcome.CALLBACK, Outcome.CLOSED}),
     ),
+    # A schedule-change call the pilgrim answered: 0 off duty offers a callback instead.
+    Route(chanvars.ROUTE_CAMPAIGN, campaign.schedule_change, off_duty=callback.closed),
 )

@@ -57,7 +57,7 @@ async def menu(call: Call) -> Ending:
 
 async def announcements(call: Call) -> None:
     """The admin-editable umrah announcements (prompts/umrah-announcements.toml), in order."""
-    call.topic("umrah-announcements")
+    call.topic("umrah_announcements")
     said = [pid for pid in call.catalog if pid.startswith("umrah-announce-")]
     for pid in said or ["umrah-none"]:
         await call.say(pid)

@@ -1,4 +1,5 @@
-"""The admin dashboard: live wallboard, call log, reports with plots, admin actions.
+"""The admin dashboard: live wallboard, call log, reports with plots, admin actions,
+schedule-change campaigns.
 
 Every route here needs an admin login; every POST a CSRF token. Each page group is a
 class of its own (wallboard.py, calllog_pages.py, report_pages.py, actions.py); the
@@ -15,6 +16,7 @@ from ivr.ami.client import AmiClient
 from ivr.config import Config
 from ivr.web.actions import AdminActions
 from ivr.web.calllog_pages import CallLogPages
+from ivr.web.campaign_pages import CampaignPages
 from ivr.web.pages import Pages
 from ivr.web.prompt_pages import PromptPages
 from ivr.web.report_pages import ReportPages
@@ -29,6 +31,7 @@ class Dashboard:
             ReportPages(config, pages),
             AdminActions(config, pages),
             PromptPages(config, pages),
+            CampaignPages(config, pages),
         )
 
     def routes(self) -> list[Route]:

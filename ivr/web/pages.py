@@ -29,6 +29,7 @@ NAV = (
     ("/admin/reports", "Laporan"),
     ("/admin/actions", "Tindakan admin"),
     ("/admin/prompts", "Prompt"),
+    ("/admin/campaigns", "Kampanye jadwal"),
     ("/complaints", "Pengaduan"),
     ("/corrections", "Data tidak sesuai"),
     ("/agent", "Konsol petugas"),

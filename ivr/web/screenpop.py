@@ -43,6 +43,7 @@ REASONS: dict[str, str] = {
     Reason.CONTROLLER_RESTART: "Sistem IVR dimulai ulang",
     Reason.UNKNOWN_ROUTE: "Rute IVR tidak dikenal",
     Reason.CALLBACK: "Panggilan balik yang diminta penelepon",
+    Reason.SCHEDULE_CHANGE: "Jemaah yang kami telepon soal perubahan jadwal kloter",
     Reason.COMPLAINT_REQUEST: "Penelepon di menu pengaduan meminta petugas",
     Reason.DOB_LOCKED: "Tanggal lahir terkunci: terlalu banyak percobaan salah (cek identitas)",
     Reason.LOOKUP_LIMIT: "Nomor ini melewati batas pencarian porsi per jam",

@@ -90,9 +90,13 @@ class _Run:
     pace: Pace
 
     async def inbound(self, number: str, context: str = INBOUND) -> None:
-        """[hajj-inbound] (or a staff phone's *79) and [hajj-ivr]."""
+        """[hajj-inbound] (or a staff phone's *79) and [hajj-ivr]; a call that carries its
+        route already (a schedule-change call: [hajj-campaign-call], a person answered)
+        goes to [hajj-ivr]."""
         line = self.line
-        route = "echo" if number == ECHO_NUMBER else "hotline"  # any other number: hotline
+        route = line.variables.get(chanvars.ROUTE) or (
+            "echo" if number == ECHO_NUMBER else "hotline"  # any other number: hotline
+        )
         if context == STAFF_PHONE and number == RECORD_NUMBER:
             route = chanvars.ROUTE_RECORD
         elif number == RECORD_NUMBER:  # _X. does not match "*79": no such extension

@@ -18,7 +18,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,7 @@ class FastHotline(CallLogReading):
     clock: VirtualClock
     lengths: SoundLengths
     dialplan: DialplanModel
+    preset: dict[str, str] = field(default_factory=dict)  # variables the next calls carry
 
     @classmethod
     def start(
@@ -76,6 +77,15 @@ class FastHotline(CallLogReading):
         """One test call as `hajj-ivr call` places it; return once it is over."""
         spec = TestCall(number or self.config.ivr.hotline, dtmf, **kwargs)
         return self._at_once([(spec, None)])[0]
+
+    def call_with(self, variables: Mapping[str, str], dtmf: str, **kwargs: Any) -> CallResult:
+        """A call whose channel carries ``variables`` from the start, as an AMI Originate
+        sets them (a schedule-change call: HAJJ_ROUTE=campaign, HAJJ_CAMPAIGN_CALL)."""
+        self.preset = dict(variables)
+        try:
+            return self.call(dtmf, **kwargs)
+        finally:
+            self.preset = {}
 
     def calls(self, scenarios: Mapping[str, Scenario]) -> dict[str, CallResult]:
         """Each scenario's call, all at the same moment; results by name. A scenario's
@@ -111,6 +121,8 @@ class FastHotline(CallLogReading):
         caller = Caller.from_test_call(spec, self.lengths)
         own = VirtualClock(self.clock())  # the line's time since answer: its own
         line = ScriptedLine(call_id, caller, own, self.lengths, self._stop(call_id, until))
+        for name, value in self.preset.items():
+            line.set_variable(name, value)
         await self.dialplan.arun(line, spec.number, spec.end_on, pace, spec.context)
         await self.controller.services.complaints.writer.flush()
         return CallResult(call_id, line.hung_up_by != "test", list(line.events))

@@ -104,6 +104,10 @@ def write_config(state_dir: Path, extra: str = "") -> Path:
         f"[agents]\nring_timeout = 4\nretry = 1\nwrapup = 0\ncallback_after = 8\n"
         f'callback_retry = 5\nhours = "00:00-24:00"\ntimezone = "Asia/Jakarta"\n'
         f'callback_dial = "PJSIP/anonymous/sip:{{number}}@127.0.0.1:{pilgrim_port}"\n'
+        # Schedule-change calls: one at a time, any hour, to the same SIPp phone, short
+        # rings and retries.
+        f'[campaigns]\nat_once = 1\nhours = "00:00-24:00"\nretry_after = 8\nring_seconds = 4\n'
+        f'dial = "PJSIP/anonymous/sip:{{number}}@127.0.0.1:{pilgrim_port}"\n'
         f"[complaints]\nrecord_max_seconds = 4\nrecord_silence_seconds = 2\n"
         f"correction_record_seconds = 4\n"
         # The sample's data is from April 2026: /readyz would call it stale after 45 days.

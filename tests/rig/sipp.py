@@ -311,6 +311,29 @@ def uas_scenario() -> str:
     )
 
 
+def pilgrim_scenario(answer: bool, pcap: Path | None = None, seconds: float = 0) -> str:
+    """A pilgrim's phone for one call the hotline places: rings and never answers (the
+    hotline gives up with CANCEL), or answers and plays ``pcap`` (a voice, keys) and waits
+    for the hotline to hang up."""
+    steps = ['<recv request="INVITE"/>', _send(RINGING)]
+    if not answer:
+        steps += [
+            '<recv request="CANCEL" timeout="120000"/>',
+            _send(OK_REQUEST),
+            _send(TERMINATED),
+            '<recv request="ACK"/>',
+        ]
+        return _xml("pilgrim phone, no answer", steps)
+    steps += ['<pause milliseconds="500"/>', _send(ANSWER), '<recv request="ACK"/>']
+    if pcap is not None:
+        steps += [
+            f'<nop><action><exec play_pcap_audio="{escape(str(pcap))}"/></action></nop>',
+            f'<pause milliseconds="{int(seconds * 1000) + 200}"/>',
+        ]
+    steps += ['<recv request="BYE" timeout="180000"/>', _send(OK_REQUEST)]
+    return _xml("pilgrim phone", steps)
+
+
 @dataclass
 class AgentPhone:
     """A SIPp softphone running in the background until stopped (by PID): an agent's phone
@@ -320,9 +343,10 @@ class AgentPhone:
     process: subprocess.Popen[str]
 
     @classmethod
-    def listen(cls, workdir: Path, port: int) -> AgentPhone:
-        xml = workdir / f"uas-{port}.xml"
-        xml.write_text(uas_scenario())
+    def listen(cls, workdir: Path, port: int, scenario: str = "") -> AgentPhone:
+        """``scenario``: what the phone does with the call (default: answer, then wait)."""
+        xml = workdir / f"uas-{port}-{abs(hash(scenario))}.xml"
+        xml.write_text(scenario or uas_scenario())
         log = workdir / f"uas-{port}.log"
         argv = sipp_argv(xml, None, "-p", str(port), "-error_file", str(log))
         return cls(_spawn(argv, workdir / f"uas-{port}.out"))
@@ -353,6 +377,10 @@ class AgentPhone:
 
     def stop(self) -> None:
         stop_process(self.process)
+
+    def wait(self, timeout: float) -> int:
+        """Until the phone's one call is over; SIPp's exit status (0: as scripted)."""
+        return self.process.wait(timeout)
 
 
 def _sipp() -> str:

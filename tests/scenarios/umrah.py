@@ -185,4 +185,4 @@ def check_announcements(tier: Tier, calls: Calls) -> None:
     lines = spoken(tier, calls, "announcements")
     assert any(line.startswith("Sebelum mendaftar umrah") for line in lines)
     assert any("rekening atas nama perusahaan" in line for line in lines)
-    assert "topic: umrah-announcements" in tier.notes(calls["announcements"].call_id)
+    assert "topic: umrah_announcements" in tier.notes(calls["announcements"].call_id)

@@ -1,0 +1,1 @@
+"""Schedule-change calls: when an import moves a kloter, its pilgrims are called."""
