@@ -251,3 +251,26 @@ def test_cli_backup_then_restore(
     assert contents(state_of(empty)) == contents(live)
     assert main(["--state-dir", str(empty), "restore", str(target)]) == 1
     assert "--replace" in capsys.readouterr().err
+
+
+def test_restore_failing_midway_puts_the_live_state_back(
+    live: Config, archive: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = contents(live)
+    CallLog(live.calllog_path).start("after-the-backup", "081234567890", "hotline")
+    changed = contents(live)
+    real_rename, placed = os.rename, []
+
+    def rename(src: object, dst: object) -> None:
+        if ".restore-" in str(src):  # staged data going into place: the third one fails
+            placed.append(src)
+            if len(placed) == 3:
+                raise OSError(28, "No space left on device")
+        real_rename(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "rename", rename)
+    with pytest.raises(BackupError, match="No space left on device.*the data that was there"):
+        restore.restore(live, archive, replace=True)
+    monkeypatch.undo()
+    assert contents(live) == changed != before
+    assert not [p for p in live.state_dir.iterdir() if p.name.startswith(".")]

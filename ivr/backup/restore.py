@@ -192,12 +192,12 @@ def _swap(state: Path, staging: Path, found: Manifest) -> tuple[str, ...]:
         for name in sorted(found.tops):
             os.rename(staging / name, state / name)
             placed.append(name)
-    except OSError:
+    except OSError as e:
         for name in placed:
             os.rename(state / name, staging / name)
         for each in moved:
             os.rename(aside / each, state / each)
         shutil.rmtree(aside, ignore_errors=True)
-        raise
+        raise BackupError(f"restore stopped ({e}); the data that was there is back") from e
     shutil.rmtree(aside)
     return tuple(tops)
