@@ -269,7 +269,7 @@ def test_restore_failing_midway_puts_the_live_state_back(
         real_rename(src, dst)  # type: ignore[arg-type]
 
     monkeypatch.setattr(os, "rename", rename)
-    with pytest.raises(BackupError, match="No space left on device.*the data that was there"):
+    with pytest.raises(BackupError, match=r"No space left on device.*the data that was there"):
         restore.restore(live, archive, replace=True)
     monkeypatch.undo()
     assert contents(live) == changed != before
