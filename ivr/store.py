@@ -14,7 +14,8 @@ or a function that checks before it changes anything.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,6 +97,18 @@ def add_columns(table: str, columns: dict[str, str]) -> Callable[[sqlite3.Connec
                 db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
 
     return step
+
+
+@contextmanager
+def transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction on an autocommit connection (open_store's kind)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 def open_store(

@@ -9,15 +9,14 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
 from ivr.agents import passwords, sessions
 from ivr.agents.schema import SCHEMA
 from ivr.errors import HajjIvrError
-from ivr.store import open_store
+from ivr.store import open_store, transaction
 
 NAME = re.compile(r"^[a-z][a-z0-9_-]{1,30}$")
 TIERS = (1, 2, 3)
@@ -98,7 +97,7 @@ class AgentStore:
         )
         sip_md5 = passwords.sip_md5(f"agent-{name}", new.sip) if new.sip else ""
         agent = Agent(name, tier, sip_md5, passwords.web_hash(new.web), role, time.time())
-        with closing(self._db()) as db, _transaction(db):
+        with closing(self._db()) as db, transaction(db):
             try:
                 if unit:
                     db.execute("INSERT INTO account_units VALUES (?, ?)", (name, unit))
@@ -120,7 +119,7 @@ class AgentStore:
     def remove(self, name: str, role: str = "agent") -> Agent:
         """Delete the account and end its web sessions (one transaction)."""
         agent = self.get(name, role)
-        with closing(self._db()) as db, _transaction(db):
+        with closing(self._db()) as db, transaction(db):
             db.execute("DELETE FROM agents WHERE name = ?", (name,))
             db.execute("DELETE FROM account_units WHERE name = ?", (name,))
             sessions.end_for(db, name)
@@ -131,7 +130,7 @@ class AgentStore:
         old one, and a lock on its name from wrong passwords is lifted."""
         self.get(name, role)
         password = passwords.generate()
-        with closing(self._db()) as db, _transaction(db):
+        with closing(self._db()) as db, transaction(db):
             db.execute(
                 "UPDATE agents SET web_hash = ? WHERE name = ?",
                 (passwords.web_hash(password), name),
@@ -182,15 +181,3 @@ class AgentStore:
             passwords.web_hash(password)  # same cost either way: no name probing by timing
             return None
         return agent if passwords.web_check(password, agent.web_hash) else None
-
-
-@contextmanager
-def _transaction(db: sqlite3.Connection) -> Iterator[None]:
-    """One write transaction on an autocommit connection (open_store's kind)."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")

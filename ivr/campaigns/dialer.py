@@ -20,15 +20,13 @@ one that opted out is skipped.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
-import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from ivr import chanvars, handover, phone
+from ivr import chanvars, handover, phone, tasks
 from ivr.ami.client import AmiClient
 from ivr.campaigns import build, store
 from ivr.campaigns.store import CampaignCall, Campaigns, Retry
@@ -122,14 +120,7 @@ class CampaignDialer:
 
     async def run(self) -> None:
         """Forever: a tick every POLL seconds, or at once when a call ends."""
-        while True:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), POLL)
-            self.wake.clear()
-            try:
-                await self.tick()
-            except (HajjIvrError, sqlite3.Error) as e:  # the next tick tries again
-                log.warning("campaigns: %s (%s)", type(e).__name__, e)
+        await tasks.ticking(self.tick, self.wake, POLL, "campaigns")
 
     async def tick(self) -> list[CampaignCall]:
         """One round; the calls it started."""

@@ -17,8 +17,6 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -28,7 +26,7 @@ from ivr.data.mirror import Mirror
 from ivr.errors import HajjIvrError
 from ivr.outcomes import Reason
 from ivr.queue.callbacks import Callbacks, Request
-from ivr.store import Schema, open_store
+from ivr.store import Schema, open_store, transaction
 
 _V1 = """
 CREATE TABLE IF NOT EXISTS corrections (
@@ -252,7 +250,7 @@ class Cases:
             raise CaseError(f"no correction case {number}")
         if case.state == RESOLVED:
             return case
-        with _transaction(self.db):
+        with transaction(self.db):
             callback_id = None
             if case.callback_number:
                 req = Request(
@@ -302,14 +300,3 @@ def _case(row: tuple[object, ...]) -> Case:
     values = list(row)
     values[7] = bool(values[7])
     return Case(*values)  # type: ignore[arg-type]
-
-
-@contextmanager
-def _transaction(db: sqlite3.Connection) -> Iterator[None]:
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")

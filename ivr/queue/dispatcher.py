@@ -13,16 +13,14 @@ originated: the request fails with ``number_refused``; the dialplan checks it ag
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Mapping
 
-from ivr import chanvars, handover, phone
+from ivr import chanvars, handover, phone, tasks
 from ivr.ami.client import AmiClient
 from ivr.config import AgentSettings
-from ivr.errors import HajjIvrError
 from ivr.hours import Schedule
 from ivr.queue.callbacks import Callback, Callbacks
 
@@ -95,14 +93,7 @@ class CallbackDispatcher:
 
     async def run(self) -> None:
         """Forever: serve the next due request whenever agents are free."""
-        while True:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), POLL)
-            self.wake.clear()
-            try:
-                await self.tick()
-            except HajjIvrError as e:  # AMI down for a moment: the next tick tries again
-                log.warning("callbacks: %s", e)
+        await tasks.ticking(self.tick, self.wake, POLL, "callbacks")
 
     async def tick(self) -> Callback | None:
         now = self.clock()
