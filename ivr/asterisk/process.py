@@ -10,6 +10,7 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 import subprocess
 import time
 from dataclasses import dataclass
@@ -72,6 +73,7 @@ class Asterisk:
         running = self.pid()
         if running:
             raise AsteriskError(f"Asterisk is already running (pid {running})")
+        wait_ctl_free(self.layout.run / "asterisk.ctl", CTL_FREE_SECONDS)
         pid = self._spawn(output)
         self.layout.pidfile.write_text(str(pid))
         try:
@@ -186,6 +188,26 @@ def prepare(config: Config) -> Asterisk:
     if account is not None:
         files.check_reachable(account, asterisk.install.module_dir)
     return asterisk
+
+
+CTL_FREE_SECONDS = 10.0
+
+
+def wait_ctl_free(ctl: Path, timeout: float) -> None:
+    """Wait until nothing answers on the control socket. A killed Asterisk leaves /proc
+    (its cmdline empties, so pid() calls it gone) a moment before the kernel closes its
+    sockets; started in that moment, the new one finds the old socket answering and exits
+    ("Asterisk already running"). A socket file nobody answers on is Asterisk's to remove."""
+    deadline = time.monotonic() + timeout
+    while ctl.exists():
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            try:
+                probe.connect(str(ctl))
+            except OSError:
+                return
+        if time.monotonic() > deadline:
+            raise AsteriskError(f"another Asterisk still answers on {ctl}: stop it first")
+        time.sleep(0.1)
 
 
 def _tail(path: Path, lines: int = 8) -> str:
