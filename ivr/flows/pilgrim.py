@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from ivr.call import Call
 from ivr.data.mirror import Jemaah
 from ivr.flows import info
-from ivr.flows.steps import AGENT, REPEAT, ask_porsi, goodbye, verify_birth
+from ivr.flows.steps import AGENT, REPEAT, ask_porsi, entries, goodbye, verify_birth
 from ivr.outcomes import Ending, Reason
 
 # Admin-editable entries of general information, played in order: prompt id prefixes.
@@ -45,12 +45,6 @@ async def general_information(call: Call) -> Ending | None:
         elif key != REPEAT:
             await call.say("menu-invalid")
     return None
-
-
-async def entries(call: Call, prefix: str, none: str) -> None:
-    """Every catalog entry whose id starts with ``prefix``, in order (``none`` if none)."""
-    for pid in [pid for pid in call.catalog if pid.startswith(prefix)] or [none]:
-        await call.say(pid)
 
 
 # A service the main menu adds to the information menu: the pilgrim's call goes on with

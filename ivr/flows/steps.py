@@ -29,6 +29,22 @@ async def goodbye(call: Call) -> Ending:
     return Ending.served()
 
 
+async def entries(call: Call, prefix: str, none: str) -> None:
+    """Every catalog entry whose id starts with ``prefix``, in order (``none`` if none):
+    the admin-edited announcements and procedures."""
+    for pid in [pid for pid in call.catalog if pid.startswith(prefix)] or [none]:
+        await call.say(pid)
+
+
+async def tell_digits(call: Call, digits: str, intros: tuple[str, ...], shown: str = "") -> None:
+    """A ticket's or case's number (or a PIN), slowly: after each intro, every digit its
+    own utterance; ``shown`` keeps a secret's digits out of the transcript."""
+    for intro in intros:
+        await call.say(intro)
+        for digit in digits:
+            await call.say(f"digit-{digit}", shown=shown)
+
+
 async def ask_porsi(call: Call) -> Jemaah | Ending:
     for _ in range(call.settings.max_tries):
         await call.say("porsi-enter")

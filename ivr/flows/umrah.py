@@ -16,7 +16,7 @@ from ivr.call import Call
 from ivr.data.ppiu import LICENCE, LICENCE_DIGITS, Agency, Answer, Check
 from ivr.errors import DataError
 from ivr.flows import info
-from ivr.flows.steps import AGENT, REPEAT, confirm_digits, goodbye
+from ivr.flows.steps import AGENT, REPEAT, confirm_digits, entries, goodbye
 from ivr.outcomes import Ending, Reason
 
 log = logging.getLogger(__name__)
@@ -58,9 +58,7 @@ async def menu(call: Call) -> Ending:
 async def announcements(call: Call) -> None:
     """The admin-editable umrah announcements (prompts/umrah-announcements.toml), in order."""
     call.topic("umrah_announcements")
-    said = [pid for pid in call.catalog if pid.startswith("umrah-announce-")]
-    for pid in said or ["umrah-none"]:
-        await call.say(pid)
+    await entries(call, "umrah-announce-", "umrah-none")
 
 
 async def check_licence(call: Call) -> Ending | None:
