@@ -128,18 +128,12 @@ async def _record(call: Call, number: str) -> None:
 
 async def tell_number(call: Call, number: str) -> None:
     """The ticket number, slowly: each digit its own utterance, said twice."""
-    for intro in ("complaint-number", "complaint-number-again"):
-        await call.say(intro)
-        for digit in number:
-            await call.say(f"digit-{digit}")
+    await steps.tell_digits(call, number, ("complaint-number", "complaint-number-again"))
 
 
 async def tell_pin(call: Call, pin: str) -> None:
     """The PIN like the number; the transcript keeps no trace of its digits."""
-    for intro in ("complaint-pin", "complaint-pin-again"):
-        await call.say(intro)
-        for digit in pin:
-            await call.say(f"digit-{digit}", shown=PIN_SHOWN)
+    await steps.tell_digits(call, pin, ("complaint-pin", "complaint-pin-again"), PIN_SHOWN)
 
 
 # What the transcript holds where the caller heard a digit of their PIN.

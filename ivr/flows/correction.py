@@ -57,7 +57,7 @@ async def report(call: Call, j: Jemaah) -> Ending | None:
         await _record(call, number)
     if answer != steps.AGENT:
         answer = await _callback_number(call, number)
-    await _tell_number(call, number)
+    await steps.tell_digits(call, number, ("correction-number", "correction-number-again"))
     await call.say(f"correction-unit-{unit.kind}")
     # "0" in a question after filing: the caller hears the case's number first.
     return Ending.to_agent(Reason.CALLER_REQUEST) if answer == steps.AGENT else None
@@ -143,13 +143,6 @@ async def _callback_number(call: Call, number: str) -> str:
 def _fours(length: int) -> tuple[int, ...]:
     fours, rest = divmod(length, 4)
     return (4,) * fours + ((rest,) if rest else ())
-
-
-async def _tell_number(call: Call, number: str) -> None:
-    for intro in ("correction-number", "correction-number-again"):
-        await call.say(intro)
-        for digit in number:
-            await call.say(f"digit-{digit}")
 
 
 async def tell_resolved(call: Call, j: Jemaah) -> None:
