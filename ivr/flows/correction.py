@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 
-from ivr import phone, speech
+from ivr import phone
 from ivr.call import Call
 from ivr.corrections import units
 from ivr.corrections.cases import CaseError, NewCase
@@ -125,19 +125,13 @@ async def _callback_number(call: Call, number: str) -> str:
     if not own:
         call.note("correction: no national number to call back")
         return ""
-    for _ in range(call.settings.menu_rounds):
-        await call.say("correction-callback-readback")
-        for group in speech.digits_grouped(own, _fours(len(own))):
-            await call.say(*group)
-        key = await call.menu("correction-callback-confirm")
-        if key == YES:
-            call.services.corrections.cases.call_back_at(number, own)
-            call.note("correction: callback number confirmed")
-        if key in (YES, NO, steps.AGENT):
-            return key
-        if key and key != steps.REPEAT:
-            await call.say("menu-invalid")
-    return ""
+    key = await steps.confirm_digits(
+        call, own, "correction-callback-readback", _fours(len(own)), "correction-callback-confirm"
+    )
+    if key == YES:
+        call.services.corrections.cases.call_back_at(number, own)
+        call.note("correction: callback number confirmed")
+    return key
 
 
 def _fours(length: int) -> tuple[int, ...]:

@@ -81,14 +81,16 @@ async def confirm_porsi(call: Call, digits: str) -> str:
     return await confirm_digits(call, digits, "porsi-readback", (2, 4, 4))
 
 
-async def confirm_digits(call: Call, digits: str, readback: str, groups: tuple[int, ...]) -> str:
-    """Read a keyed number back after ``readback``, in ``groups``; 1 correct, 2 key it
-    again, 0 officer (a porsi, an umrah agency's licence)."""
+async def confirm_digits(
+    call: Call, digits: str, readback: str, groups: tuple[int, ...], ask: str = "porsi-confirm"
+) -> str:
+    """Read a number back after ``readback``, in ``groups``, then ``ask``; 1 correct, 2 key
+    it again (or no), 0 officer (a porsi, an umrah agency's licence, a callback number)."""
     for _ in range(call.settings.menu_rounds):
         await call.say(readback)
         for group in speech.digits_grouped(digits, groups):
             await call.say(*group)
-        key = await call.menu("porsi-confirm")
+        key = await call.menu(ask)
         if key in ("1", "2", AGENT):
             return key
         if key and key != REPEAT:
