@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from ivr import configfile, hours
-from ivr.campaignsettings import CampaignSettings
 from ivr.errors import ConfigError
 from ivr.settings import (
     AgentSettings as AgentSettings,
@@ -29,6 +28,9 @@ from ivr.settings import (
 )
 from ivr.settings import (
     AsteriskSettings as AsteriskSettings,
+)
+from ivr.settings import (
+    CampaignSettings as CampaignSettings,
 )
 from ivr.settings import (
     ComplaintSettings as ComplaintSettings,

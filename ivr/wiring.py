@@ -28,7 +28,6 @@ from ivr.ami.users import AmiUser, connect_until_up, for_config
 from ivr.call import CallServices
 from ivr.calldb import CallDb
 from ivr.campaigns.dialer import CampaignDialer
-from ivr.campaignsettings import campaign_hours
 from ivr.complaints import tickets
 from ivr.complaints import writer as writer_mod
 from ivr.complaints.desk import ComplaintDesk
@@ -42,6 +41,7 @@ from ivr.queue import tracker
 from ivr.queue.desk import Desk
 from ivr.queue.dispatcher import CallbackDispatcher
 from ivr.queue.resync import ControllerResync
+from ivr.settings import campaign_hours
 
 log = logging.getLogger(__name__)
 

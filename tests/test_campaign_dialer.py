@@ -14,11 +14,11 @@ import pytest
 from ivr.campaigns import store
 from ivr.campaigns.dialer import FAILED_GRACE, CampaignDialer
 from ivr.campaigns.store import Campaigns, Target
-from ivr.campaignsettings import CampaignSettings, campaign_hours
 from ivr.config import AgentSettings
 from ivr.data.importer import import_export
 from ivr.data.sample import write_sample
 from ivr.errors import AmiActionError
+from ivr.settings import CampaignSettings, campaign_hours
 from ivr.store import open_store
 from tests.rig.clock import Clock
 from tests.scenarios import campaigns as scenario

@@ -30,10 +30,10 @@ from ivr import chanvars, handover, phone, tasks
 from ivr.ami.client import AmiClient
 from ivr.campaigns import build, store
 from ivr.campaigns.store import CampaignCall, Campaigns, Retry
-from ivr.campaignsettings import CampaignSettings
 from ivr.errors import HajjIvrError
 from ivr.handover import Handover
 from ivr.hours import Schedule
+from ivr.settings import CampaignSettings
 
 log = logging.getLogger(__name__)
 

@@ -77,16 +77,9 @@ class NewCase:
 
 
 @dataclass(frozen=True)
-class Case:
-    number: str
-    filed_at: float
-    call_id: str
-    porsi: str
-    field: str
-    unit: str
-    unit_name: str
-    verified: bool
-    snapshot: str
+class Case(NewCase):
+    """A stored case: the filed fields (NewCase's, first, in column order), then its life."""
+
     recording: str
     callback_number: str
     state: str
