@@ -78,11 +78,7 @@ class CampaignPages(CallDbPages):
             (k.porsi, k.masked, k.kloter, k.asrama, k.berangkat, k.attempts, k.state, k.outcome)
             for k in calls
         ]
-        return Response(
-            csvfile.text(CSV_HEADER, rows),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="kampanye-{campaign_id}.csv"'},
-        )
+        return csvfile.response(f"kampanye-{campaign_id}.csv", CSV_HEADER, rows)
 
     async def start(self, request: Request) -> Response:
         return await self._change(request, "start")

@@ -108,11 +108,7 @@ class CorrectionPages(CallDbPages):
 
     async def csv(self, request: Request) -> Response:
         report = await asyncio.to_thread(self._report)
-        return Response(
-            csvfile.text(report.header, report.rows),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="accuracy.csv"'},
-        )
+        return csvfile.response("accuracy.csv", report.header, report.rows)
 
     def _report(self) -> reports.Table:
         since = reports.report_start(time.time(), self._zone())

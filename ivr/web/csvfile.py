@@ -13,6 +13,8 @@ import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from starlette.responses import Response
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -28,3 +30,12 @@ def text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     writer.writerow([cell(h) for h in header])
     writer.writerows([cell(c) for c in row] for row in rows)
     return out.getvalue()
+
+
+def response(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
+    """A download of ``text(header, rows)`` as ``filename``."""
+    return Response(
+        text(header, rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

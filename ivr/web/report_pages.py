@@ -63,11 +63,7 @@ class ReportPages(CallDbPages):
         if name not in reports.REPORTS:
             return JSONResponse({"error": f"no report {name!r}"}, status_code=404)
         report = (await asyncio.to_thread(self._reports, [name]))[name]
-        return Response(
-            csvfile.text(report.header, report.rows),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-        )
+        return csvfile.response(f"{name}.csv", report.header, report.rows)
 
     def routes(self) -> list[Route]:
         return [
