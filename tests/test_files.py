@@ -23,7 +23,7 @@ from ivr import files
 from ivr.config import Config
 from ivr.errors import SetupError
 from ivr.secrets import load_or_create
-from tests.rig.hotline import free_port
+from tests.rig.ports import free_port
 
 VENV_BIN = Path(sys.executable).parent
 AS_ROOT = os.geteuid() == 0

@@ -11,7 +11,8 @@ from tests.rig.fast import FastHotline
 from tests.rig.hotline import Scenario
 from tests.scenarios import corrections as checks
 from tests.scenarios.corrections import scenarios
-from tests.scenarios.pilgrim import TO_AGENT, said
+from tests.scenarios.pilgrim import TO_AGENT
+from tests.scenarios.tier import said
 
 
 @pytest.fixture(scope="module")

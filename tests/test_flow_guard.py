@@ -14,7 +14,7 @@ from ivr.testcall import CallResult
 from tests.rig.fast import FastHotline
 from tests.scenarios import guard as checks
 from tests.scenarios.pilgrim import SOC
-from tests.scenarios.tier import guard_of
+from tests.scenarios.tier import dob, guard_of
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +62,7 @@ def test_guard_number_that_guessed_other_porsi_is_refused_the_right_date(
     with closing(guard.db):
         for n in range(fast.config.ivr.dob_lock_failures):  # one wrong date each
             guard.dob_failed(f"120000000{n}", number)
-    [call] = fast.place_all([checks.guesser(fast, SOC.nomor_porsi, number, checks.dob(SOC))])
+    [call] = fast.place_all([checks.guesser(fast, SOC.nomor_porsi, number, dob(SOC))])
     checks.check_locked_porsi_refuses_the_right_date(fast, call)
     later = guard_of(fast)
     with closing(later.db):  # the number is locked, not SOC's porsi

@@ -16,7 +16,7 @@ import pytest
 from ivr import health
 from ivr.config import Config
 from ivr.web.app import build_app
-from tests.rig.hotline import free_port
+from tests.rig.ports import free_port
 from tests.rig.sounds import shared_sounds
 
 AS_OF = dt.date(2026, 4, 10)  # the sample export's date

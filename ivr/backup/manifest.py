@@ -1,12 +1,13 @@
 """What a backup archive says of itself (manifest.json): every member with its size and
 SHA-256, each SQLite store's schema version and row counts, the data mirror's as-of date,
-and the versions that wrote it. No I/O beyond hashing one file."""
+and the versions that wrote it. No I/O beyond hashing one file and counting a store's rows."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+import sqlite3
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -88,6 +89,11 @@ def sha256_of(path: Path) -> str:
         while chunk := f.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def row_counts(db: sqlite3.Connection, tables: Iterable[str]) -> dict[str, int]:
+    """Each of ``tables``' row count (a Store's ``rows``: written by backup, checked by restore)."""
+    return {t: int(db.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]) for t in tables}
 
 
 def is_sqlite(path: Path) -> bool:

@@ -166,10 +166,7 @@ def _check_stores(found: Manifest, staging: Path) -> None:
         try:
             with closing(sqlite3.connect(path)) as db:
                 (verdict,) = db.execute("PRAGMA integrity_check").fetchone()
-                rows = {
-                    t: db.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
-                    for t in member.store.rows
-                }
+                rows = manifest.row_counts(db, member.store.rows)
         except sqlite3.Error as e:
             raise BackupError(f"{member.path} in the archive does not open: {e}") from None
         if verdict != "ok" or rows != dict(member.store.rows):

@@ -131,8 +131,7 @@ def _counts(db: sqlite3.Connection) -> Store:
             " ORDER BY name"
         )
     ]
-    rows = {t: db.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
-    return Store(int(schema), rows)
+    return Store(int(schema), manifest.row_counts(db, tables))
 
 
 def _plain(info: tarfile.TarInfo) -> tarfile.TarInfo:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
 import re
 import signal
 import socket
@@ -31,6 +30,7 @@ from ivr.data.importer import import_export
 from ivr.prompts import build
 from ivr.prompts.catalog import Catalog
 from ivr.testcall import CallResult, TestCall, place
+from tests.rig.ports import free_port, free_rtp_range
 from tests.rig.procs import stop_process
 from tests.rig.web import printed_password
 
@@ -62,29 +62,6 @@ class Scenario:
             context=self.context,
             dtmf_after=self.dtmf_after,
         )
-
-
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def free_rtp_range(size: int = 200) -> tuple[int, int]:
-    for _ in range(50):
-        start = random.randrange(20000, 60000, 2)
-        if all(_udp_free(p) for p in range(start, start + size, 25)):
-            return start, start + size - 1
-    raise RuntimeError("no free RTP range")
-
-
-def _udp_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def write_config(state_dir: Path, extra: str = "") -> Path:

@@ -15,6 +15,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from tests.rig import dtmf_pcap
+from tests.rig.ports import free_port
 from tests.rig.procs import stop_process
 
 # The phone's media offer or answer: G.711 u-law and RFC 4733 telephone events.
@@ -461,7 +462,7 @@ def sipp_argv(scenario_file: Path, sip_port: int | None, *extra: str) -> list[st
     target = [f"127.0.0.1:{sip_port}"] if sip_port is not None else []
     # Not "-p 0": SIPp then binds 5060 (5061...), so a phone started after another stopped
     # registered the same contact URI and kept its "Unavail" status from the last qualify.
-    port = [] if "-p" in extra else ["-p", str(_free_udp_port())]
+    port = [] if "-p" in extra else ["-p", str(free_port(socket.SOCK_DGRAM))]
     return [
         _sipp(),
         *target,
@@ -480,12 +481,6 @@ def sipp_argv(scenario_file: Path, sip_port: int | None, *extra: str) -> list[st
         "-trace_err",
         *extra,
     ]
-
-
-def _free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _run(workdir: Path, argv: list[str], timeout: float) -> SippResult:

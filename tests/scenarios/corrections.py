@@ -11,8 +11,8 @@ from ivr.corrections.cases import Case, Cases
 from ivr.queue.callbacks import Callbacks
 from ivr.testcall import CallResult
 from tests.rig.hotline import Scenario
-from tests.scenarios.pilgrim import BY_STATUS, SOC, TO_AGENT, dob, found, said
-from tests.scenarios.tier import Tier
+from tests.scenarios.pilgrim import BY_STATUS, SOC, TO_AGENT, found
+from tests.scenarios.tier import Tier, dob, said
 
 Calls = Mapping[str, CallResult]
 RESERVE = BY_STATUS["CADANGAN"]  # no kloter yet: a kloter case goes to the district office

@@ -6,14 +6,13 @@ once, not five guessing ones and a restart with a lower limit)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from contextlib import closing
 
 from ivr import testcall
 from ivr.data.sample import FIXED_PILGRIMS
 from ivr.testcall import CallResult
 from tests.rig.hotline import Scenario
-from tests.scenarios.tier import Tier, guard_of
+from tests.scenarios.tier import Tier, dob, guard_of, said
 
 # Pilgrims no other call test verifies: one locked by counts put in the store (the real
 # tier's wallboard shows it), one whose date is guessed by calls at once (fast tier).
@@ -34,10 +33,6 @@ def everything(porsi: str, *dates: str) -> str:
     return f"1{porsi}#{'W' * 12}1{'W' * 16}5WWW" + "".join(d + "W" * 8 for d in dates)
 
 
-def dob(p: object) -> str:
-    return p.tgl_lahir.strftime("%d%m%Y")  # type: ignore[attr-defined,no-any-return]
-
-
 def guesser(tier: Tier, porsi: str, number: str, *dates: str) -> testcall.TestCall:
     return testcall.TestCall(
         tier.config.ivr.hotline,
@@ -52,10 +47,6 @@ def handed_reason(result: CallResult) -> str:
     handed = [e for e in result.events if e.get("UserEvent") == "HajjToAgent"]
     assert handed, [e.get("Event") for e in result.events]
     return handed[0]["Reason"]
-
-
-def said(text: str) -> Callable[[list[str]], bool]:
-    return lambda lines: any(text in line for line in lines)
 
 
 # --- calls ---------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ each must show. Keys are typed ahead as a caller would; "W" waits a second."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from contextlib import closing
 
 from ivr.data.sample import FIXED_PILGRIMS
@@ -11,7 +11,7 @@ from ivr.flows.pilgrim import NEEDS_AGENT
 from ivr.guard import Guard, Limit, Limits
 from ivr.testcall import CallResult
 from tests.rig.hotline import Scenario
-from tests.scenarios.tier import Tier, guard_of
+from tests.scenarios.tier import Tier, dob, guard_of, said, spoken
 
 Calls = Mapping[str, CallResult]
 
@@ -52,17 +52,9 @@ REAL_STATUSES = [
 REAL_AGENT_MENUS = [menu for menu in AGENT_MENUS if f"agent-{menu}" in REAL]
 
 
-def dob(p: object) -> str:
-    return p.tgl_lahir.strftime("%d%m%Y")  # type: ignore[attr-defined,no-any-return]
-
-
 def found(porsi: str) -> str:
     """Main menu 1, key the porsi, hear it read back, confirm with 1."""
     return f"1{porsi}#{'W' * 12}1"
-
-
-def said(text: str, times: int = 1) -> Callable[[list[str]], bool]:
-    return lambda lines: sum(text in line for line in lines) >= times
 
 
 def scenarios() -> dict[str, Scenario]:
@@ -100,10 +92,6 @@ def scenarios() -> dict[str, Scenario]:
 def real_scenarios() -> dict[str, Scenario]:
     table = scenarios()
     return {name: table[name] for name in REAL}
-
-
-def spoken(tier: Tier, calls: Calls, name: str) -> list[str]:
-    return tier.spoken(calls[name].call_id)
 
 
 # --- what each scenario must show --------------------------------------------------------

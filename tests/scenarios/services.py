@@ -11,8 +11,8 @@ from ivr.data.sample import FIXED_PILGRIMS, SamplePilgrim, sample_pilgrims
 from ivr.data.sample_offices import NO_OFFICE
 from ivr.testcall import CallResult
 from tests.rig.hotline import Scenario
-from tests.scenarios.pilgrim import SOC, TO_AGENT, found, said
-from tests.scenarios.tier import Tier
+from tests.scenarios.pilgrim import SOC, TO_AGENT, found
+from tests.scenarios.tier import Tier, said, spoken
 
 Calls = Mapping[str, CallResult]
 
@@ -64,10 +64,6 @@ def scenarios() -> dict[str, Scenario]:
 def real_scenarios() -> dict[str, Scenario]:
     table = scenarios()
     return {name: table[name] for name in REAL}
-
-
-def spoken(tier: Tier, calls: Calls, name: str) -> list[str]:
-    return tier.spoken(calls[name].call_id)
 
 
 # --- what each scenario must show --------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from ivr.calllog import CallRow, Line, connect
@@ -40,3 +40,18 @@ def guard_of(tier: Tier) -> Guard:
     """The limits across calls on the hotline's call log, as the controller counts them:
     a test puts there the counts earlier calls would have left (close its .db after)."""
     return Guard(connect(tier.config.calllog_path, SCHEMA), Limits.for_config(tier.config))
+
+
+def spoken(tier: Tier, calls: Mapping[str, CallResult], name: str) -> list[str]:
+    """What the IVR said on the scenario ``name``'s call."""
+    return tier.spoken(calls[name].call_id)
+
+
+def said(text: str, times: int = 1) -> Callable[[list[str]], bool]:
+    """A scenario's "until": ``text`` is in at least ``times`` of the spoken lines."""
+    return lambda lines: sum(text in line for line in lines) >= times
+
+
+def dob(p: object) -> str:
+    """A sample pilgrim's date of birth as the caller keys it (DDMMYYYY)."""
+    return p.tgl_lahir.strftime("%d%m%Y")  # type: ignore[attr-defined,no-any-return]

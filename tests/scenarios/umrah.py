@@ -3,7 +3,7 @@ what each must show. Keys are typed ahead as a caller would; "W" waits a second.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from contextlib import closing
 
 from ivr import handover, ppiulog
@@ -11,7 +11,7 @@ from ivr.calllog import connect
 from ivr.data.sample_umrah import FROZEN, LICENSED, REVOKED, UNKNOWN_LICENCE
 from ivr.testcall import CallResult
 from tests.rig.hotline import Scenario
-from tests.scenarios.tier import Tier
+from tests.scenarios.tier import Tier, said, spoken
 
 Calls = Mapping[str, CallResult]
 TO_AGENT = "Mohon tunggu, Anda akan kami sambungkan dengan petugas."
@@ -24,10 +24,6 @@ REAL = ("licensed", "revoked", "unknown")
 def asked(licence: str, answer: str = "1") -> str:
     """Main menu 4, umrah menu 1, key the licence, hear it read back, then ``answer``."""
     return f"41{licence}#{'W' * 16}{answer}"
-
-
-def said(text: str, times: int = 1) -> Callable[[list[str]], bool]:
-    return lambda lines: sum(text in line for line in lines) >= times
 
 
 def scenarios() -> dict[str, Scenario]:
@@ -57,10 +53,6 @@ def no_list_scenarios() -> dict[str, Scenario]:
 def real_scenarios() -> dict[str, Scenario]:
     table = scenarios()
     return {name: table[name] for name in REAL}
-
-
-def spoken(tier: Tier, calls: Calls, name: str) -> list[str]:
-    return tier.spoken(calls[name].call_id)
 
 
 # --- what each scenario must show --------------------------------------------------------
