@@ -14,7 +14,9 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from ivr.asterisk import sandbox
 from ivr.config import AsteriskSettings
+from ivr.data import ppiu, sample_umrah
 from ivr.data.importer import import_export
+from ivr.data.mirror import Mirror
 from ivr.data.sample import write_sample
 from ivr.errors import SetupError
 from tests.rig import browser as browser_rig
@@ -46,6 +48,23 @@ def hotline() -> Iterator[Hotline]:
             running.stop()
     finally:
         shutil.rmtree(state_dir, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _mirror_left_whole(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A module that used the session's hotline leaves its mirror serving the whole sample
+    (offices and the PPIU list too), or it fails here, not some later module that happens
+    to share its worker (an upload of jemaah.csv and kloter.csv alone once did that)."""
+    yield
+    if "hotline" not in request.fixturenames:
+        return
+    running: Hotline = request.getfixturevalue("hotline")
+    with Mirror(running.config.mirror_path) as mirror:
+        assert mirror.offices(), f"{request.module.__name__} left a mirror without offices"
+        known = mirror.ppiu(sample_umrah.AGENCIES[0][0]).check
+        assert known is not ppiu.Check.NO_LIST, (
+            f"{request.module.__name__} left a mirror without the PPIU list"
+        )
 
 
 @pytest.fixture(scope="session")

@@ -200,8 +200,8 @@ def export_zip(
         lines[break_line] = "12AB" + lines[break_line][4:]
         jemaah.write_text("".join(lines))
     with zipfile.ZipFile(target, "w") as z:
-        for name in ("jemaah.csv", "kloter.csv"):
-            z.write(folder / name, name)
+        for member in sorted(folder.glob("*.csv")):  # the whole export, kantor and ppiu too
+            z.write(member, member.name)
     return target
 
 

@@ -185,10 +185,11 @@ def sample_zip(hotline: Hotline, bomb: bool = False) -> bytes:
     folder = hotline.config.state_dir / "sample"
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
-        zf.write(folder / "kloter.csv", "kloter.csv")
-        if not bomb:
-            zf.write(folder / "jemaah.csv", "jemaah.csv")
-        else:
+        # The whole export (kantor and ppiu too): the mirror it leaves serves later tests.
+        for csv_file in sorted(folder.glob("*.csv")):
+            if csv_file.name != "jemaah.csv" or not bomb:
+                zf.write(csv_file, csv_file.name)
+        if bomb:
             with zf.open("jemaah.csv", "w", force_zip64=True) as member:
                 member.write((folder / "jemaah.csv").read_bytes().split(b"\n")[0] + b"\n")
                 for block in zeros(256):
