@@ -1,17 +1,34 @@
-"""`make bench`: run every benchmark and print its numbers."""
+"""`make bench` (`python -m bench`): run every benchmark, then print the summary table.
+`python -m bench NAME [NAME ...]` runs only those (names: see BENCHMARKS)."""
 
 from __future__ import annotations
 
 import importlib
 import sys
+import time
 
-BENCHMARKS = ["bench.bench_agi", "bench.bench_calls", "bench.bench_data"]
+from bench.table import Row, machine, render
+
+# name -> module; each module's main() prints its own detail and returns its table rows.
+BENCHMARKS = {
+    "agi": "bench.bench_agi",
+    "calls": "bench.bench_calls",
+    "data": "bench.bench_data",
+}
 
 
-def main() -> None:
-    for name in BENCHMARKS if len(sys.argv) < 2 else sys.argv[1:]:
-        print(f"== {name}")
-        importlib.import_module(name).main()
+def main(argv: list[str] | None = None) -> None:
+    names = (sys.argv[1:] if argv is None else argv) or list(BENCHMARKS)
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown:
+        sys.exit(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
+    rows: list[Row] = []
+    started = time.monotonic()
+    for name in names:
+        print(f"== {name} ({BENCHMARKS[name]})", flush=True)
+        rows += importlib.import_module(BENCHMARKS[name]).main()
+    print(f"\n== summary ({time.monotonic() - started:.0f} s) on {machine()}")
+    print(render(rows))
 
 
 if __name__ == "__main__":

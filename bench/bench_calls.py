@@ -14,6 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.table import Row
 from ivr.data.sample import FIXED_PILGRIMS
 from tests.rig.hotline import Hotline, Scenario
 
@@ -26,16 +27,16 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def main() -> None:
+def main() -> list[Row]:
     with tempfile.TemporaryDirectory(prefix="bench-calls-") as tmp:
         hotline = Hotline.start(Path(tmp))
         try:
-            run(hotline)
+            return run(hotline)
         finally:
             hotline.stop()
 
 
-def run(hotline: Hotline) -> None:
+def run(hotline: Hotline) -> list[Row]:
     ast_pid, ctl = hotline.asterisk.pid(), hotline.controller
     assert ast_pid is not None and ctl is not None
     porsi = FIXED_PILGRIMS[0].nomor_porsi
@@ -55,6 +56,20 @@ def run(hotline: Hotline) -> None:
     print(f"  Asterisk CPU   {ast:6.2f} s  ({ast / wall * 100:5.1f}% of one core)")
     print(f"  controller CPU {con:6.2f} s  ({con / wall * 100:5.1f}% of one core)")
     print(f"  controller / Asterisk = {con / max(ast, 1e-9):.2f}")
+    return [
+        Row(
+            f"controller CPU, {CALLS} Local calls",
+            con,
+            "s",
+            "Asterisk CPU, same calls",
+            ast,
+            "at most 0.08x",
+            con <= 0.08 * ast,
+        ),
+        Row(
+            f"failed of {CALLS} Local calls", CALLS - found, "calls", target="0", met=found == CALLS
+        ),
+    ]
 
 
 if __name__ == "__main__":

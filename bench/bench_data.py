@@ -13,24 +13,43 @@ from __future__ import annotations
 import argparse
 import random
 import resource
+import sys
 import tempfile
 import time
 from pathlib import Path
 
+from bench.table import Row
 from ivr.data.importer import import_export
 from ivr.data.mirror import Mirror
 from ivr.data.sample_big import BigExport, write_big
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = _parser().parse_args(argv)
+def main(argv: list[str] | None = None) -> list[Row]:
+    """``argv`` None (from ``python -m bench``): the defaults."""
+    args = _parser().parse_args(argv or [])
     with tempfile.TemporaryDirectory(dir=args.dir, prefix="bench-data-") as tmp:
         export = _generate(Path(tmp) / "export", args.rows, args.shuffled)
         live = Path(tmp) / "mirror.sqlite"
-        _import(Path(tmp) / "export", live)
+        first = _import(Path(tmp) / "export", live)
         _lookups(live, export, args.lookups)
         # The usual case: a new export over a live mirror, compared with it (the diff).
         _import(Path(tmp) / "export", live, label="re-import")
+    return [
+        Row(
+            f"import of {args.rows / 1e6:.1f} M rows",
+            first,
+            "s",
+            target="at most 45 s",
+            met=first <= 45,
+        ),
+        Row(
+            "peak memory (generation and import)",
+            _peak_mib(),
+            "MiB",
+            target="under 1024 MiB",
+            met=_peak_mib() < 1024,
+        ),
+    ]
 
 
 def _peak_mib() -> float:
@@ -56,7 +75,7 @@ def _generate(folder: Path, rows: int, shuffled: bool) -> BigExport:
     return export
 
 
-def _import(source: Path, live: Path, label: str = "import") -> None:
+def _import(source: Path, live: Path, label: str = "import") -> float:
     report = import_export(source, live, imported_by="bench")
     rate = report.jemaah_rows / report.seconds
     print(f"{label:<12} {report.seconds:.1f} s, {rate:,.0f} rows/s (accepted={report.accepted})")
@@ -64,6 +83,7 @@ def _import(source: Path, live: Path, label: str = "import") -> None:
         print(f"changes      {report.diff.summary()}")
     print(f"mirror       {live.stat().st_size / 1e6:,.0f} MB, as of {report.as_of}")
     print(f"peak memory  {_peak_mib():,.0f} MiB (generation and import)")
+    return report.seconds
 
 
 def _lookups(live: Path, export: BigExport, count: int) -> None:
@@ -83,4 +103,4 @@ def _lookups(live: Path, export: BigExport, count: int) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
