@@ -304,6 +304,84 @@ def test_channel_no_reply_raises_timeout_and_closes_socket() -> None:
     assert [type(e) for e in seen] == [AgiTimeout, AgiTimeout]
 
 
+def test_channel_quick_command_after_a_long_one_times_out_on_its_own_budget() -> None:
+    """One timer serves the channel's commands: armed for a long STREAM FILE budget, it
+    must still cut the quick command that follows at the quick budget."""
+    seen: list[object] = []
+
+    async def flow(ch: AgiChannel) -> None:
+        await ch.stream_file("hajj/long", timeout=30)
+        try:
+            await ch.answer()  # were the 30 s budget used, run()'s 20 s bound would fail
+        except AgiTimeout as exc:
+            seen.append(exc)
+
+    async def scenario() -> None:
+        async with serving(recording(flow, seen), command_timeout=0.2) as (server, call):
+            peer = await call()
+            await peer.reply('STREAM FILE hajj/long ""', b"200 result=0 endpos=8000\n")
+            await peer.expect("ANSWER")
+            assert await peer.closed_by_server()
+            await _wait_idle(server)
+
+    run(scenario())
+    assert [type(e) for e in seen] == [AgiTimeout]
+    assert "no reply within 0.2 s" in str(seen[0])
+
+
+def test_channel_replies_slower_than_nothing_but_within_budget_never_time_out() -> None:
+    """Many quick commands, each answered after a pause, across several of the timer's
+    periods: the timer re-arms for each and never cuts one that is within its budget."""
+    seen: list[object] = []
+    answered: list[str] = []
+
+    async def flow(ch: AgiChannel) -> None:
+        for n in range(8):
+            await ch.verbose(f"n{n}")
+            answered.append(f"n{n}")
+
+    async def scenario() -> None:
+        async with serving(recording(flow, seen), command_timeout=0.3) as (server, call):
+            peer = await call()
+            for n in range(8):
+                await peer.expect(f"VERBOSE n{n} 1")
+                await asyncio.sleep(0.1)  # a third of the budget: 0.8 s in all
+                await peer.send(b"200 result=1\n")
+            await _wait_idle(server)
+
+    run(scenario())
+    assert seen == [] and len(answered) == 8
+
+
+def test_channel_second_command_before_the_first_reply_is_refused_stream_kept() -> None:
+    """AGI replies carry no id: a command sent while another awaits its reply is a bug in
+    the flow, refused at once; the first command still gets its own reply."""
+    seen: list[object] = []
+    got: list[str | None] = []
+
+    async def flow(ch: AgiChannel) -> None:
+        first = asyncio.create_task(ch.get_variable("A"))
+        await asyncio.sleep(0.05)
+        try:
+            await ch.get_variable("B")
+        except AgiUsageError as exc:
+            seen.append(exc)
+        got.append(await first)
+
+    async def scenario() -> None:
+        async with serving(recording(flow, seen)) as (server, call):
+            peer = await call()
+            await peer.expect("GET VARIABLE A")
+            await asyncio.sleep(0.2)
+            await peer.send(b"200 result=1 (one)\n")
+            await _wait_idle(server)
+
+    run(scenario())
+    assert [type(e) for e in seen] == [AgiUsageError]
+    assert "while GET VARIABLE awaits its reply" in str(seen[0])
+    assert got == ["one"]
+
+
 def test_channel_eof_mid_reply_raises_caller_hangup(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="ivr.agi")
     seen: list[object] = []

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
 from ivr.agi.codec import (
+    LOCAL_REFUSAL,
     DeadChannel,
     Event,
     Hangup,
@@ -29,6 +30,7 @@ from ivr.agi.codec import (
     split_variables,
     variables_expression,
 )
+from ivr.agi.deadline import Deadline
 from ivr.errors import (
     AgiCommandFailed,
     AgiError,
@@ -69,10 +71,11 @@ class AgiChannel:
         self._writer = writer
         self._parser = ReplyParser()
         self._parser.feed(leftover)
-        self._lock = asyncio.Lock()
+        self._busy = ""  # the command awaiting its reply
         self._command_timeout = command_timeout
         self._hangup_grace = hangup_grace
         self._broken: AgiError | None = None  # why the stream can no longer be trusted
+        self._deadline: Deadline | None = None  # made on the first command (needs the loop)
 
     @property
     def uniqueid(self) -> str:
@@ -93,50 +96,74 @@ class AgiChannel:
         AgiUsageError (510/511/520) and AgiCommandFailed (result=-1 on a live channel).
         """
         line = encode_command(cmd, *args)
-        async with self._lock:
-            if self._broken is not None:
-                # same kind of error again: the flow sees why the call cannot go on
-                raise type(self._broken)(f"{cmd}: AGI stream closed after: {self._broken}")
-            try:
-                event = await self._exchange(cmd, line, timeout or self._command_timeout)
-                return await self._checked(cmd, event)
-            except (AgiPeerError, AgiTimeout) as exc:
-                self._break(exc)
-                raise
-            except asyncio.CancelledError:
-                # cut off mid-exchange: the reply may still come and would answer the next
-                self._break(AgiTimeout(f"{cmd} was cancelled before its reply"))
-                raise
+        if self._busy:
+            # A second command before the first's reply: AGI replies carry no id, so the
+            # two could not be told apart. Flows await each command; this is a bug.
+            raise AgiUsageError(LOCAL_REFUSAL, f"{cmd} sent while {self._busy} awaits its reply")
+        if self._broken is not None:
+            # same kind of error again: the flow sees why the call cannot go on
+            raise type(self._broken)(f"{cmd}: AGI stream closed after: {self._broken}")
+        self._busy = cmd
+        try:
+            event = await self._exchange(cmd, line, timeout or self._command_timeout)
+            if type(event) is Reply and event.result != "-1":
+                return event  # the usual answer, without a coroutine more
+            return await self._checked(cmd, event)
+        except (AgiPeerError, AgiTimeout) as exc:
+            self._break(exc)
+            raise
+        except asyncio.CancelledError:
+            # cut off mid-exchange: the reply may still come and would answer the next
+            self._break(AgiTimeout(f"{cmd} was cancelled before its reply"))
+            raise
+        finally:
+            self._busy = ""
 
     async def _exchange(self, cmd: str, line: bytes, budget: float) -> Event:
+        """Write ``line``, return its reply (HANGUP and 100 Trying lines noted, skipped)."""
+        if self._deadline is None:
+            self._deadline = Deadline()
+        self._deadline.start(budget)
         try:
-            async with asyncio.timeout(budget):
-                self._writer.write(line)
-                await self._writer.drain()
-                return await self._read_reply()
-        except TimeoutError:
-            raise AgiTimeout(f"{cmd}: no reply within {budget:g} s") from None
+            self._writer.write(line)
+            if self._writer.transport.get_write_buffer_size():
+                await self._writer.drain()  # only when the kernel's buffer is full
+            while True:
+                # Usually nothing is buffered yet: then read before parsing.
+                event = self._parser.next_event() if self._parser.buffered else None
+                if event is None:
+                    data = await self._reader.read(_READ_CHUNK)  # (inline: once per reply)
+                    if not data:
+                        cut = " mid-reply" if self._parser.pending else ""
+                        raise self._lost(f"Asterisk closed the AGI connection{cut}")
+                    self._parser.feed(data)
+                elif isinstance(event, Hangup):
+                    self._note_hangup()
+                elif not isinstance(event, Trying):
+                    return event
+        except asyncio.CancelledError:
+            if self._deadline.timed_out():
+                raise AgiTimeout(f"{cmd}: no reply within {budget:g} s") from None
+            raise
         except ConnectionError as exc:
             raise self._lost(f"{cmd}: connection lost ({exc})") from exc
+        finally:
+            self._deadline.stop()
 
-    async def _read_reply(self) -> Event:
-        while True:
-            event = await self._next_event()
-            if isinstance(event, Hangup):
-                self._note_hangup()
-            elif not isinstance(event, Trying):
-                return event
+    async def _received(self) -> bytes:
+        """The next bytes from Asterisk; EOF or a reset is the caller gone."""
+        try:
+            data = await self._reader.read(_READ_CHUNK)
+        except ConnectionError as exc:
+            raise self._lost(f"AGI connection lost ({exc})") from exc
+        if not data:
+            cut = " mid-reply" if self._parser.pending else ""
+            raise self._lost(f"Asterisk closed the AGI connection{cut}")
+        return data
 
     async def _next_event(self) -> Event:
         while (event := self._parser.next_event()) is None:
-            try:
-                data = await self._reader.read(_READ_CHUNK)
-            except ConnectionError as exc:
-                raise self._lost(f"AGI connection lost ({exc})") from exc
-            if not data:
-                cut = " mid-reply" if self._parser.pending else ""
-                raise self._lost(f"Asterisk closed the AGI connection{cut}")
-            self._parser.feed(data)
+            self._parser.feed(await self._received())
         return event
 
     async def _checked(self, cmd: str, event: Event) -> Reply:
@@ -148,7 +175,7 @@ class AgiChannel:
             raise AgiUsageError(511, f"{cmd}: {event.text}")
         if isinstance(event, Usage):
             raise AgiUsageError(520, f"{cmd}: {event.text}")
-        assert isinstance(event, Reply)  # Hangup and Trying never leave _read_reply
+        assert isinstance(event, Reply)  # Hangup and Trying never leave _exchange
         if event.result == "-1":
             if self.hung_up or await self._hangup_follows():
                 raise CallerHangup(f"{cmd}: caller hung up")
@@ -184,6 +211,8 @@ class AgiChannel:
     def _break(self, reason: AgiError) -> None:
         self._broken = reason
         self._writer.close()
+        if self._deadline is not None:
+            self._deadline.close()
 
     # --- commands ------------------------------------------------------------------------
 

@@ -113,6 +113,10 @@ class _LineBuffer:
     def __len__(self) -> int:
         return len(self._buf)
 
+    @property
+    def has_bytes(self) -> bool:
+        return bool(self._buf)
+
     def take_rest(self) -> bytes:
         rest, self._buf, self._scanned = bytes(self._buf), bytearray(), 0
         return rest
@@ -182,7 +186,7 @@ _COMMAND_NAME = re.compile(r"[A-Za-z]+(?: [A-Za-z]+)*")
 # the next character after '\'. An empty argument must be sent as "" to keep its place.
 _NEEDS_QUOTES = re.compile(r'[ \t"\\]')
 # A line break would end our command early and start a second one; C stops at NUL.
-_FORBIDDEN = ("\n", "\r", "\0")
+_FORBIDDEN = re.compile("[\n\r\0]")
 
 
 def encode_command(cmd: str, *args: str | int) -> bytes:
@@ -193,7 +197,9 @@ def encode_command(cmd: str, *args: str | int) -> bytes:
     """
     if not _COMMAND_NAME.fullmatch(cmd):
         raise AgiUsageError(LOCAL_REFUSAL, f"not an AGI command name: {cmd!r}")
-    words = [cmd, *(_quote(cmd, index, arg) for index, arg in enumerate(args, 1))]
+    words = [cmd]
+    for index, arg in enumerate(args, 1):
+        words.append(_quote(cmd, index, arg))
     line = (" ".join(words) + "\n").encode("utf-8")
     if len(line) > MAX_COMMAND_BYTES:
         raise AgiUsageError(LOCAL_REFUSAL, f"{cmd} line is {len(line)} bytes, max 2047")
@@ -201,8 +207,8 @@ def encode_command(cmd: str, *args: str | int) -> bytes:
 
 
 def _quote(cmd: str, index: int, arg: str | int) -> str:
-    text = str(arg)
-    if any(bad in text for bad in _FORBIDDEN):
+    text = arg if type(arg) is str else str(arg)
+    if _FORBIDDEN.search(text):
         # the value itself is not echoed: it may be a caller's data
         raise AgiUsageError(LOCAL_REFUSAL, f"{cmd} argument {index} has a line break or NUL")
     if text and not _NEEDS_QUOTES.search(text):
@@ -263,6 +269,11 @@ class ReplyParser:
 
     def feed(self, data: bytes) -> None:
         self._lines.feed(data)
+
+    @property
+    def buffered(self) -> bool:
+        """True while bytes not yet returned as an event are buffered."""
+        return self._lines.has_bytes
 
     @property
     def pending(self) -> bool:
