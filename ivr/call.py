@@ -37,6 +37,7 @@ from ivr.data.ppiu import Answer
 from ivr.errors import AgiError
 from ivr.guard import Guard
 from ivr.handover import Handover
+from ivr.metrics import Metrics
 from ivr.outcomes import Ending
 from ivr.ppiulog import PpiuLog
 from ivr.prompts.catalog import Catalog, Prompt
@@ -63,6 +64,7 @@ class CallServices:
     studio: Studio  # prompts recorded by phone: admins' PINs, takes, recordings kept
     clock: Callable[[], float] = time.time
     campaigns: Campaigns | None = None  # schedule-change calls (the campaign route)
+    metrics: Metrics | None = None  # lookup latency (ivr/metrics.py)
 
 
 class Call:
@@ -189,7 +191,10 @@ class Call:
     def lookup(self, porsi: str) -> Jemaah | None:
         """Look a keyed porsi up in the mirror; the call log and the handover keep it."""
         self.learn(porsi=porsi)
+        started = time.perf_counter()
         found = self._mirror.lookup(porsi)
+        if self.services.metrics is not None:
+            self.services.metrics.looked_up(time.perf_counter() - started)
         self.note(f"porsi {'found: ' + found.status_porsi if found else 'not found'}")
         if found:
             self._calllog.lookup(self.id, porsi, found.kabupaten, found.provinsi)

@@ -204,6 +204,8 @@ def _validate(config: Config) -> None:
     ]:
         if not 1 <= port <= 65535:
             raise ConfigError(f"{key} = {port} is not a TCP/UDP port (1-65535)")
+    if not 0 <= agi.metrics_port <= 65535:
+        raise ConfigError(f"agi.metrics_port = {agi.metrics_port} is not a TCP port (or 0: none)")
     if ast.rtp_end <= ast.rtp_start:
         raise ConfigError(f"asterisk.rtp_end = {ast.rtp_end} must be above rtp_start")
     # It goes into asterisk.conf and useradd: a plain system user name or nothing.

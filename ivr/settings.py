@@ -47,6 +47,9 @@ class AgiSettings:
     max_sessions: int = 2000
     header_timeout: float = 5.0
     command_timeout: float = 5.0
+    # Prometheus metrics of the controller (prompt stretch, lookup latency) on
+    # host:metrics_port; 0 serves none.
+    metrics_port: int = 0
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from ivr.corrections.desk import CorrectionDesk
 from ivr.data.mirror import Mirror
 from ivr.flows import routes
 from ivr.guard import Guard, Limits
+from ivr.metrics import Metrics
 from ivr.queue import tracker
 from ivr.queue.desk import Desk
 from ivr.queue.dispatcher import CallbackDispatcher
@@ -69,6 +70,7 @@ def call_services(config: Config, *, clock: Callable[[], float] = time.time) -> 
         Studio(config),
         clock,
         calls.campaigns,
+        Metrics(),
     )
 
 
@@ -109,6 +111,7 @@ async def serve(config: Config, ready: asyncio.Event | None = None) -> None:
         _pidfile(stack, config)
         stack.callback(services.calllog.close)
         server = await _agi(stack, config, ctl)
+        _metrics(stack, config, services)
         ami = _ami(stack, config, services, started)
         for job in _jobs(config, services, ami):
             stack.push_async_callback(_cancel, asyncio.create_task(job))
@@ -127,11 +130,19 @@ async def _agi(stack: contextlib.AsyncExitStack, config: Config, ctl: Controller
         max_sessions=agi.max_sessions,
         header_timeout=agi.header_timeout,
         command_timeout=agi.command_timeout,
+        on_played=None if ctl.services.metrics is None else ctl.services.metrics.played,
     )
     await server.start()
     # Calls in their last prompt may finish.
     stack.push_async_callback(server.close, grace=2.0)
     return server
+
+
+def _metrics(stack: contextlib.AsyncExitStack, config: Config, services: CallServices) -> None:
+    """/metrics for Prometheus (and bench/) when ``[agi] metrics_port`` is set."""
+    if services.metrics is not None and config.agi.metrics_port:
+        stack.callback(services.metrics.serve(config.agi.host, config.agi.metrics_port))
+        log.info("metrics on http://%s:%d/metrics", config.agi.host, config.agi.metrics_port)
 
 
 def _ami(

@@ -16,7 +16,9 @@ import time
 from itertools import zip_longest
 from pathlib import Path
 
+import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from ivr.calllog import CallLogReader
 from ivr.data.importer import import_export
@@ -197,3 +199,25 @@ def test_fast_tier_transcripts_equal_the_real_ones(
         for number, (r, f) in enumerate(zip_longest(real[:cut], fast_lines[:cut])):
             assert r == f, f"{name}, line {number}: real {r} != fast {f}"
         assert real[cut:] == fast_lines[cut : len(real)], f"{name}: after the stop"
+
+
+def test_controller_metrics_count_the_calls_prompts_and_lookups(
+    hotline: Hotline, calls: dict[str, CallResult]
+) -> None:
+    """The controller's /metrics saw these calls: every lookup timed, prompts heard out
+    with their stretch (wall time over the audio Asterisk reported played)."""
+    port = hotline.config.agi.metrics_port
+    page = httpx.get(f"http://{hotline.config.agi.host}:{port}/metrics", timeout=10).text
+    got = {
+        (s.name, s.labels.get("le", "")): s.value
+        for family in text_string_to_metric_families(page)
+        for s in family.samples
+    }
+    lookups = sum(
+        "porsi found" in n or "porsi not found" in n
+        for r in calls.values()
+        for n in hotline.notes(r.call_id)
+    )
+    assert lookups > 0 and got[("hajj_lookup_seconds_count", "")] >= lookups
+    assert got[("hajj_prompt_stretch_ratio_count", "")] > len(calls)
+    assert got[("hajj_prompt_stretch_ratio_bucket", "2.0")] > 0  # heard at about their pace

@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 
 from ivr.agi.codec import (
@@ -50,6 +51,8 @@ TIMEOUT_MARGIN = 5.0  # on top of a wait Asterisk times itself (WAIT FOR DIGIT, 
 # notices the hangup only after it answered). This long we wait to tell the two apart.
 HANGUP_GRACE = 0.5
 _READ_CHUNK = 4096
+# A STREAM FILE's wall time and the samples Asterisk played (its reply's endpos).
+Played = Callable[[float, int], None]
 
 
 class AgiChannel:
@@ -64,6 +67,7 @@ class AgiChannel:
         *,
         command_timeout: float = QUICK_TIMEOUT,
         hangup_grace: float = HANGUP_GRACE,
+        on_played: Played | None = None,
     ) -> None:
         self.env: Mapping[str, str] = MappingProxyType(dict(env))
         self.hung_up = False
@@ -76,6 +80,7 @@ class AgiChannel:
         self._hangup_grace = hangup_grace
         self._broken: AgiError | None = None  # why the stream can no longer be trusted
         self._deadline: Deadline | None = None  # made on the first command (needs the loop)
+        self.on_played = on_played  # told each STREAM FILE's time and samples played
 
     @property
     def uniqueid(self) -> str:
@@ -227,7 +232,10 @@ class AgiChannel:
         timeout: float = MEDIA_TIMEOUT,  # noqa: ASYNC109
     ) -> str:
         """Play ``name``; return the escape digit that interrupted it, or ""."""
+        started = time.monotonic()
         reply = await self.command("STREAM FILE", name, escape_digits, timeout=timeout)
+        if self.on_played is not None and (endpos := reply.fields.get("endpos", "")).isdigit():
+            self.on_played(time.monotonic() - started, int(endpos))
         return _digit(reply)
 
     async def record_file(

@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from ivr.agi.channel import QUICK_TIMEOUT, AgiChannel
+from ivr.agi.channel import QUICK_TIMEOUT, AgiChannel, Played
 from ivr.agi.codec import HeaderParser
 from ivr.errors import AgiPeerError, CallerHangup
 
@@ -37,8 +37,10 @@ class FastAgiServer:
         max_sessions: int = 1000,
         header_timeout: float = 5.0,
         command_timeout: float = QUICK_TIMEOUT,
+        on_played: Played | None = None,
     ) -> None:
         self._handler = handler
+        self._on_played = on_played
         self._host = host
         self._port = port
         self._max_sessions = max_sessions
@@ -96,7 +98,12 @@ class FastAgiServer:
             if header is not None:
                 env, leftover = header
                 channel = AgiChannel(
-                    reader, writer, env, leftover, command_timeout=self._command_timeout
+                    reader,
+                    writer,
+                    env,
+                    leftover,
+                    command_timeout=self._command_timeout,
+                    on_played=self._on_played,
                 )
                 await self._run_handler(channel)
         finally:

@@ -72,7 +72,7 @@ def write_config(state_dir: Path, extra: str = "") -> Path:
         f'state_dir = "{state_dir}"\n'
         f"[asterisk]\nami_port = {free_port()}\nsip_port = {free_port(socket.SOCK_DGRAM)}\n"
         f"rtp_start = {rtp_start}\nrtp_end = {rtp_end}\nqueue_max_wait = 60\n"
-        f"[agi]\nport = {free_port()}\n"
+        f"[agi]\nport = {free_port()}\nmetrics_port = {free_port()}\n"
         f"[ivr]\ndigit_timeout = 3.0\nfirst_digit_timeout = 5.0\n"
         # Real prompts, spoken faster than for pilgrims so the suite stays short.
         f'[prompts]\nengine = "espeak"\nespeak_speed = 200\n'
