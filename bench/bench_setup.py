@@ -86,36 +86,43 @@ def main() -> list[Row]:
 def rig(state_dir: Path) -> Iterator[Measure]:
     """The rig's Asterisk with the bench dialplan, and both FastAGI servers running."""
     hotline = start_hotline(state_dir)
-    servers: dict[str, subprocess.Popen[bytes]] = {}
     try:
-        ports = {way: free_port() for way in ("ours", "panoramisk")}
-        for way, port in ports.items():
-            servers[way] = start_server(way, port)
-        setup_dialplan.install(hotline, ports["ours"], ports["panoramisk"])
-        pid = hotline.asterisk.pid()
-        assert pid is not None
-        yield Measure(hotline, pid, {way: p.pid for way, p in servers.items()})
+        with servers() as ports:
+            setup_dialplan.install(hotline, ports["ours"].port, ports["panoramisk"].port)
+            pid = hotline.asterisk.pid()
+            assert pid is not None
+            yield Measure(hotline, pid, {way: s.pid for way, s in ports.items()})
     finally:
-        for proc in servers.values():
-            stop_process(proc)
         hotline.stop()
 
 
-def start_hotline(state_dir: Path) -> Hotline:
-    """Hotline.start with a folder holding pyst2 on PYTHONPATH (Asterisk passes its
-    environment to the AGI scripts it forks); then only Asterisk is left running."""
-    library = state_dir / "bench-pyst2"
-    saved = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = str(library)
+@dataclass(frozen=True)
+class Server:
+    port: int
+    pid: int
+
+
+@contextlib.contextmanager
+def servers() -> Iterator[dict[str, Server]]:
+    """Our and panoramisk's FastAGI servers, each in a process of its own, by way."""
+    running: list[subprocess.Popen[bytes]] = []
     try:
-        hotline = Hotline.start(state_dir)
+        found = {}
+        for way in ("ours", "panoramisk"):
+            port = free_port()
+            running.append(start_server(way, port))
+            found[way] = Server(port, running[-1].pid)
+        yield found
     finally:
-        if saved is None:
-            del os.environ["PYTHONPATH"]
-        else:
-            os.environ["PYTHONPATH"] = saved
-    # after the start, which makes everything in the state dir private to us
-    setup_dialplan.install_library(library)
+        for proc in running:
+            stop_process(proc)
+            if proc.stdout is not None:
+                proc.stdout.close()
+
+
+def start_hotline(state_dir: Path) -> Hotline:
+    """Hotline.start, then only its Asterisk is left running."""
+    hotline = Hotline.start(state_dir)
     hotline.stop_controller()
     stop_process(hotline.web, signal.SIGTERM)
     hotline.web = None
@@ -131,6 +138,7 @@ def start_server(way: str, port: int) -> subprocess.Popen[bytes]:
     assert proc.stdout is not None
     if proc.stdout.readline().strip() != b"ready":
         stop_process(proc)
+        proc.stdout.close()
         raise RuntimeError(f"bench.setup_handlers {way} did not start")
     return proc
 
