@@ -22,7 +22,7 @@ from bench.setup_dialplan import CONTEXT, EVENT
 from ivr.ami.client import AmiClient
 from ivr.errors import AmiError
 
-CALL_TIMEOUT = 30.0  # a call not over by then counts as failed
+CALL_TIMEOUT = 60.0  # a call not over by then counts as failed (a loaded machine is slow)
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class Load:
             await self._ami.originate(
                 Channel=f"Local/{way}@{CONTEXT}",
                 Application="Wait",
-                Data="60",
+                Data="120",
                 ChannelId=caller_id,
                 OtherChannelId=call_id,
                 Timeout=str(int(CALL_TIMEOUT * 1000)),
