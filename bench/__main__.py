@@ -14,6 +14,7 @@ BENCHMARKS = {
     "agi": "bench.bench_agi",
     "calls": "bench.bench_calls",
     "data": "bench.bench_data",
+    "sip": "bench.bench_sip",
 }
 
 
