@@ -68,13 +68,13 @@ class Step:
     calls: int
     wall: float
     sipp_failed: int
-    not_found: int
+    not_found: dict[str, int]  # calls short of the lookup, by what their transcript shows
     heard: list[Heard]
     cpu: dict[str, float]  # seconds, by process
 
     @property
     def failed(self) -> int:
-        return self.sipp_failed + self.not_found
+        return self.sipp_failed + sum(self.not_found.values())
 
     def stretch(self, q: int) -> float:
         """Percentile ``q`` of the sampled calls' stretch (1.0 when none was heard)."""
@@ -141,11 +141,25 @@ def _cpu(ast_pid: int, ctl_pid: int) -> dict[str, float]:
     }
 
 
-def _not_found(hotline: Hotline, callers: list[str]) -> int:
-    """Callers whose call never reached the lookup (or left no call row at all)."""
+def _not_found(hotline: Hotline, callers: list[str]) -> dict[str, int]:
+    """Callers whose call never reached the lookup, by what their transcript shows: a
+    porsi entry cut short (a key lost), no call row at all, anything else."""
     rows = CallLogReader(hotline.config.calllog_path).recent(len(callers) * 2 + 100)
-    ids = {row.caller: row.id for row in rows if row.caller in set(callers)}
-    return sum(c not in ids or FOUND not in hotline.notes(ids[c]) for c in callers)
+    wanted = set(callers)
+    ids = {row.caller: row.id for row in rows if row.caller in wanted}
+    why: dict[str, int] = {}
+    for caller in callers:
+        notes = hotline.notes(ids[caller]) if caller in ids else []
+        if FOUND in notes:
+            continue
+        if caller not in ids:
+            reason = "no call row"
+        elif any(n.startswith("porsi incomplete") for n in notes):
+            reason = "porsi cut short"
+        else:
+            reason = "other"
+        why[reason] = why.get(reason, 0) + 1
+    return why
 
 
 def _wait_idle(hotline: Hotline, timeout: float = 30.0) -> None:
@@ -224,7 +238,8 @@ def print_step(step: Step) -> None:
     gaps = sorted(h.max_gap for h in step.heard)
     print(
         f"{step.calls:5d} SIP calls, {step.wall:4.0f} s: {step.sipp_failed} failed in SIPp,"
-        f" {step.not_found} not at the lookup; stretch p50/p95/p99"
+        f" {sum(step.not_found.values())} not at the lookup {step.not_found or ''};"
+        f" stretch p50/p95/p99"
         f" {step.stretch(50) * 100:.1f}/{step.stretch(95) * 100:.1f}/"
         f"{step.stretch(99) * 100:.1f} % over {len(step.heard)} sampled calls,"
         f" worst gap {gaps[-1] * 1000 if gaps else 0:.0f} ms,"
