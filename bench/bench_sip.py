@@ -28,7 +28,8 @@ talk spurt by talk spurt (bench.rtp_probe says how); p50/p95/p99 over the sample
 CPU: /proc/PID/stat utime+stime of Asterisk and the controller before and after each
 step; SIPp's (our child) and this process's from getrusage.
 
-BENCH_SIP_STEPS (default "100,200,400,800") and BENCH_SIP_PROBES (20) change the run; the
+BENCH_SIP_STEPS (default "100,200,400,800") and BENCH_SIP_PROBES (20) change the run,
+BENCH_SIP_EVERY_STEP=1 runs the steps after a failed one too (to see how it degrades); the
 default takes 2-4 minutes (it stops at the first step that is not clean).
 """
 
@@ -55,6 +56,7 @@ from tests.rig.ports import free_port
 
 STEPS = [int(n) for n in os.environ.get("BENCH_SIP_STEPS", "100,200,400,800").split(",")]
 PROBES = int(os.environ.get("BENCH_SIP_PROBES", "20"))
+EVERY_STEP = os.environ.get("BENCH_SIP_EVERY_STEP", "") == "1"  # go on past a failed step
 DELAY_MS = 1500  # answer to the first key, as the SIP tests' phone
 HOLD_MS = 12_000  # after the keys: the status is heard, then the caller hangs up
 RAMP = 10.0  # seconds over which a step's calls start
@@ -104,7 +106,7 @@ def climb(hotline: Hotline, workdir: Path) -> list[Step]:
         step = run_step(hotline, workdir / f"step{index}", index, calls)
         steps.append(step)
         print_step(step)
-        if not step.clean:
+        if not step.clean and not EVERY_STEP:
             break
         _wait_idle(hotline)
     return steps
@@ -242,11 +244,17 @@ def print_step(step: Step) -> None:
         f" stretch p50/p95/p99"
         f" {step.stretch(50) * 100:.1f}/{step.stretch(95) * 100:.1f}/"
         f"{step.stretch(99) * 100:.1f} % over {len(step.heard)} sampled calls,"
+        f" (p95 {_p95([h.in_stalls for h in step.heard]) * 100:.1f} % in gaps over 60 ms),"
         f" worst gap {gaps[-1] * 1000 if gaps else 0:.0f} ms,"
         f" lost {sum(h.lost for h in step.heard)} packets",
         flush=True,
     )
     print("      CPU (cores): " + ", ".join(f"{n} {c:.2f}" for n, c in cores.items()))
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[round(0.95 * (len(ordered) - 1))] if ordered else 0.0
 
 
 def rows(steps: list[Step]) -> list[Row]:

@@ -40,6 +40,7 @@ G711 = frozenset({0, 8})  # PCMU, PCMA payload types
 # No packet for this long: the IVR is waiting for a key (the rig's digit timeouts are 3
 # and 5 s; Asterisk sends no silence while an AGI command waits for a digit).
 SILENCE = 1.0
+STALL = 0.060  # a gap of three packets' time
 # SO_TIMESTAMPNS is not in Python's socket module on every version (35 on Linux).
 SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
 TIMESPEC = struct.Struct("qq")
@@ -84,6 +85,9 @@ class Heard:
     stretch: float  # fraction: 0.05 is 5 % longer than the audio it carried
     max_gap: float  # seconds
     lost: int
+    # The part of the stretch spent in gaps of over STALL (a prompt started late, Asterisk
+    # kept off the CPU) rather than in packets a little late each.
+    in_stalls: float
 
 
 class Media:
@@ -184,8 +188,14 @@ def heard(s: Stream) -> Heard:
     audio = sum(len(t) for t in spurts) * PACKET_S
     span = sum(t[-1] - t[0] + PACKET_S for t in spurts)
     gaps = [b - a for t in spurts for a, b in itertools.pairwise(t)]
+    stalled = sum(g - PACKET_S for g in gaps if g > STALL)
     return Heard(
-        len(s.arrivals), len(spurts), span / audio - 1, max(gaps, default=0.0), _lost(s.seqs)
+        len(s.arrivals),
+        len(spurts),
+        span / audio - 1,
+        max(gaps, default=0.0),
+        _lost(s.seqs),
+        stalled / audio,
     )
 
 

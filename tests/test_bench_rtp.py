@@ -31,6 +31,7 @@ def test_rtp_probe_a_stall_inside_a_prompt_is_stretch_a_wait_for_keys_is_not() -
 
     assert heard(stream(stalled)).stretch == pytest.approx(0.1)
     assert heard(stream(stalled)).max_gap == pytest.approx(0.22)
+    assert heard(stream(stalled)).in_stalls == pytest.approx(0.1)
     assert heard(stream(waited)).spurts == 2
     assert heard(stream(waited)).stretch == pytest.approx(0, abs=1e-9)
 
