@@ -206,8 +206,7 @@ def _validate(config: Config) -> None:
             raise ConfigError(f"{key} = {port} is not a TCP/UDP port (1-65535)")
     if not 0 <= agi.metrics_port <= 65535:
         raise ConfigError(f"agi.metrics_port = {agi.metrics_port} is not a TCP port (or 0: none)")
-    if ast.rtp_end <= ast.rtp_start:
-        raise ConfigError(f"asterisk.rtp_end = {ast.rtp_end} must be above rtp_start")
+    _validate_rtp(ast)
     # It goes into asterisk.conf and useradd: a plain system user name or nothing.
     if ast.run_user and not re.fullmatch(r"[a-z_][a-z0-9_-]{0,31}", ast.run_user):
         raise ConfigError(f'asterisk.run_user = {ast.run_user!r} is not a user name (or "")')
@@ -229,6 +228,24 @@ def _validate(config: Config) -> None:
     _validate_limits(config)
     if config.prompts.engine not in {"auto", "gtts", "espeak"}:
         raise ConfigError(f"prompts.engine = {config.prompts.engine!r}: use auto, gtts or espeak")
+
+
+def _validate_rtp(ast: AsteriskSettings) -> None:
+    # Asterisk gives each call an even RTP port and the odd one above for RTCP; a range
+    # too small for max_calls refuses calls past its size with no hint why.
+    if not 1024 <= ast.rtp_start < ast.rtp_end:
+        raise ConfigError(
+            f"asterisk.rtp_start..rtp_end = {ast.rtp_start}-{ast.rtp_end}: need"
+            " 1024 <= rtp_start < rtp_end"
+        )
+    if ast.rtp_start % 2:
+        raise ConfigError(f"asterisk.rtp_start = {ast.rtp_start} must be even (RTP ports are)")
+    calls = (ast.rtp_end - ast.rtp_start + 1) // 2
+    if calls < ast.max_calls:
+        raise ConfigError(
+            f"asterisk.rtp_start..rtp_end = {ast.rtp_start}-{ast.rtp_end} holds {calls} calls"
+            f" (two ports each), fewer than asterisk.max_calls = {ast.max_calls}"
+        )
 
 
 def _validate_web(web: WebSettings) -> None:

@@ -49,6 +49,7 @@ User={user}
 Group={group}
 WorkingDirectory={project}
 ExecStart={hajj} {config}--state-dir {state} {command}
+LimitNOFILE=65536
 {restart}
 {hardening}
 

@@ -32,8 +32,10 @@ class AsteriskSettings:
     ami_user: str = "hajj-ivr"
     sip_bind: str = "127.0.0.1"
     sip_port: int = 5060
+    # Each SIP call takes two ports (RTP, RTCP): the range must hold max_calls calls
+    # (validated); 10000-13999 holds 2000. 10000-10999 capped a node at 500 calls.
     rtp_start: int = 10000
-    rtp_end: int = 10999
+    rtp_end: int = 13999
     max_calls: int = 2000
     # Longest a caller waits in the agent queue before Queue() gives up (seconds).
     queue_max_wait: int = 1800

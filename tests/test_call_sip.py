@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import threading
 import time
 from pathlib import Path
@@ -30,6 +31,26 @@ def test_sip_call_keys_digits_over_rfc4733_hears_them_read_back(
     spoken = hotline.spoken(calls[0].id)
     assert "Nomor yang Anda tekan adalah dua satu satu tiga" in spoken
     assert calls[0].outcome == "served"
+
+
+def test_sip_asterisk_and_controller_may_open_files_for_max_calls(hotline: Hotline) -> None:
+    """Asterisk sets the open-file limit asterisk.conf gives it (sized from max_calls:
+    RTP, RTCP, FastAGI, a sound file each); the controller has one per AGI session."""
+    conf = (hotline.asterisk.layout.etc / "asterisk.conf").read_text()
+    found = re.search(r"^maxfiles = (\d+)$", conf, re.M)
+    assert found, "asterisk.conf sets no maxfiles"
+    pid, controller = hotline.asterisk.pid(), hotline.controller
+    assert pid is not None and controller is not None
+    assert open_files(pid) == int(found[1]) >= 6 * hotline.config.asterisk.max_calls
+    assert open_files(controller.pid) > hotline.config.agi.max_sessions
+
+
+def open_files(pid: int) -> int:
+    """The soft limit on open files of process ``pid``."""
+    line = next(
+        x for x in Path(f"/proc/{pid}/limits").read_text().splitlines() if "open files" in x
+    )
+    return int(line.split()[3])
 
 
 # --- what a caller's phone may not do (issue 11.9) ---------------------------------------

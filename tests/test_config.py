@@ -83,3 +83,30 @@ def test_config_run_user_that_is_not_a_user_name_is_refused() -> None:
 
 def test_config_run_user_empty_keeps_asterisk_as_its_starter() -> None:
     assert config.load(env={"HAJJ_IVR_ASTERISK_RUN_USER": ""}).asterisk.run_user == ""
+
+
+def test_config_default_rtp_range_holds_max_calls_sip_calls() -> None:
+    ast = config.load(env={}).asterisk
+    assert (ast.rtp_end - ast.rtp_start + 1) // 2 >= ast.max_calls >= 1000
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "message"),
+    [
+        (10000, 10999, "10000-10999 holds 500 calls (two ports each), fewer than"),
+        (10001, 14000, "asterisk.rtp_start = 10001 must be even"),
+        (14000, 10000, "need 1024 <= rtp_start < rtp_end"),
+        (80, 4079, "need 1024 <= rtp_start < rtp_end"),
+    ],
+)
+def test_config_rtp_range_too_small_odd_or_privileged_is_refused(
+    start: int, end: int, message: str
+) -> None:
+    overrides = {"asterisk.rtp_start": start, "asterisk.rtp_end": end}
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        config.load(env={}, overrides=overrides)
+
+
+def test_config_rtp_range_for_fewer_calls_passes_with_max_calls_lowered() -> None:
+    overrides = {"asterisk.rtp_start": 10000, "asterisk.rtp_end": 10999, "asterisk.max_calls": 500}
+    assert config.load(env={}, overrides=overrides).asterisk.max_calls == 500

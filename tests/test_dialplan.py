@@ -111,6 +111,19 @@ def test_render_rtp_binds_to_the_sip_address_only_when_sip_binds_one(
     assert (values["media_address"], values["bind_rtp_to_media_address"]) == (media, bind)
 
 
+def test_render_open_file_limit_grows_with_max_calls() -> None:
+    install = AsteriskInstall(("asterisk",), Path("/m"), Path("/d"), "system")
+    small, large = (
+        int(values_for(config_mod.load(env={}, overrides=o), install, SECRETS)["max_files"])
+        for o in (
+            {"asterisk.max_calls": 100, "asterisk.rtp_end": 10199},
+            {"asterisk.max_calls": 2000},
+        )
+    )
+    assert "maxfiles = {{max_files}}" in (DIALPLAN / "asterisk.conf").read_text()
+    assert large > 2000 * 6 and small < large
+
+
 def test_render_module_dir_links_exactly_the_loaded_modules(tmp_path: Path) -> None:
     installed = tmp_path / "installed"
     installed.mkdir()

@@ -82,6 +82,8 @@ def test_service_every_process_runs_unprivileged_and_confined(config: Config, na
     assert keys["ProtectSystem"] == ["strict"] and keys["PrivateTmp"] == ["yes"]
     assert keys["ReadWritePaths"] == [str(config.state_dir)]
     assert keys["ExecStart"][0].startswith(f"{HAJJ} --state-dir {config.state_dir} ")
+    # Room for max_calls calls' sockets (systemd's default soft limit is 1024).
+    assert int(keys["LimitNOFILE"][0]) >= 8 * config.asterisk.max_calls
 
 
 def test_service_asterisk_first_each_restarted_backups_and_logs_on_timers(config: Config) -> None:

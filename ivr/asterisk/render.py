@@ -7,6 +7,7 @@ when a template names a value we do not have, so a typo never reaches Asterisk a
 from __future__ import annotations
 
 import re
+import resource
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,6 +77,22 @@ class RuntimeLayout:
             d.mkdir(parents=True, exist_ok=True)
 
 
+# Descriptors a call may hold in Asterisk: RTP and RTCP sockets, the FastAGI connection,
+# the sound file it plays, a timer and the channel's alert pipe, with room to spare; plus
+# the modules' own (SIP transport, AMI sessions, logs).
+FILES_PER_CALL = 8
+FILES_BESIDES_CALLS = 4096
+
+
+def max_files(max_calls: int) -> int:
+    """asterisk.conf's maxfiles: the open-file limit Asterisk sets itself at start (soft
+    and hard alike). Never above the hard limit it inherits: raising that needs
+    CAP_SYS_RESOURCE, and when setrlimit fails Asterisk keeps the soft limit it had."""
+    wanted = max_calls * FILES_PER_CALL + FILES_BESIDES_CALLS
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    return wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+
+
 def values_for(config: Config, install: AsteriskInstall, secrets: Secrets) -> dict[str, str]:
     layout = RuntimeLayout(config.asterisk_dir)
     ast = config.asterisk
@@ -93,6 +110,7 @@ def values_for(config: Config, install: AsteriskInstall, secrets: Secrets) -> di
         "sbin_dir": str(Path(install.argv[-1]).parent),
         "moh_dir": str(install.moh_dir),
         "max_calls": str(ast.max_calls),
+        "max_files": str(max_files(ast.max_calls)),
         "ami_port": str(ast.ami_port),
         "run_user": account.name if account else "",
         "run_group": account.group if account else "",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import resource
 import subprocess
 import sys
 
@@ -16,8 +17,21 @@ from ivr.secrets import load_or_create
 
 def serve(config: Config, args: argparse.Namespace) -> int:
     files.secure_state(config)
+    _enough_files(config.agi.max_sessions)
     asyncio.run(wiring.serve(config))
     return 0
+
+
+def _enough_files(sessions: int) -> None:
+    """One descriptor per FastAGI session plus the stores, AMI and logs: a shell's or
+    systemd's soft limit of 1024 would refuse sessions near 1000 calls. Raised up to the
+    hard limit (no privilege needed); never lowered."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = sessions + 1024
+    if hard != resource.RLIM_INFINITY:
+        wanted = min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
 def web(config: Config, args: argparse.Namespace) -> int:

@@ -65,7 +65,8 @@ class Scenario:
 
 
 def write_config(state_dir: Path, extra: str = "") -> Path:
-    rtp_start, rtp_end = free_rtp_range()
+    # Room for asterisk.max_calls SIP calls (validated), as the SIP benchmark needs.
+    rtp_start, rtp_end = free_rtp_range(4000)
     path = state_dir / "hajj-ivr.toml"
     pilgrim_port = free_port(socket.SOCK_DGRAM)
     path.write_text(
