@@ -15,7 +15,6 @@ BENCHMARKS = {
     "calls": "bench.bench_calls",
     "data": "bench.bench_data",
     "setup": "bench.bench_setup",
-
     "sip": "bench.bench_sip",
 }
 
