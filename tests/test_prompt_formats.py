@@ -159,3 +159,21 @@ def test_reply_uploaded_is_stored_as_wav_alaw_and_ulaw(tmp_path: Path) -> None:
         "1234567890-reply.ulaw",
         "1234567890-reply.wav",
     ]
+
+
+def test_music_on_hold_is_linked_and_made_in_every_codec_once(tmp_path: Path) -> None:
+    """Callers waiting in the queue hear the packaged music (WAV) in their own codec."""
+    package = tmp_path / "package-moh"
+    package.mkdir()
+    tone = ["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", str(package / "song.wav")]
+    subprocess.run([*tone, "synth", "2", "sine", "440"], check=True)
+    sounds = tmp_path / "sounds"
+
+    folder = build.music_on_hold(package, sounds)
+
+    assert folder == build.moh_dir(sounds)
+    assert (folder / "song.wav").resolve() == (package / "song.wav").resolve()
+    assert_plays_in_every_codec(folder / "song.wav", tmp_path)
+    stamps = [p.stat().st_mtime_ns for p in formats.siblings(folder / "song.wav")]
+    build.music_on_hold(package, sounds)  # every Asterisk start: nothing made again
+    assert [p.stat().st_mtime_ns for p in formats.siblings(folder / "song.wav")] == stamps

@@ -42,6 +42,7 @@ GTTS_HOST = ("translate.google.com", 443)
 FALLBACK_VOICE = "id"  # espeak-ng's own Indonesian voice, always there with espeak-ng
 MBROLA_DIR = Path("/usr/share/mbrola")
 RECORDED = "recorded"  # the voice of a prompt made from a human recording
+MOH = "moh"  # under the sounds dir: music on hold in every codec
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,29 @@ def _prune(out: Path, manifest: dict[str, Made], catalog: Catalog, report: Build
         formats.remove(out / f"{pid}.wav")
         del manifest[pid]
         report.removed.append(pid)
+
+
+def moh_dir(sounds_dir: Path) -> Path:
+    """Where Asterisk's music on hold plays from (musiconhold.conf ``directory``)."""
+    return sounds_dir / MOH
+
+
+def music_on_hold(source: Path, sounds_dir: Path) -> Path:
+    """The packaged music on hold (``source``: WAV files) where callers waiting in the
+    queue hear it in their own codec: each WAV linked in, its .alaw/.ulaw made beside the
+    link once (res_musiconhold lists a file once whatever its formats, and opens it as a
+    prompt is opened: the cheapest format for the channel)."""
+    target = moh_dir(sounds_dir)
+    target.mkdir(parents=True, exist_ok=True)
+    files.owned_like_folder(target)
+    for wav in sorted(source.glob("*.wav")) if source.is_dir() else []:
+        link = target / wav.name
+        if not link.is_symlink() or link.resolve() != wav.resolve():
+            link.unlink(missing_ok=True)
+            link.symlink_to(wav)
+        if not formats.complete(link):
+            formats.write_codecs(wav, link)
+    return target
 
 
 def install_recording(prompt: Prompt, source: Path, sounds_dir: Path) -> None:
