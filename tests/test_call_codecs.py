@@ -77,3 +77,13 @@ def _fields(shown: str) -> dict[str, str]:
     """`core show channel`'s "Name: value" lines."""
     pairs = (line.split(":", 1) for line in shown.splitlines() if ":" in line)
     return {key.strip(): value.strip() for key, value in pairs}
+
+
+def test_music_on_hold_lists_each_song_once_from_the_sounds_dir(hotline: Hotline) -> None:
+    """The queue's music plays from sounds/moh, where each song is .wav, .alaw and .ulaw:
+    Asterisk lists it once (and opens the caller's codec), not three times."""
+    shown = hotline.asterisk.cli("moh show files")
+    songs = [line.split()[-1] for line in shown.splitlines() if "File:" in line]
+    folder = str(hotline.config.sounds_dir / "moh")
+    assert songs and all(song.startswith(folder) for song in songs), shown
+    assert len(songs) == len(set(songs)) == len(list(Path(folder).glob("*.wav")))
