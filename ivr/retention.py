@@ -35,6 +35,7 @@ from ivr.campaigns import store as campaigns
 from ivr.complaints import tickets as tickets_mod
 from ivr.config import Config
 from ivr.corrections.cases import Cases
+from ivr.prompts import formats
 from ivr.queue import callbacks, records
 
 log = logging.getLogger(__name__)
@@ -134,7 +135,8 @@ def _complaints(config: Config, now: float, dry_run: bool) -> list[Count]:
     for ticket in desk.closed_with_personal_data(before):
         paths = [folder / Path(n).name for n in (ticket.recording, ticket.reply) if n]
         present = [path for path in paths if path.is_file()]
-        if not all(_remove(path, dry_run) for path in present):
+        codecs = [c for path in paths for c in formats.siblings(path) if c.is_file()]
+        if not all(_remove(path, dry_run) for path in [*codecs, *present]):  # a reply's G.711
             continue  # its row keeps naming the files until they can go (tomorrow)
         if not dry_run:
             desk.forget(ticket, days)
@@ -170,6 +172,8 @@ def _orphan_recordings(config: Config, before: float, desk: tickets_mod.Tickets)
     written, a reply conversion's folder left by a crash."""
     with closing(open_calldb(config.calllog_path)) as db:
         named = desk.file_names() | Cases(db).file_names()
+    # A reply's .alaw/.ulaw go with its .wav, never before it.
+    named |= {p.name for name in named for p in formats.siblings(Path(name))}
     return [p for p in _old_entries(config.recordings_dir, before) if p.name not in named]
 
 

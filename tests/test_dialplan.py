@@ -163,3 +163,9 @@ def test_dialplan_modules_conf_loads_no_shell_module() -> None:
 )
 def test_reload_cli_output_only_the_success_sentence_counts(output: str, ok: bool) -> None:
     assert reloads.reloaded("pbx_config.so", output) is ok
+
+
+def test_render_music_on_hold_plays_from_the_sounds_dir_where_its_codec_files_are() -> None:
+    config = config_mod.load(env={}, overrides={"state_dir": "/srv/hajj"})
+    install = AsteriskInstall(("asterisk",), Path("/m"), Path("/d"), "system")
+    assert values_for(config, install, SECRETS)["moh_dir"] == "/srv/hajj/sounds/moh"

@@ -20,6 +20,7 @@ from ivr.complaints import tickets as tickets_mod
 from ivr.config import Config, RetentionSettings
 from ivr.errors import ConfigError
 from ivr.outcomes import Outcome
+from ivr.prompts import formats
 from ivr.queue import callbacks, records
 from ivr.store import delete_where
 from tests.rig.clock import Clock
@@ -126,6 +127,8 @@ def test_retention_purge_long_closed_complaint_loses_audio_and_caller_keeps_the_
         t = desk.recorded(t, f"{t.number}.wav", partial=False)
         if close:
             (folder / f"{t.number}-reply.wav").write_bytes(b"RIFF")
+            for codec in formats.siblings(folder / f"{t.number}-reply.wav"):
+                codec.write_bytes(b"\xd5" * 8)  # the reply as G.711 callers hear it
             t = desk.resolve(t, "siti", "resolution-followed-up", reply=f"{t.number}-reply.wav")
         return t
 
@@ -155,10 +158,13 @@ def test_retention_purge_long_closed_complaint_loses_audio_and_caller_keeps_the_
     assert history[-1] == ("system", "retention")
     assert "removed" in desk.history(t)[-1].note
     assert not (folder / closed_long_ago.recording).exists()
-    assert not (folder / f"{closed_long_ago.number}-reply.wav").exists()
+    reply = folder / f"{closed_long_ago.number}-reply.wav"
+    assert not any(path.exists() for path in formats.all_of(reply))  # with its .alaw, .ulaw
     for kept in (still_open, closed_lately):  # open, or not closed long enough: as it was
         assert desk.by_id(kept.id).caller == "0812"
         assert (folder / kept.recording).exists()
+    # Old files no ticket names are purged; a named reply's .alaw/.ulaw are not such files.
+    assert formats.complete(folder / closed_lately.reply)
     with pytest.raises(tickets_mod.TicketError, match="open"):
         desk.forget(desk.by_id(still_open.id), 180)
 

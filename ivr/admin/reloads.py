@@ -143,13 +143,16 @@ def _read(path: Path) -> str | None:
 
 
 def build_prompts(config: Config) -> tuple[Catalog, str]:
-    """Build every prompt that changed; the catalog and what was done, in words."""
+    """Build every prompt that changed, remove those no longer in the catalog; the
+    catalog and what was done, in words."""
     catalog = Catalog.load(config.prompts_dir, config.overrides_dir)
-    report = build.build(catalog, config.sounds_dir, studio.recorded_dirs(config), config.prompts)
+    recorded = studio.recorded_dirs(config)
+    report = build.build(catalog, config.sounds_dir, recorded, config.prompts, prune=True)
     note = f" ({report.note})" if report.note else ""
+    removed = f", {len(report.removed)} removed" if report.removed else ""
     return catalog, (
         f"{len(report.built)} built with {report.voice}{note}, {len(report.recorded)} from "
-        f"recordings, {len(report.unchanged)} unchanged"
+        f"recordings, {len(report.unchanged)} unchanged{removed}"
     )
 
 

@@ -19,6 +19,7 @@ from ivr.asterisk import sayconf
 from ivr.asterisk.sandbox import AsteriskInstall
 from ivr.config import Config
 from ivr.errors import ConfigError, SetupError
+from ivr.prompts import build as prompts_build
 from ivr.secrets import Secrets
 
 PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
@@ -108,7 +109,7 @@ def values_for(config: Config, install: AsteriskInstall, secrets: Secrets) -> di
         "run_dir": str(layout.run),
         "log_dir": str(layout.log),
         "sbin_dir": str(Path(install.argv[-1]).parent),
-        "moh_dir": str(install.moh_dir),
+        "moh_dir": str(prompts_build.moh_dir(config.sounds_dir)),
         "max_calls": str(ast.max_calls),
         "max_files": str(max_files(ast.max_calls)),
         "ami_port": str(ast.ami_port),
@@ -156,6 +157,7 @@ def render(config: Config, install: AsteriskInstall, secrets: Secrets) -> Runtim
     link_modules(layout.modules, install.module_dir, rendered["modules.conf"])
     config.sounds_dir.mkdir(parents=True, exist_ok=True)
     _link(layout.data / "sounds", config.sounds_dir)
+    prompts_build.music_on_hold(install.moh_dir, config.sounds_dir)  # .alaw, .ulaw too
     # Asterisk validates its config options against the XML docs in astdatadir.
     _link(layout.data / "documentation", install.data_dir / "documentation")
     (layout.lib / "keys").mkdir(exist_ok=True)

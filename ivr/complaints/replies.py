@@ -1,7 +1,8 @@
 """Recorded replies to complaints: an officer's own voice, read to the caller who asks.
 
 An upload from the dashboard (WAV, MP3, OGG, ... whatever sox reads) becomes
-``<number>-reply.wav`` in the recordings folder, in the telephone format the prompts use.
+``<number>-reply.wav`` in the recordings folder, in the telephone formats the prompts use
+(with its ``.alaw`` and ``.ulaw`` siblings, ``ivr.prompts.formats``).
 Anything sox cannot read is refused with its reason and leaves the ticket as it was; so
 is a reply longer than complaints.reply_max_seconds, which a status call could not play
 whole (one STREAM FILE has the AGI media timeout to finish). The web layer caps the
@@ -18,9 +19,8 @@ import tempfile
 import wave
 from pathlib import Path
 
-from ivr import files
 from ivr.complaints.tickets import Ticket, TicketError
-from ivr.prompts import build
+from ivr.prompts import build, formats
 from ivr.prompts.catalog import Prompt
 
 SUFFIX = re.compile(r"^\.[a-z0-9]{1,5}$")
@@ -59,8 +59,8 @@ def store(recordings: Path, number: str, upload: Path, upload_name: str, max_sec
                 f"the reply lasts {seconds:.0f} s; a recorded reply may last at most "
                 f"{max_seconds} s (complaints.reply_max_seconds) so that callers hear it whole"
             )
-        files.owned_like_folder(staged, recordings)  # Asterisk plays it as its user
-        staged.replace(recordings / name)
+        # Asterisk plays it as its user, to G.711 callers from its .alaw/.ulaw siblings.
+        formats.place(staged, recordings / name)
     return name
 
 

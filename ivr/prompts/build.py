@@ -1,4 +1,6 @@
-"""Render the prompt catalog to audio Asterisk plays: 8 kHz, mono, 16-bit WAV.
+"""Render the prompt catalog to audio Asterisk plays: 8 kHz mono, as a 16-bit WAV and as
+raw A-law and mu-law beside it (``ivr.prompts.formats``: a G.711 call reads its own
+codec's file, untranslated).
 
 Engines: gTTS (Google's voice, what callers should hear in production) when the machine
 can reach it, espeak-ng offline (voice ``prompts.espeak_voice``: ``id``, or MBROLA's
@@ -7,8 +9,9 @@ them espeak-ng's ``id`` speaks, with a message saying so); the choice is logged.
 recording always wins: one an admin made by phone (state_dir/overrides/recorded/<id>.wav)
 over one shipped in prompts/recorded/<id>.wav. Builds are incremental: a manifest
 remembers what text, engine and settings made each file, and which voice (``voice_of``),
-so unchanged prompts are not regenerated. Files are replaced atomically, so a changed
-prompt is heard on its next play.
+so unchanged prompts are not regenerated; a full build (``prune``) also removes the files
+of prompts no longer in the catalog. Files are replaced atomically, so a changed prompt is
+heard on its next play.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from pathlib import Path
 from ivr import files
 from ivr.config import PromptSettings
 from ivr.errors import SetupError
+from ivr.prompts import formats
 from ivr.prompts.catalog import SOUND_DIR, Catalog, Prompt
 
 log = logging.getLogger(__name__)
@@ -38,6 +42,7 @@ GTTS_HOST = ("translate.google.com", 443)
 FALLBACK_VOICE = "id"  # espeak-ng's own Indonesian voice, always there with espeak-ng
 MBROLA_DIR = Path("/usr/share/mbrola")
 RECORDED = "recorded"  # the voice of a prompt made from a human recording
+MOH = "moh"  # under the sounds dir: music on hold in every codec
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,7 @@ class BuildReport:
     voice: str = ""  # what spoke the prompts built now: "gtts", "espeak:id", ...
     note: str = ""  # why the configured voice did not speak (a fallback)
     voices: dict[str, str] = field(default_factory=dict)  # prompt id -> its voice
+    removed: list[str] = field(default_factory=list)  # no longer in the catalog (prune)
 
 
 def espeak_voice(settings: PromptSettings, mbrola_dir: Path = MBROLA_DIR) -> tuple[str, str]:
@@ -107,8 +113,12 @@ def build(
     sounds_dir: Path,
     recorded: Path | Sequence[Path],
     settings: PromptSettings,
+    *,
+    prune: bool = False,
 ) -> BuildReport:
-    """``recorded``: the folder(s) of human recordings, the one that wins first."""
+    """``recorded``: the folder(s) of human recordings, the one that wins first.
+    ``prune``: ``catalog`` is the whole catalog; prompts built before and no longer in it
+    lose their files (a part, as one prompt rebuilt, must not prune)."""
     engine = choose_engine(settings)
     _check_tools(engine)
     voice, note = espeak_voice(settings)  # also gTTS's fallback when it fails
@@ -124,11 +134,16 @@ def build(
     for prompt in catalog.values():
         source = recording_of(prompt.id, recorded)
         key = _key(prompt, engine, settings, source)
-        if manifest.get(prompt.id, Made("")).key == key and (out / f"{prompt.id}.wav").exists():
+        wav = out / f"{prompt.id}.wav"
+        if manifest.get(prompt.id, Made("")).key == key and wav.exists():
+            if not formats.complete(wav):  # built before the codec files: no new synthesis
+                formats.write_codecs(wav, wav)
             report.unchanged.append(prompt.id)
             continue
         (report.recorded if source else report.built).append(prompt.id)
         jobs.append((prompt, key, source))
+    if prune:
+        _prune(out, manifest, catalog, report)
     with ThreadPoolExecutor(max_workers=4) as pool:
         for prompt, made in pool.map(lambda j: _render(j, out, engine, settings), jobs):
             manifest[prompt.id] = made
@@ -136,6 +151,38 @@ def build(
     _tone(out.parent / "beep.wav")
     report.voices.update({pid: manifest[pid].voice for pid in catalog if pid in manifest})
     return report
+
+
+def _prune(out: Path, manifest: dict[str, Made], catalog: Catalog, report: BuildReport) -> None:
+    """Prompts in the manifest but not in the catalog (an office gone from kantor.csv, an
+    announcement deleted): every format of their sound goes, and their manifest entry."""
+    for pid in sorted(set(manifest) - set(catalog)):
+        formats.remove(out / f"{pid}.wav")
+        del manifest[pid]
+        report.removed.append(pid)
+
+
+def moh_dir(sounds_dir: Path) -> Path:
+    """Where Asterisk's music on hold plays from (musiconhold.conf ``directory``)."""
+    return sounds_dir / MOH
+
+
+def music_on_hold(source: Path, sounds_dir: Path) -> Path:
+    """The packaged music on hold (``source``: WAV files) where callers waiting in the
+    queue hear it in their own codec: each WAV linked in, its .alaw/.ulaw made beside the
+    link once (res_musiconhold lists a file once whatever its formats, and opens it as a
+    prompt is opened: the cheapest format for the channel)."""
+    target = moh_dir(sounds_dir)
+    target.mkdir(parents=True, exist_ok=True)
+    files.owned_like_folder(target)
+    for wav in sorted(source.glob("*.wav")) if source.is_dir() else []:
+        link = target / wav.name
+        if not link.is_symlink() or link.resolve() != wav.resolve():
+            link.unlink(missing_ok=True)
+            link.symlink_to(wav)
+        if not formats.complete(link):
+            formats.write_codecs(wav, link)
+    return target
 
 
 def install_recording(prompt: Prompt, source: Path, sounds_dir: Path) -> None:
@@ -165,22 +212,22 @@ def _prepared(sounds_dir: Path) -> Path:
 
 def _tone(target: Path) -> None:
     """Asterisk's "beep" (RECORD FILE's cue to speak) in our language: a 1 kHz tone."""
-    if target.exists():
+    if formats.complete(target):
         return
     argv = ["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer"]
-    tmp = target.with_name(".beep.tmp.wav")
-    subprocess.run(
-        [*argv, str(tmp), "synth", "0.4", "sine", "1000", "vol", "0.5"],
-        check=True,
-        capture_output=True,
-    )
-    files.owned_like_folder(tmp)
-    tmp.replace(target)
+    with tempfile.TemporaryDirectory() as tmp:
+        staged = Path(tmp) / "beep.wav"
+        subprocess.run(
+            [*argv, str(staged), "synth", "0.4", "sine", "1000", "vol", "0.5"],
+            check=True,
+            capture_output=True,
+        )
+        formats.place(staged, target)
 
 
 def missing(catalog: Catalog, sounds_dir: Path) -> list[str]:
     out = target_dir(sounds_dir)
-    return [pid for pid in catalog if not (out / f"{pid}.wav").exists()]
+    return [pid for pid in catalog if not formats.complete(out / f"{pid}.wav")]
 
 
 def _key(prompt: Prompt, engine: str, settings: PromptSettings, source: Path | None) -> str:
@@ -217,9 +264,7 @@ def _render(
             voice = voice_label("espeak", settings)
         staged = Path(tmp) / "out.wav"
         telephone_wav(raw, staged)
-        shutil.move(staged, out / f".{prompt.id}.wav.tmp")
-        files.owned_like_folder(out / f".{prompt.id}.wav.tmp")
-        (out / f".{prompt.id}.wav.tmp").replace(out / f"{prompt.id}.wav")
+        formats.place(staged, out / f"{prompt.id}.wav")
     return prompt, Made(key, voice)
 
 
@@ -238,7 +283,8 @@ def _synthesise(text: str, tmp: Path, engine: str, settings: PromptSettings) -> 
 
 def telephone_wav(source: Path, target: Path) -> None:
     """Any audio sox reads (WAV, MP3, OGG, FLAC, ...) as a prompt Asterisk plays."""
-    # 8 kHz mono 16-bit signed: what format_wav plays without transcoding for G.711.
+    # 8 kHz mono 16-bit signed (slin): format_wav plays it as is to a Local channel; a
+    # G.711 call is played the .alaw/.ulaw made from it (formats.place), not this.
     # A short tail of silence keeps fragments (digits, numbers) apart for elderly ears.
     argv = ["sox", str(source), "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer"]
     subprocess.run([*argv, str(target), "pad", "0", "0.15"], check=True, capture_output=True)

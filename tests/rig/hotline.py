@@ -64,9 +64,10 @@ class Scenario:
         )
 
 
-def write_config(state_dir: Path, extra: str = "") -> Path:
-    # Room for asterisk.max_calls SIP calls (validated), as the SIP benchmark needs.
-    rtp_start, rtp_end = free_rtp_range(4000)
+def write_config(state_dir: Path, extra: str = "", rtp_ports: int = 4000) -> Path:
+    """``rtp_ports``: the RTP range's size, two ports a SIP call: room for
+    asterisk.max_calls (validated), as the SIP benchmark needs."""
+    rtp_start, rtp_end = free_rtp_range(rtp_ports)
     path = state_dir / "hajj-ivr.toml"
     pilgrim_port = free_port(socket.SOCK_DGRAM)
     path.write_text(
@@ -124,8 +125,8 @@ class Hotline(CallLogReading):
     env: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def start(cls, state_dir: Path) -> Hotline:
-        path = write_config(state_dir)
+    def start(cls, state_dir: Path, rtp_ports: int = 4000) -> Hotline:
+        path = write_config(state_dir, rtp_ports=rtp_ports)
         config = config_mod.load(file=path, env={})
         sample.write_sample(state_dir / "sample")
         import_export(state_dir / "sample", config.mirror_path, imported_by="tests")
@@ -138,8 +139,12 @@ class Hotline(CallLogReading):
         asterisk.start()
         env = {**os.environ, "HAJJ_IVR_CONFIG": str(path)}
         hotline = cls(path, config, asterisk, env=env)
-        hotline.start_controller()
-        hotline.start_web()
+        try:
+            hotline.start_controller()
+            hotline.start_web()
+        except BaseException:  # nothing we started outlives a start that failed
+            hotline.stop()
+            raise
         return hotline
 
     def _spawn(self, command: str, env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:

@@ -83,13 +83,31 @@ Content-Length: 0
 """
 
 
+# Static RTP payload types of the G.711 codecs (RFC 3551).
+G711 = {"PCMU": 0, "PCMA": 8}
+
+
+def offering(message: str, codec: str) -> str:
+    """``message`` with an SDP that offers ``codec`` alone (A-law: Indonesian carriers)."""
+    pt = G711[codec]
+    return message.replace("RTP/AVP 0 101", f"RTP/AVP {pt} 101").replace(
+        "a=rtpmap:0 PCMU/8000", f"a=rtpmap:{pt} {codec}/8000"
+    )
+
+
 def scenario(
-    workdir: Path, dtmf: str, caller: str, delay_ms: int = 1500, hangup_after_ms: int = 0
+    workdir: Path,
+    dtmf: str,
+    caller: str,
+    delay_ms: int = 1500,
+    hangup_after_ms: int = 0,
+    codec: str = "PCMU",
 ) -> str:
-    """A UAC scenario: INVITE, answer, keys over RFC 4733, then wait for the IVR's BYE
-    (or, with ``hangup_after_ms``, hang up that long after the keys)."""
+    """A UAC scenario: INVITE (offering ``codec``), answer, keys over RFC 4733, then wait
+    for the IVR's BYE (or, with ``hangup_after_ms``, hang up that long after the keys)."""
+    invite = offering(INVITE.format(caller=caller), codec)
     steps = [
-        f'<send retrans="500"><![CDATA[\n{INVITE.format(caller=caller)}\n]]></send>',
+        f'<send retrans="500"><![CDATA[\n{invite}\n]]></send>',
         '<recv response="100" optional="true"/>',
         '<recv response="180" optional="true"/>',
         '<recv response="183" optional="true"/>',
@@ -177,10 +195,11 @@ def call(
     caller: str = "081234567890",
     timeout: float = 180.0,
     hangup_after_ms: int = 0,
+    codec: str = "PCMU",
 ) -> SippResult:
     """Run one SIPp call to 127.0.0.1:sip_port and wait for it to finish."""
-    xml = workdir / f"uac-{abs(hash((number, dtmf, caller, hangup_after_ms)))}.xml"
-    xml.write_text(scenario(workdir, dtmf, caller, hangup_after_ms=hangup_after_ms))
+    xml = workdir / f"uac-{abs(hash((number, dtmf, caller, hangup_after_ms, codec)))}.xml"
+    xml.write_text(scenario(workdir, dtmf, caller, hangup_after_ms=hangup_after_ms, codec=codec))
     return _run(workdir, sipp_argv(xml, sip_port, "-s", number), timeout)
 
 
