@@ -204,6 +204,11 @@ def _validate(config: Config) -> None:
     ]:
         if not 1 <= port <= 65535:
             raise ConfigError(f"{key} = {port} is not a TCP/UDP port (1-65535)")
+    if not 0 < ast.originates_per_second <= 1000:
+        raise ConfigError(
+            f"asterisk.originates_per_second = {ast.originates_per_second} must be above 0"
+            " and at most 1000"
+        )
     if ast.rtp_end <= ast.rtp_start:
         raise ConfigError(f"asterisk.rtp_end = {ast.rtp_end} must be above rtp_start")
     # It goes into asterisk.conf and useradd: a plain system user name or nothing.

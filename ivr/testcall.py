@@ -95,18 +95,30 @@ async def place(
 
     ami.on_event("*", watch)
     ended = ami.wait_event("*", ends, call.timeout)
-    if on_start is not None:
-        on_start(call_id)
-    await ami.originate(**_originate_fields(call, call_id, caller_id))
-    result.ended = await _first_end(ended, stop)
-    if not result.ended:
-        hung_up = ami.wait_event("Hangup", lambda e: e.get("Uniqueid") == call_id, 10)
+    try:
+        if on_start is not None:
+            on_start(call_id)
+        await ami.originate(**_originate_fields(call, call_id, caller_id))
+        result.ended = await _first_end(ended, stop)
+        if not result.ended:
+            await _hang_up(ami, call_id, channel_names)
+    finally:
+        ended.cancel()  # an Originate that failed leaves it waiting for nothing
+        ami.off_event("*", watch)  # hundreds of calls at once: each event to its own call
+    return result
+
+
+async def _hang_up(ami: AmiClient, call_id: str, channel_names: list[str]) -> None:
+    """End the call as its caller would, and wait until Asterisk says it has ended."""
+    hung_up = ami.wait_event("Hangup", lambda e: e.get("Uniqueid") == call_id, 10)
+    try:
         with contextlib.suppress(AmiActionError):  # it may have ended meanwhile
             for name in channel_names:
                 await ami.action("Hangup", Channel=name)
         with contextlib.suppress(AmiTimeout):
             await hung_up
-    return result
+    finally:
+        hung_up.cancel()
 
 
 async def _first_end(ended: asyncio.Future[Mapping[str, str]], stop: asyncio.Event | None) -> bool:

@@ -83,3 +83,8 @@ def test_config_run_user_that_is_not_a_user_name_is_refused() -> None:
 
 def test_config_run_user_empty_keeps_asterisk_as_its_starter() -> None:
     assert config.load(env={"HAJJ_IVR_ASTERISK_RUN_USER": ""}).asterisk.run_user == ""
+
+
+def test_config_originates_per_second_zero_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"asterisk.originates_per_second = 0.0 must be above 0"):
+        config.load(env={}, overrides={"asterisk.originates_per_second": 0})
