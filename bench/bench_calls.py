@@ -119,7 +119,7 @@ def count_errors(t: Tally, log: LogTail, outcomes: Mapping[str, object]) -> None
 def asterisk_complaints(log: LogTail) -> None:
     """What Asterisk warned about during the run (taskprocessor overload, file limits)."""
     found = collections.Counter(
-        re.sub(r"^\[[^\]]*\]\s*", "", line).split("]", 1)[-1].strip()[:120]
+        re.sub(r"\[[^\]]*\]\s*", "", line).strip()[:120]  # without time, thread, call
         for line in log.lines()
         if "WARNING" in line or "ERROR" in line
     )
