@@ -97,7 +97,9 @@ def tally(hotline: Hotline, outcomes: Mapping[str, CallResult | HajjIvrError]) -
             t.failed.add(name)
         elif LOOKUP not in hotline.notes(outcome.call_id):
             if not t.wrong_transcript:  # one example says where such calls stopped
-                print(f"  {name} said: {[x.text for x in lines][-6:]}")
+                took = (row.ended_at or row.started_at) - row.started_at
+                print(f"  {name} ({row.outcome} {row.reason} after {took:.0f} s,", end=" ")
+                print(f"ended by the IVR: {outcome.ended}) said: {[x.text for x in lines][-6:]}")
             t.wrong_transcript.append(name)
             t.failed.add(name)
     return t
