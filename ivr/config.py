@@ -207,6 +207,11 @@ def _validate(config: Config) -> None:
     if not 0 <= agi.metrics_port <= 65535:
         raise ConfigError(f"agi.metrics_port = {agi.metrics_port} is not a TCP port (or 0: none)")
     _validate_rtp(ast)
+    if not 0 < ast.originates_per_second <= 1000:
+        raise ConfigError(
+            f"asterisk.originates_per_second = {ast.originates_per_second} must be above 0"
+            " and at most 1000"
+        )
     # It goes into asterisk.conf and useradd: a plain system user name or nothing.
     if ast.run_user and not re.fullmatch(r"[a-z_][a-z0-9_-]{0,31}", ast.run_user):
         raise ConfigError(f'asterisk.run_user = {ast.run_user!r} is not a user name (or "")')

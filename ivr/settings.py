@@ -37,6 +37,9 @@ class AsteriskSettings:
     rtp_start: int = 10000
     rtp_end: int = 13999
     max_calls: int = 2000
+    # Originates the controller sends a second at most (callbacks, campaigns), evenly
+    # spaced: hundreds at once left Asterisk's answers past the 5 s action timeout.
+    originates_per_second: float = 20.0
     # Longest a caller waits in the agent queue before Queue() gives up (seconds).
     queue_max_wait: int = 1800
     start_timeout: float = 30.0

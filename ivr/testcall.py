@@ -23,6 +23,7 @@ from ivr.errors import AmiActionError, AmiTimeout, HajjIvrError
 
 DTMF = re.compile(r"^[0-9*#wW]*$")  # w / W: half a second / a second of pause
 PAUSES = {"w": 0.5, "W": 1.0}
+_BACKSTOP = 60.0  # seconds past a call's timeout before its end waiter gives up by itself
 
 
 @dataclass(frozen=True)
@@ -94,27 +95,43 @@ async def place(
         return event.get("Uniqueid") == call_id and event.get("Event") in ("Hangup", call.end_on)
 
     ami.on_event("*", watch)
-    ended = ami.wait_event("*", ends, call.timeout)
-    if on_start is not None:
-        on_start(call_id)
-    await ami.originate(**_originate_fields(call, call_id, caller_id))
-    result.ended = await _first_end(ended, stop)
-    if not result.ended:
-        hung_up = ami.wait_event("Hangup", lambda e: e.get("Uniqueid") == call_id, 10)
+    # Listening before the Originate, so no event is missed; the call's timeout counts from
+    # the Originate's answer (a paced one waits its turn), this deadline is a backstop.
+    ended = ami.wait_event("*", ends, call.timeout + _BACKSTOP)
+    try:
+        if on_start is not None:
+            on_start(call_id)
+        await ami.originate(**_originate_fields(call, call_id, caller_id))
+        result.ended = await _first_end(ended, stop, call.timeout)
+        if not result.ended:
+            await _hang_up(ami, call_id, channel_names)
+    finally:
+        ended.cancel()  # an Originate that failed leaves it waiting for nothing
+        ami.off_event("*", watch)  # hundreds of calls at once: each event to its own call
+    return result
+
+
+async def _hang_up(ami: AmiClient, call_id: str, channel_names: list[str]) -> None:
+    """End the call as its caller would, and wait until Asterisk says it has ended."""
+    hung_up = ami.wait_event("Hangup", lambda e: e.get("Uniqueid") == call_id, 10)
+    try:
         with contextlib.suppress(AmiActionError):  # it may have ended meanwhile
             for name in channel_names:
                 await ami.action("Hangup", Channel=name)
         with contextlib.suppress(AmiTimeout):
             await hung_up
-    return result
+    finally:
+        hung_up.cancel()
 
 
-async def _first_end(ended: asyncio.Future[Mapping[str, str]], stop: asyncio.Event | None) -> bool:
+async def _first_end(
+    ended: asyncio.Future[Mapping[str, str]], stop: asyncio.Event | None, seconds: float
+) -> bool:
     """True when the IVR half hung up by itself; False on end_on, stop or timeout."""
     stopping: asyncio.Future[object] = asyncio.ensure_future((stop or asyncio.Event()).wait())
     waiting: set[asyncio.Future[object]] = {ended, stopping}  # type: ignore[arg-type]
     try:
-        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(waiting, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
     finally:
         stopping.cancel()
     if not ended.done():

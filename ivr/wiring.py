@@ -27,6 +27,7 @@ from ivr.ami.client import AmiClient
 from ivr.ami.users import AmiUser, connect_until_up, for_config
 from ivr.call import CallServices
 from ivr.calldb import CallDb
+from ivr.campaigns import dialer as dialer_mod
 from ivr.campaigns.dialer import CampaignDialer
 from ivr.complaints import tickets
 from ivr.complaints import writer as writer_mod
@@ -38,6 +39,7 @@ from ivr.data.mirror import Mirror
 from ivr.flows import routes
 from ivr.guard import Guard, Limits
 from ivr.metrics import Metrics
+from ivr.queue import dispatcher as dispatcher_mod
 from ivr.queue import tracker
 from ivr.queue.desk import Desk
 from ivr.queue.dispatcher import CallbackDispatcher
@@ -165,7 +167,7 @@ def _jobs(
 ) -> Iterator[Coroutine[Any, Any, None]]:
     desk, complaints = services.desk, services.complaints
     dispatcher = CallbackDispatcher(ami, desk.callbacks, config.agents, desk.schedules)
-    for name in ("UserEvent", "AgentConnect", "OriginateResponse"):
+    for name in dispatcher_mod.EVENTS:
         ami.on_event(name, dispatcher.on_event)
     desk.callbacks.recover()  # nothing is in progress after a restart
     campaigns = _campaigns(config, services, ami)
@@ -186,7 +188,7 @@ def _campaigns(config: Config, services: CallServices, ami: AmiClient) -> Campai
     dialer = CampaignDialer(
         ami, services.campaigns, config.campaigns, hours, config.mirror_path, config.ivr.hotline
     )
-    for name in ("UserEvent", "OriginateResponse"):
+    for name in dialer_mod.EVENTS:
         ami.on_event(name, dialer.on_event)
     return dialer
 

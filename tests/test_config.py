@@ -110,3 +110,8 @@ def test_config_rtp_range_too_small_odd_or_privileged_is_refused(
 def test_config_rtp_range_for_fewer_calls_passes_with_max_calls_lowered() -> None:
     overrides = {"asterisk.rtp_start": 10000, "asterisk.rtp_end": 10999, "asterisk.max_calls": 500}
     assert config.load(env={}, overrides=overrides).asterisk.max_calls == 500
+
+
+def test_config_originates_per_second_zero_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"asterisk.originates_per_second = 0.0 must be above 0"):
+        config.load(env={}, overrides={"asterisk.originates_per_second": 0})

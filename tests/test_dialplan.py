@@ -14,9 +14,12 @@ from ivr.admin import reloads
 from ivr.ami.users import AmiUser
 from ivr.asterisk.render import LOAD, PLACEHOLDER, link_modules, render_text, values_for
 from ivr.asterisk.sandbox import AsteriskInstall
+from ivr.campaigns import dialer
 from ivr.config import PROJECT_DIR
 from ivr.errors import ConfigError, SetupError
+from ivr.queue import dispatcher, tracker
 from ivr.secrets import Secrets
+from ivr.web import screenpop
 
 DIALPLAN = PROJECT_DIR / "dialplan"
 SECRETS = Secrets(**{f.name: "s" for f in fields(Secrets)})
@@ -169,3 +172,19 @@ def test_render_music_on_hold_plays_from_the_sounds_dir_where_its_codec_files_ar
     config = config_mod.load(env={}, overrides={"state_dir": "/srv/hajj"})
     install = AsteriskInstall(("asterisk",), Path("/m"), Path("/d"), "system")
     assert values_for(config, install, SECRETS)["moh_dir"] == "/srv/hajj/sounds/moh"
+
+
+def _event_filters(user: AmiUser) -> set[str]:
+    manager = (DIALPLAN / "manager.conf").read_text()
+    section = manager.split(f"[{{{{ami_user}}}}-{user.value}]", 1)[1].split("\n[", 1)[0]
+    return set(re.findall(r"^eventfilter\(action\(include\),name\((\w+)\)\) =$", section, re.M))
+
+
+def test_dialplan_manager_conf_each_ami_user_hears_exactly_the_events_its_code_reads() -> None:
+    controller = set(tracker.EVENTS) | set(dispatcher.EVENTS) | set(dialer.EVENTS)
+    assert _event_filters(AmiUser.CONTROLLER) == controller
+    assert _event_filters(AmiUser.WEB) == set(screenpop.EVENTS)
+    # The test caller: its channels and their end (ivr/testcall.py), the doctor's
+    # UserEvent, and whatever a call test waits for (queue events, dial events).
+    calls = {"Newchannel", "Hangup", "DialBegin", "DialEnd", "UserEvent", "OriginateResponse"}
+    assert _event_filters(AmiUser.CALLS) == calls | set(tracker.EVENTS)

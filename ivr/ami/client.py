@@ -8,8 +8,10 @@ What panoramisk 1.4 does against Asterisk 22, and what :class:`AmiClient` does i
 (b) an exception in an event callback escapes into ``data_received`` too: callbacks run
     inside try/except here, async ones as tracked tasks whose failure is logged.
 (c) actions have no timeout: every action here has one, raising :class:`AmiTimeout`.
-(d) its pinger never looks at the Ping answers: ours drops a connection whose Ping goes
-    unanswered, and we reconnect ourselves (panoramisk's reconnect cannot be cancelled).
+(d) its pinger never looks at the Ping answers: ours drops a connection that sent nothing
+    at all, not even the Pong, for ``ping_timeout``; a busy Asterisk that answers late
+    behind a stream of events is kept. We reconnect ourselves (panoramisk's reconnect
+    cannot be cancelled).
 (e) actions left unanswered or sent while down are replayed after a reconnect: here they
     fail with :class:`AmiDisconnected` and nothing is ever queued.
 
@@ -29,6 +31,7 @@ from typing import Any
 from panoramisk import actions
 
 from ivr.ami.listeners import EventCallback, Listeners
+from ivr.ami.pacing import Pacer
 from ivr.ami.wire import AmiManager, AmiMessage, AmiProtocol, plain
 from ivr.errors import AmiActionError, AmiDisconnected, AmiError, AmiTimeout
 
@@ -43,6 +46,9 @@ _SUCCESS = frozenset({"Success", "Follows", "Goodbye"})  # Response values of a 
 _MAX_RECONNECT_DELAY = 30.0
 _LOOPBACK_MAX_RECONNECT_DELAY = 2.0
 _CLOSE_GRACE = 1.0  # how long close() waits for the event loop to report the socket closed
+# The longest a Pong may lag while other bytes keep coming: past it Asterisk's manager is
+# stuck on actions though its events flow, and only a new login clears that.
+_PING_PATIENCE = 60.0
 
 
 class AmiClient:
@@ -63,9 +69,11 @@ class AmiClient:
         ping_interval: float = 5.0,
         ping_timeout: float = 3.0,
         reconnect_delay: float = 1.0,
+        originates_per_second: float | None = None,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
-        """``sleep`` waits between reconnect tries (tests pass one that records them)."""
+        """``sleep`` waits between reconnect tries (tests pass one that records them);
+        ``originates_per_second`` spaces out :meth:`originate` (None: no pacing)."""
         self._host = host
         self._port = port
         self._username = username
@@ -76,6 +84,7 @@ class AmiClient:
         self._reconnect_delay = reconnect_delay
         self._max_reconnect_delay = max(reconnect_delay, max_reconnect_delay(host))
         self._sleep = sleep
+        self._pacer = Pacer(originates_per_second)
         self._connect_timeout = 10.0
         self._manager: AmiManager | None = None
         self._protocol: AmiProtocol | None = None
@@ -195,7 +204,7 @@ class AmiClient:
             self._logged_in = False
 
     async def _keepalive(self, protocol: AmiProtocol) -> None:
-        """Return once the connection is gone, dropping it ourselves if Ping goes unanswered."""
+        """Return once the connection is gone, dropping it ourselves if it falls silent."""
         while True:
             try:
                 async with asyncio.timeout(self._ping_interval):
@@ -203,14 +212,33 @@ class AmiClient:
                 return
             except TimeoutError:
                 pass
-            try:
-                await self._send("Ping", {}, wait=self._ping_timeout)
-            except AmiTimeout:
-                logger.warning("AMI at %s did not answer Ping; dropping it", self._where)
+            if not await self._alive(protocol):
+                logger.warning(
+                    "AMI at %s did not answer Ping and sent nothing for %gs; dropping it",
+                    self._where,
+                    self._ping_timeout,
+                )
                 self._logged_in = False
                 protocol.transport.abort()  # not close(): a frozen peer never drains the buffer
-            except AmiDisconnected:
-                pass  # the connection went meanwhile; gone is set
+
+    async def _alive(self, protocol: AmiProtocol) -> bool:
+        """Ping; False only when nothing at all arrives for ``ping_timeout``. A busy
+        Asterisk queues the Pong behind its events: every byte received proves it alive."""
+        ping = asyncio.ensure_future(self._send("Ping", {}, wait=_PING_PATIENCE))
+        try:
+            while True:
+                heard = protocol.received
+                done, _ = await asyncio.wait({ping}, timeout=self._ping_timeout)
+                if done:
+                    # AmiTimeout: a live stream with no Pong for a minute (stuck manager)
+                    return not isinstance(ping.exception(), AmiTimeout)
+                if protocol.received == heard:
+                    return False
+        finally:
+            ping.cancel()
+            await asyncio.wait({ping})
+            if not ping.cancelled():
+                ping.exception()  # an outcome nobody waits for any more: never "not retrieved"
 
     async def _reconnect(self) -> None:
         delay = self._reconnect_delay
@@ -250,6 +278,7 @@ class AmiClient:
         arrives later as an OriginateResponse event with the same ActionID (pass your
         own ``ActionID`` and call :meth:`wait_event` first to never miss it)."""
         fields = {key: value for key, value in fields.items() if key.lower() != "async"}
+        await self._pacer.wait()
         return await self.action("Originate", **fields, Async="true")
 
     async def command(self, cli: str) -> str:
@@ -288,6 +317,10 @@ class AmiClient:
         ``pattern`` (case-sensitive, ``'*'`` for all). It may be sync or async; what it
         raises is logged and the connection carries on."""
         self._listeners.add(pattern, callback)
+
+    def off_event(self, pattern: str, callback: EventCallback) -> None:
+        """Stop calling ``callback`` for ``pattern`` (a one-call listener, once done)."""
+        self._listeners.remove(pattern, callback)
 
     def on_connect(self, hook: Callable[[AmiClient], object]) -> None:
         """Call ``hook(client)`` after every login, the first and each reconnect, to

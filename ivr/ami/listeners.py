@@ -7,6 +7,7 @@ connection (panoramisk would let it escape into ``data_received`` and drop the l
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fnmatch
 import functools
 import inspect
@@ -42,6 +43,10 @@ class Listeners:
     def add(self, pattern: str, callback: EventCallback) -> None:
         self._handlers.append((pattern, callback))
 
+    def remove(self, pattern: str, callback: EventCallback) -> None:
+        with contextlib.suppress(ValueError):  # removed twice, or never added: nothing to do
+            self._handlers.remove((pattern, callback))
+
     def wait(
         self, pattern: str, predicate: Callable[[AmiMessage], bool], timeout: float
     ) -> asyncio.Future[AmiMessage]:
@@ -53,9 +58,16 @@ class Listeners:
         future.add_done_callback(functools.partial(self._forget, waiter, timer))
         return future
 
-    def _forget(self, waiter: _Waiter, timer: asyncio.TimerHandle, _: object) -> None:
+    def _forget(
+        self, waiter: _Waiter, timer: asyncio.TimerHandle, future: asyncio.Future[AmiMessage]
+    ) -> None:
         timer.cancel()
         self._waiters.remove(waiter)
+        # Whoever still awaits it gets the exception all the same; a waiter its owner gave
+        # up on (its Originate failed, the test ended) must not log "Future exception was
+        # never retrieved" when it times out or the client closes.
+        if not future.cancelled():
+            future.exception()
 
     def dispatch(self, message: Any) -> None:
         """Hand one event from the wire to every waiter and callback whose pattern fits."""

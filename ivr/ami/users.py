@@ -30,16 +30,27 @@ class AmiUser(enum.StrEnum):
         return f"{config.asterisk.ami_user}-{self.value}"
 
 
-def for_config(config: Config, user: AmiUser) -> AmiClient:
-    """The client for this hotline's Asterisk: loopback, ``user``, its generated secret."""
+def for_config(
+    config: Config, user: AmiUser, originates_per_second: float | None = None
+) -> AmiClient:
+    """The client for this hotline's Asterisk: loopback, ``user``, its generated secret,
+    originates paced at ``asterisk.originates_per_second`` unless told otherwise."""
     secret = getattr(load_or_create(config.secrets_path), f"ami_{user.value}_secret")
-    return AmiClient("127.0.0.1", config.asterisk.ami_port, user.username(config), secret)
+    return AmiClient(
+        "127.0.0.1",
+        config.asterisk.ami_port,
+        user.username(config),
+        secret,
+        originates_per_second=originates_per_second or config.asterisk.originates_per_second,
+    )
 
 
 @contextlib.asynccontextmanager
-async def session(config: Config, user: AmiUser) -> AsyncIterator[AmiClient]:
+async def session(
+    config: Config, user: AmiUser, originates_per_second: float | None = None
+) -> AsyncIterator[AmiClient]:
     """A logged-in client for one piece of work (a command, a test call), closed after."""
-    ami = for_config(config, user)
+    ami = for_config(config, user, originates_per_second)
     await ami.connect()
     try:
         yield ami

@@ -33,11 +33,13 @@ class AmiProtocol(AMIProtocol):  # type: ignore[misc]
     def __init__(self) -> None:
         super().__init__()
         self.gone = asyncio.Event()  # set once the connection is lost, for whatever reason
+        self.received = 0  # bytes read so far: the keepalive's proof of life
         self._inbox = bytearray()
 
     def data_received(self, data: bytes) -> None:
         # panoramisk decodes every TCP chunk on its own and drops a UTF-8 character split
         # between two chunks; a message boundary is always a character boundary.
+        self.received += len(data)
         self._inbox += data
         end = self._inbox.rfind(b"\r\n\r\n")
         if end < 0:

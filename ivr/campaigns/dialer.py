@@ -42,6 +42,8 @@ POLL = 2.0
 # event (with the real DIALSTATUS) came meanwhile.
 FAILED_GRACE = 5.0
 LONGEST_CALL = 1800.0  # a call dialled this long ago with no outcome is lost: retried
+# What on_event reads (manager.conf lets the controller hear these; tests check it).
+EVENTS = ("UserEvent", "OriginateResponse")
 
 
 class CampaignDialer:

@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 AGENT_WAIT = 300
 AGENT_RETRY = 30.0
 POLL = 2.0
+# What on_event reads (manager.conf lets the controller hear these; tests check it).
+EVENTS = ("UserEvent", "AgentConnect", "OriginateResponse")
 
 
 class CallbackDispatcher:
