@@ -19,6 +19,8 @@ from __future__ import annotations
 import collections
 import os
 import re
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -35,6 +37,9 @@ from ivr.testcall import CallResult
 from tests.rig.hotline import ORIGINATES_PER_SECOND, Hotline, Scenario
 
 CALLS = int(os.environ.get("BENCH_CALLS", "600"))
+# BENCH_PROFILE=DIR: py-spy samples the controller and perf samples Asterisk during the
+# calls; their top frames are printed, the raw profiles left in DIR.
+PROFILE = os.environ.get("BENCH_PROFILE", "")
 HOLD = float(os.environ.get("BENCH_HOLD", "30"))
 LOOKUP = "porsi found: AKTIF"  # the transcript note every call must reach
 # Menu 1, the porsi and #; the caller confirms (1) 9 s later, as "Jika benar, tekan satu"
@@ -139,6 +144,78 @@ def asterisk_complaints(log: LogTail) -> None:
 STRETCH, LOOKUPS = "hajj_prompt_stretch_ratio", "hajj_lookup_seconds"
 
 
+def _profilers(controller: int, asterisk: int) -> list[subprocess.Popen[bytes]]:
+    """With BENCH_PROFILE: py-spy on the controller, perf on Asterisk, until stopped."""
+    if not PROFILE:
+        return []
+    out = Path(PROFILE)
+    out.mkdir(parents=True, exist_ok=True)
+    spy = Path(sys.executable).with_name("py-spy")
+    return [
+        subprocess.Popen(
+            [
+                *(str(spy), "record", "--pid", str(controller), "--format", "raw"),
+                *("--rate", "200", "--output", str(out / "controller.txt"), "--nonblocking"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ),
+        subprocess.Popen(
+            [
+                "perf",
+                "record",
+                "-F",
+                "199",
+                "-g",
+                "-p",
+                str(asterisk),
+                "-o",
+                str(out / "asterisk.perf"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ),
+    ]
+
+
+def _profiles(profilers: list[subprocess.Popen[bytes]]) -> None:
+    """Stop the profilers; print where each process spent its samples."""
+    for proc in profilers:
+        proc.send_signal(2)  # SIGINT: both write their file and exit
+        proc.wait(60)
+    if not profilers:
+        return
+    out = Path(PROFILE)
+    print("  controller, py-spy: functions by own samples")
+    for line in _top_own(out / "controller.txt"):
+        print(f"    {line}")
+    report = subprocess.run(
+        [
+            *("perf", "report", "-i", str(out / "asterisk.perf"), "--no-children", "--stdio"),
+            *("--sort", "dso,symbol", "-g", "none", "--percent-limit", "1.5"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    print("  Asterisk, perf: where its CPU went (shared object, symbol)")
+    for line in [x for x in report.stdout.splitlines() if x and not x.startswith("#")][:25]:
+        print(f"    {line.strip()}")
+
+
+def _top_own(collapsed: Path, n: int = 20) -> list[str]:
+    """The frames that were on top of the stack most often (py-spy's raw format:
+    "frame;frame;... count" per line)."""
+    own: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in collapsed.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if stack and count.isdigit():
+            own[stack.rsplit(";", 1)[-1]] += int(count)
+            total += int(count)
+    return [f"{c / max(total, 1) * 100:5.1f}%  {frame}" for frame, c in own.most_common(n)]
+
+
 def _swap_halfway(hotline: Hotline, started: float, swapped: dict[str, float]) -> None:
     """Import the sample again (a new file swapped in) while the calls look porsi up."""
     time.sleep(CALLS / ORIGINATES_PER_SECOND / 2 + HOLD / 3)
@@ -179,8 +256,10 @@ def run(hotline: Hotline) -> list[Row]:
     swap = threading.Thread(target=_swap_halfway, args=(hotline, started, swapped))
     swap.start()
     before = cpu_seconds(ast_pid), cpu_seconds(ctl.pid), cpu_seconds(os.getpid())
+    profilers = _profilers(ctl.pid, ast_pid)
     outcomes = hotline.outcomes(scenarios, ORIGINATES_PER_SECOND)
     after = cpu_seconds(ast_pid), cpu_seconds(ctl.pid), cpu_seconds(os.getpid())
+    _profiles(profilers)
     wall = time.monotonic() - started
     swap.join()
     now = scrape.histograms(metrics)
