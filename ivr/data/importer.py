@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING
 from ivr.data import contacts, diff, guard, offices, ppiu, schema
 from ivr.data.diff import ImportDiff
 from ivr.data.mirror import Mirror
-from ivr.data.readahead import ReadAhead
 from ivr.data.report import ImportRefused, ImportReport, Problems
 from ivr.data.source import JEMAAH_CSV, KLOTER_CSV, check_source, open_csv
 from ivr.data.validate import (
@@ -138,6 +137,7 @@ class _Load:
         self.ppiu_rows: int | None = None  # no ppiu.csv
         self.kantor_rows = 0
         self.as_of = ""
+        self.last: tuple[str, ...] = ()  # the row executemany is inserting (for duplicates)
 
     def report(self, source: str, seconds: float) -> ImportReport:
         return ImportReport(
@@ -249,42 +249,20 @@ def _load_jemaah(
         )
         insert = schema.insert_sql("jemaah", lay.columns, schema.JEMAAH_NULLABLE)
         rows = _valid_jemaah(reader, lay, kloters, load)
-        duplicates: list[tuple[int, str]] = []
-        for batch, lines in ReadAhead(rows, reader):
-            _insert(db, insert, batch, lines, duplicates)
-    # Bad rows were found by the reading thread, duplicates here: one list in line order.
-    for line, reason in duplicates:
-        load.problems.add(JEMAAH_CSV, line, reason)
-    # (stable: kloter.csv's, found before, stay first and in their order)
-    load.problems.rows.sort(
-        key=lambda bad: (bad.file == JEMAAH_CSV, bad.line * (bad.file == JEMAAH_CSV))
-    )
+        # A duplicate porsi stops executemany with IntegrityError; the generator is
+        # still suspended on that row, so record it and carry on with the next one.
+        while True:
+            try:
+                db.executemany(insert, rows)
+                break
+            except sqlite3.IntegrityError as e:
+                if "UNIQUE" not in str(e):
+                    raise
+                line = first_line(reader.line_num, load.last)
+                reason = f"duplicate nomor_porsi {load.last[0]} (first on an earlier line)"
+                load.problems.add(JEMAAH_CSV, line, reason)
     if load.jemaah_rows == 0:
         raise DataError(f"{JEMAAH_CSV} has no rows: refusing to empty the mirror")
-
-
-def _insert(
-    db: sqlite3.Connection,
-    insert: str,
-    batch: list[tuple[str, ...]],
-    lines: list[int],
-    duplicates: list[tuple[int, str]],
-) -> None:
-    """Insert a batch; a duplicate porsi stops executemany with IntegrityError after the
-    rows before it (counted by total_changes): note it, go on after it."""
-    while batch:
-        before = db.total_changes
-        try:
-            db.executemany(insert, batch)
-            return
-        except sqlite3.IntegrityError as e:
-            if "UNIQUE" not in str(e):
-                raise
-            at = db.total_changes - before
-            row = batch[at]
-            reason = f"duplicate nomor_porsi {row[0]} (first on an earlier line)"
-            duplicates.append((first_line(lines[at], row), reason))
-            batch, lines = batch[at + 1 :], lines[at + 1 :]
 
 
 def _valid_jemaah(
@@ -317,7 +295,8 @@ def _valid_jemaah(
         ):
             if row[c] > as_of:
                 as_of = row[c]
-            yield pick(row)
+            load.last = values = pick(row)
+            yield values
         elif row:
             reason = _jemaah_reason(row, lay, dates, named)
             load.problems.add(JEMAAH_CSV, first_line(reader.line_num, row), reason)
