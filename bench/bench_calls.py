@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import scrape
-from bench.table import Row
+from bench.table import Row, controller_share
 from ivr.data.importer import import_export
 from ivr.data.sample import FIXED_PILGRIMS
 from ivr.errors import HajjIvrError
@@ -294,15 +294,7 @@ def run(hotline: Hotline) -> list[Row]:
         Row(f"lookup p50 on the event loop, {CALLS} calls", l50, "us"),
         Row(f"lookup p99 on the event loop, {CALLS} calls (a swap among them)", l99, "us"),
         Row(f"failed of {CALLS} Local calls", len(t.failed), "calls", target="0", met=not t.failed),
-        Row(
-            f"controller CPU, {CALLS} Local calls",
-            con,
-            "s",
-            "Asterisk CPU, same calls",
-            ast,
-            "at most 0.08x",
-            con <= 0.08 * ast,
-        ),
+        controller_share(f"controller CPU, {CALLS} Local calls", con, ast),
     ]
 
 

@@ -29,6 +29,19 @@ class Row:
         return self.ours / self.theirs
 
 
+def controller_share(figure: str, controller: float, asterisk: float) -> Row:
+    """The controller's CPU against Asterisk's for the same calls (target at most 8 %)."""
+    return Row(
+        figure,
+        controller,
+        "s",
+        "Asterisk CPU, same calls",
+        asterisk,
+        "at most 0.08x",
+        controller <= 0.08 * asterisk,
+    )
+
+
 def machine() -> str:
     """What the figures were measured on: CPU model, cores, memory, kernel."""
     model = next(

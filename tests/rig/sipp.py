@@ -107,12 +107,7 @@ def scenario(
     for the IVR's BYE (or, with ``hangup_after_ms``, hang up that long after the keys)."""
     invite = offering(INVITE.format(caller=caller), codec)
     steps = [
-        f'<send retrans="500"><![CDATA[\n{invite}\n]]></send>',
-        '<recv response="100" optional="true"/>',
-        '<recv response="180" optional="true"/>',
-        '<recv response="183" optional="true"/>',
-        '<recv response="200" rtd="true"/>',
-        f"<send><![CDATA[\n{ACK.format(caller=caller)}\n]]></send>",
+        *dialled(invite, ACK.format(caller=caller)),
         *_answered(workdir, dtmf, caller, delay_ms, hangup_after_ms),
     ]
     body = "\n".join(steps)
@@ -513,3 +508,16 @@ def _spawn(argv: list[str], output: Path) -> subprocess.Popen[str]:
         return subprocess.Popen(
             argv, stdout=out, stderr=subprocess.STDOUT, text=True, cwd=output.parent
         )
+
+
+def dialled(invite: str, ack: str) -> list[str]:
+    """A UAC's first steps: the INVITE, the provisional answers it may get, the 200 OK
+    (its round trip timed) and the ACK."""
+    return [
+        f'<send retrans="500"><![CDATA[\n{invite}\n]]></send>',
+        '<recv response="100" optional="true"/>',
+        '<recv response="180" optional="true"/>',
+        '<recv response="183" optional="true"/>',
+        '<recv response="200" rtd="true"/>',
+        f"<send><![CDATA[\n{ack}\n]]></send>",
+    ]
