@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import socket
+from pathlib import Path
 
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
@@ -13,11 +14,22 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
 
 
 def free_rtp_range(size: int = 200) -> tuple[int, int]:
+    """A free even-started range below the kernel's ephemeral ports: a socket Asterisk
+    (or anyone) binds to port 0 must never land inside the RTP range a test inspects."""
+    low = _ephemeral_low()
     for _ in range(50):
-        start = random.randrange(20000, 60000, 2)
+        start = random.randrange(12000, low - size, 2)
         if all(_udp_free(p) for p in range(start, start + size, 25)):
             return start, start + size - 1
     raise RuntimeError("no free RTP range")
+
+
+def _ephemeral_low() -> int:
+    """The first port of the kernel's ephemeral range (ip_local_port_range)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default
 
 
 def _udp_free(port: int) -> bool:
