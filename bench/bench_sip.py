@@ -45,7 +45,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.bench_calls import cpu_seconds
+from bench.bench_calls import LOOKUP, cpu_seconds
 from bench.rtp_probe import Heard, Media, pcap_payloads
 from bench.table import Row, controller_share
 from ivr.calllog import CallLogReader
@@ -61,7 +61,6 @@ DELAY_MS = 1500  # answer to the first key, as the SIP tests' phone
 HOLD_MS = 12_000  # after the keys: the status is heard, then the caller hangs up
 RAMP = 10.0  # seconds over which a step's calls start
 STRETCH_MAX = 0.05
-FOUND = "porsi found: AKTIF"
 KEYS = f"1{FIXED_PILGRIMS[0].nomor_porsi}#WWWWW1"  # main menu 1, a porsi, '#', confirm
 
 
@@ -83,10 +82,7 @@ class Step:
 
     def stretch(self, q: int) -> float:
         """Percentile ``q`` of the sampled calls' stretch (1.0 when none was heard)."""
-        values = sorted(h.stretch for h in self.heard)
-        if not values:
-            return 1.0
-        return values[min(len(values) - 1, round(q / 100 * (len(values) - 1)))]
+        return _percentile([h.stretch for h in self.heard], q, 1.0)
 
     @property
     def clean(self) -> bool:
@@ -170,7 +166,7 @@ def _not_found(hotline: Hotline, callers: list[str]) -> dict[str, int]:
     why: dict[str, int] = {}
     for caller in callers:
         notes = hotline.notes(ids[caller]) if caller in ids else []
-        if FOUND in notes:
+        if LOOKUP in notes:
             continue
         if caller not in ids:
             reason = "no call row"
@@ -251,13 +247,14 @@ def _wait_sipp(run: subprocess.Popen[bytes], workdir: Path) -> int:
 def print_step(step: Step) -> None:
     cores = {name: seconds / step.wall for name, seconds in step.cpu.items()}
     gaps = sorted(h.max_gap for h in step.heard)
+    stalls = _percentile([h.in_stalls for h in step.heard], 95)
     print(
         f"{step.calls:5d} SIP calls, {step.wall:4.0f} s: {step.sipp_failed} failed in SIPp,"
         f" {sum(step.not_found.values())} not at the lookup {step.not_found or ''};"
         f" stretch p50/p95/p99"
         f" {step.stretch(50) * 100:.1f}/{step.stretch(95) * 100:.1f}/"
         f"{step.stretch(99) * 100:.1f} % over {len(step.heard)} sampled calls,"
-        f" (p95 {_p95([h.in_stalls for h in step.heard]) * 100:.1f} % in gaps over 60 ms),"
+        f" (p95 {stalls * 100:.1f} % in gaps over 60 ms),"
         f" worst gap {gaps[-1] * 1000 if gaps else 0:.0f} ms,"
         f" lost {sum(h.lost for h in step.heard)} packets",
         flush=True,
@@ -270,9 +267,12 @@ def print_step(step: Step) -> None:
     )
 
 
-def _p95(values: list[float]) -> float:
+def _percentile(values: list[float], q: int, empty: float = 0.0) -> float:
+    """The nearest-rank percentile ``q`` of ``values`` (``empty`` when there are none)."""
     ordered = sorted(values)
-    return ordered[round(0.95 * (len(ordered) - 1))] if ordered else 0.0
+    if not ordered:
+        return empty
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def rows(steps: list[Step]) -> list[Row]:

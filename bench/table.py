@@ -12,7 +12,7 @@ from pathlib import Path
 @dataclass(frozen=True)
 class Row:
     """One measured figure against its alternative (``alternative`` None: no alternative,
-    the target alone judges it). ``better`` says which way is good: "lower" or "higher"."""
+    the target alone judges it)."""
 
     figure: str
     ours: float

@@ -15,6 +15,7 @@ import contextlib
 import grp
 import os
 import pwd
+import resource
 import shutil
 import stat
 import subprocess
@@ -179,3 +180,10 @@ def _group_name(gid: int) -> str:
         return grp.getgrgid(gid).gr_name
     except KeyError:
         return str(gid)
+
+
+def open_files_allowed(wanted: int) -> int:
+    """``wanted`` open files, or the hard limit this process inherited if lower: raising
+    that needs CAP_SYS_RESOURCE (Asterisk's maxfiles, the controller's own soft limit)."""
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    return wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)

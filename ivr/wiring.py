@@ -72,7 +72,8 @@ def call_services(config: Config, *, clock: Callable[[], float] = time.time) -> 
         Studio(config),
         clock,
         calls.campaigns,
-        Metrics(),
+        # Measured only when served: no histogram work on every prompt for nobody.
+        Metrics() if config.agi.metrics_port else None,
     )
 
 
@@ -142,7 +143,7 @@ async def _agi(stack: contextlib.AsyncExitStack, config: Config, ctl: Controller
 
 def _metrics(stack: contextlib.AsyncExitStack, config: Config, services: CallServices) -> None:
     """/metrics for Prometheus (and bench/) when ``[agi] metrics_port`` is set."""
-    if services.metrics is not None and config.agi.metrics_port:
+    if services.metrics is not None:
         stack.callback(services.metrics.serve(config.agi.host, config.agi.metrics_port))
         log.info("metrics on http://%s:%d/metrics", config.agi.host, config.agi.metrics_port)
 

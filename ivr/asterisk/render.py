@@ -7,7 +7,6 @@ when a template names a value we do not have, so a typo never reaches Asterisk a
 from __future__ import annotations
 
 import re
-import resource
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,9 +88,7 @@ def max_files(max_calls: int) -> int:
     """asterisk.conf's maxfiles: the open-file limit Asterisk sets itself at start (soft
     and hard alike). Never above the hard limit it inherits: raising that needs
     CAP_SYS_RESOURCE, and when setrlimit fails Asterisk keeps the soft limit it had."""
-    wanted = max_calls * FILES_PER_CALL + FILES_BESIDES_CALLS
-    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
-    return wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    return files.open_files_allowed(max_calls * FILES_PER_CALL + FILES_BESIDES_CALLS)
 
 
 def values_for(config: Config, install: AsteriskInstall, secrets: Secrets) -> dict[str, str]:

@@ -27,9 +27,7 @@ def _enough_files(sessions: int) -> None:
     systemd's soft limit of 1024 would refuse sessions near 1000 calls. Raised up to the
     hard limit (no privilege needed); never lowered."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = sessions + 1024
-    if hard != resource.RLIM_INFINITY:
-        wanted = min(wanted, hard)
+    wanted = files.open_files_allowed(sessions + 1024)
     if soft != resource.RLIM_INFINITY and soft < wanted:
         resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
