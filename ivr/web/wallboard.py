@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import sqlite3
 import time
 from collections.abc import Callable
 from contextlib import closing
@@ -70,7 +71,7 @@ class Wallboard(CallDbPages):
         board["at"] = now
         return JSONResponse(board)
 
-    def _review(self, db: Any, now: float) -> list[dict[str, Any]]:
+    def _review(self, db: sqlite3.Connection, now: float) -> list[dict[str, Any]]:
         """Calls rated ivr.low_rating or less in the reports' days, newest first: to review."""
         since = reports.report_start(now, self._zone())
         low = ratings.Ratings(db).low(self.config.ivr.low_rating, since)
