@@ -42,6 +42,7 @@ from ivr.outcomes import Ending
 from ivr.ppiulog import PpiuLog
 from ivr.prompts.catalog import Catalog, Prompt
 from ivr.queue.desk import Desk
+from ivr.ratings import Ratings
 
 KEYS = "0123456789*#"
 
@@ -65,6 +66,7 @@ class CallServices:
     clock: Callable[[], float] = time.time
     campaigns: Campaigns | None = None  # schedule-change calls (the campaign route)
     metrics: Metrics | None = None  # lookup latency (ivr/metrics.py)
+    ratings: Ratings | None = None  # satisfaction ratings (the rating route)
 
 
 class Call:
@@ -171,6 +173,12 @@ class Call:
         self._dob_porsi = known.porsi if known.verified else ""
         self.handover = known
         self.offer = found[chanvars.OFFER]
+
+    async def answered_by(self) -> str:
+        """The agent who answered the call's last queue stay (app_queue's MEMBERNAME on
+        this channel), "" when none did."""
+        found = await self._channel.get_variables((chanvars.MEMBER_NAME,))
+        return found[chanvars.MEMBER_NAME]
 
     async def hand_over(self, ending: Ending) -> None:
         """Tell the dialplan how the call goes on: for a person, "please hold" and the

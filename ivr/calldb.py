@@ -3,7 +3,7 @@
 The tables belong to their stores: calls, transcripts and lookups to the call log
 (ivr.calllog), queue stays to ivr.queue.records, callback requests to ivr.queue.callbacks,
 failed tries counted across calls to ivr.guard, umrah licences asked to ivr.ppiulog,
-data correction cases to ivr.corrections.cases.
+data correction cases to ivr.corrections.cases, satisfaction ratings to ivr.ratings.
 This module only lists them, so the controller, the web app and the CLI open the file
 alike: WAL, a busy wait, every table created. (It is not ivr.calllog's: queue.tracker
 imports calllog, so an opener there that imported the queue's tables would tie the two
@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ivr import calllog, guard, ppiulog
+from ivr import calllog, guard, ppiulog, ratings
 from ivr.calllog import CallLog
 from ivr.campaigns import store as campaigns
 from ivr.campaigns.store import Campaigns
@@ -28,6 +28,7 @@ from ivr.ppiulog import PpiuLog
 from ivr.queue import callbacks, records
 from ivr.queue.callbacks import Callbacks
 from ivr.queue.records import QueueRecords
+from ivr.ratings import Ratings
 from ivr.store import open_store
 
 SCHEMAS = (
@@ -38,6 +39,7 @@ SCHEMAS = (
     ppiulog.SCHEMA,
     cases.SCHEMA,
     campaigns.SCHEMA,
+    ratings.SCHEMA,
 )
 
 
@@ -58,6 +60,7 @@ class CallDb:
     ppiu: PpiuLog  # umrah agency licences asked about
     corrections: Cases
     campaigns: Campaigns
+    ratings: Ratings  # satisfaction after an agent (or the IVR) served the call
 
     @classmethod
     def open(cls, path: Path, *, clock: Callable[[], float] = time.time) -> CallDb:
@@ -70,6 +73,7 @@ class CallDb:
             PpiuLog(db, clock),
             Cases(db),
             Campaigns(db),
+            Ratings(db, clock),
         )
 
     def close(self) -> None:

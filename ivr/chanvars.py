@@ -15,6 +15,7 @@ ROUTE_DOCTOR = "doctor"
 ROUTE_CALLBACK = "callback"
 ROUTE_RECORD = "record"  # recording prompts by phone: *79 from a staff phone only
 ROUTE_CAMPAIGN = "campaign"  # a schedule-change call the pilgrim answered
+ROUTE_RATING = "rating"  # an agent hung up first: the caller rates the call 1-5
 # Set by the controller (ivr.outcomes.Result): "done" when the caller was served and may be
 # hung up; anything else (or nothing, when the controller died) sends the call to a person.
 RESULT = "HAJJ_RESULT"
@@ -44,6 +45,10 @@ FIRST_QUEUE = "hajj-tier1"  # the dialplan's HAJJ_FIRST_QUEUE
 # Set on an agent's phone channel (pjsip_agents.conf set_var): who it is, which tier.
 AGENT_NAME = "HAJJ_AGENT_NAME"
 AGENT_TIER = "HAJJ_AGENT_TIER"
+# Set by app_queue on the caller's channel when a member answers (queues.conf
+# setinterfacevar): the member's name as its AMI events give it (queue_calls.agent). The
+# dialplan clears it before each Queue(), so after one it says who answered that stay.
+MEMBER_NAME = "MEMBERNAME"
 
 # A callback in progress (set on the Local channel the dispatcher originates).
 CALLBACK_ID = "HAJJ_CALLBACK_ID"
@@ -83,6 +88,7 @@ ALL = (
     QUEUE,
     AGENT_NAME,
     AGENT_TIER,
+    MEMBER_NAME,
     CALLBACK_ID,
     CALLBACK_DIAL,
     CALLBACK_NUMBER,

@@ -231,6 +231,8 @@ def _validate(config: Config) -> None:
     _validate_web(config.web)
     _validate_uploads(config)
     _validate_limits(config)
+    if not 1 <= config.ivr.low_rating <= 5:
+        raise ConfigError(f"ivr.low_rating = {config.ivr.low_rating} must be a score, 1-5")
     if config.prompts.engine not in {"auto", "gtts", "espeak"}:
         raise ConfigError(f"prompts.engine = {config.prompts.engine!r}: use auto, gtts or espeak")
 

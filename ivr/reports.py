@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ivr import chanvars, ppiulog
+from ivr import chanvars, ppiulog, ratings
 from ivr.calllog import TOPIC_PREFIX
 from ivr.outcomes import SELF_SERVICE, Outcome
 from ivr.queue.records import StayOutcome
@@ -214,6 +214,31 @@ def ppiu_suspicious(db: sqlite3.Connection, since: float) -> Table:
     )
 
 
+# Satisfaction ratings grouped by: (title, the group's column).
+SATISFACTION = {
+    "agent": ("Kepuasan per petugas", "petugas"),
+    "tier": ("Kepuasan per tingkat", "antrean"),
+    "topic": ("Kepuasan per topik", "topik"),
+    "day": ("Kepuasan per hari", "tanggal"),
+}
+
+
+def satisfaction(db: sqlite3.Connection, since: float, zone: dt.tzinfo, by: str) -> Table:
+    """Ratings since ``since`` by agent, tier, topic or day: how many, their mean."""
+    rated = ratings.Ratings(db).between(since, float("inf"))
+    groups = ratings.grouped(rated, ratings.by_kind_of_group(zone)[by])
+    title, column = SATISFACTION[by]
+    return Table(
+        title,
+        (column, "penilaian", "rata-rata (1-5)"),
+        [(name, score.count, score.mean) for name, score in groups.items()],
+    )
+
+
+def _satisfaction(by: str) -> Callable[[sqlite3.Connection, float, dt.tzinfo], Table]:
+    return lambda db, since, zone: satisfaction(db, since, zone, by)
+
+
 # The reports page's tables, in order: name -> (call log, since, time zone) -> table.
 REPORTS: Mapping[str, Callable[[sqlite3.Connection, float, dt.tzinfo], Table]] = {
     "calls-per-hour": calls_per_hour,
@@ -222,6 +247,7 @@ REPORTS: Mapping[str, Callable[[sqlite3.Connection, float, dt.tzinfo], Table]] =
     "not-found": lambda db, since, _: not_found_by_place(db, since),
     "service-level": service_level_by_day,
     "ppiu-suspicious": lambda db, since, _: ppiu_suspicious(db, since),
+    **{f"satisfaction-{by}": _satisfaction(by) for by in SATISFACTION},
 }
 
 

@@ -2,7 +2,7 @@
 
 What goes, and what stays (docs/decisions.md, "Retention", says why):
 
-- the call log (``calls_days``): call rows, their transcripts and queue stays;
+- the call log (``calls_days``): call rows, their transcripts, queue stays and ratings;
 - porsi lookups (``lookups_days``);
 - callback requests done or given up (``callbacks_days``); open ones wait for their call;
 - complaints closed longer than ``closed_complaints_days``: the caller's recording, the
@@ -29,7 +29,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from ivr import calllog
+from ivr import calllog, ratings
 from ivr.calldb import open_calldb
 from ivr.campaigns import store as campaigns
 from ivr.complaints import tickets as tickets_mod
@@ -93,8 +93,9 @@ def _call_log(config: Config, now: float, dry_run: bool) -> list[Count]:
     lookups_before = _before(now, r.lookups_days)
     callbacks_before = _before(now, r.callbacks_days)
     with closing(open_calldb(config.calllog_path)) as db:
-        calls = lines = stays = lookups = finished = None
+        calls = lines = stays = rated = lookups = finished = None
         if calls_before is not None:
+            rated = ratings.purge_ratings(db, calls_before, dry_run)  # while calls name them
             calls, lines = calllog.purge_calls(db, calls_before, dry_run)
             stays = records.purge_stays(db, calls_before, dry_run)
         if lookups_before is not None:
@@ -106,6 +107,7 @@ def _call_log(config: Config, now: float, dry_run: bool) -> list[Count]:
         Count("calls", "calls_days", r.calls_days, calls),
         Count("transcript lines", "calls_days", r.calls_days, lines),
         Count("queue stays", "calls_days", r.calls_days, stays),
+        Count("satisfaction ratings", "calls_days", r.calls_days, rated),
         Count("porsi lookups", "lookups_days", r.lookups_days, lookups),
         Count("finished callback requests", "callbacks_days", r.callbacks_days, finished),
         *reached,

@@ -76,6 +76,11 @@ class IvrSettings:
     dob_lock_hours: float = 24.0
     # Porsi lookups per caller number per hour (withheld numbers share one allowance).
     lookups_per_hour: int = 30
+    # Satisfaction (ivr.ratings): after an agent hangs up the caller is asked to rate the
+    # call 1-5; with rate_self_service also at the end of a call the IVR served alone. A
+    # rating of low_rating or less flags the call for review on the wallboard.
+    rate_self_service: bool = False
+    low_rating: int = 2
 
 
 @dataclass(frozen=True)
@@ -138,7 +143,7 @@ class ComplaintSettings:
 class RetentionSettings:
     # Days personal data is kept before the daily purge deletes it (0: kept for ever, for a
     # legal hold). Why these defaults: docs/decisions.md, "Retention".
-    calls_days: int = 90  # call rows, their transcripts and queue stays
+    calls_days: int = 90  # call rows, their transcripts, queue stays and ratings
     lookups_days: int = 90  # porsi keyed by callers
     callbacks_days: int = 30  # callback requests, counted from when they were done or failed
     # Counted from a complaint's closure: its recording, the officer's recorded reply, the

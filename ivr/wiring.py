@@ -74,6 +74,7 @@ def call_services(config: Config, *, clock: Callable[[], float] = time.time) -> 
         calls.campaigns,
         # Measured only when served: no histogram work on every prompt for nobody.
         Metrics() if config.agi.metrics_port else None,
+        calls.ratings,
     )
 
 

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
 
 from ivr.call import Call
-from ivr.flows import complaint, correction, pilgrim, steps, umrah
+from ivr.flows import complaint, correction, pilgrim, rating, steps, umrah
 from ivr.outcomes import Ending, Reason
 
 # What the pilgrim's information menu offers beyond its topics: 7 "data saya tidak
@@ -33,7 +33,7 @@ async def main_menu(call: Call) -> Ending:
         if key in MAIN_MENU:
             ending = await MAIN_MENU[key](call)
             if ending is not None:
-                return ending
+                return await rating.after_self_service(call, ending)
         elif key == steps.AGENT:
             return Ending.to_agent(Reason.CALLER_REQUEST)
         elif not key:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ivr import chanvars
-from ivr.flows import callback, campaign, doctor, echo, hotline, studio
+from ivr.flows import callback, campaign, doctor, echo, hotline, rating, studio
 from ivr.outcomes import Outcome
 from ivr.route import Route, RouteTable
 
@@ -23,4 +23,7 @@ TABLE = RouteTable.of(
     ),
     # A schedule-change call the pilgrim answered: 0 off duty offers a callback instead.
     Route(chanvars.ROUTE_CAMPAIGN, campaign.schedule_change, off_duty=callback.closed),
+    # The agent hung up first and the caller is still on the line: a rating 1-5. The call
+    # stays "agent" in the log whatever happens here.
+    Route(chanvars.ROUTE_RATING, rating.after_agent, replaces=frozenset()),
 )

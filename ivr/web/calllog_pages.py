@@ -15,6 +15,7 @@ from starlette.routing import Route
 from ivr.calllog import CallLogReader, CallSearch
 from ivr.outcomes import Outcome
 from ivr.queue.records import QueueRecords
+from ivr.ratings import Ratings
 from ivr.web import auth
 from ivr.web.pages import CallDbPages
 
@@ -59,6 +60,7 @@ class CallLogPages(CallDbPages):
             return self.pages.message(request, "Panggilan", "Panggilan tidak ditemukan.")
         with closing(self._db()) as db:
             queue_stays = QueueRecords(db).for_call(call_id)
+            rated = Ratings(db).for_call(call_id)
         return self.pages.render(
             request,
             "call.html",
@@ -67,6 +69,8 @@ class CallLogPages(CallDbPages):
             transcript=reader.transcript(call_id),
             kinds={"say": "IVR", "input": "Tekan", "event": "Catatan"},
             stays=queue_stays,
+            ratings=rated,
+            low_rating=self.config.ivr.low_rating,
         )
 
     def routes(self) -> list[Route]:

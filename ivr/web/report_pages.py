@@ -37,6 +37,16 @@ PICTURES: dict[str, Callable[[reports.Table], charts.Chart]] = {
     "service-level": lambda t: charts.line(
         t.title, [r[0][5:] for r in t.rows], [r[1] for r in t.rows]
     ),
+    # Satisfaction: the mean score (1-5) of each agent, tier, topic; by day a line.
+    **{
+        f"satisfaction-{by}": lambda t: charts.bars(
+            t.title, [str(r[0]) for r in t.rows], [[r[2] for r in t.rows]]
+        )
+        for by in ("agent", "tier", "topic")
+    },
+    "satisfaction-day": lambda t: charts.line(
+        t.title, [r[0][5:] for r in t.rows], [r[2] for r in t.rows], unit=""
+    ),
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import sqlite3
 import time
 from collections.abc import Callable
 from contextlib import closing
@@ -17,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ivr import guard, reports
+from ivr import guard, ratings, reports
 from ivr.agents.members import queue_members, state_of
 from ivr.agents.store import AgentStore
 from ivr.ami.client import AmiClient
@@ -58,15 +59,26 @@ class Wallboard(CallDbPages):
             live = [dataclasses.asdict(call) for call in reports.live_calls(db, now)]
             # Porsi, numbers and tickets locked after too many wrong tries (masked).
             alerts = [dataclasses.asdict(a) for a in guard.alerts(db, self.config)]
+            review = self._review(db, now)
         board["agents"] = await self._agent_states()
         for call in live:  # in the hotline's zone, not the browser's
             call["started_text"] = self.pages.clock.time_of_day(call["started"])
         for alert in alerts:
             alert["at_text"] = self.pages.clock.when(alert["at"])
         board["alerts"] = alerts
+        board["review"] = review
         board["live"] = live
         board["at"] = now
         return JSONResponse(board)
+
+    def _review(self, db: sqlite3.Connection, now: float) -> list[dict[str, Any]]:
+        """Calls rated ivr.low_rating or less in the reports' days, newest first: to review."""
+        since = reports.report_start(now, self._zone())
+        low = ratings.Ratings(db).low(self.config.ivr.low_rating, since)
+        rows = [dataclasses.asdict(rating) for rating in low]
+        for row in rows:
+            row["at_text"] = self.pages.clock.when(row["at"])
+        return rows
 
     async def _agent_states(self) -> list[dict[str, Any]]:
         agents = [a for a in await asyncio.to_thread(self.agents.all) if a.role == "agent"]

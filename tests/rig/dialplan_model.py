@@ -139,7 +139,7 @@ class _Run:
         return self.line.hung_up or self.line.variables.get(chanvars.RESULT) == Result.DONE
 
     async def queue(self) -> bool:
-        """Queue(${HAJJ_QUEUE},t,,,${HAJJ_CALLBACK_AFTER}) with nobody answering; False
+        """Queue(${HAJJ_QUEUE},tc,,,${HAJJ_CALLBACK_AFTER}) with nobody answering; False
         when the caller hangs up meanwhile."""
         line = self.line
         self.emit(self.queue_event("QueueCallerJoin", Position="1"))

@@ -16,6 +16,16 @@ function fill(tbodySelector, rows) {
   }));
 }
 
+function callLink(id, className) {
+  const link = document.createElement("a");
+  link.href = `/admin/calls/${encodeURIComponent(id)}`;
+  link.textContent = id;
+  link.className = className;
+  const td = document.createElement("td");
+  td.append(link);
+  return td;
+}
+
 async function refresh() {
   try {
     const answer = await fetch("/admin/api/wallboard", { credentials: "same-origin" });
@@ -31,15 +41,12 @@ async function refresh() {
     fill("#agents tbody", board.agents.map((a) => [cell(a.name), cell(a.tier), cell(a.state),
       cell(a.calls)]));
     fill("#live tbody", board.live.map((c) => {
-      const link = document.createElement("a");
-      link.href = `/admin/calls/${encodeURIComponent(c.id)}`;
-      link.textContent = c.id;
-      link.className = "live-call";
-      const td = document.createElement("td");
-      td.append(link);
       // The server writes the time in the hotline's zone, labelled (not the browser's zone).
-      return [cell(c.started_text), cell(c.caller), cell(c.where), td];
+      return [cell(c.started_text), cell(c.caller), cell(c.where), callLink(c.id, "live-call")];
     }));
+    // Calls rated low (ivr.low_rating or less): each links to its call page to review.
+    fill("#review tbody", board.review.map((r) => [cell(r.at_text), cell(r.score),
+      cell(r.agent || "layanan mandiri"), cell(r.queue), callLink(r.call_id, "review-call")]));
     // Locks after too many wrong dates of birth or PINs (porsi and numbers masked).
     fill("#alerts tbody", board.alerts.map((a) => [cell(a.what), cell(a.subject),
       cell(a.at_text), cell(a.count)]));
