@@ -44,6 +44,8 @@ FIRST_QUEUE = "hajj-tier1"  # the dialplan's HAJJ_FIRST_QUEUE
 # Set on an agent's phone channel (pjsip_agents.conf set_var): who it is, which tier.
 AGENT_NAME = "HAJJ_AGENT_NAME"
 AGENT_TIER = "HAJJ_AGENT_TIER"
+# A supervision leg (ivr/agents/supervise.py): the agent's exact channel ChanSpy attaches to.
+SPY_TARGET = "HAJJ_SPY_TARGET"
 
 # A callback in progress (set on the Local channel the dispatcher originates).
 CALLBACK_ID = "HAJJ_CALLBACK_ID"
@@ -83,6 +85,7 @@ ALL = (
     QUEUE,
     AGENT_NAME,
     AGENT_TIER,
+    SPY_TARGET,
     CALLBACK_ID,
     CALLBACK_DIAL,
     CALLBACK_NUMBER,

@@ -16,6 +16,35 @@ function fill(tbodySelector, rows) {
   }));
 }
 
+const MODES = [["listen", "Dengar"], ["whisper", "Bisik"], ["barge", "Masuk"]];
+
+function superviseButton(agent, mode, label) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.textContent = label;
+  button.className = `supervise-${mode}`;
+  button.dataset.agent = agent;
+  button.addEventListener("click", () => supervise(agent, mode));
+  return button;
+}
+
+// Rings the supervisor's own phone into the call (POST, with the page's CSRF token).
+async function supervise(agent, mode) {
+  const status = document.getElementById("supervise-result");
+  const body = new URLSearchParams({
+    csrf: document.getElementById("supervise").dataset.csrf, agent, mode,
+  });
+  try {
+    const answer = await fetch("/admin/api/supervise", {
+      method: "POST", credentials: "same-origin", body,
+    });
+    const result = await answer.json();
+    status.textContent = answer.ok ? `${mode} ${agent}: telepon Anda berdering` : result.error;
+  } catch (e) {
+    status.textContent = String(e);
+  }
+}
+
 async function refresh() {
   try {
     const answer = await fetch("/admin/api/wallboard", { credentials: "same-origin" });
@@ -31,14 +60,23 @@ async function refresh() {
     fill("#agents tbody", board.agents.map((a) => [cell(a.name), cell(a.tier), cell(a.state),
       cell(a.calls)]));
     fill("#live tbody", board.live.map((c) => {
-      const link = document.createElement("a");
-      link.href = `/admin/calls/${encodeURIComponent(c.id)}`;
-      link.textContent = c.id;
-      link.className = "live-call";
       const td = document.createElement("td");
-      td.append(link);
+      if (board.admin) {  // the call log is an admin's page
+        const link = document.createElement("a");
+        link.href = `/admin/calls/${encodeURIComponent(c.id)}`;
+        link.textContent = c.id;
+        link.className = "live-call";
+        td.append(link);
+      } else {
+        td.textContent = c.id;
+      }
       // The server writes the time in the hotline's zone, labelled (not the browser's zone).
       return [cell(c.started_text), cell(c.caller), cell(c.where), td];
+    }));
+    fill("#agent-calls tbody", board.agent_calls.map((c) => {
+      const td = document.createElement("td");
+      td.append(...MODES.map(([mode, label]) => superviseButton(c.agent, mode, label)));
+      return [cell(c.agent), cell(c.tier), cell(c.caller), cell(c.since_text), td];
     }));
     // Locks after too many wrong dates of birth or PINs (porsi and numbers masked).
     fill("#alerts tbody", board.alerts.map((a) => [cell(a.what), cell(a.subject),
