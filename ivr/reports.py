@@ -268,10 +268,12 @@ class AgentCall:
 
 
 def agent_calls(db: sqlite3.Connection, now: float) -> list[AgentCall]:
-    """Stays answered and not yet ended (longest talking first), within the live window."""
+    """Stays answered and not yet ended (longest talking first), within the live window.
+    Ended means AgentComplete's talk time is in: ended_at already holds the moment the
+    caller left the queue (QueueCallerLeave comes just before AgentConnect)."""
     rows = db.execute(
         "SELECT call_id, agent, caller, queue, answered_at FROM queue_calls "
-        "WHERE outcome = ? AND ended_at IS NULL AND answered_at > ? "
+        "WHERE outcome = ? AND talk IS NULL AND answered_at > ? "
         "ORDER BY answered_at LIMIT 100",
         (StayOutcome.ANSWERED, now - LIVE_WINDOW),
     ).fetchall()

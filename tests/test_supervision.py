@@ -230,6 +230,7 @@ def stays(config: Config, now: float) -> None:
         log.db.executescript(SCHEMA.script)
         records = QueueRecords(log.db)
         records.joined("c-ali", "hajj-tier2", "081299887766", "caller_request", "", now - 90, 1)
+        records.left("c-ali", "hajj-tier2", now - 60)  # as app_queue says it, before answered
         records.answered("c-ali", "hajj-tier2", "ali", now - 60, 30)
         records.joined("c-budi", "hajj-tier1", "081211112222", "caller_request", "", now - 99, 1)
         records.answered("c-budi", "hajj-tier1", "budi", now - 80, 19)
