@@ -122,11 +122,13 @@ def test_dialplan_spy_target_must_be_one_agent_channel_named_exactly() -> None:
         assert not pattern.match(bad), bad
 
 
-def test_manager_supervise_user_may_originate_and_list_channels_only() -> None:
+def test_manager_supervise_user_may_originate_only() -> None:
     text = (DIALPLAN / "manager.conf").read_text()
     users = dict(re.findall(r"^\[\{\{ami_user\}\}-(\w+)\]\n(.*?)(?=^\[|\Z)", text, re.M | re.S))
-    assert re.search(r"^write = originate,reporting$", users["supervise"], re.M)
+    assert re.search(r"^write = originate$", users["supervise"], re.M)
     assert re.search(r"^read =$", users["supervise"], re.M)
+    # The web's own user lists the channels (CoreShowChannels) and still places no call.
+    assert re.search(r"^write = reporting$", users["web"], re.M)
     assert "originate" not in re.search(r"^write = (.*)$", users["web"], re.M)[1]  # type: ignore[index]
 
 
@@ -170,8 +172,10 @@ def test_originate_refuses_an_unknown_mode() -> None:
         supervise.originate_fields(agent("nurul", "supervisor"), agent("ali"), "x", "steal")
 
 
-class FakeAmi:
+class FakeAmi(NoAmi):
     """CoreShowChannels answers ``channels``; every Originate is kept."""
+
+    connected = True
 
     def __init__(self, channels: Sequence[Mapping[str, str]], fail: bool = False) -> None:
         self.channels = channels
@@ -179,8 +183,8 @@ class FakeAmi:
         self.originated: list[dict[str, str]] = []
 
     async def action_list(self, name: str, /, **fields: str) -> list[Mapping[str, str]]:
-        assert name == "CoreShowChannels"
-        return list(self.channels)
+        # QueueStatus: the wallboard's agent states (none logged in here).
+        return list(self.channels) if name == "CoreShowChannels" else []
 
     async def originate(self, **fields: str) -> Mapping[str, str]:
         if self.fail:
@@ -203,7 +207,7 @@ def test_place_refuses_without_a_phone_an_agent_or_a_call(
 ) -> None:
     ami = FakeAmi(CHANNELS)
     with pytest.raises(supervise.SupervisionError, match=error):
-        asyncio.run(supervise.place(ami, supervisor, target, "listen"))  # type: ignore[arg-type]
+        asyncio.run(supervise.place(ami, ami, supervisor, target, "listen"))  # type: ignore[arg-type]
     assert ami.originated == []
 
 
@@ -273,7 +277,7 @@ def hotline(tmp_path: Path) -> dict[str, Any]:
         yield ami
 
     pop = ScreenPop(config.calllog_path, config.mirror_path)
-    app = build_app(config, pop=pop, ami=NoAmi(), supervise_ami=session)  # type: ignore[arg-type]
+    app = build_app(config, pop=pop, ami=ami, supervise_ami=session)  # type: ignore[arg-type]
     return {"app": app, "config": config, "passwords": passwords, "ami": ami}
 
 
@@ -382,3 +386,10 @@ def test_supervision_refused_by_asterisk_is_audited_as_failed(hotline: dict[str,
     (answer,) = as_user(hotline, "nurul", ("POST", "/admin/api/supervise", True))
     assert answer.status_code == 409 and "Permission denied" in answer.json()["error"]
     assert [r.ok for r in audited(hotline)] == [False]
+
+
+def test_supervision_while_ami_is_down_is_refused(hotline: dict[str, Any]) -> None:
+    hotline["ami"].connected = False  # the web's own connection lists the channels
+    (answer,) = as_user(hotline, "nurul", ("POST", "/admin/api/supervise", True))
+    assert answer.status_code == 409 and "not connected" in answer.json()["error"]
+    assert hotline["ami"].originated == [] and [r.ok for r in audited(hotline)] == [False]

@@ -55,14 +55,17 @@ def originate_fields(supervisor: Agent, agent: Agent, target: str, mode: str) ->
     }
 
 
-async def place(ami: AmiClient, supervisor: Agent, agent: Agent, mode: str) -> str:
-    """Ring ``supervisor``'s phone into ``mode`` on ``agent``'s call; the agent's channel."""
+async def place(
+    reader: AmiClient, caller: AmiClient, supervisor: Agent, agent: Agent, mode: str
+) -> str:
+    """Ring ``supervisor``'s phone into ``mode`` on ``agent``'s call; the agent's channel.
+    ``reader`` lists the channels ('reporting'), ``caller`` originates ('originate')."""
     if supervisor.role != "supervisor" or not supervisor.sip_md5:
         raise SupervisionError(f"{supervisor.name} has no phone: a supervisor account has one")
     if agent.role != "agent":
         raise SupervisionError(f"{agent.name} is not an agent")
-    target = agent_channel(await ami.action_list("CoreShowChannels"), agent)
+    target = agent_channel(await reader.action_list("CoreShowChannels"), agent)
     if target is None:
         raise SupervisionError(f"{agent.name} is not on a call")
-    await ami.originate(**originate_fields(supervisor, agent, target, mode))
+    await caller.originate(**originate_fields(supervisor, agent, target, mode))
     return target

@@ -35,7 +35,7 @@ class Dashboard:
     ) -> None:
         self.parts = (
             Wallboard(config, ami, pages),
-            Supervision(config, pages, supervise_ami),
+            Supervision(config, pages, ami, supervise_ami),
             CallLogPages(config, pages),
             ReportPages(config, pages),
             AdminActions(config, pages),

@@ -1,8 +1,9 @@
 """Supervision from the wallboard: listen to, whisper to or barge in on an agent's call.
 
 A supervisor (or an admin) presses a button beside a live agent call; the leg rings the
-asker's own phone (ivr/agents/supervise.py) through the 'supervise' AMI user, opened for
-that one action: the web's everyday AMI user places no call. Every request is audited
+asker's own phone (ivr/agents/supervise.py). The web's own AMI connection ('web': reads
+only) finds the agent's channel; the 'supervise' user, opened for that one action, places
+the leg: the web's everyday AMI user places no call. Every request is audited
 (ivr/admin/audit.py), refused ones too. Agents have no route here (auth: 403).
 """
 
@@ -34,11 +35,18 @@ AmiSession = Callable[[], AbstractAsyncContextManager[AmiClient]]
 
 
 class Supervision(CallDbPages):
-    def __init__(self, config: Config, pages: Pages, ami: AmiSession | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        pages: Pages,
+        reader: Callable[[], AmiClient | None],
+        caller: AmiSession | None = None,
+    ) -> None:
         super().__init__(config, pages)
         self.agents = AgentStore(config.agents_path)
         self.audit = Audit.for_config(config)
-        self.ami = ami or (lambda: session(config, AmiUser.SUPERVISE))
+        self.reader = reader
+        self.caller = caller or (lambda: session(config, AmiUser.SUPERVISE))
 
     def _call_of(self, agent: str) -> str | None:
         """The call ``agent`` is answering now (its call log id), from the queue records."""
@@ -69,8 +77,11 @@ class Supervision(CallDbPages):
         agent = await asyncio.to_thread(self.agents.get, name)
         if not on_call:
             raise supervise.SupervisionError(f"{name} is not on a call")
-        async with self.ami() as ami:
-            return await supervise.place(ami, supervisor, agent, mode)
+        reader = self.reader()
+        if reader is None or not reader.connected:
+            raise supervise.SupervisionError("Asterisk (AMI) is not connected; try again")
+        async with self.caller() as caller:
+            return await supervise.place(reader, caller, supervisor, agent, mode)
 
     def routes(self) -> list[Route]:
         guard = auth.required(api=True, role=SUPERVISORS)
