@@ -20,12 +20,17 @@ from typing import Any
 
 import httpx
 import pytest
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.wait import WebDriverWait
 
 from ivr import testcall
 from ivr.admin.audit import Audit
 from ivr.ami.users import AmiUser, session
 from ivr.testcall import place
 from tests.rig import answer_pcap, sipp, web
+from tests.rig.browser import browser_login
 from tests.rig.hotline import AgentPasswords, Hotline
 from tests.rig.procs import stop_process
 
@@ -137,7 +142,7 @@ def spy_channels(hotline: Hotline) -> list[str]:
 
 
 def test_supervisor_listens_whispers_and_barges_on_an_agents_call(
-    hotline: Hotline, people: dict[str, Any], tmp_path: Path
+    hotline: Hotline, people: dict[str, Any], tmp_path: Path, browser: WebDriver
 ) -> None:
     ear = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     ear.bind(("127.0.0.1", 0))
@@ -148,24 +153,28 @@ def test_supervisor_listens_whispers_and_barges_on_an_agents_call(
         ear,
         agent_speaking(hotline, tmp_path, people["tono"].sip),
         softphone(hotline, tmp_path, "supervisor-nurul", people["nurul"].sip, answering),
-        httpx.Client(base_url=hotline.web_url, timeout=30) as browser,
+        httpx.Client(base_url=hotline.web_url, timeout=30) as client,
     ):
-        web.login(browser, "nurul", people["nurul"].web)
-        token = web.csrf(browser.get("/admin").text)
+        web.login(client, "nurul", people["nurul"].web)
+        token = web.csrf(client.get("/admin").text)
+        browser_login(browser, hotline, "nurul", people["nurul"].web)
         legs: dict[str, Any] = {}
 
         def supervise() -> None:
             board = wait_for(
-                lambda: browser.get("/admin/api/wallboard").json()["agent_calls"], 60, "the call"
+                lambda: client.get("/admin/api/wallboard").json()["agent_calls"], 60, "the call"
             )
             assert [(c["agent"], c["tier"]) for c in board] == [("tono", 1)]
             assert board[0]["caller"] == "08******77"
             for mode in SPY_OPTIONS:
-                answer = browser.post(
-                    "/admin/api/supervise", data={"csrf": token, "agent": "tono", "mode": mode}
-                )
-                assert answer.status_code == 200, answer.text
-                legs[mode] = answer.json()
+                if mode == "barge":  # pressed on the wallboard in Chromium
+                    legs["row"] = press(browser, hotline, "tono", mode)
+                else:
+                    answer = client.post(
+                        "/admin/api/supervise", data={"csrf": token, "agent": "tono", "mode": mode}
+                    )
+                    assert answer.status_code == 200, answer.text
+                    assert answer.json()["mode"] == mode
                 if mode == "listen":  # the supervisor hears the agent's voice
                     legs["heard"] = heard(ear, 30)
                 wanted = f",{SPY_OPTIONS[mode]}"
@@ -184,13 +193,36 @@ def test_supervisor_listens_whispers_and_barges_on_an_agents_call(
         assert (
             target.startswith("PJSIP/agent-tono-") and len(target) == len("PJSIP/agent-tono-") + 8
         )
-        assert legs[mode]["call_id"] == call
+    assert "tono" in legs["row"] and "08******77" in legs["row"] and CALLER not in legs["row"]
     rows = [r for r in Audit.for_config(hotline.config).supervisions() if r.agent == "tono"]
     assert sorted((r.who, r.mode, r.ok, r.call_id) for r in rows) == sorted(
         ("nurul", mode, True, call) for mode in SPY_OPTIONS
     )
     # The agent's channel ended: every leg with it (ChanSpy's E).
     wait_for(lambda: spy_channels(hotline) == [], 30, "the legs to end")
+
+
+def press(browser: WebDriver, hotline: Hotline, agent: str, mode: str) -> str:
+    """On the wallboard, press ``mode`` beside ``agent``'s call (the list is redrawn every
+    2 s: a button found may be replaced before the click); the row's text."""
+    browser.get(f"{hotline.web_url}/admin")
+    button = f"#agent-calls button.supervise-{mode}[data-agent='{agent}']"
+
+    def pressed(b: WebDriver) -> str | bool:
+        try:
+            row = b.find_element(By.CSS_SELECTOR, button).find_element(By.XPATH, "./../..")
+            text = row.text
+            b.find_element(By.CSS_SELECTOR, button).click()
+        except (NoSuchElementException, StaleElementReferenceException):
+            return False
+        return text
+
+    row = WebDriverWait(browser, 30).until(pressed)
+    result = WebDriverWait(browser, 30).until(
+        lambda b: b.find_element(By.ID, "supervise-result").text
+    )
+    assert result == f"{mode} {agent}: telepon Anda berdering", result
+    return str(row)
 
 
 async def caller_while(hotline: Hotline, work: Callable[[], None]) -> str:
