@@ -50,6 +50,9 @@ AGENT_TIER = "HAJJ_AGENT_TIER"
 # dialplan clears it before each Queue(), so after one it says who answered that stay.
 MEMBER_NAME = "MEMBERNAME"
 
+# A supervision leg (ivr/agents/supervise.py): the agent's exact channel ChanSpy attaches to.
+SPY_TARGET = "HAJJ_SPY_TARGET"
+
 # A callback in progress (set on the Local channel the dispatcher originates).
 CALLBACK_ID = "HAJJ_CALLBACK_ID"
 CALLBACK_DIAL = "HAJJ_CALLBACK_DIAL"
@@ -89,6 +92,7 @@ ALL = (
     AGENT_NAME,
     AGENT_TIER,
     MEMBER_NAME,
+    SPY_TARGET,
     CALLBACK_ID,
     CALLBACK_DIAL,
     CALLBACK_NUMBER,

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ivr import chanvars, ppiulog, ratings
+from ivr import chanvars, phone, ppiulog, ratings
 from ivr.calllog import TOPIC_PREFIX
 from ivr.outcomes import SELF_SERVICE, Outcome
 from ivr.queue.records import StayOutcome
@@ -279,3 +279,37 @@ def live_calls(db: sqlite3.Connection, now: float) -> list[LiveCall]:
         (StayOutcome.WAITING, now - LIVE_WINDOW),
     ).fetchall()
     return [LiveCall(*row) for row in in_ivr + waiting]
+
+
+@dataclass(frozen=True)
+class AgentCall:
+    """An agent talking to a caller now, for the wallboard's supervision list. The number
+    is masked: supervisors see this list too, and they need whose call, not the number."""
+
+    call_id: str
+    agent: str
+    caller: str  # masked
+    tier: int
+    since: float  # when the agent answered
+
+
+def agent_calls(db: sqlite3.Connection, now: float) -> list[AgentCall]:
+    """Stays answered and not yet ended (longest talking first), within the live window.
+    Ended means AgentComplete's talk time is in: ended_at already holds the moment the
+    caller left the queue (QueueCallerLeave comes just before AgentConnect)."""
+    rows = db.execute(
+        "SELECT call_id, agent, caller, queue, answered_at FROM queue_calls "
+        "WHERE outcome = ? AND talk IS NULL AND answered_at > ? "
+        "ORDER BY answered_at LIMIT 100",
+        (StayOutcome.ANSWERED, now - LIVE_WINDOW),
+    ).fetchall()
+    return [
+        AgentCall(call_id, agent, phone.mask(caller), _tier(queue), answered)
+        for call_id, agent, caller, queue, answered in rows
+    ]
+
+
+def _tier(queue: str) -> int:
+    """hajj-tier2 -> 2 (0 for a queue not named so)."""
+    tail = queue.removeprefix("hajj-tier")
+    return int(tail) if tail.isdigit() else 0

@@ -22,6 +22,7 @@ class Secrets:
     ami_web_secret: str
     ami_desk_secret: str
     ami_calls_secret: str
+    ami_supervise_secret: str
     pin_secret: str  # the key of complaint PIN hashes (ivr.complaints.numbers)
 
     def __repr__(self) -> str:  # keep secrets out of tracebacks and logs
@@ -34,6 +35,7 @@ _FRESH = {
     "ami_web_secret": lambda: secrets.token_urlsafe(24),
     "ami_desk_secret": lambda: secrets.token_urlsafe(24),
     "ami_calls_secret": lambda: secrets.token_urlsafe(24),
+    "ami_supervise_secret": lambda: secrets.token_urlsafe(24),
     "pin_secret": lambda: secrets.token_urlsafe(32),
 }
 

@@ -170,6 +170,43 @@ def test_ami_web_and_desk_users_cannot_place_calls(hotline: Hotline) -> None:
         assert "Permission denied" in asyncio.run(run(user)), user
 
 
+def test_ami_supervise_user_originates_but_cannot_touch_a_call(hotline: Hotline) -> None:
+    """The web's supervision legs need Originate (docs/decisions.md); the user that holds
+    it may not Redirect, Hangup, Setvar or Getvar any call ('call' and 'reporting' rights)
+    nor list them."""
+
+    async def run() -> dict[str, str]:
+        client = for_config(hotline.config, AmiUser.SUPERVISE)
+        await client.connect()
+        try:
+            channel = "Local/s@hajj-inbound-0001;1"
+            return {
+                action: await attempt(client, action, Channel=channel, **extra)
+                for action, extra in (
+                    ("Redirect", {"Context": "hajj-doctor", "Exten": "s", "Priority": "1"}),
+                    ("Hangup", {}),
+                    ("Setvar", {"Variable": "X", "Value": "1"}),
+                    ("Getvar", {"Variable": "HAJJ_PORSI"}),
+                    ("CoreShowChannels", {}),
+                )
+            } | {
+                "Originate": await attempt(
+                    client,
+                    "Originate",
+                    Channel="Local/s@hajj-doctor",
+                    Application="Wait",
+                    Data="1",
+                    Async="true",
+                )
+            }
+        finally:
+            await client.close()
+
+    results = asyncio.run(run())
+    assert results.pop("Originate") == "allowed"
+    assert all("Permission denied" in answer for answer in results.values()), results
+
+
 # --- Asterisk's own rights ------------------------------------------------------------
 
 

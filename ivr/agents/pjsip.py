@@ -9,23 +9,31 @@ from __future__ import annotations
 
 from ivr import chanvars
 from ivr.agents import passwords
-from ivr.agents.store import Agent
+from ivr.agents.store import PHONE_ROLES, Agent
 
 FILENAME = "pjsip_agents.conf"
 
 
 def text(agents: list[Agent]) -> str:
     parts = ["; Generated from state_dir/agents.sqlite by hajj-ivr: do not edit."]
-    # Only agents have phones: an account without a SIP digest (an admin) gets no endpoint.
-    for a in (a for a in agents if a.role == "agent" and a.sip_md5):
+    # Only agents and supervisors have phones: an account without a SIP digest (an admin)
+    # gets no endpoint. A supervisor's phone has its own template (and context): no feature
+    # codes, no queue; it only answers the listen/whisper/barge legs the web originates.
+    for a in (a for a in agents if a.role in PHONE_ROLES and a.sip_md5):
+        # A supervisor's channel carries no agent name or tier: nothing takes it for an
+        # agent's (the queue feature codes read them).
+        variables = (
+            f"set_var = {chanvars.AGENT_NAME}={a.name}\nset_var = {chanvars.AGENT_TIER}={a.tier}"
+            if a.role == "agent"
+            else "; a supervisor: no agent name, no tier"
+        )
         parts.append(
             f"""
-[{a.endpoint}](agent-template)
+[{a.endpoint}]({a.role}-template)
 auth = {a.endpoint}
 aors = {a.endpoint}
 callerid = "{a.name}" <{a.name}>
-set_var = {chanvars.AGENT_NAME}={a.name}
-set_var = {chanvars.AGENT_TIER}={a.tier}
+{variables}
 
 [{a.endpoint}](agent-auth-template)
 username = {a.endpoint}

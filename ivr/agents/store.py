@@ -20,7 +20,10 @@ from ivr.store import open_store, transaction
 
 NAME = re.compile(r"^[a-z][a-z0-9_-]{1,30}$")
 TIERS = (1, 2, 3)
-ROLES = ("agent", "admin", "unit")
+ROLES = ("agent", "admin", "unit", "supervisor")
+# The roles with a phone (a PJSIP endpoint): agents take queue calls on it; a supervisor's
+# rings only for a listen/whisper/barge leg (ivr/agents/supervise.py) and is no queue member.
+PHONE_ROLES = ("agent", "supervisor")
 # A unit login's unit: kind:code, as ivr.corrections.units writes them (kab:3372, emb:SOC,
 # prop:11). Checked here by shape only: agents sit below the corrections on no floor.
 UNIT = re.compile(r"^(kab|emb|prop):[A-Z0-9]{1,10}$")
@@ -42,15 +45,15 @@ class NewPasswords:
 class Agent:
     name: str
     tier: int
-    sip_md5: str  # '' for admins
+    sip_md5: str  # '' for accounts without a phone (admins, unit logins)
     web_hash: str
     role: str
     created_at: float
 
     @property
     def endpoint(self) -> str:
-        """The PJSIP endpoint, SIP username and AOR of the agent's phone."""
-        return f"agent-{self.name}"
+        """The PJSIP endpoint, SIP username and AOR of the account's phone."""
+        return endpoint_of(self.name, self.role)
 
     @property
     def interface(self) -> str:
@@ -59,6 +62,11 @@ class Agent:
     @property
     def queue(self) -> str:
         return queue_of(self.tier)
+
+
+def endpoint_of(name: str, role: str) -> str:
+    # Its own prefix for supervisors: the spy context only ever targets agent-* channels.
+    return f"{'supervisor' if role == 'supervisor' else 'agent'}-{name}"
 
 
 def queue_of(tier: int) -> str:
@@ -76,7 +84,8 @@ class AgentStore:
         self, name: str, tier: int, role: str = "agent", unit: str = ""
     ) -> tuple[Agent, NewPasswords]:
         """Create an agent (or, with role "admin", a dashboard admin: no phone, no tier;
-        with role "unit" a unit's login bound to ``unit``: its correction cases only);
+        with role "unit" a unit's login bound to ``unit``: its correction cases only; with
+        role "supervisor" a phone and the wallboard, no queue);
         returns it and its passwords (shown once, never stored)."""
         if not NAME.match(name):
             raise AgentError(
@@ -93,9 +102,9 @@ class AgentStore:
                 else "only a unit login has a unit"
             )
         new = NewPasswords(
-            web=passwords.generate(), sip=passwords.generate() if role == "agent" else ""
+            web=passwords.generate(), sip=passwords.generate() if role in PHONE_ROLES else ""
         )
-        sip_md5 = passwords.sip_md5(f"agent-{name}", new.sip) if new.sip else ""
+        sip_md5 = passwords.sip_md5(endpoint_of(name, role), new.sip) if new.sip else ""
         agent = Agent(name, tier, sip_md5, passwords.web_hash(new.web), role, time.time())
         with closing(self._db()) as db, transaction(db):
             try:
@@ -139,23 +148,23 @@ class AgentStore:
             db.execute("DELETE FROM login_failures WHERE kind = 'name' AND key = ?", (name,))
         return self.get(name, role), password
 
-    def new_sip_password(self, name: str) -> tuple[Agent, str]:
-        """A new password for the agent's phone (returned once); the web login stays."""
-        agent = self.get(name)
+    def new_sip_password(self, name: str, role: str = "agent") -> tuple[Agent, str]:
+        """A new password for the account's phone (returned once); the web login stays."""
+        agent = self.get(name, role)
         password = passwords.generate()
         with closing(self._db()) as db:
             db.execute(
                 "UPDATE agents SET sip_md5 = ? WHERE name = ?",
                 (passwords.sip_md5(agent.endpoint, password), name),
             )
-        return self.get(name), password
+        return self.get(name, role), password
 
     def get(self, name: str, role: str | None = "agent") -> Agent:
         """The account ``name`` (of ``role``; None: any role)."""
         with closing(self._db()) as db:
             row = db.execute("SELECT * FROM agents WHERE name = ?", (name,)).fetchone()
         if row is None or (role is not None and row[4] != role):
-            what = role if role in ("admin", "unit") else "agent"
+            what = role if role in ("admin", "unit", "supervisor") else "agent"
             raise AgentError(f"no {what} {name!r} (see `hajj-ivr {what}s list`)")
         return Agent(*row)
 

@@ -24,6 +24,7 @@ class AmiUser(enum.StrEnum):
     CONTROLLER = "controller"  # `hajj-ivr serve`: queue events, callbacks (Originate)
     WEB = "web"  # `hajj-ivr web`: screen pop events, QueueStatus; writes nothing
     DESK = "desk"  # `hajj-ivr agents`: QueueAdd, QueueRemove, QueuePause, QueueStatus
+    SUPERVISE = "supervise"  # `hajj-ivr web`, supervision legs only: Originate
     CALLS = "calls"  # test calls (`hajj-ivr call`, `doctor`, the rig): Originate, Hangup
 
     def username(self, config: Config) -> str:

@@ -117,6 +117,7 @@ def values_for(config: Config, install: AsteriskInstall, secrets: Secrets) -> di
         "ami_web_secret": secrets.ami_web_secret,
         "ami_desk_secret": secrets.ami_desk_secret,
         "ami_calls_secret": secrets.ami_calls_secret,
+        "ami_supervise_secret": secrets.ami_supervise_secret,
         "sip_bind": ast.sip_bind,
         "media_address": ast.sip_bind if specific else "",
         "bind_rtp_to_media_address": "yes" if specific else "no",
@@ -204,7 +205,8 @@ def link_modules(target: Path, installed: Path, modules_conf: str) -> list[str]:
 
 
 def _agents_text(config: Config) -> str:
-    return agents_pjsip.text(AgentStore(config.agents_path).all())
+    store = AgentStore(config.agents_path)
+    return agents_pjsip.text(store.all() + store.all(role="supervisor"))
 
 
 def _write(target: Path, text: str) -> None:

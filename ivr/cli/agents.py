@@ -38,7 +38,7 @@ def add(config: Config, args: argparse.Namespace) -> int:
     note = reloads.reload_phones(config)
     print(
         f"Agent {agent.name} (tier {agent.tier}) created. {note}\n"
-        f"{_phone_lines(config, agent, new.sip)}\n"
+        f"{phone_lines(config, agent, new.sip)}\n"
         f"{console_line(config, agent, new.web)}\n"
         f"Each password is shown only now (phone and console have their own); "
         f"`hajj-ivr agents password {agent.name}` makes a new one."
@@ -46,7 +46,7 @@ def add(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def _phone_lines(config: Config, agent: Agent, password: str) -> str:
+def phone_lines(config: Config, agent: Agent, password: str) -> str:
     ast = config.asterisk
     return (
         f"  SIP phone: user {agent.endpoint}  password {password}\n"
@@ -55,8 +55,8 @@ def _phone_lines(config: Config, agent: Agent, password: str) -> str:
 
 
 def console_line(config: Config, agent: Agent, password: str) -> str:
-    page = "admin" if agent.role == "admin" else "agent"
-    what = "Dashboard" if agent.role == "admin" else "Web console"
+    page = "admin" if agent.role in ("admin", "supervisor") else "agent"
+    what = "Dashboard" if agent.role in ("admin", "supervisor") else "Web console"
     return (
         f"  {what}: http://{config.web.host}:{config.web.port}/{page} "
         f"(login {agent.name}, password {password})"
@@ -78,7 +78,7 @@ def password(config: Config, args: argparse.Namespace) -> int:
     if args.sip:
         agent, new = store.new_sip_password(args.name)
         print(f"New phone password for {agent.name}. {reloads.reload_phones(config)}")
-        print(_phone_lines(config, agent, new))
+        print(phone_lines(config, agent, new))
     else:
         agent, new = store.new_web_password(args.name)
         print(f"New web password for {agent.name}; their web sessions ended.")

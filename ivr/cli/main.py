@@ -31,6 +31,7 @@ from ivr.cli import (
     serve,
     service,
     sessions,
+    supervisors,
     units,
 )
 from ivr.cli.table import build_parser as build
@@ -49,6 +50,7 @@ COMMANDS = (
     *prompts.COMMANDS,
     *agents.COMMANDS,
     *admins.COMMANDS,
+    *supervisors.COMMANDS,
     *units.COMMANDS,
     *sessions.COMMANDS,
     *campaigns.COMMANDS,
@@ -67,6 +69,7 @@ NOUNS = {
     "prompts": "build and check the prompt audio",
     "agents": "agent accounts, queue login, pause",
     "admins": "dashboard admin logins",
+    "supervisors": "supervisors: wallboard login and a phone to listen in on agents' calls",
     "units": "logins of the units that resolve correction cases",
     "sessions": "web logins: who is logged in, end, unlock",
     "service": "run the hotline under systemd: install, remove, status",

@@ -62,6 +62,7 @@ class AdminActions:
             procedures=procedures,
             hours=overrides.hours_settings(self.config),
             reloads=Audit.for_config(self.config).recent(20),
+            supervisions=Audit.for_config(self.config).supervisions(20),
         )
 
     async def import_action(self, request: Request) -> Response:

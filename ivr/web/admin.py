@@ -1,7 +1,8 @@
 """The admin dashboard: live wallboard, call log, reports with plots, admin actions,
 schedule-change campaigns.
 
-Every route here needs an admin login; every POST a CSRF token. Each page group is a
+Every route here needs an admin login (the wallboard and supervision: an admin or a
+supervisor); every POST a CSRF token. Each page group is a
 class of its own (wallboard.py, calllog_pages.py, report_pages.py, actions.py); the
 dashboard is their routes together.
 """
@@ -20,13 +21,21 @@ from ivr.web.campaign_pages import CampaignPages
 from ivr.web.pages import Pages
 from ivr.web.prompt_pages import PromptPages
 from ivr.web.report_pages import ReportPages
+from ivr.web.supervision import AmiSession, Supervision
 from ivr.web.wallboard import Wallboard
 
 
 class Dashboard:
-    def __init__(self, config: Config, ami: Callable[[], AmiClient | None], pages: Pages) -> None:
+    def __init__(
+        self,
+        config: Config,
+        ami: Callable[[], AmiClient | None],
+        pages: Pages,
+        supervise_ami: AmiSession | None = None,
+    ) -> None:
         self.parts = (
             Wallboard(config, ami, pages),
+            Supervision(config, pages, ami, supervise_ami),
             CallLogPages(config, pages),
             ReportPages(config, pages),
             AdminActions(config, pages),

@@ -40,6 +40,7 @@ from ivr.web.logins import LoginDesk
 from ivr.web.pages import Pages
 from ivr.web.screenpop import EVENTS, ScreenPop
 from ivr.web.sessioncookie import ServerSessions
+from ivr.web.supervision import AmiSession
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -52,9 +53,11 @@ def build_app(
     *,
     secure_cookies: bool | None = None,
     clock: Callable[[], float] = time.time,
+    supervise_ami: AmiSession | None = None,
 ) -> Starlette:
     """``secure_cookies``: mark cookies Secure (the app is served behind TLS); ``clock``
-    for session and lock times (tests)."""
+    for session and lock times (tests); ``supervise_ami``: the supervision legs' AMI
+    session (tests; default: the 'supervise' user's, opened per action)."""
     sessions = Sessions.for_config(config, clock)
     desk = LoginDesk(AgentStore(config.agents_path), LoginThrottle.for_config(config, clock))
     pop = pop or ScreenPop(config.calllog_path, config.mirror_path)
@@ -63,7 +66,8 @@ def build_app(
     routes = [
         *LoginPages(pages, desk).routes(),
         *AgentConsole(pop, pages).routes(),
-        *Dashboard(config, lambda: connection.get("ami"), pages).routes(),
+        # A given client (tests) serves the dashboard before a lifespan runs.
+        *Dashboard(config, lambda: connection.get("ami", ami), pages, supervise_ami).routes(),
         *ComplaintPages(config, pop.latest.get, pages).routes(),
         *HealthPages(config, lambda: connection.get("ami")).routes(),
         *CorrectionPages(config, pages).routes(),

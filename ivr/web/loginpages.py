@@ -22,7 +22,7 @@ REFUSALS = {
 }
 
 # Where each role lands after login (a unit login: its correction cases).
-HOMES = {"admin": "/admin", "agent": "/agent", "unit": "/corrections"}
+HOMES = {"admin": "/admin", "agent": "/agent", "unit": "/corrections", "supervisor": "/admin"}
 
 
 class LoginPages:

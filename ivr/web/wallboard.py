@@ -1,4 +1,6 @@
-"""The wallboard (/admin): today's numbers, agents by state, calls in progress, alerts.
+"""The wallboard (/admin): today's numbers, agents by state, calls in progress, agents'
+calls with the supervision buttons (ivr/web/supervision.py), alerts. Admins and
+supervisors see it; a supervisor sees callers' numbers masked.
 
 The numbers come from ivr.reports and ivr.guard, the agents' states from the queues
 (ivr.agents.members); the page polls its API and only renders.
@@ -18,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ivr import guard, ratings, reports
+from ivr import guard, phone, ratings, reports
 from ivr.agents.members import queue_members, state_of
 from ivr.agents.store import AgentStore
 from ivr.ami.client import AmiClient
@@ -26,6 +28,7 @@ from ivr.config import Config
 from ivr.errors import HajjIvrError
 from ivr.web import auth
 from ivr.web.pages import CallDbPages, Pages
+from ivr.web.supervision import SUPERVISORS
 
 TILES = (
     ("in_ivr", "Di IVR sekarang"),
@@ -48,7 +51,12 @@ class Wallboard(CallDbPages):
     async def page(self, request: Request) -> Response:
         zone = self.pages.clock.label_now(time.time())
         return self.pages.render(
-            request, "wallboard.html", title="Wallboard", tiles=TILES, zone=zone
+            request,
+            "wallboard.html",
+            title="Wallboard",
+            tiles=TILES,
+            zone=zone,
+            csrf=auth.csrf_token(request),
         )
 
     async def api(self, request: Request) -> Response:
@@ -60,9 +68,17 @@ class Wallboard(CallDbPages):
             # Porsi, numbers and tickets locked after too many wrong tries (masked).
             alerts = [dataclasses.asdict(a) for a in guard.alerts(db, self.config)]
             review = self._review(db, now)
+            talking = [dataclasses.asdict(c) for c in reports.agent_calls(db, now)]
         board["agents"] = await self._agent_states()
+        admin = request.session.get("role") == "admin"
         for call in live:  # in the hotline's zone, not the browser's
             call["started_text"] = self.pages.clock.time_of_day(call["started"])
+            if not admin:  # the call log's numbers are an admin's to see
+                call["caller"] = phone.mask(call["caller"])
+        for call in talking:
+            call["since_text"] = self.pages.clock.time_of_day(call["since"])
+        board["agent_calls"] = talking
+        board["admin"] = admin
         for alert in alerts:
             alert["at_text"] = self.pages.clock.when(alert["at"])
         board["alerts"] = alerts
@@ -96,6 +112,6 @@ class Wallboard(CallDbPages):
 
     def routes(self) -> list[Route]:
         return [
-            Route("/admin", auth.admin_page(self.page)),
-            Route("/admin/api/wallboard", auth.admin_api(self.api)),
+            Route("/admin", auth.required(role=SUPERVISORS)(self.page)),
+            Route("/admin/api/wallboard", auth.required(api=True, role=SUPERVISORS)(self.api)),
         ]
