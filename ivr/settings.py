@@ -52,9 +52,12 @@ class AgiSettings:
     max_sessions: int = 2000
     header_timeout: float = 5.0
     command_timeout: float = 5.0
-    # Prometheus metrics of the controller (prompt stretch, lookup latency) on
-    # host:metrics_port; 0 serves none.
-    metrics_port: int = 0
+    # Prometheus /metrics of the hotline (calls, queues, agents, latencies) on
+    # host:metrics_port, loopback only; 0 serves none (and measures nothing per call).
+    metrics_port: int = 9425
+    # true: every scrape must send "Authorization: Bearer <metrics_token>" (the secrets
+    # file), for a machine whose other local users must not read it.
+    metrics_token: bool = False
 
 
 @dataclass(frozen=True)
