@@ -28,6 +28,9 @@ class AsteriskSettings:
     # it loads a module; "" keeps it as root. Ignored when not started as root.
     run_user: str = "hajj-ivr"
     ami_port: int = 5038
+    # Asterisk's own HTTP server, on 127.0.0.1, serving only res_prometheus's /metrics
+    # (basic auth: <ami_user>-prometheus and the secrets' asterisk_metrics_password).
+    http_port: int = 8088
     # The AMI users are named <ami_user>-controller, -web, -desk and -calls.
     ami_user: str = "hajj-ivr"
     sip_bind: str = "127.0.0.1"

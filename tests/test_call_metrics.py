@@ -27,6 +27,7 @@ from ivr import testcall
 from ivr.agents.store import AgentStore
 from ivr.ami.users import AmiUser, session
 from ivr.queue.callbacks import Callbacks
+from ivr.secrets import load_or_create
 from ivr.testcall import CallResult, place
 from tests.rig import sipp
 from tests.rig.hotline import Hotline, Scenario
@@ -39,6 +40,14 @@ Labels = tuple[tuple[str, str], ...]
 Page = dict[tuple[str, Labels], float]
 AGENT = "mira"  # tier 1; her phone rings and is never answered
 CALLBACK_NUMBER = "081234567091"
+# What res_prometheus exports that docs/grafana-hajj-ivr.json graphs (test_docs_grafana).
+ASTERISK_METRICS = {
+    "asterisk_core_uptime_seconds",
+    "asterisk_channels_count",
+    "asterisk_calls_count",
+    "asterisk_bridges_count",
+    "asterisk_endpoints_state",
+}
 
 
 def scrape(hotline: Hotline) -> Page:
@@ -278,3 +287,17 @@ def _close_callbacks(hotline: Hotline) -> None:
         ).fetchall():
             store.refuse(callback_id, "test_closed", time.time())
         db.commit()
+
+
+def test_asterisk_res_prometheus_serves_its_metrics_behind_basic_auth(hotline: Hotline) -> None:
+    """Asterisk's own /metrics (res_prometheus on its loopback HTTP server): refused
+    without the password from the secrets file, served with it."""
+    url = f"http://127.0.0.1:{hotline.config.asterisk.http_port}/metrics"
+    user = f"{hotline.config.asterisk.ami_user}-prometheus"
+    password = load_or_create(hotline.config.secrets_path).asterisk_metrics_password
+    assert httpx.get(url, timeout=10).status_code == 401
+    assert httpx.get(url, auth=(user, "wrong"), timeout=10).status_code == 401
+    page = httpx.get(url, auth=(user, password), timeout=10)
+    assert page.status_code == 200
+    names = {family.name for family in text_string_to_metric_families(page.text)}
+    assert ASTERISK_METRICS <= names, sorted(names)
