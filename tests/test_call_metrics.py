@@ -291,8 +291,13 @@ def _close_callbacks(hotline: Hotline) -> None:
 
 def test_asterisk_res_prometheus_serves_its_metrics_behind_basic_auth(hotline: Hotline) -> None:
     """Asterisk's own /metrics (res_prometheus on its loopback HTTP server): refused
-    without the password from the secrets file, served with it."""
-    url = f"http://127.0.0.1:{hotline.config.asterisk.http_port}/metrics"
+    without the password from the secrets file, served with it; nothing else is served
+    there (no status page, static files, ARI or AMI over HTTP)."""
+    base = f"http://127.0.0.1:{hotline.config.asterisk.http_port}"
+    for path in ("/", "/httpstatus", "/static/index.html", "/ari/api-docs/resources.json"):
+        assert httpx.get(base + path, timeout=10).status_code == 404, path
+    assert httpx.get(base + "/rawman?action=ping", timeout=10).status_code == 404
+    url = f"{base}/metrics"
     user = f"{hotline.config.asterisk.ami_user}-prometheus"
     password = load_or_create(hotline.config.secrets_path).asterisk_metrics_password
     assert httpx.get(url, timeout=10).status_code == 401
