@@ -181,3 +181,16 @@ def test_metrics_served_on_every_address_still_refuses_a_peer_off_loopback() -> 
         stop()
     assert outside.status_code == 403 and "hajj_" not in outside.text
     assert inside.status_code == 200
+
+
+@pytest.mark.parametrize(("port", "shown"), [(9425, True), (0, False)])
+def test_metrics_run_tells_where_metrics_are_when_served(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], port: int, shown: bool
+) -> None:
+    """`make run` (hajj-ivr run) prints the page's address with the rest."""
+    from ivr.cli.serve import _print_how_to_call
+
+    _print_how_to_call(load(overrides={"state_dir": str(tmp_path), "agi.metrics_port": port}))
+    printed = capsys.readouterr().out
+    assert ("Prometheus: http://127.0.0.1:9425/metrics" in printed) == shown
+    assert "The hotline is up" in printed
