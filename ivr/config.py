@@ -196,6 +196,7 @@ def _validate(config: Config) -> None:
     ast, agi = config.asterisk, config.agi
     for key, port in [
         ("asterisk.ami_port", ast.ami_port),
+        ("asterisk.http_port", ast.http_port),
         ("asterisk.sip_port", ast.sip_port),
         ("asterisk.rtp_start", ast.rtp_start),
         ("asterisk.rtp_end", ast.rtp_end),

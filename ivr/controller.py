@@ -50,6 +50,7 @@ class Controller:
             log.error(
                 "call %s: hand-over failed (%s); the dialplan takes over", call.id, type(e).__name__
             )
+            self._failed("handover")
         finally:
             with contextlib.suppress(Exception):
                 logged = route.logged(outcome)
@@ -57,6 +58,8 @@ class Controller:
                     calllog.leave(call.id)  # a later route: the call's outcome stays
                 else:
                     calllog.finish(call.id, logged, call.handover.reason)
+                    if self.services.metrics is not None:
+                        self.services.metrics.ended(route.name, logged)
 
     async def _run(self, call: Call, route: Route) -> Ending:
         """The route's ending; an error in a flow fails to a person (type and place only
@@ -74,7 +77,12 @@ class Controller:
                 type(e).__name__,
                 _where(e),
             )
+            self._failed("flow")
             return Ending.failed(Reason.CONTROLLER_ERROR)
+
+    def _failed(self, where: str) -> None:
+        if self.services.metrics is not None:
+            self.services.metrics.failed(where)
 
 
 def _where(error: BaseException) -> str:

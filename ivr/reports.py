@@ -266,6 +266,27 @@ class LiveCall:
     where: str  # "IVR" or the queue
 
 
+@dataclass(frozen=True)
+class Live:
+    """Calls in progress now as the wallboard counts them, the waiting ones per queue."""
+
+    in_ivr: int
+    waiting: Mapping[str, tuple[int, float]]  # queue -> (callers, longest wait in seconds)
+
+
+def live(db: sqlite3.Connection, now: float) -> Live:
+    in_ivr = db.execute(
+        "SELECT count(*) FROM calls WHERE outcome = ? AND started_at > ?",
+        (Outcome.IN_PROGRESS, now - LIVE_WINDOW),
+    ).fetchone()[0]
+    rows = db.execute(
+        "SELECT queue, count(*), min(joined_at) FROM queue_calls WHERE outcome = ? "
+        "AND joined_at > ? GROUP BY queue",
+        (StayOutcome.WAITING, now - LIVE_WINDOW),
+    ).fetchall()
+    return Live(in_ivr, {q: (n, max(0.0, now - oldest)) for q, n, oldest in rows})
+
+
 def live_calls(db: sqlite3.Connection, now: float) -> list[LiveCall]:
     """Calls in the IVR (newest first), then callers waiting for an agent (longest first)."""
     in_ivr = db.execute(

@@ -1,5 +1,6 @@
 """Secrets generated at setup (one AMI secret per AMI user, the demo phone's password,
-the key of complaint PINs), kept in the state dir.
+the key of complaint PINs, the bearer token of /metrics,
+Asterisk's own metrics password), kept in the state dir.
 
 Never committed, never logged: the file is created with mode 0600 and only read here. A
 file from an older version gains the keys it lacks and loses those no longer used.
@@ -24,6 +25,8 @@ class Secrets:
     ami_calls_secret: str
     ami_supervise_secret: str
     pin_secret: str  # the key of complaint PIN hashes (ivr.complaints.numbers)
+    metrics_token: str  # the bearer token /metrics asks for when agi.metrics_token is on
+    asterisk_metrics_password: str  # res_prometheus's basic auth (prometheus.conf)
 
     def __repr__(self) -> str:  # keep secrets out of tracebacks and logs
         return "Secrets(<hidden>)"
@@ -37,6 +40,8 @@ _FRESH = {
     "ami_calls_secret": lambda: secrets.token_urlsafe(24),
     "ami_supervise_secret": lambda: secrets.token_urlsafe(24),
     "pin_secret": lambda: secrets.token_urlsafe(32),
+    "metrics_token": lambda: secrets.token_urlsafe(32),
+    "asterisk_metrics_password": lambda: secrets.token_urlsafe(24),
 }
 
 

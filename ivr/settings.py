@@ -28,6 +28,9 @@ class AsteriskSettings:
     # it loads a module; "" keeps it as root. Ignored when not started as root.
     run_user: str = "hajj-ivr"
     ami_port: int = 5038
+    # Asterisk's own HTTP server, on 127.0.0.1, serving only res_prometheus's /metrics
+    # (basic auth: <ami_user>-prometheus and the secrets' asterisk_metrics_password).
+    http_port: int = 8088
     # The AMI users are named <ami_user>-controller, -web, -desk and -calls.
     ami_user: str = "hajj-ivr"
     sip_bind: str = "127.0.0.1"
@@ -52,9 +55,12 @@ class AgiSettings:
     max_sessions: int = 2000
     header_timeout: float = 5.0
     command_timeout: float = 5.0
-    # Prometheus metrics of the controller (prompt stretch, lookup latency) on
-    # host:metrics_port; 0 serves none.
-    metrics_port: int = 0
+    # Prometheus /metrics of the hotline (calls, queues, agents, latencies) on
+    # host:metrics_port, loopback only; 0 serves none (and measures nothing per call).
+    metrics_port: int = 9425
+    # true: every scrape must send "Authorization: Bearer <metrics_token>" (the secrets
+    # file), for a machine whose other local users must not read it.
+    metrics_token: bool = False
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
-from ivr import retention, tasks
+from ivr import livestate, retention, tasks
 from ivr.admin import overrides
 from ivr.admin.studio import Studio
 from ivr.agi.server import FastAgiServer
@@ -44,6 +44,7 @@ from ivr.queue import tracker
 from ivr.queue.desk import Desk
 from ivr.queue.dispatcher import CallbackDispatcher
 from ivr.queue.resync import ControllerResync
+from ivr.secrets import load_or_create
 from ivr.settings import campaign_hours
 
 log = logging.getLogger(__name__)
@@ -115,8 +116,8 @@ async def serve(config: Config, ready: asyncio.Event | None = None) -> None:
         _pidfile(stack, config)
         stack.callback(services.calllog.close)
         server = await _agi(stack, config, ctl)
-        _metrics(stack, config, services)
         ami = _ami(stack, config, services, started)
+        _metrics(stack, config, services, ami)
         for job in _jobs(config, services, ami):
             stack.push_async_callback(_cancel, asyncio.create_task(job))
         config.controller_pidfile.write_text(str(os.getpid()))
@@ -135,6 +136,7 @@ async def _agi(stack: contextlib.AsyncExitStack, config: Config, ctl: Controller
         header_timeout=agi.header_timeout,
         command_timeout=agi.command_timeout,
         on_played=None if ctl.services.metrics is None else ctl.services.metrics.played,
+        on_command=None if ctl.services.metrics is None else ctl.services.metrics.commanded,
     )
     await server.start()
     # Calls in their last prompt may finish.
@@ -142,11 +144,19 @@ async def _agi(stack: contextlib.AsyncExitStack, config: Config, ctl: Controller
     return server
 
 
-def _metrics(stack: contextlib.AsyncExitStack, config: Config, services: CallServices) -> None:
-    """/metrics for Prometheus (and bench/) when ``[agi] metrics_port`` is set."""
-    if services.metrics is not None:
-        stack.callback(services.metrics.serve(config.agi.host, config.agi.metrics_port))
-        log.info("metrics on http://%s:%d/metrics", config.agi.host, config.agi.metrics_port)
+def _metrics(
+    stack: contextlib.AsyncExitStack, config: Config, services: CallServices, ami: AmiClient
+) -> None:
+    """/metrics for Prometheus (and bench/) when ``[agi] metrics_port`` is set: the
+    controller's own figures and the hotline's state read at each scrape."""
+    metrics, agi = services.metrics, config.agi
+    if metrics is None:
+        return
+    members = livestate.ami_members(ami, asyncio.get_running_loop())
+    metrics.add(livestate.LiveState.for_config(config, members))
+    token = load_or_create(config.secrets_path).metrics_token if agi.metrics_token else ""
+    stack.callback(metrics.serve(agi.host, agi.metrics_port, token))
+    log.info("metrics on http://%s:%d/metrics", agi.host, agi.metrics_port)
 
 
 def _ami(

@@ -523,3 +523,27 @@ def test_server_close_cancels_running_sessions() -> None:
             assert await peer.closed_by_server()
 
     run(scenario())
+
+
+def test_server_on_command_hears_each_command_by_name_failures_too() -> None:
+    """What /metrics' AGI latency histogram is fed: one call per command, its name without
+    arguments, its time (a failed command counts as well)."""
+    heard: list[tuple[str, float]] = []
+
+    async def flow(ch: AgiChannel) -> None:
+        await ch.answer()
+        await ch.stream_file("hajj/welcome", "12")
+        with contextlib.suppress(AgiUsageError):
+            await ch.set_variable("X", "1")
+
+    async def scenario() -> None:
+        async with serving(flow, on_command=lambda c, s: heard.append((c, s))) as (server, call):
+            peer = await call("hajj/menu")
+            await peer.reply("ANSWER", b"200 result=0\n")
+            await peer.reply("STREAM FILE hajj/welcome 12", b"200 result=0 endpos=800\n")
+            await peer.reply("SET VARIABLE X 1", b"510 Invalid or unknown command\n")
+            await _wait_idle(server)
+
+    run(scenario())
+    assert [name for name, _ in heard] == ["ANSWER", "STREAM FILE", "SET VARIABLE"]
+    assert all(0 <= seconds < 20 for _, seconds in heard)

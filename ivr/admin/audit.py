@@ -116,3 +116,15 @@ class Audit:
                 (limit,),
             ).fetchall()
         return [Supervision(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[7]) for r in rows]
+
+    def counts(self, what: str) -> tuple[int, int]:
+        """How many ``what`` reloads (data: imports) succeeded and failed, ever: the log
+        is never purged, so a metric can count them."""
+        if not self.path.exists():
+            return 0, 0
+        with closing(self._db()) as db:
+            ok, failed = db.execute(
+                "SELECT coalesce(sum(ok), 0), coalesce(sum(1 - ok), 0) FROM reloads WHERE what = ?",
+                (what,),
+            ).fetchone()
+        return int(ok), int(failed)

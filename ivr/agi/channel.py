@@ -53,6 +53,8 @@ HANGUP_GRACE = 0.5
 _READ_CHUNK = 4096
 # A STREAM FILE's wall time and the samples Asterisk played (its reply's endpos).
 Played = Callable[[float, int], None]
+# An AGI command's name and the seconds from writing it to its reply (or its failure).
+Commanded = Callable[[str, float], None]
 
 
 class AgiChannel:
@@ -68,6 +70,7 @@ class AgiChannel:
         command_timeout: float = QUICK_TIMEOUT,
         hangup_grace: float = HANGUP_GRACE,
         on_played: Played | None = None,
+        on_command: Commanded | None = None,
     ) -> None:
         self.env: Mapping[str, str] = MappingProxyType(dict(env))
         self.hung_up = False
@@ -81,6 +84,7 @@ class AgiChannel:
         self._broken: AgiError | None = None  # why the stream can no longer be trusted
         self._deadline: Deadline | None = None  # made on the first command (needs the loop)
         self.on_played = on_played  # told each STREAM FILE's time and samples played
+        self.on_command = on_command  # told each command's time (None: no clock read)
 
     @property
     def uniqueid(self) -> str:
@@ -109,6 +113,7 @@ class AgiChannel:
             # same kind of error again: the flow sees why the call cannot go on
             raise type(self._broken)(f"{cmd}: AGI stream closed after: {self._broken}")
         self._busy = cmd
+        started = 0.0 if self.on_command is None else time.perf_counter()
         try:
             event = await self._exchange(cmd, line, timeout or self._command_timeout)
             if type(event) is Reply and event.result != "-1":
@@ -123,6 +128,8 @@ class AgiChannel:
             raise
         finally:
             self._busy = ""
+            if self.on_command is not None:
+                self.on_command(cmd, time.perf_counter() - started)
 
     async def _exchange(self, cmd: str, line: bytes, budget: float) -> Event:
         """Write ``line``, return its reply (HANGUP and 100 Trying lines noted, skipped)."""

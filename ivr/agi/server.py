@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from ivr.agi.channel import QUICK_TIMEOUT, AgiChannel, Played
+from ivr.agi.channel import QUICK_TIMEOUT, AgiChannel, Commanded, Played
 from ivr.agi.codec import HeaderParser
 from ivr.errors import AgiPeerError, CallerHangup
 
@@ -38,9 +38,11 @@ class FastAgiServer:
         header_timeout: float = 5.0,
         command_timeout: float = QUICK_TIMEOUT,
         on_played: Played | None = None,
+        on_command: Commanded | None = None,
     ) -> None:
         self._handler = handler
         self._on_played = on_played
+        self._on_command = on_command
         self._host = host
         self._port = port
         self._max_sessions = max_sessions
@@ -104,6 +106,7 @@ class FastAgiServer:
                     leftover,
                     command_timeout=self._command_timeout,
                     on_played=self._on_played,
+                    on_command=self._on_command,
                 )
                 await self._run_handler(channel)
         finally:

@@ -110,6 +110,8 @@ def values_for(config: Config, install: AsteriskInstall, secrets: Secrets) -> di
         "max_calls": str(ast.max_calls),
         "max_files": str(max_files(ast.max_calls)),
         "ami_port": str(ast.ami_port),
+        "http_port": str(ast.http_port),
+        "asterisk_metrics_password": secrets.asterisk_metrics_password,
         "run_user": account.name if account else "",
         "run_group": account.group if account else "",
         "ami_user": ast.ami_user,

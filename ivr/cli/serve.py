@@ -91,9 +91,17 @@ def _print_how_to_call(config: Config) -> None:
         f"(first admin: .venv/bin/hajj-ivr admins add NAME)\n"
         f"Agents: .venv/bin/hajj-ivr agents add NAME --tier 1 (prints the softphone account);\n"
         f"  their console: http://{config.web.host}:{config.web.port}/agent\n"
+        f"{_metrics_line(config)}"
         f"Ctrl-C stops Asterisk and the controller.\n",
         flush=True,
     )
+
+
+def _metrics_line(config: Config) -> str:
+    agi = config.agi
+    if not agi.metrics_port:
+        return ""
+    return f"Prometheus: http://{agi.host}:{agi.metrics_port}/metrics (README: Metrics)\n"
 
 
 SERVE = Command(

@@ -187,6 +187,14 @@ class Callbacks:
         ).fetchone()
         return Callback(*row) if row else None
 
+    def pending(self) -> dict[str, int]:
+        """Requests not done yet, by state (open: waiting their turn, calling: ringing)."""
+        rows = self.db.execute(
+            "SELECT state, count(*) FROM callbacks WHERE state IN ('open', 'calling') "
+            "GROUP BY state"
+        ).fetchall()
+        return {"open": 0, "calling": 0} | {state: int(n) for state, n in rows}
+
     def calling(self) -> Callback | None:
         row = self.db.execute("SELECT * FROM callbacks WHERE state = 'calling' LIMIT 1").fetchone()
         return Callback(*row) if row else None
