@@ -1,7 +1,8 @@
 """The admin dashboard: live wallboard, call log, reports with plots, admin actions,
 schedule-change campaigns.
 
-Every route here needs an admin login; every POST a CSRF token. Each page group is a
+Every route here needs an admin login (the agent report also lets supervisors in); every
+POST a CSRF token. Each page group is a
 class of its own (wallboard.py, calllog_pages.py, report_pages.py, actions.py); the
 dashboard is their routes together.
 """
@@ -15,6 +16,7 @@ from starlette.routing import Route
 from ivr.ami.client import AmiClient
 from ivr.config import Config
 from ivr.web.actions import AdminActions
+from ivr.web.agent_report_pages import AgentReportPages
 from ivr.web.calllog_pages import CallLogPages
 from ivr.web.campaign_pages import CampaignPages
 from ivr.web.pages import Pages
@@ -29,6 +31,7 @@ class Dashboard:
             Wallboard(config, ami, pages),
             CallLogPages(config, pages),
             ReportPages(config, pages),
+            AgentReportPages(config, pages),  # HOOK: satisfaction=ratings.by_agent
             AdminActions(config, pages),
             PromptPages(config, pages),
             CampaignPages(config, pages),
