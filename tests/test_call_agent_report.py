@@ -12,6 +12,7 @@ import csv
 import io
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
@@ -24,6 +25,7 @@ from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.wait import WebDriverWait
 
 from ivr import testcall
+from ivr.queue.queuelog import Entry, parse
 from tests.rig import sipp, web
 from tests.rig.browser import browser_login, wait_replaced
 from tests.rig.hotline import AgentPasswords, Hotline
@@ -146,3 +148,31 @@ def pause_in_the_console(hotline: Hotline, browser: WebDriver, password: str) ->
     button.click()
     WebDriverWait(browser, 10).until(lambda b: "siap menerima" in b.page_source)
     wait_for(lambda: state(hotline, AGENT) == "available", 10, "dewi available")
+
+
+def test_queue_log_rotated_by_asterisk_loses_and_repeats_no_line(
+    hotline: Hotline, dewi: AgentPasswords
+) -> None:
+    log = hotline.config.asterisk_dir / "log"
+    before = len(queue_log(hotline, "REMOVEMEMBER"))
+    assert "rotated" in hotline.cli("asterisk", "rotate", "--keep", "14").stdout
+    assert list(log.glob("queue_log.*")), "logger rotate made no queue_log.<time>"
+    hotline.cli("agents", "login", AGENT)  # a member with no phone yet: written anew
+    hotline.cli("agents", "logout", AGENT)
+    wait_for(lambda: len(queue_log(hotline, "REMOVEMEMBER")) > before, 30, "the new file read")
+    # The newest rotated file and the new one: each line in the table exactly once
+    # (another module may have rotated and deleted older files: those are not compared).
+    newest = max(log.glob("queue_log.*"), key=lambda p: int(p.name.rsplit(".", 1)[1]))
+    written = Counter(
+        entry
+        for path in (newest, log / "queue_log")
+        for entry in map(parse, path.read_text().splitlines())
+        if entry is not None
+    )
+    with closing(sqlite3.connect(hotline.config.calllog_path)) as db:
+        rows = db.execute(
+            "SELECT at, call_id, queue, agent, event, data1, data2, data3, data4, data5 "
+            "FROM queue_log"
+        ).fetchall()
+    stored = Counter(Entry(r[0], r[1], r[2], r[3], r[4], tuple(r[5:])) for r in rows)
+    assert written and {e: stored[e] for e in written} == dict(written)
