@@ -128,3 +128,16 @@ def test_queue_log_purge_deletes_rows_older_than_the_cut(
     QueueLog(db).read(path)
     assert purge_entries(db, 1700000010, dry_run=True) == 1 and len(events(db)) == 2
     assert purge_entries(db, 1700000010) == 1 and events(db) == ["COMPLETECALLER"]
+
+
+def test_queue_log_rotated_file_gone_reads_the_new_file_once(
+    db: sqlite3.Connection, tmp_path: Path
+) -> None:
+    path = tmp_path / "queue_log"
+    path.write_text(ENTER)
+    QueueLog(db).read(path)
+    path.unlink()  # rotated and already deleted (`asterisk rotate --keep 0`)
+    assert QueueLog(db).read(path) == 0
+    path.write_text(DONE)
+    assert QueueLog(db).read(path) == 1 and QueueLog(db).read(path) == 0
+    assert events(db) == ["ENTERQUEUE", "COMPLETECALLER"]

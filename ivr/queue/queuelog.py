@@ -104,24 +104,27 @@ class QueueLog:
         row = self.db.execute(
             "SELECT inode, offset FROM queue_log_reads WHERE path = ?", (str(path),)
         ).fetchone()
-        if row is None or _inode(path) in (None, row[0]):
+        now = _inode(path)
+        if row is None or now in (None, row[0]):
             return 0
-        # `logger rotate` renamed it NAME.<time> beside the new one (rotatestrategy).
-        for old in path.parent.glob(path.name + ".*"):
-            if _inode(old) == row[0]:
-                with old.open("rb") as f:
-                    f.seek(row[1])
-                    entries = list(_entries(f.read(CHUNK), old))
-                with self.db:
-                    self.add(entries)
-                return len(entries)
-        return 0
+        # `logger rotate` renamed it NAME.<time> beside the new one (rotatestrategy); it
+        # is complete, so all of its rest is read at once.
+        old = next((p for p in path.parent.glob(path.name + ".*") if _inode(p) == row[0]), None)
+        entries = []
+        if old is not None:
+            with old.open("rb") as f:
+                f.seek(row[1])
+                entries = list(_entries(f.read(), old))
+        with self.db:  # the rest and "the new file from its start" together: never twice
+            self.add(entries)
+            self._reached(path, now, 0)
+        return len(entries)
 
     def _read(self, path: Path) -> int:
         try:
             with path.open("rb") as f:
-                inode, size = os.fstat(f.fileno()).st_ino, os.fstat(f.fileno()).st_size
-                offset = self._offset(path, inode, size)
+                status = os.fstat(f.fileno())
+                inode, offset = status.st_ino, self._offset(path, status.st_ino, status.st_size)
                 f.seek(offset)
                 chunk = f.read(CHUNK)
         except FileNotFoundError:
@@ -132,13 +135,15 @@ class QueueLog:
         entries = list(_entries(chunk[:whole], path))
         with self.db:
             self.add(entries)
-            self.db.execute(
-                "INSERT INTO queue_log_reads (path, inode, offset) VALUES (?, ?, ?) "
-                "ON CONFLICT (path) DO UPDATE SET inode = excluded.inode, "
-                "offset = excluded.offset",
-                (str(path), inode, offset + whole),
-            )
+            self._reached(path, inode, offset + whole)
         return len(entries)
+
+    def _reached(self, path: Path, inode: int, offset: int) -> None:
+        self.db.execute(
+            "INSERT INTO queue_log_reads (path, inode, offset) VALUES (?, ?, ?) "
+            "ON CONFLICT (path) DO UPDATE SET inode = excluded.inode, offset = excluded.offset",
+            (str(path), inode, offset),
+        )
 
     def _offset(self, path: Path, inode: int, size: int) -> int:
         row = self.db.execute(
