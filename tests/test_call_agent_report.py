@@ -22,7 +22,6 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.select import Select
-from selenium.webdriver.support.wait import WebDriverWait
 
 from ivr import testcall
 from ivr.queue.queuelog import Entry, parse
@@ -106,13 +105,15 @@ def test_agent_report_page_shows_calls_rings_and_pause_like_its_csv(
 ) -> None:
     spec = testcall.TestCall(hotline.config.ivr.hotline, "0", caller_id='"Uji" <0811000077>')
     mine = lambda e: e.get("MemberName") == AGENT  # noqa: E731
+    logouts = len(queue_log(hotline, "REMOVEMEMBER"))
     with phone(hotline, tmp_path, dewi.sip, answer=False):
         hang_up_on(hotline, spec, "AgentRingNoAnswer", mine)
     with phone(hotline, tmp_path, dewi.sip):
         hang_up_on(hotline, spec, "AgentConnect", mine, after=3)
         pause_in_the_console(hotline, browser, dewi.web)
-    wait_for(lambda: queue_log(hotline, "COMPLETECALLER"), 30, "the call's end read in")
-    wait_for(lambda: queue_log(hotline, "REMOVEMEMBER"), 30, "the logout read in")
+    # The logout is the last line: once it is read in, so is the rest.
+    wait_for(lambda: len(queue_log(hotline, "REMOVEMEMBER")) > logouts + 1, 30, "logout read")
+    assert queue_log(hotline, "PAUSE", "istirahat") and queue_log(hotline, "COMPLETECALLER")
 
     browser.delete_all_cookies()
     browser_login(browser, hotline, ADMIN, admin)
@@ -146,7 +147,8 @@ def pause_in_the_console(hotline: Hotline, browser: WebDriver, password: str) ->
     browser.get(f"{hotline.web_url}/agent")
     button = browser.find_element(By.ID, "unpause-button")
     button.click()
-    WebDriverWait(browser, 10).until(lambda b: "siap menerima" in b.page_source)
+    wait_replaced(browser, button)
+    assert "Status Anda: siap" in browser.find_element(By.TAG_NAME, "main").text
     wait_for(lambda: state(hotline, AGENT) == "available", 10, "dewi available")
 
 
@@ -154,18 +156,22 @@ def test_queue_log_rotated_by_asterisk_loses_and_repeats_no_line(
     hotline: Hotline, dewi: AgentPasswords
 ) -> None:
     log = hotline.config.asterisk_dir / "log"
-    before = len(queue_log(hotline, "REMOVEMEMBER"))
     assert "rotated" in hotline.cli("asterisk", "rotate", "--keep", "14").stdout
     assert list(log.glob("queue_log.*")), "logger rotate made no queue_log.<time>"
     hotline.cli("agents", "login", AGENT)  # a member with no phone yet: written anew
     hotline.cli("agents", "logout", AGENT)
-    wait_for(lambda: len(queue_log(hotline, "REMOVEMEMBER")) > before, 30, "the new file read")
-    # The newest rotated file and the new one: each line in the table exactly once
-    # (another module may have rotated and deleted older files: those are not compared).
+    # Every line of the newest rotated file and of the new one ends up in the table
+    # exactly once (another module may have rotated and deleted older files).
     newest = max(log.glob("queue_log.*"), key=lambda p: int(p.name.rsplit(".", 1)[1]))
+    written, stored = wait_for(lambda: read_in(hotline, newest), 30, "the new file read in")
+    assert written and stored == written
+
+
+def read_in(hotline: Hotline, rotated: Path) -> tuple[Counter[Entry], Counter[Entry]] | None:
+    """(lines written, how often each is in the table) once they agree, else None."""
     written = Counter(
         entry
-        for path in (newest, log / "queue_log")
+        for path in (rotated, rotated.with_name("queue_log"))
         for entry in map(parse, path.read_text().splitlines())
         if entry is not None
     )
@@ -174,5 +180,6 @@ def test_queue_log_rotated_by_asterisk_loses_and_repeats_no_line(
             "SELECT at, call_id, queue, agent, event, data1, data2, data3, data4, data5 "
             "FROM queue_log"
         ).fetchall()
-    stored = Counter(Entry(r[0], r[1], r[2], r[3], r[4], tuple(r[5:])) for r in rows)
-    assert written and {e: stored[e] for e in written} == dict(written)
+    table = Counter(Entry(r[0], r[1], r[2], r[3], r[4], tuple(r[5:])) for r in rows)
+    stored = Counter({e: table[e] for e in written})
+    return (written, stored) if stored == written else None
