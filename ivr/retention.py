@@ -36,7 +36,7 @@ from ivr.complaints import tickets as tickets_mod
 from ivr.config import Config
 from ivr.corrections.cases import Cases
 from ivr.prompts import formats
-from ivr.queue import callbacks, records
+from ivr.queue import callbacks, queuelog, records
 
 log = logging.getLogger(__name__)
 DAY = 86400.0
@@ -93,11 +93,12 @@ def _call_log(config: Config, now: float, dry_run: bool) -> list[Count]:
     lookups_before = _before(now, r.lookups_days)
     callbacks_before = _before(now, r.callbacks_days)
     with closing(open_calldb(config.calllog_path)) as db:
-        calls = lines = stays = rated = lookups = finished = None
+        calls = lines = stays = rated = entries = lookups = finished = None
         if calls_before is not None:
             rated = ratings.purge_ratings(db, calls_before, dry_run)  # while calls name them
             calls, lines = calllog.purge_calls(db, calls_before, dry_run)
             stays = records.purge_stays(db, calls_before, dry_run)
+            entries = queuelog.purge_entries(db, calls_before, dry_run)
         if lookups_before is not None:
             lookups = calllog.purge_lookups(db, lookups_before, dry_run)
         if callbacks_before is not None:
@@ -108,6 +109,7 @@ def _call_log(config: Config, now: float, dry_run: bool) -> list[Count]:
         Count("transcript lines", "calls_days", r.calls_days, lines),
         Count("queue stays", "calls_days", r.calls_days, stays),
         Count("satisfaction ratings", "calls_days", r.calls_days, rated),
+        Count("queue log entries", "calls_days", r.calls_days, entries),
         Count("porsi lookups", "lookups_days", r.lookups_days, lookups),
         Count("finished callback requests", "callbacks_days", r.callbacks_days, finished),
         *reached,

@@ -25,8 +25,9 @@ from ivr.admin.studio import Studio
 from ivr.agi.server import FastAgiServer
 from ivr.ami.client import AmiClient
 from ivr.ami.users import AmiUser, connect_until_up, for_config
+from ivr.asterisk.render import RuntimeLayout
 from ivr.call import CallServices
-from ivr.calldb import CallDb
+from ivr.calldb import CallDb, open_calldb
 from ivr.campaigns import dialer as dialer_mod
 from ivr.campaigns.dialer import CampaignDialer
 from ivr.complaints import tickets
@@ -43,6 +44,7 @@ from ivr.queue import dispatcher as dispatcher_mod
 from ivr.queue import tracker
 from ivr.queue.desk import Desk
 from ivr.queue.dispatcher import CallbackDispatcher
+from ivr.queue.queuelog import QueueLog
 from ivr.queue.resync import ControllerResync
 from ivr.secrets import load_or_create
 from ivr.settings import campaign_hours
@@ -50,6 +52,9 @@ from ivr.settings import campaign_hours
 log = logging.getLogger(__name__)
 
 ESCALATE_EVERY = 60.0  # overdue complaint tickets go up a tier within a minute
+# Asterisk's queue_log is read into the call log this often (the agent reports lag by
+# at most this much).
+QUEUE_LOG_EVERY = 5.0
 
 
 def call_services(config: Config, *, clock: Callable[[], float] = time.time) -> CallServices:
@@ -188,6 +193,7 @@ def _jobs(
     yield campaigns.run()
     yield tasks.every(ESCALATE_EVERY, lambda: _escalate(complaints.tickets), "complaint escalation")
     yield tasks.every(retention.DAY, lambda: _purge(config), "retention purge")
+    yield tasks.every(QUEUE_LOG_EVERY, lambda: _read_queue_log(config), "queue log read")
     # The writer stops between writes: what it had not applied stays in the spool.
     yield complaints.writer.run()
 
@@ -214,6 +220,12 @@ def _escalate(desk: tickets.Tickets) -> None:
 def _purge(config: Config) -> None:
     """Personal data past its retention period goes (at start, then once a day)."""
     log.info("retention purge: %s", retention.purge(config).summary())  # counts only
+
+
+def _read_queue_log(config: Config) -> None:
+    """The lines Asterisk added to queue_log since the last run -> calls.sqlite."""
+    with contextlib.closing(open_calldb(config.calllog_path)) as db:
+        QueueLog(db).read(RuntimeLayout(config.asterisk_dir).log / "queue_log")
 
 
 def _pidfile(stack: contextlib.AsyncExitStack, config: Config) -> None:

@@ -11,6 +11,7 @@ import pytest
 from ivr import chanvars
 from ivr import config as config_mod
 from ivr.admin import reloads
+from ivr.agents import pauses
 from ivr.ami.users import AmiUser
 from ivr.asterisk.render import LOAD, PLACEHOLDER, link_modules, render_text, values_for
 from ivr.asterisk.sandbox import AsteriskInstall
@@ -71,10 +72,13 @@ def test_render_unknown_placeholder_names_it() -> None:
         render_text("exten => {{nope}},1,NoOp()", {}, "extensions.conf")
 
 
-def test_dialplan_no_queue_log_keeping_caller_numbers_outside_retention() -> None:
-    # app_queue's queue_log writes every caller's number to a file nothing here reads.
+def test_dialplan_queue_log_to_a_file_rotated_with_the_other_logs() -> None:
+    # The controller reads queue_log (ivr/queue/queuelog.py); the file keeps callers'
+    # numbers, so it is rotated (and old ones deleted) like every other log.
     logger = (DIALPLAN / "logger.conf").read_text()
-    assert re.search(r"^queue_log\s*=\s*no\s*$", logger, re.MULTILINE)
+    assert re.search(r"^queue_log\s*=\s*yes\s*$", logger, re.MULTILINE)
+    assert re.search(r"^queue_log_name\s*=\s*queue_log\s*$", logger, re.MULTILINE)
+    assert re.search(r"^rotatestrategy\s*=\s*timestamp\s*$", logger, re.MULTILINE)
 
 
 def test_dialplan_manager_conf_defines_each_ami_user_with_its_own_secret() -> None:
@@ -188,3 +192,11 @@ def test_dialplan_manager_conf_each_ami_user_hears_exactly_the_events_its_code_r
     # UserEvent, and whatever a call test waits for (queue events, dial events).
     calls = {"Newchannel", "Hangup", "DialBegin", "DialEnd", "UserEvent", "OriginateResponse"}
     assert _event_filters(AmiUser.CALLS) == calls | set(tracker.EVENTS)
+
+
+def test_dialplan_pause_reason_codes_match_the_python_reasons() -> None:
+    extensions = (DIALPLAN / "extensions.conf").read_text()
+    phone = extensions.split("[hajj-agent-phone]", 1)[1].split("\n[", 1)[0]
+    for reason in pauses.REASONS:
+        block = phone.split(f"exten => {reason.code},1,", 1)[1].split("exten =>", 1)[0]
+        assert f",,{reason.word})" in block and f"hajj/{pauses.prompt(reason)})" in block

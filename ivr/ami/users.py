@@ -23,7 +23,7 @@ class AmiUser(enum.StrEnum):
 
     CONTROLLER = "controller"  # `hajj-ivr serve`: queue events, callbacks (Originate)
     WEB = "web"  # `hajj-ivr web`: screen pop events, QueueStatus; writes nothing
-    DESK = "desk"  # `hajj-ivr agents`: QueueAdd, QueueRemove, QueuePause, QueueStatus
+    DESK = "desk"  # `hajj-ivr agents`, the console's pause: QueueAdd/Remove/Pause, QueueStatus
     SUPERVISE = "supervise"  # `hajj-ivr web`, supervision legs only: Originate
     CALLS = "calls"  # test calls (`hajj-ivr call`, `doctor`, the rig): Originate, Hangup
 

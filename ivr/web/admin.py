@@ -1,8 +1,8 @@
 """The admin dashboard: live wallboard, call log, reports with plots, admin actions,
 schedule-change campaigns.
 
-Every route here needs an admin login (the wallboard and supervision: an admin or a
-supervisor); every POST a CSRF token. Each page group is a
+Every route here needs an admin login (the wallboard, supervision and the agent report:
+an admin or a supervisor); every POST a CSRF token. Each page group is a
 class of its own (wallboard.py, calllog_pages.py, report_pages.py, actions.py); the
 dashboard is their routes together.
 """
@@ -16,6 +16,7 @@ from starlette.routing import Route
 from ivr.ami.client import AmiClient
 from ivr.config import Config
 from ivr.web.actions import AdminActions
+from ivr.web.agent_report_pages import AgentReportPages
 from ivr.web.calllog_pages import CallLogPages
 from ivr.web.campaign_pages import CampaignPages
 from ivr.web.pages import Pages
@@ -38,6 +39,7 @@ class Dashboard:
             Supervision(config, pages, ami, supervise_ami),
             CallLogPages(config, pages),
             ReportPages(config, pages),
+            AgentReportPages(config, pages),
             AdminActions(config, pages),
             PromptPages(config, pages),
             CampaignPages(config, pages),

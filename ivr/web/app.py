@@ -29,6 +29,7 @@ from ivr.ami.users import AmiUser, connect_until_up, for_config
 from ivr.config import Config
 from ivr.web import uploads
 from ivr.web.admin import Dashboard
+from ivr.web.agent_pause import AgentPause, PauseAction
 from ivr.web.bodycap import BodyCap
 from ivr.web.complaints import ComplaintPages
 from ivr.web.console import AgentConsole
@@ -54,10 +55,12 @@ def build_app(
     secure_cookies: bool | None = None,
     clock: Callable[[], float] = time.time,
     supervise_ami: AmiSession | None = None,
+    pause: PauseAction | None = None,
 ) -> Starlette:
     """``secure_cookies``: mark cookies Secure (the app is served behind TLS); ``clock``
     for session and lock times (tests); ``supervise_ami``: the supervision legs' AMI
-    session (tests; default: the 'supervise' user's, opened per action)."""
+    session (tests; default: the 'supervise' user's, opened per action); ``pause``: the
+    console's pause (tests; by default QueuePause over AMI)."""
     sessions = Sessions.for_config(config, clock)
     desk = LoginDesk(AgentStore(config.agents_path), LoginThrottle.for_config(config, clock))
     pop = pop or ScreenPop(config.calllog_path, config.mirror_path)
@@ -66,6 +69,7 @@ def build_app(
     routes = [
         *LoginPages(pages, desk).routes(),
         *AgentConsole(pop, pages).routes(),
+        *AgentPause(config, pages, pause).routes(),
         # A given client (tests) serves the dashboard before a lifespan runs.
         *Dashboard(config, lambda: connection.get("ami", ami), pages, supervise_ami).routes(),
         *ComplaintPages(config, pop.latest.get, pages).routes(),

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from ivr.agents import pauses
 from ivr.web import auth
 from ivr.web.complaints import CATEGORY_NAMES
 from ivr.web.pages import Pages
@@ -22,6 +23,8 @@ from ivr.web.screenpop import ScreenPop
 log = logging.getLogger(__name__)
 # The event stream says something this often; the session is checked again each time.
 KEEPALIVE = 5.0
+# The pause form's reasons (posted to ivr/web/agent_pause.py).
+PAUSE_CHOICES = [(r.word, r.label) for r in pauses.REASONS]
 
 
 class AgentConsole:
@@ -35,6 +38,7 @@ class AgentConsole:
             "agent.html",
             title="Konsol petugas",
             categories=list(CATEGORY_NAMES.items()),
+            pause_reasons=PAUSE_CHOICES,
         )
 
     async def current(self, request: Request) -> Response:

@@ -27,6 +27,7 @@ NAV = (
     ("/admin", "Wallboard"),
     ("/admin/calls", "Log panggilan"),
     ("/admin/reports", "Laporan"),
+    ("/admin/agent-report", "Laporan petugas"),
     ("/admin/actions", "Tindakan admin"),
     ("/admin/prompts", "Prompt"),
     ("/admin/campaigns", "Kampanye jadwal"),
