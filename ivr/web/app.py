@@ -38,6 +38,7 @@ from ivr.web.health_pages import HealthPages
 from ivr.web.loginpages import LoginPages
 from ivr.web.logins import LoginDesk
 from ivr.web.pages import Pages
+from ivr.web.recording_pages import RecordingPages
 from ivr.web.screenpop import EVENTS, ScreenPop
 from ivr.web.sessioncookie import ServerSessions
 
@@ -67,6 +68,7 @@ def build_app(
         *ComplaintPages(config, pop.latest.get, pages).routes(),
         *HealthPages(config, lambda: connection.get("ami")).routes(),
         *CorrectionPages(config, pages).routes(),
+        *RecordingPages(config, pages).routes(),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     cookies = config.web.secure_cookies if secure_cookies is None else secure_cookies
