@@ -44,9 +44,11 @@ CREATE INDEX IF NOT EXISTS recording_plays_at ON recording_plays(at);
 """
 SCHEMA = Schema("recordings", (_V1,))
 
-# What the dialplan names a file: the call's uniqueid, the agent leg's uniqueid (digits and
-# dots), .wav. Anything else in an event is not ours and is never joined to a path.
-FILE_NAME = re.compile(r"^[0-9.]+-[0-9.]+\.wav$")
+# What the dialplan names a file: the call's uniqueid, the agent leg's uniqueid, .wav. A
+# uniqueid is digits and dots, or what an Originate's ChannelId gave (the test rig's
+# "hajj-test-..."): letters, digits, dots, dashes. A name with anything else (a slash) is
+# not ours and is never joined to a path.
+FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\.wav$")
 
 # Who may hear any recording; an agent hears only the calls they answered.
 HEAR_ALL = ("admin", "supervisor")
