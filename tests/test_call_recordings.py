@@ -147,9 +147,13 @@ def recorded(
         "the recording's row",
     )[-1]
     path = hotline.config.call_recordings_dir / recording["file"]
-    # MixMonitor writes the WAV's header when its thread closes the file after the hangup.
-    wait_for(lambda: path.is_file() and length(path) > 1, 30, "the recording closed")
+    closed(path)
     return Recorded(stay, recording, path)
+
+
+def closed(path: Path) -> None:
+    """MixMonitor writes the WAV's header when its thread closes the file after the hangup."""
+    wait_for(lambda: path.is_file() and length(path) > 0.5, 30, f"{path.name} closed")
 
 
 def length(path: Path) -> float:
@@ -212,7 +216,7 @@ def test_recording_plays_for_admin_refused_for_another_agent_and_play_is_logged(
     browser_login(browser, hotline, "dewi", people.admin)
     browser.get(f"{hotline.web_url}/admin/calls/{call_id}")
     audio = browser.find_element(By.CSS_SELECTOR, f'audio[data-recording="{rec_id}"]')
-    assert audio.get_attribute("src").endswith(source)
+    assert str(audio.get_attribute("src")).endswith(source)
     duration = WebDriverWait(browser, 20).until(
         lambda b: b.execute_script(
             "const a = arguments[0]; return a.readyState >= 1 && a.duration", audio
@@ -274,5 +278,4 @@ def test_transfer_up_a_tier_records_the_next_agents_leg_under_the_same_call(
         "hajj-tier2",
     )
     for leg in (first, second):
-        path = hotline.config.call_recordings_dir / leg["file"]
-        wait_for(lambda p=path: p.is_file() and length(p) > 0.5, 30, "the leg's file closed")
+        closed(hotline.config.call_recordings_dir / leg["file"])
