@@ -1,10 +1,11 @@
 """The call log's database (calls.sqlite): every table in it, and the one way to open it.
 
 The tables belong to their stores: calls, transcripts and lookups to the call log
-(ivr.calllog), queue stays to ivr.queue.records, callback requests to ivr.queue.callbacks,
-failed tries counted across calls to ivr.guard, umrah licences asked to ivr.ppiulog,
-data correction cases to ivr.corrections.cases, satisfaction ratings to ivr.ratings,
-Asterisk's queue log to ivr.queue.queuelog.
+(ivr.calllog), queue stays to ivr.queue.records, agent-call recordings to
+ivr.queue.recordings, callback requests to ivr.queue.callbacks, failed tries counted across
+calls to ivr.guard, umrah licences asked to ivr.ppiulog, data correction cases to
+ivr.corrections.cases, satisfaction ratings to ivr.ratings, Asterisk's queue log to
+ivr.queue.queuelog.
 This module only lists them, so the controller, the web app and the CLI open the file
 alike: WAL, a busy wait, every table created. (It is not ivr.calllog's: queue.tracker
 imports calllog, so an opener there that imported the queue's tables would tie the two
@@ -26,7 +27,7 @@ from ivr.campaigns.store import Campaigns
 from ivr.corrections import cases
 from ivr.corrections.cases import Cases
 from ivr.ppiulog import PpiuLog
-from ivr.queue import callbacks, queuelog, records
+from ivr.queue import callbacks, queuelog, recordings, records
 from ivr.queue.callbacks import Callbacks
 from ivr.queue.records import QueueRecords
 from ivr.ratings import Ratings
@@ -42,6 +43,7 @@ SCHEMAS = (
     campaigns.SCHEMA,
     ratings.SCHEMA,
     queuelog.SCHEMA,
+    recordings.SCHEMA,
 )
 
 

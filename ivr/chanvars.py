@@ -42,6 +42,13 @@ OFFER_WAITED = "waited"
 QUEUE = "HAJJ_QUEUE"
 FIRST_QUEUE = "hajj-tier1"  # the dialplan's HAJJ_FIRST_QUEUE
 
+# Set by the dialplan when a call first queues: the call's id (its uniqueid), which the
+# agent legs' recordings are filed under; a transfer up a tier keeps it.
+CALL = "HAJJ_CALL"
+# Set by [hajj-record] on an agent's leg: its recording's file name (ivr.queue.recordings).
+RECORDING = "HAJJ_RECORDING"
+RECORDINGS = "HAJJ_RECORDINGS"  # global: the folder (config.call_recordings_dir)
+
 # Set on an agent's phone channel (pjsip_agents.conf set_var): who it is, which tier.
 AGENT_NAME = "HAJJ_AGENT_NAME"
 AGENT_TIER = "HAJJ_AGENT_TIER"
@@ -89,6 +96,9 @@ ALL = (
     WAIT_FROM,
     OFFER,
     QUEUE,
+    CALL,
+    RECORDING,
+    RECORDINGS,
     AGENT_NAME,
     AGENT_TIER,
     MEMBER_NAME,

@@ -116,6 +116,11 @@ class Config:
         return self.state_dir / "complaints"
 
     @property
+    def call_recordings_dir(self) -> Path:
+        """Agent-call recordings, one WAV per agent leg (written by Asterisk's MixMonitor)."""
+        return self.state_dir / "call-recordings"
+
+    @property
     def uploads_dir(self) -> Path:
         """Uploads being handled, one private folder each, removed when done."""
         return self.state_dir / "uploads"
@@ -264,6 +269,7 @@ def _validate_web(web: WebSettings) -> None:
         "login_failures_per_address",
         "login_lock_minutes",
         "ready_mirror_max_days",
+        "recordings_warn_mib",
     ):
         value = getattr(web, key)
         if value <= 0:

@@ -3,9 +3,10 @@ folders Asterisk works in owned by the user it runs as.
 
 Started as root, Asterisk drops to ``asterisk.run_user`` before it loads a module. What it
 reads or writes after that (the rendered config and its runtime folders, the sounds, the
-complaint recordings and officers' replies) then belongs to that user, and the state dir
-becomes 0710 with that user's group: Asterisk can reach its own folders inside but can
-neither list the state dir nor open a store, secrets.toml or an upload (0600, ours).
+complaint recordings and officers' replies, the agent-call recordings) then belongs to that
+user, and the state dir becomes 0710 with that user's group: Asterisk can reach its own
+folders inside but can neither list the state dir nor open a store, secrets.toml or an
+upload (0600, ours).
 Otherwise (not root, or ``run_user = ""``) Asterisk runs as we do and the state dir is 0700.
 """
 
@@ -80,7 +81,12 @@ def create_account(config: Config) -> Account | None:
 
 def asterisk_dirs(config: Config) -> tuple[Path, ...]:
     """The folders Asterisk reads or writes after it dropped its privileges."""
-    return (config.asterisk_dir, config.sounds_dir, config.recordings_dir)
+    return (
+        config.asterisk_dir,
+        config.sounds_dir,
+        config.recordings_dir,
+        config.call_recordings_dir,
+    )
 
 
 def secure_state(config: Config) -> Account | None:

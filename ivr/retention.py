@@ -13,7 +13,10 @@ What goes, and what stays (docs/decisions.md, "Retention", says why):
   confirmed number and the message (unit, field, dates and state stay, for the report);
 - a finished campaign's calls (``campaigns_days``): the pilgrims' numbers and outcomes;
   schedule-call opt-outs after two years (``ivr.campaigns.store.OPTOUT_DAYS``);
-- whatever is left in the uploads folder after ``uploads_days`` (a crashed import's files).
+- whatever is left in the uploads folder after ``uploads_days`` (a crashed import's files);
+- agent-call recordings (``recordings_days``, counted from when the agent answered): the
+  file, its row and who played it; files in that folder no row names go after the same
+  period (a row never written: the controller was down).
 
 The controller purges at start and then once a day (in a thread, in small batches, so calls
 never wait on the call log); `hajj-ivr retention purge [--dry-run]` does it at once. Only
@@ -37,6 +40,7 @@ from ivr.config import Config
 from ivr.corrections.cases import Cases
 from ivr.prompts import formats
 from ivr.queue import callbacks, queuelog, records
+from ivr.queue.recordings import Recordings
 
 log = logging.getLogger(__name__)
 DAY = 86400.0
@@ -78,6 +82,7 @@ def purge(config: Config, now: float | None = None, dry_run: bool = False) -> Re
     counts = _call_log(config, now, dry_run)
     counts += _corrections(config, now, dry_run)
     counts += _complaints(config, now, dry_run)
+    counts += _recordings(config, now, dry_run)
     uploads = _old_entries(config.uploads_dir, _before(now, r.uploads_days))
     counts.append(_count("upload leftovers", "uploads_days", r.uploads_days, uploads, dry_run))
     return Report(tuple(counts), dry_run)
@@ -150,6 +155,28 @@ def _complaints(config: Config, now: float, dry_run: bool) -> list[Count]:
         Count("closed complaints emptied", key, days, emptied),
         Count("complaint recordings and replies", key, days, files),
         _count("recordings of no ticket", key, days, orphans, dry_run),
+    ]
+
+
+def _recordings(config: Config, now: float, dry_run: bool) -> list[Count]:
+    days, key = config.retention.recordings_days, "recordings_days"
+    before = _before(now, days)
+    if before is None:
+        return [Count("agent-call recordings", key, days, None)]
+    folder, gone = config.call_recordings_dir, 0
+    with closing(open_calldb(config.calllog_path)) as db:
+        store = Recordings(db)
+        for old in store.older_than(before):
+            if not _remove(folder / Path(old.file).name, dry_run):
+                continue  # the row keeps naming it until it can go
+            if not dry_run:
+                store.forget(old.id)
+            gone += 1
+        named = store.file_names()
+    orphans = [p for p in _old_entries(folder, before) if p.name not in named]
+    return [
+        Count("agent-call recordings", key, days, gone),
+        _count("call recordings of no row", key, days, orphans, dry_run),
     ]
 
 

@@ -157,6 +157,7 @@ class RetentionSettings:
     closed_complaints_days: int = 180
     uploads_days: int = 1  # anything left in state_dir/uploads (a crashed import's files)
     campaigns_days: int = 30  # a finished campaign's calls (opt-outs: OPTOUT_DAYS, 2 years)
+    recordings_days: int = 90  # agent-call recordings (MixMonitor) and their playback log
 
 
 @dataclass(frozen=True)
@@ -180,6 +181,8 @@ class WebSettings:
     # /readyz says unready when the mirror's data is older, or the state dir's disk fuller.
     ready_mirror_max_days: int = 45
     ready_min_free_mib: int = 1024
+    # The wallboard warns when agent-call recordings take more than this (MiB).
+    recordings_warn_mib: int = 20480
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ from ivr.flows import routes
 from ivr.guard import Guard, Limits
 from ivr.metrics import Metrics
 from ivr.queue import dispatcher as dispatcher_mod
-from ivr.queue import tracker
+from ivr.queue import recorder, recordings, tracker
 from ivr.queue.desk import Desk
 from ivr.queue.dispatcher import CallbackDispatcher
 from ivr.queue.queuelog import QueueLog
@@ -175,6 +175,9 @@ def _ami(
     queue_tracker = tracker.QueueTracker(services.calllog, desk.records)
     for name in tracker.EVENTS:
         ami.on_event(name, queue_tracker)
+    recording_tracker = recorder.RecordingTracker(recordings.Recordings(services.calllog.db))
+    for name in recorder.EVENTS:
+        ami.on_event(name, recording_tracker)
     stack.push_async_callback(ami.close)
     return ami
 

@@ -107,6 +107,7 @@ def values_for(config: Config, install: AsteriskInstall, secrets: Secrets) -> di
         "log_dir": str(layout.log),
         "sbin_dir": str(Path(install.argv[-1]).parent),
         "moh_dir": str(prompts_build.moh_dir(config.sounds_dir)),
+        "call_recordings_dir": str(config.call_recordings_dir),
         "max_calls": str(ast.max_calls),
         "max_files": str(max_files(ast.max_calls)),
         "ami_port": str(ast.ami_port),

@@ -26,7 +26,8 @@ MAIN_MENU: Mapping[str, Callable[[Call], Awaitable[Ending | None]]] = {
 
 
 async def main_menu(call: Call) -> Ending:
-    await call.say("greeting")
+    # Every call that reaches an officer is recorded ([hajj-record]): callers are told first.
+    await call.say("greeting", "recorded-notice")
     silent = 0
     while silent < call.settings.menu_rounds:
         key = await call.menu("menu-main")

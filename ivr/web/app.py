@@ -39,6 +39,7 @@ from ivr.web.health_pages import HealthPages
 from ivr.web.loginpages import LoginPages
 from ivr.web.logins import LoginDesk
 from ivr.web.pages import Pages
+from ivr.web.recording_pages import RecordingPages
 from ivr.web.screenpop import EVENTS, ScreenPop
 from ivr.web.sessioncookie import ServerSessions
 from ivr.web.supervision import AmiSession
@@ -75,6 +76,7 @@ def build_app(
         *ComplaintPages(config, pop.latest.get, pages).routes(),
         *HealthPages(config, lambda: connection.get("ami")).routes(),
         *CorrectionPages(config, pages).routes(),
+        *RecordingPages(config, pages).routes(),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     cookies = config.web.secure_cookies if secure_cookies is None else secure_cookies

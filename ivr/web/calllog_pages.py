@@ -1,5 +1,6 @@
-"""The call log pages: the search (posted, never in a URL) and one call's transcript and
-queue stays. The queries are the call log's (ivr.calllog) and the queue records'.
+"""The call log pages: the search (posted, never in a URL) and one call's transcript,
+queue stays and agent-call recordings (ivr.web.recording_pages). The queries are the call
+log's (ivr.calllog), the queue records' and the recordings'.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ivr.calllog import CallLogReader, CallSearch
+from ivr.config import Config
 from ivr.outcomes import Outcome
 from ivr.queue.records import QueueRecords
 from ivr.ratings import Ratings
 from ivr.web import auth
-from ivr.web.pages import CallDbPages
+from ivr.web.pages import CallDbPages, Pages
+from ivr.web.recording_pages import RecordingPages
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 OUTCOMES = tuple(Outcome)
@@ -25,6 +28,10 @@ SEARCH_FIELDS = ("date", "caller", "porsi", "outcome")
 
 
 class CallLogPages(CallDbPages):
+    def __init__(self, config: Config, pages: Pages) -> None:
+        super().__init__(config, pages)
+        self.recordings = RecordingPages(config, pages)
+
     async def search(self, request: Request) -> Response:
         """The latest calls; the search form posts (a porsi or a phone number in a URL
         would stay in the browser's history, proxies' logs and Referer headers)."""
@@ -71,10 +78,12 @@ class CallLogPages(CallDbPages):
             stays=queue_stays,
             ratings=rated,
             low_rating=self.config.ivr.low_rating,
+            **self.recordings.context(request, call_id),
         )
 
     def routes(self) -> list[Route]:
         return [
             Route("/admin/calls", auth.admin_page(self.search), methods=["GET", "POST"]),
-            Route("/admin/calls/{call_id}", auth.admin_page(self.call)),
+            # Supervisors too: they review calls and hear their recordings.
+            Route("/admin/calls/{call_id}", auth.required(role=("admin", "supervisor"))(self.call)),
         ]

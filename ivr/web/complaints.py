@@ -25,6 +25,7 @@ from ivr.config import Config
 from ivr.errors import UploadError, UploadTooLarge
 from ivr.web import auth, charts, uploads
 from ivr.web.pages import Pages
+from ivr.web.recording_pages import RecordingPages
 
 CATEGORY_NAMES = {
     "accommodation": "Akomodasi",
@@ -56,6 +57,7 @@ class ComplaintPages:
         self.page_guard = auth.required()
         self.api_guard = auth.required(api=True)
         self.catalog = overrides.watched_catalog(config, every=0)  # resolution notes
+        self.recordings = RecordingPages(config, pages)  # of the call a ticket came from
 
     def _tier(self, request: Request) -> int:
         """0 for an admin (every tier), else the agent's own tier."""
@@ -151,6 +153,7 @@ class ComplaintPages:
             open=ticket.state in tickets_mod.OPEN_STATES,
             history=self.tickets.history(ticket),
             new_pin=new_pin,
+            **self.recordings.context(request, ticket.call_id),
         )
 
     async def recording(self, request: Request) -> Response:

@@ -26,6 +26,7 @@ from ivr.agents.store import AgentStore
 from ivr.ami.client import AmiClient
 from ivr.config import Config
 from ivr.errors import HajjIvrError
+from ivr.queue import recordings
 from ivr.web import auth
 from ivr.web.pages import CallDbPages, Pages
 from ivr.web.supervision import SUPERVISORS
@@ -39,7 +40,9 @@ TILES = (
     ("average_speed_of_answer", "Rata-rata kecepatan jawab (detik)"),
     ("self_service_rate", "Layanan mandiri (%)"),
     ("calls_today", "Panggilan hari ini"),
+    ("recordings_mib", "Rekaman percakapan (MiB)"),
 )
+MIB = 1 << 20
 
 
 class Wallboard(CallDbPages):
@@ -71,6 +74,7 @@ class Wallboard(CallDbPages):
             talking = [dataclasses.asdict(c) for c in reports.agent_calls(db, now)]
         board["agents"] = await self._agent_states()
         admin = request.session.get("role") == "admin"
+        board.update(await asyncio.to_thread(self.recordings_use))
         for call in live:  # in the hotline's zone, not the browser's
             call["started_text"] = self.pages.clock.time_of_day(call["started"])
             if not admin:  # the call log's numbers are an admin's to see
@@ -95,6 +99,19 @@ class Wallboard(CallDbPages):
         for row in rows:
             row["at_text"] = self.pages.clock.when(row["at"])
         return rows
+
+    def recordings_use(self) -> dict[str, Any]:
+        """Disk the agent-call recordings take, and a warning past web.recordings_warn_mib
+        (retention.recordings_days frees it; else the disk needs room)."""
+        mib = recordings.disk_use(self.config.call_recordings_dir) / MIB
+        limit = self.config.web.recordings_warn_mib
+        warning = ""
+        if mib >= limit:
+            warning = (
+                f"Rekaman percakapan memakai {mib:.0f} MiB, melewati batas {limit} MiB "
+                f"(web.recordings_warn_mib)."
+            )
+        return {"recordings_mib": round(mib, 1), "recordings_warning": warning}
 
     async def _agent_states(self) -> list[dict[str, Any]]:
         agents = [a for a in await asyncio.to_thread(self.agents.all) if a.role == "agent"]

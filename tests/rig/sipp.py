@@ -182,6 +182,24 @@ class SippResult:
         return self.returncode == 0
 
 
+def call_playing(
+    workdir: Path, sip_port: int, number: str, pcap: Path, seconds: float, caller: str
+) -> SippResult:
+    """One SIPp call that plays ``pcap`` (keys, a voice: answer_pcap.voice) a second and a
+    half after the IVR answers and hangs up once it has played (``seconds`` long)."""
+    steps = [
+        *dialled(offering(INVITE.format(caller=caller), "PCMU"), ACK.format(caller=caller)),
+        '<pause milliseconds="1500"/>',
+        f'<nop><action><exec play_pcap_audio="{escape(str(pcap))}"/></action></nop>',
+        f'<pause milliseconds="{int(seconds * 1000) + 200}"/>',
+        f'<send retrans="500"><![CDATA[\n{BYE.format(caller=caller)}\n]]></send>',
+        '<recv response="200"/>',
+    ]
+    xml = workdir / f"uac-playing-{abs(hash((number, str(pcap), caller)))}.xml"
+    xml.write_text(_xml("hajj caller, speaking", steps))
+    return _run(workdir, sipp_argv(xml, sip_port, "-s", number), seconds + 120)
+
+
 def call(
     workdir: Path,
     sip_port: int,
@@ -375,13 +393,15 @@ class AgentPhone:
         password: str,
         answer: bool = True,
         keys: str = "",
+        voice: tuple[Path, float] | None = None,
     ) -> AgentPhone:
-        """``keys``: what the agent keys on every answered call (e.g. "#12", a transfer)."""
+        """``keys``: what the agent keys on every answered call (e.g. "#12", a transfer);
+        or ``voice``: a pcap it plays instead (answer_pcap.voice) and its length."""
         tag = f"{user}-{'answer' if answer else 'ignore'}"
         reg = workdir / f"reg-{tag}.xml"
         reg.write_text(register_scenario(user, password, hold_ms=3_600_000))
         ooc = workdir / f"ooc-{tag}.xml"
-        pcap, seconds = None, 0.0
+        pcap, seconds = voice if voice is not None else (None, 0.0)
         if keys:
             pcap = workdir / f"agent-keys-{tag}.pcap"
             seconds = dtmf_pcap.write(pcap, keys)

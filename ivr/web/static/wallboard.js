@@ -89,6 +89,10 @@ async function refresh() {
     // Locks after too many wrong dates of birth or PINs (porsi and numbers masked).
     fill("#alerts tbody", board.alerts.map((a) => [cell(a.what), cell(a.subject),
       cell(a.at_text), cell(a.count)]));
+    // Recordings past web.recordings_warn_mib: the warning the server wrote, else hidden.
+    const warning = document.getElementById("recordings-warning");
+    warning.textContent = board.recordings_warning;
+    warning.hidden = !board.recordings_warning;
     document.body.dataset.updated = String(board.at);
   } catch (e) {
     document.body.dataset.error = String(e);

@@ -1,0 +1,43 @@
+"""Agent-call recordings -> the call log: the dialplan's HajjRecording UserEvent (MixMonitor
+started on an agent's leg) makes a row; AgentComplete gives it its length.
+
+Runs in the controller (the call log's one writer), beside ivr.queue.tracker.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+
+from ivr.ami.events import number
+from ivr.queue.recordings import Recordings
+
+log = logging.getLogger(__name__)
+
+EVENTS = ("UserEvent", "AgentComplete")
+USER_EVENT = "HajjRecording"  # dialplan [hajj-record]
+
+
+class RecordingTracker:
+    def __init__(self, recordings: Recordings, clock: Callable[[], float] = time.time) -> None:
+        self.recordings = recordings
+        self.clock = clock
+
+    def __call__(self, event: Mapping[str, str]) -> None:
+        try:
+            if event.get("Event") == "AgentComplete":
+                call_id, agent = event.get("Uniqueid", ""), event.get("MemberName", "")
+                self.recordings.ended(call_id, agent, number(event, "TalkTime"))
+            elif event.get("UserEvent") == USER_EVENT:
+                self._started(event)
+        except Exception:  # one odd event must not stop the record of the others
+            log.exception("recording event %s not recorded", event.get("Event"))
+
+    def _started(self, e: Mapping[str, str]) -> None:
+        call_id, file = e.get("Call", ""), e.get("File", "")
+        made = self.recordings.started(
+            call_id, e.get("Queue", ""), e.get("Agent", ""), file, self.clock()
+        )
+        if made is None:
+            log.warning("recording event with a file name not ours: ignored")
