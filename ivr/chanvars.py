@@ -47,6 +47,8 @@ FIRST_QUEUE = "hajj-tier1"  # the dialplan's HAJJ_FIRST_QUEUE
 CALL = "HAJJ_CALL"
 # Set by [hajj-record] on an agent's leg: its recording's file name (ivr.queue.recordings).
 RECORDING = "HAJJ_RECORDING"
+# When the agent leg's recording began (EPOCH): its length when the leg hangs up.
+RECORDING_FROM = "HAJJ_RECORDING_FROM"
 RECORDINGS = "HAJJ_RECORDINGS"  # global: the folder (config.call_recordings_dir)
 
 # Set on an agent's phone channel (pjsip_agents.conf set_var): who it is, which tier.
@@ -98,6 +100,7 @@ ALL = (
     QUEUE,
     CALL,
     RECORDING,
+    RECORDING_FROM,
     RECORDINGS,
     AGENT_NAME,
     AGENT_TIER,

@@ -3,16 +3,19 @@ tier's hotline, and a sample export with its live mirror for the data tests."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from ivr.asterisk import sandbox
+from ivr.calldb import open_calldb
 from ivr.config import AsteriskSettings
 from ivr.data import ppiu, sample_umrah
 from ivr.data.importer import import_export
@@ -65,6 +68,20 @@ def _mirror_left_whole(request: pytest.FixtureRequest) -> Iterator[None]:
         assert known is not ppiu.Check.NO_LIST, (
             f"{request.module.__name__} left a mirror without the PPIU list"
         )
+    _left_no_agent_and_no_callback(running, request.module.__name__)
+
+
+def _left_no_agent_and_no_callback(running: Hotline, module: str) -> None:
+    """Nobody logged in and no callback waiting: an agent left in a queue (their phone
+    gone) or a request left open would take the next module's calls on the same worker."""
+    listed = json.loads(running.cli("agents", "list", "--json").stdout or "[]")
+    logged = [a["name"] for a in listed if a["state"] != "logged out"]
+    assert not logged, f"{module} left agents logged in: {logged}"
+    with closing(open_calldb(running.config.calllog_path)) as db:
+        waiting = db.execute(
+            "SELECT number, state FROM callbacks WHERE state IN ('open', 'calling')"
+        ).fetchall()
+    assert not waiting, f"{module} left callback requests waiting: {waiting}"
 
 
 @pytest.fixture(scope="session")

@@ -52,9 +52,9 @@ class Recorded:
 @dataclass(frozen=True)
 class People:
     admin: str  # web passwords
-    rina: AgentPasswords  # answers the call (tier 1)
-    yusuf: AgentPasswords  # another tier-1 agent: not his call
-    tono: AgentPasswords  # tier 2: takes the call rina transfers up
+    gita: AgentPasswords  # answers the call (tier 1)
+    joko: AgentPasswords  # another tier-1 agent: not his call
+    hadi: AgentPasswords  # tier 2: takes the call gita transfers up
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
@@ -82,12 +82,12 @@ def state(hotline: Hotline, name: str) -> str:
 def people(hotline: Hotline) -> Iterator[People]:
     made = People(
         hotline.add_admin("dewi"),
-        hotline.add_agent("rina", 1),
-        hotline.add_agent("yusuf", 1),
-        hotline.add_agent("tono", 2),
+        hotline.add_agent("gita", 1),
+        hotline.add_agent("joko", 1),
+        hotline.add_agent("hadi", 2),
     )
     yield made
-    for name in ("rina", "yusuf", "tono"):  # leave the shared hotline's agents as they were
+    for name in ("gita", "joko", "hadi"):  # leave the shared hotline's agents as they were
         hotline.cli("agents", "remove", name, check=False)
     hotline.cli("admins", "remove", "dewi", check=False)
 
@@ -105,24 +105,24 @@ def logged_in(hotline: Hotline, name: str, handle: sipp.AgentPhone) -> Iterator[
 
 
 def speaking_agent(hotline: Hotline, workdir: Path, password: str) -> AgentPhone:
-    """rina's phone: answers, and a second later speaks (AGENT_HZ) for AGENT_SPEAKS s."""
+    """gita's phone: answers, and a second later speaks (AGENT_HZ) for AGENT_SPEAKS s."""
     pcap = workdir / "agent-voice.pcap"
     seconds = answer_pcap.voice(pcap, AGENT_HZ, AGENT_SPEAKS)
     port = hotline.config.asterisk.sip_port
-    return AgentPhone.start(workdir, port, "agent-rina", password, voice=(pcap, seconds))
+    return AgentPhone.start(workdir, port, "agent-gita", password, voice=(pcap, seconds))
 
 
 @pytest.fixture(scope="module")
 def recorded(
     hotline: Hotline, people: People, tmp_path_factory: pytest.TempPathFactory
 ) -> Recorded:
-    """One call: the caller keys 0 (an officer) and speaks until hanging up; rina answers."""
+    """One call: the caller keys 0 (an officer) and speaks until hanging up; gita answers."""
     workdir = tmp_path_factory.mktemp("recording")
     voice = workdir / "caller-voice.pcap"
     seconds = answer_pcap.voice(voice, CALLER_HZ, CALLER_SPEAKS, keys="0")
     port = hotline.config.asterisk.sip_port
-    rina = speaking_agent(hotline, workdir, people.rina.sip)
-    with logged_in(hotline, "rina", rina), ThreadPoolExecutor(1) as pool:
+    gita = speaking_agent(hotline, workdir, people.gita.sip)
+    with logged_in(hotline, "gita", gita), ThreadPoolExecutor(1) as pool:
         caller = pool.submit(
             sipp.call_playing, workdir, port, hotline.config.ivr.hotline, voice, seconds, CALLER
         )
@@ -173,10 +173,10 @@ def test_agent_call_recording_has_both_sides_for_the_bridged_time(
     hotline: Hotline, recorded: Recorded
 ) -> None:
     stay, rec, path = recorded.stay, recorded.recording, recorded.path
-    assert stay["agent"] == "rina" and stay["outcome"] == "answered"
+    assert stay["agent"] == "gita" and stay["outcome"] == "answered"
     # Linked to its call log row and the queue stay the agent answered.
     assert rows(hotline, "SELECT id FROM calls WHERE id = ?", stay["call_id"])
-    assert (rec["agent"], rec["stay_id"], rec["queue"]) == ("rina", stay["id"], "hajj-tier1")
+    assert (rec["agent"], rec["stay_id"], rec["queue"]) == ("gita", stay["id"], "hajj-tier1")
     assert rec["duration"] == stay["talk"]
     # From the agent's answer to the hang-up: as long as they were bridged (a second or two
     # either way: TalkTime is whole seconds, and the first frames reach the bridge late).
@@ -226,7 +226,7 @@ def test_recording_plays_for_admin_refused_for_another_agent_and_play_is_logged(
     status, kind, size = fetch(browser, source)
     assert (status, kind) == (200, "audio/wav") and size == recorded.path.stat().st_size
 
-    browser_login(browser, hotline, "yusuf", people.yusuf.web)
+    browser_login(browser, hotline, "joko", people.joko.web)
     browser.get(f"{hotline.web_url}/agent")
     status, _, _ = fetch(browser, source)
     assert status == 403
@@ -238,7 +238,7 @@ def test_recording_plays_for_admin_refused_for_another_agent_and_play_is_logged(
     browser_login(browser, hotline, "dewi", people.admin)
     browser.get(f"{hotline.web_url}/admin/calls/{call_id}")
     log = browser.find_element(By.ID, "recording-plays").text
-    assert "dewi" in log and "yusuf" not in log
+    assert "dewi" in log and "joko" not in log
 
 
 def test_transfer_up_a_tier_records_the_next_agents_leg_under_the_same_call(
@@ -248,14 +248,14 @@ def test_transfer_up_a_tier_records_the_next_agents_leg_under_the_same_call(
     spec = testcall.TestCall(
         hotline.config.ivr.hotline, "0", caller_id='"Uji" <0811000077>', timeout=90
     )
-    # rina passes the caller up (#1, then 2); the caller hangs up a while after tono answers.
-    rina = AgentPhone.start(tmp_path, port, "agent-rina", people.rina.sip, keys="#12")
-    tono = AgentPhone.start(tmp_path, port, "agent-tono", people.tono.sip)
-    with logged_in(hotline, "rina", rina), logged_in(hotline, "tono", tono):
+    # gita passes the caller up (#1, then 2); the caller hangs up a while after hadi answers.
+    gita = AgentPhone.start(tmp_path, port, "agent-gita", people.gita.sip, keys="#12")
+    hadi = AgentPhone.start(tmp_path, port, "agent-hadi", people.hadi.sip)
+    with logged_in(hotline, "gita", gita), logged_in(hotline, "hadi", hadi):
         result = hang_up_on(
-            hotline, spec, "AgentConnect", lambda e: e["MemberName"] == "tono", after=3
+            hotline, spec, "AgentConnect", lambda e: e["MemberName"] == "hadi", after=3
         )
-        # Both legs ended (AgentComplete) before the agents log out and their phones stop.
+        # Both legs ended (AgentComplete, or the leg's own hang-up event) before the agents log out and their phones stop.
         wait_for(
             lambda: rows(
                 hotline,
@@ -271,9 +271,9 @@ def test_transfer_up_a_tier_records_the_next_agents_leg_under_the_same_call(
     tier1, tier2 = rows(
         hotline, "SELECT * FROM queue_calls WHERE call_id = ? ORDER BY id", result.call_id
     )
-    assert (first["agent"], first["stay_id"]) == ("rina", tier1["id"])
+    assert (first["agent"], first["stay_id"]) == ("gita", tier1["id"])
     assert (second["agent"], second["stay_id"], second["queue"]) == (
-        "tono",
+        "hadi",
         tier2["id"],
         "hajj-tier2",
     )

@@ -118,6 +118,23 @@ def test_recording_ended_gives_the_length_to_the_agents_open_leg_only(config: Co
     assert got == {first: 55.0, second: None}
 
 
+def test_recording_end_said_by_the_leg_fills_a_length_agentcomplete_never_gave(
+    config: Config,
+) -> None:
+    first = recorded(config, agent="alice")
+    with closing(db_of(config)) as db:
+        store = Recordings(db)
+        second_file = f"{CALL}-1800000099.2.wav"
+        second = store.started(CALL, "hajj-tier2", "bob", second_file, T0 + 60)
+        store.ended(CALL, "alice", 55.0)  # AgentComplete came for alice, not for bob
+        tracker = RecordingTracker(store)
+        for file, seconds in ((second_file, "31"), (FILE, "57")):
+            tracker({"Event": "UserEvent", "UserEvent": "HajjRecordingEnd", "File": file,
+                     "Seconds": seconds})  # fmt: skip
+        got = {r.id: r.duration for r in store.for_call(CALL)}
+    assert got == {first: 55.0, second: 31.0}  # alice's talk time is kept
+
+
 def users(config: Config) -> dict[str, str]:
     """Web passwords: an admin, alice (the call's agent), bob (another agent), a unit."""
     store = AgentStore(config.agents_path)

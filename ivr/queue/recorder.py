@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 EVENTS = ("UserEvent", "AgentComplete")
 USER_EVENT = "HajjRecording"  # dialplan [hajj-record]
+END_EVENT = "HajjRecordingEnd"  # dialplan [hajj-record-end]: the agent's leg hung up
 
 
 class RecordingTracker:
@@ -31,6 +32,8 @@ class RecordingTracker:
                 self.recordings.ended(call_id, agent, number(event, "TalkTime"))
             elif event.get("UserEvent") == USER_EVENT:
                 self._started(event)
+            elif event.get("UserEvent") == END_EVENT:
+                self.recordings.closed(event.get("File", ""), number(event, "Seconds"))
         except Exception:  # one odd event must not stop the record of the others
             log.exception("recording event %s not recorded", event.get("Event"))
 

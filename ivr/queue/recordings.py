@@ -113,6 +113,15 @@ class Recordings:
             (duration, call_id, agent),
         )
 
+    def closed(self, file: str, duration: float) -> None:
+        """The agent's leg hung up ``duration`` seconds after the recording began: its
+        length when AgentComplete did not give it (it does not always come after a blind
+        transfer up a tier)."""
+        self.db.execute(
+            "UPDATE recordings SET duration = ? WHERE file = ? AND duration IS NULL",
+            (duration, file),
+        )
+
     def get(self, recording_id: int) -> Recording | None:
         row = self.db.execute(
             f"SELECT {_COLUMNS} FROM recordings WHERE id = ?", (recording_id,)
