@@ -175,7 +175,9 @@ def _ami(
     queue_tracker = tracker.QueueTracker(services.calllog, desk.records)
     for name in tracker.EVENTS:
         ami.on_event(name, queue_tracker)
-    recording_tracker = recorder.RecordingTracker(recordings.Recordings(services.calllog.db))
+    recording_tracker = recorder.RecordingTracker(
+        recordings.Recordings(services.calllog.db), stays=desk.records
+    )
     for name in recorder.EVENTS:
         ami.on_event(name, recording_tracker)
     stack.push_async_callback(ami.close)

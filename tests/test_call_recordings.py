@@ -255,7 +255,8 @@ def test_transfer_up_a_tier_records_the_next_agents_leg_under_the_same_call(
         result = hang_up_on(
             hotline, spec, "AgentConnect", lambda e: e["MemberName"] == "hadi", after=3
         )
-        # Both legs ended (AgentComplete, or the leg's own hang-up event) before the agents log out and their phones stop.
+        # Both legs ended (AgentComplete, or the leg's own hang-up event) before the agents
+        # log out and their phones stop.
         wait_for(
             lambda: rows(
                 hotline,

@@ -125,14 +125,19 @@ def test_recording_end_said_by_the_leg_fills_a_length_agentcomplete_never_gave(
     with closing(db_of(config)) as db:
         store = Recordings(db)
         second_file = f"{CALL}-1800000099.2.wav"
+        QueueRecords(db).joined(CALL, "hajj-tier2", "0812", "", "", T0 + 60, 1)  # transferred
         second = store.started(CALL, "hajj-tier2", "bob", second_file, T0 + 60)
         store.ended(CALL, "alice", 55.0)  # AgentComplete came for alice, not for bob
-        tracker = RecordingTracker(store)
+        stays = QueueRecords(db)
+        tracker = RecordingTracker(store, clock=lambda: T0 + 91, stays=stays)
         for file, seconds in ((second_file, "31"), (FILE, "57")):
             tracker({"Event": "UserEvent", "UserEvent": "HajjRecordingEnd", "File": file,
                      "Seconds": seconds})  # fmt: skip
         got = {r.id: r.duration for r in store.for_call(CALL)}
+        tier1, tier2 = stays.for_call(CALL)
     assert got == {first: 55.0, second: 31.0}  # alice's talk time is kept
+    # Neither stay had AgentComplete: each leg's own end gives its talk time.
+    assert [(s.talk, s.ended_at) for s in (tier1, tier2)] == [(57.0, T0 + 91), (31.0, T0 + 91)]
 
 
 def users(config: Config) -> dict[str, str]:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 
 from ivr.ami.events import number
 from ivr.queue.recordings import Recordings
+from ivr.queue.records import QueueRecords
 
 log = logging.getLogger(__name__)
 
@@ -21,9 +22,15 @@ END_EVENT = "HajjRecordingEnd"  # dialplan [hajj-record-end]: the agent's leg hu
 
 
 class RecordingTracker:
-    def __init__(self, recordings: Recordings, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        recordings: Recordings,
+        clock: Callable[[], float] = time.time,
+        stays: QueueRecords | None = None,
+    ) -> None:
         self.recordings = recordings
         self.clock = clock
+        self.stays = stays
 
     def __call__(self, event: Mapping[str, str]) -> None:
         try:
@@ -33,9 +40,15 @@ class RecordingTracker:
             elif event.get("UserEvent") == USER_EVENT:
                 self._started(event)
             elif event.get("UserEvent") == END_EVENT:
-                self.recordings.closed(event.get("File", ""), number(event, "Seconds"))
+                self._closed(event)
         except Exception:  # one odd event must not stop the record of the others
             log.exception("recording event %s not recorded", event.get("Event"))
+
+    def _closed(self, e: Mapping[str, str]) -> None:
+        seconds = number(e, "Seconds")
+        stay = self.recordings.closed(e.get("File", ""), seconds)
+        if stay is not None and self.stays is not None:
+            self.stays.leg_ended(stay, self.clock(), seconds)
 
     def _started(self, e: Mapping[str, str]) -> None:
         call_id, file = e.get("Call", ""), e.get("File", "")

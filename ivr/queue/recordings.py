@@ -113,14 +113,16 @@ class Recordings:
             (duration, call_id, agent),
         )
 
-    def closed(self, file: str, duration: float) -> None:
+    def closed(self, file: str, duration: float) -> int | None:
         """The agent's leg hung up ``duration`` seconds after the recording began: its
         length when AgentComplete did not give it (it does not always come after a blind
-        transfer up a tier)."""
+        transfer up a tier). The queue stay the leg answered, if known."""
         self.db.execute(
             "UPDATE recordings SET duration = ? WHERE file = ? AND duration IS NULL",
             (duration, file),
         )
+        row = self.db.execute("SELECT stay_id FROM recordings WHERE file = ?", (file,)).fetchone()
+        return None if row is None else row[0]
 
     def get(self, recording_id: int) -> Recording | None:
         row = self.db.execute(

@@ -109,6 +109,15 @@ class QueueRecords:
             (at, talk, outcome, self._latest(call_id, queue)),
         )
 
+    def leg_ended(self, stay_id: int, at: float, talk: float) -> None:
+        """The agent's leg of this stay hung up (its own event, ivr.queue.recorder): the
+        talk time when AgentComplete never came, as after the caller stays on to rate the
+        call or after a blind transfer up a tier."""
+        self.db.execute(
+            "UPDATE queue_calls SET ended_at = ?, talk = ? WHERE id = ? AND talk IS NULL",
+            (at, talk, stay_id),
+        )
+
     def abandoned(self, call_id: str, queue: str, at: float, wait: float) -> None:
         self.db.execute(
             "UPDATE queue_calls SET ended_at = ?, wait = ?, outcome = 'abandoned' WHERE id = ?",
