@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -33,6 +31,8 @@ from tests.rig import sipp
 from tests.rig.hotline import Hotline, Scenario
 from tests.scenarios.callbacks import OFFER_ACCEPTED
 from tests.scenarios.pilgrim import SOC, found
+from tests.test_call_agents import state as agent_state
+from tests.test_call_agents import wait_for
 
 pytestmark = pytest.mark.asterisk
 
@@ -73,20 +73,6 @@ def rows(hotline: Hotline, sql: str, *args: object) -> list[sqlite3.Row]:
     with closing(sqlite3.connect(hotline.config.calllog_path)) as db:
         db.row_factory = sqlite3.Row
         return list(db.execute(sql, args))
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if found_value := predicate():
-            return found_value
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def agent_state(hotline: Hotline, name: str) -> str:
-    listing = json.loads(hotline.cli("agents", "list", "--json").stdout)
-    return str(next(a["state"] for a in listing if a["name"] == name))
 
 
 @pytest.fixture(scope="module")

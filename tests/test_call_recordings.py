@@ -8,15 +8,12 @@ playback is logged. (The access rule's every branch: tests/test_recordings.py.)
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sqlite3
 import stat
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +29,7 @@ from tests.rig import answer_pcap, sipp
 from tests.rig.browser import browser_login
 from tests.rig.hotline import AgentPasswords, Hotline
 from tests.rig.sipp import AgentPhone
-from tests.test_call_agents import hang_up_on
+from tests.test_call_agents import hang_up_on, rows, state, wait_for
 
 pytestmark = pytest.mark.asterisk
 
@@ -55,27 +52,6 @@ class People:
     gita: AgentPasswords  # answers the call (tier 1)
     joko: AgentPasswords  # another tier-1 agent: not his call
     hadi: AgentPasswords  # tier 2: takes the call gita transfers up
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def rows(hotline: Hotline, sql: str, *args: object) -> list[sqlite3.Row]:
-    with closing(sqlite3.connect(hotline.config.calllog_path)) as db:
-        db.row_factory = sqlite3.Row
-        return list(db.execute(sql, args))
-
-
-def state(hotline: Hotline, name: str) -> str:
-    listing = json.loads(hotline.cli("agents", "list", "--json").stdout)
-    return str(next(a["state"] for a in listing if a["name"] == name))
 
 
 @pytest.fixture(scope="module")

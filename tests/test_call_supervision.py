@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import socket
 import subprocess
 import time
@@ -33,26 +32,12 @@ from tests.rig import answer_pcap, sipp, web
 from tests.rig.browser import browser_login
 from tests.rig.hotline import AgentPasswords, Hotline
 from tests.rig.procs import stop_process
+from tests.test_call_agents import state, wait_for
 
 pytestmark = pytest.mark.asterisk
 
 CALLER = "0811000077"
 SPY_OPTIONS = {"listen": "qbES", "whisper": "qbESw", "barge": "qbESB"}
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def state(hotline: Hotline, name: str) -> str:
-    listing = json.loads(hotline.cli("agents", "list", "--json").stdout)
-    return str(next(a["state"] for a in listing if a["name"] == name))
 
 
 @pytest.fixture(scope="module")
