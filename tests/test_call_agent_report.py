@@ -1,7 +1,7 @@
 """The agent report over real calls: queue_log written by Asterisk, read by the
 controller, added up on the report page (a real browser) and in its CSV.
 
-dewi's phone is a SIPp agent phone: one call rings it unanswered, one it answers; she
+laras's phone is a SIPp agent phone: one call rings it unanswered, one it answers; she
 pauses with a reason from the console and from her phone's feature code.
 """
 
@@ -32,11 +32,11 @@ from tests.test_call_agents import hang_up_on, state, wait_for
 
 pytestmark = pytest.mark.asterisk
 
-AGENT, ADMIN = "dewi", "ratna"
+AGENT, ADMIN = "laras", "bagus"
 
 
 @pytest.fixture(scope="module")
-def dewi(hotline: Hotline) -> AgentPasswords:
+def laras(hotline: Hotline) -> AgentPasswords:
     return hotline.add_agent(AGENT, 1)
 
 
@@ -62,7 +62,7 @@ def phone(
 
 
 def queue_log(hotline: Hotline, event: str, data1: str = "") -> list[sqlite3.Row]:
-    """dewi's rows of ``event`` the controller has read in from Asterisk's queue_log."""
+    """laras's rows of ``event`` the controller has read in from Asterisk's queue_log."""
     with closing(sqlite3.connect(hotline.config.calllog_path)) as db:
         db.row_factory = sqlite3.Row
         return list(
@@ -75,7 +75,7 @@ def queue_log(hotline: Hotline, event: str, data1: str = "") -> list[sqlite3.Row
 
 
 def report_csv(hotline: Hotline, password: str) -> dict[str, str]:
-    """dewi's row of the total table's CSV, fetched as the admin."""
+    """laras's row of the total table's CSV, fetched as the admin."""
     with httpx.Client(base_url=hotline.web_url, timeout=10) as client:
         web.login(client, ADMIN, password)
         answer = client.get("/admin/agent-report/agents.csv")
@@ -84,15 +84,15 @@ def report_csv(hotline: Hotline, password: str) -> dict[str, str]:
 
 
 def test_pause_reason_keyed_on_the_phone_is_in_the_queue_log_and_the_report(
-    hotline: Hotline, dewi: AgentPasswords, admin: str, tmp_path: Path
+    hotline: Hotline, laras: AgentPasswords, admin: str, tmp_path: Path
 ) -> None:
     port = hotline.config.asterisk.sip_port
-    with phone(hotline, tmp_path, dewi.sip):
-        assert sipp.feature_code(tmp_path, port, f"agent-{AGENT}", dewi.sip, "*42").ok
-        wait_for(lambda: state(hotline, AGENT) == "paused", 10, "dewi paused")
+    with phone(hotline, tmp_path, laras.sip):
+        assert sipp.feature_code(tmp_path, port, f"agent-{AGENT}", laras.sip, "*42").ok
+        wait_for(lambda: state(hotline, AGENT) == "paused", 10, "laras paused")
         time.sleep(2)  # paused a while: the report counts the seconds
-        assert sipp.feature_code(tmp_path, port, f"agent-{AGENT}", dewi.sip, "*74").ok
-        wait_for(lambda: state(hotline, AGENT) == "available", 10, "dewi available")
+        assert sipp.feature_code(tmp_path, port, f"agent-{AGENT}", laras.sip, "*74").ok
+        wait_for(lambda: state(hotline, AGENT) == "available", 10, "laras available")
     # Asterisk wrote PAUSE|salat; the controller read it into calls.sqlite.
     wait_for(lambda: read_in(hotline, current(hotline)), 30, "the queue_log read in")
     paused = queue_log(hotline, "PAUSE", "salat")
@@ -102,15 +102,15 @@ def test_pause_reason_keyed_on_the_phone_is_in_the_queue_log_and_the_report(
 
 
 def test_agent_report_page_shows_calls_rings_and_pause_like_its_csv(
-    hotline: Hotline, dewi: AgentPasswords, admin: str, tmp_path: Path, browser: WebDriver
+    hotline: Hotline, laras: AgentPasswords, admin: str, tmp_path: Path, browser: WebDriver
 ) -> None:
     spec = testcall.TestCall(hotline.config.ivr.hotline, "0", caller_id='"Uji" <0811000077>')
     mine = lambda e: e.get("MemberName") == AGENT  # noqa: E731
-    with phone(hotline, tmp_path, dewi.sip, answer=False):
+    with phone(hotline, tmp_path, laras.sip, answer=False):
         hang_up_on(hotline, spec, "AgentRingNoAnswer", mine)
-    with phone(hotline, tmp_path, dewi.sip):
+    with phone(hotline, tmp_path, laras.sip):
         hang_up_on(hotline, spec, "AgentConnect", mine, after=3)
-        pause_in_the_console(hotline, browser, dewi.web)
+        pause_in_the_console(hotline, browser, laras.web)
     wait_for(lambda: read_in(hotline, current(hotline)), 30, "the queue_log read in")
     assert queue_log(hotline, "PAUSE", "istirahat") and queue_log(hotline, "COMPLETECALLER")
 
@@ -132,7 +132,7 @@ def test_agent_report_page_shows_calls_rings_and_pause_like_its_csv(
 
 
 def pause_in_the_console(hotline: Hotline, browser: WebDriver, password: str) -> None:
-    """dewi pauses for a break from the console, and then is available again."""
+    """laras pauses for a break from the console, and then is available again."""
     browser.delete_all_cookies()
     browser_login(browser, hotline, AGENT, password)
     browser.get(f"{hotline.web_url}/agent")
@@ -141,18 +141,18 @@ def pause_in_the_console(hotline: Hotline, browser: WebDriver, password: str) ->
     button.click()
     wait_replaced(browser, button)
     assert "jeda (istirahat)" in browser.find_element(By.TAG_NAME, "main").text
-    wait_for(lambda: state(hotline, AGENT) == "paused", 10, "dewi paused")
+    wait_for(lambda: state(hotline, AGENT) == "paused", 10, "laras paused")
     time.sleep(2)
     browser.get(f"{hotline.web_url}/agent")
     button = browser.find_element(By.ID, "unpause-button")
     button.click()
     wait_replaced(browser, button)
     assert "Status Anda: siap" in browser.find_element(By.TAG_NAME, "main").text
-    wait_for(lambda: state(hotline, AGENT) == "available", 10, "dewi available")
+    wait_for(lambda: state(hotline, AGENT) == "available", 10, "laras available")
 
 
 def test_queue_log_rotated_by_asterisk_loses_and_repeats_no_line(
-    hotline: Hotline, dewi: AgentPasswords
+    hotline: Hotline, laras: AgentPasswords
 ) -> None:
     log = hotline.config.asterisk_dir / "log"
     assert "rotated" in hotline.cli("asterisk", "rotate", "--keep", "14").stdout

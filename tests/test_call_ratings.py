@@ -86,9 +86,9 @@ def test_rating_keyed_after_the_agent_hangs_up_is_stored_reported_and_flagged(
         outcome = db.execute("SELECT outcome FROM calls WHERE id = ?", (result.call_id,))
         assert outcome.fetchone()[0] == "agent"  # the rating replaced nothing
 
-    password = hotline.add_admin("ratna")
+    password = hotline.add_admin("citra")
     with httpx.Client(base_url=hotline.web_url, timeout=20) as admin:
-        web.login(admin, "ratna", password)
+        web.login(admin, "citra", password)
         report = admin.get("/admin/reports/satisfaction-agent.csv")
         board = admin.get("/admin/api/wallboard").json()
         call_page = admin.get(f"/admin/calls/{result.call_id}").text

@@ -57,7 +57,7 @@ class People:
 @pytest.fixture(scope="module")
 def people(hotline: Hotline) -> Iterator[People]:
     made = People(
-        hotline.add_admin("dewi"),
+        hotline.add_admin("wulan"),
         hotline.add_agent("gita", 1),
         hotline.add_agent("joko", 1),
         hotline.add_agent("hadi", 2),
@@ -65,7 +65,7 @@ def people(hotline: Hotline) -> Iterator[People]:
     yield made
     for name in ("gita", "joko", "hadi"):  # leave the shared hotline's agents as they were
         hotline.cli("agents", "remove", name, check=False)
-    hotline.cli("admins", "remove", "dewi", check=False)
+    hotline.cli("admins", "remove", "wulan", check=False)
 
 
 @contextlib.contextmanager
@@ -189,7 +189,7 @@ def test_recording_plays_for_admin_refused_for_another_agent_and_play_is_logged(
 ) -> None:
     call_id, rec_id = recorded.stay["call_id"], recorded.recording["id"]
     source = f"/recordings/{rec_id}"
-    browser_login(browser, hotline, "dewi", people.admin)
+    browser_login(browser, hotline, "wulan", people.admin)
     browser.get(f"{hotline.web_url}/admin/calls/{call_id}")
     audio = browser.find_element(By.CSS_SELECTOR, f'audio[data-recording="{rec_id}"]')
     assert str(audio.get_attribute("src")).endswith(source)
@@ -210,11 +210,11 @@ def test_recording_plays_for_admin_refused_for_another_agent_and_play_is_logged(
     assert "recordings/" not in browser.page_source
 
     plays = rows(hotline, "SELECT who, role FROM recording_plays WHERE recording_id = ?", rec_id)
-    assert {(p["who"], p["role"]) for p in plays} == {("dewi", "admin")}
-    browser_login(browser, hotline, "dewi", people.admin)
+    assert {(p["who"], p["role"]) for p in plays} == {("wulan", "admin")}
+    browser_login(browser, hotline, "wulan", people.admin)
     browser.get(f"{hotline.web_url}/admin/calls/{call_id}")
     log = browser.find_element(By.ID, "recording-plays").text
-    assert "dewi" in log and "joko" not in log
+    assert "wulan" in log and "joko" not in log
 
 
 def test_transfer_up_a_tier_records_the_next_agents_leg_under_the_same_call(

@@ -42,13 +42,13 @@ SPY_OPTIONS = {"listen": "qbES", "whisper": "qbESw", "barge": "qbESB"}
 
 @pytest.fixture(scope="module")
 def people(hotline: Hotline) -> dict[str, Any]:
-    """Agent 'tono' (tier 1) and supervisor 'nurul': their printed passwords."""
-    printed = hotline.cli("supervisors", "add", "nurul").stdout
-    found = printed.split("SIP phone: user supervisor-nurul")[1].split()
+    """Agent 'fajar' (tier 1) and supervisor 'indah': their printed passwords."""
+    printed = hotline.cli("supervisors", "add", "indah").stdout
+    found = printed.split("SIP phone: user supervisor-indah")[1].split()
     assert found[0] == "password", printed
     return {
-        "tono": hotline.add_agent("tono", 1),
-        "nurul": AgentPasswords(sip=found[1], web=web.printed_password(printed)),
+        "fajar": hotline.add_agent("fajar", 1),
+        "indah": AgentPasswords(sip=found[1], web=web.printed_password(printed)),
     }
 
 
@@ -82,17 +82,17 @@ def softphone(
 
 @contextlib.contextmanager
 def agent_speaking(hotline: Hotline, workdir: Path, password: str) -> Iterator[None]:
-    """tono's phone: answers and speaks (a 400 Hz tone for 40 s); logged in meanwhile."""
-    voice = workdir / "tono-voice.pcap"
+    """fajar's phone: answers and speaks (a 400 Hz tone for 40 s); logged in meanwhile."""
+    voice = workdir / "fajar-voice.pcap"
     seconds = answer_pcap.write(voice, "", greeting_ms=40_000, silence_ms=0)
     scenario = sipp.agent_calls_scenario(True, voice, seconds)
-    with softphone(hotline, workdir, "agent-tono", password, scenario):
+    with softphone(hotline, workdir, "agent-fajar", password, scenario):
         try:
-            hotline.cli("agents", "login", "tono")
-            wait_for(lambda: state(hotline, "tono") == "available", 30, "tono available")
+            hotline.cli("agents", "login", "fajar")
+            wait_for(lambda: state(hotline, "fajar") == "available", 30, "fajar available")
             yield
         finally:
-            hotline.cli("agents", "logout", "tono", check=False)
+            hotline.cli("agents", "logout", "fajar", check=False)
 
 
 def ulaw_level(payload: bytes) -> int:
@@ -136,34 +136,34 @@ def test_supervisor_listens_whispers_and_barges_on_an_agents_call(
     answering = sipp.agent_calls_scenario(True).replace("[media_port]", str(ear.getsockname()[1]))
     with (
         ear,
-        agent_speaking(hotline, tmp_path, people["tono"].sip),
-        softphone(hotline, tmp_path, "supervisor-nurul", people["nurul"].sip, answering),
+        agent_speaking(hotline, tmp_path, people["fajar"].sip),
+        softphone(hotline, tmp_path, "supervisor-indah", people["indah"].sip, answering),
         httpx.Client(base_url=hotline.web_url, timeout=30) as client,
     ):
-        web.login(client, "nurul", people["nurul"].web)
+        web.login(client, "indah", people["indah"].web)
         token = web.csrf(client.get("/admin").text)
-        browser_login(browser, hotline, "nurul", people["nurul"].web)
+        browser_login(browser, hotline, "indah", people["indah"].web)
         legs: dict[str, Any] = {}
 
         def supervise() -> None:
-            # tono's call (the shared hotline may list other modules' agents as well)
+            # fajar's call (the shared hotline may list other modules' agents as well)
             board = wait_for(
                 lambda: [
                     c
                     for c in client.get("/admin/api/wallboard").json()["agent_calls"]
-                    if c["agent"] == "tono"
+                    if c["agent"] == "fajar"
                 ],
                 60,
                 "the call",
             )
-            assert [(c["agent"], c["tier"]) for c in board] == [("tono", 1)]
+            assert [(c["agent"], c["tier"]) for c in board] == [("fajar", 1)]
             assert board[0]["caller"] == "08******77"
             for mode in SPY_OPTIONS:
                 if mode == "barge":  # pressed on the wallboard in Chromium
-                    legs["row"] = press(browser, hotline, "tono", mode)
+                    legs["row"] = press(browser, hotline, "fajar", mode)
                 else:
                     answer = client.post(
-                        "/admin/api/supervise", data={"csrf": token, "agent": "tono", "mode": mode}
+                        "/admin/api/supervise", data={"csrf": token, "agent": "fajar", "mode": mode}
                     )
                     assert answer.status_code == 200, answer.text
                     assert answer.json()["mode"] == mode
@@ -183,12 +183,12 @@ def test_supervisor_listens_whispers_and_barges_on_an_agents_call(
         (data,) = legs[f"{mode}-app"]
         target = data.removesuffix(f",{options}")
         assert (
-            target.startswith("PJSIP/agent-tono-") and len(target) == len("PJSIP/agent-tono-") + 8
+            target.startswith("PJSIP/agent-fajar-") and len(target) == len("PJSIP/agent-fajar-") + 8
         )
-    assert "tono" in legs["row"] and "08******77" in legs["row"] and CALLER not in legs["row"]
-    rows = [r for r in Audit.for_config(hotline.config).supervisions() if r.agent == "tono"]
+    assert "fajar" in legs["row"] and "08******77" in legs["row"] and CALLER not in legs["row"]
+    rows = [r for r in Audit.for_config(hotline.config).supervisions() if r.agent == "fajar"]
     assert sorted((r.who, r.mode, r.ok, r.call_id) for r in rows) == sorted(
-        ("nurul", mode, True, call) for mode in SPY_OPTIONS
+        ("indah", mode, True, call) for mode in SPY_OPTIONS
     )
     # The agent's channel ended: every leg with it (ChanSpy's E).
     wait_for(lambda: spy_channels(hotline) == [], 30, "the legs to end")
@@ -274,6 +274,6 @@ def dial_refused(hotline: Hotline, workdir: Path, user: str, password: str, code
 def test_agent_phone_dialling_a_spy_extension_is_refused(
     hotline: Hotline, people: dict[str, Any], tmp_path: Path, code: str
 ) -> None:
-    done = dial_refused(hotline, tmp_path, "agent-tono", people["tono"].sip, code)
+    done = dial_refused(hotline, tmp_path, "agent-fajar", people["fajar"].sip, code)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert spy_channels(hotline) == []
