@@ -25,9 +25,6 @@ from dataclasses import dataclass, field
 
 from ivr.agents import pauses
 
-# The satisfaction column's source: (since, until) -> {agent: (ratings, mean)}. Ratings
-# live in another store; the web app passes its `by_agent` here (None: no column).
-Satisfaction = Callable[[float, float], Mapping[str, tuple[int, float]]]
 # A pause that began before the report's start still counts from the start: PAUSE lines
 # are looked for this far back.
 PAUSE_LOOKBACK = 86400.0
@@ -196,8 +193,8 @@ def table(
         "dering tidak dijawab",
         "transfer",
     )
-    rated = satisfaction is not None and unit == TOTAL
-    if rated:
+    rated = satisfaction if unit == TOTAL else None
+    if rated is not None:
         header += ("penilaian (jumlah)", "penilaian (rata-rata)")
     rows: list[tuple[object, ...]] = []
     for (agent, bucket), f in sorted(figures(db, since, until, zone, unit).items()):
@@ -211,8 +208,7 @@ def table(
             f.rings,
             f.transfers,
         )
-        if rated:
-            count, mean = (satisfaction or {}).get(agent, (0, None))
-            row += (count, None if mean is None else round(mean, 2))
+        if rated is not None:
+            row += rated.get(agent, (0, None))  # means come rounded (ratings.by_agent)
         rows.append(row)
     return Table(TABLES[unit], header, rows)

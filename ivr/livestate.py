@@ -110,10 +110,9 @@ class LiveState(Collector):
         if members is None:
             return
         counts = {(tier, state): 0 for tier in TIERS for state in STATES}
-        for agent in self.agents.all():
-            if agent.role == "agent":
-                state = state_of(agent, members.get(agent.interface)).state
-                counts[agent.tier, state.replace(" ", "_")] += 1
+        for agent in self.agents.all():  # role "agent" only
+            state = state_of(agent, members.get(agent.interface)).state
+            counts[agent.tier, state.replace(" ", "_")] += 1
         family = GaugeMetricFamily(
             "hajj_agents",
             "Agents by tier and state (app_queue's members)",

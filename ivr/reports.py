@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ivr import chanvars, phone, ppiulog, ratings
+from ivr.agents.store import tier_of
 from ivr.calllog import TOPIC_PREFIX
 from ivr.outcomes import SELF_SERVICE, Outcome
 from ivr.queue.records import StayOutcome
@@ -325,12 +326,6 @@ def agent_calls(db: sqlite3.Connection, now: float) -> list[AgentCall]:
         (StayOutcome.ANSWERED, now - LIVE_WINDOW),
     ).fetchall()
     return [
-        AgentCall(call_id, agent, phone.mask(caller), _tier(queue), answered)
+        AgentCall(call_id, agent, phone.mask(caller), tier_of(queue), answered)
         for call_id, agent, caller, queue, answered in rows
     ]
-
-
-def _tier(queue: str) -> int:
-    """hajj-tier2 -> 2 (0 for a queue not named so)."""
-    tail = queue.removeprefix("hajj-tier")
-    return int(tail) if tail.isdigit() else 0

@@ -176,7 +176,7 @@ def _ami(
     for name in tracker.EVENTS:
         ami.on_event(name, queue_tracker)
     recording_tracker = recorder.RecordingTracker(
-        recordings.Recordings(services.calllog.db), stays=desk.records
+        recordings.Recordings(services.calllog.db), desk.records
     )
     for name in recorder.EVENTS:
         ami.on_event(name, recording_tracker)

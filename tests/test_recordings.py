@@ -87,7 +87,7 @@ def test_recording_tracker_files_the_event_under_the_call_and_its_stay(config: C
         stays = QueueRecords(db)
         stays.joined(CALL, "hajj-tier1", "0812", "", "", T0, 1)
         stays.joined(CALL, "hajj-tier2", "0812", "", "", T0 + 60, 1)  # transferred up a tier
-        tracker = RecordingTracker(Recordings(db), clock=lambda: T0 + 70)
+        tracker = RecordingTracker(Recordings(db), stays, clock=lambda: T0 + 70)
         tracker({"Event": "UserEvent", "UserEvent": "HajjRecording", "Call": CALL,
                  "Queue": "hajj-tier2", "Agent": "bob", "File": FILE})  # fmt: skip
         # A file name the dialplan never makes is not joined to a path: no row.
@@ -129,7 +129,7 @@ def test_recording_end_said_by_the_leg_fills_a_length_agentcomplete_never_gave(
         second = store.started(CALL, "hajj-tier2", "bob", second_file, T0 + 60)
         store.ended(CALL, "alice", 55.0)  # AgentComplete came for alice, not for bob
         stays = QueueRecords(db)
-        tracker = RecordingTracker(store, clock=lambda: T0 + 91, stays=stays)
+        tracker = RecordingTracker(store, stays, clock=lambda: T0 + 91)
         for file, seconds in ((second_file, "31"), (FILE, "57")):
             tracker({"Event": "UserEvent", "UserEvent": "HajjRecordingEnd", "File": file,
                      "Seconds": seconds})  # fmt: skip

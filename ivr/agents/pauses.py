@@ -26,6 +26,14 @@ REASONS = (BREAK, PRAYER, TRAINING, AFTER_CALL)
 WORDS = frozenset(r.word for r in REASONS)
 
 
+def queue_pause(interface: str, paused: bool, reason: str = "") -> dict[str, str]:
+    """AMI QueuePause's fields for the member ``interface`` (a reason only when given)."""
+    fields = {"Interface": interface, "Paused": "true" if paused else "false"}
+    if reason:
+        fields["Reason"] = reason
+    return fields
+
+
 def prompt(reason: PauseReason) -> str:
     """The prompt the phone plays once paused for ``reason``."""
     return f"agent-paused-{reason.word}"

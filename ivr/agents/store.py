@@ -24,6 +24,8 @@ ROLES = ("agent", "admin", "unit", "supervisor")
 # The roles with a phone (a PJSIP endpoint): agents take queue calls on it; a supervisor's
 # rings only for a listen/whisper/barge leg (ivr/agents/supervise.py) and is no queue member.
 PHONE_ROLES = ("agent", "supervisor")
+# Who sees the dashboard's wallboard, call pages and agent report, and hears every recording.
+OVERSEERS = ("admin", "supervisor")
 # A unit login's unit: kind:code, as ivr.corrections.units writes them (kab:3372, emb:SOC,
 # prop:11). Checked here by shape only: agents sit below the corrections on no floor.
 UNIT = re.compile(r"^(kab|emb|prop):[A-Z0-9]{1,10}$")
@@ -71,6 +73,12 @@ def endpoint_of(name: str, role: str) -> str:
 
 def queue_of(tier: int) -> str:
     return f"hajj-tier{tier}"
+
+
+def tier_of(queue: str) -> int:
+    """hajj-tier2 -> 2 (0 for a queue not named so): queue_of's inverse."""
+    tail = queue.removeprefix(queue_of(0)[:-1])
+    return int(tail) if tail.isdigit() else 0
 
 
 class AgentStore:
@@ -164,7 +172,7 @@ class AgentStore:
         with closing(self._db()) as db:
             row = db.execute("SELECT * FROM agents WHERE name = ?", (name,)).fetchone()
         if row is None or (role is not None and row[4] != role):
-            what = role if role in ("admin", "unit", "supervisor") else "agent"
+            what = role if role in ROLES else "agent"
             raise AgentError(f"no {what} {name!r} (see `hajj-ivr {what}s list`)")
         return Agent(*row)
 

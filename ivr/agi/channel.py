@@ -239,11 +239,9 @@ class AgiChannel:
         timeout: float = MEDIA_TIMEOUT,  # noqa: ASYNC109
     ) -> str:
         """Play ``name``; return the escape digit that interrupted it, or ""."""
-        if self.on_played is None:
-            return _digit(await self.command("STREAM FILE", name, escape_digits, timeout=timeout))
         started = time.monotonic()
         reply = await self.command("STREAM FILE", name, escape_digits, timeout=timeout)
-        if (endpos := reply.fields.get("endpos", "")).isdigit():
+        if self.on_played is not None and (endpos := reply.fields.get("endpos", "")).isdigit():
             self.on_played(time.monotonic() - started, int(endpos))
         return _digit(reply)
 

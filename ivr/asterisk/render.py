@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ivr import chanvars, files, handover
 from ivr.agents import pjsip as agents_pjsip
-from ivr.agents.store import AgentStore
+from ivr.agents.store import PHONE_ROLES, AgentStore
 from ivr.asterisk import sayconf
 from ivr.asterisk.sandbox import AsteriskInstall
 from ivr.config import Config
@@ -209,7 +209,7 @@ def link_modules(target: Path, installed: Path, modules_conf: str) -> list[str]:
 
 def _agents_text(config: Config) -> str:
     store = AgentStore(config.agents_path)
-    return agents_pjsip.text(store.all() + store.all(role="supervisor"))
+    return agents_pjsip.text([a for role in PHONE_ROLES for a in store.all(role)])
 
 
 def _write(target: Path, text: str) -> None:

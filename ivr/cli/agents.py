@@ -16,8 +16,9 @@ from dataclasses import asdict
 from typing import TypeVar
 
 from ivr.admin import reloads
+from ivr.agents import pauses
 from ivr.agents.members import queue_members, state_of
-from ivr.agents.store import Agent, AgentError, AgentStore
+from ivr.agents.store import OVERSEERS, Agent, AgentError, AgentStore
 from ivr.ami.client import AmiClient
 from ivr.ami.users import AmiUser, session
 from ivr.asterisk import process
@@ -55,8 +56,8 @@ def phone_lines(config: Config, agent: Agent, password: str) -> str:
 
 
 def console_line(config: Config, agent: Agent, password: str) -> str:
-    page = "admin" if agent.role in ("admin", "supervisor") else "agent"
-    what = "Dashboard" if agent.role in ("admin", "supervisor") else "Web console"
+    overseer = agent.role in OVERSEERS
+    page, what = ("admin", "Dashboard") if overseer else ("agent", "Web console")
     return (
         f"  {what}: http://{config.web.host}:{config.web.port}/{page} "
         f"(login {agent.name}, password {password})"
@@ -131,9 +132,7 @@ def unpause(config: Config, args: argparse.Namespace) -> int:
 
 def _pause(config: Config, name: str, paused: bool, reason: str) -> int:
     agent = _store(config).get(name)
-    fields = {"Interface": agent.interface, "Paused": "true" if paused else "false"}
-    if reason:
-        fields["Reason"] = reason
+    fields = pauses.queue_pause(agent.interface, paused, reason)
     try:
         run_async(_ami(config, lambda ami: ami.action("QueuePause", **fields)))
     except AmiActionError:

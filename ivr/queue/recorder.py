@@ -25,8 +25,8 @@ class RecordingTracker:
     def __init__(
         self,
         recordings: Recordings,
+        stays: QueueRecords,
         clock: Callable[[], float] = time.time,
-        stays: QueueRecords | None = None,
     ) -> None:
         self.recordings = recordings
         self.clock = clock
@@ -47,7 +47,7 @@ class RecordingTracker:
     def _closed(self, e: Mapping[str, str]) -> None:
         seconds = number(e, "Seconds")
         stay = self.recordings.closed(e.get("File", ""), seconds)
-        if stay is not None and self.stays is not None:
+        if stay is not None:
             self.stays.leg_ended(stay, self.clock(), seconds)
 
     def _started(self, e: Mapping[str, str]) -> None:

@@ -11,12 +11,14 @@ a guarded route (ivr.web.recording_pages), never as static files.
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ivr.agents.store import OVERSEERS
 from ivr.store import Schema
 
 _V1 = """
@@ -51,13 +53,12 @@ SCHEMA = Schema("recordings", (_V1,))
 FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\.wav$")
 
 # Who may hear any recording; an agent hears only the calls they answered.
-HEAR_ALL = ("admin", "supervisor")
 
 
 def may_hear(role: str, user: str, agent: str) -> bool:
     """The access rule: admins and supervisors hear every recording, an agent the calls
     they answered, everyone else (another agent, a unit login) none."""
-    if role in HEAR_ALL:
+    if role in OVERSEERS:
         return True
     return role == "agent" and bool(user) and user == agent
 
@@ -174,4 +175,5 @@ def disk_use(folder: Path) -> int:
     """Bytes the recordings take (files directly in ``folder``; 0 when it is missing)."""
     if not folder.is_dir():
         return 0
-    return sum(p.lstat().st_size for p in folder.iterdir() if p.is_file())
+    with os.scandir(folder) as entries:  # one stat per file, from the directory read
+        return sum(e.stat(follow_symlinks=False).st_size for e in entries if e.is_file())

@@ -29,9 +29,7 @@ PauseAction = Callable[[Agent, str], Awaitable[None]]
 
 def ami_pause(config: Config) -> PauseAction:
     async def pause(agent: Agent, reason: str) -> None:
-        fields = {"Interface": agent.interface, "Paused": "true" if reason else "false"}
-        if reason:
-            fields["Reason"] = reason
+        fields = pauses.queue_pause(agent.interface, bool(reason), reason)
         async with session(config, AmiUser.DESK) as ami:
             await ami.action("QueuePause", **fields)
 

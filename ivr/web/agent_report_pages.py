@@ -13,11 +13,11 @@ from starlette.routing import Route
 
 from ivr import agentreport, ratings, reports
 from ivr.agentreport import DAY, HOUR, TOTAL, Table
+from ivr.agents.store import OVERSEERS
 from ivr.web import auth, charts, csvfile
 from ivr.web.pages import CallDbPages
 
 # Who may read it: admins, and supervisors (a role of their own).
-ROLES = ("admin", "supervisor")
 HANDLED = "panggilan ditangani"
 
 
@@ -51,7 +51,7 @@ class AgentReportPages(CallDbPages):
         since = reports.report_start(until, zone)
         with closing(self._db()) as db:
             # The total table's satisfaction pair (count, mean): ratings of the same calls.
-            rated = ratings.by_agent(db, since, until)
+            rated = ratings.by_agent(db, since, until) if TOTAL in names else None
             return {n: agentreport.table(db, since, until, zone, n, rated) for n in names}
 
     async def page(self, request: Request) -> Response:
@@ -73,7 +73,7 @@ class AgentReportPages(CallDbPages):
         return csvfile.response(f"{name}.csv", table.header, table.rows)
 
     def routes(self) -> list[Route]:
-        page, api = auth.required(role=ROLES), auth.required(api=True, role=ROLES)
+        page, api = auth.required(role=OVERSEERS), auth.required(api=True, role=OVERSEERS)
         return [
             Route("/admin/agent-report", page(self.page)),
             Route("/admin/agent-report/{name}.csv", api(self.csv)),

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ivr.agents.store import OVERSEERS
 from ivr.calllog import CallLogReader, CallSearch
 from ivr.config import Config
 from ivr.outcomes import Outcome
@@ -85,5 +86,5 @@ class CallLogPages(CallDbPages):
         return [
             Route("/admin/calls", auth.admin_page(self.search), methods=["GET", "POST"]),
             # Supervisors too: they review calls and hear their recordings.
-            Route("/admin/calls/{call_id}", auth.required(role=("admin", "supervisor"))(self.call)),
+            Route("/admin/calls/{call_id}", auth.required(role=OVERSEERS)(self.call)),
         ]

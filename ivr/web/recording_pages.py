@@ -10,7 +10,6 @@ the guard), an unknown recording 404.
 
 from __future__ import annotations
 
-import time
 from contextlib import closing
 from typing import Any
 
@@ -76,7 +75,7 @@ class RecordingPages(CallDbPages):
             if not path.is_file():
                 return JSONResponse({"error": "recording file gone"}, status_code=404)
             if _first_read(request):
-                store.played(found.id, user, role, time.time())
+                store.played(found.id, user, role)
         return FileResponse(path, media_type="audio/wav", headers=NO_STORE)
 
     def routes(self) -> list[Route]:

@@ -21,7 +21,7 @@ from starlette.routing import Route
 from ivr import reports
 from ivr.admin.audit import Audit
 from ivr.agents import supervise
-from ivr.agents.store import AgentError, AgentStore
+from ivr.agents.store import OVERSEERS, AgentError, AgentStore
 from ivr.ami.client import AmiClient
 from ivr.ami.users import AmiUser, session
 from ivr.config import Config
@@ -30,7 +30,6 @@ from ivr.web import auth
 from ivr.web.pages import CallDbPages, Pages
 
 # Who may supervise (and see the wallboard it sits on).
-SUPERVISORS = ("admin", "supervisor")
 AmiSession = Callable[[], AbstractAsyncContextManager[AmiClient]]
 
 
@@ -84,5 +83,5 @@ class Supervision(CallDbPages):
             return await supervise.place(reader, caller, supervisor, agent, mode)
 
     def routes(self) -> list[Route]:
-        guard = auth.required(api=True, role=SUPERVISORS)
+        guard = auth.required(api=True, role=OVERSEERS)
         return [Route("/admin/api/supervise", guard(self.act), methods=["POST"])]

@@ -22,14 +22,13 @@ from starlette.routing import Route
 
 from ivr import guard, phone, ratings, reports
 from ivr.agents.members import queue_members, state_of
-from ivr.agents.store import AgentStore
+from ivr.agents.store import OVERSEERS, AgentStore
 from ivr.ami.client import AmiClient
 from ivr.config import Config
 from ivr.errors import HajjIvrError
 from ivr.queue import recordings
 from ivr.web import auth
 from ivr.web.pages import CallDbPages, Pages
-from ivr.web.supervision import SUPERVISORS
 
 TILES = (
     ("in_ivr", "Di IVR sekarang"),
@@ -43,6 +42,7 @@ TILES = (
     ("recordings_mib", "Rekaman percakapan (MiB)"),
 )
 MIB = 1 << 20
+DISK_EVERY = 60.0  # seconds between walks of the recordings folder
 
 
 class Wallboard(CallDbPages):
@@ -50,6 +50,9 @@ class Wallboard(CallDbPages):
         super().__init__(config, pages)
         self.ami = ami
         self.agents = AgentStore(config.agents_path)
+        # (when, bytes): the recordings folder is walked at most every DISK_EVERY seconds,
+        # not on each open wallboard's refresh every two seconds.
+        self._disk: tuple[float, int] | None = None
 
     async def page(self, request: Request) -> Response:
         zone = self.pages.clock.label_now(time.time())
@@ -103,7 +106,10 @@ class Wallboard(CallDbPages):
     def recordings_use(self) -> dict[str, Any]:
         """Disk the agent-call recordings take, and a warning past web.recordings_warn_mib
         (retention.recordings_days frees it; else the disk needs room)."""
-        mib = recordings.disk_use(self.config.call_recordings_dir) / MIB
+        now = time.monotonic()
+        if self._disk is None or now - self._disk[0] >= DISK_EVERY:
+            self._disk = (now, recordings.disk_use(self.config.call_recordings_dir))
+        mib = self._disk[1] / MIB
         limit = self.config.web.recordings_warn_mib
         warning = ""
         if mib >= limit:
@@ -114,7 +120,7 @@ class Wallboard(CallDbPages):
         return {"recordings_mib": round(mib, 1), "recordings_warning": warning}
 
     async def _agent_states(self) -> list[dict[str, Any]]:
-        agents = [a for a in await asyncio.to_thread(self.agents.all) if a.role == "agent"]
+        agents = await asyncio.to_thread(self.agents.all)  # role "agent" only
         ami = self.ami()
         members = {}
         if ami is not None and ami.connected:
@@ -129,6 +135,6 @@ class Wallboard(CallDbPages):
 
     def routes(self) -> list[Route]:
         return [
-            Route("/admin", auth.required(role=SUPERVISORS)(self.page)),
-            Route("/admin/api/wallboard", auth.required(api=True, role=SUPERVISORS)(self.api)),
+            Route("/admin", auth.required(role=OVERSEERS)(self.page)),
+            Route("/admin/api/wallboard", auth.required(api=True, role=OVERSEERS)(self.api)),
         ]
