@@ -62,6 +62,21 @@ class Agent:
         return f"PJSIP/{self.endpoint}"
 
     @property
+    def web_endpoint(self) -> str:
+        """The PJSIP endpoint of the agent's browser phone (the console's WebRTC softphone),
+        beside the desk phone's: an agent may log in to the queue from either."""
+        return web_endpoint_of(self.name)
+
+    @property
+    def web_interface(self) -> str:
+        return f"PJSIP/{self.web_endpoint}"
+
+    @property
+    def interfaces(self) -> tuple[str, str]:
+        """Every queue member interface the agent may log in with: desk phone, browser."""
+        return (self.interface, self.web_interface)
+
+    @property
     def queue(self) -> str:
         return queue_of(self.tier)
 
@@ -69,6 +84,11 @@ class Agent:
 def endpoint_of(name: str, role: str) -> str:
     # Its own prefix for supervisors: the spy context only ever targets agent-* channels.
     return f"{'supervisor' if role == 'supervisor' else 'agent'}-{name}"
+
+
+def web_endpoint_of(name: str) -> str:
+    # Its own prefix, not agent-NAME-web: a name may itself end in -web.
+    return f"webrtc-{name}"
 
 
 def queue_of(tier: int) -> str:
