@@ -4,8 +4,8 @@ The tables belong to their stores: calls, transcripts and lookups to the call lo
 (ivr.calllog), queue stays to ivr.queue.records, agent-call recordings to
 ivr.queue.recordings, callback requests to ivr.queue.callbacks, failed tries counted across
 calls to ivr.guard, umrah licences asked to ivr.ppiulog, data correction cases to
-ivr.corrections.cases, satisfaction ratings to ivr.ratings, Asterisk's queue log to
-ivr.queue.queuelog.
+ivr.corrections.cases, satisfaction ratings to ivr.ratings, after-call dispositions to
+ivr.dispositions, Asterisk's queue log to ivr.queue.queuelog.
 This module only lists them, so the controller, the web app and the CLI open the file
 alike: WAL, a busy wait, every table created. (It is not ivr.calllog's: queue.tracker
 imports calllog, so an opener there that imported the queue's tables would tie the two
@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ivr import calllog, guard, ppiulog, ratings
+from ivr import calllog, dispositions, guard, ppiulog, ratings
 from ivr.calllog import CallLog
 from ivr.campaigns import store as campaigns
 from ivr.campaigns.store import Campaigns
@@ -44,6 +44,7 @@ SCHEMAS = (
     ratings.SCHEMA,
     queuelog.SCHEMA,
     recordings.SCHEMA,
+    dispositions.SCHEMA,
 )
 
 

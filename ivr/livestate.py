@@ -25,7 +25,7 @@ from prometheus_client.registry import Collector
 
 from ivr import reports
 from ivr.admin.audit import Audit
-from ivr.agents.members import queue_members, state_of
+from ivr.agents.members import member_of, queue_members, state_of
 from ivr.agents.store import TIERS, AgentStore, queue_of
 from ivr.ami.client import AmiClient
 from ivr.calldb import open_calldb
@@ -111,7 +111,7 @@ class LiveState(Collector):
             return
         counts = {(tier, state): 0 for tier in TIERS for state in STATES}
         for agent in self.agents.all():  # role "agent" only
-            state = state_of(agent, members.get(agent.interface)).state
+            state = state_of(agent, member_of(agent, members)).state
             counts[agent.tier, state.replace(" ", "_")] += 1
         family = GaugeMetricFamily(
             "hajj_agents",

@@ -2,7 +2,8 @@
 
 What goes, and what stays (docs/decisions.md, "Retention", says why):
 
-- the call log (``calls_days``): call rows, their transcripts, queue stays and ratings;
+- the call log (``calls_days``): call rows, their transcripts, queue stays, ratings and
+  after-call dispositions;
 - porsi lookups (``lookups_days``);
 - callback requests done or given up (``callbacks_days``); open ones wait for their call;
 - complaints closed longer than ``closed_complaints_days``: the caller's recording, the
@@ -32,7 +33,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from ivr import calllog, ratings
+from ivr import calllog, dispositions, ratings
 from ivr.calldb import open_calldb
 from ivr.campaigns import store as campaigns
 from ivr.complaints import tickets as tickets_mod
@@ -98,9 +99,10 @@ def _call_log(config: Config, now: float, dry_run: bool) -> list[Count]:
     lookups_before = _before(now, r.lookups_days)
     callbacks_before = _before(now, r.callbacks_days)
     with closing(open_calldb(config.calllog_path)) as db:
-        calls = lines = stays = rated = entries = lookups = finished = None
+        calls = lines = stays = rated = noted = entries = lookups = finished = None
         if calls_before is not None:
             rated = ratings.purge_ratings(db, calls_before, dry_run)  # while calls name them
+            noted = dispositions.purge_dispositions(db, calls_before, dry_run)
             calls, lines = calllog.purge_calls(db, calls_before, dry_run)
             stays = records.purge_stays(db, calls_before, dry_run)
             entries = queuelog.purge_entries(db, calls_before, dry_run)
@@ -114,6 +116,7 @@ def _call_log(config: Config, now: float, dry_run: bool) -> list[Count]:
         Count("transcript lines", "calls_days", r.calls_days, lines),
         Count("queue stays", "calls_days", r.calls_days, stays),
         Count("satisfaction ratings", "calls_days", r.calls_days, rated),
+        Count("after-call dispositions", "calls_days", r.calls_days, noted),
         Count("queue log entries", "calls_days", r.calls_days, entries),
         Count("porsi lookups", "lookups_days", r.lookups_days, lookups),
         Count("finished callback requests", "callbacks_days", r.callbacks_days, finished),

@@ -1,6 +1,6 @@
 """The per-agent report page without a hotline: admins (and supervisors) only, the figures
-from queue_log rows, the same numbers in its CSV, a picture per table; the console's
-pause with a reason."""
+from queue_log rows, the same numbers in its CSV, a picture per table. (The console's
+pause: tests/test_web_desk.py.)"""
 
 from __future__ import annotations
 
@@ -15,18 +15,15 @@ import httpx
 import pytest
 
 from ivr import config as config_mod
-from ivr.agents import pauses
-from ivr.agents.store import Agent, AgentStore
+from ivr.agents.store import AgentStore
 from ivr.calldb import open_calldb
 from ivr.config import Config
-from ivr.errors import AmiActionError
 from ivr.queue.queuelog import QueueLog, parse
 from ivr.ratings import Kind, Ratings
 from ivr.web.agent_report_pages import AgentReportPages
 from ivr.web.app import build_app
 from ivr.web.pages import Pages
 from ivr.web.screenpop import ScreenPop
-from tests.rig import web
 from tests.test_web_complaints import NoAmi, logged_in
 
 
@@ -104,43 +101,3 @@ def test_agent_report_satisfaction_columns_count_and_average_the_agents_ratings(
     table = pages._tables(("agents",))["agents"]
     assert table.header[-2:] == ("penilaian (jumlah)", "penilaian (rata-rata)")
     assert table.rows[0][-2:] == (2, 4.5)
-
-
-def test_console_pause_sends_the_chosen_reason_for_the_agents_own_phone(config: Config) -> None:
-    done: list[tuple[str, str]] = []
-
-    async def pause(agent: Agent, reason: str) -> None:
-        if agent.name == "tono":
-            raise AmiActionError("Interface not found")
-        done.append((agent.interface, reason))
-
-    pop = ScreenPop(config.calllog_path, config.mirror_path)
-    app = build_app(config, pop=pop, ami=NoAmi(), pause=pause)  # type: ignore[arg-type]
-    store = AgentStore(config.agents_path)
-    siti, tono = store.add("siti", 1)[1].web, store.add("tono", 1)[1].web
-
-    async def visit() -> tuple[str, list[int], int]:
-        async with logged_in(app, "siti", siti) as agent:
-            console = (await agent.get("/agent")).text
-            token = web.csrf(console)
-            codes = [
-                (
-                    await agent.post("/agent/pause", data={"reason": "salat", "csrf": token})
-                ).status_code,
-                (
-                    await agent.post("/agent/pause", data={"reason": "tidur", "csrf": token})
-                ).status_code,
-                (await agent.post("/agent/pause", data={"reason": "salat"})).status_code,
-                (await agent.post("/agent/unpause", data={"csrf": token})).status_code,
-            ]
-        async with logged_in(app, "tono", tono) as other:
-            token = web.csrf((await other.get("/agent")).text)
-            out = await other.post("/agent/pause", data={"reason": "salat", "csrf": token})
-        return console, codes, out.status_code
-
-    console, codes, not_in_queue = asyncio.run(visit())
-    for reason in pauses.REASONS:
-        assert f'<option value="{reason.word}">' in console
-    assert codes == [200, 400, 403, 200]
-    assert done == [("PJSIP/agent-siti", "salat"), ("PJSIP/agent-siti", "")]
-    assert not_in_queue == 409

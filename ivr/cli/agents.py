@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from ivr.admin import reloads
 from ivr.agents import pauses
-from ivr.agents.members import queue_members, state_of
+from ivr.agents.members import member_of, queue_members, state_of
 from ivr.agents.store import OVERSEERS, Agent, AgentError, AgentStore
 from ivr.ami.client import AmiClient
 from ivr.ami.users import AmiUser, session
@@ -146,7 +146,7 @@ def list_(config: Config, args: argparse.Namespace) -> int:
     members: dict[str, Mapping[str, str]] = {}
     if agents and process.Asterisk.from_config(config).pid() is not None:
         members = run_async(_ami(config, queue_members))
-    states = [state_of(a, members.get(a.interface)) for a in agents]
+    states = [state_of(a, member_of(a, members)) for a in agents]
     if args.json:
         print_json([asdict(s) for s in states])
         return 0

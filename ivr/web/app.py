@@ -29,7 +29,8 @@ from ivr.ami.users import AmiUser, connect_until_up, for_config
 from ivr.config import Config
 from ivr.web import uploads
 from ivr.web.admin import Dashboard
-from ivr.web.agent_pause import AgentPause, PauseAction
+from ivr.web.aftercall import AfterCall
+from ivr.web.agent_state import AgentState, DeskAmi, desk_session
 from ivr.web.bodycap import BodyCap
 from ivr.web.complaints import ComplaintPages
 from ivr.web.console import AgentConsole
@@ -56,21 +57,23 @@ def build_app(
     secure_cookies: bool | None = None,
     clock: Callable[[], float] = time.time,
     supervise_ami: AmiSession | None = None,
-    pause: PauseAction | None = None,
+    desk_ami: DeskAmi | None = None,
 ) -> Starlette:
     """``secure_cookies``: mark cookies Secure (the app is served behind TLS); ``clock``
     for session and lock times (tests); ``supervise_ami``: the supervision legs' AMI
-    session (tests; default: the 'supervise' user's, opened per action); ``pause``: the
-    console's pause (tests; by default QueuePause over AMI)."""
+    session (tests; default: the 'supervise' user's, opened per action); ``desk_ami``: the
+    console's state actions' AMI session (tests; default: the 'desk' user's, per action)."""
     sessions = Sessions.for_config(config, clock)
     desk = LoginDesk(AgentStore(config.agents_path), LoginThrottle.for_config(config, clock))
     pop = pop or ScreenPop(config.calllog_path, config.mirror_path)
     connection: dict[str, AmiClient] = {}  # the lifespan's AMI client, once it runs
     pages = Pages.for_zone(config.agents.timezone)
+    desk_ami = desk_ami or desk_session(config)
+    after_call = AfterCall(desk_ami)
     routes = [
         *LoginPages(pages, desk).routes(),
-        *AgentConsole(pop, pages).routes(),
-        *AgentPause(config, pages, pause).routes(),
+        *AgentConsole(pop, pages, config).routes(),
+        *AgentState(config, pages, lambda: connection.get("ami", ami), desk_ami).routes(),
         # A given client (tests) serves the dashboard before a lifespan runs.
         *Dashboard(config, lambda: connection.get("ami", ami), pages, supervise_ami).routes(),
         *ComplaintPages(config, pop.latest.get, pages).routes(),
@@ -89,18 +92,22 @@ def build_app(
             Middleware(BodyCap, streamed=uploads.STREAMED),
             Middleware(ServerSessions, sessions=sessions, secure=cookies),
         ],
-        lifespan=_lifespan(config, pop, ami, connection, (desk.close, sessions.close)),
+        lifespan=_lifespan(
+            config, (pop, after_call), ami, connection, (desk.close, sessions.close)
+        ),
     )
 
 
 def _lifespan(
     config: Config,
-    pop: ScreenPop,
+    feeds: tuple[ScreenPop, AfterCall],
     ami: AmiClient | None,
     connection: dict[str, AmiClient],
     closers: Sequence[Callable[[], None]],
 ) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
-    """The app's own AMI connection feeding the screen pop (``ami``: one given, tests)."""
+    """The app's own AMI connection feeding the screen pop and the after-call pause
+    (``ami``: one given, tests)."""
+    pop, after_call = feeds
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -108,6 +115,7 @@ def _lifespan(
         connection["ami"] = client
         for name in EVENTS:
             client.on_event(name, pop.on_event)
+        client.on_event("AgentComplete", after_call.on_event)
         client.on_connect(pop.on_connect)  # events missed while AMI was down
         task = asyncio.create_task(connect_until_up(client, "web")) if ami is None else None
         try:
@@ -118,6 +126,7 @@ def _lifespan(
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
                 await client.close()
+            await after_call.drain()
             for close in closers:
                 close()
 

@@ -1,5 +1,6 @@
 """The call log pages: the search (posted, never in a URL) and one call's transcript,
-queue stays and agent-call recordings (ivr.web.recording_pages). The queries are the call
+queue stays, ratings, the agents' after-call notes (ivr.dispositions) and agent-call
+recordings (ivr.web.recording_pages). The queries are the call
 log's (ivr.calllog), the queue records' and the recordings'.
 """
 
@@ -16,6 +17,7 @@ from starlette.routing import Route
 from ivr.agents.store import OVERSEERS
 from ivr.calllog import CallLogReader, CallSearch
 from ivr.config import Config
+from ivr.dispositions import Dispositions
 from ivr.outcomes import Outcome
 from ivr.queue.records import QueueRecords
 from ivr.ratings import Ratings
@@ -69,6 +71,7 @@ class CallLogPages(CallDbPages):
         with closing(self._db()) as db:
             queue_stays = QueueRecords(db).for_call(call_id)
             rated = Ratings(db).for_call(call_id)
+            noted = Dispositions(db).for_call(call_id)
         return self.pages.render(
             request,
             "call.html",
@@ -78,6 +81,7 @@ class CallLogPages(CallDbPages):
             kinds={"say": "IVR", "input": "Tekan", "event": "Catatan"},
             stays=queue_stays,
             ratings=rated,
+            dispositions=noted,
             low_rating=self.config.ivr.low_rating,
             **self.recordings.context(request, call_id),
         )

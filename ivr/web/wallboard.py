@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ivr import guard, phone, ratings, reports
-from ivr.agents.members import queue_members, state_of
+from ivr.agents.members import member_of, queue_members, state_of
 from ivr.agents.store import OVERSEERS, AgentStore
 from ivr.ami.client import AmiClient
 from ivr.config import Config
@@ -130,7 +130,7 @@ class Wallboard(CallDbPages):
                 members = {}
         return [
             {"name": s.name, "tier": s.tier, "state": s.state, "calls": s.calls_taken}
-            for s in (state_of(a, members.get(a.interface)) for a in agents)
+            for s in (state_of(a, member_of(a, members)) for a in agents)
         ]
 
     def routes(self) -> list[Route]:

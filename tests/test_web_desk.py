@@ -1,0 +1,398 @@
+"""The agent desk without a hotline: the state buttons as AMI actions (a fake app_queue),
+the state the page polls, the after-call disposition (stored, shown on the call page, only
+by the agent who took the call), the after-call-work pause of browser-phone agents, the
+page's controls and its CSP-clean script."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Mapping
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ivr import config as config_mod
+from ivr import retention
+from ivr.agents.members import member_of, state_of
+from ivr.agents.store import AgentStore
+from ivr.ami.wire import AmiMessage
+from ivr.calldb import open_calldb
+from ivr.calllog import CallLog
+from ivr.config import Config
+from ivr.dispositions import DispositionError, Dispositions
+from ivr.errors import AmiActionError, AmiError
+from ivr.queue.records import QueueRecords
+from ivr.web.aftercall import AfterCall
+from ivr.web.app import build_app
+from ivr.web.screenpop import ScreenPop
+from tests.rig import web
+from tests.test_web_complaints import logged_in
+
+STATIC = Path(__file__).parent.parent / "ivr" / "web" / "static"
+
+
+class FakeQueue:
+    """app_queue's members as AMI sees them: QueueAdd/Remove/Pause change them, QueueStatus
+    lists them; every action sent is kept."""
+
+    connected = True
+
+    def __init__(self) -> None:
+        self.members: dict[str, dict[str, str]] = {}
+        self.sent: list[tuple[str, dict[str, str]]] = []
+        self.down = False
+
+    def on_event(self, pattern: str, callback: Any) -> None:
+        pass
+
+    async def action(self, name: str, /, **fields: str) -> AmiMessage:
+        if self.down:
+            raise AmiError("connection refused")
+        self.sent.append((name, fields))
+        where = fields.get("Interface", "")
+        if name == "QueueAdd":
+            self.members[where] = {
+                "Event": "QueueMember",
+                "Queue": fields["Queue"],
+                "Location": where,
+                "MemberName": fields["MemberName"],
+                "Paused": "0",
+                "Status": "1",
+            }
+        elif where not in self.members:
+            raise AmiActionError(f"{name}: Interface not found")
+        elif name == "QueueRemove":
+            del self.members[where]
+        elif name == "QueuePause":
+            paused = fields["Paused"] == "true"
+            self.members[where] |= {
+                "Paused": "1" if paused else "0",
+                "PausedReason": fields.get("Reason", ""),
+                "LastPause": str(int(time.time()) - 30),
+            }
+        return {"Response": "Success"}
+
+    async def action_list(self, name: str, /, **fields: str) -> list[AmiMessage]:
+        if self.down:
+            raise AmiError("connection refused")
+        return list(self.members.values())
+
+    def session(self) -> contextlib.nullcontext[FakeQueue]:
+        return contextlib.nullcontext(self)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    return config_mod.load(file=None, env={}, overrides={"state_dir": tmp_path})
+
+
+@pytest.fixture
+def fake() -> FakeQueue:
+    return FakeQueue()
+
+
+def app_for(config: Config, fake: FakeQueue, pop: ScreenPop | None = None) -> Any:
+    pop = pop or ScreenPop(config.calllog_path, config.mirror_path)
+    return build_app(config, pop=pop, ami=fake, desk_ami=fake.session)  # type: ignore[arg-type]
+
+
+def post_all(
+    app: Any, name: str, password: str, steps: list[tuple[str, dict[str, str]]]
+) -> list[tuple[int, Any]]:
+    """Log in, then post each (path, form) with the page's CSRF token; the state after each."""
+
+    async def visit() -> list[tuple[int, Any]]:
+        out = []
+        async with logged_in(app, name, password) as client:
+            token = web.csrf((await client.get("/agent")).text)
+            for path, form in steps:
+                answer = await client.post(
+                    path, data={"csrf": token} | form, headers={"Accept": "application/json"}
+                )
+                state = (await client.get("/agent/api/state")).json()
+                out.append((answer.status_code, state))
+        return out
+
+    return asyncio.run(visit())
+
+
+def test_desk_state_buttons_send_queue_actions_on_the_chosen_phone(
+    config: Config, fake: FakeQueue
+) -> None:
+    password = AgentStore(config.agents_path).add("desk-siti", 1)[1].web
+    steps = [
+        ("/agent/login", {"phone": "browser"}),
+        ("/agent/pause", {"reason": "salat"}),
+        ("/agent/unpause", {}),
+        ("/agent/login", {"phone": "desk"}),  # moves the member to the desk phone
+        ("/agent/pause", {"reason": "istirahat"}),
+        ("/agent/logout", {}),
+    ]
+    done = post_all(app_for(config, fake), "desk-siti", password, steps)
+    assert [code for code, _ in done] == [200] * 6
+    shown = [(s["state"], s["phone"], s["reason"]) for _, s in done]
+    assert shown == [
+        ("available", "browser", ""),
+        ("paused", "browser", "salat"),
+        ("available", "browser", ""),
+        ("available", "desk", ""),
+        ("paused", "desk", "istirahat"),
+        ("logged out", "", ""),
+    ]
+    assert done[1][1]["paused_for"] >= 29  # the pause's timer, from LastPause
+    web_phone, desk_phone = "PJSIP/webrtc-desk-siti", "PJSIP/agent-desk-siti"
+    assert fake.sent == [
+        (
+            "QueueAdd",
+            {
+                "Queue": "hajj-tier1",
+                "Interface": web_phone,
+                "MemberName": "desk-siti",
+                "StateInterface": web_phone,
+                "Paused": "false",
+            },
+        ),
+        (
+            "QueuePause",
+            {"Queue": "hajj-tier1", "Interface": web_phone, "Paused": "true", "Reason": "salat"},
+        ),
+        ("QueuePause", {"Queue": "hajj-tier1", "Interface": web_phone, "Paused": "false"}),
+        ("QueueRemove", {"Queue": "hajj-tier1", "Interface": web_phone}),
+        (
+            "QueueAdd",
+            {
+                "Queue": "hajj-tier1",
+                "Interface": desk_phone,
+                "MemberName": "desk-siti",
+                "StateInterface": desk_phone,
+                "Paused": "false",
+            },
+        ),
+        (
+            "QueuePause",
+            {
+                "Queue": "hajj-tier1",
+                "Interface": desk_phone,
+                "Paused": "true",
+                "Reason": "istirahat",
+            },
+        ),
+        ("QueueRemove", {"Queue": "hajj-tier1", "Interface": desk_phone}),
+    ]
+
+
+def test_desk_state_refusals_bad_form_not_in_queue_no_csrf_asterisk_down(
+    config: Config, fake: FakeQueue
+) -> None:
+    password = AgentStore(config.agents_path).add("desk-tono", 2)[1].web
+    app = app_for(config, fake)
+    steps = [
+        ("/agent/pause", {"reason": "tidur"}),  # no such reason
+        ("/agent/login", {"phone": "fax"}),  # no such phone
+        ("/agent/pause", {"reason": "salat"}),  # not in the queue
+        ("/agent/unpause", {}),
+        ("/agent/logout", {}),
+        ("/agent/pause", {"reason": "salat", "csrf": "forged"}),
+    ]
+    codes = [code for code, _ in post_all(app, "desk-tono", password, steps)]
+    assert codes == [400, 400, 409, 409, 409, 403]
+    assert fake.sent == []
+    fake.down = True
+    [(code, state)] = post_all(app, "desk-tono", password, [("/agent/login", {"phone": "desk"})])
+    assert code == 503 and state["state"] == "unknown"
+
+
+def test_desk_state_routes_refuse_anonymous_and_non_agents(config: Config, fake: FakeQueue) -> None:
+    admin = AgentStore(config.agents_path).add("desk-rahmat", 0, role="admin")[1].web
+    app = app_for(config, fake)
+
+    async def visit() -> list[int]:
+        import httpx
+
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as anon:
+            codes = [(await anon.get("/agent/api/state")).status_code]
+            codes.append((await anon.post("/agent/login", data={})).status_code)
+        async with logged_in(app, "desk-rahmat", admin) as client:
+            page = await client.get("/agent")  # admins may look at the page
+            token = web.csrf(page.text)
+            codes.append(page.status_code)
+            for path in ("/agent/login", "/agent/logout", "/agent/disposition"):
+                codes.append((await client.post(path, data={"csrf": token})).status_code)
+            codes.append((await client.get("/agent/api/state")).status_code)
+        return codes
+
+    assert asyncio.run(visit()) == [401, 401, 200, 403, 403, 403, 403]
+    assert fake.sent == []
+
+
+def member(location: str, **fields: str) -> dict[str, str]:
+    return {"Location": location, "Queue": "hajj-tier1", "Status": "1", "Paused": "0"} | fields
+
+
+def test_members_find_the_agent_under_either_interface(config: Config) -> None:
+    store = AgentStore(config.agents_path)
+    store.add("desk-ani", 1)
+    agent = store.get("desk-ani")
+    by_web = {"PJSIP/webrtc-desk-ani": member("PJSIP/webrtc-desk-ani", CallsTaken="3")}
+    by_desk = {"PJSIP/agent-desk-ani": member("PJSIP/agent-desk-ani", Paused="1")}
+    assert state_of(agent, member_of(agent, by_web)).state == "available"
+    assert state_of(agent, member_of(agent, by_web)).phone == "webrtc-desk-ani"
+    assert state_of(agent, member_of(agent, by_web)).calls_taken == 3
+    assert state_of(agent, member_of(agent, by_desk)).state == "paused"
+    assert state_of(agent, member_of(agent, by_desk)).phone == "agent-desk-ani"
+    assert member_of(agent, {"PJSIP/agent-other": member("PJSIP/agent-other")}) is None
+
+
+def taken_call(config: Config, call_id: str, agent: str) -> None:
+    """A call in the log and its queue stay answered by ``agent``."""
+    with closing(open_calldb(config.calllog_path)) as db:
+        CallLog.over(db, time.time).start(call_id, "081234567890", "hotline")
+        stays = QueueRecords(db)
+        now = time.time()
+        stays.joined(call_id, "hajj-tier1", "081234567890", "caller_request", "", now, 1)
+        stays.answered(call_id, "hajj-tier1", agent, now + 12, 12.0)
+        db.commit()
+
+
+def test_disposition_saved_by_the_agent_who_took_the_call_and_shown_on_the_call_page(
+    config: Config, fake: FakeQueue
+) -> None:
+    store = AgentStore(config.agents_path)
+    siti = store.add("desk-dewi", 1)[1].web
+    joko = store.add("desk-joko", 1)[1].web
+    admin = store.add("desk-wulan", 0, role="admin")[1].web
+    taken_call(config, "1795650000.7", "desk-dewi")
+    pop = ScreenPop(config.calllog_path, config.mirror_path)
+    pop.latest["desk-dewi"] = {"call_id": "1795650000.9", "caller": "0812"}  # rung, no stay
+    app = app_for(config, fake, pop)
+    note = {"call_id": "1795650000.7", "topic": "payment", "resolved": "no"}
+    steps = [
+        ("/agent/disposition", note | {"note": "minta <b>rincian</b>"}),
+        ("/agent/disposition", {"call_id": "1795650000.9", "topic": "other", "resolved": "yes"}),
+        ("/agent/disposition", note | {"topic": "cuaca"}),
+        ("/agent/disposition", note | {"resolved": "maybe"}),
+    ]
+    codes = [code for code, _ in post_all(app, "desk-dewi", siti, steps)]
+    assert codes == [200, 200, 400, 400]
+    # Another agent's call: refused, whatever they send.
+    [(refused, _)] = post_all(app, "desk-joko", joko, [("/agent/disposition", note)])
+    assert refused == 403
+
+    async def call_page() -> str:
+        async with logged_in(app, "desk-wulan", admin) as client:
+            return (await client.get("/admin/calls/1795650000.7")).text
+
+    page = asyncio.run(call_page())
+    assert 'id="dispositions"' in page and "desk-dewi" in page and "Pelunasan" in page
+    assert "minta &lt;b&gt;rincian&lt;/b&gt;" in page and "<td>belum</td>" in page
+    with closing(open_calldb(config.calllog_path)) as db:
+        kept = Dispositions(db).for_call("1795650000.7")
+        assert [(d.agent, d.topic, d.resolved) for d in kept] == [("desk-dewi", "payment", False)]
+        assert Dispositions(db).for_call("1795650000.9")[0].agent == "desk-dewi"
+
+
+def test_dispositions_store_refuses_bad_rows_and_goes_with_its_calls(config: Config) -> None:
+    with closing(open_calldb(config.calllog_path)) as db:
+        store = Dispositions(db, clock=lambda: 1000.0)
+        with pytest.raises(DispositionError):
+            store.add("c1", "dewi", "weather", True, "")
+        with pytest.raises(DispositionError):
+            store.add("c1", "dewi", "other", True, "x" * 2001)
+        with pytest.raises(DispositionError):
+            store.add("", "dewi", "other", True, "")
+        CallLog.over(db, lambda: 1000.0).start("c1", "0812", "hotline")
+        store.add("c1", "dewi", "kloter", True, "ok")
+        db.commit()
+    config = config_mod.load(
+        file=None, env={}, overrides={"state_dir": config.state_dir, "retention.calls_days": 1}
+    )
+    dry = retention.purge(config, now=1000.0 + 2 * 86400, dry_run=True)
+    assert dry.count("after-call dispositions") == 1
+    done = retention.purge(config, now=1000.0 + 2 * 86400)
+    assert done.count("after-call dispositions") == 1
+    with closing(open_calldb(config.calllog_path)) as db:
+        assert Dispositions(db).for_call("c1") == []
+
+
+def complete(interface: str, name: str) -> Mapping[str, str]:
+    return {
+        "Event": "AgentComplete",
+        "Queue": "hajj-tier1",
+        "Interface": interface,
+        "MemberName": name,
+        "Uniqueid": "1795650000.1",
+    }
+
+
+def test_after_call_pauses_browser_phone_members_only(fake: FakeQueue) -> None:
+    after = AfterCall(fake.session)
+    fake.members["PJSIP/webrtc-desk-ani"] = member("PJSIP/webrtc-desk-ani")
+
+    async def feed() -> None:
+        after.on_event(complete("PJSIP/agent-desk-budi", "desk-budi"))  # desk phone: no pause
+        after.on_event({"Event": "AgentConnect", "Interface": "PJSIP/webrtc-desk-ani"})
+        after.on_event(complete("PJSIP/webrtc-desk-ani", "desk-ani"))
+        after.on_event(complete("PJSIP/webrtc-desk-gone", "desk-gone"))  # logged out: logged
+        await after.drain()
+
+    asyncio.run(feed())
+    assert [f for name, f in fake.sent if name == "QueuePause"] == [
+        {
+            "Queue": "hajj-tier1",
+            "Interface": "PJSIP/webrtc-desk-ani",
+            "Paused": "true",
+            "Reason": "pascapanggilan",
+        },
+        {
+            "Queue": "hajj-tier1",
+            "Interface": "PJSIP/webrtc-desk-gone",
+            "Paused": "true",
+            "Reason": "pascapanggilan",
+        },
+    ]
+    assert fake.members["PJSIP/webrtc-desk-ani"]["PausedReason"] == "pascapanggilan"
+
+
+def test_desk_page_has_the_panels_controls_and_next_tier(config: Config, fake: FakeQueue) -> None:
+    store = AgentStore(config.agents_path)
+    one, three = store.add("desk-rina", 1)[1].web, store.add("desk-tiga", 3)[1].web
+    app = app_for(config, fake)
+
+    async def pages() -> tuple[str, str]:
+        async with logged_in(app, "desk-rina", one) as a, logged_in(app, "desk-tiga", three) as b:
+            return (await a.get("/agent")).text, (await b.get("/agent")).text
+
+    tier1, tier3 = asyncio.run(pages())
+    for part in (
+        'id="state-bar"',
+        'id="pop"',
+        'id="controls"',
+        'id="after-call"',
+        'id="answer"',
+        "Jawab <kbd>F2</kbd>",
+        "Tutup <kbd>F4</kbd>",
+        'id="dtmf"',
+        'data-digit="#"',
+        'action="/agent/disposition"',
+        '<option value="payment">Pelunasan</option>',
+        'action="/complaints/new"',
+        '<script type="module" src="/static/console.js">',
+    ):
+        assert part in tier1, part
+    assert 'id="transfer" data-tier="2"' in tier1 and "Alihkan ke tier 2" in tier1
+    assert 'id="transfer"' not in tier3  # tier 3 passes no call up
+    assert tier1.count('name="csrf"') == tier1.count("<form") == 7  # each with its token
+
+
+def test_console_script_has_no_inline_handlers_and_uses_the_phone_api() -> None:
+    script = (STATIC / "console.js").read_text()
+    page = (Path(__file__).parent.parent / "ivr/web/templates/agent.html").read_text()
+    assert " onclick=" not in page and "<script>" not in page and "style=" not in page
+    for call in ("answer()", "reject()", "hangup()", "setMuted(", "setHeld(", "sendDtmf("):
+        assert call in script, call
+    assert 'import("/static/phone.js")' in script and "/agent/phone/config" in script
