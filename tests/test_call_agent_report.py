@@ -22,11 +22,12 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.select import Select
+from selenium.webdriver.support.wait import WebDriverWait
 
 from ivr import testcall
 from ivr.queue.queuelog import Entry, parse
 from tests.rig import sipp, web
-from tests.rig.browser import browser_login, wait_replaced
+from tests.rig.browser import browser_login
 from tests.rig.hotline import AgentPasswords, Hotline
 from tests.test_call_agents import hang_up_on, state, wait_for
 
@@ -132,22 +133,22 @@ def test_agent_report_page_shows_calls_rings_and_pause_like_its_csv(
 
 
 def pause_in_the_console(hotline: Hotline, browser: WebDriver, password: str) -> None:
-    """laras pauses for a break from the console, and then is available again."""
+    """laras pauses for a break from the console, and then is available again (the desk
+    posts its forms with fetch and says the answer in its message line)."""
     browser.delete_all_cookies()
     browser_login(browser, hotline, AGENT, password)
     browser.get(f"{hotline.web_url}/agent")
     Select(browser.find_element(By.ID, "pause-reason")).select_by_value("istirahat")
-    button = browser.find_element(By.ID, "pause-button")
-    button.click()
-    wait_replaced(browser, button)
-    assert "jeda (istirahat)" in browser.find_element(By.TAG_NAME, "main").text
+    browser.find_element(By.ID, "pause-button").click()
+    said = lambda text: lambda b: text in b.find_element(By.ID, "desk-message").text  # noqa: E731
+    WebDriverWait(browser, 10).until(said("jeda (istirahat)"))
     wait_for(lambda: state(hotline, AGENT) == "paused", 10, "laras paused")
     time.sleep(2)
-    browser.get(f"{hotline.web_url}/agent")
-    button = browser.find_element(By.ID, "unpause-button")
+    button = WebDriverWait(browser, 10).until(
+        lambda b: (e := b.find_element(By.ID, "unpause-button")).is_displayed() and e
+    )
     button.click()
-    wait_replaced(browser, button)
-    assert "Status Anda: siap" in browser.find_element(By.TAG_NAME, "main").text
+    WebDriverWait(browser, 10).until(said("Status Anda: siap"))
     wait_for(lambda: state(hotline, AGENT) == "available", 10, "laras available")
 
 
