@@ -132,6 +132,11 @@ def test_agent_report_page_shows_calls_rings_and_pause_like_its_csv(
     assert shown == report_csv(hotline, admin)  # the CSV has the same numbers
 
 
+def said(browser: WebDriver, text: str) -> bool:
+    """The desk's message line says ``text`` (the answer to its last form)."""
+    return text in browser.find_element(By.ID, "desk-message").text
+
+
 def pause_in_the_console(hotline: Hotline, browser: WebDriver, password: str) -> None:
     """laras pauses for a break from the console, and then is available again (the desk
     posts its forms with fetch and says the answer in its message line)."""
@@ -140,15 +145,14 @@ def pause_in_the_console(hotline: Hotline, browser: WebDriver, password: str) ->
     browser.get(f"{hotline.web_url}/agent")
     Select(browser.find_element(By.ID, "pause-reason")).select_by_value("istirahat")
     browser.find_element(By.ID, "pause-button").click()
-    said = lambda text: lambda b: text in b.find_element(By.ID, "desk-message").text  # noqa: E731
-    WebDriverWait(browser, 10).until(said("jeda (istirahat)"))
+    WebDriverWait(browser, 10).until(lambda b: said(b, "jeda (istirahat)"))
     wait_for(lambda: state(hotline, AGENT) == "paused", 10, "laras paused")
     time.sleep(2)
     button = WebDriverWait(browser, 10).until(
         lambda b: (e := b.find_element(By.ID, "unpause-button")).is_displayed() and e
     )
     button.click()
-    WebDriverWait(browser, 10).until(said("Status Anda: siap"))
+    WebDriverWait(browser, 10).until(lambda b: said(b, "Status Anda: siap"))
     wait_for(lambda: state(hotline, AGENT) == "available", 10, "laras available")
 
 
