@@ -122,9 +122,12 @@ function showPop(pop) {
     note.className = "private";
     card.append(note);
   }
-  // The server decides what the agent sees, row by row (ivr/web/screenpop.py rows).
+  // The server decides what the agent sees, row by row (ivr/web/screenpop.py rows); the
+  // card leaves out facts this call has not got, save the caller and the porsi.
   const table = document.createElement("table");
-  for (const [label, value] of pop.rows || []) table.append(row(label, value));
+  (pop.rows || []).forEach(([label, value], i) => {
+    if (i < 3 || (value !== null && value !== undefined && value !== "")) table.append(row(label, value));
+  });
   const first = table.querySelector("td");
   if (first) first.id = "caller";
   const path = el("ol", undefined, "path");
