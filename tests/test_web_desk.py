@@ -17,6 +17,7 @@ import pytest
 
 from ivr import config as config_mod
 from ivr import retention
+from ivr.agents import members
 from ivr.agents.members import member_of, state_of
 from ivr.agents.store import AgentStore
 from ivr.ami.wire import AmiMessage
@@ -396,3 +397,26 @@ def test_console_script_has_no_inline_handlers_and_uses_the_phone_api() -> None:
     for call in ("answer()", "reject()", "hangup()", "setMuted(", "setHeld(", "sendDtmf("):
         assert call in script, call
     assert 'import("/static/phone.js")' in script and "/agent/phone/config" in script
+
+
+def test_members_actions_pause_without_reason_and_refuse_a_strange_phone(
+    config: Config, fake: FakeQueue
+) -> None:
+    store = AgentStore(config.agents_path)
+    store.add("desk-eka", 2)
+    agent = store.get("desk-eka")
+
+    async def act() -> None:
+        with pytest.raises(ValueError):
+            await members.login(fake, agent, "PJSIP/agent-someone")
+        await members.login(fake, agent, agent.web_interface)
+        await members.login(fake, agent, agent.web_interface)  # already in: nothing sent
+        await members.pause(fake, agent, True)  # `agents pause NAME` without --reason
+
+    asyncio.run(act())
+    assert [name for name, _ in fake.sent] == ["QueueAdd", "QueuePause"]
+    assert fake.sent[-1][1] == {
+        "Queue": "hajj-tier2",
+        "Interface": "PJSIP/webrtc-desk-eka",
+        "Paused": "true",
+    }

@@ -123,11 +123,11 @@ async def logout(ami: QueueAmi, agent: Agent) -> None:
     await ami.action("QueueRemove", Queue=agent.queue, Interface=member["Location"])
 
 
-async def pause(ami: QueueAmi, agent: Agent, reason: str) -> None:
-    """Pause with ``reason`` (pauses.WORDS), or "" to be available; on whichever phone is
-    the member; AmiActionError when not in the queue."""
+async def pause(ami: QueueAmi, agent: Agent, paused: bool, reason: str = "") -> None:
+    """Pause (with ``reason``, a word of pauses.WORDS, when given) or make available, on
+    whichever phone is the member; AmiActionError when not in the queue."""
     member = await agent_member(ami, agent)
     if member is None:
         raise AmiActionError(f"{agent.name} is not in {agent.queue}")
-    fields = pauses.queue_pause(member["Location"], bool(reason), reason)
+    fields = pauses.queue_pause(member["Location"], paused, reason)
     await ami.action("QueuePause", Queue=agent.queue, **fields)

@@ -4,8 +4,9 @@ states come from ivr.agents.members, which the wallboard reads too).
 Accounts live in the agent store; adding or removing one rewrites pjsip_agents.conf and
 reloads res_pjsip on a running Asterisk (through its control socket, the admin's own
 access: the controller's AMI user has no 'system' write). Login, logout and pause go
-through AMI (QueueAdd, QueueRemove, QueuePause) with the phone as state interface, the
-same as the phone's feature codes *71..*74.
+through AMI (QueueAdd, QueueRemove, QueuePause; ivr.agents.members) with the phone as
+state interface, the same as the phone's feature codes *71..*74; logout and pause act on
+whichever phone (desk or browser) is the member.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import asdict
 from typing import TypeVar
 
 from ivr.admin import reloads
-from ivr.agents import pauses
+from ivr.agents import members
 from ivr.agents.members import member_of, queue_members, state_of
 from ivr.agents.store import OVERSEERS, Agent, AgentError, AgentStore
 from ivr.ami.client import AmiClient
@@ -90,19 +91,8 @@ def password(config: Config, args: argparse.Namespace) -> int:
 
 def login(config: Config, args: argparse.Namespace) -> int:
     agent = _store(config).get(args.name)
-    run_async(
-        _ami(
-            config,
-            lambda ami: ami.action(
-                "QueueAdd",
-                Queue=agent.queue,
-                Interface=agent.interface,
-                MemberName=agent.name,
-                StateInterface=agent.interface,
-                Paused="false",
-            ),
-        )
-    )
+    # The desk phone, as *71; a member on the browser phone moves to it.
+    run_async(_ami(config, lambda ami: members.login(ami, agent, agent.interface)))
     print(f"{agent.name} logged in to {agent.queue}")
     return 0
 
@@ -116,7 +106,7 @@ def logout(config: Config, args: argparse.Namespace) -> int:
 
 async def _logout(ami: AmiClient, agent: Agent, quiet: bool) -> None:
     try:
-        await ami.action("QueueRemove", Queue=agent.queue, Interface=agent.interface)
+        await members.logout(ami, agent)  # whichever phone, desk or browser, is the member
     except AmiActionError:
         if not quiet:
             raise AgentError(f"{agent.name} is not logged in") from None
@@ -132,9 +122,8 @@ def unpause(config: Config, args: argparse.Namespace) -> int:
 
 def _pause(config: Config, name: str, paused: bool, reason: str) -> int:
     agent = _store(config).get(name)
-    fields = pauses.queue_pause(agent.interface, paused, reason)
     try:
-        run_async(_ami(config, lambda ami: ami.action("QueuePause", **fields)))
+        run_async(_ami(config, lambda ami: members.pause(ami, agent, paused, reason)))
     except AmiActionError:
         raise AgentError(f"{agent.name} is not logged in: `hajj-ivr agents login {name}`") from None
     print(f"{agent.name} {'paused' if paused else 'available'}")
@@ -143,10 +132,10 @@ def _pause(config: Config, name: str, paused: bool, reason: str) -> int:
 
 def list_(config: Config, args: argparse.Namespace) -> int:
     agents = _store(config).all()
-    members: dict[str, Mapping[str, str]] = {}
+    found: dict[str, Mapping[str, str]] = {}
     if agents and process.Asterisk.from_config(config).pid() is not None:
-        members = run_async(_ami(config, queue_members))
-    states = [state_of(a, member_of(a, members)) for a in agents]
+        found = run_async(_ami(config, queue_members))
+    states = [state_of(a, member_of(a, found)) for a in agents]
     if args.json:
         print_json([asdict(s) for s in states])
         return 0

@@ -86,7 +86,7 @@ class AgentState:
             return self._said(request, "Pilih alasan jeda.", 400)
         return await self._do(
             request,
-            lambda ami, agent: members.pause(ami, agent, reason),
+            lambda ami, agent: members.pause(ami, agent, True, reason),
             f"paused ({reason})",
             f"Status Anda: jeda ({reason}).",
         )
@@ -96,7 +96,7 @@ class AgentState:
             return auth.csrf_refused()
         return await self._do(
             request,
-            lambda ami, agent: members.pause(ami, agent, ""),
+            lambda ami, agent: members.pause(ami, agent, False),
             "available",
             "Status Anda: siap menerima panggilan.",
         )
