@@ -96,6 +96,7 @@ def test_desk_buttons_change_the_queue_member_of_a_desk_phone_agent(
         assert paused["PausedReason"] == "salat"
         shown = client.get("/agent/api/state").json()
         assert (shown["state"], shown["reason"]) == ("paused", "salat")
+        assert shown["paused_for"] is not None  # app_queue's LastPause: the page's timer
 
         assert press("/agent/unpause") == 200
         assert (member(hotline) or {}).get("Paused") == "0"

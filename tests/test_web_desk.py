@@ -269,7 +269,9 @@ def test_disposition_saved_by_the_agent_who_took_the_call_and_shown_on_the_call_
     admin = store.add("desk-wulan", 0, role="admin")[1].web
     taken_call(config, "1795650000.7", "desk-dewi")
     pop = ScreenPop(config.calllog_path, config.mirror_path)
-    pop.latest["desk-dewi"] = {"call_id": "1795650000.9", "caller": "0812"}  # rung, no stay
+    # Answered, its queue stay not written yet; then a call only rung.
+    pop.latest["desk-dewi"] = {"call_id": "1795650000.9", "caller": "0812", "state": "ended"}
+    pop.latest["desk-joko"] = {"call_id": "1795650000.8", "caller": "0813", "state": "missed"}
     app = app_for(config, fake, pop)
     note = {"call_id": "1795650000.7", "topic": "payment", "resolved": "no"}
     steps = [
@@ -280,9 +282,12 @@ def test_disposition_saved_by_the_agent_who_took_the_call_and_shown_on_the_call_
     ]
     codes = [code for code, _ in post_all(app, "desk-dewi", siti, steps)]
     assert codes == [200, 200, 400, 400]
-    # Another agent's call: refused, whatever they send.
-    [(refused, _)] = post_all(app, "desk-joko", joko, [("/agent/disposition", note)])
-    assert refused == 403
+    # Another agent's call, or one only rung: refused.
+    rung = {"call_id": "1795650000.8", "topic": "other", "resolved": "yes"}
+    refused = post_all(
+        app, "desk-joko", joko, [("/agent/disposition", note), ("/agent/disposition", rung)]
+    )
+    assert [code for code, _ in refused] == [403, 403]
 
     async def call_page() -> str:
         async with logged_in(app, "desk-wulan", admin) as client:

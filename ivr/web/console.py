@@ -3,7 +3,8 @@ Events, and the after-call disposition. What a pop holds is ivr/web/screenpop.py
 page renders its rows. The state buttons are ivr/web/agent_state.py's.
 
 A disposition is written under the logged-in agent's name, and only for a call they took:
-the call of their latest screen pop, or a queue stay the tracker recorded as theirs.
+the call of their latest screen pop once answered, or a queue stay the tracker recorded as
+theirs.
 Anyone else's call is refused (403), so a call's notes always name who handled it.
 """
 
@@ -39,6 +40,8 @@ KEEPALIVE = 5.0
 PAUSE_CHOICES = [(r.word, r.label) for r in pauses.REASONS]
 
 
+# A screen pop in these states is of a call the agent answered (ivr/web/screenpop.py).
+TAKEN = ("connected", "ended")
 # Tiers an agent may pass a call up to (tier 3 is the last).
 LAST_TIER = 3
 
@@ -93,7 +96,8 @@ class AgentConsole:
 
     def _took(self, name: str, call_id: str) -> bool:
         latest = self.pop.latest.get(name) or {}
-        if call_id and latest.get("call_id") == call_id:
+        answered = latest.get("state") in TAKEN  # rung only (missed, abandoned): not theirs
+        if call_id and latest.get("call_id") == call_id and answered:
             return True
         with closing(open_calldb(self.calllog)) as db:
             return any(s.agent == name for s in QueueRecords(db).for_call(call_id))

@@ -14,7 +14,9 @@ const PHONES = { browser: "telepon browser", desk: "telepon meja" };
 const AFTER_CALL = "pascapanggilan";
 const STATE_EVERY = 3000; // ms between state polls (the same state the feature codes set)
 const $ = (id) => document.getElementById(id);
-const desk = { phone: null, pop: null, callStart: null, pausedAt: null, state: null };
+const desk = {
+  phone: null, pop: null, callStart: null, pausedAt: null, state: null, nextCall: null,
+};
 
 function clock(seconds) {
   const s = Math.max(0, Math.floor(seconds));
@@ -140,6 +142,12 @@ function showPop(pop) {
 }
 
 function startAfterCall(pop) {
+  // An unsaved note stays with its call: the next call waits until it is saved.
+  if ($("disposition-note").value.trim() && $("disposition-saved").textContent === "") {
+    desk.nextCall = pop;
+    return;
+  }
+  desk.nextCall = null;
   $("disposition-call").value = pop.call_id;
   $("disposition-save").disabled = !pop.call_id;
   $("disposition-saved").textContent = "";
@@ -254,6 +262,10 @@ function wireAfterCall() {
     const when = new Date().toLocaleTimeString("id-ID");
     $("disposition-saved").textContent = ok ? `Tersimpan ${when}` : (body.error || "Gagal menyimpan");
     $("disposition-saved").classList.toggle("error", !ok);
+    if (ok && desk.nextCall) {
+      const next = desk.nextCall;
+      setTimeout(() => startAfterCall(next), 1500); // the saved line read first
+    }
   });
 }
 
