@@ -46,9 +46,19 @@ class FakeQueue:
         self.members: dict[str, dict[str, str]] = {}
         self.sent: list[tuple[str, dict[str, str]]] = []
         self.down = False
+        self.listeners: list[tuple[str, Any]] = []
 
     def on_event(self, pattern: str, callback: Any) -> None:
+        self.listeners.append((pattern, callback))
+
+    def on_connect(self, callback: Any) -> None:
         pass
+
+    def emit(self, event: Mapping[str, str]) -> None:
+        """An event from Asterisk, to every listener of its name."""
+        for pattern, callback in self.listeners:
+            if pattern == event.get("Event"):
+                callback(event)
 
     async def action(self, name: str, /, **fields: str) -> AmiMessage:
         if self.down:
@@ -425,3 +435,29 @@ def test_members_actions_pause_without_reason_and_refuse_a_strange_phone(
         "Interface": "PJSIP/webrtc-desk-eka",
         "Paused": "true",
     }
+
+
+def test_web_app_pauses_a_browser_phone_agent_when_their_call_completes(
+    config: Config, fake: FakeQueue
+) -> None:
+    app = app_for(config, fake)
+    fake.members["PJSIP/webrtc-desk-ani"] = member("PJSIP/webrtc-desk-ani")
+
+    async def serve() -> None:
+        async with app.router.lifespan_context(app):
+            fake.emit(complete("PJSIP/webrtc-desk-ani", "desk-ani"))
+            fake.emit(complete("PJSIP/agent-desk-ani", "desk-ani"))  # a desk phone's: none
+        # Leaving the lifespan waits for the pause under way.
+
+    asyncio.run(serve())
+    assert fake.sent == [
+        (
+            "QueuePause",
+            {
+                "Queue": "hajj-tier1",
+                "Interface": "PJSIP/webrtc-desk-ani",
+                "Paused": "true",
+                "Reason": "pascapanggilan",
+            },
+        )
+    ]
