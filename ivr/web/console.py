@@ -26,7 +26,7 @@ from ivr.agents import pauses
 from ivr.agents.store import AgentError, AgentStore
 from ivr.calldb import open_calldb
 from ivr.config import Config
-from ivr.dispositions import TOPICS, DispositionError, Dispositions
+from ivr.dispositions import TOPICS, Disposition, DispositionError, Dispositions
 from ivr.queue.records import QueueRecords
 from ivr.web import auth
 from ivr.web.complaints import CATEGORY_NAMES
@@ -102,7 +102,7 @@ class AgentConsole:
         with closing(open_calldb(self.calllog)) as db:
             return any(s.agent == name for s in QueueRecords(db).for_call(call_id))
 
-    def _add(self, call_id: str, name: str, topic: str, resolved: bool, note: str) -> Any:
+    def _add(self, call_id: str, name: str, topic: str, resolved: bool, note: str) -> Disposition:
         with closing(open_calldb(self.calllog)) as db:
             return Dispositions(db).add(call_id, name, topic, resolved, note)
 
