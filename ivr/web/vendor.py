@@ -19,7 +19,10 @@ from ivr.errors import SetupError
 
 VERSION = "0.21.2"  # MIT licence (its LICENSE is copied beside it)
 URL = f"https://registry.npmjs.org/sip.js/-/sip.js-{VERSION}.tgz"
-INTEGRITY = "sha512-tSqTcIgrOd2IhP/rd70JablvAp+fSfLSxO4hGNY6LkWRY1SKygTO7OtJEV/BQb8oIxtMRx0LE7nUF2MaqGbFzA=="
+INTEGRITY = (
+    "sha512-tSqTcIgrOd2IhP/rd70JablvAp+fSfLSxO4hGNY6LkWRY1SKyg"
+    "TO7OtJEV/BQb8oIxtMRx0LE7nUF2MaqGbFzA=="
+)
 TARGET = Path(__file__).parent / "static" / "vendor" / "sip.js"
 STAMP = ".version"
 
