@@ -1,0 +1,89 @@
+"""The console's browser phone end to end: headless Chromium with fake media registers
+webrtc-NAME through the web app's proxy, takes a queue call a SIPp caller made by
+pressing 0, answers it from window.deskPhone, and audio flows both ways (DTLS-SRTP)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from tests.rig import answer_pcap, sipp
+from tests.rig.hotline import AgentPasswords, Hotline
+from tests.rig.webphone import agent_browser_phone, browser_phone_in_queue, events, media_counts
+from tests.rig.wsphone import contacts
+from tests.test_call_agents import rows, wait_for
+
+pytestmark = pytest.mark.asterisk
+CALLER = "081277665544"
+
+
+@pytest.fixture(scope="module")
+def wendi(hotline: Hotline) -> AgentPasswords:
+    return hotline.add_agent("wendi", 1)
+
+
+def rtp_counts(hotline: Hotline, endpoint: str) -> tuple[int, int]:
+    """(received, sent) RTP packets of ``endpoint``'s channel, as Asterisk counts them
+    (`pjsip show channelstats`: Receive Count, Transmit Count); (0, 0) with no channel."""
+    for line in hotline.asterisk.cli("pjsip show channelstats").splitlines():
+        # BridgeId ChannelId UpTime Codec, then Count Lost Pct Jitter per direction
+        fields = line.split()
+        if len(fields) > 8 and fields[1].startswith(f"{endpoint}-"[:18]):
+            return int(fields[4]), int(fields[8])
+    return 0, 0
+
+
+def test_browser_phone_answers_a_queue_call_and_audio_flows_both_ways(
+    hotline: Hotline, wendi: AgentPasswords, tmp_path: Path
+) -> None:
+    with (
+        agent_browser_phone(hotline, "wendi", wendi.web) as browser,
+        browser_phone_in_queue(hotline, "wendi", 1),
+        ThreadPoolExecutor(1) as pool,
+    ):
+        assert contacts(hotline, "webrtc-wendi")
+        # The caller keys 0, then speaks (a 400 Hz tone) until hanging up.
+        voice = tmp_path / "caller-voice.pcap"
+        seconds = answer_pcap.voice(voice, 400, 40, keys="0")
+        caller = pool.submit(
+            sipp.call_playing,
+            tmp_path,
+            hotline.config.asterisk.sip_port,
+            hotline.config.ivr.hotline,
+            voice,
+            seconds,
+            CALLER,
+        )
+        wait_for(lambda: "incoming" in events(browser), 90, "the browser phone ringing")
+        browser.execute_async_script(
+            "const done = arguments[0]; window.deskPhone.answer().then(() => done(), done);"
+        )
+        wait_for(lambda: "connected" in events(browser), 30, "the call connected")
+        counts = wait_for(
+            lambda: (
+                (c := media_counts(browser))["received"] > 50
+                and c["sent"] > 50
+                and c["energy"] > 0
+                and c
+            ),
+            30,
+            "RTP both ways in the browser, the caller's voice decoded",
+        )
+        # Asterisk's side of both legs: the browser's voice in and on to the caller, the
+        # caller's in and on to the browser.
+        browser_leg = wait_for(
+            lambda: (n := rtp_counts(hotline, "webrtc-wendi"))[0] > 50 and n[1] > 50 and n,
+            30,
+            "Asterisk exchanging RTP with the browser",
+        )
+        caller_leg = rtp_counts(hotline, "anonymous")
+        result = caller.result(120)
+        assert result.ok, result.output
+        wait_for(lambda: "ended" in events(browser), 30, "the call ended in the browser")
+    assert counts["received"] > 50 and counts["sent"] > 50, counts
+    assert browser_leg[0] > 50 and browser_leg[1] > 50, browser_leg
+    assert caller_leg[0] > 50 and caller_leg[1] > 50, caller_leg
+    stay = rows(hotline, "SELECT * FROM queue_calls WHERE caller = ?", CALLER)[-1]
+    assert stay["outcome"] == "answered" and stay["agent"] == "wendi", dict(stay)
