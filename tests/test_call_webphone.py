@@ -11,6 +11,7 @@ import pytest
 
 from tests.rig import answer_pcap, sipp
 from tests.rig.hotline import AgentPasswords, Hotline
+from tests.rig.rtpear import RtpEar
 from tests.rig.webphone import agent_browser_phone, browser_phone_in_queue, events, media_counts
 from tests.rig.wsphone import contacts
 from tests.test_call_agents import rows, wait_for
@@ -38,21 +39,23 @@ def rtp_counts(hotline: Hotline, endpoint: str) -> tuple[int, int]:
 def test_browser_phone_answers_a_queue_call_and_audio_flows_both_ways(
     hotline: Hotline, wendi: AgentPasswords, tmp_path: Path
 ) -> None:
+    # The caller keys 0, then speaks (a 400 Hz tone) from the test's own RTP socket, which
+    # also counts what reaches the caller.
+    voice = tmp_path / "caller-voice.pcap"
+    seconds = answer_pcap.voice(voice, 400, 40, keys="0")
     with (
         agent_browser_phone(hotline, "wendi", wendi.web) as browser,
         browser_phone_in_queue(hotline, "wendi", 1),
+        RtpEar(voice) as ear,
         ThreadPoolExecutor(1) as pool,
     ):
         assert contacts(hotline, "webrtc-wendi")
-        # The caller keys 0, then speaks (a 400 Hz tone) until hanging up.
-        voice = tmp_path / "caller-voice.pcap"
-        seconds = answer_pcap.voice(voice, 400, 40, keys="0")
         caller = pool.submit(
-            sipp.call_playing,
+            sipp.call_with_media_at,
             tmp_path,
             hotline.config.asterisk.sip_port,
             hotline.config.ivr.hotline,
-            voice,
+            ear.port,
             seconds,
             CALLER,
         )
@@ -79,11 +82,15 @@ def test_browser_phone_answers_a_queue_call_and_audio_flows_both_ways(
             "Asterisk exchanging RTP with the browser",
         )
         caller_leg = rtp_counts(hotline, "anonymous")
+        # The browser's voice (Chromium's fake microphone beeps) reaches the caller.
+        before = ear.loud
+        wait_for(lambda: ear.loud > before + 10, 30, "the agent's voice at the caller")
         result = caller.result(120)
         assert result.ok, result.output
         wait_for(lambda: "ended" in events(browser), 30, "the call ended in the browser")
     assert counts["received"] > 50 and counts["sent"] > 50, counts
     assert browser_leg[0] > 50 and browser_leg[1] > 50, browser_leg
     assert caller_leg[0] > 50 and caller_leg[1] > 50, caller_leg
+    assert ear.packets > 100, ear.packets
     stay = rows(hotline, "SELECT * FROM queue_calls WHERE caller = ?", CALLER)[-1]
     assert stay["outcome"] == "answered" and stay["agent"] == "wendi", dict(stay)
