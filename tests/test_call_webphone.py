@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from selenium.webdriver.remote.webdriver import WebDriver
 
 from tests.rig import answer_pcap, sipp
 from tests.rig.hotline import AgentPasswords, Hotline
@@ -34,6 +35,29 @@ def rtp_counts(hotline: Hotline, endpoint: str) -> tuple[int, int]:
         if len(fields) > 8 and fields[1].startswith(f"{endpoint}-"[:18]):
             return int(fields[4]), int(fields[8])
     return 0, 0
+
+
+def call_controls(browser: WebDriver) -> dict[str, object]:
+    """Hold (a re-INVITE Asterisk accepts), resume, a key (RFC 4733), mute and unmute, as
+    the console's buttons will press them; what the phone said after each."""
+    script = """
+const done = arguments[0];
+const phone = window.deskPhone;
+(async () => {
+  const seen = {};
+  await phone.setHeld(true);
+  seen.held = phone.state;
+  await phone.setHeld(false);
+  seen.resumed = phone.state;
+  seen.dtmf = phone.sendDtmf("5");
+  phone.setMuted(true);
+  seen.muted = phone.muted;
+  phone.setMuted(false);
+  return seen;
+})().then(done, (error) => done({error: String(error)}));
+"""
+    result: dict[str, object] = browser.execute_async_script(script)
+    return result
 
 
 def test_browser_phone_answers_a_queue_call_and_audio_flows_both_ways(
@@ -85,9 +109,11 @@ def test_browser_phone_answers_a_queue_call_and_audio_flows_both_ways(
         # The browser's voice (Chromium's fake microphone beeps) reaches the caller.
         before = ear.loud
         wait_for(lambda: ear.loud > before + 10, 30, "the agent's voice at the caller")
+        controls = call_controls(browser)
         result = caller.result(120)
         assert result.ok, result.output
         wait_for(lambda: "ended" in events(browser), 30, "the call ended in the browser")
+    assert controls == {"held": "held", "resumed": "talking", "dtmf": True, "muted": True}
     assert counts["received"] > 50 and counts["sent"] > 50, counts
     assert browser_leg[0] > 50 and browser_leg[1] > 50, browser_leg
     assert caller_leg[0] > 50 and caller_leg[1] > 50, caller_leg

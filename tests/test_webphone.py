@@ -192,3 +192,42 @@ def test_tls_certificate_is_made_once_with_a_private_key(tmp_path: Path) -> None
     assert b"BEGIN CERTIFICATE" in first
     assert tls.ensure(tmp_path / "tls").cert.read_bytes() == first  # idempotent
     assert sorted(p.name for p in made.folder.iterdir()) == ["asterisk.crt", "asterisk.key"]
+
+
+# A call Asterisk placed to the phone: its To names the contact SIP.js made up, so the
+# browser's in-dialog requests (a re-INVITE to hold, the BYE) come from that user.
+ASTERISK_INVITE = request(
+    "INVITE",
+    "From: <sip:500425@hajj-ivr>;tag=ast1",
+    "To: <sip:k3j2h1@x.invalid;transport=ws>",
+    "Call-ID: call-from-asterisk",
+    first="INVITE sip:k3j2h1@x.invalid;transport=ws SIP/2.0",
+)
+IN_DIALOG = request(
+    "INVITE",
+    "From: <sip:k3j2h1@x.invalid>;tag=br1",
+    "To: <sip:500425@hajj-ivr>;tag=ast1",
+    "Call-ID: call-from-asterisk",
+)
+
+
+def test_sipidentity_in_dialog_request_passes_only_in_this_sockets_dialog() -> None:
+    dialogs = sipidentity.Dialogs()
+    assert sipidentity.refusal(IN_DIALOG, ME, dialogs) is not None  # not seen here
+    dialogs.add(ASTERISK_INVITE)
+    assert sipidentity.refusal(IN_DIALOG, ME, dialogs) is None
+    assert sipidentity.refusal(IN_DIALOG.replace("tag=ast1", "x=1"), ME, dialogs) is not None
+    other = IN_DIALOG.replace("Call-ID: call-from-asterisk", "Call-ID: someone-elses")
+    assert sipidentity.refusal(other, ME, dialogs) is not None
+    register = IN_DIALOG.replace("INVITE sip:", "REGISTER sip:")  # never in a dialog
+    assert sipidentity.refusal(register, ME, dialogs) is not None
+    assert "call-from-asterisk" in dialogs
+
+
+def test_sipidentity_dialogs_keep_the_newest_only() -> None:
+    dialogs = sipidentity.Dialogs()
+    for n in range(sipidentity.Dialogs.MAX + 1):
+        dialogs.add(ASTERISK_INVITE.replace("call-from-asterisk", f"c{n}"))
+    dialogs.add("SIP/2.0 200 OK\r\nCall-ID: answer\r\n\r\n")  # answers add nothing
+    assert "c0" not in dialogs and f"c{sipidentity.Dialogs.MAX}" in dialogs
+    assert "answer" not in dialogs

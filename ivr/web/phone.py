@@ -32,6 +32,7 @@ from ivr.asterisk import tls
 from ivr.config import Config
 from ivr.secrets import load_or_create
 from ivr.web import auth, sipidentity
+from ivr.web.sipidentity import Dialogs
 
 log = logging.getLogger(__name__)
 RECHECK = 2.0  # seconds between two checks of an idle socket's session
@@ -81,9 +82,10 @@ class BrowserPhone:
             return
         await websocket.accept(subprotocol=SUBPROTOCOL)
         try:
+            dialogs = sipidentity.Dialogs()  # the calls on this socket, either way
             await _first_done(
-                self._from_browser(websocket, upstream, name),
-                self._to_browser(websocket, upstream),
+                self._from_browser(websocket, upstream, name, dialogs),
+                self._to_browser(websocket, upstream, dialogs),
                 self._watch(websocket, name),
             )
         finally:
@@ -96,7 +98,7 @@ class BrowserPhone:
         return ssl.create_default_context(cafile=str(tls.files_for(self.config).cert))
 
     async def _from_browser(
-        self, websocket: WebSocket, upstream: ClientConnection, name: str
+        self, websocket: WebSocket, upstream: ClientConnection, name: str, dialogs: Dialogs
     ) -> None:
         endpoint = web_endpoint_of(name)
         while True:
@@ -107,16 +109,20 @@ class BrowserPhone:
             if not auth.still_valid(websocket):
                 log.info("phone socket of %s closed with its session", name)
                 return
-            why = sipidentity.refusal(frame, endpoint)
+            why = sipidentity.refusal(frame, endpoint, dialogs)
             if why is not None:
                 log.warning("phone socket of %s refused: %s", name, why)
                 return
+            dialogs.add(frame)
             await upstream.send(frame)
 
-    async def _to_browser(self, websocket: WebSocket, upstream: ClientConnection) -> None:
+    async def _to_browser(
+        self, websocket: WebSocket, upstream: ClientConnection, dialogs: Dialogs
+    ) -> None:
         with contextlib.suppress(WebSocketException):
             async for frame in upstream:
                 text = frame if isinstance(frame, str) else frame.decode(errors="replace")
+                dialogs.add(text)  # a call Asterisk places to the phone: its dialog
                 await websocket.send_text(text)
 
     async def _watch(self, websocket: WebSocket, name: str) -> None:
