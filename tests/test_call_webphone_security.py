@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from ivr.agents import passwords
 from ivr.secrets import load_or_create
+from tests.rig import web
 from tests.rig.hotline import AgentPasswords, Hotline
 from tests.rig.wsphone import WsSip, closed, contacts, open_socket, session_cookie
 from tests.test_call_agents import wait_for
@@ -121,4 +123,32 @@ def test_agents_remove_closes_the_phone_socket_and_drops_the_contact(
     assert asyncio.run(run())
     wait_for(lambda: not contacts(hotline, "webrtc-wisnu"), 15, "the contact dropped")
     assert "webrtc-wisnu" not in hotline.asterisk.cli("pjsip show endpoints")
+    assert refused_status(hotline, cookie) == 403
+
+
+@pytest.mark.parametrize("ending", ["logout", "new web password"])
+def test_session_end_closes_the_phone_socket_and_drops_the_contact(
+    hotline: Hotline, agents: dict[str, AgentPasswords], ending: str
+) -> None:
+    with httpx.Client(base_url=hotline.web_url, timeout=10) as console:
+        web.login(console, "wulan", agents["wulan"].web)
+        cookie = console.cookies["hajj_session"]
+
+        async def run() -> bool:
+            ws = await open_socket(hotline, cookie)
+            sip = WsSip(ws, "webrtc-wulan", password=browser_password(hotline, "wulan"))
+            assert await sip.register() == 200
+            assert await asyncio.to_thread(contacts, hotline, "webrtc-wulan")
+            if ending == "logout":
+                token = web.csrf((await asyncio.to_thread(console.get, "/agent")).text)
+                await asyncio.to_thread(console.post, "/logout", data={"csrf": token})
+            else:
+                printed = await asyncio.to_thread(hotline.cli, "agents", "password", "wulan")
+                agents["wulan"] = AgentPasswords(
+                    agents["wulan"].sip, web.printed_password(printed.stdout)
+                )
+            return await closed(ws, 15)
+
+        assert asyncio.run(run())
+    wait_for(lambda: not contacts(hotline, "webrtc-wulan"), 15, "the contact dropped")
     assert refused_status(hotline, cookie) == 403
