@@ -169,7 +169,7 @@ def test_vendor_keeps_only_lib_js_and_the_licence(
         "package/lib/index.js": b"export * from './api/index.js';",
         "package/lib/api/index.js": b"export {};",
         "package/lib/index.d.ts": b"types",
-        "package/LICENSE": b"MIT",
+        "package/LICENSE.md": b"MIT",
         "package/package.json": b"{}",
         "package/../evil.js": b"x",
     }
@@ -179,7 +179,7 @@ def test_vendor_keeps_only_lib_js_and_the_licence(
     target = tmp_path / "sip.js"
     vendor.unpack(data, target)
     found = sorted(str(p.relative_to(target)) for p in target.rglob("*") if p.is_file())
-    assert found == [".version", "LICENSE", "lib/api/index.js", "lib/index.js"]
+    assert found == [".version", "LICENSE.md", "lib/api/index.js", "lib/index.js"]
     vendor.unpack(data, target)  # again: replaced whole, nothing left beside it
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sip.js"]
 

@@ -1,6 +1,6 @@
 """The browser phone's SIP stack, SIP.js, fetched by `make setup` (`hajj-ivr phone setup`)
 from the npm registry into static/vendor/sip.js (git-ignored), its integrity
-checked against the pin below. No CDN at run time, no bundler: SIP.js 0.21.2 has no
+checked against the pin below, with its licence. No CDN at run time, no bundler: SIP.js 0.21.2 has no
 dependencies and its lib/ is native ES modules, which the browser imports as they are.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 
 from ivr.errors import SetupError
 
-VERSION = "0.21.2"  # MIT licence (its LICENSE is copied beside it)
+VERSION = "0.21.2"  # MIT licence (its LICENSE.md is copied beside it)
 URL = f"https://registry.npmjs.org/sip.js/-/sip.js-{VERSION}.tgz"
 INTEGRITY = (
     "sha512-tSqTcIgrOd2IhP/rd70JablvAp+fSfLSxO4hGNY6LkWRY1SKyg"
@@ -41,7 +41,7 @@ def fetch(target: Path = TARGET, url: str = URL) -> bool:
 
 
 def unpack(tarball: bytes, target: Path) -> None:
-    """Check the tarball against INTEGRITY, then move lib/**/*.js and LICENSE into
+    """Check the tarball against INTEGRITY, then move lib/**/*.js and the licence into
     ``target`` at once: a bad checksum leaves no file written, and a half-done unpack
     (a crash) never stands in ``target``."""
     got = "sha512-" + base64.b64encode(hashlib.sha512(tarball).digest()).decode()
@@ -51,6 +51,7 @@ def unpack(tarball: bytes, target: Path) -> None:
             "nothing was installed (a tampered or truncated download?)"
         )
     target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.chmod(0o755)
     staging = Path(tempfile.mkdtemp(prefix=".sip.js-", dir=target.parent))
     try:
         with tarfile.open(fileobj=io.BytesIO(tarball), mode="r:gz") as archive:
@@ -64,6 +65,7 @@ def unpack(tarball: bytes, target: Path) -> None:
                 out.parent.mkdir(parents=True, exist_ok=True)
                 out.write_bytes(data.read())
         (staging / STAMP).write_text(INTEGRITY)
+        _public(staging)
         old = target.with_name(target.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
         if target.exists():
@@ -74,13 +76,21 @@ def unpack(tarball: bytes, target: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def _public(top: Path) -> None:
+    """A published library the web serves to anyone: readable by the web's user whoever
+    ran setup (mkdtemp makes its folder 0700)."""
+    for path in (top, *top.rglob("*")):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+
+
 def _wanted(member: tarfile.TarInfo) -> PurePosixPath | None:
-    """package/lib/**/*.js and package/LICENSE, as paths under the target; else None."""
+    """package/lib/**/*.js and the licence (LICENSE.md in 0.21.2), as paths under the
+    target; else None."""
     path = PurePosixPath(member.name)
     if not member.isfile() or ".." in path.parts or path.parts[:1] != ("package",):
         return None
     inner = PurePosixPath(*path.parts[1:])
-    if inner == PurePosixPath("LICENSE"):
+    if inner.parts in (("LICENSE",), ("LICENSE.md",)):
         return inner
     if inner.parts[:1] == ("lib",) and inner.suffix == ".js":
         return inner
