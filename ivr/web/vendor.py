@@ -1,7 +1,7 @@
 """The browser phone's SIP stack, SIP.js, fetched by `make setup` (`hajj-ivr phone setup`)
-from the npm registry into static/vendor/sip.js (git-ignored), its integrity
-checked against the pin below, with its licence. No CDN at run time, no bundler: SIP.js 0.21.2 has no
-dependencies and its lib/ is native ES modules, which the browser imports as they are.
+from the npm registry into static/vendor/sip.js (git-ignored) with its licence, its
+integrity checked against the pin below. No CDN at run time, no bundler: SIP.js 0.21.2
+has no dependencies and its lib/ is native ES modules, which the browser imports as is.
 """
 
 from __future__ import annotations
