@@ -1,6 +1,7 @@
 """The console's browser phone end to end: headless Chromium with fake media registers
 webrtc-NAME through the web app's proxy, takes a queue call a SIPp caller made by
-pressing 0, answers it from window.deskPhone, and audio flows both ways (DTLS-SRTP)."""
+pressing 0, answers it from window.deskPhone, audio flows both ways (DTLS-SRTP), hold,
+keys and mute work, and a blind transfer moves the caller up to tier 2."""
 
 from __future__ import annotations
 
@@ -110,13 +111,25 @@ def test_browser_phone_answers_a_queue_call_and_audio_flows_both_ways(
         before = ear.loud
         wait_for(lambda: ear.loud > before + 10, 30, "the agent's voice at the caller")
         controls = call_controls(browser)
-        result = caller.result(120)
-        assert result.ok, result.output
-        wait_for(lambda: "ended" in events(browser), 30, "the call ended in the browser")
+        # Up a tier: a blind REFER to 2; the phone's own leg ends once the caller moved.
+        transferred = browser.execute_async_script(
+            "const done = arguments[0];"
+            "window.deskPhone.transfer('2').then(() => done(window.deskPhone.state),"
+            " (error) => done(String(error)));"
+        )
+        wait_for(lambda: "ended" in events(browser), 30, "the browser's leg ended")
+        tier2 = wait_for(
+            lambda: rows(hotline, "SELECT * FROM queue_calls WHERE caller = ?", CALLER)[1:],
+            60,
+            "the caller in tier 2's queue",
+        )
+        caller.result(120)  # the caller hangs up (or tier 2 does, with nobody there)
     assert controls == {"held": "held", "resumed": "talking", "dtmf": True, "muted": True}
+    assert transferred == "registered"
+    assert tier2[0]["queue"] == "hajj-tier2"
     assert counts["received"] > 50 and counts["sent"] > 50, counts
     assert browser_leg[0] > 50 and browser_leg[1] > 50, browser_leg
     assert caller_leg[0] > 50 and caller_leg[1] > 50, caller_leg
     assert ear.packets > 100, ear.packets
-    stay = rows(hotline, "SELECT * FROM queue_calls WHERE caller = ?", CALLER)[-1]
-    assert stay["outcome"] == "answered" and stay["agent"] == "wendi", dict(stay)
+    stay = rows(hotline, "SELECT * FROM queue_calls WHERE caller = ?", CALLER)[0]
+    assert (stay["queue"], stay["agent"], stay["outcome"]) == ("hajj-tier1", "wendi", "transferred")

@@ -6,7 +6,8 @@
 // new DeskPhone(config) with config = GET /agent/phone/config
 //   {ws_url, uri, username, password, display};
 // start(), stop(), answer(), reject(), hangup(), setMuted(bool), setHeld(bool) (Promise),
-// sendDtmf(digit) (RFC 4733), transfer(extension) (blind REFER, e.g. "2": tier 2);
+// sendDtmf(digit) (RFC 4733), transfer(extension) (blind REFER, e.g. "2": tier 2; a
+// Promise, resolved once the caller moved and this leg hung up);
 // events (CustomEvent): registered, unregistered, registrationFailed {reason},
 // incoming {caller}, connected, ended {cause}, held {on}, muted {on};
 // state: "offline" | "registered" | "ringing" | "talking" | "held".
@@ -145,16 +146,36 @@ export class DeskPhone extends EventTarget {
   }
 
   // Blind transfer: a REFER to sip:EXTENSION@<our domain>; Asterisk takes it in the
-  // channel's TRANSFER_CONTEXT (hajj-transfer: 2 and 3 are the tiers' queues).
+  // channel's TRANSFER_CONTEXT (hajj-transfer: 2 and 3 are the tiers' queues). Resolves once
+  // Asterisk's NOTIFY says the caller moved (sipfrag 2xx); then this phone hangs up its own
+  // leg, as a transferor does (RFC 5589: Asterisk waits for our BYE).
   transfer(extension) {
     const session = this._session;
     if (!session || session.state !== SessionState.Established) {
-      throw new Error("no call to transfer");
+      return Promise.reject(new Error("no call to transfer"));
     }
     const domain = UserAgent.makeURI(this.config.uri).host;
     const target = UserAgent.makeURI(`sip:${encodeURIComponent(extension)}@${domain}`);
-    if (!target) throw new Error(`not an extension: ${extension}`);
-    return session.refer(target);
+    if (!target) return Promise.reject(new Error(`not an extension: ${extension}`));
+    return new Promise((resolve, reject) => {
+      const onNotify = (notification) => {
+        notification.accept();
+        const status = /SIP\/2\.0 (\d{3})/.exec(notification.request.body || "");
+        const code = status ? Number(status[1]) : 0;
+        if (code < 200) return; // 100 Trying: not yet
+        if (code < 300) {
+          session.bye().catch(() => {});
+          resolve();
+        } else {
+          reject(new Error(`transfer failed: ${code}`));
+        }
+      };
+      const requestDelegate = {
+        onReject: (response) =>
+          reject(new Error(`transfer refused: ${response.message.statusCode}`)),
+      };
+      session.refer(target, { onNotify, requestDelegate }).catch(reject);
+    });
   }
 
   _incoming(invitation) {
