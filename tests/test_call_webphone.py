@@ -5,12 +5,15 @@ keys and mute work, and a blind transfer moves the caller up to tier 2."""
 
 from __future__ import annotations
 
+import hashlib
+import ssl
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from selenium.webdriver.remote.webdriver import WebDriver
 
+from ivr.asterisk import tls
 from tests.rig import answer_pcap, sipp
 from tests.rig.hotline import AgentPasswords, Hotline
 from tests.rig.rtpear import RtpEar
@@ -36,6 +39,12 @@ def rtp_counts(hotline: Hotline, endpoint: str) -> tuple[int, int]:
         if len(fields) > 8 and fields[1].startswith(f"{endpoint}-"[:18]):
             return int(fields[4]), int(fields[8])
     return 0, 0
+
+
+def cert_fingerprint(hotline: Hotline) -> str:
+    pem = tls.files_for(hotline.config).cert.read_text()
+    digest = hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).hexdigest().upper()
+    return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
 
 
 def call_controls(browser: WebDriver) -> dict[str, object]:
@@ -110,6 +119,10 @@ def test_browser_phone_answers_a_queue_call_and_audio_flows_both_ways(
         # The browser's voice (Chromium's fake microphone beeps) reaches the caller.
         before = ear.loud
         wait_for(lambda: ear.loud > before + 10, 30, "the agent's voice at the caller")
+        offered = browser.execute_script(
+            "return window.deskPhone._session.sessionDescriptionHandler"
+            ".peerConnection.remoteDescription.sdp"
+        )
         controls = call_controls(browser)
         # Up a tier: a blind REFER to 2; the phone's own leg ends once the caller moved.
         transferred = browser.execute_async_script(
@@ -124,6 +137,8 @@ def test_browser_phone_answers_a_queue_call_and_audio_flows_both_ways(
             "the caller in tier 2's queue",
         )
         caller.result(120)  # the caller hangs up (or tier 2 does, with nobody there)
+    # DTLS with the local certificate `make setup` made (the SDP's fingerprint is its hash).
+    assert f"a=fingerprint:sha-256 {cert_fingerprint(hotline)}" in offered
     assert controls == {"held": "held", "resumed": "talking", "dtmf": True, "muted": True}
     assert transferred == "registered"
     assert tier2[0]["queue"] == "hajj-tier2"
