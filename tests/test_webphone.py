@@ -102,11 +102,13 @@ def test_phone_config_is_the_agents_own_and_for_agents_only(tmp_path: Path) -> N
     asyncio.run(scenario())
 
 
-async def upgrade(app: object, cookie: str = "") -> list[Message]:
+async def upgrade(app: object, cookie: str = "", origin: str = "") -> list[Message]:
     """What the app sends back to a WebSocket upgrade of /agent/phone/ws."""
     headers = [(b"host", b"127.0.0.1"), (b"sec-websocket-protocol", b"sip")]
     if cookie:
         headers.append((b"cookie", f"hajj_session={cookie}".encode()))
+    if origin:
+        headers.append((b"origin", origin.encode()))
     scope = {
         "type": "websocket", "path": "/agent/phone/ws", "raw_path": b"/agent/phone/ws",
         "query_string": b"", "headers": headers, "scheme": "ws", "server": ("127.0.0.1", 80),
@@ -136,6 +138,23 @@ def test_phone_socket_without_an_agent_session_is_refused_before_accept(tmp_path
             await post_login(client, "rahmat", admin_web)
             sent = await upgrade(app, client.cookies["hajj_session"])
         assert [(m["type"], m.get("code")) for m in sent] == [("websocket.close", 1008)]
+
+    asyncio.run(scenario())
+
+
+def test_phone_socket_from_another_sites_page_is_refused(tmp_path: Path) -> None:
+    config, app = make_app(tmp_path, Clock())
+    agent_web = AgentStore(config.agents_path).add("siti", 1)[1].web
+
+    async def scenario() -> None:
+        async with browser(app) as client:
+            await post_login(client, "siti", agent_web)
+            cookie = client.cookies["hajj_session"]
+        evil = await upgrade(app, cookie, origin="https://evil.example")
+        assert [(m["type"], m.get("code")) for m in evil] == [("websocket.close", 1008)]
+        # Its own page gets past the guard to Asterisk, which no test runs here: 1011.
+        own = await upgrade(app, cookie, origin="http://127.0.0.1")
+        assert [(m["type"], m.get("code")) for m in own] == [("websocket.close", 1011)]
 
     asyncio.run(scenario())
 
