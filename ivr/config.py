@@ -202,6 +202,7 @@ def _validate(config: Config) -> None:
     for key, port in [
         ("asterisk.ami_port", ast.ami_port),
         ("asterisk.http_port", ast.http_port),
+        ("asterisk.https_port", ast.https_port),
         ("asterisk.sip_port", ast.sip_port),
         ("asterisk.rtp_start", ast.rtp_start),
         ("asterisk.rtp_end", ast.rtp_end),

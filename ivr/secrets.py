@@ -27,6 +27,7 @@ class Secrets:
     pin_secret: str  # the key of complaint PIN hashes (ivr.complaints.numbers)
     metrics_token: str  # the bearer token /metrics asks for when agi.metrics_token is on
     asterisk_metrics_password: str  # res_prometheus's basic auth (prometheus.conf)
+    webrtc_secret: str  # the key the browser phones' SIP passwords derive from
 
     def __repr__(self) -> str:  # keep secrets out of tracebacks and logs
         return "Secrets(<hidden>)"
@@ -42,6 +43,7 @@ _FRESH = {
     "pin_secret": lambda: secrets.token_urlsafe(32),
     "metrics_token": lambda: secrets.token_urlsafe(32),
     "asterisk_metrics_password": lambda: secrets.token_urlsafe(24),
+    "webrtc_secret": lambda: secrets.token_urlsafe(32),
 }
 
 

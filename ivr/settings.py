@@ -31,6 +31,9 @@ class AsteriskSettings:
     # Asterisk's own HTTP server, on 127.0.0.1, serving only res_prometheus's /metrics
     # (basic auth: <ami_user>-prometheus and the secrets' asterisk_metrics_password).
     http_port: int = 8088
+    # The same server's TLS side on 127.0.0.1, for the browser phones' SIP over WebSocket
+    # (wss, res_pjsip_transport_websocket) only: the web app proxies to it (ivr/web/phone.py).
+    https_port: int = 8089
     # The AMI users are named <ami_user>-controller, -web, -desk and -calls.
     ami_user: str = "hajj-ivr"
     sip_bind: str = "127.0.0.1"

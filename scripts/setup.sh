@@ -46,3 +46,4 @@ fi
 "$VENV/bin/hajj-ivr" asterisk install
 "$VENV/bin/hajj-ivr" prompts build
 "$VENV/bin/hajj-ivr" data sample --if-empty --show 0
+"$VENV/bin/hajj-ivr" phone setup  # SIP.js for the console, the local certificate

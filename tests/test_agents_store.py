@@ -50,7 +50,7 @@ def test_admins_add_has_no_sip_digest_and_no_endpoint(tmp_path: Path) -> None:
     store.add("budi", 1)
     admin, new = store.add("rahmat", 0, role="admin")
     assert (admin.sip_md5, new.sip) == ("", "")
-    text = pjsip.text(store.all() + store.all(role="admin"))
+    text = pjsip.text(store.all() + store.all(role="admin"), "key")
     assert "[agent-budi]" in text and "rahmat" not in text
 
 
@@ -91,8 +91,23 @@ def test_agents_remove_unknown_says_so(tmp_path: Path) -> None:
 def test_agents_pjsip_has_endpoint_auth_aor_and_the_tier(tmp_path: Path) -> None:
     store = AgentStore(tmp_path / "agents.sqlite")
     agent, new = store.add("budi", 1)
-    text = pjsip.text(store.all())
+    text = pjsip.text(store.all(), "key")
     assert "[agent-budi](agent-template)" in text
     assert f"md5_cred = {agent.sip_md5}" in text and new.sip not in text
     assert "set_var = HAJJ_AGENT_TIER=1" in text and "set_var = HAJJ_AGENT_NAME=budi" in text
     assert f"realm = {passwords.SIP_REALM}" in text
+
+
+def test_agents_pjsip_browser_phone_has_a_derived_digest_only(tmp_path: Path) -> None:
+    store = AgentStore(tmp_path / "agents.sqlite")
+    store.add("budi", 2)
+    store.add("nurul", 0, role="supervisor")
+    text = pjsip.text(store.all() + store.all(role="supervisor"), "key")
+    browser = text[text.index("[webrtc-budi](webrtc-template)") :]
+    password = passwords.webrtc_password("key", "webrtc-budi")
+    assert f"md5_cred = {md5_cred('webrtc-budi', password)}" in browser
+    assert password not in text and "username = webrtc-budi" in browser
+    assert "set_var = HAJJ_AGENT_TIER=2" in browser and "set_var = HAJJ_AGENT_NAME=budi" in browser
+    assert "[webrtc-budi](webrtc-aor-template)" in browser
+    assert "webrtc-nurul" not in text  # a supervisor's phone is the desk one only
+    assert passwords.webrtc_password("other", "webrtc-budi") != password

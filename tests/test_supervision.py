@@ -53,7 +53,7 @@ def test_supervisors_add_has_a_phone_of_its_own_and_no_queue(tmp_path: Path) -> 
     assert [a.name for a in store.all(role="supervisor")] == ["nurul"]
     with pytest.raises(AgentError, match="no agent 'nurul'"):
         store.get("nurul")
-    text = pjsip.text(store.all() + store.all(role="supervisor"))
+    text = pjsip.text(store.all() + store.all(role="supervisor"), "key")
     section = text[text.index("[supervisor-nurul](supervisor-template)") :]
     assert "HAJJ_AGENT_TIER" not in section.split("\n\n")[0]
     assert "[agent-budi](agent-template)" in text and "HAJJ_AGENT_TIER=1" in text
@@ -118,7 +118,15 @@ def test_dialplan_spy_target_must_be_one_agent_channel_named_exactly() -> None:
     assert found
     pattern = re.compile(found[1])
     assert pattern.match("PJSIP/agent-ali-0000002a")
-    for bad in ("PJSIP/agent-ali", "PJSIP/agent-", "PJSIP/supervisor-nurul-0000002a", "Local/x"):
+    assert pattern.match("PJSIP/webrtc-ali-0000002a")  # the agent's browser phone
+    for bad in (
+        "PJSIP/agent-ali",
+        "PJSIP/agent-",
+        "PJSIP/webrtc-ali",
+        "PJSIP/supervisor-nurul-0000002a",
+        "PJSIP/xwebrtc-ali-0000002a",
+        "Local/x",
+    ):
         assert not pattern.match(bad), bad
 
 
@@ -149,6 +157,15 @@ CHANNELS = [
     {"Channel": "PJSIP/agent-ali-00000005", "BridgeId": "b2"},
     {"Channel": "Local/s@hajj-inbound-0001;1", "BridgeId": "b2"},
 ]
+
+
+def test_agent_channel_finds_the_browser_phones_bridged_channel() -> None:
+    channels = [
+        {"Channel": "PJSIP/webrtc-ali-b-00000007", "BridgeId": "b3"},
+        {"Channel": "PJSIP/webrtc-ali-00000008", "BridgeId": "b4"},
+    ]
+    assert supervise.agent_channel(channels, agent("ali")) == "PJSIP/webrtc-ali-00000008"
+    assert supervise.agent_channel(channels[:1], agent("ali")) is None
 
 
 def test_agent_channel_is_the_bridged_one_named_exactly() -> None:

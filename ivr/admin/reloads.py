@@ -13,6 +13,7 @@ a reload changes what happens next, never a call.
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +61,28 @@ def _logged(
 
 
 # --- Asterisk ----------------------------------------------------------------------------
+
+
+# How long `agents remove` waits for the web app to close the agent's browser phone socket
+# (it rechecks sessions every 2 s: ivr/web/phone.py) before the endpoint is reloaded away.
+BROWSER_PHONE_GONE_SECONDS = 10.0
+
+
+def wait_browser_phone_gone(config: Config, endpoint: str) -> bool:
+    """Wait until Asterisk lists no contact of ``endpoint`` (the agent's sessions just
+    ended, so the console's proxy closes its WebSocket and Asterisk drops the contact).
+    Before the reload, not after: a WebSocket contact whose AOR a reload removed first
+    stays listed when its transport closes (seen on Asterisk 22), an orphan until it
+    expires. False when Asterisk still lists one after the wait (or is not running)."""
+    asterisk = process.Asterisk.from_config(config)
+    if asterisk.pid() is None:
+        return False
+    deadline = time.monotonic() + BROWSER_PHONE_GONE_SECONDS
+    while f" {endpoint}/" in asterisk.cli("pjsip show contacts"):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.5)
+    return True
 
 
 def reload_phones(config: Config) -> str:

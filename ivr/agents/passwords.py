@@ -24,6 +24,14 @@ def sip_md5(username: str, password: str, realm: str = SIP_REALM) -> str:
     return hashlib.md5(f"{username}:{realm}:{password}".encode()).hexdigest()
 
 
+def webrtc_password(secret: str, endpoint: str) -> str:
+    """The browser phone's SIP password: derived, never stored. The web app hands it to the
+    agent's own console (GET /agent/phone/config); pjsip config holds only its MD5 digest.
+    Rotating secrets' webrtc_secret changes every browser phone's password at once."""
+    mac = hmac.new(secret.encode(), f"webrtc:{endpoint}".encode(), hashlib.sha256)
+    return mac.hexdigest()[:32]
+
+
 def web_hash(password: str) -> str:
     salt = secrets.token_bytes(16)
     digest = scrypt(password, salt)

@@ -29,9 +29,11 @@ class SupervisionError(HajjIvrError):
 
 
 def agent_channel(channels: Sequence[AmiMessage], agent: Agent) -> str | None:
-    """The agent's phone channel in a call (bridged), by its exact name: the endpoint
-    followed by Asterisk's 8-hex-digit counter (agent-ali must not find agent-ali-b's)."""
-    exact = re.compile(rf"^PJSIP/{re.escape(agent.endpoint)}-[0-9a-f]{{8}}$")
+    """The agent's phone channel in a call (bridged), desk or browser phone, by its exact
+    name: the endpoint followed by Asterisk's 8-hex-digit counter (agent-ali must not find
+    agent-ali-b's)."""
+    endpoints = "|".join(re.escape(e) for e in (agent.endpoint, agent.web_endpoint))
+    exact = re.compile(rf"^PJSIP/(?:{endpoints})-[0-9a-f]{{8}}$")
     for channel in channels:
         name = channel.get("Channel", "")
         if exact.match(name) and channel.get("BridgeId"):

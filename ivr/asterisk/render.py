@@ -14,12 +14,12 @@ from pathlib import Path
 from ivr import chanvars, files, handover
 from ivr.agents import pjsip as agents_pjsip
 from ivr.agents.store import PHONE_ROLES, AgentStore
-from ivr.asterisk import sayconf
+from ivr.asterisk import sayconf, tls
 from ivr.asterisk.sandbox import AsteriskInstall
 from ivr.config import Config
 from ivr.errors import ConfigError, SetupError
 from ivr.prompts import build as prompts_build
-from ivr.secrets import Secrets
+from ivr.secrets import Secrets, load_or_create
 
 PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 LOAD = re.compile(r"^\s*load\s*=>\s*(\S+\.so)\s*$", re.M)
@@ -112,6 +112,9 @@ def values_for(config: Config, install: AsteriskInstall, secrets: Secrets) -> di
         "max_files": str(max_files(ast.max_calls)),
         "ami_port": str(ast.ami_port),
         "http_port": str(ast.http_port),
+        "https_port": str(ast.https_port),
+        "tls_cert": str(tls.files_for(config).cert),
+        "tls_key": str(tls.files_for(config).key),
         "asterisk_metrics_password": secrets.asterisk_metrics_password,
         "run_user": account.name if account else "",
         "run_group": account.group if account else "",
@@ -153,6 +156,7 @@ def render(config: Config, install: AsteriskInstall, secrets: Secrets) -> Runtim
     """Render every dialplan/*.conf into state_dir/asterisk/etc and link sounds in place."""
     layout = RuntimeLayout(config.asterisk_dir)
     layout.make()
+    tls.ensure(tls.files_for(config).folder)  # before Asterisk reads http.conf, pjsip.conf
     rendered = render_all(config, install, secrets)
     write_all(layout.etc, rendered)
     link_modules(layout.modules, install.module_dir, rendered["modules.conf"])
@@ -174,7 +178,7 @@ def render_all(config: Config, install: AsteriskInstall, secrets: Secrets) -> di
         for template in sorted((config.project_dir / "dialplan").glob("*.conf"))
     }
     files["say.conf"] = sayconf.text()
-    files[agents_pjsip.FILENAME] = _agents_text(config)
+    files[agents_pjsip.FILENAME] = _agents_text(config, secrets)
     return files
 
 
@@ -186,7 +190,7 @@ def write_all(etc: Path, files: dict[str, str]) -> None:
 def render_agents(config: Config) -> Path:
     """Write the agents' PJSIP endpoints (pjsip_agents.conf) from the agent store."""
     target = RuntimeLayout(config.asterisk_dir).etc / agents_pjsip.FILENAME
-    _write(target, _agents_text(config))
+    _write(target, _agents_text(config, load_or_create(config.secrets_path)))
     return target
 
 
@@ -207,9 +211,10 @@ def link_modules(target: Path, installed: Path, modules_conf: str) -> list[str]:
     return wanted
 
 
-def _agents_text(config: Config) -> str:
+def _agents_text(config: Config, secrets: Secrets) -> str:
     store = AgentStore(config.agents_path)
-    return agents_pjsip.text([a for role in PHONE_ROLES for a in store.all(role)])
+    accounts = [a for role in PHONE_ROLES for a in store.all(role)]
+    return agents_pjsip.text(accounts, secrets.webrtc_secret)
 
 
 def _write(target: Path, text: str) -> None:

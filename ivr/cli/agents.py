@@ -71,6 +71,7 @@ def remove(config: Config, args: argparse.Namespace) -> int:
     if process.Asterisk.from_config(config).pid() is not None:
         run_async(_ami(config, lambda ami: _logout(ami, agent, quiet=True)))
     store.remove(agent.name)
+    reloads.wait_browser_phone_gone(config, agent.web_endpoint)
     print(f"Agent {agent.name} removed, their web sessions ended. {reloads.reload_phones(config)}")
     return 0
 

@@ -26,6 +26,7 @@ from ivr.cli import (
     data,
     db,
     doctor,
+    phone,
     prompts,
     retention,
     serve,
@@ -53,6 +54,7 @@ COMMANDS = (
     *supervisors.COMMANDS,
     *units.COMMANDS,
     *sessions.COMMANDS,
+    *phone.COMMANDS,
     *campaigns.COMMANDS,
     serve.WEB,
     doctor.DOCTOR,
@@ -72,6 +74,7 @@ NOUNS = {
     "supervisors": "supervisors: wallboard login and a phone to listen in on agents' calls",
     "units": "logins of the units that resolve correction cases",
     "sessions": "web logins: who is logged in, end, unlock",
+    "phone": "the console's browser phone: SIP.js and the local certificate",
     "service": "run the hotline under systemd: install, remove, status",
     "campaigns": "schedule-change calls after an import moved a kloter",
 }

@@ -40,6 +40,7 @@ from ivr.web.health_pages import HealthPages
 from ivr.web.loginpages import LoginPages
 from ivr.web.logins import LoginDesk
 from ivr.web.pages import Pages
+from ivr.web.phone import BrowserPhone
 from ivr.web.recording_pages import RecordingPages
 from ivr.web.screenpop import EVENTS, ScreenPop
 from ivr.web.sessioncookie import ServerSessions
@@ -74,6 +75,7 @@ def build_app(
         *LoginPages(pages, desk).routes(),
         *AgentConsole(pop, pages, config).routes(),
         *AgentState(config, pages, lambda: connection.get("ami", ami), desk_ami).routes(),
+        *BrowserPhone(config).routes(),
         # A given client (tests) serves the dashboard before a lifespan runs.
         *Dashboard(config, lambda: connection.get("ami", ami), pages, supervise_ami).routes(),
         *ComplaintPages(config, pop.latest.get, pages).routes(),

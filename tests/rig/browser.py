@@ -17,7 +17,8 @@ from tests.rig.hotline import Hotline
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
 
-def start() -> WebDriver:
+def start(*extra: str) -> WebDriver:
+    """``extra``: more Chromium flags (the browser phone's fake media: tests/rig/webphone.py)."""
     options = webdriver.ChromeOptions()
     for arg in (
         "--headless=new",
@@ -25,6 +26,7 @@ def start() -> WebDriver:
         "--disable-dev-shm-usage",
         "--disable-gpu",
         "--autoplay-policy=no-user-gesture-required",
+        *extra,
     ):
         options.add_argument(arg)
     options.binary_location = CHROMIUM

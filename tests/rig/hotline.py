@@ -77,7 +77,7 @@ def write_config(state_dir: Path, extra: str = "", rtp_ports: int = 4000) -> Pat
     path.write_text(
         f'state_dir = "{state_dir}"\n'
         f"[asterisk]\nami_port = {free_port()}\nsip_port = {free_port(socket.SOCK_DGRAM)}\n"
-        f"http_port = {free_port()}\n"
+        f"http_port = {free_port()}\nhttps_port = {free_port()}\n"
         f"rtp_start = {rtp_start}\nrtp_end = {rtp_end}\nqueue_max_wait = 60\n"
         f"[agi]\nport = {free_port()}\nmetrics_port = {free_port()}\n"
         f"[ivr]\ndigit_timeout = 3.0\nfirst_digit_timeout = 5.0\n"

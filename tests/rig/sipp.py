@@ -200,6 +200,24 @@ def call_playing(
     return _run(workdir, sipp_argv(xml, sip_port, "-s", number), seconds + 120)
 
 
+def call_with_media_at(
+    workdir: Path, sip_port: int, number: str, media_port: int, seconds: float, caller: str
+) -> SippResult:
+    """One SIPp call whose SDP names ``media_port`` (a test's own RTP socket, which keys
+    and speaks and counts what it hears: tests/rig/rtpear.py) instead of SIPp's; SIPp does
+    the signalling only and hangs up ``seconds`` after the answer."""
+    invite = offering(INVITE.format(caller=caller), "PCMU").replace("[media_port]", str(media_port))
+    steps = [
+        *dialled(invite, ACK.format(caller=caller)),
+        f'<pause milliseconds="{int(seconds * 1000)}"/>',
+        f'<send retrans="500"><![CDATA[\n{BYE.format(caller=caller)}\n]]></send>',
+        '<recv response="200"/>',
+    ]
+    xml = workdir / f"uac-media-{media_port}.xml"
+    xml.write_text(_xml("hajj caller, media in the test", steps))
+    return _run(workdir, sipp_argv(xml, sip_port, "-s", number), seconds + 120)
+
+
 def call(
     workdir: Path,
     sip_port: int,

@@ -227,6 +227,7 @@ async function startPhone() {
     const answer = await fetch("/agent/phone/config", { credentials: "same-origin" });
     if (!answer.ok) throw new Error(`config ${answer.status}`);
     desk.phone = new DeskPhone(await answer.json());
+    window.deskPhone = desk.phone; // the tests' handle on the same phone
   } catch (e) {
     $("phone-status").textContent = "Telepon browser: tidak tersedia";
     return;
@@ -251,6 +252,7 @@ async function startPhone() {
   });
   p.addEventListener("held", (e) => { press(e.detail.on, $("hold")); updateControls(); });
   p.addEventListener("muted", (e) => press(e.detail.on, $("mute")));
+  window.addEventListener("pagehide", () => p.stop());
   await p.start();
 }
 

@@ -1,0 +1,252 @@
+"""The browser phone without Asterisk: the SIP identity check (a pure function, table-
+tested), the settings route's roles, the socket refused without an agent session, the
+SIP.js unpacker's integrity pin, and the local certificate."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import stat
+import tarfile
+from pathlib import Path
+
+import pytest
+from starlette.types import Message
+
+from ivr.agents import passwords
+from ivr.agents.store import AgentStore
+from ivr.asterisk import tls
+from ivr.errors import SetupError
+from ivr.secrets import load_or_create
+from ivr.web import sipidentity, vendor
+from tests.rig.clock import Clock
+from tests.test_web_logins import browser, make_app, post_login
+
+ME = "webrtc-siti"
+
+
+def request(method: str, *headers: str, first: str = "") -> str:
+    line = first or f"{method} sip:hajj-ivr SIP/2.0"
+    return "\r\n".join([line, "Via: SIP/2.0/WSS x.invalid;branch=z9hG4bKx", *headers, "", ""])
+
+
+OWN_FROM = f'From: "Siti" <sip:{ME}@hajj-ivr>;tag=a1'
+AUTH = 'Authorization: Digest username="{}", realm="hajj-ivr", nonce="n", response="r"'
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        request("REGISTER", OWN_FROM, f"To: <sip:{ME}@hajj-ivr>"),
+        request("REGISTER", OWN_FROM, f"To: <sip:{ME}@hajj-ivr>", AUTH.format(ME)),
+        request("INVITE", f"f: <sip:{ME}@hajj-ivr>;tag=b", "t: <sip:500425@hajj-ivr>"),
+        request("BYE", OWN_FROM, "To: <sip:500425@hajj-ivr>;tag=c"),
+        request("", "From: <sip:500425@hajj-ivr>", first="SIP/2.0 200 OK"),  # an answer
+        "\r\n\r\n",  # a keep-alive
+    ],
+)
+def test_sipidentity_own_endpoint_passes(message: str) -> None:
+    assert sipidentity.refusal(message, ME) is None
+
+
+@pytest.mark.parametrize(
+    ("message", "why"),
+    [
+        (
+            request("REGISTER", "From: <sip:webrtc-budi@hajj-ivr>", "To: <sip:webrtc-budi@h>"),
+            "From",
+        ),
+        (request("REGISTER", OWN_FROM, "To: <sip:webrtc-budi@hajj-ivr>"), "To"),
+        (request("REGISTER", OWN_FROM, f"To: <sip:{ME}@h>", AUTH.format("webrtc-budi")), "cred"),
+        (request("INVITE", OWN_FROM, 'Proxy-Authorization: Digest username="agent-siti"'), "cred"),
+        (request("INVITE", "f: <sip:agent-budi@hajj-ivr>"), "From"),
+        (request("INVITE", OWN_FROM, "From: <sip:webrtc-budi@hajj-ivr>"), "From"),  # two
+        (request("INVITE", "To: <sip:500425@hajj-ivr>"), "From"),  # none
+        (request("MESSAGE", f"From: <sip:{ME}x@hajj-ivr>"), "From"),  # a longer name
+        (request("INVITE", OWN_FROM, 'Authorization: Digest realm="hajj-ivr"'), "cred"),
+        ("GET / HTTP/1.1\r\n\r\n", "not a SIP"),
+    ],
+)
+def test_sipidentity_anyone_elses_identity_is_refused(message: str, why: str) -> None:
+    refused = sipidentity.refusal(message, ME)
+    assert refused is not None and why in refused
+
+
+def test_phone_config_is_the_agents_own_and_for_agents_only(tmp_path: Path) -> None:
+    config, app = make_app(tmp_path, Clock())
+    store = AgentStore(config.agents_path)
+    agent_web = store.add("siti", 1)[1].web
+    admin_web = store.add("rahmat", 0, role="admin")[1].web
+    boss_web = store.add("nurul", 0, role="supervisor")[1].web
+
+    async def scenario() -> None:
+        async with browser(app) as anonymous:
+            assert (await anonymous.get("/agent/phone/config")).status_code == 401
+        for name, password in (("rahmat", admin_web), ("nurul", boss_web)):
+            async with browser(app) as client:
+                await post_login(client, name, password)
+                assert (await client.get("/agent/phone/config")).status_code == 403, name
+        async with browser(app) as client:
+            await post_login(client, "siti", agent_web)
+            answer = await client.get("/agent/phone/config")
+            assert answer.status_code == 200 and answer.headers["cache-control"] == "no-store"
+            secret = load_or_create(config.secrets_path).webrtc_secret
+            assert answer.json() == {
+                "ws_url": "ws://127.0.0.1/agent/phone/ws",
+                "uri": "sip:webrtc-siti@hajj-ivr",
+                "username": "webrtc-siti",
+                "password": passwords.webrtc_password(secret, "webrtc-siti"),
+                "display": "siti",
+            }
+
+    asyncio.run(scenario())
+
+
+async def upgrade(app: object, cookie: str = "", origin: str = "") -> list[Message]:
+    """What the app sends back to a WebSocket upgrade of /agent/phone/ws."""
+    headers = [(b"host", b"127.0.0.1"), (b"sec-websocket-protocol", b"sip")]
+    if cookie:
+        headers.append((b"cookie", f"hajj_session={cookie}".encode()))
+    if origin:
+        headers.append((b"origin", origin.encode()))
+    scope = {
+        "type": "websocket", "path": "/agent/phone/ws", "raw_path": b"/agent/phone/ws",
+        "query_string": b"", "headers": headers, "scheme": "ws", "server": ("127.0.0.1", 80),
+        "client": ("10.0.0.1", 40000), "subprotocols": ["sip"], "root_path": "",
+    }  # fmt: skip
+    sent: list[Message] = []
+    inbox = [{"type": "websocket.connect"}]
+
+    async def receive() -> Message:
+        return inbox.pop(0) if inbox else {"type": "websocket.disconnect", "code": 1000}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)  # type: ignore[operator]
+    return sent
+
+
+def test_phone_socket_without_an_agent_session_is_refused_before_accept(tmp_path: Path) -> None:
+    config, app = make_app(tmp_path, Clock())
+    admin_web = AgentStore(config.agents_path).add("rahmat", 0, role="admin")[1].web
+
+    async def scenario() -> None:
+        for cookie in ("", "forged"):
+            assert [m["type"] for m in await upgrade(app, cookie)] == ["websocket.close"]
+        async with browser(app) as client:  # an admin has no browser phone
+            await post_login(client, "rahmat", admin_web)
+            sent = await upgrade(app, client.cookies["hajj_session"])
+        assert [(m["type"], m.get("code")) for m in sent] == [("websocket.close", 1008)]
+
+    asyncio.run(scenario())
+
+
+def test_phone_socket_from_another_sites_page_is_refused(tmp_path: Path) -> None:
+    config, app = make_app(tmp_path, Clock())
+    agent_web = AgentStore(config.agents_path).add("siti", 1)[1].web
+
+    async def scenario() -> None:
+        async with browser(app) as client:
+            await post_login(client, "siti", agent_web)
+            cookie = client.cookies["hajj_session"]
+        evil = await upgrade(app, cookie, origin="https://evil.example")
+        assert [(m["type"], m.get("code")) for m in evil] == [("websocket.close", 1008)]
+        # Its own page gets past the guard to Asterisk, which no test runs here: 1011.
+        own = await upgrade(app, cookie, origin="http://127.0.0.1")
+        assert [(m["type"], m.get("code")) for m in own] == [("websocket.close", 1011)]
+
+    asyncio.run(scenario())
+
+
+def tarball(files: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz") as archive:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+def test_vendor_bad_checksum_writes_nothing_and_says_so(tmp_path: Path) -> None:
+    target = tmp_path / "vendor" / "sip.js"
+    bad = tarball({"package/lib/index.js": b"export {};", "package/LICENSE": b"MIT"})
+    with pytest.raises(SetupError, match="checksum"):
+        vendor.unpack(bad, target)
+    assert not target.exists()
+    assert not (tmp_path / "vendor").exists() or not any((tmp_path / "vendor").iterdir())
+
+
+def test_vendor_keeps_only_lib_js_and_the_licence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import base64
+    import hashlib
+
+    files = {
+        "package/lib/index.js": b"export * from './api/index.js';",
+        "package/lib/api/index.js": b"export {};",
+        "package/lib/index.d.ts": b"types",
+        "package/LICENSE.md": b"MIT",
+        "package/package.json": b"{}",
+        "package/../evil.js": b"x",
+    }
+    data = tarball(files)
+    pin = "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()
+    monkeypatch.setattr(vendor, "INTEGRITY", pin)
+    target = tmp_path / "sip.js"
+    vendor.unpack(data, target)
+    found = sorted(str(p.relative_to(target)) for p in target.rglob("*") if p.is_file())
+    assert found == [".version", "LICENSE.md", "lib/api/index.js", "lib/index.js"]
+    vendor.unpack(data, target)  # again: replaced whole, nothing left beside it
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sip.js"]
+
+
+def test_tls_certificate_is_made_once_with_a_private_key(tmp_path: Path) -> None:
+    made = tls.ensure(tmp_path / "tls")
+    assert stat.S_IMODE(made.key.stat().st_mode) == 0o600
+    assert stat.S_IMODE(made.folder.stat().st_mode) == 0o700
+    first = made.cert.read_bytes()
+    assert b"BEGIN CERTIFICATE" in first
+    assert tls.ensure(tmp_path / "tls").cert.read_bytes() == first  # idempotent
+    assert sorted(p.name for p in made.folder.iterdir()) == ["asterisk.crt", "asterisk.key"]
+
+
+# A call Asterisk placed to the phone: its To names the contact SIP.js made up, so the
+# browser's in-dialog requests (a re-INVITE to hold, the BYE) come from that user.
+ASTERISK_INVITE = request(
+    "INVITE",
+    "From: <sip:500425@hajj-ivr>;tag=ast1",
+    "To: <sip:k3j2h1@x.invalid;transport=ws>",
+    "Call-ID: call-from-asterisk",
+    first="INVITE sip:k3j2h1@x.invalid;transport=ws SIP/2.0",
+)
+IN_DIALOG = request(
+    "INVITE",
+    "From: <sip:k3j2h1@x.invalid>;tag=br1",
+    "To: <sip:500425@hajj-ivr>;tag=ast1",
+    "Call-ID: call-from-asterisk",
+)
+
+
+def test_sipidentity_in_dialog_request_passes_only_in_this_sockets_dialog() -> None:
+    dialogs = sipidentity.Dialogs()
+    assert sipidentity.refusal(IN_DIALOG, ME, dialogs) is not None  # not seen here
+    dialogs.add(ASTERISK_INVITE)
+    assert sipidentity.refusal(IN_DIALOG, ME, dialogs) is None
+    assert sipidentity.refusal(IN_DIALOG.replace("tag=ast1", "x=1"), ME, dialogs) is not None
+    other = IN_DIALOG.replace("Call-ID: call-from-asterisk", "Call-ID: someone-elses")
+    assert sipidentity.refusal(other, ME, dialogs) is not None
+    register = IN_DIALOG.replace("INVITE sip:", "REGISTER sip:")  # never in a dialog
+    assert sipidentity.refusal(register, ME, dialogs) is not None
+    assert "call-from-asterisk" in dialogs
+
+
+def test_sipidentity_dialogs_keep_the_newest_only() -> None:
+    dialogs = sipidentity.Dialogs()
+    for n in range(sipidentity.Dialogs.MAX + 1):
+        dialogs.add(ASTERISK_INVITE.replace("call-from-asterisk", f"c{n}"))
+    dialogs.add("SIP/2.0 200 OK\r\nCall-ID: answer\r\n\r\n")  # answers add nothing
+    assert "c0" not in dialogs and f"c{sipidentity.Dialogs.MAX}" in dialogs
+    assert "answer" not in dialogs
