@@ -9,7 +9,7 @@ run: setup
 	$(BIN)/hajj-ivr run
 
 test: setup lint
-	$(BIN)/pytest -q -n 2 --dist loadfile --durations=20
+	$(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=20
 
 lint:
 	$(BIN)/ruff check ivr tests bench && $(BIN)/ruff format --check ivr tests bench && $(BIN)/mypy ivr tests bench

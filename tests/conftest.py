@@ -26,6 +26,49 @@ from tests.rig import browser as browser_rig
 from tests.rig.fast import FastHotline
 from tests.rig.hotline import Hotline
 
+# `make test` hands whole modules to its two workers in collection order (--dist loadfile
+# --no-loadscope-reorder: xdist's own reorder, by test count, queued the real-call modules,
+# a test or two each but minutes long, last, and one of them ran alone at the end while
+# the other worker idled). So the real-Asterisk modules go first, the longest first as
+# last measured (make test prints the slowest), and the fast tier's hundreds of short
+# modules fill in behind them until both workers end together. Order only: a module's own
+# tests keep their order, and any module may still land on either worker.
+LONGEST_FIRST = (
+    "test_web_admin",
+    "test_call_pilgrim",
+    "test_call_agents",
+    "test_call_campaigns",
+    "test_call_corrections",
+    "test_call_studio",
+    "test_call_services",
+    "test_call_backup",
+    "test_call_umrah",
+    "test_call_metrics",
+    "test_call_complaints",
+    "test_call_callbacks",
+    "test_call_recordings",
+    "test_call_guard",
+    "test_call_agent_report",
+    "test_call_complaint_lock",
+    "test_call_ratings",
+)
+
+
+def _module(item: pytest.Item) -> str:
+    return Path(item.nodeid.split("::", 1)[0]).stem
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    real = {_module(item) for item in items if item.get_closest_marker("asterisk")}
+
+    def rank(item: pytest.Item) -> tuple[int, int]:
+        name = _module(item)
+        if name in LONGEST_FIRST:
+            return 0, LONGEST_FIRST.index(name)
+        return (1 if name in real else 2), 0
+
+    items.sort(key=rank)  # stable: the order within a module stays
+
 
 def _require_asterisk() -> None:
     settings = AsteriskSettings()

@@ -31,6 +31,7 @@ from ivr.errors import HajjIvrError
 from ivr.prompts import build
 from ivr.prompts.catalog import Catalog
 from ivr.testcall import CallResult, TestCall, place
+from tests.rig import sounds
 from tests.rig.ports import free_port, free_rtp_range
 from tests.rig.procs import stop_process
 from tests.rig.web import printed_password
@@ -136,8 +137,13 @@ class Hotline(CallLogReading):
         sample.write_sample(state_dir / "sample")
         import_export(state_dir / "sample", config.mirror_path, imported_by="tests")
         reloads.office_prompts(config, build_them=False)  # the offices' names, addresses
+        # The shared build copied in first: the build here then speaks nothing (its
+        # manifest says so), and prune drops what other catalogs (a fast test's edited
+        # announcement) left there, so the folder is what a fresh build would make.
+        sounds.seed(config.prompts, config.sounds_dir, config.prompts_dir, config.overrides_dir)
         catalog = Catalog.load(config.prompts_dir, config.overrides_dir)
-        build.build(catalog, config.sounds_dir, config.prompts_dir / "recorded", config.prompts)
+        recorded = config.prompts_dir / "recorded"
+        build.build(catalog, config.sounds_dir, recorded, config.prompts, prune=True)
         # As `hajj-ivr asterisk start` does: render, tighten the state dir, hand Asterisk's
         # folders to its user (everything above was written with pytest's umask).
         asterisk = process.prepare(config)

@@ -3,12 +3,17 @@
 The fast tier times every prompt by these WAVs, so they must be built exactly as the real
 rig builds its own (the settings come from the rig's config: espeak-ng at 200 wpm). The
 build is incremental (prompts/build.py keeps a manifest), and a file lock keeps two pytest
-workers from building into the same folder at once.
+workers from building into the same folder at once. The real rig's private sounds start
+as a copy of them (``seed``): each worker's hotline would otherwise speak all 400-odd
+prompts again with espeak-ng, competing for the CPU with the other worker's calls.
 """
 
 from __future__ import annotations
 
 import fcntl
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ivr.config import PromptSettings
@@ -19,18 +24,36 @@ ROOT = Path(__file__).resolve().parents[2]
 SOUNDS = ROOT / "var" / "test-sounds"
 
 
-def shared_sounds(
-    settings: PromptSettings, prompts_dir: Path = ROOT / "prompts", overlay: Path | None = None
-) -> Path:
-    """The sounds directory (``<dir>/id/hajj/<id>.wav``, ``<dir>/id/beep.wav``), up to date
-    with the catalog (and ``overlay``'s files over it: the sample's office prompts): a cold
-    build takes a few seconds, a warm one reads the manifest."""
+@contextmanager
+def _built(settings: PromptSettings, prompts_dir: Path, overlay: Path | None) -> Iterator[Path]:
+    """The shared sounds up to date, held under the lock until the block ends."""
     SOUNDS.mkdir(parents=True, exist_ok=True)
     with (SOUNDS / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             catalog = Catalog.load(prompts_dir, overlay)
             build.build(catalog, SOUNDS, prompts_dir / "recorded", settings)
+            yield SOUNDS
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
-    return SOUNDS
+
+
+def shared_sounds(
+    settings: PromptSettings, prompts_dir: Path = ROOT / "prompts", overlay: Path | None = None
+) -> Path:
+    """The sounds directory (``<dir>/id/hajj/<id>.wav``, ``<dir>/id/beep.wav``), up to date
+    with the catalog (and ``overlay``'s files over it: the sample's office prompts): a cold
+    build takes a few seconds, a warm one reads the manifest."""
+    with _built(settings, prompts_dir, overlay) as sounds:
+        return sounds
+
+
+def seed(
+    settings: PromptSettings, target: Path, prompts_dir: Path, overlay: Path | None = None
+) -> None:
+    """Copy the shared build (files and manifest) into a private sounds dir ``target``, so
+    the private build after it (incremental, by the manifest's keys) finds every prompt
+    made with these settings unchanged. A copy, not a link: Asterisk's user gets its own
+    files (the state dir is tightened afterwards) and the rig may rebuild them."""
+    with _built(settings, prompts_dir, overlay) as sounds:
+        shutil.copytree(sounds / build.LANGUAGE, target / build.LANGUAGE, dirs_exist_ok=True)
