@@ -1,33 +1,55 @@
-"""The console's browser phone end to end: headless Chromium with fake media registers
-webrtc-NAME through the web app's proxy, takes a queue call a SIPp caller made by
-pressing 0, answers it from window.deskPhone, audio flows both ways (DTLS-SRTP), hold,
-keys and mute work, and a blind transfer moves the caller up to tier 2."""
+"""The agent desk end to end, as an agent works it: headless Chromium with fake media logs
+in, its browser phone registers webrtc-NAME through the web app's proxy, the state bar
+puts it in tier 1's queue; a SIPp caller presses 0, the desk pops the call, Jawab answers
+it and audio flows both ways (DTLS-SRTP); hold, a key and mute work from their buttons;
+"Alihkan ke tier 2" passes the caller to a SIPp agent who answers there; the desk is in
+after-call work, the disposition and note are saved, Siap makes the agent available, and
+the call page shows the note."""
 
 from __future__ import annotations
 
 import hashlib
+import os
 import ssl
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.select import Select
+from selenium.webdriver.support.wait import WebDriverWait
 
 from ivr.asterisk import tls
 from tests.rig import answer_pcap, sipp
+from tests.rig.browser import browser_login
 from tests.rig.hotline import AgentPasswords, Hotline
 from tests.rig.rtpear import RtpEar
-from tests.rig.webphone import agent_browser_phone, browser_phone_in_queue, events, media_counts
+from tests.rig.webphone import agent_browser_phone, events, media_counts
 from tests.rig.wsphone import contacts
-from tests.test_call_agents import rows, wait_for
+from tests.test_call_agents import phone, rows, state, wait_for
 
 pytestmark = pytest.mark.asterisk
 CALLER = "081277665544"
 
 
+# A screenshot of the desk during the call is written here when set (docs/agent-desk.png).
+SCREENSHOT = os.environ.get("HAJJ_IVR_DESK_SCREENSHOT", "")
+
+
 @pytest.fixture(scope="module")
 def wendi(hotline: Hotline) -> AgentPasswords:
     return hotline.add_agent("wendi", 1)
+
+
+@pytest.fixture(scope="module")
+def wiratmo(hotline: Hotline) -> AgentPasswords:
+    return hotline.add_agent("wiratmo", 2)
+
+
+@pytest.fixture(scope="module")
+def wulan(hotline: Hotline) -> str:
+    return hotline.add_admin("wulan")
 
 
 def rtp_counts(hotline: Hotline, endpoint: str) -> tuple[int, int]:
@@ -47,31 +69,56 @@ def cert_fingerprint(hotline: Hotline) -> str:
     return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
 
 
-def call_controls(browser: WebDriver) -> dict[str, object]:
-    """Hold (a re-INVITE Asterisk accepts), resume, a key (RFC 4733), mute and unmute, as
-    the console's buttons will press them; what the phone said after each."""
-    script = """
-const done = arguments[0];
-const phone = window.deskPhone;
-(async () => {
-  const seen = {};
-  await phone.setHeld(true);
-  seen.held = phone.state;
-  await phone.setHeld(false);
-  seen.resumed = phone.state;
-  seen.dtmf = phone.sendDtmf("5");
-  phone.setMuted(true);
-  seen.muted = phone.muted;
-  phone.setMuted(false);
-  return seen;
-})().then(done, (error) => done({error: String(error)}));
+def click(browser: WebDriver, element_id: str) -> None:
+    button = browser.find_element(By.ID, element_id)
+    WebDriverWait(browser, 20).until(lambda b: button.is_enabled())
+    button.click()
+
+
+def phone_is(browser: WebDriver, wanted: str) -> bool:
+    return bool(browser.execute_script("return window.deskPhone.state") == wanted)
+
+
+def badge(browser: WebDriver) -> str:
+    return str(browser.find_element(By.ID, "agent-state").get_attribute("data-state"))
+
+
+# Every key the pad sends, with what DeskPhone answered (true: sent as RFC 4733).
+RECORD_KEYS = """
+const p = window.deskPhone, send = p.sendDtmf.bind(p);
+window.keysSent = [];
+p.sendDtmf = (d) => { const ok = send(d); window.keysSent.push([d, ok]); return ok; };
 """
-    result: dict[str, object] = browser.execute_async_script(script)
-    return result
 
 
-def test_browser_phone_answers_a_queue_call_and_audio_flows_both_ways(
-    hotline: Hotline, wendi: AgentPasswords, tmp_path: Path
+def press_controls(browser: WebDriver) -> dict[str, object]:
+    """Tahan (a re-INVITE Asterisk accepts), again to resume, the pad's 5 (RFC 4733), Bisu
+    and again: the buttons as the agent presses them, and what the phone said after each."""
+    seen: dict[str, object] = {}
+    click(browser, "hold")
+    WebDriverWait(browser, 20).until(lambda b: phone_is(b, "held"))
+    seen["held"] = browser.find_element(By.ID, "hold").get_attribute("aria-pressed")
+    click(browser, "hold")
+    WebDriverWait(browser, 20).until(lambda b: phone_is(b, "talking"))
+    browser.execute_script(RECORD_KEYS)
+    browser.find_element(By.CSS_SELECTOR, "#dtmf button[data-digit='5']").click()
+    seen["keys"] = browser.execute_script("return window.keysSent")
+    click(browser, "mute")
+    WebDriverWait(browser, 10).until(lambda b: b.execute_script("return window.deskPhone.muted"))
+    seen["muted"] = browser.find_element(By.ID, "mute").get_attribute("aria-pressed")
+    click(browser, "mute")
+    WebDriverWait(browser, 10).until(
+        lambda b: not b.execute_script("return window.deskPhone.muted")
+    )
+    return seen
+
+
+def test_desk_answers_transfers_up_a_tier_and_saves_the_note_with_audio_both_ways(
+    hotline: Hotline,
+    wendi: AgentPasswords,
+    wiratmo: AgentPasswords,
+    wulan: str,
+    tmp_path: Path,
 ) -> None:
     # The caller keys 0, then speaks (a 400 Hz tone) from the test's own RTP socket, which
     # also counts what reaches the caller.
@@ -79,11 +126,16 @@ def test_browser_phone_answers_a_queue_call_and_audio_flows_both_ways(
     seconds = answer_pcap.voice(voice, 400, 40, keys="0")
     with (
         agent_browser_phone(hotline, "wendi", wendi.web) as browser,
-        browser_phone_in_queue(hotline, "wendi", 1),
+        phone(hotline, tmp_path, "wiratmo", wiratmo.sip),  # tier 2's SIPp agent answers
         RtpEar(voice) as ear,
         ThreadPoolExecutor(1) as pool,
     ):
+        browser.set_window_size(1366, 768)
         assert contacts(hotline, "webrtc-wendi")
+        # The state bar: in tier 1's queue on this browser phone, available.
+        Select(browser.find_element(By.ID, "login-phone")).select_by_value("browser")
+        click(browser, "login-button")
+        WebDriverWait(browser, 30).until(lambda b: badge(b) == "available")
         caller = pool.submit(
             sipp.call_with_media_at,
             tmp_path,
@@ -93,10 +145,12 @@ def test_browser_phone_answers_a_queue_call_and_audio_flows_both_ways(
             seconds,
             CALLER,
         )
-        wait_for(lambda: "incoming" in events(browser), 90, "the browser phone ringing")
-        browser.execute_async_script(
-            "const done = arguments[0]; window.deskPhone.answer().then(() => done(), done);"
-        )
+        # The pop before the answer: who calls and why.
+        card = browser.find_element(By.ID, "pop")
+        WebDriverWait(browser, 90).until(lambda b: card.get_attribute("data-state") == "ringing")
+        wait_for(lambda: "incoming" in events(browser), 30, "the browser phone ringing")
+        popped = card.text
+        click(browser, "answer")
         wait_for(lambda: "connected" in events(browser), 30, "the call connected")
         counts = wait_for(
             lambda: (
@@ -123,28 +177,67 @@ def test_browser_phone_answers_a_queue_call_and_audio_flows_both_ways(
             "return window.deskPhone._session.sessionDescriptionHandler"
             ".peerConnection.remoteDescription.sdp"
         )
-        controls = call_controls(browser)
-        # Up a tier: a blind REFER to 2; the phone's own leg ends once the caller moved.
-        transferred = browser.execute_async_script(
-            "const done = arguments[0];"
-            "window.deskPhone.transfer('2').then(() => done(window.deskPhone.state),"
-            " (error) => done(String(error)));"
-        )
+        timer = browser.find_element(By.ID, "call-timer")
+        WebDriverWait(browser, 10).until(lambda b: timer.text not in ("", "00:00"))
+        if SCREENSHOT:
+            browser.save_screenshot(SCREENSHOT)
+        controls = press_controls(browser)
+        # Up a tier: a blind REFER to 2; the phone's own leg ends once the caller moved,
+        # and tier 2's agent answers.
+        click(browser, "transfer")
         wait_for(lambda: "ended" in events(browser), 30, "the browser's leg ended")
         tier2 = wait_for(
-            lambda: rows(hotline, "SELECT * FROM queue_calls WHERE caller = ?", CALLER)[1:],
+            lambda: rows(
+                hotline,
+                "SELECT * FROM queue_calls WHERE caller = ? AND agent = 'wiratmo'",
+                CALLER,
+            ),
             60,
-            "the caller in tier 2's queue",
+            "tier 2's agent answering the caller",
         )
-        caller.result(120)  # the caller hangs up (or tier 2 does, with nobody there)
+        # After-call work: paused (pascapanggilan) by the server until Siap.
+        WebDriverWait(browser, 30).until(lambda b: badge(b) == "paused")
+        shown = browser.find_element(By.ID, "agent-state").text
+        call_id = browser.find_element(By.ID, "disposition-call").get_attribute("value")
+        Select(browser.find_element(By.ID, "disposition-topic")).select_by_value("kloter")
+        browser.find_element(By.ID, "resolved-no").click()
+        browser.find_element(By.ID, "disposition-note").send_keys("dialihkan ke tier 2: kloter")
+        click(browser, "disposition-save")
+        saved = browser.find_element(By.ID, "disposition-saved")
+        WebDriverWait(browser, 10).until(lambda b: "Tersimpan" in saved.text)
+        click(browser, "unpause-button")
+        WebDriverWait(browser, 30).until(lambda b: badge(b) == "available")
+        click(browser, "logout-button")
+        WebDriverWait(browser, 30).until(lambda b: badge(b) == "logged out")
+        caller.result(120)  # the caller hangs up once it has spoken
+        # queue_log is read into calls.sqlite every few seconds.
+        pause_rows = wait_for(
+            lambda: rows(
+                hotline,
+                "SELECT * FROM queue_log WHERE agent = 'wendi' AND event IN ('PAUSE', 'PAUSEALL')"
+                " AND data1 = 'pascapanggilan'",
+            ),
+            30,
+            "the after-call pause in queue_log",
+        )
+        # The note on the call page, for an admin (the agent's own phone is off by now).
+        browser.delete_all_cookies()
+        browser_login(browser, hotline, "wulan", wulan)
+        browser.get(f"{hotline.web_url}/admin/calls/{call_id}")
+        notes = browser.find_element(By.ID, "dispositions").text
+    assert "Penelepon meminta petugas" in popped and CALLER[-4:] in popped, popped
     # DTLS with the local certificate `make setup` made (the SDP's fingerprint is its hash).
     assert f"a=fingerprint:sha-256 {cert_fingerprint(hotline)}" in offered
-    assert controls == {"held": "held", "resumed": "talking", "dtmf": True, "muted": True}
-    assert transferred == "registered"
-    assert tier2[0]["queue"] == "hajj-tier2"
+    assert controls == {"held": "true", "keys": [["5", True]], "muted": "true"}, controls
     assert counts["received"] > 50 and counts["sent"] > 50, counts
     assert browser_leg[0] > 50 and browser_leg[1] > 50, browser_leg
     assert caller_leg[0] > 50 and caller_leg[1] > 50, caller_leg
     assert ear.packets > 100, ear.packets
     stay = rows(hotline, "SELECT * FROM queue_calls WHERE caller = ?", CALLER)[0]
     assert (stay["queue"], stay["agent"], stay["outcome"]) == ("hajj-tier1", "wendi", "transferred")
+    assert tier2[0]["queue"] == "hajj-tier2"
+    assert stay["call_id"] == call_id
+    assert "pascapanggilan" in shown, shown
+    assert pause_rows
+    assert state(hotline, "wendi") == "logged out"
+    assert "wendi" in notes and "dialihkan ke tier 2: kloter" in notes and "belum" in notes

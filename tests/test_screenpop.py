@@ -67,7 +67,7 @@ def test_screenpop_ringing_agent_sees_caller_porsi_pilgrim_reason_path(pop: Scre
         "tekan 1",
         f"porsi found: {SOC.status_porsi}",
         "tekan ****",
-        "to agent: dob_failed",
+        "ke petugas: Tanggal lahir salah 3 kali",  # the hand-over in the agent's words
     ]
 
 

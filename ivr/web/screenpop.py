@@ -250,7 +250,7 @@ class ScreenPop:
             if line.kind == "input":
                 path.append(f"tekan {line.text or '(tidak ada)'}")
             elif line.kind == "event" and not line.text.startswith("queue "):
-                path.append(line.text)
+                path.append(_said(line.text))
         return path
 
     def subscribe(self, agent: str) -> asyncio.Queue[dict[str, Any]]:
@@ -260,3 +260,9 @@ class ScreenPop:
 
     def unsubscribe(self, agent: str, queue: asyncio.Queue[dict[str, Any]]) -> None:
         self._listeners.get(agent, set()).discard(queue)
+
+
+def _said(event: str) -> str:
+    """A call-log event as the agent reads it: the hand-over in the pop's own words."""
+    reason = event.removeprefix("to agent: ")
+    return f"ke petugas: {REASONS.get(reason, reason)}" if reason != event else event
