@@ -5,6 +5,7 @@ agent's phone is gone from Asterisk within seconds."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import httpx
 import pytest
@@ -12,7 +13,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from ivr.agents import passwords
 from ivr.secrets import load_or_create
-from tests.rig import web
+from tests.rig import sipp, web
 from tests.rig.hotline import AgentPasswords, Hotline
 from tests.rig.wsphone import WsSip, closed, contacts, open_socket, session_cookie
 from tests.test_call_agents import wait_for
@@ -152,3 +153,20 @@ def test_session_end_closes_the_phone_socket_and_drops_the_contact(
         assert asyncio.run(run())
     wait_for(lambda: not contacts(hotline, "webrtc-wulan"), 15, "the contact dropped")
     assert refused_status(hotline, cookie) == 403
+
+
+def test_browser_phone_password_registers_from_no_address_but_the_proxys(
+    hotline: Hotline, agents: dict[str, AgentPasswords], tmp_path: Path
+) -> None:
+    """The attack: an agent copies their browser phone's password out of the page (it is in
+    /agent/phone/config) into a softphone on their own machine and registers over UDP,
+    past the session gate, still registered after logout. 127.0.0.2 plays their machine:
+    not the proxy's 127.0.0.1, yet it reaches Asterisk (the desk phone registers from it)."""
+    port = hotline.config.asterisk.sip_port
+    stolen = sipp.register(
+        tmp_path, port, "webrtc-wulan", browser_password(hotline, "wulan"), local_ip="127.0.0.2"
+    )
+    assert not stolen.ok, "the browser phone registered from outside the proxy"
+    assert not contacts(hotline, "webrtc-wulan")
+    desk = sipp.register(tmp_path, port, "agent-wulan", agents["wulan"].sip, local_ip="127.0.0.2")
+    assert desk.ok, desk.output

@@ -308,11 +308,14 @@ def register_scenario(user: str, password: str, hold_ms: int) -> str:
     )
 
 
-def register(workdir: Path, sip_port: int, user: str, password: str) -> SippResult:
-    """One REGISTER with digest auth, then unregister; ok only when Asterisk took it."""
+def register(
+    workdir: Path, sip_port: int, user: str, password: str, local_ip: str = "127.0.0.1"
+) -> SippResult:
+    """One REGISTER with digest auth, then unregister; ok only when Asterisk took it.
+    ``local_ip``: the address it comes from (any of 127.0.0.0/8 reaches a loopback Asterisk)."""
     xml = workdir / f"register-{user}-{abs(hash(password))}.xml"
     xml.write_text(register_scenario(user, password, hold_ms=0))
-    return _run(workdir, sipp_argv(xml, sip_port), 20)
+    return _run(workdir, sipp_argv(xml, sip_port, local_ip=local_ip), 20)
 
 
 def agent_calls_scenario(answer: bool, keys_pcap: Path | None = None, keys_s: float = 0) -> str:
@@ -508,7 +511,9 @@ def feature_code(workdir: Path, sip_port: int, user: str, password: str, code: s
     return _run(workdir, sipp_argv(xml, sip_port), 40)
 
 
-def sipp_argv(scenario_file: Path, sip_port: int | None, *extra: str) -> list[str]:
+def sipp_argv(
+    scenario_file: Path, sip_port: int | None, *extra: str, local_ip: str = "127.0.0.1"
+) -> list[str]:
     """One SIPp call on loopback with a scenario file: to Asterisk at ``sip_port``, or
     (None) listening. Local SIP and media ports are free ones unless ``extra`` sets -p."""
     target = [f"127.0.0.1:{sip_port}"] if sip_port is not None else []
@@ -523,7 +528,7 @@ def sipp_argv(scenario_file: Path, sip_port: int | None, *extra: str) -> list[st
         "-m",
         "1",
         "-i",
-        "127.0.0.1",
+        local_ip,
         *port,
         "-mi",
         "127.0.0.1",
