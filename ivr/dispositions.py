@@ -3,7 +3,7 @@ it was resolved, and a note, written from the console once the call ends.
 
 One row per disposition, tied to the call by the IVR channel's uniqueid (``calls.id``),
 under the name of the logged-in agent who wrote it (the console lets an agent write only
-for a call they took: ivr/web/desk.py). The topics are the call log's (``topic:`` lines,
+for a call they took: ivr/web/console.py). The topics are the call log's (``topic:`` lines,
 ivr.calllog.TOPIC_PREFIX, counted by the topics report) plus "other". Rows go with their
 calls (``purge_dispositions``, ``retention.calls_days``).
 """

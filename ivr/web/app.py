@@ -29,7 +29,6 @@ from ivr.ami.users import AmiUser, connect_until_up, for_config
 from ivr.config import Config
 from ivr.web import uploads
 from ivr.web.admin import Dashboard
-from ivr.web.aftercall import AfterCall
 from ivr.web.agent_state import AgentState, DeskAmi, desk_session
 from ivr.web.bodycap import BodyCap
 from ivr.web.complaints import ComplaintPages
@@ -70,7 +69,6 @@ def build_app(
     connection: dict[str, AmiClient] = {}  # the lifespan's AMI client, once it runs
     pages = Pages.for_zone(config.agents.timezone)
     desk_ami = desk_ami or desk_session(config)
-    after_call = AfterCall(desk_ami)
     routes = [
         *LoginPages(pages, desk).routes(),
         *AgentConsole(pop, pages, config).routes(),
@@ -94,22 +92,18 @@ def build_app(
             Middleware(BodyCap, streamed=uploads.STREAMED),
             Middleware(ServerSessions, sessions=sessions, secure=cookies),
         ],
-        lifespan=_lifespan(
-            config, (pop, after_call), ami, connection, (desk.close, sessions.close)
-        ),
+        lifespan=_lifespan(config, pop, ami, connection, (desk.close, sessions.close)),
     )
 
 
 def _lifespan(
     config: Config,
-    feeds: tuple[ScreenPop, AfterCall],
+    pop: ScreenPop,
     ami: AmiClient | None,
     connection: dict[str, AmiClient],
     closers: Sequence[Callable[[], None]],
 ) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
-    """The app's own AMI connection feeding the screen pop and the after-call pause
-    (``ami``: one given, tests)."""
-    pop, after_call = feeds
+    """The app's own AMI connection feeding the screen pop (``ami``: one given, tests)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -117,7 +111,6 @@ def _lifespan(
         connection["ami"] = client
         for name in EVENTS:
             client.on_event(name, pop.on_event)
-        client.on_event("AgentComplete", after_call.on_event)
         client.on_connect(pop.on_connect)  # events missed while AMI was down
         task = asyncio.create_task(connect_until_up(client, "web")) if ami is None else None
         try:
@@ -128,7 +121,6 @@ def _lifespan(
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
                 await client.close()
-            await after_call.drain()
             for close in closers:
                 close()
 
