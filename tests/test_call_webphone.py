@@ -13,6 +13,7 @@ import os
 import ssl
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -48,8 +49,8 @@ def wiratmo(hotline: Hotline) -> AgentPasswords:
 
 
 @pytest.fixture(scope="module")
-def wulan(hotline: Hotline) -> str:
-    return hotline.add_admin("wulan")
+def wulandari(hotline: Hotline) -> str:
+    return hotline.add_admin("wulandari")
 
 
 def rtp_counts(hotline: Hotline, endpoint: str) -> tuple[int, int]:
@@ -113,17 +114,86 @@ def press_controls(browser: WebDriver) -> dict[str, object]:
     return seen
 
 
+def log_in_on_the_browser_phone(browser: WebDriver) -> None:
+    """The state bar: in tier 1's queue on this browser phone, available."""
+    Select(browser.find_element(By.ID, "login-phone")).select_by_value("browser")
+    click(browser, "login-button")
+    WebDriverWait(browser, 30).until(lambda b: badge(b) == "available")
+
+
+def answer_when_popped(browser: WebDriver) -> str:
+    """Wait for the pop of the ringing call, answer with Jawab; the pop's text."""
+    card = browser.find_element(By.ID, "pop")
+    WebDriverWait(browser, 90).until(lambda b: card.get_attribute("data-state") == "ringing")
+    wait_for(lambda: "incoming" in events(browser), 30, "the browser phone ringing")
+    popped = card.text
+    click(browser, "answer")
+    wait_for(lambda: "connected" in events(browser), 30, "the call connected")
+    return popped
+
+
+def media_both_ways(browser: WebDriver, hotline: Hotline, ear: RtpEar) -> dict[str, Any]:
+    """RTP both ways, as the browser, Asterisk (both legs) and the caller's socket count it."""
+    seen: dict[str, Any] = {}
+    seen["browser"] = wait_for(
+        lambda: (
+            (c := media_counts(browser))["received"] > 50
+            and c["sent"] > 50
+            and c["energy"] > 0
+            and c
+        ),
+        30,
+        "RTP both ways in the browser, the caller's voice decoded",
+    )
+    # Asterisk's side of both legs: the browser's voice in and on to the caller, the
+    # caller's in and on to the browser.
+    seen["browser_leg"] = wait_for(
+        lambda: (n := rtp_counts(hotline, "webrtc-wendi"))[0] > 50 and n[1] > 50 and n,
+        30,
+        "Asterisk exchanging RTP with the browser",
+    )
+    seen["caller_leg"] = rtp_counts(hotline, "anonymous")
+    # The browser's voice (Chromium's fake microphone beeps) reaches the caller.
+    before = ear.loud
+    wait_for(lambda: ear.loud > before + 10, 30, "the agent's voice at the caller")
+    seen["sdp"] = browser.execute_script(
+        "return window.deskPhone._session.sessionDescriptionHandler"
+        ".peerConnection.remoteDescription.sdp"
+    )
+    return seen
+
+
+def after_call_work(browser: WebDriver) -> tuple[str, str]:
+    """Paused for after-call work by the server; the disposition and note saved, then Siap
+    and out of the queue. The state bar's text while paused, and the call's id."""
+    WebDriverWait(browser, 30).until(lambda b: badge(b) == "paused")
+    shown = browser.find_element(By.ID, "agent-state").text
+    call_id = str(browser.find_element(By.ID, "disposition-call").get_attribute("value"))
+    Select(browser.find_element(By.ID, "disposition-topic")).select_by_value("kloter")
+    browser.find_element(By.ID, "resolved-no").click()
+    browser.find_element(By.ID, "disposition-note").send_keys("dialihkan ke tier 2: kloter")
+    click(browser, "disposition-save")
+    saved = browser.find_element(By.ID, "disposition-saved")
+    WebDriverWait(browser, 10).until(lambda b: "Tersimpan" in saved.text)
+    click(browser, "unpause-button")
+    WebDriverWait(browser, 30).until(lambda b: badge(b) == "available")
+    click(browser, "logout-button")
+    WebDriverWait(browser, 30).until(lambda b: badge(b) == "logged out")
+    return shown, call_id
+
+
 def test_desk_answers_transfers_up_a_tier_and_saves_the_note_with_audio_both_ways(
     hotline: Hotline,
     wendi: AgentPasswords,
     wiratmo: AgentPasswords,
-    wulan: str,
+    wulandari: str,
     tmp_path: Path,
 ) -> None:
     # The caller keys 0, then speaks (a 400 Hz tone) from the test's own RTP socket, which
     # also counts what reaches the caller.
     voice = tmp_path / "caller-voice.pcap"
     seconds = answer_pcap.voice(voice, 400, 40, keys="0")
+    sip_port = hotline.config.asterisk.sip_port
     with (
         agent_browser_phone(hotline, "wendi", wendi.web) as browser,
         phone(hotline, tmp_path, "wiratmo", wiratmo.sip),  # tier 2's SIPp agent answers
@@ -132,51 +202,18 @@ def test_desk_answers_transfers_up_a_tier_and_saves_the_note_with_audio_both_way
     ):
         browser.set_window_size(1366, 768)
         assert contacts(hotline, "webrtc-wendi")
-        # The state bar: in tier 1's queue on this browser phone, available.
-        Select(browser.find_element(By.ID, "login-phone")).select_by_value("browser")
-        click(browser, "login-button")
-        WebDriverWait(browser, 30).until(lambda b: badge(b) == "available")
+        log_in_on_the_browser_phone(browser)
         caller = pool.submit(
             sipp.call_with_media_at,
             tmp_path,
-            hotline.config.asterisk.sip_port,
+            sip_port,
             hotline.config.ivr.hotline,
             ear.port,
             seconds,
             CALLER,
         )
-        # The pop before the answer: who calls and why.
-        card = browser.find_element(By.ID, "pop")
-        WebDriverWait(browser, 90).until(lambda b: card.get_attribute("data-state") == "ringing")
-        wait_for(lambda: "incoming" in events(browser), 30, "the browser phone ringing")
-        popped = card.text
-        click(browser, "answer")
-        wait_for(lambda: "connected" in events(browser), 30, "the call connected")
-        counts = wait_for(
-            lambda: (
-                (c := media_counts(browser))["received"] > 50
-                and c["sent"] > 50
-                and c["energy"] > 0
-                and c
-            ),
-            30,
-            "RTP both ways in the browser, the caller's voice decoded",
-        )
-        # Asterisk's side of both legs: the browser's voice in and on to the caller, the
-        # caller's in and on to the browser.
-        browser_leg = wait_for(
-            lambda: (n := rtp_counts(hotline, "webrtc-wendi"))[0] > 50 and n[1] > 50 and n,
-            30,
-            "Asterisk exchanging RTP with the browser",
-        )
-        caller_leg = rtp_counts(hotline, "anonymous")
-        # The browser's voice (Chromium's fake microphone beeps) reaches the caller.
-        before = ear.loud
-        wait_for(lambda: ear.loud > before + 10, 30, "the agent's voice at the caller")
-        offered = browser.execute_script(
-            "return window.deskPhone._session.sessionDescriptionHandler"
-            ".peerConnection.remoteDescription.sdp"
-        )
+        popped = answer_when_popped(browser)
+        media = media_both_ways(browser, hotline, ear)
         timer = browser.find_element(By.ID, "call-timer")
         WebDriverWait(browser, 10).until(lambda b: timer.text not in ("", "00:00"))
         if SCREENSHOT:
@@ -186,58 +223,31 @@ def test_desk_answers_transfers_up_a_tier_and_saves_the_note_with_audio_both_way
         # and tier 2's agent answers.
         click(browser, "transfer")
         wait_for(lambda: "ended" in events(browser), 30, "the browser's leg ended")
-        tier2 = wait_for(
-            lambda: rows(
-                hotline,
-                "SELECT * FROM queue_calls WHERE caller = ? AND agent = 'wiratmo'",
-                CALLER,
-            ),
-            60,
-            "tier 2's agent answering the caller",
-        )
-        # After-call work: paused (pascapanggilan) by the server until Siap.
-        WebDriverWait(browser, 30).until(lambda b: badge(b) == "paused")
-        shown = browser.find_element(By.ID, "agent-state").text
-        call_id = browser.find_element(By.ID, "disposition-call").get_attribute("value")
-        Select(browser.find_element(By.ID, "disposition-topic")).select_by_value("kloter")
-        browser.find_element(By.ID, "resolved-no").click()
-        browser.find_element(By.ID, "disposition-note").send_keys("dialihkan ke tier 2: kloter")
-        click(browser, "disposition-save")
-        saved = browser.find_element(By.ID, "disposition-saved")
-        WebDriverWait(browser, 10).until(lambda b: "Tersimpan" in saved.text)
-        click(browser, "unpause-button")
-        WebDriverWait(browser, 30).until(lambda b: badge(b) == "available")
-        click(browser, "logout-button")
-        WebDriverWait(browser, 30).until(lambda b: badge(b) == "logged out")
+        taken = "SELECT * FROM queue_calls WHERE caller = ? AND agent = 'wiratmo'"
+        tier2 = wait_for(lambda: rows(hotline, taken, CALLER), 60, "tier 2's agent answering")
+        shown, call_id = after_call_work(browser)
         caller.result(120)  # the caller hangs up once it has spoken
         # queue_log is read into calls.sqlite every few seconds.
-        pause_rows = wait_for(
-            lambda: rows(
-                hotline,
-                "SELECT * FROM queue_log WHERE agent = 'wendi' AND event IN ('PAUSE', 'PAUSEALL')"
-                " AND data1 = 'pascapanggilan'",
-            ),
-            30,
-            "the after-call pause in queue_log",
+        paused = (
+            "SELECT * FROM queue_log WHERE agent = 'wendi' AND event IN ('PAUSE', 'PAUSEALL')"
+            " AND data1 = 'pascapanggilan'"
         )
+        wait_for(lambda: rows(hotline, paused), 30, "the after-call pause in queue_log")
         # The note on the call page, for an admin (the agent's own phone is off by now).
         browser.delete_all_cookies()
-        browser_login(browser, hotline, "wulan", wulan)
+        browser_login(browser, hotline, "wulandari", wulandari)
         browser.get(f"{hotline.web_url}/admin/calls/{call_id}")
         notes = browser.find_element(By.ID, "dispositions").text
     assert "Penelepon meminta petugas" in popped and CALLER[-4:] in popped, popped
     # DTLS with the local certificate `make setup` made (the SDP's fingerprint is its hash).
-    assert f"a=fingerprint:sha-256 {cert_fingerprint(hotline)}" in offered
+    assert f"a=fingerprint:sha-256 {cert_fingerprint(hotline)}" in media["sdp"]
     assert controls == {"held": "true", "keys": [["5", True]], "muted": "true"}, controls
-    assert counts["received"] > 50 and counts["sent"] > 50, counts
-    assert browser_leg[0] > 50 and browser_leg[1] > 50, browser_leg
-    assert caller_leg[0] > 50 and caller_leg[1] > 50, caller_leg
+    assert media["browser"]["received"] > 50 and media["browser"]["sent"] > 50, media
+    assert min(media["browser_leg"] + media["caller_leg"]) > 50, media
     assert ear.packets > 100, ear.packets
     stay = rows(hotline, "SELECT * FROM queue_calls WHERE caller = ?", CALLER)[0]
     assert (stay["queue"], stay["agent"], stay["outcome"]) == ("hajj-tier1", "wendi", "transferred")
-    assert tier2[0]["queue"] == "hajj-tier2"
-    assert stay["call_id"] == call_id
+    assert (tier2[0]["queue"], stay["call_id"]) == ("hajj-tier2", call_id)
     assert "pascapanggilan" in shown, shown
-    assert pause_rows
     assert state(hotline, "wendi") == "logged out"
     assert "wendi" in notes and "dialihkan ke tier 2: kloter" in notes and "belum" in notes

@@ -6,9 +6,7 @@ page's controls and its CSP-clean script."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
-from collections.abc import Mapping
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -20,80 +18,17 @@ from ivr import retention
 from ivr.agents import members
 from ivr.agents.members import member_of, state_of
 from ivr.agents.store import AgentStore
-from ivr.ami.wire import AmiMessage
 from ivr.calldb import open_calldb
 from ivr.calllog import CallLog
 from ivr.config import Config
 from ivr.dispositions import DispositionError, Dispositions
-from ivr.errors import AmiActionError, AmiError
 from ivr.queue.records import QueueRecords
-from ivr.web.aftercall import AfterCall
-from ivr.web.app import build_app
 from ivr.web.screenpop import ScreenPop
 from tests.rig import web
+from tests.rig.fakequeue import FakeQueue, app_for
 from tests.test_web_complaints import logged_in
 
 STATIC = Path(__file__).parent.parent / "ivr" / "web" / "static"
-
-
-class FakeQueue:
-    """app_queue's members as AMI sees them: QueueAdd/Remove/Pause change them, QueueStatus
-    lists them; every action sent is kept."""
-
-    connected = True
-
-    def __init__(self) -> None:
-        self.members: dict[str, dict[str, str]] = {}
-        self.sent: list[tuple[str, dict[str, str]]] = []
-        self.down = False
-        self.listeners: list[tuple[str, Any]] = []
-
-    def on_event(self, pattern: str, callback: Any) -> None:
-        self.listeners.append((pattern, callback))
-
-    def on_connect(self, callback: Any) -> None:
-        pass
-
-    def emit(self, event: Mapping[str, str]) -> None:
-        """An event from Asterisk, to every listener of its name."""
-        for pattern, callback in self.listeners:
-            if pattern == event.get("Event"):
-                callback(event)
-
-    async def action(self, name: str, /, **fields: str) -> AmiMessage:
-        if self.down:
-            raise AmiError("connection refused")
-        self.sent.append((name, fields))
-        where = fields.get("Interface", "")
-        if name == "QueueAdd":
-            self.members[where] = {
-                "Event": "QueueMember",
-                "Queue": fields["Queue"],
-                "Location": where,
-                "MemberName": fields["MemberName"],
-                "Paused": "0",
-                "Status": "1",
-            }
-        elif where not in self.members:
-            raise AmiActionError(f"{name}: Interface not found")
-        elif name == "QueueRemove":
-            del self.members[where]
-        elif name == "QueuePause":
-            paused = fields["Paused"] == "true"
-            self.members[where] |= {
-                "Paused": "1" if paused else "0",
-                "PausedReason": fields.get("Reason", ""),
-                "LastPause": str(int(time.time()) - 30),
-            }
-        return {"Response": "Success"}
-
-    async def action_list(self, name: str, /, **fields: str) -> list[AmiMessage]:
-        if self.down:
-            raise AmiError("connection refused")
-        return list(self.members.values())
-
-    def session(self) -> contextlib.nullcontext[FakeQueue]:
-        return contextlib.nullcontext(self)
 
 
 @pytest.fixture
@@ -104,11 +39,6 @@ def config(tmp_path: Path) -> Config:
 @pytest.fixture
 def fake() -> FakeQueue:
     return FakeQueue()
-
-
-def app_for(config: Config, fake: FakeQueue, pop: ScreenPop | None = None) -> Any:
-    pop = pop or ScreenPop(config.calllog_path, config.mirror_path)
-    return build_app(config, pop=pop, ami=fake, desk_ami=fake.session)  # type: ignore[arg-type]
 
 
 def post_all(
@@ -335,45 +265,6 @@ def test_dispositions_store_refuses_bad_rows_and_goes_with_its_calls(config: Con
         assert Dispositions(db).for_call("c1") == []
 
 
-def complete(interface: str, name: str) -> Mapping[str, str]:
-    return {
-        "Event": "AgentComplete",
-        "Queue": "hajj-tier1",
-        "Interface": interface,
-        "MemberName": name,
-        "Uniqueid": "1795650000.1",
-    }
-
-
-def test_after_call_pauses_browser_phone_members_only(fake: FakeQueue) -> None:
-    after = AfterCall(fake.session)
-    fake.members["PJSIP/webrtc-desk-ani"] = member("PJSIP/webrtc-desk-ani")
-
-    async def feed() -> None:
-        after.on_event(complete("PJSIP/agent-desk-budi", "desk-budi"))  # desk phone: no pause
-        after.on_event({"Event": "AgentConnect", "Interface": "PJSIP/webrtc-desk-ani"})
-        after.on_event(complete("PJSIP/webrtc-desk-ani", "desk-ani"))
-        after.on_event(complete("PJSIP/webrtc-desk-gone", "desk-gone"))  # logged out: logged
-        await after.drain()
-
-    asyncio.run(feed())
-    assert [f for name, f in fake.sent if name == "QueuePause"] == [
-        {
-            "Queue": "hajj-tier1",
-            "Interface": "PJSIP/webrtc-desk-ani",
-            "Paused": "true",
-            "Reason": "pascapanggilan",
-        },
-        {
-            "Queue": "hajj-tier1",
-            "Interface": "PJSIP/webrtc-desk-gone",
-            "Paused": "true",
-            "Reason": "pascapanggilan",
-        },
-    ]
-    assert fake.members["PJSIP/webrtc-desk-ani"]["PausedReason"] == "pascapanggilan"
-
-
 def test_desk_page_has_the_panels_controls_and_next_tier(config: Config, fake: FakeQueue) -> None:
     store = AgentStore(config.agents_path)
     one, three = store.add("desk-rina", 1)[1].web, store.add("desk-tiga", 3)[1].web
@@ -435,29 +326,3 @@ def test_members_actions_pause_without_reason_and_refuse_a_strange_phone(
         "Interface": "PJSIP/webrtc-desk-eka",
         "Paused": "true",
     }
-
-
-def test_web_app_pauses_a_browser_phone_agent_when_their_call_completes(
-    config: Config, fake: FakeQueue
-) -> None:
-    app = app_for(config, fake)
-    fake.members["PJSIP/webrtc-desk-ani"] = member("PJSIP/webrtc-desk-ani")
-
-    async def serve() -> None:
-        async with app.router.lifespan_context(app):
-            fake.emit(complete("PJSIP/webrtc-desk-ani", "desk-ani"))
-            fake.emit(complete("PJSIP/agent-desk-ani", "desk-ani"))  # a desk phone's: none
-        # Leaving the lifespan waits for the pause under way.
-
-    asyncio.run(serve())
-    assert fake.sent == [
-        (
-            "QueuePause",
-            {
-                "Queue": "hajj-tier1",
-                "Interface": "PJSIP/webrtc-desk-ani",
-                "Paused": "true",
-                "Reason": "pascapanggilan",
-            },
-        )
-    ]
