@@ -25,9 +25,23 @@ from tests.test_web_logins import browser, make_app, post_login
 ME = "webrtc-siti"
 
 
-def request(method: str, *headers: str, first: str = "") -> str:
+def request(method: str, *headers: str, first: str = "", body: str = "") -> str:
+    """One SIP message as SIP.js frames it: CRLF line ends, one To, Call-ID and CSeq unless
+    ``headers`` give their own, and a Content-Length that counts the body's bytes."""
     line = first or f"{method} sip:hajj-ivr SIP/2.0"
-    return "\r\n".join([line, "Via: SIP/2.0/WSS x.invalid;branch=z9hG4bKx", *headers, "", ""])
+    names = {h.partition(":")[0].strip().lower() for h in headers}
+    extra = [
+        default
+        for short, default in (
+            ("t", "To: <sip:500425@hajj-ivr>"),
+            ("i", "Call-ID: c1"),
+            ("", f"CSeq: 1 {method or 'REGISTER'}"),
+        )
+        if not names & {default.partition(":")[0].lower(), short}
+    ]
+    length = f"Content-Length: {len(body.encode())}"
+    via = "Via: SIP/2.0/WSS x.invalid;branch=z9hG4bKx"
+    return "\r\n".join([line, via, *headers, *extra, length, "", body])
 
 
 OWN_FROM = f'From: "Siti" <sip:{ME}@hajj-ivr>;tag=a1'
@@ -250,3 +264,65 @@ def test_sipidentity_dialogs_keep_the_newest_only() -> None:
     dialogs.add("SIP/2.0 200 OK\r\nCall-ID: answer\r\n\r\n")  # answers add nothing
     assert "c0" not in dialogs and f"c{sipidentity.Dialogs.MAX}" in dialogs
     assert "answer" not in dialogs
+
+
+OTHER = "webrtc-budi"
+
+
+def test_sipidentity_refuses_a_hostile_from_and_an_oversized_frame() -> None:
+    # sip:sip:sip:... made the old URI pattern quadratic: seconds on the one event loop.
+    hostile = "From: <" + "sip:" * 16_000 + f"{ME}@hajj-ivr>"
+    refused = sipidentity.refusal(request("INVITE", hostile), ME)
+    assert refused is not None
+    small = "From: " + "sip:" * 3000  # under the size limit: refused by its From
+    assert "From" in (sipidentity.refusal(request("INVITE", small), ME) or "")
+    big = request("MESSAGE", OWN_FROM, body="x" * 200_000)
+    assert "KiB" in (sipidentity.refusal(big, ME) or "")
+
+
+REGISTER_ME = request("REGISTER", OWN_FROM, f"To: <sip:{ME}@hajj-ivr>")
+REGISTER_OTHER = request("REGISTER", f"From: <sip:{OTHER}@hajj-ivr>", f"To: <sip:{OTHER}@h>")
+
+
+@pytest.mark.parametrize(
+    ("message", "why"),
+    [
+        # Two messages in one frame: Asterisk's WS transport parses both.
+        (REGISTER_ME + REGISTER_OTHER, "Content-Length"),
+        ("SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n" + REGISTER_OTHER, "Content-Length"),
+        (request("", first="SIP/2.0 200 OK") + REGISTER_OTHER, "Content-Length"),
+        (REGISTER_ME.replace("Content-Length: 0\r\n", ""), "Content-Length"),
+        (REGISTER_ME.replace("Content-Length: 0", "Content-Length: 0\r\nl: 0"), "Content-Length"),
+        (request("MESSAGE", OWN_FROM, body="hi").replace("Length: 2", "Length: 1"), "Content-"),
+        # A quoted display name is no URI: pjsip reads the one inside <...>.
+        (request("INVITE", f'From: "sip:{ME}@x" <sip:{OTHER}@h>;tag=1'), "From"),
+        (request("INVITE", f'From: "a\\" <sip:{ME}@x>" <sip:{OTHER}@h>;tag=1'), "From"),
+        (request("REGISTER", OWN_FROM, f'To: "sip:{ME}@x" <sip:{OTHER}@h>'), "To"),
+        (request("INVITE", f"From: sip:{ME}@x <sip:{OTHER}@h>;tag=1"), "From"),
+        # A lone CR is a line end to pjlib, which keeps the last From.
+        (REGISTER_ME.replace(OWN_FROM, f"{OWN_FROM}\rFrom: <sip:{OTHER}@h>"), "line end"),
+        (REGISTER_ME.replace(OWN_FROM, f"{OWN_FROM}\nFrom: <sip:{OTHER}@h>"), "line end"),
+        # pjsip keeps the last username=, and the last of a header that may appear once.
+        (request("INVITE", OWN_FROM, AUTH.format(ME) + ', username="x"'), "cred"),
+        (request("INVITE", OWN_FROM, AUTH.format(ME) + f", username={OTHER}"), "cred"),
+        (request("INVITE", OWN_FROM, AUTH.format(ME), AUTH.format(ME)), "cred"),
+        (request("INVITE", OWN_FROM, AUTH.format(ME).replace("Auth", "Proxy-Auth") + ",="), "cred"),
+        (request("REGISTER", OWN_FROM, f"To: <sip:{ME}@h>", f"t: <sip:{OTHER}@h>"), "To"),
+        (request("INVITE", OWN_FROM, "Call-ID: a", "i: b"), "Call-ID"),
+        (request("INVITE", OWN_FROM, "CSeq: 1 INVITE", "CSeq: 2 INVITE"), "CSeq"),
+        (request("", "From: <sip:x@h>", "From: <sip:y@h>", first="SIP/2.0 200 OK"), "From"),
+    ],
+)
+def test_sipidentity_smuggled_identities_are_refused(message: str, why: str) -> None:
+    refused = sipidentity.refusal(message, ME)
+    assert refused is not None and why in refused, refused
+
+
+def test_sipidentity_sipjs_shaped_messages_still_pass() -> None:
+    sdp = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
+    invite = request("INVITE", OWN_FROM, "Content-Type: application/sdp", body=sdp + "é")
+    assert sipidentity.refusal(invite, ME) is None
+    auth = f'Authorization: Digest algorithm=MD5, username="{ME}", nonce="n\\"x", qop=auth'
+    register = request("REGISTER", OWN_FROM, f"To: <sip:{ME}@h>", auth)
+    assert sipidentity.refusal(register, ME) is None
+    assert sipidentity.refusal(request("INVITE", f"From: sip:{ME}@hajj-ivr;tag=z"), ME) is None
