@@ -326,3 +326,89 @@ def test_sipidentity_sipjs_shaped_messages_still_pass() -> None:
     register = request("REGISTER", OWN_FROM, f"To: <sip:{ME}@h>", auth)
     assert sipidentity.refusal(register, ME) is None
     assert sipidentity.refusal(request("INVITE", f"From: sip:{ME}@hajj-ivr;tag=z"), ME) is None
+
+
+class FakeBrowser:
+    """The browser's side of the phone socket: frames to hand the proxy, then a close."""
+
+    def __init__(self, *frames: Message) -> None:
+        self.frames = list(frames)
+        self.scope = {"session": {"role": "agent", "user": "siti"}}
+        self.headers = {"host": "127.0.0.1"}
+        self.closed: list[int] = []
+
+    async def receive(self) -> Message:
+        return self.frames.pop(0) if self.frames else {"type": "websocket.disconnect"}
+
+    async def accept(self, subprotocol: str | None = None) -> None:
+        raise OSError("the browser went away during the handshake")
+
+    async def close(self, code: int = 1000) -> None:
+        self.closed.append(code)
+
+
+class FakeAsterisk:
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+        self.closed = False
+
+    async def send(self, frame: str) -> None:
+        self.sent.append(frame)
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+def text(frame: str) -> Message:
+    return {"type": "websocket.receive", "text": frame}
+
+
+def from_browser(monkeypatch: pytest.MonkeyPatch, browser: FakeBrowser) -> FakeAsterisk:
+    """Run the proxy's browser-to-Asterisk pump on ``browser``'s frames; what went on."""
+    from ivr.web import auth, phone
+
+    monkeypatch.setattr(auth, "still_valid", lambda _: True)
+    upstream = FakeAsterisk()
+    proxy = phone.BrowserPhone(None)  # type: ignore[arg-type]
+    pump = proxy._from_browser(browser, upstream, "siti", sipidentity.Dialogs())  # type: ignore[arg-type]
+    asyncio.run(pump)
+    return upstream
+
+
+def test_phone_a_call_id_the_browser_chose_opens_no_dialog(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    own = request("INVITE", OWN_FROM, "Call-ID: chosen")
+    forged = IN_DIALOG.replace("call-from-asterisk", "chosen").replace("k3j2h1", OTHER)
+    upstream = from_browser(monkeypatch, FakeBrowser(text(own), text(forged)))
+    assert upstream.sent == [own]
+
+
+def test_phone_a_binary_frame_is_refused_and_logged(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    binary: Message = {"type": "websocket.receive", "bytes": REGISTER_ME.encode()}
+    upstream = from_browser(monkeypatch, FakeBrowser(binary, text(REGISTER_ME)))
+    assert upstream.sent == []
+    assert "binary" in caplog.text
+
+
+def test_phone_a_failed_accept_still_closes_asterisks_socket(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from types import SimpleNamespace
+
+    from ivr.web import phone
+
+    upstream = FakeAsterisk()
+
+    async def connect(*args: object, **kwargs: object) -> FakeAsterisk:
+        return upstream
+
+    monkeypatch.setattr(phone, "connect", connect)
+    monkeypatch.setattr(phone.BrowserPhone, "_trust", lambda self: None)
+    config = SimpleNamespace(asterisk=SimpleNamespace(https_port=8089))
+    proxy = phone.BrowserPhone(config)  # type: ignore[arg-type]
+    with pytest.raises(OSError, match="handshake"):
+        asyncio.run(proxy.socket(FakeBrowser()))  # type: ignore[arg-type]
+    assert upstream.closed
