@@ -25,9 +25,23 @@ from tests.test_web_logins import browser, make_app, post_login
 ME = "webrtc-siti"
 
 
-def request(method: str, *headers: str, first: str = "") -> str:
+def request(method: str, *headers: str, first: str = "", body: str = "") -> str:
+    """One SIP message as SIP.js frames it: CRLF line ends, one To, Call-ID and CSeq unless
+    ``headers`` give their own, and a Content-Length that counts the body's bytes."""
     line = first or f"{method} sip:hajj-ivr SIP/2.0"
-    return "\r\n".join([line, "Via: SIP/2.0/WSS x.invalid;branch=z9hG4bKx", *headers, "", ""])
+    names = {h.partition(":")[0].strip().lower() for h in headers}
+    extra = [
+        default
+        for short, default in (
+            ("t", "To: <sip:500425@hajj-ivr>"),
+            ("i", "Call-ID: c1"),
+            ("", f"CSeq: 1 {method or 'REGISTER'}"),
+        )
+        if not names & {default.partition(":")[0].lower(), short}
+    ]
+    length = f"Content-Length: {len(body.encode())}"
+    via = "Via: SIP/2.0/WSS x.invalid;branch=z9hG4bKx"
+    return "\r\n".join([line, via, *headers, *extra, length, "", body])
 
 
 OWN_FROM = f'From: "Siti" <sip:{ME}@hajj-ivr>;tag=a1'
@@ -250,3 +264,151 @@ def test_sipidentity_dialogs_keep_the_newest_only() -> None:
     dialogs.add("SIP/2.0 200 OK\r\nCall-ID: answer\r\n\r\n")  # answers add nothing
     assert "c0" not in dialogs and f"c{sipidentity.Dialogs.MAX}" in dialogs
     assert "answer" not in dialogs
+
+
+OTHER = "webrtc-budi"
+
+
+def test_sipidentity_refuses_a_hostile_from_and_an_oversized_frame() -> None:
+    # sip:sip:sip:... made the old URI pattern quadratic: seconds on the one event loop.
+    hostile = "From: <" + "sip:" * 16_000 + f"{ME}@hajj-ivr>"
+    refused = sipidentity.refusal(request("INVITE", hostile), ME)
+    assert refused is not None
+    small = "From: " + "sip:" * 3000  # under the size limit: refused by its From
+    assert "From" in (sipidentity.refusal(request("INVITE", small), ME) or "")
+    big = request("MESSAGE", OWN_FROM, body="x" * 200_000)
+    assert "KiB" in (sipidentity.refusal(big, ME) or "")
+
+
+REGISTER_ME = request("REGISTER", OWN_FROM, f"To: <sip:{ME}@hajj-ivr>")
+REGISTER_OTHER = request("REGISTER", f"From: <sip:{OTHER}@hajj-ivr>", f"To: <sip:{OTHER}@h>")
+
+
+@pytest.mark.parametrize(
+    ("message", "why"),
+    [
+        # Two messages in one frame: Asterisk's WS transport parses both.
+        (REGISTER_ME + REGISTER_OTHER, "Content-Length"),
+        ("SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n" + REGISTER_OTHER, "Content-Length"),
+        (request("", first="SIP/2.0 200 OK") + REGISTER_OTHER, "Content-Length"),
+        (REGISTER_ME.replace("Content-Length: 0\r\n", ""), "Content-Length"),
+        (REGISTER_ME.replace("Content-Length: 0", "Content-Length: 0\r\nl: 0"), "Content-Length"),
+        (request("MESSAGE", OWN_FROM, body="hi").replace("Length: 2", "Length: 1"), "Content-"),
+        # A quoted display name is no URI: pjsip reads the one inside <...>.
+        (request("INVITE", f'From: "sip:{ME}@x" <sip:{OTHER}@h>;tag=1'), "From"),
+        (request("INVITE", f'From: "a\\" <sip:{ME}@x>" <sip:{OTHER}@h>;tag=1'), "From"),
+        (request("REGISTER", OWN_FROM, f'To: "sip:{ME}@x" <sip:{OTHER}@h>'), "To"),
+        (request("INVITE", f"From: sip:{ME}@x <sip:{OTHER}@h>;tag=1"), "From"),
+        # A lone CR is a line end to pjlib, which keeps the last From.
+        (REGISTER_ME.replace(OWN_FROM, f"{OWN_FROM}\rFrom: <sip:{OTHER}@h>"), "line end"),
+        (REGISTER_ME.replace(OWN_FROM, f"{OWN_FROM}\nFrom: <sip:{OTHER}@h>"), "line end"),
+        # pjsip keeps the last username=, and the last of a header that may appear once.
+        (request("INVITE", OWN_FROM, AUTH.format(ME) + ', username="x"'), "cred"),
+        (request("INVITE", OWN_FROM, AUTH.format(ME) + f", username={OTHER}"), "cred"),
+        (request("INVITE", OWN_FROM, AUTH.format(ME), AUTH.format(ME)), "cred"),
+        (request("INVITE", OWN_FROM, AUTH.format(ME).replace("Auth", "Proxy-Auth") + ",="), "cred"),
+        (request("REGISTER", OWN_FROM, f"To: <sip:{ME}@h>", f"t: <sip:{OTHER}@h>"), "To"),
+        (request("INVITE", OWN_FROM, "Call-ID: a", "i: b"), "Call-ID"),
+        (request("INVITE", OWN_FROM, "CSeq: 1 INVITE", "CSeq: 2 INVITE"), "CSeq"),
+        (request("", "From: <sip:x@h>", "From: <sip:y@h>", first="SIP/2.0 200 OK"), "From"),
+    ],
+)
+def test_sipidentity_smuggled_identities_are_refused(message: str, why: str) -> None:
+    refused = sipidentity.refusal(message, ME)
+    assert refused is not None and why in refused, refused
+
+
+def test_sipidentity_sipjs_shaped_messages_still_pass() -> None:
+    sdp = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
+    invite = request("INVITE", OWN_FROM, "Content-Type: application/sdp", body=sdp + "é")
+    assert sipidentity.refusal(invite, ME) is None
+    auth = f'Authorization: Digest algorithm=MD5, username="{ME}", nonce="n\\"x", qop=auth'
+    register = request("REGISTER", OWN_FROM, f"To: <sip:{ME}@h>", auth)
+    assert sipidentity.refusal(register, ME) is None
+    assert sipidentity.refusal(request("INVITE", f"From: sip:{ME}@hajj-ivr;tag=z"), ME) is None
+
+
+class FakeBrowser:
+    """The browser's side of the phone socket: frames to hand the proxy, then a close."""
+
+    def __init__(self, *frames: Message) -> None:
+        self.frames = list(frames)
+        self.scope = {"session": {"role": "agent", "user": "siti"}}
+        self.headers = {"host": "127.0.0.1"}
+        self.closed: list[int] = []
+
+    async def receive(self) -> Message:
+        return self.frames.pop(0) if self.frames else {"type": "websocket.disconnect"}
+
+    async def accept(self, subprotocol: str | None = None) -> None:
+        raise OSError("the browser went away during the handshake")
+
+    async def close(self, code: int = 1000) -> None:
+        self.closed.append(code)
+
+
+class FakeAsterisk:
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+        self.closed = False
+
+    async def send(self, frame: str) -> None:
+        self.sent.append(frame)
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+def text(frame: str) -> Message:
+    return {"type": "websocket.receive", "text": frame}
+
+
+def from_browser(monkeypatch: pytest.MonkeyPatch, browser: FakeBrowser) -> FakeAsterisk:
+    """Run the proxy's browser-to-Asterisk pump on ``browser``'s frames; what went on."""
+    from ivr.web import auth, phone
+
+    monkeypatch.setattr(auth, "still_valid", lambda _: True)
+    upstream = FakeAsterisk()
+    proxy = phone.BrowserPhone(None)  # type: ignore[arg-type]
+    pump = proxy._from_browser(browser, upstream, "siti", sipidentity.Dialogs())  # type: ignore[arg-type]
+    asyncio.run(pump)
+    return upstream
+
+
+def test_phone_a_call_id_the_browser_chose_opens_no_dialog(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    own = request("INVITE", OWN_FROM, "Call-ID: chosen")
+    forged = IN_DIALOG.replace("call-from-asterisk", "chosen").replace("k3j2h1", OTHER)
+    upstream = from_browser(monkeypatch, FakeBrowser(text(own), text(forged)))
+    assert upstream.sent == [own]
+
+
+def test_phone_a_binary_frame_is_refused_and_logged(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    binary: Message = {"type": "websocket.receive", "bytes": REGISTER_ME.encode()}
+    upstream = from_browser(monkeypatch, FakeBrowser(binary, text(REGISTER_ME)))
+    assert upstream.sent == []
+    assert "binary" in caplog.text
+
+
+def test_phone_a_failed_accept_still_closes_asterisks_socket(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from types import SimpleNamespace
+
+    from ivr.web import phone
+
+    upstream = FakeAsterisk()
+
+    async def connect(*args: object, **kwargs: object) -> FakeAsterisk:
+        return upstream
+
+    monkeypatch.setattr(phone, "connect", connect)
+    monkeypatch.setattr(phone.BrowserPhone, "_trust", lambda self: None)
+    config = SimpleNamespace(asterisk=SimpleNamespace(https_port=8089))
+    proxy = phone.BrowserPhone(config)  # type: ignore[arg-type]
+    with pytest.raises(OSError, match="handshake"):
+        asyncio.run(proxy.socket(FakeBrowser()))  # type: ignore[arg-type]
+    assert upstream.closed

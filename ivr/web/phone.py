@@ -2,12 +2,12 @@
 goes through this proxy (/agent/phone/ws) to Asterisk's wss transport on 127.0.0.1.
 
 A browser never reaches Asterisk itself. The upgrade needs a live agent session (refused
-before it is accepted: 403); every SIP request the browser sends must speak only as the
-session agent's own webrtc-NAME (ivr/web/sipidentity.py), or both sockets close. The
-session is checked again on every frame and every few seconds: a logout, a new password
-or `agents remove` closes both sockets at once, and Asterisk drops the contact with its
-WebSocket. Asterisk's certificate is the one `make setup` made (ivr/asterisk/tls.py),
-trusted alone.
+before it is accepted: 403); every frame the browser sends must be one text SIP message
+of at most 16 KiB, and every request in it must speak only as the session agent's own
+webrtc-NAME (ivr/web/sipidentity.py), or both sockets close. The session is checked again
+on every frame and every few seconds: a logout, a new password or `agents remove` closes
+both sockets at once, and Asterisk drops the contact with its WebSocket. Asterisk's
+certificate is the one `make setup` made (ivr/asterisk/tls.py), trusted alone.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
@@ -80,8 +80,8 @@ class BrowserPhone:
             log.warning("phone socket of %s: Asterisk's wss transport unreachable: %s", name, e)
             await websocket.close(code=1011)
             return
-        await websocket.accept(subprotocol=SUBPROTOCOL)
-        try:
+        try:  # accept inside: a handshake that fails still closes Asterisk's socket
+            await websocket.accept(subprotocol=SUBPROTOCOL)
             dialogs = sipidentity.Dialogs()  # the calls on this socket, either way
             await _first_done(
                 self._from_browser(websocket, upstream, name, dialogs),
@@ -102,9 +102,12 @@ class BrowserPhone:
     ) -> None:
         endpoint = web_endpoint_of(name)
         while True:
-            try:
-                frame = await websocket.receive_text()
-            except WebSocketDisconnect:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            frame = message.get("text")
+            if not isinstance(frame, str):  # SIP.js sends text; a binary frame is no SIP
+                log.warning("phone socket of %s refused: a binary frame", name)
                 return
             if not auth.still_valid(websocket):
                 log.info("phone socket of %s closed with its session", name)
@@ -113,7 +116,8 @@ class BrowserPhone:
             if why is not None:
                 log.warning("phone socket of %s refused: %s", name, why)
                 return
-            dialogs.add(frame)
+            # No dialogs.add here: a Call-ID the browser chose must not open a dialog
+            # whose in-dialog requests may then carry any From.
             await upstream.send(frame)
 
     async def _to_browser(
@@ -122,7 +126,7 @@ class BrowserPhone:
         with contextlib.suppress(WebSocketException):
             async for frame in upstream:
                 text = frame if isinstance(frame, str) else frame.decode(errors="replace")
-                dialogs.add(text)  # a call Asterisk places to the phone: its dialog
+                dialogs.add(text)  # an INVITE Asterisk sends to the phone: its dialog
                 await websocket.send_text(text)
 
     async def _watch(self, websocket: WebSocket, name: str) -> None:
