@@ -23,8 +23,8 @@ pytestmark = pytest.mark.asterisk
 
 @pytest.fixture(scope="module")
 def agents(hotline: Hotline) -> dict[str, AgentPasswords]:
-    """wira (tier 1) and wulan (tier 1): two agents with browser phones."""
-    return {name: hotline.add_agent(name, 1) for name in ("wira", "wulan")}
+    """wira (tier 1) and wiwik (tier 1): two agents with browser phones."""
+    return {name: hotline.add_agent(name, 1) for name in ("wira", "wiwik")}
 
 
 def browser_password(hotline: Hotline, name: str) -> str:
@@ -71,39 +71,39 @@ def test_phone_socket_registers_the_agents_own_browser_phone(
 def test_phone_socket_as_another_agent_is_closed_and_never_registers(
     hotline: Hotline, agents: dict[str, AgentPasswords], method: str
 ) -> None:
-    """wira's session with wulan's browser password (a leaked one) still cannot speak as
-    webrtc-wulan: the proxy closes the socket before Asterisk hears it."""
+    """wira's session with wiwik's browser password (a leaked one) still cannot speak as
+    webrtc-wiwik: the proxy closes the socket before Asterisk hears it."""
     cookie = session_cookie(hotline, "wira", agents["wira"].web)
 
     async def run() -> bool:
         ws = await open_socket(hotline, cookie)
-        sip = WsSip(ws, "webrtc-wulan", password=browser_password(hotline, "wulan"))
+        sip = WsSip(ws, "webrtc-wiwik", password=browser_password(hotline, "wiwik"))
         send = sip.register() if method == "REGISTER" else sip.invite()
         with pytest.raises(ConnectionClosed):
             await send
         return await closed(ws, 5)
 
     assert asyncio.run(run())
-    assert contacts(hotline, "webrtc-wulan") == []
+    assert contacts(hotline, "webrtc-wiwik") == []
 
 
 def test_phone_socket_with_anothers_digest_username_is_closed(
     hotline: Hotline, agents: dict[str, AgentPasswords]
 ) -> None:
-    """From says wira, the credentials say wulan: refused as well."""
+    """From says wira, the credentials say wiwik: refused as well."""
     cookie = session_cookie(hotline, "wira", agents["wira"].web)
 
     async def run() -> bool:
         ws = await open_socket(hotline, cookie)
         sip = WsSip(
-            ws, "webrtc-wira", auth_user="webrtc-wulan", password=browser_password(hotline, "wulan")
+            ws, "webrtc-wira", auth_user="webrtc-wiwik", password=browser_password(hotline, "wiwik")
         )
         with pytest.raises(ConnectionClosed):
             await sip.register()
         return await closed(ws, 5)
 
     assert asyncio.run(run())
-    assert contacts(hotline, "webrtc-wulan") == []
+    assert contacts(hotline, "webrtc-wiwik") == []
 
 
 def test_agents_remove_closes_the_phone_socket_and_drops_the_contact(
@@ -132,26 +132,26 @@ def test_session_end_closes_the_phone_socket_and_drops_the_contact(
     hotline: Hotline, agents: dict[str, AgentPasswords], ending: str
 ) -> None:
     with httpx.Client(base_url=hotline.web_url, timeout=10) as console:
-        web.login(console, "wulan", agents["wulan"].web)
+        web.login(console, "wiwik", agents["wiwik"].web)
         cookie = console.cookies["hajj_session"]
 
         async def run() -> bool:
             ws = await open_socket(hotline, cookie)
-            sip = WsSip(ws, "webrtc-wulan", password=browser_password(hotline, "wulan"))
+            sip = WsSip(ws, "webrtc-wiwik", password=browser_password(hotline, "wiwik"))
             assert await sip.register() == 200
-            assert await asyncio.to_thread(contacts, hotline, "webrtc-wulan")
+            assert await asyncio.to_thread(contacts, hotline, "webrtc-wiwik")
             if ending == "logout":
                 token = web.csrf((await asyncio.to_thread(console.get, "/agent")).text)
                 await asyncio.to_thread(console.post, "/logout", data={"csrf": token})
             else:
-                printed = await asyncio.to_thread(hotline.cli, "agents", "password", "wulan")
-                agents["wulan"] = AgentPasswords(
-                    agents["wulan"].sip, web.printed_password(printed.stdout)
+                printed = await asyncio.to_thread(hotline.cli, "agents", "password", "wiwik")
+                agents["wiwik"] = AgentPasswords(
+                    agents["wiwik"].sip, web.printed_password(printed.stdout)
                 )
             return await closed(ws, 15)
 
         assert asyncio.run(run())
-    wait_for(lambda: not contacts(hotline, "webrtc-wulan"), 15, "the contact dropped")
+    wait_for(lambda: not contacts(hotline, "webrtc-wiwik"), 15, "the contact dropped")
     assert refused_status(hotline, cookie) == 403
 
 
@@ -164,9 +164,9 @@ def test_browser_phone_password_registers_from_no_address_but_the_proxys(
     not the proxy's 127.0.0.1, yet it reaches Asterisk (the desk phone registers from it)."""
     port = hotline.config.asterisk.sip_port
     stolen = sipp.register(
-        tmp_path, port, "webrtc-wulan", browser_password(hotline, "wulan"), local_ip="127.0.0.2"
+        tmp_path, port, "webrtc-wiwik", browser_password(hotline, "wiwik"), local_ip="127.0.0.2"
     )
     assert not stolen.ok, "the browser phone registered from outside the proxy"
-    assert not contacts(hotline, "webrtc-wulan")
-    desk = sipp.register(tmp_path, port, "agent-wulan", agents["wulan"].sip, local_ip="127.0.0.2")
+    assert not contacts(hotline, "webrtc-wiwik")
+    desk = sipp.register(tmp_path, port, "agent-wiwik", agents["wiwik"].sip, local_ip="127.0.0.2")
     assert desk.ok, desk.output

@@ -11,15 +11,17 @@ from pathlib import Path
 ADDED = re.compile(
     r'add_(?:agent|admin)\(\s*"([a-z][a-z0-9_-]*)"'
     r'|"(?:agents|admins|supervisors)",\s*"add",\s*"([a-z][a-z0-9_-]*)"'
-    r"|^(?:AGENT|ADMIN)\b[^=]*=\s*(.+)$",
+    r"|^(?:AGENT|ADMIN)\b[^=]*=\s*(.+)$"
+    r"|add_(?:agent|admin)\(name\b.*\bfor name in (\(.*\))",
     re.MULTILINE,
 )
 
 
 def names(text: str) -> set[str]:
     found = set()
-    for literal, cli, constants in ADDED.findall(text):
-        found |= {literal, cli} | set(re.findall(r'"([a-z][a-z0-9_-]*)"', constants))
+    for literal, cli, constants, loop in ADDED.findall(text):
+        listed = constants + loop
+        found |= {literal, cli} | set(re.findall(r'"([a-z][a-z0-9_-]*)"', listed))
     return found - {""}
 
 
@@ -42,5 +44,6 @@ def test_rig_names_finds_literals_cli_adds_and_constants() -> None:
 AGENT, ADMIN = "laras", "bagus"
 x = hotline.add_agent("gita", 1)
 y = hotline.cli("supervisors", "add", "indah")
+z = {name: hotline.add_agent(name, 1) for name in ("wira", "wiwik")}
 """
-    assert names(text) == {"laras", "bagus", "gita", "indah"}
+    assert names(text) == {"laras", "bagus", "gita", "indah", "wira", "wiwik"}
