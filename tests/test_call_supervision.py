@@ -32,6 +32,7 @@ from tests.rig import answer_pcap, sipp, web
 from tests.rig.browser import browser_login
 from tests.rig.hotline import AgentPasswords, Hotline
 from tests.rig.procs import stop_process
+from tests.rig.rtpear import ulaw_level
 from tests.test_call_agents import state, wait_for
 
 pytestmark = pytest.mark.asterisk
@@ -93,16 +94,6 @@ def agent_speaking(hotline: Hotline, workdir: Path, password: str) -> Iterator[N
             yield
         finally:
             hotline.cli("agents", "logout", "fajar", check=False)
-
-
-def ulaw_level(payload: bytes) -> int:
-    """The loudest sample of a G.711 u-law payload (ITU-T G.711 expansion)."""
-    loudest = 0
-    for byte in payload:
-        b = ~byte & 0xFF
-        magnitude = (((b & 0x0F) << 3) + 0x84) << ((b >> 4) & 0x07)
-        loudest = max(loudest, magnitude - 0x84)
-    return loudest
 
 
 def heard(ear: socket.socket, timeout: float) -> tuple[int, int]:
