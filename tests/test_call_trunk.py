@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import re
 import time
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from ivr import secrets
 from ivr.ami.users import AmiUser, session
 from ivr.asterisk import trunk
 from ivr.calllog import CallLogReader, CallRow
@@ -190,3 +192,55 @@ def test_trunk_callback_leaves_through_the_trunk_with_the_hotlines_caller_id(
     assert "<sip:500425@" in headers["from"], headers
     assert "<sip:500425@" in headers["p-asserted-identity"], headers
     assert "0811000099" not in invite
+
+
+def _md5(text: str) -> str:
+    return hashlib.md5(text.encode()).hexdigest()  # SIP digest auth is MD5
+
+
+def test_trunk_registers_with_the_carrier_answering_its_challenge_with_the_secret(
+    hotline: Hotline, tmp_path: Path
+) -> None:
+    """trunk.register with trunk.username, trunk_password in the secrets file: the rig's
+    pjsip_trunk.conf rendered so for this test (then back), res_pjsip reloaded."""
+    config = hotline.config
+    on = dataclasses.replace(
+        config, trunk=dataclasses.replace(config.trunk, register=True, username="kemenag")
+    )
+    password = "c4rr13r-pw"
+    keys = dataclasses.replace(secrets.load_or_create(config.secrets_path), trunk_password=password)
+    conf = hotline.asterisk.layout.etc / trunk.FILENAME
+    original = conf.read_text()
+    process, messages = carrier.registrar(tmp_path, hotline.carrier_port, CARRIER)
+    try:
+        time.sleep(0.5)  # SIPp's socket is bound before the REGISTER comes
+        conf.write_text(trunk.pjsip_text(on, keys))
+        try:
+            hotline.cli("asterisk", "cli", "module reload res_pjsip.so")
+            _wait_for(hotline, "pjsip show registrations", "Registered")
+        finally:
+            conf.write_text(original)
+            hotline.cli("asterisk", "cli", "module reload res_pjsip.so")
+        status = process.wait(30)
+    finally:
+        stop_process(process)
+    assert status == 0, (tmp_path / f"carrier-registrar-{hotline.carrier_port}.out").read_text()
+    seen = messages.read_text().replace("\r\n", "\n")
+    second = seen.split("REGISTER sip:")[2].split("\n\n", 1)[0]
+    auth = dict(re.findall(r'(\w+)="?([^",]+)"?', second.split("Authorization: Digest", 1)[1]))
+    assert (auth["username"], auth["realm"], auth["nonce"]) == (
+        "kemenag",
+        carrier.REALM,
+        carrier.NONCE,
+    )
+    ha1 = _md5(f"kemenag:{carrier.REALM}:{password}")
+    ha2 = _md5(f"REGISTER:{auth['uri']}")
+    assert auth["response"] == _md5(f"{ha1}:{carrier.NONCE}:{ha2}")
+    assert password not in seen
+
+
+def _wait_for(hotline: Hotline, command: str, text: str) -> None:
+    deadline = time.monotonic() + 20
+    while text not in (shown := hotline.cli("asterisk", "cli", command).stdout):
+        assert time.monotonic() < deadline, f"{command}: no {text!r} in {shown}"
+        time.sleep(0.3)

@@ -94,3 +94,62 @@ def _run(workdir: Path, argv: list[str], timeout: float) -> SippResult:
     argv = [*argv, "-timeout", f"{int(timeout)}s"]
     done = subprocess.run(argv, capture_output=True, text=True, cwd=workdir, timeout=timeout + 30)
     return SippResult(done.returncode, done.stdout[-3000:] + done.stderr[-3000:])
+
+
+REALM, NONCE = "carrier.example", "b7e1f0c2a9d84e31"
+CHALLENGE = f"""SIP/2.0 401 Unauthorized
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]reg
+[last_Call-ID:]
+[last_CSeq:]
+WWW-Authenticate: Digest realm="{REALM}", nonce="{NONCE}", algorithm=MD5
+Content-Length: 0
+"""
+REGISTERED = """SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]reg
+[last_Call-ID:]
+[last_CSeq:]
+[last_Contact:];expires=3600
+Expires: 3600
+Content-Length: 0
+"""
+
+
+UNREGISTERED = """SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]reg
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+"""
+
+
+def registrar(workdir: Path, port: int, local_ip: str) -> tuple[subprocess.Popen[str], Path]:
+    """The carrier's registrar for one registration: challenges the first REGISTER (digest,
+    REALM and NONCE), takes the second, then the unregister; every message it saw in the
+    returned file."""
+    steps = [
+        '<recv request="REGISTER" timeout="30000"/>',
+        f"<send><![CDATA[\n{CHALLENGE}\n]]></send>",
+        '<recv request="REGISTER" timeout="30000"/>',
+        f"<send><![CDATA[\n{REGISTERED}\n]]></send>",
+        # Removed from the config, the registration ends with an unregister: answered
+        # (else the reload that removes it waits for it in vain).
+        '<recv request="REGISTER" timeout="30000"/>',
+        f"<send><![CDATA[\n{UNREGISTERED}\n]]></send>",
+    ]
+    xml = workdir / f"carrier-registrar-{port}.xml"
+    xml.write_text(_xml("carrier registrar", steps))
+    messages = workdir / f"carrier-registrar-{port}-messages.log"
+    argv = sipp.sipp_argv(
+        xml, None, "-p", str(port), "-trace_msg", "-message_file", str(messages), local_ip=local_ip
+    )
+    with (workdir / f"carrier-registrar-{port}.out").open("w") as out:
+        process = subprocess.Popen(
+            argv, stdout=out, stderr=subprocess.STDOUT, text=True, cwd=workdir
+        )
+    return process, messages
