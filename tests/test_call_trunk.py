@@ -13,7 +13,7 @@ import dataclasses
 import hashlib
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -156,19 +156,31 @@ def test_trunk_anonymous_off_a_call_from_elsewhere_is_refused_the_carrier_still_
     assert list(found) == ["0899000003"]  # the refused call never reached the IVR
 
 
-async def _originate_out(hotline: Hotline, number: str) -> None:
-    """What a callback's pilgrim leg dials: Local/NUMBER@hajj-callback-out, until it ends."""
-    prefix = f"Local/{number}@hajj-callback-out-"
+async def _originate_out(
+    hotline: Hotline, number: str, context: str = "hajj-callback-out"
+) -> list[str]:
+    """What a callback's pilgrim leg dials (Local/NUMBER@hajj-callback-out), until it
+    ends; the names of its events (UserEvents by their own name)."""
+    prefix = f"Local/{number}@{context}-"
+    seen: list[str] = []
     async with session(hotline.config, AmiUser.CALLS) as ami:
-        ended = ami.wait_event("Hangup", lambda e: e.get("Channel", "").startswith(prefix), 30)
+
+        def mine(event: Mapping[str, str]) -> bool:
+            return event.get("Channel", "").startswith(prefix)
+
+        ami.on_event(
+            "*", lambda e: seen.append(e.get("UserEvent", e["Event"])) if mine(e) else None
+        )
+        ended = ami.wait_event("Hangup", lambda e: mine(e) and e["Channel"].endswith(";2"), 30)
         await ami.originate(
-            Channel=f"Local/{number}@hajj-callback-out",
+            Channel=f"Local/{number}@{context}",
             Application="Wait",
             Data="1",
             CallerID='"Callback" <0811000099>',  # not what the carrier may see
             Timeout="10000",
         )
         await ended
+    return seen
 
 
 def test_trunk_callback_leaves_through_the_trunk_with_the_hotlines_caller_id(
@@ -177,10 +189,14 @@ def test_trunk_callback_leaves_through_the_trunk_with_the_hotlines_caller_id(
     process, messages = carrier.answering(tmp_path, hotline.carrier_port, CARRIER)
     try:
         time.sleep(0.5)  # SIPp's socket is bound before the INVITE comes
-        asyncio.run(_originate_out(hotline, "081234567005"))
+        # The trunk's own context checks the number too (it may be named in a Dial string).
+        foreign = asyncio.run(_originate_out(hotline, "0099887766", "hajj-trunk-out"))
+        national = asyncio.run(_originate_out(hotline, "081234567005"))
         assert process.wait(30) == 0, tmp_path / f"carrier-uas-{hotline.carrier_port}.out"
     finally:
         stop_process(process)
+    assert "HajjCallbackRefused" in foreign and "DialBegin" not in foreign, foreign
+    assert "DialBegin" in national and "HajjCallbackRefused" not in national, national
     seen = messages.read_text().replace("\r\n", "\n")
     invite = seen[seen.index("INVITE sip:") :].split("\n\n", 1)[0]
     assert invite.startswith(f"INVITE sip:081234567005@{hotline.config.trunk.host} SIP/2.0")
