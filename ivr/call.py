@@ -89,6 +89,8 @@ class Call:
         self.handover = Handover()
         self._dob_porsi = ""  # the porsi whose date of birth was keyed right in this call
         self.offer = ""  # HAJJ_OFFER: why the callback route runs ("nobody" or "waited")
+        # HAJJ_CALLER_TRUST: false for a SIP From nobody vouches for (chanvars.CALLER_TRUST).
+        self.caller_trusted = True
 
     async def say(self, *fragments: str | Prompt, shown: str = "") -> None:
         """Play prompt fragments as one utterance (ids or Prompt objects).
@@ -168,11 +170,13 @@ class Call:
     async def arrive(self) -> None:
         """What earlier sessions of this call learned (the dialplan keeps it as channel
         variables) and why this one runs: one GET FULL VARIABLE."""
-        found = await self._channel.get_variables((*handover.NAMES, chanvars.OFFER))
+        names = (*handover.NAMES, chanvars.OFFER, chanvars.CALLER_TRUST)
+        found = await self._channel.get_variables(names)
         known = handover.decode(found)
         self._dob_porsi = known.porsi if known.verified else ""
         self.handover = known
         self.offer = found[chanvars.OFFER]
+        self.caller_trusted = found[chanvars.CALLER_TRUST] != chanvars.TRUST_NONE
 
     async def answered_by(self) -> str:
         """The agent who answered the call's last queue stay (app_queue's MEMBERNAME on

@@ -31,6 +31,15 @@ TOPICS = "HAJJ_TOPICS"
 # Set by the controller: the complaint ticket made or asked about (for the screen pop).
 TICKET = "HAJJ_TICKET"
 
+# How far the caller ID may be trusted (ivr/asterisk/trunk.py): "carrier" when the
+# carrier asserted it (P-Asserted-Identity on the trunk), "none" for a SIP From nobody
+# vouches for (the anonymous endpoint beside a trunk, a trunk call without PAI); unset
+# (Local channels, registered phones) keeps the rule before trunks. A callback offers
+# the caller ID back unless it is "none".
+CALLER_TRUST = "HAJJ_CALLER_TRUST"
+TRUST_CARRIER = "carrier"
+TRUST_NONE = "none"
+
 # Set by the dialplan when a call first queues (unix time): how long the caller has waited.
 WAIT_FROM = "HAJJ_WAIT_FROM"
 # Set by the dialplan before the callback offer: "nobody" (no agent logged in) or
@@ -89,6 +98,7 @@ TEST_DTMF_AFTER = "HAJJ_TEST_DTMF_AFTER"  # keys after the voice (a review menu'
 
 ALL = (
     ROUTE,
+    CALLER_TRUST,
     RESULT,
     REASON,
     PORSI,

@@ -45,6 +45,9 @@ from ivr.settings import (
     RetentionSettings as RetentionSettings,
 )
 from ivr.settings import (
+    TrunkSettings as TrunkSettings,
+)
+from ivr.settings import (
     WebSettings as WebSettings,
 )
 
@@ -67,6 +70,7 @@ class Config:
     campaigns: CampaignSettings = field(default_factory=CampaignSettings)
     web: WebSettings = field(default_factory=WebSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    trunk: TrunkSettings = field(default_factory=TrunkSettings)
 
     # Derived locations (not configurable on their own: one state_dir holds them all).
     @property
@@ -141,6 +145,7 @@ _SECTIONS: dict[str, type] = {
     "campaigns": CampaignSettings,
     "web": WebSettings,
     "retention": RetentionSettings,
+    "trunk": TrunkSettings,
 }
 
 
@@ -242,6 +247,7 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"ivr.low_rating = {config.ivr.low_rating} must be a score, 1-5")
     if config.prompts.engine not in {"auto", "gtts", "espeak"}:
         raise ConfigError(f"prompts.engine = {config.prompts.engine!r}: use auto, gtts or espeak")
+    _validate_trunk(config.trunk, config.ivr.hotline)
 
 
 def _validate_rtp(ast: AsteriskSettings) -> None:
@@ -315,3 +321,50 @@ def _validate_hours(agents: AgentSettings) -> None:
         hours.Schedule.from_settings(agents)
     except ValueError as e:
         raise ConfigError(f"agents: {e}") from None
+
+
+# The codecs modules.conf loads translators for (and every prompt exists in, .alaw/.ulaw).
+TRUNK_CODECS = ("alaw", "ulaw")
+_NUMBER = re.compile(r"\+?\d{1,20}")
+_HOST = re.compile(r"[A-Za-z0-9.-]+(:\d{1,5})?")
+_USER = re.compile(r"[A-Za-z0-9_.+-]{1,64}")
+
+
+def _validate_trunk(trunk: TrunkSettings, hotline: str) -> None:
+    """Every value goes into pjsip_trunk.conf or the dialplan as text: each is checked
+    against what those files can hold, so a setting never injects a line."""
+    if not trunk.enabled:
+        if not trunk.anonymous:
+            raise ConfigError(
+                "trunk.anonymous = false needs trunk.addresses: no caller would reach the hotline"
+            )
+        return
+    for address in trunk.address_list():
+        try:
+            network = ipaddress.ip_network(address, strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"trunk.addresses: {address!r} is not an IP address or network"
+            ) from None
+        if network.version != 4:  # the SIP transport listens on IPv4 only
+            raise ConfigError(f"trunk.addresses: {address!r} is not IPv4")
+    first = ipaddress.ip_network(trunk.address_list()[0], strict=False)
+    if not trunk.host and first.num_addresses > 1:
+        raise ConfigError("trunk.host is needed when the first of trunk.addresses is a network")
+    if not _HOST.fullmatch(trunk.target()):
+        raise ConfigError(f"trunk.host = {trunk.host!r} is not host or host:port")
+    numbers = trunk.number_list(hotline)
+    if len(set(numbers)) < len(numbers):
+        raise ConfigError(f"trunk.numbers = {trunk.numbers!r} names a number twice")
+    for number in (*numbers, trunk.callerid):
+        if not _NUMBER.fullmatch(number):
+            raise ConfigError(f"trunk: {number!r} is not a number (digits, a leading + at most)")
+    if trunk.number_format not in {"national", "e164"}:
+        raise ConfigError(f"trunk.number_format = {trunk.number_format!r}: use national or e164")
+    codecs = trunk.codec_list()
+    if not codecs or set(codecs) - set(TRUNK_CODECS):
+        raise ConfigError(f"trunk.codecs = {trunk.codecs!r}: use some of {', '.join(TRUNK_CODECS)}")
+    if trunk.username and not _USER.fullmatch(trunk.username):
+        raise ConfigError(f"trunk.username = {trunk.username!r} is not a SIP user name")
+    if trunk.register and not trunk.username:
+        raise ConfigError("trunk.register = true needs trunk.username (the account registered)")

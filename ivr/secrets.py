@@ -1,6 +1,6 @@
 """Secrets generated at setup (one AMI secret per AMI user, the demo phone's password,
 the key of complaint PINs, the bearer token of /metrics,
-Asterisk's own metrics password), kept in the state dir.
+Asterisk's own metrics password) and the carrier's trunk password, kept in the state dir.
 
 Never committed, never logged: the file is created with mode 0600 and only read here. A
 file from an older version gains the keys it lacks and loses those no longer used.
@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -28,12 +29,15 @@ class Secrets:
     metrics_token: str  # the bearer token /metrics asks for when agi.metrics_token is on
     asterisk_metrics_password: str  # res_prometheus's basic auth (prometheus.conf)
     webrtc_secret: str  # the key the browser phones' SIP passwords derive from
+    # The carrier's digest password for trunk.username: given by the carrier and put here
+    # by hand (never in the config file); "" when the carrier knows us by address alone.
+    trunk_password: str
 
     def __repr__(self) -> str:  # keep secrets out of tracebacks and logs
         return "Secrets(<hidden>)"
 
 
-_FRESH = {
+_FRESH: dict[str, Callable[[], str]] = {
     "pilgrim_password": lambda: secrets.token_urlsafe(12),
     "ami_controller_secret": lambda: secrets.token_urlsafe(24),
     "ami_web_secret": lambda: secrets.token_urlsafe(24),
@@ -44,6 +48,7 @@ _FRESH = {
     "metrics_token": lambda: secrets.token_urlsafe(32),
     "asterisk_metrics_password": lambda: secrets.token_urlsafe(24),
     "webrtc_secret": lambda: secrets.token_urlsafe(32),
+    "trunk_password": str,  # "": not ours to make up, the carrier gives it
 }
 
 

@@ -216,6 +216,54 @@ class CampaignSettings:
 
 
 @dataclass(frozen=True)
+class TrunkSettings:
+    """The carrier's SIP trunk (pjsip_trunk.conf, ivr/asterisk/trunk.py). No addresses: no
+    trunk, and nothing about SIP changes. Why identify by address: docs/decisions.md."""
+
+    # The carrier's SIP addresses or networks, comma separated ("203.0.113.10,
+    # 198.51.100.0/28"): a request from one of them is the carrier's (PJSIP identify).
+    addresses: str = ""
+    # Where calls to pilgrims go (host or host:port); "": the first address, port 5060.
+    host: str = ""
+    # The number forms the carrier sends for the hotline, comma separated; "": ivr.hotline
+    # and its national forms (500425, +62500425, 62500425, 0500425). Others get 404.
+    numbers: str = ""
+    # Register with the carrier (host) as `username`: only for a carrier that asks for it.
+    register: bool = False
+    # Digest auth towards the carrier; the password is trunk_password in the secrets file.
+    username: str = ""
+    # The caller ID (From and P-Asserted-Identity) of callbacks and schedule-change calls.
+    callerid: str = "500425"
+    # How a pilgrim's number is sent: "national" (0812...) or "e164" (+62812...).
+    number_format: str = "national"
+    codecs: str = "alaw,ulaw"  # offered and accepted, in this order (G.711 only)
+    # false: no anonymous endpoint, only the carrier (and registered phones) reach the
+    # hotline; true keeps SIP calls from anywhere (make run, SIPp) as before.
+    anonymous: bool = True
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.addresses.strip())
+
+    def address_list(self) -> list[str]:
+        return [a.strip() for a in self.addresses.split(",") if a.strip()]
+
+    def number_list(self, hotline: str) -> list[str]:
+        listed = [n.strip() for n in self.numbers.split(",") if n.strip()]
+        return listed or [hotline, f"+62{hotline}", f"62{hotline}", f"0{hotline}"]
+
+    def codec_list(self) -> list[str]:
+        return [c.strip() for c in self.codecs.split(",") if c.strip()]
+
+    def target(self) -> str:
+        """host:port of the carrier's side: ``host``, else the first address on 5060."""
+        if self.host:
+            return self.host
+        first = self.address_list()[0].split("/")[0]
+        return f"{first}:5060"
+
+
+@dataclass(frozen=True)
 class CampaignHours:
     """Calling hours: the campaign's span and days, the agents' zone and holidays."""
 

@@ -8,6 +8,10 @@ of sending the caller to an empty queue: the callback is for the next staffed da
 The number called back is never just the caller ID: it must be a national number
 (``ivr.phone``), read back and confirmed by the caller (1), or keyed by them (2, or when
 the caller ID is none we may call); one number gets ``agents.callbacks_per_day`` requests.
+Beside a carrier trunk only a caller ID the carrier asserted (P-Asserted-Identity) or the
+hotline itself set is offered back: a SIP From nobody vouches for (the anonymous endpoint,
+a trunk call without PAI) is never read back, the caller keys the number
+(``call.caller_trusted``, ivr/asterisk/trunk.py).
 """
 
 from __future__ import annotations
@@ -86,7 +90,9 @@ async def _without_callback(call: Call, not_before: float) -> Ending:
 async def _number(call: Call) -> str:
     """A national number the caller confirmed: their own, read back, or one they key
     (three tries); "" when there is none (or the caller asked for an officer)."""
-    own = phone.national(call.caller)
+    own = phone.national(call.caller) if call.caller_trusted else ""
+    if call.caller and not call.caller_trusted:
+        call.note("callback: the caller ID is a SIP From nobody vouches for")
     if own:
         answer = await _confirm(call, own)
         if answer != ANOTHER:

@@ -42,6 +42,9 @@ VENV_BIN = Path(sys.executable).parent
 ORIGINATES_PER_SECOND = 50.0
 # A test's stop condition: the lines the IVR has said so far -> hang up now?
 Until = Callable[[list[str]], bool]
+# The carrier of the rig's trunk ([trunk]): SIPp sending from this loopback address is the
+# carrier (PJSIP identify), from 127.0.0.1 it is anyone (the anonymous endpoint).
+CARRIER = "127.0.0.3"
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,11 @@ def write_config(state_dir: Path, extra: str = "", rtp_ports: int = 4000) -> Pat
         f"[complaints]\nrecord_max_seconds = 4\nrecord_silence_seconds = 2\n"
         f"correction_record_seconds = 4\n"
         # The sample's data is from April 2026: /readyz would call it stale after 45 days.
-        f"[web]\nport = {free_port()}\nready_mirror_max_days = 36500\n" + extra
+        f"[web]\nport = {free_port()}\nready_mirror_max_days = 36500\n"
+        # A carrier trunk at CARRIER (tests/test_call_trunk.py); the anonymous endpoint
+        # stays for every other SIP test. Its calls out ring a SIPp carrier on that port.
+        f'[trunk]\naddresses = "{CARRIER}"\nhost = "{CARRIER}:{free_port(socket.SOCK_DGRAM)}"\n'
+        + extra
     )
     return path
 
@@ -184,6 +191,11 @@ class Hotline(CallLogReading):
     def pilgrim_port(self) -> int:
         """Where callbacks ring the pilgrim in tests (agents.callback_dial)."""
         return int(self.config.agents.callback_dial.rsplit(":", 1)[1])
+
+    @property
+    def carrier_port(self) -> int:
+        """Where the trunk's calls out reach the SIPp carrier (trunk.host, at CARRIER)."""
+        return int(self.config.trunk.host.rsplit(":", 1)[1])
 
     @property
     def web_url(self) -> str:
