@@ -36,6 +36,9 @@ from ivr.settings import (
     ComplaintSettings as ComplaintSettings,
 )
 from ivr.settings import (
+    DatabaseSettings as DatabaseSettings,
+)
+from ivr.settings import (
     IvrSettings as IvrSettings,
 )
 from ivr.settings import (
@@ -67,6 +70,7 @@ class Config:
     campaigns: CampaignSettings = field(default_factory=CampaignSettings)
     web: WebSettings = field(default_factory=WebSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
 
     # Derived locations (not configurable on their own: one state_dir holds them all).
     @property
@@ -141,6 +145,7 @@ _SECTIONS: dict[str, type] = {
     "campaigns": CampaignSettings,
     "web": WebSettings,
     "retention": RetentionSettings,
+    "database": DatabaseSettings,
 }
 
 
