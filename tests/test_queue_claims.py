@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from ivr.calllog import connect
@@ -104,3 +105,22 @@ def test_claims_a_dispatcher_with_no_agent_free_leaves_it_to_the_other(
     assert two_nodes[0].get(cb.id).state == "open"  # type: ignore[union-attr]
     served = asyncio.run(second.tick())
     assert served is not None and served.id == cb.id and len(free.originated) == 1
+
+
+def test_claims_on_postgres_a_request_another_node_is_taking_is_skipped_not_waited_for(
+    pg_url: str,
+) -> None:
+    """SKIP LOCKED: while one node's claim holds the first request's row, another node's
+    claim takes the next at once (without it, the claim would wait for that lock)."""
+    with pg_callbacks(pg_url) as store, psycopg.connect(pg_url) as other_node:
+        first, _ = store.request(Request("0811000001", waiting_since=1), now=1)
+        second, _ = store.request(Request("0811000002", waiting_since=2), now=2)
+        other_node.execute("SELECT id FROM callbacks WHERE id = %s FOR UPDATE", (first.id,))
+        claimed: list[Callback | None] = []
+        worker = threading.Thread(target=lambda: claimed.append(store.claim(now=10, node="b")))
+        worker.start()
+        worker.join(timeout=30)
+        other_node.rollback()  # the lock goes; a claim that waited would finish now
+        worker.join(timeout=30)
+        assert claimed and claimed[0] is not None and claimed[0].id == second.id
+        assert store.get(first.id).state == "open"  # type: ignore[union-attr]
