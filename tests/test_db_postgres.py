@@ -4,6 +4,7 @@ changing nothing."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -11,13 +12,14 @@ import psycopg
 import pytest
 
 from ivr import config as config_mod
-from ivr import pgstore
+from ivr import pgstore, retention
 from ivr.cli.main import main
 from ivr.config import Config, DatabaseSettings
 from ivr.errors import ConfigError, SetupError
 from ivr.queue import callbacks
 from ivr.settings import redacted_url
 from tests.rig.ports import free_port
+from tests.rig.postgres import pg_callbacks
 
 PASSWORD = "hunter2-secret"
 
@@ -108,3 +110,20 @@ def test_db_migrate_unreachable_postgres_names_the_url_without_its_password(
     assert main(["--state-dir", str(tmp_path), "db", "migrate"]) == 1
     err = capsys.readouterr().err
     assert redacted_url(url) in err and PASSWORD not in err
+
+
+def test_retention_purge_with_a_database_url_purges_the_requests_in_postgres(
+    pg_url: str, tmp_path: Path
+) -> None:
+    config = dataclasses.replace(
+        Config(), state_dir=tmp_path, database=DatabaseSettings(url=pg_url)
+    )
+    day, t0 = 86400.0, 1_800_000_000.0
+    with pg_callbacks(pg_url) as store:
+        done, _ = store.request(callbacks.Request("081111111111"), now=t0)
+        store.start(done.id)
+        store.pilgrim_leg_ended(done.id, "ANSWER", t0 + day, 3, 300)
+        waiting, _ = store.request(callbacks.Request("083333333333"), now=t0)
+        report = retention.purge(config, now=t0 + 40 * day)  # callbacks_days = 30
+        assert report.count("finished callback requests") == 1
+        assert store.get(done.id) is None and store.get(waiting.id) is not None
