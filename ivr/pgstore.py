@@ -20,7 +20,7 @@ import psycopg
 from psycopg import errors
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from ivr.errors import SetupError
+from ivr.errors import SetupError, SharedStoreError
 from ivr.settings import DatabaseSettings, redacted_url
 from ivr.store import VERSIONS, Row, Schema
 
@@ -109,20 +109,31 @@ class PgSql:
     pool: Connections
     skip_locked: str = " FOR UPDATE SKIP LOCKED"
 
+    @contextmanager
+    def _borrowed(self) -> Iterator[psycopg.Connection[tuple[Any, ...]]]:
+        """A connection; any failure of psycopg's as a SharedStoreError (the periodic jobs,
+        the flows and /metrics handle HajjIvrError as they handle SQLite's errors)."""
+        try:
+            with self.pool.connection() as conn:
+                yield conn
+        except psycopg.Error as e:
+            state = e.sqlstate or "no connection"
+            raise SharedStoreError(f"PostgreSQL: {type(e).__name__} ({state})") from None
+
     def one(self, sql: str, args: Sequence[object] = ()) -> Row | None:
-        with self.pool.connection() as conn:
+        with self._borrowed() as conn:
             return conn.execute(_pg(sql), args).fetchone()
 
     def all(self, sql: str, args: Sequence[object] = ()) -> list[Row]:
-        with self.pool.connection() as conn:
+        with self._borrowed() as conn:
             return conn.execute(_pg(sql), args).fetchall()
 
     def run(self, sql: str, args: Sequence[object] = ()) -> int:
-        with self.pool.connection() as conn:
+        with self._borrowed() as conn:
             return conn.execute(_pg(sql), args).rowcount
 
     def insert_unique(self, sql: str, args: Sequence[object] = ()) -> Row | None:
-        with self.pool.connection() as conn:
+        with self._borrowed() as conn:
             try:
                 return conn.execute(_pg(sql), args).fetchone()
             except errors.UniqueViolation:

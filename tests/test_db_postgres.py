@@ -15,7 +15,7 @@ from ivr import config as config_mod
 from ivr import pgstore, retention
 from ivr.cli.main import main
 from ivr.config import Config, DatabaseSettings
-from ivr.errors import ConfigError, SetupError
+from ivr.errors import ConfigError, SetupError, SharedStoreError
 from ivr.queue import callbacks
 from ivr.settings import redacted_url
 from tests.rig.ports import free_port
@@ -127,3 +127,16 @@ def test_retention_purge_with_a_database_url_purges_the_requests_in_postgres(
         report = retention.purge(config, now=t0 + 40 * day)  # callbacks_days = 30
         assert report.count("finished callback requests") == 1
         assert store.get(done.id) is None and store.get(waiting.id) is not None
+
+
+def test_pgstore_a_lost_connection_is_a_hajj_ivr_error_that_quotes_no_row(pg_url: str) -> None:
+    """The dispatcher's loop, the flows and /metrics go on after a HajjIvrError; psycopg's
+    own errors would end the loop."""
+    with pg_callbacks(pg_url) as store:
+        store.request(callbacks.Request("0811000001"), now=1)
+    lost = psycopg.connect(pg_url, autocommit=True)
+    lost.close()
+    store = callbacks.Callbacks(pgstore.PgSql(pgstore.One(lost)))
+    with pytest.raises(SharedStoreError, match=r"PostgreSQL: OperationalError") as failed:
+        store.pending()
+    assert "0811000001" not in str(failed.value)
