@@ -36,6 +36,9 @@ from ivr.settings import (
     ComplaintSettings as ComplaintSettings,
 )
 from ivr.settings import (
+    DatabaseSettings as DatabaseSettings,
+)
+from ivr.settings import (
     IvrSettings as IvrSettings,
 )
 from ivr.settings import (
@@ -71,6 +74,8 @@ class Config:
     web: WebSettings = field(default_factory=WebSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     trunk: TrunkSettings = field(default_factory=TrunkSettings)
+
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
 
     # Derived locations (not configurable on their own: one state_dir holds them all).
     @property
@@ -146,6 +151,8 @@ _SECTIONS: dict[str, type] = {
     "web": WebSettings,
     "retention": RetentionSettings,
     "trunk": TrunkSettings,
+
+    "database": DatabaseSettings,
 }
 
 

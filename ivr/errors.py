@@ -76,6 +76,14 @@ class AmiDisconnected(AmiError):
     """The AMI connection is down; the action was not sent (never queued for later)."""
 
 
+# --- stores ----------------------------------------------------------------------------
+
+
+class SharedStoreError(HajjIvrError):
+    """PostgreSQL ([database] url) could not be reached or refused a statement. The message
+    names the error class and SQLSTATE only: PostgreSQL's own text may quote a row."""
+
+
 # --- data ------------------------------------------------------------------------------
 
 

@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -32,7 +32,8 @@ from ivr.calldb import open_calldb
 from ivr.config import Config
 from ivr.data.mirror import Mirror
 from ivr.errors import HajjIvrError
-from ivr.queue.callbacks import Callbacks
+from ivr.queue import callbacks as callbacks_mod
+from ivr.settings import DatabaseSettings
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ class LiveState(Collector):
     audit: Audit
     members: Members
     clock: Callable[[], float] = time.time
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)  # callbacks' home
 
     @classmethod
     def for_config(cls, config: Config, members: Members) -> LiveState:
@@ -62,6 +64,7 @@ class LiveState(Collector):
             AgentStore(config.agents_path),
             Audit.for_config(config),
             members,
+            database=config.database,
         )
 
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
@@ -75,7 +78,8 @@ class LiveState(Collector):
     def _calls(self) -> Iterator[GaugeMetricFamily]:
         with closing(open_calldb(self.calldb)) as db:
             live = reports.live(db, self.clock())
-            pending = Callbacks(db).pending()
+            with callbacks_mod.shared(self.database, db) as requests:
+                pending = requests.pending()
         yield GaugeMetricFamily("hajj_calls_in_ivr", "Calls in the IVR now", live.in_ivr)
         waiting = GaugeMetricFamily(
             "hajj_calls_waiting", "Callers waiting for an agent now, by tier", labels=["tier"]

@@ -109,7 +109,8 @@ def _call_log(config: Config, now: float, dry_run: bool) -> list[Count]:
         if lookups_before is not None:
             lookups = calllog.purge_lookups(db, lookups_before, dry_run)
         if callbacks_before is not None:
-            finished = callbacks.Callbacks(db).purge_finished(callbacks_before, dry_run)
+            with callbacks.shared(config.database, db) as requests:
+                finished = requests.purge_finished(callbacks_before, dry_run)
         reached = _campaigns(campaigns.Campaigns(db), config, now, dry_run)
     return [
         Count("calls", "calls_days", r.calls_days, calls),

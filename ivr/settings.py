@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from ivr import hours
 from ivr.errors import ConfigError
@@ -186,6 +187,57 @@ class WebSettings:
     ready_min_free_mib: int = 1024
     # The wallboard warns when agent-call recordings take more than this (MiB).
     recordings_warn_mib: int = 20480
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    """Where the hotline's shared state lives (docs/decisions.md, "PostgreSQL")."""
+
+    # "" keeps every store in SQLite files in state_dir (one node: the default). A
+    # "postgresql://user:password@host:port/dbname" URL (libpq's form, ?host=/socket/dir
+    # too) moves the stores several nodes share there; this release: callback requests.
+    # The password is never logged (redacted_url); a password file (~/.pgpass,
+    # PGPASSFILE) keeps it out of the config altogether.
+    url: str = ""
+    # Connections the controller keeps open to it (psycopg_pool), at most.
+    pool_size: int = 4
+
+    def __post_init__(self) -> None:
+        _validate_database(self)
+
+    @property
+    def postgres(self) -> bool:
+        return bool(self.url)
+
+
+def redacted_url(url: str) -> str:
+    """The URL with its password replaced by ***: what a log line or an error may show."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+def _validate_database(d: DatabaseSettings) -> None:
+    if d.url:
+        try:
+            parts = urlsplit(d.url)
+            parts.port  # noqa: B018 (a bad port raises here)
+        except ValueError:
+            raise ConfigError(f"database.url = {redacted_url(d.url)!r} is not a URL") from None
+        if parts.scheme not in {"postgresql", "postgres"}:
+            raise ConfigError(
+                f"database.url = {redacted_url(d.url)!r}: only postgresql:// URLs"
+                ' (or "" for SQLite files in state_dir)'
+            )
+        if not parts.path.strip("/"):
+            raise ConfigError(
+                f"database.url = {redacted_url(d.url)!r} names no database (…/dbname)"
+            )
+    if d.pool_size < 1:
+        raise ConfigError(f"database.pool_size = {d.pool_size} must be at least 1")
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,11 @@ or a function that checks before it changes anything.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 from ivr.errors import SetupError
 
@@ -156,3 +157,65 @@ def delete_where(
         total += done
         if done < batch:
             return total
+
+
+Row = tuple[Any, ...]
+
+
+class Sql(Protocol):
+    """A store's way to its tables, on SQLite (:class:`SqliteSql`) or PostgreSQL
+    (ivr.pgstore.PgSql): one statement at a time, each committed on its own. A store
+    written against it writes its SQL once, with ``?`` placeholders."""
+
+    @property
+    def skip_locked(self) -> str:
+        """Appended to a claim's SELECT: PostgreSQL's " FOR UPDATE SKIP LOCKED" (SQLite
+        needs none: one writer at a time, and a claim is one statement)."""
+        ...
+
+    def one(self, sql: str, args: Sequence[object] = ()) -> Row | None: ...
+
+    def all(self, sql: str, args: Sequence[object] = ()) -> list[Row]: ...
+
+    def run(self, sql: str, args: Sequence[object] = ()) -> int:
+        """Run a change; the rows it changed."""
+        ...
+
+    def insert_unique(self, sql: str, args: Sequence[object] = ()) -> Row | None:
+        """An INSERT ... RETURNING; None when a unique index refused the row."""
+        ...
+
+    def delete_where(
+        self, table: str, where: str, args: tuple[object, ...], dry_run: bool = False
+    ) -> int: ...
+
+
+@dataclass(frozen=True)
+class SqliteSql:
+    """:class:`Sql` over one autocommit connection (open_store's kind)."""
+
+    db: sqlite3.Connection
+    skip_locked: str = ""
+
+    def one(self, sql: str, args: Sequence[object] = ()) -> Row | None:
+        # Closed at once: an UPDATE ... RETURNING left unfinished would hold its write.
+        with closing(self.db.execute(sql, args)) as cur:
+            row: Row | None = cur.fetchone()
+        return row
+
+    def all(self, sql: str, args: Sequence[object] = ()) -> list[Row]:
+        return self.db.execute(sql, args).fetchall()
+
+    def run(self, sql: str, args: Sequence[object] = ()) -> int:
+        return self.db.execute(sql, args).rowcount
+
+    def insert_unique(self, sql: str, args: Sequence[object] = ()) -> Row | None:
+        try:
+            return self.one(sql, args)
+        except sqlite3.IntegrityError:
+            return None
+
+    def delete_where(
+        self, table: str, where: str, args: tuple[object, ...], dry_run: bool = False
+    ) -> int:
+        return delete_where(self.db, table, where, args, dry_run)

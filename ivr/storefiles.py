@@ -1,19 +1,29 @@
-"""Every SQLite file of the state dir with the stores' tables in it: what `hajj-ivr db
-migrate` brings forward (each store also does when it opens). The data mirror is not here:
-every import builds it whole, with its own version (ivr/data/schema.py)."""
+"""Every SQLite file of the state dir with the stores' tables in it, and with ``[database]
+url`` the stores in PostgreSQL: what `hajj-ivr db migrate` brings forward (each store also
+does when it opens, the controller's PostgreSQL ones when it starts). The data mirror is
+not here: every import builds it whole, with its own version (ivr/data/schema.py)."""
 
 from __future__ import annotations
 
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ivr import calldb
 from ivr.admin import audit, studio
 from ivr.agents import schema as accounts
 from ivr.complaints import model as tickets
 from ivr.config import Config
+from ivr.queue import callbacks
 from ivr.store import Schema, migrate, open_store
+
+if TYPE_CHECKING:
+    from ivr.pgstore import Migrated as PgMigrated
+
+# The stores that move to PostgreSQL with [database] url (this release: callback
+# requests; the others follow), with their PostgreSQL steps.
+PG_SCHEMAS = (callbacks.PG_SCHEMA,)
 
 
 @dataclass(frozen=True)
@@ -44,3 +54,13 @@ def migrate_all(config: Config) -> list[Migrated]:
                 before, after = migrate(db, schema, path)
                 done.append(Migrated(path, schema.part, before, after))
     return done
+
+
+def migrate_shared(config: Config) -> list[PgMigrated]:
+    """The PostgreSQL stores' tables brought to this release (none without a URL)."""
+    if not config.database.postgres:
+        return []
+    # psycopg is imported only where PostgreSQL is configured: every command loads this.
+    from ivr import pgstore
+
+    return pgstore.migrate_all(config.database, PG_SCHEMAS)

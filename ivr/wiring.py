@@ -15,11 +15,12 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 import time
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
-from ivr import livestate, retention, tasks
+from ivr import livestate, retention, storefiles, tasks
 from ivr.admin import overrides
 from ivr.admin.studio import Studio
 from ivr.agi.server import FastAgiServer
@@ -42,6 +43,7 @@ from ivr.guard import Guard, Limits
 from ivr.metrics import Metrics
 from ivr.queue import dispatcher as dispatcher_mod
 from ivr.queue import recorder, recordings, tracker
+from ivr.queue.callbacks import Callbacks
 from ivr.queue.desk import Desk
 from ivr.queue.dispatcher import CallbackDispatcher
 from ivr.queue.queuelog import QueueLog
@@ -64,7 +66,8 @@ def call_services(config: Config, *, clock: Callable[[], float] = time.time) -> 
     calls = CallDb.open(config.calllog_path, clock=clock)
     hours = overrides.watched_schedule(config)
     hours.current()
-    desk = Desk(hours.current, calls.callbacks, calls.stays, config.agents.callbacks_per_day, clock)
+    requests = _callbacks(config, calls)
+    desk = Desk(hours.current, requests, calls.stays, config.agents.callbacks_per_day, clock)
     return CallServices(
         config.ivr,
         catalogs.current,
@@ -82,6 +85,23 @@ def call_services(config: Config, *, clock: Callable[[], float] = time.time) -> 
         Metrics() if config.agi.metrics_port else None,
         calls.ratings,
     )
+
+
+def _callbacks(config: Config, calls: CallDb) -> Callbacks:
+    """The callback requests: calls.sqlite's, or with ``[database] url`` PostgreSQL's
+    (their tables brought to this release first, as a SQLite store's are when opened)."""
+    if not config.database.postgres:
+        return calls.callbacks
+    from ivr import pgstore  # psycopg only where PostgreSQL is configured (import time)
+
+    storefiles.migrate_shared(config)
+    return Callbacks(pgstore.PgSql(pgstore.open_pool(config.database, "hajj-ivr-controller")))
+
+
+def node_name(config: Config) -> str:
+    """This controller among the nodes sharing one PostgreSQL: host and FastAGI port (two
+    controllers on one machine listen on two ports), the same after a restart."""
+    return f"{socket.gethostname()}:{config.agi.port}"
 
 
 def _corrections(config: Config, calls: CallDb) -> CorrectionDesk:
@@ -120,6 +140,10 @@ async def serve(config: Config, ready: asyncio.Event | None = None) -> None:
     async with contextlib.AsyncExitStack() as stack:
         _pidfile(stack, config)
         stack.callback(services.calllog.close)
+        if config.database.postgres:
+            from ivr import pgstore
+
+            stack.callback(pgstore.close, services.desk.callbacks.sql)
         server = await _agi(stack, config, ctl)
         ami = _ami(stack, config, services, started)
         _metrics(stack, config, services, ami)
@@ -188,10 +212,12 @@ def _jobs(
     config: Config, services: CallServices, ami: AmiClient
 ) -> Iterator[Coroutine[Any, Any, None]]:
     desk, complaints = services.desk, services.complaints
-    dispatcher = CallbackDispatcher(ami, desk.callbacks, config.agents, desk.schedules)
+    node = node_name(config)
+    dispatcher = CallbackDispatcher(ami, desk.callbacks, config.agents, desk.schedules, node=node)
     for name in dispatcher_mod.EVENTS:
         ami.on_event(name, dispatcher.on_event)
-    desk.callbacks.recover()  # nothing is in progress after a restart
+    # Nothing of ours is in progress after a restart (other nodes' calls are theirs).
+    desk.callbacks.recover(node if config.database.postgres else None)
     campaigns = _campaigns(config, services, ami)
     yield connect_until_up(ami, "controller")
     yield dispatcher.run()

@@ -21,6 +21,10 @@ if [ "$(id -u)" -eq 0 ]; then sandbox=/var/cache/hajj-ivr/asterisk-sid
 else sandbox=$HOME/.cache/hajj-ivr/asterisk-sid; fi
 [ -x "${HAJJ_IVR_ASTERISK_SANDBOX_DIR:-$sandbox}/usr/sbin/asterisk" ] \
   || command -v debootstrap >/dev/null || need+=(debootstrap)
+# The store tests' private PostgreSQL (tests/rig/postgres.py: initdb, pg_ctl); Debian keeps
+# them in /usr/lib/postgresql/<version>/bin.
+command -v initdb >/dev/null || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null \
+  || need+=(postgresql)
 "$PY" -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
@@ -25,6 +26,7 @@ from ivr.errors import SetupError
 from tests.rig import browser as browser_rig
 from tests.rig.fast import FastHotline
 from tests.rig.hotline import Hotline
+from tests.rig.postgres import Postgres
 
 # `make test` hands whole modules to its two workers in collection order (--dist loadfile
 # --no-loadscope-reorder: xdist's own reorder, by test count, queued the real-call modules,
@@ -128,6 +130,28 @@ def _left_no_agent_and_no_callback(running: Hotline, module: str) -> None:
             "SELECT number, state FROM callbacks WHERE state IN ('open', 'calling')"
         ).fetchall()
     assert not waiting, f"{module} left callback requests waiting: {waiting}"
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """A private PostgreSQL for this session (worker), about a second to start; never
+    skipped under CI, like Asterisk."""
+    try:
+        server = Postgres.start()
+    except SetupError as e:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the PostgreSQL store tests: {e}")
+        pytest.skip(str(e))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg_url(postgres: Postgres) -> str:
+    """A fresh empty database on the session's PostgreSQL for one test: its URL."""
+    return postgres.create_database(f"t_{uuid.uuid4().hex}")
 
 
 @pytest.fixture(scope="session")

@@ -1,19 +1,25 @@
-"""Callback requests: one open request per number and porsi, order of service, retries."""
+"""Callback requests: one open request per number and porsi, order of service, retries,
+claims; every test on both backends (calls.sqlite, and PostgreSQL with [database] url)."""
 
 from __future__ import annotations
 
-import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ivr.calllog import connect
 from ivr.queue.callbacks import SCHEMA, Callbacks, Request
+from tests.rig.postgres import pg_callbacks
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Callbacks:
-    return Callbacks(connect(tmp_path / "calls.sqlite", SCHEMA))
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callbacks]:
+    if request.param == "sqlite":
+        yield Callbacks(connect(tmp_path / "calls.sqlite", SCHEMA))
+        return
+    with pg_callbacks(request.getfixturevalue("pg_url")) as on_postgres:
+        yield on_postgres
 
 
 def test_callbacks_one_open_request_per_number_and_porsi(store: Callbacks) -> None:
@@ -29,14 +35,13 @@ def test_callbacks_one_open_request_per_number_and_porsi(store: Callbacks) -> No
     assert created_later
 
 
-def test_callbacks_the_database_refuses_a_second_open_request(tmp_path: Path) -> None:
-    db = connect(tmp_path / "calls.sqlite", SCHEMA)
-    Callbacks(db).request(Request("0811000001"), now=1)
-    with pytest.raises(sqlite3.IntegrityError):
-        db.execute(
-            "INSERT INTO callbacks (requested_at, number, porsi, waiting_since, next_at) "
-            "VALUES (2, '0811000001', '', 2, 2)"
-        )
+def test_callbacks_the_database_refuses_a_second_open_request(store: Callbacks) -> None:
+    store.request(Request("0811000001"), now=1)
+    refused = store.sql.insert_unique(
+        "INSERT INTO callbacks (requested_at, number, porsi, waiting_since, next_at) "
+        "VALUES (2, '0811000001', '', 2, 2) RETURNING id"
+    )
+    assert refused is None and len(store.all()) == 1
 
 
 def test_callbacks_served_in_order_of_the_callers_place_in_line(store: Callbacks) -> None:
@@ -89,3 +94,36 @@ def test_callbacks_count_since_counts_every_request_of_a_number(store: Callbacks
     assert store.count_since("0811000001", since=150) == 1
     assert store.open_for("0811000001", "1100123456") is not None
     assert store.open_for("0811000001", "") is None
+
+
+def test_callbacks_claim_takes_the_next_due_once(store: Callbacks) -> None:
+    late, _ = store.request(Request("0811000002", waiting_since=50), now=100)
+    early, _ = store.request(Request("0811000003", waiting_since=40), now=101)
+    first = store.claim(now=200, node="a")
+    second = store.claim(now=200, node="b")
+    assert first is not None and (first.id, first.state, first.node) == (early.id, "calling", "a")
+    assert second is not None and (second.id, second.node) == (late.id, "b")
+    assert store.claim(now=200, node="a") is None  # both taken
+    store.release(first.id)  # no agent free: back in its place, first in line again
+    again = store.claim(now=200, node="b")
+    assert again is not None and again.id == early.id
+
+
+def test_callbacks_recover_of_one_node_leaves_the_other_nodes_calls(store: Callbacks) -> None:
+    ours, _ = store.request(Request("0811000004"), now=0)
+    theirs, _ = store.request(Request("0811000005"), now=1)
+    assert store.claim(now=10, node="ivr1:4573") is not None
+    assert store.claim(now=10, node="ivr2:4573") is not None
+    assert store.recover("ivr1:4573") == 1
+    assert store.get(ours.id).state == "open"  # type: ignore[union-attr]
+    assert store.get(theirs.id).state == "calling"  # type: ignore[union-attr]
+
+
+def test_callbacks_purge_finished_keeps_open_requests(store: Callbacks) -> None:
+    done, _ = store.request(Request("0811000006"), now=0)
+    store.request(Request("0811000007"), now=0)
+    store.start(done.id)
+    store.pilgrim_leg_ended(done.id, "ANSWER", 10, max_attempts=3, retry=60)
+    assert store.purge_finished(before=100, dry_run=True) == 1
+    assert store.purge_finished(before=100) == 1
+    assert [cb.number for cb in store.all()] == ["0811000007"]

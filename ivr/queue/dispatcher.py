@@ -5,9 +5,12 @@ hajj-callback-agent) ahead of new callers, so its place in line holds. When an a
 answers, the other half of the Local channel (hajj-callback-pilgrim) dials the pilgrim:
 the agent leg is answered first, then the pilgrim leg. The dialplan reports each stage as
 a ``HajjCallback`` UserEvent; every attempt and outcome is stored (callbacks.py).
-One callback is in progress at a time. A stored number that is not one we may call
-(``ivr.phone``: a request from before the rule, or a store edited by hand) is never
-originated: the request fails with ``number_refused``; the dialplan checks it again.
+One callback is in progress at a time per dispatcher; with the requests in PostgreSQL
+every node runs one, and :meth:`Callbacks.claim` gives each request to one of them only
+(a claim with no agent free is released, its place kept). A stored number that is not
+one we may call (``ivr.phone``: a request from before the rule, or a store edited by
+hand) is never originated: the request fails with ``number_refused``; the dialplan
+checks it again.
 """
 
 from __future__ import annotations
@@ -42,12 +45,14 @@ class CallbackDispatcher:
         settings: AgentSettings,
         schedule: Callable[[], Schedule],  # the current staffed hours (they may be edited)
         clock: Callable[[], float] = time.time,
+        node: str = "",  # this controller's name on the requests it calls (ivr.wiring)
     ) -> None:
         self.ami = ami
         self.callbacks = callbacks
         self.settings = settings
         self.schedule = schedule
         self.clock = clock
+        self.node = node
         self._current: tuple[int, float] | None = None  # (callback id, started at)
         self.wake = asyncio.Event()
 
@@ -108,8 +113,12 @@ class CallbackDispatcher:
             self._current = None
         if not self.ami.connected or not self.schedule().is_open(_utc(now)):
             return None
-        cb = self.callbacks.next_due(now)
-        if cb is not None and phone.national(cb.number) != cb.number:
+        if self.callbacks.next_due(now) is None:
+            return None  # nothing due: a look, no write
+        cb = self.callbacks.claim(now, self.node)
+        if cb is None:
+            return None  # another node's dispatcher took it
+        if phone.national(cb.number) != cb.number:
             log.warning(
                 "callback %d: %s is not a number we may call; refused",
                 cb.id,
@@ -117,9 +126,9 @@ class CallbackDispatcher:
             )
             self.callbacks.refuse(cb.id, "number_refused", now)
             return None
-        if cb is None or not await self._agent_free(cb.queue):
+        if not await self._agent_free(cb.queue):
+            self.callbacks.release(cb.id)
             return None
-        self.callbacks.start(cb.id)
         self._current = (cb.id, now)
         log.info("callback %d: calling an agent in %s", cb.id, cb.queue)
         await self.ami.originate(**self._originate(cb))

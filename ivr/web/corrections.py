@@ -22,7 +22,7 @@ from starlette.routing import Route
 from ivr import reports
 from ivr.corrections import accuracy, units
 from ivr.corrections.cases import STATES, Case, CaseError, Cases
-from ivr.queue.callbacks import Callbacks
+from ivr.queue import callbacks
 from ivr.web import auth, charts, csvfile
 from ivr.web.pages import CallDbPages
 
@@ -85,9 +85,9 @@ class CorrectionPages(CallDbPages):
             return auth.csrf_refused()
         number = request.path_params["number"]
         own = self._unit(request) if request.session.get("role") == "unit" else ""
-        with closing(self._db()) as db:
+        with closing(self._db()) as db, callbacks.shared(self.config.database, db) as requests:
             try:
-                Cases(db).resolve(number, request.session["user"], Callbacks(db), unit=own)
+                Cases(db).resolve(number, request.session["user"], requests, unit=own)
             except CaseError as e:
                 return JSONResponse({"error": str(e)}, status_code=404)
         return RedirectResponse("/corrections", status_code=303)

@@ -1,0 +1,75 @@
+"""`hajj-ivr serve` with [database] url: the controller migrates PostgreSQL's tables as it
+starts, puts back in line only its own callbacks left calling by a stop (another node's
+stay theirs), and stops cleanly (its pool closed)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ivr import wiring
+from ivr.config import AgiSettings
+from ivr.queue.callbacks import Request
+from tests.rig.ports import free_port
+from tests.rig.postgres import pg_callbacks
+from tests.test_files import VENV_BIN, _wait_listening, state_as_main_left_it
+
+
+@pytest.fixture
+def tmp() -> Iterator[Path]:
+    """A folder the run user can reach (pytest's own is 0700 root's), removed after."""
+    folder = Path(tempfile.mkdtemp(prefix="hajj-ivr-test-"))
+    folder.chmod(0o711)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_serve_with_a_database_url_recovers_its_own_callbacks_not_another_nodes(
+    tmp: Path, pg_url: str
+) -> None:
+    agi_port = free_port()
+    env = {
+        **os.environ,
+        "HAJJ_IVR_STATE_DIR": str(tmp / "var"),
+        "HAJJ_IVR_AGI_PORT": str(agi_port),
+        "HAJJ_IVR_WEB_PORT": str(free_port()),
+        "HAJJ_IVR_ASTERISK_AMI_PORT": str(free_port()),  # nobody there: AMI retries
+        "HAJJ_IVR_AGI_METRICS_PORT": "0",
+        "HAJJ_IVR_DATABASE_URL": pg_url,
+    }
+    config = state_as_main_left_it(tmp / "var")
+    ours = wiring.node_name(dataclasses.replace(config, agi=AgiSettings(port=agi_port)))
+    with pg_callbacks(pg_url) as store:
+        mine, _ = store.request(Request("0811000001"), now=1)
+        theirs, _ = store.request(Request("0811000002"), now=2)
+        store.start(mine.id, node=ours)  # calling when this node stopped
+        store.start(theirs.id, node="ivr9:4573")  # another node is calling it now
+        log = (tmp / "serve.log").open("wb")
+        proc = subprocess.Popen(
+            [str(VENV_BIN / "hajj-ivr"), "serve"], env=env, stdout=log, stderr=log
+        )
+        try:
+            _wait_listening(agi_port, proc)  # the jobs (and the recovery) start after
+            deadline = time.monotonic() + 30
+            while (back := store.get(mine.id)) and back.state != "open":
+                assert time.monotonic() < deadline and proc.poll() is None, "not recovered"
+                time.sleep(0.05)
+            still = store.get(theirs.id)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            code = proc.wait(20)
+            log.close()
+    assert back is not None and back.state == "open"
+    assert still is not None and (still.state, still.node) == ("calling", "ivr9:4573")
+    assert code == 0, (tmp / "serve.log").read_text()
