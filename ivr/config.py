@@ -74,7 +74,6 @@ class Config:
     web: WebSettings = field(default_factory=WebSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     trunk: TrunkSettings = field(default_factory=TrunkSettings)
-
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
 
     # Derived locations (not configurable on their own: one state_dir holds them all).
@@ -151,7 +150,6 @@ _SECTIONS: dict[str, type] = {
     "web": WebSettings,
     "retention": RetentionSettings,
     "trunk": TrunkSettings,
-
     "database": DatabaseSettings,
 }
 
