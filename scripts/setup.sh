@@ -25,6 +25,10 @@ else sandbox=$HOME/.cache/hajj-ivr/asterisk-sid; fi
 # them in /usr/lib/postgresql/<version>/bin.
 command -v initdb >/dev/null || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null \
   || need+=(postgresql)
+# Kamailio is the cluster's SIP front door (ivr/cluster/kamailio.py; tests/rig/kamailio.py
+# runs a private one in the foreground): the dispatcher and its OPTIONS probing ship in the
+# main package, kamcmd too.
+command -v kamailio >/dev/null || need+=(kamailio)
 "$PY" -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
@@ -35,6 +39,12 @@ if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+# Debian's package enables a systemd kamailio service on port 5060 (the SysV script keeps
+# RUN_KAMAILIO=no), which would take the port a cluster's front door or a SIP test wants:
+# only private ones run here, so a kamailio this script installed is stopped and disabled.
+if [[ " ${need[*]} " == *" kamailio "* ]] && [ -d /run/systemd/system ]; then
+  systemctl disable --now kamailio >/dev/null 2>&1 || true
 fi
 
 if [ ! -x "$VENV/bin/python" ]; then
