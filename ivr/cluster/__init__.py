@@ -1,0 +1,1 @@
+"""The cluster: the pieces that put several hotline nodes behind one SIP address."""
