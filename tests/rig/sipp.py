@@ -564,3 +564,28 @@ def dialled(invite: str, ack: str) -> list[str]:
         '<recv response="200" rtd="true"/>',
         f"<send><![CDATA[\n{ack}\n]]></send>",
     ]
+
+
+def call_through_proxy(
+    workdir: Path, proxy_port: int, number: str, dtmf: str, caller: str, timeout: float = 180.0
+) -> SippResult:
+    """One call like ``call``, sent to a record-routing proxy (Kamailio) at ``proxy_port``:
+    the ACK goes to the 200 OK's Contact along its Record-Route set, as a phone's does."""
+    invite = offering(INVITE.format(caller=caller), "PCMU")
+    ack = (
+        ACK.format(caller=caller)
+        .replace("ACK sip:[service]@[remote_ip]:[remote_port]", "ACK [next_url]")
+        .replace("Max-Forwards: 70", "[routes]\nMax-Forwards: 70")
+    )
+    steps = [
+        *dialled(invite, ack),
+        *_answered(workdir, dtmf, caller, 1500, 0),
+    ]
+    steps = [s.replace('<recv response="200" rtd="true"/>', RECV_200_ROUTES) for s in steps]
+    xml = workdir / f"uac-proxy-{abs(hash((number, dtmf, caller)))}.xml"
+    xml.write_text(_xml("hajj caller, through a proxy", steps))
+    return _run(workdir, sipp_argv(xml, proxy_port, "-s", number), timeout)
+
+
+# rrs: keep the 200 OK's Record-Route set for [routes] and its Contact for [next_url].
+RECV_200_ROUTES = '<recv response="200" rtd="true" rrs="true"/>'
