@@ -1,13 +1,13 @@
-"""Kamailio in front of the rig's Asterisk and one dead node: calls through its port reach
-the IVR, and the dead node, found by the OPTIONS probes, gets none of them."""
+"""Kamailio in front of the rig's Asterisk and a stand-in node (tests/rig/fakenode.py):
+calls through its port reach the IVR; a dead node, found by the OPTIONS probes, gets none
+of them and rejoins when it answers again; a call a node refuses goes on to the next."""
 
 from __future__ import annotations
 
+import contextlib
 import random
 import shutil
-import socket
 import tempfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,73 +16,83 @@ import pytest
 from ivr.calllog import CallLogReader
 from ivr.cluster.kamailio import Node
 from tests.rig import kamailio, sipp
+from tests.rig.fakenode import FakeNode
 from tests.rig.hotline import Hotline
 
 pytestmark = pytest.mark.asterisk
 
 
-class SilentNode:
-    """A UDP address that takes every datagram and answers none: a hung node. It keeps
-    the first line of each request it got."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.settimeout(0.2)
-        self.port = int(self.sock.getsockname()[1])
-        self.requests: list[str] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                data = self.sock.recv(65535)
-            except TimeoutError:
-                continue
-            self.requests.append(data.split(b"\r\n", 1)[0].decode(errors="replace"))
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(5)
-        self.sock.close()
-
-
 @pytest.fixture
-def dead() -> Iterator[SilentNode]:
-    node = SilentNode()
+def other() -> Iterator[FakeNode]:
+    """The node beside the rig's Asterisk; each test sets its mode before Kamailio starts."""
+    node = FakeNode()
     yield node
     node.close()
 
 
-@pytest.fixture
-def front(hotline: Hotline, dead: SilentNode) -> Iterator[kamailio.Kamailio]:
+@contextlib.contextmanager
+def front_door(hotline: Hotline, other: FakeNode) -> Iterator[kamailio.Kamailio]:
+    """Kamailio over ``other`` (first) and the rig's Asterisk, probing every second."""
     # The ctl socket is a unix socket: a short folder keeps its path under 108 bytes.
     folder = Path(tempfile.mkdtemp(prefix="hajj-kam-"))
-    nodes = (Node("127.0.0.1", dead.port), Node("127.0.0.1", hotline.config.asterisk.sip_port))
+    nodes = (Node("127.0.0.1", other.port), Node("127.0.0.1", hotline.config.asterisk.sip_port))
     with kamailio.running(folder, nodes, ping_interval=1, node_timeout=1.0) as running:
         yield running
     shutil.rmtree(folder)
 
 
-def test_kamailio_dead_node_marked_inactive_calls_reach_the_live_ivr(
-    hotline: Hotline, dead: SilentNode, front: kamailio.Kamailio, tmp_path: Path
-) -> None:
-    dead_uri = f"sip:127.0.0.1:{dead.port}"
-    live_uri = f"sip:127.0.0.1:{hotline.config.asterisk.sip_port}"
-    assert front.wait_flags(dead_uri, "I").endswith("P")  # inactive, still probed
-    front.wait_flags(live_uri, "A")
-    callers = [f"08{random.randrange(10**9, 10**10)}" for _ in range(2)]
+def callers(n: int) -> list[str]:
+    return [f"08{random.randrange(10**9, 10**10)}" for _ in range(n)]
 
-    # Round robin over two nodes: without the probe's verdict one call would go to the
-    # dead node first.
-    done = [sipp.call_through_proxy(tmp_path, front.port, "*500", "2113", c) for c in callers]
 
-    assert all(d.ok for d in done), [d.output for d in done]
+def served(hotline: Hotline, numbers: list[str]) -> bool:
     calls = {c.caller: c for c in CallLogReader(hotline.config.calllog_path).recent(20)}
-    assert all(calls[c].outcome == "served" for c in callers)
-    assert "Nomor yang Anda tekan adalah dua satu satu tiga" in hotline.spoken(calls[callers[0]].id)
-    assert dead.requests and all(r.startswith("OPTIONS ") for r in dead.requests)
-    assert front.log.count(f"to node {live_uri}") == 2
-    assert f"IVR node down: {dead_uri}" in front.log
+    return all(n in calls and calls[n].outcome == "served" for n in numbers)
+
+
+def test_kamailio_dead_node_marked_inactive_calls_reach_the_live_ivr_node_rejoins(
+    hotline: Hotline, other: FakeNode, tmp_path: Path
+) -> None:
+    live_uri = f"sip:127.0.0.1:{hotline.config.asterisk.sip_port}"
+    numbers = callers(2)
+    with front_door(hotline, other) as front:
+        assert front.wait_flags(other.uri, "I").endswith("P")  # inactive, still probed
+        front.wait_flags(live_uri, "A")
+
+        # Round robin over two nodes: without the probes' verdict one call would go to
+        # the dead node first.
+        done = [sipp.call_through_proxy(tmp_path, front.port, "*500", "2113", n) for n in numbers]
+
+        assert all(d.ok for d in done), [d.output for d in done]
+        assert served(hotline, numbers)
+        calls = {c.caller: c for c in CallLogReader(hotline.config.calllog_path).recent(20)}
+        spoken = hotline.spoken(calls[numbers[0]].id)
+        assert "Nomor yang Anda tekan adalah dua satu satu tiga" in spoken
+        assert other.requests and other.got("OPTIONS") == len(other.requests)
+        assert front.log.count(f"to node {live_uri}") == 2
+        assert f"IVR node down: {other.uri}" in front.log
+
+        other.mode = "alive"  # the node is back: the next answered probe lets it rejoin
+        front.wait_flags(other.uri, "A")
+        assert f"IVR node up: {other.uri}" in front.log
+
+
+def test_kamailio_node_refusing_a_call_with_503_call_fails_over_to_the_next_node(
+    hotline: Hotline, other: FakeNode, tmp_path: Path
+) -> None:
+    """The node answers its probes but refuses calls: round robin sends it one of two calls,
+    which goes on to the rig's Asterisk; the caller never sees the 503."""
+    other.mode = "busy"
+    live_uri = f"sip:127.0.0.1:{hotline.config.asterisk.sip_port}"
+    numbers = callers(2)
+    with front_door(hotline, other) as front:
+        front.wait_flags(other.uri, "A")
+        front.wait_flags(live_uri, "A")
+
+        done = [sipp.call_through_proxy(tmp_path, front.port, "*500", "2113", n) for n in numbers]
+
+        assert all(d.ok for d in done), [d.output for d in done]
+        assert served(hotline, numbers)
+        assert other.got("INVITE") >= 1
+        assert f"node {other.uri} failed" in front.log
+        assert f"to next node {live_uri}" in front.log
