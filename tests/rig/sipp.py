@@ -567,24 +567,39 @@ def dialled(invite: str, ack: str) -> list[str]:
 
 
 def call_through_proxy(
-    workdir: Path, proxy_port: int, number: str, dtmf: str, caller: str, timeout: float = 180.0
+    workdir: Path,
+    proxy_port: int,
+    number: str,
+    dtmf: str,
+    caller: str,
+    hangup_after_ms: int = 0,
+    timeout: float = 180.0,
 ) -> SippResult:
     """One call like ``call``, sent to a record-routing proxy (Kamailio) at ``proxy_port``:
-    the ACK goes to the 200 OK's Contact along its Record-Route set, as a phone's does."""
+    the ACK (and our BYE, with ``hangup_after_ms``) goes to the 200 OK's Contact along its
+    Record-Route set, as a phone's does."""
     invite = offering(INVITE.format(caller=caller), "PCMU")
-    ack = (
-        ACK.format(caller=caller)
-        .replace("ACK sip:[service]@[remote_ip]:[remote_port]", "ACK [next_url]")
-        .replace("Max-Forwards: 70", "[routes]\nMax-Forwards: 70")
-    )
     steps = [
-        *dialled(invite, ack),
-        *_answered(workdir, dtmf, caller, 1500, 0),
+        *dialled(invite, _routed(ACK.format(caller=caller), "ACK")),
+        *_answered(workdir, dtmf, caller, 1500, hangup_after_ms),
     ]
-    steps = [s.replace('<recv response="200" rtd="true"/>', RECV_200_ROUTES) for s in steps]
-    xml = workdir / f"uac-proxy-{abs(hash((number, dtmf, caller)))}.xml"
+    bye = _routed(BYE.format(caller=caller), "BYE")
+    steps = [
+        s.replace('<recv response="200" rtd="true"/>', RECV_200_ROUTES).replace(
+            BYE.format(caller=caller), bye
+        )
+        for s in steps
+    ]
+    xml = workdir / f"uac-proxy-{abs(hash((number, dtmf, caller, hangup_after_ms)))}.xml"
     xml.write_text(_xml("hajj caller, through a proxy", steps))
     return _run(workdir, sipp_argv(xml, proxy_port, "-s", number), timeout)
+
+
+def _routed(request: str, method: str) -> str:
+    """An in-dialog ``request`` to the remote target along the route set."""
+    return request.replace(
+        f"{method} sip:[service]@[remote_ip]:[remote_port]", f"{method} [next_url]"
+    ).replace("Max-Forwards: 70", "[routes]\nMax-Forwards: 70")
 
 
 # rrs: keep the 200 OK's Record-Route set for [routes] and its Contact for [next_url].
