@@ -26,7 +26,7 @@ from ivr.errors import SetupError
 from tests.rig import browser as browser_rig
 from tests.rig.fast import FastHotline
 from tests.rig.hotline import Hotline
-from tests.rig.postgres import Postgres
+from tests.rig.postgres import Backend, Postgres
 
 # `make test` hands whole modules to its two workers in collection order (--dist loadfile
 # --no-loadscope-reorder: xdist's own reorder, by test count, queued the real-call modules,
@@ -155,6 +155,18 @@ def postgres() -> Iterator[Postgres]:
 def pg_url(postgres: Postgres) -> str:
     """A fresh empty database on the session's PostgreSQL for one test: its URL."""
     return postgres.create_database(f"t_{uuid.uuid4().hex}")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    """A store test run twice: on a SQLite file, and on a fresh PostgreSQL database
+    (tests/rig/postgres.py's Backend)."""
+    url = request.getfixturevalue("pg_url") if request.param == "postgresql" else ""
+    opened = Backend(request.param, tmp_path, url)
+    try:
+        yield opened
+    finally:
+        opened.close()
 
 
 @pytest.fixture(scope="session")
