@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from ivr.queue.callbacks import PG_SCHEMA, SCHEMA, Callbacks, Request
 from tests.rig.postgres import Backend
-from ivr.queue.callbacks import SCHEMA, PG_SCHEMA, Callbacks, Request
 
 
 def test_backend_callbacks_one_request_seen_from_a_second_connection(backend: Backend) -> None:
