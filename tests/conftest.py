@@ -26,7 +26,7 @@ from ivr.errors import SetupError
 from tests.rig import browser as browser_rig
 from tests.rig.fast import FastHotline
 from tests.rig.hotline import Hotline
-from tests.rig.postgres import Postgres
+from tests.rig.postgres import Backend, Postgres
 
 # `make test` hands whole modules to its two workers in collection order (--dist loadfile
 # --no-loadscope-reorder: xdist's own reorder, by test count, queued the real-call modules,
@@ -107,7 +107,10 @@ def _mirror_left_whole(request: pytest.FixtureRequest) -> Iterator[None]:
     (offices and the PPIU list too), or it fails here, not some later module that happens
     to share its worker (an upload of jemaah.csv and kloter.csv alone once did that)."""
     yield
-    if "hotline" not in request.fixturenames:
+    # A module with a `hotline` fixture of its own (a fake, function-scoped) never used the
+    # session's: asking for its own from here is a ScopeMismatch (seen under -n 2 --dist
+    # load, where a module's last test on a worker decides the fixture names).
+    if "hotline" not in request.fixturenames or "hotline" in vars(request.module):
         return
     running: Hotline = request.getfixturevalue("hotline")
     with Mirror(running.config.mirror_path) as mirror:
@@ -152,6 +155,18 @@ def postgres() -> Iterator[Postgres]:
 def pg_url(postgres: Postgres) -> str:
     """A fresh empty database on the session's PostgreSQL for one test: its URL."""
     return postgres.create_database(f"t_{uuid.uuid4().hex}")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    """A store test run twice: on a SQLite file, and on a fresh PostgreSQL database
+    (tests/rig/postgres.py's Backend)."""
+    url = request.getfixturevalue("pg_url") if request.param == "postgresql" else ""
+    opened = Backend(request.param, tmp_path, url)
+    try:
+        yield opened
+    finally:
+        opened.close()
 
 
 @pytest.fixture(scope="session")

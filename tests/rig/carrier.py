@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 from tests.rig import sipp
-from tests.rig.sipp import ACK, BYE, INVITE, SippResult, offering
+from tests.rig.sipp import ACK, INVITE, SippResult, offering
 
 
 def _invite(caller: str, pai: str) -> str:
@@ -33,9 +33,7 @@ def call(
     then hung up ``hangup_after_ms`` later (the greeting has begun by then)."""
     steps = [
         *sipp.dialled(_invite(caller, pai), ACK.format(caller=caller)),
-        f'<pause milliseconds="{hangup_after_ms}"/>',
-        f'<send retrans="500"><![CDATA[\n{BYE.format(caller=caller)}\n]]></send>',
-        '<recv response="200"/>',
+        *sipp.hang_up_after(hangup_after_ms, caller),
     ]
     xml = workdir / f"carrier-{abs(hash((number, local_ip, caller, pai)))}.xml"
     xml.write_text(_xml("carrier call", steps))

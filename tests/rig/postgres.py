@@ -16,8 +16,8 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
@@ -26,6 +26,7 @@ from ivr import pgstore
 from ivr.config import AsteriskSettings, DatabaseSettings
 from ivr.errors import SetupError
 from ivr.queue.callbacks import PG_SCHEMA, Callbacks
+from ivr.store import Schema, Sql, SqliteSql, open_store
 from tests.rig.ports import free_port
 
 SUPERUSER = "hajj"
@@ -163,3 +164,40 @@ def pg_callbacks(url: str, name: str = "hajj-ivr-test") -> Iterator[Callbacks]:
         yield Callbacks(pgstore.PgSql(pool))
     finally:
         pool.close()
+
+
+@dataclass
+class Backend:
+    """One store test's database on either backend: ``kind`` is "sqlite" (a file in the
+    test's folder) or "postgresql" (a fresh database on the session's server). ``sql``
+    opens the store's tables as the controller would (SQLite steps, or PostgreSQL ones
+    migrated by ivr.pgstore) and gives its :class:`ivr.store.Sql`; everything opened is
+    closed at the test's end."""
+
+    kind: str
+    folder: Path
+    url: str = ""
+    _closers: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def postgres(self) -> bool:
+        return self.kind == "postgresql"
+
+    def sql(
+        self, sqlite: Sequence[Schema], pg: Sequence[Schema], name: str = "store.sqlite"
+    ) -> Sql:
+        """The store's tables; a second call gives a second connection to the same ones
+        (another node's, or the web app's beside the controller's)."""
+        if not self.postgres:
+            db = open_store(self.folder / name, *sqlite, wal=True, threads=True)
+            self._closers.append(db.close)
+            return SqliteSql(db)
+        settings = DatabaseSettings(url=self.url)
+        pgstore.migrate_all(settings, pg)
+        pool = pgstore.open_pool(settings, "hajj-ivr-test")
+        self._closers.append(pool.close)
+        return pgstore.PgSql(pool)
+
+    def close(self) -> None:
+        while self._closers:
+            self._closers.pop()()

@@ -126,11 +126,7 @@ def _answered(
         steps.append(f'<nop><action><exec play_pcap_audio="{escape(str(pcap))}"/></action></nop>')
         steps.append(f'<pause milliseconds="{int(seconds * 1000) + 200}"/>')
     if hangup_after_ms:
-        steps += [
-            f'<pause milliseconds="{hangup_after_ms}"/>',
-            f'<send retrans="500"><![CDATA[\n{BYE.format(caller=caller)}\n]]></send>',
-            '<recv response="200"/>',
-        ]
+        steps += hang_up_after(hangup_after_ms, caller)
     else:
         steps += [
             '<recv request="BYE" timeout="120000"/>',
@@ -191,9 +187,7 @@ def call_playing(
         *dialled(offering(INVITE.format(caller=caller), "PCMU"), ACK.format(caller=caller)),
         '<pause milliseconds="1500"/>',
         f'<nop><action><exec play_pcap_audio="{escape(str(pcap))}"/></action></nop>',
-        f'<pause milliseconds="{int(seconds * 1000) + 200}"/>',
-        f'<send retrans="500"><![CDATA[\n{BYE.format(caller=caller)}\n]]></send>',
-        '<recv response="200"/>',
+        *hang_up_after(int(seconds * 1000) + 200, caller),
     ]
     xml = workdir / f"uac-playing-{abs(hash((number, str(pcap), caller)))}.xml"
     xml.write_text(_xml("hajj caller, speaking", steps))
@@ -209,9 +203,7 @@ def call_with_media_at(
     invite = offering(INVITE.format(caller=caller), "PCMU").replace("[media_port]", str(media_port))
     steps = [
         *dialled(invite, ACK.format(caller=caller)),
-        f'<pause milliseconds="{int(seconds * 1000)}"/>',
-        f'<send retrans="500"><![CDATA[\n{BYE.format(caller=caller)}\n]]></send>',
-        '<recv response="200"/>',
+        *hang_up_after(int(seconds * 1000), caller),
     ]
     xml = workdir / f"uac-media-{media_port}.xml"
     xml.write_text(_xml("hajj caller, media in the test", steps))
@@ -292,6 +284,15 @@ def _xml(name: str, steps: list[str]) -> str:
 def _send(text: str, retrans: bool = False) -> str:
     attr = ' retrans="500"' if retrans else ""
     return f"<send{attr}><![CDATA[\n{text}\n]]></send>"
+
+
+def hang_up_after(milliseconds: int, caller: str) -> list[str]:
+    """Scenario steps: wait, then the caller's BYE and Asterisk's 200."""
+    return [
+        f'<pause milliseconds="{milliseconds}"/>',
+        f'<send retrans="500"><![CDATA[\n{BYE.format(caller=caller)}\n]]></send>',
+        '<recv response="200"/>',
+    ]
 
 
 def register_scenario(user: str, password: str, hold_ms: int) -> str:
