@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from ivr import health
+from ivr import health, storefiles
 from ivr.ami.client import AmiClient
 from ivr.ami.users import AmiUser
 from ivr.ami.users import for_config as ami_client
@@ -13,6 +13,7 @@ from ivr.asterisk import process, sandbox
 from ivr.config import Config
 from ivr.errors import HajjIvrError
 from ivr.health import Check
+from ivr.settings import redacted_url
 
 
 async def run_checks(config: Config) -> list[Check]:
@@ -23,7 +24,35 @@ async def run_checks(config: Config) -> list[Check]:
         health.prompts_built(config),
         health.disk_space(config),
     ]
+    if config.database.postgres:
+        checks.append(shared_store(config))
     return checks
+
+
+def shared_store(config: Config) -> Check:
+    """With ``[database] url``: PostgreSQL answers and every shared store's tables are at
+    this release's version (a node started before `hajj-ivr db migrate` would fail)."""
+    from ivr import pgstore  # psycopg only where PostgreSQL is configured
+
+    name = "shared database (PostgreSQL)"
+    where = redacted_url(config.database.url)
+    try:
+        with pgstore.connect(config.database) as conn:
+            have = pgstore.versions(conn)
+    except HajjIvrError as e:
+        return Check(name, False, str(e))
+    behind = [
+        f"{s.part} {have.get(s.part, 0)}/{s.version}"
+        for s in storefiles.PG_SCHEMAS
+        if have.get(s.part, 0) != s.version
+    ]
+    if behind:
+        return Check(
+            name,
+            False,
+            f"{where}: tables not at this release ({', '.join(behind)}): `hajj-ivr db migrate`",
+        )
+    return Check(name, True, f"{where}: {len(storefiles.PG_SCHEMAS)} stores at this release")
 
 
 def _asterisk_found(config: Config) -> Check:

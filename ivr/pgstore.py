@@ -170,6 +170,14 @@ def version_of(conn: psycopg.Connection[tuple[Any, ...]], part: str) -> int:
     return int(row[0]) if row else 0
 
 
+def versions(conn: psycopg.Connection[tuple[Any, ...]]) -> dict[str, int]:
+    """Every store's version in this database, read only (none before the first migrate)."""
+    row = conn.execute("SELECT to_regclass('schema_versions')").fetchone()
+    if row is None or row[0] is None:
+        return {}
+    return {part: int(v) for part, v in conn.execute("SELECT part, version FROM schema_versions")}
+
+
 def migrate(conn: psycopg.Connection[tuple[Any, ...]], schema: Schema, where: str) -> Migrated:
     """Bring ``schema``'s tables to this release (``schema.steps``: SQL scripts), under
     migrate_all's lock."""

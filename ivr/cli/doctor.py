@@ -8,11 +8,13 @@ import asyncio
 from ivr import doctor
 from ivr.cli.table import Command
 from ivr.config import Config
+from ivr.web import vendor
 
 
 def run(config: Config, args: argparse.Namespace) -> int:
     failed = 0
-    for check in asyncio.run(doctor.run_checks(config)):
+    # The browser phone's files are the web app's: checked here, above both (floors).
+    for check in [*asyncio.run(doctor.run_checks(config)), vendor.installed()]:
         print(f"{'OK  ' if check.ok else 'FAIL'} {check.name}: {check.detail}")
         failed += not check.ok
     return 1 if failed else 0
@@ -20,7 +22,7 @@ def run(config: Config, args: argparse.Namespace) -> int:
 
 DOCTOR = Command(
     ("doctor",),
-    "check Asterisk, AMI, FastAGI, data and prompts; say what to fix",
+    "check Asterisk, AMI, FastAGI, data, prompts, PostgreSQL, the browser phone; say what to fix",
     "hajj-ivr doctor",
     run,
 )

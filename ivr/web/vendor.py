@@ -16,6 +16,7 @@ import urllib.request
 from pathlib import Path, PurePosixPath
 
 from ivr.errors import SetupError
+from ivr.health import Check
 
 VERSION = "0.21.2"  # MIT licence (its LICENSE.md is copied beside it)
 URL = f"https://registry.npmjs.org/sip.js/-/sip.js-{VERSION}.tgz"
@@ -25,6 +26,14 @@ INTEGRITY = (
 )
 TARGET = Path(__file__).parent / "static" / "vendor" / "sip.js"
 STAMP = ".version"
+
+
+def installed(target: Path = TARGET) -> Check:
+    """`hajj-ivr doctor`'s check: this release's SIP.js is where the desk page loads it."""
+    name = "browser phone (SIP.js)"
+    if (target / STAMP).is_file() and (target / STAMP).read_text() == INTEGRITY:
+        return Check(name, True, f"SIP.js {VERSION} in {target}")
+    return Check(name, False, f"SIP.js {VERSION} is not in {target}: `hajj-ivr phone setup`")
 
 
 def fetch(target: Path = TARGET, url: str = URL) -> bool:
