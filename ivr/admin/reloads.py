@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ivr import mirrorsync
 from ivr.admin import overrides, studio
 from ivr.admin.audit import Audit, Reload
 from ivr.asterisk import process, render
@@ -208,10 +209,20 @@ def import_data(
         diff = f"; {report.diff.summary()}" if report.diff else ""
         changed = cases.after_import(config.calllog_path, config.mirror_path)
         diff += f"; correction cases whose data changed: {changed}" if changed else ""
-        return Attempt(True, report.summary() + diff, report)
+        return Attempt(True, report.summary() + diff + _published(config, who), report)
         return Attempt(True, f"{report.summary()}{diff}; {office_prompts(config)}", report)
 
     return _logged(config, who, "data", run)
+
+
+def _published(config: Config, who: str) -> str:
+    """``; published to the nodes (#7)`` after an import with ``[database] url``; a
+    publish that fails is said, and the import here stands (`hajj-ivr data publish`)."""
+    try:
+        done = mirrorsync.publish_live(config, who)
+    except HajjIvrError as e:
+        return f"; NOT published to the other nodes ({e}): run `hajj-ivr data publish`"
+    return f"; published to the other nodes (#{done.id})" if done else ""
 
 
 def office_prompts(config: Config, *, build_them: bool = True) -> str:

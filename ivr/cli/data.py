@@ -9,15 +9,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from ivr import heartbeats, mirrorsync
 from ivr.admin import reloads
 from ivr.admin.audit import Audit
 from ivr.cli.table import Arg, Command
 from ivr.config import Config
 from ivr.corrections import cases
-from ivr.data import diff, sample
+from ivr.data import diff, published, sample
 from ivr.data.importer import import_export
 from ivr.data.mirror import Mirror
-from ivr.errors import DataError
+from ivr.errors import DataError, HajjIvrError
 
 
 def import_(config: Config, args: argparse.Namespace) -> int:
@@ -45,6 +46,7 @@ def import_(config: Config, args: argparse.Namespace) -> int:
     if changes:
         print(f"changes: {changes}")
     print(reloads.office_prompts(config))
+    _publish(config, who)
     return 0
 
 
@@ -66,8 +68,32 @@ def sample_(config: Config, args: argparse.Namespace) -> int:
     Audit.for_config(config).record(getpass.getuser(), "data", True, f"sample {report.summary()}")
     print(report.summary())
     print(reloads.office_prompts(config))
+    _publish(config, getpass.getuser())
     for p in pilgrims[: args.show]:
         print(f"  {p}")
+    return 0
+
+
+def _publish(config: Config, who: str) -> None:
+    """With ``[database] url``: the new mirror to every node (the import here stands if
+    this fails: `hajj-ivr data publish` tries again)."""
+    try:
+        done = mirrorsync.publish_live(config, who)
+    except HajjIvrError as e:
+        raise DataError(
+            f"imported here, NOT published to the other nodes: {e}; run `hajj-ivr data publish`"
+        ) from None
+    if done is not None:
+        print(f"{done.summary()}: every node takes it within seconds")
+
+
+def publish(config: Config, args: argparse.Namespace) -> int:
+    """Publish the live mirror again (after a publish that failed)."""
+    if not config.database.postgres:
+        raise DataError("data publish: no [database] url, so no other node to publish to")
+    who = getpass.getuser()
+    _publish(config, who)
+    Audit.for_config(config).record(who, "data", True, "published the live mirror to the nodes")
     return 0
 
 
@@ -93,7 +119,30 @@ def status(config: Config, args: argparse.Namespace) -> int:
     last = diff.last(config.mirror_path)
     if last is not None:
         print(f"changes    {last.summary()}")
+    if config.database.postgres:
+        _published_status(config)
     return 0
+
+
+def _published_status(config: Config) -> None:
+    """The newest published mirror against the local one, and what each node serves."""
+    from ivr import pgstore  # psycopg only where PostgreSQL is configured
+
+    local = mirrorsync.LocalMirror(config.mirror_path).served()
+    with pgstore.connect(config.database) as conn:
+        newest = published.latest(conn)
+        nodes = heartbeats.Heartbeats(pgstore.PgSql(pgstore.One(conn))).nodes()
+    print(f"sha256     {local.sha256}")
+    if newest is None:
+        print("published  nothing yet: `hajj-ivr data publish` publishes this one")
+        return
+    same = "the same as here" if newest.sha256 == local.sha256 else "NOT the one here"
+    print(f"published  #{newest.id} as of {newest.as_of}, {newest.sha256[:12]}…: {same}")
+    for node in nodes:
+        b = node.beat
+        up = "up" if node.up() else f"stale ({node.age:.0f} s)"
+        current = "current" if b.mirror_sha256 == newest.sha256 else "NOT current"
+        print(f"node       {b.name} {up}: as of {b.mirror_as_of or '?'}, {current}")
 
 
 def _progress() -> Callable[[int], None]:
@@ -152,8 +201,15 @@ COMMANDS = (
     ),
     Command(
         ("data", "status"),
-        "the live mirror: as-of date, rows, last import",
+        "the live mirror: as-of date, rows, last import; with [database] url the "
+        "published one and each node's",
         "hajj-ivr data status",
         status,
+    ),
+    Command(
+        ("data", "publish"),
+        "publish the live mirror to every node (with [database] url; an import does it)",
+        "hajj-ivr data publish",
+        publish,
     ),
 )

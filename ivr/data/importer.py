@@ -105,7 +105,7 @@ def _import(
         if not force:
             _not_older(report, live)
         report = replace(report, diff=_compare(new, live))
-        _swap(new, live)
+        swap(new, live)
     finally:
         new.unlink(missing_ok=True)  # a no-op after the swap
     return report
@@ -330,8 +330,9 @@ def _layout(
     return layout(file, header, rules, optional, blank_while, may_lack)
 
 
-def _swap(new: Path, live: Path) -> None:
-    """Make the new file durable, give it the live file's mode, rename it onto live."""
+def swap(new: Path, live: Path) -> None:
+    """Make the new file durable, give it the live file's mode, rename it onto live (an
+    import's last step, and a node's taking a published mirror: ivr.mirrorsync)."""
     with new.open("rb") as f:
         os.fsync(f.fileno())
     if live.exists():

@@ -1,0 +1,200 @@
+"""The data mirror across nodes (``[database] url``): an import on one node publishes the
+new file to PostgreSQL (ivr.data.published), and every controller swaps it in.
+
+A controller LISTENs on the publish channel. At its start, at every NOTIFY and every
+``every`` seconds (a NOTIFY is lost while the link is down) it compares the sha256 of the
+file it serves with the newest published; when they differ it fetches that file into a
+``*.new`` file beside the live one under the import lock (ivr.data.guard), checks the
+checksum and that it opens as a mirror, and swaps it in as a local import does
+(``os.replace``: the Mirror reopens at its next lookup). A file that fails the checksum is
+refused and remembered: the live mirror keeps serving, and the error is logged once.
+
+The controller also beats: its row in ivr.heartbeats every :data:`heartbeats.EVERY`
+seconds, with the mirror it serves, for the dashboard's nodes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import tempfile
+import time
+from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ivr import heartbeats, tasks
+from ivr.config import Config
+from ivr.data import guard, published
+from ivr.data.importer import swap
+from ivr.data.mirror import Mirror
+from ivr.data.published import Published
+from ivr.errors import DataError, HajjIvrError
+from ivr.store import Sql
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Served:
+    """The mirror file a node serves: its sha256 and as-of date ("" when none)."""
+
+    sha256: str = ""
+    as_of: str = ""
+
+
+class LocalMirror:
+    """The live mirror's sha256 and as-of date, computed once per file (a file of hundreds
+    of MB takes a second to hash: not at every heartbeat)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._known: tuple[tuple[int, ...], Served] | None = None
+
+    def served(self) -> Served:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return Served()
+        identity = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+        known = self._known
+        if known is not None and known[0] == identity:
+            return known[1]
+        with self.path.open("rb") as f:
+            sha = published.sha256_of(f)
+        try:
+            with Mirror(self.path) as mirror:
+                as_of = mirror.as_of.isoformat()
+        except DataError:
+            as_of = ""
+        self._known = (identity, Served(sha, as_of))
+        return self._known[1]
+
+
+def publish_live(config: Config, who: str) -> Published | None:
+    """Publish the live mirror to the other nodes (after an import); None without a
+    ``[database] url``. Under the import lock: the file and its as-of date are one. The
+    record names the host it was imported on (the command line's, or the web app's)."""
+    if not config.database.postgres:
+        return None
+    from ivr import pgstore  # psycopg only where PostgreSQL is configured
+
+    live = config.mirror_path
+    with guard.exclusive(live):
+        with Mirror(live) as mirror:
+            as_of = mirror.as_of
+        with live.open("rb") as file, pgstore.connect(config.database) as conn:
+            done = published.publish(
+                conn, file, as_of=as_of, who=who, node=socket.gethostname(), now=time.time()
+            )
+    log.info("data mirror %s", done.summary())
+    return done
+
+
+class MirrorSync:
+    """One controller's side: take the newest published mirror when it is not the one
+    served here."""
+
+    def __init__(self, config: Config, local: LocalMirror | None = None) -> None:
+        self.config = config
+        self.local = local or LocalMirror(config.mirror_path)
+        self._refused: int | None = None  # the published id whose checksum failed
+
+    def check(self) -> str:
+        """Fetch and swap in the newest published mirror if it differs; what was done."""
+        from ivr import pgstore
+
+        with pgstore.connect(self.config.database) as conn:
+            newest = published.latest(conn)
+            if newest is None:
+                return "nothing published yet"
+            if newest.sha256 == self.local.served().sha256:
+                return f"serving the current mirror (#{newest.id})"
+            if newest.id == self._refused:
+                return f"published mirror #{newest.id} was refused; the live mirror stays"
+            self._take(conn, newest)
+        return f"took {newest.summary()}"
+
+    def _take(self, conn: Any, newest: Published) -> None:
+        live = self.config.mirror_path
+        with guard.exclusive(live):  # never beside a local import
+            fd, tmp = tempfile.mkstemp(dir=live.parent, prefix=f"{live.name}.", suffix=".new")
+            new = Path(tmp)
+            try:
+                with os.fdopen(fd, "wb") as file:
+                    got = published.fetch(conn, newest, file)
+                if got != newest.sha256:
+                    self._refused = newest.id
+                    raise DataError(
+                        f"published mirror #{newest.id}: checksum mismatch (fetched "
+                        f"{got[:12]}…, published {newest.sha256[:12]}…): refused, the live "
+                        "mirror stays; import the export again on one node"
+                    )
+                with Mirror(new) as mirror:
+                    mirror.info  # noqa: B018 (opens it: a mirror of a schema we read)
+                swap(new, live)
+            finally:
+                new.unlink(missing_ok=True)  # a no-op after the swap
+        log.info("data mirror: took %s", newest.summary())
+
+    async def run(self, every: float) -> None:
+        """LISTEN and check (at start, at each NOTIFY, every ``every`` seconds), until
+        cancelled; a lost link is opened again."""
+        import psycopg
+
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(
+                    self.config.database.url, autocommit=True, connect_timeout=10
+                ) as conn:
+                    await conn.execute(f"LISTEN {published.CHANNEL}")
+                    while True:
+                        await self._check()
+                        async for _ in conn.notifies(timeout=every, stop_after=1):
+                            pass
+            except psycopg.Error as e:
+                log.warning("data mirror: PostgreSQL link lost (%s); again", type(e).__name__)
+                await asyncio.sleep(every)
+
+    async def _check(self) -> None:
+        try:
+            log.debug("data mirror: %s", await asyncio.to_thread(self.check))
+        except (HajjIvrError, OSError) as e:
+            log.error("data mirror: %s", e)
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """What one controller says of itself every few seconds."""
+
+    store: heartbeats.Heartbeats
+    beat_of: Callable[[], heartbeats.Beat]
+
+    def __call__(self) -> None:
+        self.store.beat(self.beat_of())
+
+
+def jobs(
+    config: Config,
+    sql: Sql,
+    node: str,
+    role: str,
+    calls: Callable[[], int],
+    *,
+    every: float = heartbeats.EVERY,
+) -> Iterator[Coroutine[Any, Any, None]]:
+    """The controller's mirror sync and heartbeat (with ``[database] url`` only)."""
+    local = LocalMirror(config.mirror_path)
+    started = time.time()
+    sip = f"{config.asterisk.sip_bind}:{config.asterisk.sip_port}"
+    agi = f"{config.agi.host}:{config.agi.port}"
+
+    def beat() -> heartbeats.Beat:
+        served = local.served()
+        return heartbeats.Beat(node, role, sip, agi, calls(), served.sha256, served.as_of, started)
+
+    yield MirrorSync(config, local).run(every)
+    yield tasks.every(every, Heartbeat(heartbeats.Heartbeats(sql), beat), "node heartbeat")

@@ -1,0 +1,175 @@
+"""The data mirror across nodes on a real PostgreSQL: an import on one node publishes the
+file (a large object with its sha256, size and as-of date), another node fetches it,
+checks the checksum and swaps it in; a corrupted copy is refused and the live mirror keeps
+serving; a node that starts later (or heard no NOTIFY) takes the current one; only the
+last two published files stay."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from ivr import config as config_mod
+from ivr import mirrorsync, storefiles
+from ivr.config import Config
+from ivr.data import published
+from ivr.data.importer import import_export
+from ivr.data.mirror import Mirror
+from ivr.data.sample import write_sample
+from ivr.errors import DataError
+from ivr.mirrorsync import MirrorSync
+
+FIXED = "1100123456"  # a fixed pilgrim of every sample (ivr/data/sample.py)
+
+
+def node(folder: Path, url: str) -> Config:
+    """One node's config: its own state dir (its own mirror), the shared PostgreSQL."""
+    config = config_mod.load(
+        file=None, env={}, overrides={"state_dir": folder, "database.url": url}
+    )
+    storefiles.migrate_shared(config)
+    return config
+
+
+def imported(config: Config, folder: Path, jemaah: int) -> Path:
+    write_sample(folder, jemaah=jemaah)
+    import_export(folder, config.mirror_path, imported_by="test", force=True)
+    return config.mirror_path
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def rows(path: Path) -> int:
+    with Mirror(path) as mirror:
+        return mirror.info.jemaah_rows
+
+
+@pytest.fixture
+def two(tmp_path: Path, pg_url: str) -> tuple[Config, Config]:
+    """Node a with a mirror of 60 pilgrims, node b with an older one of 30."""
+    a, b = node(tmp_path / "a", pg_url), node(tmp_path / "b", pg_url)
+    imported(a, tmp_path / "export-a", 60)
+    imported(b, tmp_path / "export-b", 30)
+    return a, b
+
+
+def test_publish_live_records_checksum_size_and_as_of_and_notifies(
+    two: tuple[Config, Config], pg_url: str
+) -> None:
+    a, _ = two
+    with psycopg.connect(pg_url, autocommit=True) as listener:
+        listener.execute(f"LISTEN {published.CHANNEL}")
+        done = mirrorsync.publish_live(a, "rahmat")
+        heard = list(listener.notifies(timeout=5, stop_after=1))
+    assert done is not None
+    assert (done.sha256, done.size) == (sha256(a.mirror_path), a.mirror_path.stat().st_size)
+    assert (done.as_of, done.published_by) == (date(2026, 4, 10), "rahmat")
+    assert [n.payload for n in heard] == [str(done.id)]
+
+
+def test_sync_takes_the_published_mirror_and_serves_it(two: tuple[Config, Config]) -> None:
+    a, b = two
+    done = mirrorsync.publish_live(a, "rahmat")
+    assert done is not None and rows(b.mirror_path) == 30
+    assert MirrorSync(b).check().startswith("took published #")
+    assert sha256(b.mirror_path) == done.sha256 and rows(b.mirror_path) == 60
+    assert MirrorSync(b).check().startswith("serving the current mirror")
+    assert list(b.mirror_path.parent.glob("*.new")) == []
+
+
+def test_sync_refuses_a_corrupted_copy_and_the_live_mirror_keeps_serving(
+    two: tuple[Config, Config], pg_url: str
+) -> None:
+    a, b = two
+    done = mirrorsync.publish_live(a, "rahmat")
+    assert done is not None
+    before = sha256(b.mirror_path)
+    with psycopg.connect(pg_url, autocommit=True) as conn:  # one byte flipped in storage
+        conn.execute("SELECT lo_put(%s, 4096, %s)", (done.content, b"\xff"))
+    sync = MirrorSync(b)
+    with pytest.raises(DataError, match=f"#{done.id}: checksum mismatch.*the live mirror stays"):
+        sync.check()
+    assert sha256(b.mirror_path) == before
+    with Mirror(b.mirror_path) as mirror:  # still serving its own data
+        assert mirror.info.jemaah_rows == 30 and mirror.lookup(FIXED) is not None
+    assert list(b.mirror_path.parent.glob("*.new")) == []
+    assert "was refused" in sync.check()  # not fetched again until a new publish
+
+
+def test_sync_on_a_node_without_a_mirror_fetches_the_current_one(
+    tmp_path: Path, pg_url: str
+) -> None:
+    a = node(tmp_path / "a", pg_url)
+    imported(a, tmp_path / "export-a", 60)
+    done = mirrorsync.publish_live(a, "rahmat")
+    late = node(tmp_path / "late", pg_url)
+    late.mirror_path.parent.mkdir(parents=True)
+    assert not late.mirror_path.exists()
+    MirrorSync(late).check()
+    assert done is not None and sha256(late.mirror_path) == done.sha256
+
+
+def test_sync_with_nothing_published_keeps_its_mirror(two: tuple[Config, Config]) -> None:
+    _, b = two
+    before = sha256(b.mirror_path)
+    assert MirrorSync(b).check() == "nothing published yet"
+    assert sha256(b.mirror_path) == before
+
+
+def test_sync_loop_takes_a_new_publish_on_its_notify(two: tuple[Config, Config]) -> None:
+    """The controller's loop: a check at its start, then one at the NOTIFY (its timer is
+    an hour: only the NOTIFY can wake it)."""
+    a, b = two
+    first = mirrorsync.publish_live(b, "start")  # b serves the current one
+    assert first is not None
+
+    async def scenario() -> str:
+        sync = MirrorSync(b)
+        task = asyncio.create_task(sync.run(every=3600))
+        try:
+            await _until(lambda: "current" in sync.check())
+            await asyncio.sleep(0.5)  # LISTEN is in place after the first check
+            done = await asyncio.to_thread(mirrorsync.publish_live, a, "rahmat")
+            assert done is not None
+            await _until(lambda: sha256(b.mirror_path) == done.sha256)
+            return done.sha256
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    taken = asyncio.run(scenario())
+    assert sha256(b.mirror_path) == taken
+    assert rows(b.mirror_path) == 60
+
+
+def test_publish_keeps_only_the_last_two_files(two: tuple[Config, Config], pg_url: str) -> None:
+    a, b = two
+    ids = [done.id for c in (a, b, a) if (done := mirrorsync.publish_live(c, "x"))]
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        kept = [p.id for p in published.recent(conn, 10)]
+        objects = conn.execute("SELECT count(*) FROM pg_largeobject_metadata").fetchone()
+    assert kept == [ids[2], ids[1]]
+    assert objects == (2,)
+
+
+def test_publish_live_without_a_database_url_does_nothing(tmp_path: Path) -> None:
+    config = config_mod.load(file=None, env={}, overrides={"state_dir": tmp_path})
+    imported(config, tmp_path / "export", 30)
+    assert mirrorsync.publish_live(config, "rahmat") is None
+
+
+async def _until(condition: Callable[[], bool], seconds: float = 30.0) -> None:
+    """Poll a condition on the files (no event to wait on: the swap is a rename)."""
+    async with asyncio.timeout(seconds):
+        while not await asyncio.to_thread(condition):  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
