@@ -168,13 +168,24 @@ class MirrorSync:
 
 @dataclass(frozen=True)
 class Heartbeat:
-    """What one controller says of itself every few seconds."""
+    """One controller's heartbeat: its row, with the mirror it serves, upserted."""
 
     store: heartbeats.Heartbeats
-    beat_of: Callable[[], heartbeats.Beat]
+    config: Config
+    local: LocalMirror
+    node: str
+    role: str
+    calls: Callable[[], int]  # calls in progress now
+    started: float
 
     def __call__(self) -> None:
-        self.store.beat(self.beat_of())
+        served, c = self.local.served(), self.config
+        sip = f"{c.asterisk.sip_bind}:{c.asterisk.sip_port}"
+        agi = f"{c.agi.host}:{c.agi.port}"
+        beat = heartbeats.Beat(
+            self.node, self.role, sip, agi, self.calls(), served.sha256, served.as_of, self.started
+        )
+        self.store.beat(beat)
 
 
 def jobs(
@@ -188,13 +199,6 @@ def jobs(
 ) -> Iterator[Coroutine[Any, Any, None]]:
     """The controller's mirror sync and heartbeat (with ``[database] url`` only)."""
     local = LocalMirror(config.mirror_path)
-    started = time.time()
-    sip = f"{config.asterisk.sip_bind}:{config.asterisk.sip_port}"
-    agi = f"{config.agi.host}:{config.agi.port}"
-
-    def beat() -> heartbeats.Beat:
-        served = local.served()
-        return heartbeats.Beat(node, role, sip, agi, calls(), served.sha256, served.as_of, started)
-
+    beat = Heartbeat(heartbeats.Heartbeats(sql), config, local, node, role, calls, time.time())
     yield MirrorSync(config, local).run(every)
-    yield tasks.every(every, Heartbeat(heartbeats.Heartbeats(sql), beat), "node heartbeat")
+    yield tasks.every(every, beat, "node heartbeat")

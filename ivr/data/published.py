@@ -141,9 +141,14 @@ def latest(conn: Conn) -> Published | None:
 
 
 def recent(conn: Conn, count: int = KEEP) -> list[Published]:
-    rows = conn.execute(
-        f"SELECT {_COLUMNS} FROM mirror_files ORDER BY id DESC LIMIT %s", (count,)
-    ).fetchall()
+    import psycopg
+
+    try:
+        rows = conn.execute(
+            f"SELECT {_COLUMNS} FROM mirror_files ORDER BY id DESC LIMIT %s", (count,)
+        ).fetchall()
+    except psycopg.Error as e:
+        raise DataError(f"reading the published mirrors: PostgreSQL {type(e).__name__}") from None
     return [Published.of(row) for row in rows]
 
 
