@@ -16,8 +16,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from ivr import cli, mirrorsync, storefiles
 from ivr import config as config_mod
-from ivr import mirrorsync, storefiles
+from ivr.admin import reloads
 from ivr.config import Config
 from ivr.data import published
 from ivr.data.importer import import_export
@@ -173,3 +174,42 @@ async def _until(condition: Callable[[], bool], seconds: float = 30.0) -> None:
     async with asyncio.timeout(seconds):
         while not await asyncio.to_thread(condition):  # noqa: ASYNC110
             await asyncio.sleep(0.1)
+
+
+def test_dashboard_import_publishes_and_another_node_takes_it(
+    two: tuple[Config, Config], tmp_path: Path
+) -> None:
+    """The admin page's import (ivr.admin.reloads) publishes as the command line does."""
+    a, b = two
+    write_sample(tmp_path / "upload", jemaah=45)
+    _, attempt = reloads.import_data(a, "rahmat", tmp_path / "upload", force=True)
+    assert attempt.ok and "; published to the other nodes (#1)" in attempt.detail
+    MirrorSync(b).check()
+    assert rows(b.mirror_path) == 45
+
+
+def test_cli_data_publish_and_status_show_published_against_local(
+    two: tuple[Config, Config], pg_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a, b = two
+    env = {"HAJJ_IVR_DATABASE_URL": pg_url}
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        assert cli.main(["--state-dir", str(a.state_dir), "data", "publish"]) == 0
+        published_line = capsys.readouterr().out
+        assert cli.main(["--state-dir", str(b.state_dir), "data", "status"]) == 0
+        status_b = capsys.readouterr().out
+        assert cli.main(["--state-dir", str(a.state_dir), "data", "status"]) == 0
+        status_a = capsys.readouterr().out
+    assert published_line.startswith("published #1: as of 2026-04-10")
+    assert f"sha256     {sha256(b.mirror_path)}" in status_b
+    assert "published  #1 as of 2026-04-10" in status_b and "NOT the one here" in status_b
+    assert "the same as here" in status_a
+
+
+def test_cli_data_publish_without_a_database_url_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["--state-dir", str(tmp_path), "data", "publish"]) == 1
+    assert "no [database] url" in capsys.readouterr().err
