@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import shutil
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -54,12 +55,24 @@ def rows(path: Path) -> int:
         return mirror.info.jemaah_rows
 
 
+@pytest.fixture(scope="module")
+def mirrors(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
+    """Mirror files of 60 and of 30 pilgrims, imported once for the module."""
+    folder = tmp_path_factory.mktemp("mirrors")
+    made = {}
+    for jemaah in (60, 30):
+        state = config_mod.load(file=None, env={}, overrides={"state_dir": folder / str(jemaah)})
+        made[jemaah] = imported(state, folder / f"export-{jemaah}", jemaah)
+    return made
+
+
 @pytest.fixture
-def two(tmp_path: Path, pg_url: str) -> tuple[Config, Config]:
-    """Node a with a mirror of 60 pilgrims, node b with an older one of 30."""
+def two(tmp_path: Path, pg_url: str, mirrors: dict[int, Path]) -> tuple[Config, Config]:
+    """Node a with a mirror of 60 pilgrims, node b with another of 30."""
     a, b = node(tmp_path / "a", pg_url), node(tmp_path / "b", pg_url)
-    imported(a, tmp_path / "export-a", 60)
-    imported(b, tmp_path / "export-b", 30)
+    for config, jemaah in ((a, 60), (b, 30)):
+        config.mirror_path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(mirrors[jemaah], config.mirror_path)
     return a, b
 
 
