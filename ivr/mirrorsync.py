@@ -16,6 +16,7 @@ seconds, with the mirror it serves, for the dashboard's nodes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -75,21 +76,54 @@ class LocalMirror:
 
 
 def publish_live(config: Config, who: str) -> Published | None:
-    """Publish the live mirror to the other nodes (after an import); None without a
-    ``[database] url``. Under the import lock: the file and its as-of date are one. The
-    record names the host it was imported on (the command line's, or the web app's)."""
+    """Publish the live mirror to the other nodes again (`hajj-ivr data publish`); None
+    without a ``[database] url``. Under the import lock: the file and its as-of date are
+    one, and no fetch swaps another file in meanwhile."""
     if not config.database.postgres:
         return None
+    with guard.exclusive(config.mirror_path):
+        return _publish(config, who)
+
+
+class Publish:
+    """An import's ``then`` (ivr.data.importer): the new mirror published while the import
+    still holds its lock; otherwise this node's controller, finding its file unlike the
+    published one, would swap the old one back before the publish. A failure is kept, not
+    raised: the import here stands, and the caller says what to do."""
+
+    def __init__(self, config: Config, who: str) -> None:
+        self.config, self.who = config, who
+        self.done: Published | None = None
+        self.error = ""
+
+    def __call__(self) -> None:
+        if not self.config.database.postgres:
+            return
+        try:
+            self.done = _publish(self.config, self.who)
+        except HajjIvrError as e:
+            self.error = f"{e}"
+
+    def outcome(self) -> str:
+        """What became of the publish, in words ("" without a ``[database] url``)."""
+        if self.error:
+            return (
+                f"imported here, NOT published to the other nodes ({self.error}); this node "
+                "goes back to the published mirror within seconds: run `hajj-ivr data publish`"
+            )
+        return f"{self.done.summary()}: every node takes it within seconds" if self.done else ""
+
+
+def _publish(config: Config, who: str) -> Published:
     from ivr import pgstore  # psycopg only where PostgreSQL is configured
 
     live = config.mirror_path
-    with guard.exclusive(live):
-        with Mirror(live) as mirror:
-            as_of = mirror.as_of
-        with live.open("rb") as file, pgstore.connect(config.database) as conn:
-            done = published.publish(
-                conn, file, as_of=as_of, who=who, node=socket.gethostname(), now=time.time()
-            )
+    with Mirror(live) as mirror:
+        as_of = mirror.as_of
+    with live.open("rb") as file, pgstore.connect(config.database) as conn:
+        done = published.publish(
+            conn, file, as_of=as_of, who=who, node=socket.gethostname(), now=time.time()
+        )
     log.info("data mirror %s", done.summary())
     return done
 
@@ -115,12 +149,19 @@ class MirrorSync:
                 return f"serving the current mirror (#{newest.id})"
             if newest.id == self._refused:
                 return f"published mirror #{newest.id} was refused; the live mirror stays"
-            self._take(conn, newest)
+            if not self._take(conn, newest):
+                return "an import is running here: the next check"
         return f"took {newest.summary()}"
 
-    def _take(self, conn: Any, newest: Published) -> None:
+    def _take(self, conn: Any, newest: Published) -> bool:
+        """Fetch, check and swap in ``newest``; False when an import here holds the lock
+        (it publishes its own file before it lets go: the next check sees it)."""
         live = self.config.mirror_path
-        with guard.exclusive(live):  # never beside a local import
+        with contextlib.ExitStack() as held:
+            try:
+                held.enter_context(guard.exclusive(live))
+            except DataError:
+                return False
             fd, tmp = tempfile.mkstemp(dir=live.parent, prefix=f"{live.name}.", suffix=".new")
             new = Path(tmp)
             try:
@@ -139,6 +180,7 @@ class MirrorSync:
             finally:
                 new.unlink(missing_ok=True)  # a no-op after the swap
         log.info("data mirror: took %s", newest.summary())
+        return True
 
     async def run(self, every: float) -> None:
         """LISTEN and check (at start, at each NOTIFY, every ``every`` seconds), until

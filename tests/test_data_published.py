@@ -21,7 +21,7 @@ from ivr import cli, mirrorsync, storefiles
 from ivr import config as config_mod
 from ivr.admin import reloads
 from ivr.config import Config
-from ivr.data import published
+from ivr.data import guard, published
 from ivr.data.importer import import_export
 from ivr.data.mirror import Mirror
 from ivr.data.sample import write_sample
@@ -132,6 +132,36 @@ def test_sync_on_a_node_without_a_mirror_fetches_the_current_one(
     assert done is not None and sha256(late.mirror_path) == done.sha256
 
 
+def test_sync_while_an_import_here_holds_the_lock_waits_for_the_next_check(
+    two: tuple[Config, Config],
+) -> None:
+    """An import publishes its file before it lets go of the lock: a check meanwhile must
+    not swap the old published file back."""
+    a, b = two
+    mirrorsync.publish_live(a, "rahmat")
+    before = sha256(b.mirror_path)
+    with guard.exclusive(b.mirror_path):
+        assert MirrorSync(b).check() == "an import is running here: the next check"
+    assert sha256(b.mirror_path) == before
+
+
+def test_import_publishes_under_its_lock_and_a_failed_publish_leaves_the_import(
+    tmp_path: Path,
+) -> None:
+    config = config_mod.load(
+        file=None,
+        env={},
+        overrides={"state_dir": tmp_path, "database.url": "postgresql://hajj@127.0.0.1:1/none"},
+    )
+    write_sample(tmp_path / "export", jemaah=30)
+    publish = mirrorsync.Publish(config, "rahmat")
+    import_export(tmp_path / "export", config.mirror_path, then=publish)
+    assert rows(config.mirror_path) == 30  # the import stands
+    assert publish.done is None
+    assert publish.outcome().startswith("imported here, NOT published to the other nodes (")
+    assert "run `hajj-ivr data publish`" in publish.outcome()
+
+
 def test_sync_with_nothing_published_keeps_its_mirror(two: tuple[Config, Config]) -> None:
     _, b = two
     before = sha256(b.mirror_path)
@@ -196,7 +226,7 @@ def test_dashboard_import_publishes_and_another_node_takes_it(
     a, b = two
     write_sample(tmp_path / "upload", jemaah=45)
     _, attempt = reloads.import_data(a, "rahmat", tmp_path / "upload", force=True)
-    assert attempt.ok and "; published to the other nodes (#1)" in attempt.detail
+    assert attempt.ok and "; published #1: as of 2026-04-10" in attempt.detail
     MirrorSync(b).check()
     assert rows(b.mirror_path) == 45
 

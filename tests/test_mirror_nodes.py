@@ -1,9 +1,10 @@
 """Two controllers (`hajj-ivr serve`, real processes) on one PostgreSQL: an import on one
-node reaches a call on the other. Node b serves 30 pilgrims; node a imports 60 and
-publishes them; b's controller hears the NOTIFY, fetches and checks the file and swaps it
-in, and a call to b's FastAGI (Asterisk's side scripted over the socket) for a pilgrim
-only the new data holds hears that pilgrim's status instead of "unknown porsi". Its
-heartbeat says the mirror it now serves."""
+node reaches a call on the other. Both serve 30 pilgrims; node a imports 60 while its
+controller runs and publishes them under the import lock (its own controller keeps them);
+b's controller hears the NOTIFY, fetches and checks the file and swaps it in, and a call
+to b's FastAGI (Asterisk's side scripted over the socket) for a pilgrim only the new data
+holds hears that pilgrim's status instead of "unknown porsi". Both heartbeats say the
+mirror they now serve."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ import pytest
 
 from ivr import mirrorsync
 from ivr.config import Config
+from ivr.data.importer import import_export
+from ivr.data.sample import write_sample
 from tests.rig.ports import free_port
 from tests.test_data_published import imported, node, sha256
 from tests.test_files import VENV_BIN, _wait_listening
@@ -109,8 +112,9 @@ def tmp() -> Iterator[Path]:
 
 def test_import_on_one_node_reaches_a_call_on_the_other(tmp: Path, pg_url: str) -> None:
     a, b = node(tmp / "a", pg_url), node(tmp / "b", pg_url)
+    imported(a, tmp / "old", 30)
     imported(b, tmp / "old", 30)
-    imported(a, tmp / "new", 60)
+    write_sample(tmp / "new", jemaah=60)
     old = {row["nomor_porsi"] for row in _rows(tmp / "old")}
     pilgrim = next(
         row
@@ -120,14 +124,18 @@ def test_import_on_one_node_reaches_a_call_on_the_other(tmp: Path, pg_url: str) 
     keys = f"1{pilgrim['nomor_porsi']}#{'W' * 12}1"  # main menu 1, the porsi, confirm
     stop = ("porsi-unknown", "status-aktif")
     with ExitStack() as stack:
-        stack.enter_context(serving(a, pg_url, tmp / "a.log"))
+        a_port = stack.enter_context(serving(a, pg_url, tmp / "a.log"))
         b_port = stack.enter_context(serving(b, pg_url, tmp / "b.log"))
         before = asyncio.run(agi_call(b_port, keys, stop))
-        done = mirrorsync.publish_live(a, "rahmat")  # what `hajj-ivr data import` does next
-        assert done is not None
+        publish = mirrorsync.Publish(a, "rahmat")  # as `hajj-ivr data import` on node a
+        import_export(tmp / "new", a.mirror_path, imported_by="rahmat", then=publish)
+        done = publish.done
+        assert done is not None, publish.outcome()
         _until(lambda: sha256(b.mirror_path) == done.sha256, tmp / "b.log")
         after = asyncio.run(agi_call(b_port, keys, stop))
         _until(lambda: _heartbeat(pg_url, b_port) == done.sha256, tmp / "b.log")
+        _until(lambda: _heartbeat(pg_url, a_port) == done.sha256, tmp / "a.log")
+    assert sha256(a.mirror_path) == done.sha256
     assert "porsi-unknown" in before[-1]
     assert "status-aktif" in after[-1] and not any("porsi-unknown" in p for p in after)
 

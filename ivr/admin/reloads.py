@@ -199,30 +199,23 @@ def import_data(
 ) -> tuple[Reload, Attempt]:
     """Import ``source`` (called ``name`` in reports); ``force`` takes an older export."""
 
+    publish = mirrorsync.Publish(config, who)
+
     def run() -> Attempt:
         try:
             report = import_export(
-                source, config.mirror_path, imported_by=who, force=force, name=name
+                source, config.mirror_path, imported_by=who, force=force, name=name, then=publish
             )
         except ImportRefused as e:
             return Attempt(False, e.report.summary() + "; the live mirror is unchanged", e.report)
         diff = f"; {report.diff.summary()}" if report.diff else ""
         changed = cases.after_import(config.calllog_path, config.mirror_path)
         diff += f"; correction cases whose data changed: {changed}" if changed else ""
-        return Attempt(True, report.summary() + diff + _published(config, who), report)
+        said = publish.outcome()
+        return Attempt(True, report.summary() + diff + (f"; {said}" if said else ""), report)
         return Attempt(True, f"{report.summary()}{diff}; {office_prompts(config)}", report)
 
     return _logged(config, who, "data", run)
-
-
-def _published(config: Config, who: str) -> str:
-    """``; published to the nodes (#7)`` after an import with ``[database] url``; a
-    publish that fails is said, and the import here stands (`hajj-ivr data publish`)."""
-    try:
-        done = mirrorsync.publish_live(config, who)
-    except HajjIvrError as e:
-        return f"; NOT published to the other nodes ({e}): run `hajj-ivr data publish`"
-    return f"; published to the other nodes (#{done.id})" if done else ""
 
 
 def office_prompts(config: Config, *, build_them: bool = True) -> str:

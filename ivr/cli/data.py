@@ -18,13 +18,14 @@ from ivr.corrections import cases
 from ivr.data import diff, published, sample
 from ivr.data.importer import import_export
 from ivr.data.mirror import Mirror
-from ivr.errors import DataError, HajjIvrError
+from ivr.errors import DataError
 
 
 def import_(config: Config, args: argparse.Namespace) -> int:
     """Validate, build beside the live mirror, swap in atomically; refused -> exit 1.
     Either way the attempt is logged with who ran it."""
     who = getpass.getuser()
+    publish = mirrorsync.Publish(config, who)
     try:
         report = import_export(
             args.path,
@@ -32,6 +33,7 @@ def import_(config: Config, args: argparse.Namespace) -> int:
             progress=None if args.quiet else _progress(),
             imported_by=who,
             force=args.force,
+            then=publish,
         )
     except DataError as e:
         Audit.for_config(config).record(who, "data", False, str(e).splitlines()[0])
@@ -46,8 +48,7 @@ def import_(config: Config, args: argparse.Namespace) -> int:
     if changes:
         print(f"changes: {changes}")
     print(reloads.office_prompts(config))
-    _publish(config, who)
-    return 0
+    return _published(publish)
 
 
 def sample_(config: Config, args: argparse.Namespace) -> int:
@@ -64,27 +65,28 @@ def sample_(config: Config, args: argparse.Namespace) -> int:
     print(f"sample export written to {folder} ({args.rows} jemaah)")
     if args.skip_import or (live and not args.force):  # --if-empty: the live mirror stays
         return 0
-    report = import_export(folder, config.mirror_path, imported_by="sample", force=args.force)
+    publish = mirrorsync.Publish(config, getpass.getuser())
+    report = import_export(
+        folder, config.mirror_path, imported_by="sample", force=args.force, then=publish
+    )
     Audit.for_config(config).record(getpass.getuser(), "data", True, f"sample {report.summary()}")
     print(report.summary())
     print(reloads.office_prompts(config))
-    _publish(config, getpass.getuser())
     for p in pilgrims[: args.show]:
         print(f"  {p}")
+    return _published(publish)
+
+
+def _published(publish: mirrorsync.Publish) -> int:
+    """After an import with ``[database] url``: whether the other nodes have it (exit 1
+    when not: the import here stands, `hajj-ivr data publish` tries again)."""
+    said = publish.outcome()
+    if publish.error:
+        print(f"hajj-ivr: {said}", file=sys.stderr)
+        return 1
+    if said:
+        print(said)
     return 0
-
-
-def _publish(config: Config, who: str) -> None:
-    """With ``[database] url``: the new mirror to every node (the import here stands if
-    this fails: `hajj-ivr data publish` tries again)."""
-    try:
-        done = mirrorsync.publish_live(config, who)
-    except HajjIvrError as e:
-        raise DataError(
-            f"imported here, NOT published to the other nodes: {e}; run `hajj-ivr data publish`"
-        ) from None
-    if done is not None:
-        print(f"{done.summary()}: every node takes it within seconds")
 
 
 def publish(config: Config, args: argparse.Namespace) -> int:
@@ -92,8 +94,10 @@ def publish(config: Config, args: argparse.Namespace) -> int:
     if not config.database.postgres:
         raise DataError("data publish: no [database] url, so no other node to publish to")
     who = getpass.getuser()
-    _publish(config, who)
-    Audit.for_config(config).record(who, "data", True, "published the live mirror to the nodes")
+    done = mirrorsync.publish_live(config, who)
+    assert done is not None  # a URL is set
+    Audit.for_config(config).record(who, "data", True, f"published the live mirror: {done.id}")
+    print(f"{done.summary()}: every node takes it within seconds")
     return 0
 
 

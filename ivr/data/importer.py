@@ -65,6 +65,7 @@ def import_export(
     imported_by: str = "",
     force: bool = False,
     name: str = "",
+    then: Callable[[], None] | None = None,
 ) -> ImportReport:
     """Validate ``source`` and atomically replace the mirror at ``live`` with it.
 
@@ -72,6 +73,8 @@ def import_export(
     when any row is invalid, and DataError when a file or column is missing, when
     another import is running, or when the export is older than the live mirror
     (unless ``force``). ``name`` is what reports call the export (default its path).
+    ``then`` runs after the swap, still under the import lock (publishing the new file
+    to the other nodes: nothing may swap another file in before it is published).
     """
     started = time.monotonic()
     check_source(source)
@@ -82,6 +85,8 @@ def import_export(
             raise DataError(f"building the new mirror failed: {e}; {UNCHANGED}") from None
         except OSError as e:
             raise DataError(f"{e.filename or source}: {e.strerror}; {UNCHANGED}") from None
+        if then is not None:
+            then()
     return replace(report, seconds=time.monotonic() - started)
 
 
