@@ -237,7 +237,8 @@ def _cluster_jobs(
     if not config.database.postgres:
         return iter(())
     sql = services.desk.callbacks.sql
-    return mirrorsync.jobs(config, sql, node_name(config), "", lambda: server.active_sessions)
+    role = ""  # [cluster] role once the cluster slice's settings land ("" one node)
+    return mirrorsync.jobs(config, sql, node_name(config), role, lambda: server.active_sessions)
 
 
 def _campaigns(config: Config, services: CallServices, ami: AmiClient) -> CampaignDialer:
