@@ -167,20 +167,29 @@ class MirrorSync:
             try:
                 with os.fdopen(fd, "wb") as file:
                     got = published.fetch(conn, newest, file)
-                if got != newest.sha256:
-                    self._refused = newest.id
-                    raise DataError(
-                        f"published mirror #{newest.id}: checksum mismatch (fetched "
-                        f"{got[:12]}…, published {newest.sha256[:12]}…): refused, the live "
-                        "mirror stays; import the export again on one node"
-                    )
-                with Mirror(new) as mirror:
-                    mirror.info  # noqa: B018 (opens it: a mirror of a schema we read)
+                self._verify(new, newest, got)
                 swap(new, live)
             finally:
                 new.unlink(missing_ok=True)  # a no-op after the swap
         log.info("data mirror: took %s", newest.summary())
         return True
+
+    def _verify(self, new: Path, newest: Published, got: str) -> None:
+        """The fetched file is the one published (its sha256) and a mirror this release
+        reads; else DataError, and that publish is not fetched again."""
+        try:
+            if got != newest.sha256:
+                raise DataError(
+                    f"checksum mismatch (fetched {got[:12]}…, published {newest.sha256[:12]}…)"
+                )
+            with Mirror(new) as mirror:
+                mirror.info  # noqa: B018 (opens it: a mirror of a schema we read)
+        except DataError as e:
+            self._refused = newest.id
+            raise DataError(
+                f"published mirror #{newest.id}: {e}: refused, the live mirror stays; "
+                "import the export again on one node"
+            ) from None
 
     async def run(self, every: float) -> None:
         """LISTEN and check (at start, at each NOTIFY, every ``every`` seconds), until

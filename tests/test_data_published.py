@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import io
 import shutil
 from collections.abc import Callable
 from datetime import date
@@ -117,6 +118,26 @@ def test_sync_refuses_a_corrupted_copy_and_the_live_mirror_keeps_serving(
         assert mirror.info.jemaah_rows == 30 and mirror.lookup(FIXED) is not None
     assert list(b.mirror_path.parent.glob("*.new")) == []
     assert "was refused" in sync.check()  # not fetched again until a new publish
+
+
+def test_sync_refuses_a_published_file_that_is_no_mirror(
+    two: tuple[Config, Config], pg_url: str
+) -> None:
+    _, b = two
+    before = sha256(b.mirror_path)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        junk = published.publish(
+            conn,
+            io.BytesIO(b"not sqlite" * 1000),
+            as_of=date(2026, 4, 10),
+            who="x",
+            node="y",
+            now=0,
+        )
+    with pytest.raises(DataError, match=f"#{junk.id}: .*not a data mirror.*the live mirror stays"):
+        MirrorSync(b).check()
+    assert sha256(b.mirror_path) == before and rows(b.mirror_path) == 30
+    assert list(b.mirror_path.parent.glob("*.new")) == []
 
 
 def test_sync_on_a_node_without_a_mirror_fetches_the_current_one(
