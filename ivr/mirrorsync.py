@@ -203,16 +203,23 @@ class MirrorSync:
                 ) as conn:
                     await conn.execute(f"LISTEN {published.CHANNEL}")
                     while True:
-                        await self._check()
+                        await self._check(conn)
                         async for _ in conn.notifies(timeout=every, stop_after=1):
                             pass
             except psycopg.Error as e:
                 log.warning("data mirror: PostgreSQL link lost (%s); again", type(e).__name__)
                 await asyncio.sleep(every)
 
-    async def _check(self) -> None:
+    async def _check(self, conn: Any) -> None:
+        """The newest checksum over the listening connection (no new connection every few
+        seconds); only when it differs from the file served, :meth:`check` in a thread."""
         try:
-            log.debug("data mirror: %s", await asyncio.to_thread(self.check))
+            newest = await (await conn.execute(published.NEWEST)).fetchone()
+            if newest is None or newest[0] == self._refused:
+                return
+            if newest[1] == (await asyncio.to_thread(self.local.served)).sha256:
+                return
+            log.info("data mirror: %s", await asyncio.to_thread(self.check))
         except (HajjIvrError, OSError) as e:
             log.error("data mirror: %s", e)
 

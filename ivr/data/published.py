@@ -42,6 +42,8 @@ PG_SCHEMA = Schema(
 )""",
     ),
 )
+# The newest published file's id and checksum: what a controller compares every few seconds.
+NEWEST = "SELECT id, sha256 FROM mirror_files ORDER BY id DESC LIMIT 1"
 _COLUMNS = "id, sha256, size, as_of, published_by, node, published_at, content"
 
 if TYPE_CHECKING:  # psycopg itself only where PostgreSQL is configured: ivr.storefiles
