@@ -272,6 +272,17 @@ def test_cli_data_publish_and_status_show_published_against_local(
     assert "the same as here" in status_a
 
 
+def test_cli_data_status_on_a_node_without_a_mirror_shows_the_published_one(
+    two: tuple[Config, Config], tmp_path: Path, pg_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mirrorsync.publish_live(two[0], "rahmat")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HAJJ_IVR_DATABASE_URL", pg_url)
+        assert cli.main(["--state-dir", str(tmp_path / "late"), "data", "status"]) == 0
+    out = capsys.readouterr().out
+    assert "mirror     none at" in out and "published  #1 as of 2026-04-10" in out
+
+
 def test_cli_data_publish_without_a_database_url_says_so(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -112,6 +112,10 @@ def _describe(config: Config) -> str:
 
 
 def status(config: Config, args: argparse.Namespace) -> int:
+    if config.database.postgres and not config.mirror_path.exists():
+        print(f"mirror     none at {config.mirror_path}: the controller fetches the published one")
+        _published_status(config)
+        return 0
     with Mirror(config.mirror_path) as mirror:
         info = mirror.info
     print(f"mirror     {config.mirror_path}")
