@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
-from ivr import livestate, retention, storefiles, tasks
+from ivr import livestate, mirrorsync, retention, storefiles, tasks
 from ivr.admin import overrides
 from ivr.admin.studio import Studio
 from ivr.agi.server import FastAgiServer
@@ -147,7 +147,7 @@ async def serve(config: Config, ready: asyncio.Event | None = None) -> None:
         server = await _agi(stack, config, ctl)
         ami = _ami(stack, config, services, started)
         _metrics(stack, config, services, ami)
-        for job in _jobs(config, services, ami):
+        for job in (*_jobs(config, services, ami), *_cluster_jobs(config, services, server)):
             stack.push_async_callback(_cancel, asyncio.create_task(job))
         config.controller_pidfile.write_text(str(os.getpid()))
         log.info("FastAGI listening on %s:%d", config.agi.host, server.port)
@@ -227,6 +227,18 @@ def _jobs(
     yield tasks.every(QUEUE_LOG_EVERY, lambda: _read_queue_log(config), "queue log read")
     # The writer stops between writes: what it had not applied stays in the spool.
     yield complaints.writer.run()
+
+
+def _cluster_jobs(
+    config: Config, services: CallServices, server: FastAgiServer
+) -> Iterator[Coroutine[Any, Any, None]]:
+    """With ``[database] url``: the data mirror published by another node swapped in
+    here, and this node's heartbeat (over the controller's pool)."""
+    if not config.database.postgres:
+        return iter(())
+    sql = services.desk.callbacks.sql
+    role = ""  # [cluster] role once the cluster slice's settings land ("" one node)
+    return mirrorsync.jobs(config, sql, node_name(config), role, lambda: server.active_sessions)
 
 
 def _campaigns(config: Config, services: CallServices, ami: AmiClient) -> CampaignDialer:

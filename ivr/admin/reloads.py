@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ivr import mirrorsync
 from ivr.admin import overrides, studio
 from ivr.admin.audit import Audit, Reload
 from ivr.asterisk import process, render
@@ -198,17 +199,20 @@ def import_data(
 ) -> tuple[Reload, Attempt]:
     """Import ``source`` (called ``name`` in reports); ``force`` takes an older export."""
 
+    publish = mirrorsync.Publish(config, who)
+
     def run() -> Attempt:
         try:
             report = import_export(
-                source, config.mirror_path, imported_by=who, force=force, name=name
+                source, config.mirror_path, imported_by=who, force=force, name=name, then=publish
             )
         except ImportRefused as e:
             return Attempt(False, e.report.summary() + "; the live mirror is unchanged", e.report)
         diff = f"; {report.diff.summary()}" if report.diff else ""
         changed = cases.after_import(config.calllog_path, config.mirror_path)
         diff += f"; correction cases whose data changed: {changed}" if changed else ""
-        return Attempt(True, report.summary() + diff, report)
+        said = publish.outcome()
+        return Attempt(True, report.summary() + diff + (f"; {said}" if said else ""), report)
         return Attempt(True, f"{report.summary()}{diff}; {office_prompts(config)}", report)
 
     return _logged(config, who, "data", run)

@@ -9,12 +9,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from ivr import heartbeats, mirrorsync
 from ivr.admin import reloads
 from ivr.admin.audit import Audit
 from ivr.cli.table import Arg, Command
 from ivr.config import Config
 from ivr.corrections import cases
-from ivr.data import diff, sample
+from ivr.data import diff, published, sample
 from ivr.data.importer import import_export
 from ivr.data.mirror import Mirror
 from ivr.errors import DataError
@@ -24,6 +25,7 @@ def import_(config: Config, args: argparse.Namespace) -> int:
     """Validate, build beside the live mirror, swap in atomically; refused -> exit 1.
     Either way the attempt is logged with who ran it."""
     who = getpass.getuser()
+    publish = mirrorsync.Publish(config, who)
     try:
         report = import_export(
             args.path,
@@ -31,6 +33,7 @@ def import_(config: Config, args: argparse.Namespace) -> int:
             progress=None if args.quiet else _progress(),
             imported_by=who,
             force=args.force,
+            then=publish,
         )
     except DataError as e:
         Audit.for_config(config).record(who, "data", False, str(e).splitlines()[0])
@@ -45,7 +48,7 @@ def import_(config: Config, args: argparse.Namespace) -> int:
     if changes:
         print(f"changes: {changes}")
     print(reloads.office_prompts(config))
-    return 0
+    return _published(publish)
 
 
 def sample_(config: Config, args: argparse.Namespace) -> int:
@@ -62,12 +65,39 @@ def sample_(config: Config, args: argparse.Namespace) -> int:
     print(f"sample export written to {folder} ({args.rows} jemaah)")
     if args.skip_import or (live and not args.force):  # --if-empty: the live mirror stays
         return 0
-    report = import_export(folder, config.mirror_path, imported_by="sample", force=args.force)
+    publish = mirrorsync.Publish(config, getpass.getuser())
+    report = import_export(
+        folder, config.mirror_path, imported_by="sample", force=args.force, then=publish
+    )
     Audit.for_config(config).record(getpass.getuser(), "data", True, f"sample {report.summary()}")
     print(report.summary())
     print(reloads.office_prompts(config))
     for p in pilgrims[: args.show]:
         print(f"  {p}")
+    return _published(publish)
+
+
+def _published(publish: mirrorsync.Publish) -> int:
+    """After an import with ``[database] url``: whether the other nodes have it (exit 1
+    when not: the import here stands, `hajj-ivr data publish` tries again)."""
+    said = publish.outcome()
+    if publish.error:
+        print(f"hajj-ivr: {said}", file=sys.stderr)
+        return 1
+    if said:
+        print(said)
+    return 0
+
+
+def publish(config: Config, args: argparse.Namespace) -> int:
+    """Publish the live mirror again (after a publish that failed)."""
+    if not config.database.postgres:
+        raise DataError("data publish: no [database] url, so no other node to publish to")
+    who = getpass.getuser()
+    done = mirrorsync.publish_live(config, who)
+    assert done is not None  # a URL is set
+    Audit.for_config(config).record(who, "data", True, f"published the live mirror: {done.id}")
+    print(f"{done.summary()}: every node takes it within seconds")
     return 0
 
 
@@ -82,6 +112,10 @@ def _describe(config: Config) -> str:
 
 
 def status(config: Config, args: argparse.Namespace) -> int:
+    if config.database.postgres and not config.mirror_path.exists():
+        print(f"mirror     none at {config.mirror_path}: the controller fetches the published one")
+        _published_status(config)
+        return 0
     with Mirror(config.mirror_path) as mirror:
         info = mirror.info
     print(f"mirror     {config.mirror_path}")
@@ -93,7 +127,30 @@ def status(config: Config, args: argparse.Namespace) -> int:
     last = diff.last(config.mirror_path)
     if last is not None:
         print(f"changes    {last.summary()}")
+    if config.database.postgres:
+        _published_status(config)
     return 0
+
+
+def _published_status(config: Config) -> None:
+    """The newest published mirror against the local one, and what each node serves."""
+    from ivr import pgstore  # psycopg only where PostgreSQL is configured
+
+    local = mirrorsync.LocalMirror(config.mirror_path).served()
+    with pgstore.connect(config.database) as conn:
+        newest = published.latest(conn)
+        nodes = heartbeats.Heartbeats(pgstore.PgSql(pgstore.One(conn))).nodes()
+    print(f"sha256     {local.sha256}")
+    if newest is None:
+        print("published  nothing yet: `hajj-ivr data publish` publishes this one")
+        return
+    same = "the same as here" if newest.sha256 == local.sha256 else "NOT the one here"
+    print(f"published  #{newest.id} as of {newest.as_of}, {newest.sha256[:12]}…: {same}")
+    for node in nodes:
+        b = node.beat
+        up = "up" if node.up() else f"stale ({node.age:.0f} s)"
+        current = "current" if b.mirror_sha256 == newest.sha256 else "NOT current"
+        print(f"node       {b.name} {up}: as of {b.mirror_as_of or '?'}, {current}")
 
 
 def _progress() -> Callable[[int], None]:
@@ -152,8 +209,15 @@ COMMANDS = (
     ),
     Command(
         ("data", "status"),
-        "the live mirror: as-of date, rows, last import",
+        "the live mirror: as-of date, rows, last import; with [database] url the "
+        "published one and each node's",
         "hajj-ivr data status",
         status,
+    ),
+    Command(
+        ("data", "publish"),
+        "publish the live mirror to every node (with [database] url; an import does it)",
+        "hajj-ivr data publish",
+        publish,
     ),
 )

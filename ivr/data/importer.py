@@ -65,6 +65,7 @@ def import_export(
     imported_by: str = "",
     force: bool = False,
     name: str = "",
+    then: Callable[[], None] | None = None,
 ) -> ImportReport:
     """Validate ``source`` and atomically replace the mirror at ``live`` with it.
 
@@ -72,6 +73,8 @@ def import_export(
     when any row is invalid, and DataError when a file or column is missing, when
     another import is running, or when the export is older than the live mirror
     (unless ``force``). ``name`` is what reports call the export (default its path).
+    ``then`` runs after the swap, still under the import lock (publishing the new file
+    to the other nodes: nothing may swap another file in before it is published).
     """
     started = time.monotonic()
     check_source(source)
@@ -82,6 +85,8 @@ def import_export(
             raise DataError(f"building the new mirror failed: {e}; {UNCHANGED}") from None
         except OSError as e:
             raise DataError(f"{e.filename or source}: {e.strerror}; {UNCHANGED}") from None
+        if then is not None:
+            then()
     return replace(report, seconds=time.monotonic() - started)
 
 
@@ -105,7 +110,7 @@ def _import(
         if not force:
             _not_older(report, live)
         report = replace(report, diff=_compare(new, live))
-        _swap(new, live)
+        swap(new, live)
     finally:
         new.unlink(missing_ok=True)  # a no-op after the swap
     return report
@@ -330,8 +335,9 @@ def _layout(
     return layout(file, header, rules, optional, blank_while, may_lack)
 
 
-def _swap(new: Path, live: Path) -> None:
-    """Make the new file durable, give it the live file's mode, rename it onto live."""
+def swap(new: Path, live: Path) -> None:
+    """Make the new file durable, give it the live file's mode, rename it onto live (an
+    import's last step, and a node's taking a published mirror: ivr.mirrorsync)."""
     with new.open("rb") as f:
         os.fsync(f.fileno())
     if live.exists():

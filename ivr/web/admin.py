@@ -19,6 +19,7 @@ from ivr.web.actions import AdminActions
 from ivr.web.agent_report_pages import AgentReportPages
 from ivr.web.calllog_pages import CallLogPages
 from ivr.web.campaign_pages import CampaignPages
+from ivr.web.node_pages import NodePages
 from ivr.web.pages import Pages
 from ivr.web.prompt_pages import PromptPages
 from ivr.web.report_pages import ReportPages
@@ -43,6 +44,7 @@ class Dashboard:
             AdminActions(config, pages),
             PromptPages(config, pages),
             CampaignPages(config, pages),
+            NodePages(config, pages),
         )
 
     def routes(self) -> list[Route]:

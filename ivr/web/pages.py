@@ -31,6 +31,7 @@ NAV = (
     ("/admin/actions", "Tindakan admin"),
     ("/admin/prompts", "Prompt"),
     ("/admin/campaigns", "Kampanye jadwal"),
+    ("/admin/nodes", "Node"),
     ("/complaints", "Pengaduan"),
     ("/corrections", "Data tidak sesuai"),
     ("/agent", "Konsol petugas"),

@@ -1,0 +1,135 @@
+"""The nodes page (/admin/nodes) over the real web app: with [database] url every node's
+heartbeat on a real PostgreSQL (up or stale, calls, the mirror it serves against the
+published one), escaped; on one node this node alone; admins only."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+import time
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from ivr import config as config_mod
+from ivr import heartbeats, mirrorsync, pgstore, wiring
+from ivr.agents.store import AgentStore
+from ivr.config import Config
+from ivr.heartbeats import Beat, Heartbeats
+from ivr.web.app import build_app
+from ivr.web.screenpop import ScreenPop
+from tests.test_data_published import imported, node, sha256
+from tests.test_web_complaints import NoAmi, logged_in
+
+
+def _page(config: Config, who: str = "rahmat", role: str = "admin") -> str | int:
+    """/admin/nodes as ``who``: the page's text, or its status when refused."""
+    password = AgentStore(config.agents_path).add(who, 0 if role == "admin" else 1, role=role)
+    app = build_app(
+        config,
+        pop=ScreenPop(config.calllog_path, config.mirror_path),
+        ami=NoAmi(),  # type: ignore[arg-type]
+    )
+
+    async def visit() -> str | int:
+        async with logged_in(app, who, password[1].web) as client:
+            response = await client.get("/admin/nodes")
+        return response.text if response.status_code == 200 else response.status_code
+
+    return asyncio.run(visit())
+
+
+def _rows(page: str) -> list[list[str]]:
+    body = page.split('id="nodes"', 1)[1].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return [
+        [html.unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in _cells(row)]
+        for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    ]
+
+
+def _cells(row: str) -> list[str]:
+    return re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+
+
+def test_nodes_page_shows_two_heartbeats_up_and_stale_with_their_mirror(
+    tmp_path: Path, pg_url: str
+) -> None:
+    config = node(tmp_path / "web", pg_url)
+    imported(config, tmp_path / "export", 30)
+    done = mirrorsync.publish_live(config, "rahmat")
+    assert done is not None
+    with pgstore.opened(config.database) as sql:
+        store = Heartbeats(sql)
+        store.beat(Beat("ivr1:4573", "ivr", "127.0.0.2:5060", "127.0.0.2:4573", 7,
+                        done.sha256, "2026-04-10", time.time()))  # fmt: skip
+        store.beat(Beat("ivr2:4573<b>", "ivr", "127.0.0.3:5060", "127.0.0.3:4573", 2,
+                        "0" * 64, "2026-04-01", time.time()))  # fmt: skip
+    with psycopg.connect(pg_url, autocommit=True) as conn:  # ivr2 silent for a minute
+        conn.execute(
+            "UPDATE node_heartbeats SET last_seen = now() - interval '60 seconds'"
+            " WHERE name LIKE 'ivr2%'"
+        )
+    page = _page(config)
+    assert isinstance(page, str)
+    rows = _rows(page)
+    seen = [row.pop(3) for row in rows]  # by PostgreSQL's clock: about 0 and 60 s ago
+    assert rows == [
+        ["ivr1:4573", "IVR", "aktif", "7", "2026-04-10", "ya"],
+        ["ivr2:4573<b>", "IVR", "tidak merespons", "2", "2026-04-01", "tidak"],
+    ]
+    assert re.fullmatch(r"\d+ detik lalu", seen[0]) and int(seen[0].split()[0]) < 15
+    assert int(seen[1].split()[0]) >= 60
+    assert "ivr2:4573&lt;b&gt;" in page and "<b>" not in page.split('id="nodes"')[1]
+    assert f"published #{done.id}: as of 2026-04-10" in page
+
+
+def test_controller_heartbeat_says_the_mirror_it_serves(tmp_path: Path, pg_url: str) -> None:
+    config = node(tmp_path / "ivr1", pg_url)
+    imported(config, tmp_path / "export", 30)
+    local = mirrorsync.LocalMirror(config.mirror_path)
+    with pgstore.opened(config.database) as sql:
+        beat = mirrorsync.Heartbeat(Heartbeats(sql), config, local, "ivr1", "ivr", lambda: 3, 1.0)
+        beat()
+        beat()  # an upsert: still one row
+        (seen,) = Heartbeats(sql).nodes()
+    assert seen.beat == Beat(
+        "ivr1", "ivr", "127.0.0.1:5060", "127.0.0.1:4573", 3, sha256(config.mirror_path),
+        "2026-04-10", 1.0,
+    )  # fmt: skip
+    assert seen.up() and not heartbeats.Node(seen.beat, 3 * heartbeats.EVERY + 1).up()
+
+
+def test_nodes_page_on_one_node_shows_this_node(tmp_path: Path) -> None:
+    config = config_mod.load(file=None, env={}, overrides={"state_dir": tmp_path / "state"})
+    imported(config, tmp_path / "export", 30)
+    page = _page(config)
+    assert isinstance(page, str)
+    assert _rows(page) == [[wiring.node_name(config), "satu node", "aktif", "-", "0",
+                            "2026-04-10", "-"]]  # fmt: skip
+    assert "Belum ada data yang diterbitkan" in page
+
+
+@pytest.mark.parametrize("role", ["agent", "supervisor"])
+def test_nodes_page_refuses_everyone_but_admins(tmp_path: Path, role: str) -> None:
+    config = config_mod.load(file=None, env={}, overrides={"state_dir": tmp_path})
+    assert _page(config, "siti", role) == 403
+
+
+def test_nodes_page_without_a_login_goes_to_the_login(tmp_path: Path) -> None:
+    config = config_mod.load(file=None, env={}, overrides={"state_dir": tmp_path})
+    app = build_app(
+        config,
+        pop=ScreenPop(config.calllog_path, config.mirror_path),
+        ami=NoAmi(),  # type: ignore[arg-type]
+    )
+
+    async def visit() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as anon:
+            return await anon.get("/admin/nodes")
+
+    response = asyncio.run(visit())
+    assert response.status_code == 303 and response.headers["location"].startswith("/login")
