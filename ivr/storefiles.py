@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from ivr import calldb
 from ivr.admin import audit, studio
 from ivr.agents import schema as accounts
+from ivr.campaigns import schema as campaigns
 from ivr.complaints import model as tickets
 from ivr.config import Config
 from ivr.queue import callbacks
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 # The stores that move to PostgreSQL with [database] url (this release: callback
 # requests; the others follow), with their PostgreSQL steps.
-PG_SCHEMAS = (callbacks.PG_SCHEMA,)
+PG_SCHEMAS = (callbacks.PG_SCHEMA, campaigns.PG_SCHEMA)
 
 
 @dataclass(frozen=True)

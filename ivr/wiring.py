@@ -218,7 +218,7 @@ def _jobs(
         ami.on_event(name, dispatcher.on_event)
     # Nothing of ours is in progress after a restart (other nodes' calls are theirs).
     desk.callbacks.recover(node if config.database.postgres else None)
-    campaigns = _campaigns(config, services, ami)
+    campaigns = _campaigns(config, services, ami, node)
     yield connect_until_up(ami, "controller")
     yield dispatcher.run()
     yield campaigns.run()
@@ -229,13 +229,20 @@ def _jobs(
     yield complaints.writer.run()
 
 
-def _campaigns(config: Config, services: CallServices, ami: AmiClient) -> CampaignDialer:
-    """The schedule-change dialer, hearing its AMI events (nothing rings after a restart)."""
+def _campaigns(config: Config, services: CallServices, ami: AmiClient, node: str) -> CampaignDialer:
+    """The schedule-change dialer, hearing its AMI events (nothing of ours rings after a
+    restart; other nodes' calls are theirs)."""
     assert services.campaigns is not None  # call_services always opens it
-    services.campaigns.recover()
+    services.campaigns.recover(node if config.database.postgres else None)
     hours = campaign_hours(config.campaigns, config.agents)
     dialer = CampaignDialer(
-        ami, services.campaigns, config.campaigns, hours, config.mirror_path, config.ivr.hotline
+        ami,
+        services.campaigns,
+        config.campaigns,
+        hours,
+        config.mirror_path,
+        config.ivr.hotline,
+        node=node,
     )
     for name in dialer_mod.EVENTS:
         ami.on_event(name, dialer.on_event)
