@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ivr import calldb
+from ivr import calldb, guard, ppiulog
 from ivr.admin import audit, studio
 from ivr.agents import schema as accounts
 from ivr.campaigns import schema as campaigns
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 # The stores that move to PostgreSQL with [database] url (this release: callback
 # requests; the others follow), with their PostgreSQL steps.
-PG_SCHEMAS = (callbacks.PG_SCHEMA, campaigns.PG_SCHEMA)
+PG_SCHEMAS = (callbacks.PG_SCHEMA, campaigns.PG_SCHEMA, guard.PG_SCHEMA, ppiulog.PG_SCHEMA)
 
 
 @dataclass(frozen=True)
