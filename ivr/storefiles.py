@@ -16,6 +16,7 @@ from ivr.agents import schema as accounts
 from ivr.campaigns import schema as campaigns
 from ivr.complaints import model as tickets
 from ivr.config import Config
+from ivr.corrections import cases
 from ivr.queue import callbacks
 from ivr.store import Schema, migrate, open_store
 
@@ -23,8 +24,15 @@ if TYPE_CHECKING:
     from ivr.pgstore import Migrated as PgMigrated
 
 # The stores that move to PostgreSQL with [database] url (this release: callback
-# requests; the others follow), with their PostgreSQL steps.
-PG_SCHEMAS = (callbacks.PG_SCHEMA, campaigns.PG_SCHEMA, guard.PG_SCHEMA, ppiulog.PG_SCHEMA)
+# requests, campaigns, correction cases, the guard's counts, the licences asked; the
+# others follow), with their PostgreSQL steps.
+PG_SCHEMAS = (
+    callbacks.PG_SCHEMA,
+    campaigns.PG_SCHEMA,
+    cases.PG_SCHEMA,
+    guard.PG_SCHEMA,
+    ppiulog.PG_SCHEMA,
+)
 
 
 @dataclass(frozen=True)

@@ -120,6 +120,7 @@ def test_retention_purge_with_a_database_url_purges_the_requests_in_postgres(
         Config(), state_dir=tmp_path, database=DatabaseSettings(url=pg_url)
     )
     day, t0 = 86400.0, 1_800_000_000.0
+    storefiles.migrate_shared(config)  # every shared store's tables, as `db migrate` makes
     with pg_callbacks(pg_url) as store:
         done, _ = store.request(callbacks.Request("081111111111"), now=t0)
         store.start(done.id)
