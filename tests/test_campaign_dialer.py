@@ -231,6 +231,8 @@ def test_dialer_never_originates_a_number_we_may_not_call_or_one_that_opted_out(
     assert rig.tick() == [fine]
     assert rig.call(foreign).outcome == store.REFUSED
     assert rig.call(opted).outcome == store.SKIPPED
+    # Taken (claimed) but never dialled: no attempt counted.
+    assert rig.call(foreign).attempts == rig.call(opted).attempts == 0
 
 
 def test_dialer_opt_out_ends_the_other_waiting_calls_to_that_number(rig: Rig) -> None:
