@@ -1,7 +1,9 @@
 """Limits across calls: guessing a date of birth or a complaint PIN, and lookups per caller.
 
 A call allows a few tries, but calls are cheap and run in parallel, so the counts live in
-the call log database (state_dir/calls.sqlite, WAL), shared by every call:
+the call log database (state_dir/calls.sqlite, WAL), shared by every call, or with
+``[database] url`` in PostgreSQL, shared by every node's calls (a guesser spreading tries
+over the nodes Kamailio picks meets the same counts):
 
 - date of birth: wrong dates are counted per porsi and per caller number. With
   ``ivr.dob_lock_failures`` in ``ivr.dob_lock_hours`` the porsi is locked (no date is
@@ -19,7 +21,9 @@ the call log database (state_dir/calls.sqlite, WAL), shared by every call:
 Withheld caller numbers share one bucket (``phone.caller_key``). A caller ID can be
 forged, so the per-porsi and per-ticket locks are what holds against a determined
 guesser; the per-number counts slow down the rest. A check and its count happen with no
-await in between, on the controller's one connection, so parallel calls cannot overshoot.
+await in between, so parallel calls on one node cannot overshoot; on PostgreSQL two nodes
+checking at the same instant may each let one more lookup through (a wrong date of birth
+is always counted first, then checked: the lock holds).
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from dataclasses import dataclass
 
 from ivr import phone
 from ivr.config import Config
-from ivr.store import Schema
+from ivr.store import Schema, Sql, SqliteSql
 
 _V1 = """
 CREATE TABLE IF NOT EXISTS guard_events (
@@ -42,6 +46,20 @@ CREATE TABLE IF NOT EXISTS guard_events (
 CREATE INDEX IF NOT EXISTS guard_events_subject ON guard_events(kind, subject, at);
 """
 SCHEMA = Schema("guard", (_V1,))
+# The same table in PostgreSQL (ivr.pgstore migrates it): its own numbered steps.
+PG_SCHEMA = Schema(
+    "guard",
+    (
+        """
+CREATE TABLE IF NOT EXISTS guard_events (
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    at DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX IF NOT EXISTS guard_events_subject ON guard_events(kind, subject, at);
+""",
+    ),
+)
 
 DOB, STATUS, LOOKUP, PIN = "dob_failed", "status_failed", "lookup", "pin_failed"
 PRUNE_EVERY = 600.0  # seconds between two clean-ups of counts past their window
@@ -83,10 +101,15 @@ class Alert:
 
 
 class Guard:
+    """The counts, on calls.sqlite (a connection) or PostgreSQL (ivr.pgstore.PgSql)."""
+
     def __init__(
-        self, db: sqlite3.Connection, limits: Limits, clock: Callable[[], float] = time.time
+        self,
+        db: sqlite3.Connection | Sql,
+        limits: Limits,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        self.db = db
+        self.sql: Sql = SqliteSql(db) if isinstance(db, sqlite3.Connection) else db
         self.limits = limits
         self.clock = clock
         self._limit = {
@@ -147,11 +170,11 @@ class Guard:
         found = []
         for kind in (DOB, STATUS, PIN):
             limit = self._limit[kind]
-            rows = self.db.execute(
+            rows = self.sql.all(
                 "SELECT subject, count(*), max(at) FROM guard_events WHERE kind = ? AND at > ? "
                 "GROUP BY subject HAVING count(*) >= ?",
                 (kind, self.clock() - limit.seconds, limit.count),
-            ).fetchall()
+            )
             found += [_alert(kind, subject, at, count) for subject, count, at in rows]
         return sorted(found, key=lambda a: (-a.at, a.what))
 
@@ -159,25 +182,26 @@ class Guard:
         """Forget counts older than their window (they are personal data: numbers, porsi)."""
         removed = 0
         for kind, limit in self._limit.items():
-            cur = self.db.execute(
+            removed += self.sql.run(
                 "DELETE FROM guard_events WHERE kind = ? AND at <= ?",
                 (kind, self.clock() - limit.seconds),
             )
-            removed += cur.rowcount
         return removed
 
     def _over(self, kind: str, subject: str) -> bool:
         limit = self._limit[kind]
-        (count,) = self.db.execute(
+        row = self.sql.one(
             "SELECT count(*) FROM guard_events WHERE kind = ? AND subject = ? AND at > ?",
             (kind, subject, self.clock() - limit.seconds),
-        ).fetchone()
-        return bool(count >= limit.count)
+        )
+        return bool(row and row[0] >= limit.count)
 
     def _add(self, kind: str, *subjects: str) -> None:
         now = self.clock()
-        self.db.executemany(
-            "INSERT INTO guard_events VALUES (?, ?, ?)", [(kind, s, now) for s in subjects]
+        self.sql.run(
+            "INSERT INTO guard_events (kind, subject, at) VALUES "
+            + ", ".join(["(?, ?, ?)"] * len(subjects)),
+            [value for s in subjects for value in (kind, s, now)],
         )
         if now - self._pruned_at > PRUNE_EVERY:
             self._pruned_at = now
@@ -218,6 +242,7 @@ def _alert(kind: str, subject: str, at: float, count: int) -> Alert:
     return Alert(kind, what, shown, at, count)
 
 
-def alerts(db: sqlite3.Connection, config: Config) -> list[Alert]:
-    """The locks in force, read by the dashboard (its own connection to the call log)."""
+def alerts(db: sqlite3.Connection | Sql, config: Config) -> list[Alert]:
+    """The locks in force, read by the dashboard (its own connection to the call log, or
+    to PostgreSQL: every node's)."""
     return Guard(db, Limits.for_config(config)).alerts()

@@ -1,4 +1,5 @@
-"""Umrah agency licences asked about on the hotline, in the call log's database.
+"""Umrah agency licences asked about on the hotline, in the call log's database (or with
+``[database] url`` PostgreSQL's: the same queries, ivr.store.Sql).
 
 Every licence number a caller keyed and confirmed is a row with what the lookup found.
 The ministry reads the numbers asked that are unknown or revoked, by count: an agency
@@ -14,7 +15,7 @@ import time
 from collections.abc import Callable
 
 from ivr.data.ppiu import Check
-from ivr.store import Schema
+from ivr.store import Schema, Sql, SqliteSql
 
 _V1 = """
 CREATE TABLE IF NOT EXISTS ppiu_checks (
@@ -26,31 +27,53 @@ CREATE TABLE IF NOT EXISTS ppiu_checks (
 CREATE INDEX IF NOT EXISTS ppiu_checks_at ON ppiu_checks(at);
 """
 SCHEMA = Schema("ppiu_checks", (_V1,))
+# The same table in PostgreSQL (ivr.pgstore migrates it): its own numbered steps.
+PG_SCHEMA = Schema(
+    "ppiu_checks",
+    (
+        """
+CREATE TABLE IF NOT EXISTS ppiu_checks (
+    call_id TEXT NOT NULL,
+    at DOUBLE PRECISION NOT NULL,
+    licence TEXT NOT NULL,
+    outcome TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ppiu_checks_at ON ppiu_checks(at);
+""",
+    ),
+)
 
 # What the fraud report counts: numbers nobody licensed, and revoked licences.
 SUSPICIOUS = (Check.UNKNOWN, Check.REVOKED)
 
 
-class PpiuLog:
-    """The controller's writes (one connection, shared with the other call-log stores)."""
+def _sql(db: sqlite3.Connection | Sql) -> Sql:
+    return SqliteSql(db) if isinstance(db, sqlite3.Connection) else db
 
-    def __init__(self, db: sqlite3.Connection, clock: Callable[[], float] = time.time) -> None:
-        self.db = db
+
+class PpiuLog:
+    """The controller's writes (one connection shared with the other call-log stores, or
+    PostgreSQL: ivr.pgstore.PgSql)."""
+
+    def __init__(
+        self, db: sqlite3.Connection | Sql, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.sql = _sql(db)
         self.clock = clock
 
     def add(self, call_id: str, licence: str, outcome: Check) -> None:
-        self.db.execute(
+        self.sql.run(
             "INSERT INTO ppiu_checks (call_id, at, licence, outcome) VALUES (?, ?, ?, ?)",
             (call_id, self.clock(), licence, str(outcome)),
         )
 
 
-def suspicious(db: sqlite3.Connection, since: float) -> list[tuple[str, str, int]]:
+def suspicious(db: sqlite3.Connection | Sql, since: float) -> list[tuple[str, str, int]]:
     """(licence, outcome, times asked) of unknown and revoked numbers asked since
     ``since``, most asked first."""
-    rows = db.execute(
+    rows = _sql(db).all(
         "SELECT licence, outcome, count(*) FROM ppiu_checks "
         "WHERE outcome IN (?, ?) AND at >= ? GROUP BY 1, 2 ORDER BY 3 DESC, 1",
         (*(str(s) for s in SUSPICIOUS), since),
-    ).fetchall()
-    return [(licence, outcome, count) for licence, outcome, count in rows]
+    )
+    return [(str(licence), str(outcome), int(count)) for licence, outcome, count in rows]

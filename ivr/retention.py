@@ -29,12 +29,12 @@ from __future__ import annotations
 import logging
 import shutil
 import time
-from contextlib import closing
+from contextlib import AbstractContextManager, closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from ivr import calllog, dispositions, ratings
-from ivr.calldb import open_calldb
+from ivr import calllog, dispositions, ratings, storeplace
+from ivr.calldb import SCHEMAS, open_calldb
 from ivr.campaigns import store as campaigns
 from ivr.complaints import tickets as tickets_mod
 from ivr.config import Config
@@ -42,6 +42,7 @@ from ivr.corrections.cases import Cases
 from ivr.prompts import formats
 from ivr.queue import callbacks, queuelog, records
 from ivr.queue.recordings import Recordings
+from ivr.store import Sql
 
 log = logging.getLogger(__name__)
 DAY = 86400.0
@@ -111,7 +112,7 @@ def _call_log(config: Config, now: float, dry_run: bool) -> list[Count]:
         if callbacks_before is not None:
             with callbacks.shared(config.database, db) as requests:
                 finished = requests.purge_finished(callbacks_before, dry_run)
-        reached = _campaigns(campaigns.Campaigns(db), config, now, dry_run)
+    reached = _campaigns(config, now, dry_run)
     return [
         Count("calls", "calls_days", r.calls_days, calls),
         Count("transcript lines", "calls_days", r.calls_days, lines),
@@ -125,11 +126,13 @@ def _call_log(config: Config, now: float, dry_run: bool) -> list[Count]:
     ]
 
 
-def _campaigns(store: campaigns.Campaigns, config: Config, now: float, dry: bool) -> list[Count]:
+def _campaigns(config: Config, now: float, dry: bool) -> list[Count]:
     days = config.retention.campaigns_days
     before = _before(now, days)
-    calls = None if before is None else store.purge_calls(before, dry)
-    optouts = store.purge_optouts(now - campaigns.OPTOUT_DAYS * DAY, dry)
+    with _store(config) as sql:  # every node's campaigns, with [database] url
+        store = campaigns.Campaigns(sql)
+        calls = None if before is None else store.purge_calls(before, dry)
+        optouts = store.purge_optouts(now - campaigns.OPTOUT_DAYS * DAY, dry)
     return [
         Count("finished campaign calls", "campaigns_days", days, calls),
         Count("schedule-call opt-outs", "campaigns_days", campaigns.OPTOUT_DAYS, optouts),
@@ -190,8 +193,8 @@ def _corrections(config: Config, now: float, dry_run: bool) -> list[Count]:
     if before is None:
         return [Count(what, "closed_complaints_days", days, None)]
     emptied = 0
-    with closing(open_calldb(config.calllog_path)) as db:
-        cases = Cases(db)
+    with _store(config) as sql:
+        cases = Cases(sql)
         for case in cases.resolved_with_personal_data(before):
             message = config.recordings_dir / Path(case.recording).name
             if case.recording and message.is_file() and not _remove(message, dry_run):
@@ -205,11 +208,17 @@ def _corrections(config: Config, now: float, dry_run: bool) -> list[Count]:
 def _orphan_recordings(config: Config, before: float, desk: tickets_mod.Tickets) -> list[Path]:
     """Old files no ticket or correction case names: a recording whose ticket row was never
     written, a reply conversion's folder left by a crash."""
-    with closing(open_calldb(config.calllog_path)) as db:
-        named = desk.file_names() | Cases(db).file_names()
+    with _store(config) as sql:
+        named = desk.file_names() | Cases(sql).file_names()
     # A reply's .alaw/.ulaw go with its .wav, never before it.
     named |= {p.name for name in named for p in formats.siblings(Path(name))}
     return [p for p in _old_entries(config.recordings_dir, before) if p.name not in named]
+
+
+def _store(config: Config) -> AbstractContextManager[Sql]:
+    """The call log's stores where they are: calls.sqlite, or PostgreSQL (``[database]
+    url``: the campaigns' and cases' tables every node shares)."""
+    return storeplace.opened(config.database, config.calllog_path, SCHEMAS, wal=True)
 
 
 def _old_entries(folder: Path, before: float | None) -> list[Path]:

@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ivr import calldb, heartbeats
+from ivr import calldb, guard, heartbeats, ppiulog
 from ivr.admin import audit, studio
 from ivr.agents import schema as accounts
+from ivr.campaigns import schema as campaigns
 from ivr.complaints import model as tickets
 from ivr.config import Config
+from ivr.corrections import cases
 from ivr.data import published
 from ivr.queue import callbacks
 from ivr.store import Schema, migrate, open_store
@@ -23,9 +25,18 @@ if TYPE_CHECKING:
     from ivr.pgstore import Migrated as PgMigrated
 
 # The stores that move to PostgreSQL with [database] url (this release: callback
-# requests; the others follow), with their PostgreSQL steps; and the tables only a
-# cluster has: the published data mirrors and the nodes' heartbeats.
-PG_SCHEMAS = (callbacks.PG_SCHEMA, published.PG_SCHEMA, heartbeats.PG_SCHEMA)
+# requests, campaigns, correction cases, the guard's counts, the licences asked; the
+# others follow), with their PostgreSQL steps; and the tables only a cluster has: the
+# published data mirrors and the nodes' heartbeats.
+PG_SCHEMAS = (
+    callbacks.PG_SCHEMA,
+    campaigns.PG_SCHEMA,
+    cases.PG_SCHEMA,
+    guard.PG_SCHEMA,
+    ppiulog.PG_SCHEMA,
+    published.PG_SCHEMA,
+    heartbeats.PG_SCHEMA,
+)
 
 
 @dataclass(frozen=True)

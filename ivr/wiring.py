@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import signal
 import socket
+import sqlite3
 import time
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
@@ -31,16 +33,19 @@ from ivr.call import CallServices
 from ivr.calldb import CallDb, open_calldb
 from ivr.campaigns import dialer as dialer_mod
 from ivr.campaigns.dialer import CampaignDialer
+from ivr.campaigns.store import Campaigns
 from ivr.complaints import tickets
 from ivr.complaints import writer as writer_mod
 from ivr.complaints.desk import ComplaintDesk
 from ivr.config import Config
 from ivr.controller import Controller
+from ivr.corrections.cases import Cases
 from ivr.corrections.desk import CorrectionDesk
 from ivr.data.mirror import Mirror
 from ivr.flows import routes
 from ivr.guard import Guard, Limits
 from ivr.metrics import Metrics
+from ivr.ppiulog import PpiuLog
 from ivr.queue import dispatcher as dispatcher_mod
 from ivr.queue import recorder, recordings, tracker
 from ivr.queue.callbacks import Callbacks
@@ -50,6 +55,7 @@ from ivr.queue.queuelog import QueueLog
 from ivr.queue.resync import ControllerResync
 from ivr.secrets import load_or_create
 from ivr.settings import campaign_hours
+from ivr.store import Sql
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +73,7 @@ def call_services(config: Config, *, clock: Callable[[], float] = time.time) -> 
     hours = overrides.watched_schedule(config)
     hours.current()
     requests = _callbacks(config, calls)
+    calls = _moved(config, calls, requests.sql, clock)
     desk = Desk(hours.current, requests, calls.stays, config.agents.callbacks_per_day, clock)
     return CallServices(
         config.ivr,
@@ -75,7 +82,7 @@ def call_services(config: Config, *, clock: Callable[[], float] = time.time) -> 
         Mirror(config.mirror_path),
         desk,
         _complaints(config, clock),
-        Guard(calls.db, Limits.for_config(config), clock),
+        Guard(_counts(config, calls, requests), Limits.for_config(config), clock),
         calls.ppiu,
         _corrections(config, calls),
         Studio(config),
@@ -96,6 +103,22 @@ def _callbacks(config: Config, calls: CallDb) -> Callbacks:
 
     storefiles.migrate_shared(config)
     return Callbacks(pgstore.PgSql(pgstore.open_pool(config.database, "hajj-ivr-controller")))
+
+
+def _moved(config: Config, calls: CallDb, sql: Sql, clock: Callable[[], float]) -> CallDb:
+    """With ``[database] url`` the stores of calls.sqlite that moved to PostgreSQL (the
+    licences asked, the correction cases, the campaigns) on the callbacks' pool: every
+    node's calls write and read the same rows."""
+    if not config.database.postgres:
+        return calls
+    return dataclasses.replace(
+        calls, ppiu=PpiuLog(sql, clock), corrections=Cases(sql), campaigns=Campaigns(sql)
+    )
+
+
+def _counts(config: Config, calls: CallDb, requests: Callbacks) -> sqlite3.Connection | Sql:
+    """Where the guard counts failed tries: calls.sqlite, or PostgreSQL (every node's)."""
+    return requests.sql if config.database.postgres else calls.db
 
 
 def node_name(config: Config) -> str:
@@ -218,7 +241,7 @@ def _jobs(
         ami.on_event(name, dispatcher.on_event)
     # Nothing of ours is in progress after a restart (other nodes' calls are theirs).
     desk.callbacks.recover(node if config.database.postgres else None)
-    campaigns = _campaigns(config, services, ami)
+    campaigns = _campaigns(config, services, ami, node)
     yield connect_until_up(ami, "controller")
     yield dispatcher.run()
     yield campaigns.run()
@@ -241,13 +264,20 @@ def _cluster_jobs(
     return mirrorsync.jobs(config, sql, node_name(config), role, lambda: server.active_sessions)
 
 
-def _campaigns(config: Config, services: CallServices, ami: AmiClient) -> CampaignDialer:
-    """The schedule-change dialer, hearing its AMI events (nothing rings after a restart)."""
+def _campaigns(config: Config, services: CallServices, ami: AmiClient, node: str) -> CampaignDialer:
+    """The schedule-change dialer, hearing its AMI events (nothing of ours rings after a
+    restart; other nodes' calls are theirs)."""
     assert services.campaigns is not None  # call_services always opens it
-    services.campaigns.recover()
+    services.campaigns.recover(node if config.database.postgres else None)
     hours = campaign_hours(config.campaigns, config.agents)
     dialer = CampaignDialer(
-        ami, services.campaigns, config.campaigns, hours, config.mirror_path, config.ivr.hotline
+        ami,
+        services.campaigns,
+        config.campaigns,
+        hours,
+        config.mirror_path,
+        config.ivr.hotline,
+        node=node,
     )
     for name in dialer_mod.EVENTS:
         ami.on_event(name, dialer.on_event)

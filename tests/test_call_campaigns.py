@@ -84,11 +84,20 @@ def moved(hotline: Hotline, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         import_export(sample, hotline.config.mirror_path, imported_by="tests", force=True)
 
 
-def _attempt(hotline: Hotline, workdir: Path, scenario: str, campaign_id: int) -> CampaignCall:
-    """One call to the pilgrim's SIPp phone, played out; the campaign call after it."""
+def _attempt(
+    hotline: Hotline,
+    workdir: Path,
+    scenario: str,
+    campaign_id: int,
+    then: Callable[[], object] = lambda: None,
+) -> CampaignCall:
+    """One call to the pilgrim's SIPp phone, played out; the campaign call after it.
+    ``then`` runs once the phone listens (starting the campaign: a call dialled before
+    the phone is there would fail, and be retried, before the scripted one)."""
     before = _call(hotline, campaign_id).attempts
     phone = sipp.AgentPhone.listen(workdir, hotline.pilgrim_port, scenario)
     try:
+        then()
         assert phone.wait(150) == 0, "the phone's call did not go as scripted"
     finally:
         phone.stop()
@@ -102,8 +111,10 @@ def _attempt(hotline: Hotline, workdir: Path, scenario: str, campaign_id: int) -
 def test_campaign_after_an_import_retries_no_answer_and_a_machine_then_heard_and_opt_out(
     hotline: Hotline, moved: Campaign, tmp_path: Path
 ) -> None:
-    hotline.cli("campaigns", "start", str(moved.id))
-    ignored = _attempt(hotline, tmp_path, sipp.pilgrim_scenario(answer=False), moved.id)
+    def start() -> None:
+        hotline.cli("campaigns", "start", str(moved.id))
+
+    ignored = _attempt(hotline, tmp_path, sipp.pilgrim_scenario(answer=False), moved.id, start)
     assert (ignored.state, ignored.outcome, ignored.attempts) == (store.WAITING, "no_answer", 1)
     # Answered by voicemail: a long greeting, AMD hears a machine; it gets the short
     # message, and the pilgrim is tried again.

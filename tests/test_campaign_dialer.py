@@ -1,13 +1,13 @@
-"""The campaign dialer against a fake AMI: pacing (calls at once), calling hours, retries
-after no answer, busy, failure or a machine, opt-outs, refused numbers, and following
-imports. (The real thing: tests/test_call_campaigns.py.)"""
+"""The campaign dialer against a fake AMI, over the campaigns on SQLite and PostgreSQL:
+pacing (calls at once), calling hours, retries after no answer, busy, failure or a
+machine, opt-outs, refused numbers, and following imports. (The real thing:
+tests/test_call_campaigns.py; several dialers at once: tests/test_campaign_claims.py.)"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 
@@ -19,8 +19,8 @@ from ivr.data.importer import import_export
 from ivr.data.sample import write_sample
 from ivr.errors import AmiActionError
 from ivr.settings import CampaignSettings, campaign_hours
-from ivr.store import open_store
 from tests.rig.clock import Clock
+from tests.rig.postgres import Backend
 from tests.scenarios import campaigns as scenario
 
 SETTINGS = CampaignSettings(
@@ -70,8 +70,10 @@ class Rig:
         return found
 
 
-def _rig(tmp_path: Path, settings: CampaignSettings = SETTINGS) -> Rig:
-    campaigns = Campaigns(open_store(tmp_path / "calls.sqlite", store.SCHEMA))
+def _rig(backend: Backend, settings: CampaignSettings = SETTINGS) -> Rig:
+    """The dialer over the campaigns on either backend (the store's tests too)."""
+    campaigns = Campaigns(backend.sql((store.SCHEMA,), (store.PG_SCHEMA,)))
+    tmp_path = backend.folder
     ami, clock = FakeAmi(), Clock()
     hours = campaign_hours(settings, AgentSettings())
     dialer = CampaignDialer(
@@ -94,8 +96,8 @@ def _targets(*numbers: str) -> list[Target]:
 
 
 @pytest.fixture
-def rig(tmp_path: Path) -> Rig:
-    return _rig(tmp_path)
+def rig(backend: Backend) -> Rig:
+    return _rig(backend)
 
 
 def _running(rig: Rig, *numbers: str) -> list[int]:
@@ -223,12 +225,14 @@ def test_dialer_never_originates_a_number_we_may_not_call_or_one_that_opted_out(
     rig: Rig,
 ) -> None:
     foreign, opted, fine = _running(rig, "0099887766", "081100000002", "081100000003")
-    rig.campaigns.db.execute(
+    rig.campaigns.sql.run(
         "INSERT INTO campaign_optouts VALUES ('081100000002', ?)", (rig.clock.now,)
     )
     assert rig.tick() == [fine]
     assert rig.call(foreign).outcome == store.REFUSED
     assert rig.call(opted).outcome == store.SKIPPED
+    # Taken (claimed) but never dialled: no attempt counted.
+    assert rig.call(foreign).attempts == rig.call(opted).attempts == 0
 
 
 def test_dialer_opt_out_ends_the_other_waiting_calls_to_that_number(rig: Rig) -> None:
@@ -259,8 +263,9 @@ def test_dialer_pause_stops_new_calls_resume_goes_on(rig: Rig) -> None:
     assert rig.tick() == [ids[2]]
 
 
-def test_dialer_follows_an_import_that_moves_a_kloter_once(tmp_path: Path) -> None:
-    rig = _rig(tmp_path, CampaignSettings(auto_start=True, dial="PJSIP/{number}@trunk"))
+def test_dialer_follows_an_import_that_moves_a_kloter_once(backend: Backend) -> None:
+    tmp_path = backend.folder
+    rig = _rig(backend, CampaignSettings(auto_start=True, dial="PJSIP/{number}@trunk"))
     write_sample(tmp_path / "sample")
     import_export(tmp_path / "sample", tmp_path / "mirror.sqlite")
     rig.tick()

@@ -95,4 +95,4 @@ def test_campaign_call_without_a_campaign_call_says_goodbye(fast: FastHotline) -
 @pytest.fixture(autouse=True)
 def _no_opt_outs(fast: FastHotline) -> None:
     """Each test dials the same number: an earlier opt-out must not skip it."""
-    _campaigns(fast).db.execute("DELETE FROM campaign_optouts")
+    _campaigns(fast).sql.run("DELETE FROM campaign_optouts")

@@ -5,7 +5,6 @@ The counting itself, table by table: tests/test_guard.py."""
 
 from __future__ import annotations
 
-from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -58,14 +57,12 @@ def test_guard_number_that_guessed_other_porsi_is_refused_the_right_date(
     fast: FastHotline,
 ) -> None:
     number = "081100070020"
-    guard = guard_of(fast)
-    with closing(guard.db):
+    with guard_of(fast) as guard:
         for n in range(fast.config.ivr.dob_lock_failures):  # one wrong date each
             guard.dob_failed(f"120000000{n}", number)
     [call] = fast.place_all([checks.guesser(fast, SOC.nomor_porsi, number, dob(SOC))])
     checks.check_locked_porsi_refuses_the_right_date(fast, call)
-    later = guard_of(fast)
-    with closing(later.db):  # the number is locked, not SOC's porsi
+    with guard_of(fast) as later:  # the number is locked, not SOC's porsi
         assert not later.dob_locked(SOC.nomor_porsi, "081100070021")
 
 

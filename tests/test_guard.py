@@ -1,4 +1,5 @@
-"""Limits across calls: counts in a real SQLite call log under a clock the test moves."""
+"""Limits across calls: counts in a real call log (SQLite, and PostgreSQL shared by every
+node) under a clock the test moves."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import pytest
 from ivr import config as config_mod
 from ivr.calllog import connect
 from ivr.errors import ConfigError
-from ivr.guard import SCHEMA, Guard, Limit, Limits, alerts
+from ivr.guard import PG_SCHEMA, SCHEMA, Guard, Limit, Limits, alerts
 from tests.rig.clock import Clock
+from tests.rig.postgres import Backend
 
 HOUR = 3600.0
 SOC, OTHER = "1100123456", "1300456789"
@@ -21,10 +23,28 @@ def clock() -> Clock:
     return Clock()
 
 
+LIMITS = Limits(Limit(5, 24 * HOUR), Limit(3, 24 * HOUR), Limit(4, HOUR))
+
+
 @pytest.fixture
-def guard(tmp_path: Path, clock: Clock) -> Guard:
-    limits = Limits(Limit(5, 24 * HOUR), Limit(3, 24 * HOUR), Limit(4, HOUR))
-    return Guard(connect(tmp_path / "calls.sqlite", SCHEMA), limits, clock)
+def guard(backend: Backend, clock: Clock) -> Guard:
+    return Guard(backend.sql((SCHEMA,), (PG_SCHEMA,)), LIMITS, clock)
+
+
+def test_guard_dob_tries_on_two_nodes_add_up_and_lock_both(backend: Backend, clock: Clock) -> None:
+    """A guesser whose calls land on two nodes (two connections): five wrong dates in all
+    lock the porsi on both, from any number."""
+    nodes = [Guard(backend.sql((SCHEMA,), (PG_SCHEMA,)), LIMITS, clock) for _ in range(2)]
+    for n in range(4):
+        assert not nodes[n % 2].dob_failed(SOC, f"081100000{n}")
+    assert nodes[0].dob_failed(SOC, "0811000009")  # the fifth, on the first node
+    assert nodes[1].dob_locked(SOC, "0899999999") and nodes[0].dob_locked(SOC, "0899999999")
+    assert [(a.what, a.count) for a in nodes[1].alerts()] == [("porsi", 5)]
+
+
+def test_guard_lookups_on_two_nodes_share_the_hourly_limit(backend: Backend, clock: Clock) -> None:
+    nodes = [Guard(backend.sql((SCHEMA,), (PG_SCHEMA,)), LIMITS, clock) for _ in range(2)]
+    assert [nodes[n % 2].lookup_allowed("0811000001") for n in range(5)] == [True] * 4 + [False]
 
 
 def test_guard_dob_porsi_locked_after_the_limit_from_any_number(guard: Guard) -> None:
@@ -92,13 +112,20 @@ def test_guard_alerts_show_each_lock_masked_newest_first(guard: Guard, clock: Cl
     assert guard.alerts()[0].at == clock.now
 
 
-def test_guard_alerts_for_the_dashboard_read_the_configured_limits(tmp_path: Path) -> None:
+def test_guard_alerts_for_the_dashboard_read_the_configured_limits(backend: Backend) -> None:
     config = config_mod.load(file=None, env={}, overrides={"ivr.dob_lock_failures": 2})
-    db = connect(tmp_path / "calls.sqlite", SCHEMA)
-    writer = Guard(db, Limits.for_config(config))
+    writer = Guard(backend.sql((SCHEMA,), (PG_SCHEMA,)), Limits.for_config(config))
     writer.dob_failed(SOC, "0811000001")
     writer.dob_failed(SOC, "0811000002")
-    assert [(a.what, a.subject) for a in alerts(db, config)] == [("porsi", "11******56")]
+    dashboard = backend.sql((SCHEMA,), (PG_SCHEMA,))  # its own connection
+    assert [(a.what, a.subject) for a in alerts(dashboard, config)] == [("porsi", "11******56")]
+
+
+def test_guard_alerts_read_a_sqlite_connection_as_the_wallboard_passes_it(tmp_path: Path) -> None:
+    config = config_mod.load(file=None, env={}, overrides={"ivr.dob_lock_failures": 1})
+    db = connect(tmp_path / "calls.sqlite", SCHEMA)
+    Guard(db, Limits.for_config(config)).dob_failed(SOC, "0811000001")
+    assert [a.what for a in alerts(db, config)] == ["caller", "porsi"]
 
 
 def test_guard_prune_forgets_counts_past_their_window(guard: Guard, clock: Clock) -> None:

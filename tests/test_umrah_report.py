@@ -20,15 +20,17 @@ from ivr.agents.store import AgentStore
 from ivr.calldb import CallDb
 from ivr.data.ppiu import Check
 from ivr.prompts.catalog import Catalog
+from ivr.store import Sql
 from ivr.web.app import build_app
 from ivr.web.screenpop import ScreenPop
+from tests.rig.postgres import Backend
 from tests.test_web_complaints import NoAmi, logged_in
 
 NOW = 1_790_000_000.0
 FAKE, REVOKED, GOOD = "1111111111111", "8120001357924", "9120001234567"
 
 
-def fill(db: CallDb) -> None:
+def fill(db: CallDb | Sql) -> None:
     """What calls would have logged: the fake number thrice, one from last month."""
     asked = [
         (NOW - 60, FAKE, Check.UNKNOWN),
@@ -40,7 +42,8 @@ def fill(db: CallDb) -> None:
         (NOW - 40 * 86400, "3333333333333", Check.UNKNOWN),
     ]
     for at, licence, outcome in asked:
-        ppiulog.PpiuLog(db.db, clock=at.__float__).add(f"call-{at}", licence, outcome)
+        store = db.db if isinstance(db, CallDb) else db
+        ppiulog.PpiuLog(store, clock=at.__float__).add(f"call-{at}", licence, outcome)
 
 
 @pytest.fixture
@@ -48,6 +51,19 @@ def config(tmp_path: Path) -> config_mod.Config:
     return config_mod.load(
         file=None, env={}, overrides={"state_dir": tmp_path, "prompts.engine": "espeak"}
     )
+
+
+def test_ppiulog_store_two_nodes_checks_are_one_report(backend: Backend) -> None:
+    """Licences asked on either node (two connections) are counted together."""
+    fill(backend.sql((ppiulog.SCHEMA,), (ppiulog.PG_SCHEMA,)))
+    ppiulog.PpiuLog(backend.sql((ppiulog.SCHEMA,), (ppiulog.PG_SCHEMA,)), clock=lambda: NOW).add(
+        "call-b", REVOKED, Check.REVOKED
+    )
+    report = backend.sql((ppiulog.SCHEMA,), (ppiulog.PG_SCHEMA,))
+    assert ppiulog.suspicious(report, NOW - 86400) == [
+        (FAKE, "unknown", 3),
+        (REVOKED, "revoked", 2),
+    ]
 
 
 def test_ppiulog_suspicious_counts_unknown_and_revoked_since_most_asked_first(

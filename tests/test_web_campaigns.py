@@ -7,22 +7,22 @@ from __future__ import annotations
 
 import asyncio
 import time
-from contextlib import closing
 from pathlib import Path
 
 import httpx
 import pytest
 
-from ivr import cli
+from ivr import cli, storefiles, storeplace
 from ivr import config as config_mod
 from ivr.admin.audit import Audit
 from ivr.agents.store import AgentStore
-from ivr.calldb import open_calldb
+from ivr.calldb import SCHEMAS
 from ivr.campaigns.store import Campaigns, Target
 from ivr.config import Config
 from ivr.web.app import build_app
 from ivr.web.screenpop import ScreenPop
 from tests.rig import web
+from tests.rig.postgres import Backend
 from tests.test_web_complaints import NoAmi, logged_in
 
 NUMBERS = ("081200123456", "081299887766")
@@ -36,10 +36,14 @@ def _targets() -> list[Target]:
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> Config:
-    config = config_mod.load(file=None, env={}, overrides={"state_dir": tmp_path})
-    with closing(open_calldb(config.calllog_path, threads=False)) as db:
-        store = Campaigns(db)
+def config(tmp_path: Path, backend: Backend) -> Config:
+    """A hotline with one running campaign, in calls.sqlite or with [database] url in
+    PostgreSQL (the pages and commands read it where it is)."""
+    url = {"database.url": backend.url} if backend.postgres else {}
+    config = config_mod.load(file=None, env={}, overrides={"state_dir": tmp_path, **url})
+    storefiles.migrate_shared(config)
+    with storeplace.opened(config.database, config.calllog_path, SCHEMAS) as sql:
+        store = Campaigns(sql)
         made = store.create("import-1", ["SOC-01"], _targets(), time.time())
         assert made is not None
         first = store.calls(made.id)[0]
@@ -128,8 +132,10 @@ def test_campaign_page_of_no_campaign_says_so(config: Config) -> None:
 
 
 def test_cli_campaigns_list_start_pause_show(
-    config: Config, capsys: pytest.CaptureFixture[str]
+    config: Config, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    if config.database.postgres:  # the commands read the campaigns where the hotline keeps them
+        monkeypatch.setenv("HAJJ_IVR_DATABASE_URL", config.database.url)
     state = ["--state-dir", str(config.state_dir)]
     assert cli.main([*state, "campaigns", "list"]) == 0
     assert "#1    running" in capsys.readouterr().out

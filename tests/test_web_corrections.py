@@ -13,10 +13,12 @@ from pathlib import Path
 import pytest
 
 from ivr import config as config_mod
+from ivr import pgstore, storefiles
 from ivr.agents.store import AgentError, AgentStore
 from ivr.calldb import CallDb
 from ivr.config import Config
 from ivr.corrections.cases import Cases, NewCase
+from ivr.queue.callbacks import Callbacks
 from ivr.web.app import build_app
 from ivr.web.screenpop import ScreenPop
 from tests.rig import web
@@ -121,3 +123,37 @@ def test_unit_login_needs_a_unit_and_only_a_unit_login_has_one(tmp_path: Path) -
     assert store.unit_of("solo") == "kab:3372" and [a.name for a in store.all("unit")] == ["solo"]
     store.remove("solo", role="unit")
     assert store.unit_of("solo") == ""
+
+
+def test_unit_resolves_a_case_kept_in_postgres_with_its_callback_there(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """With [database] url the pages read and resolve the cases every node filed, and the
+    callback goes where the dispatchers take it from."""
+    overrides = {"state_dir": tmp_path, "database.url": pg_url}
+    config = config_mod.load(file=None, env={}, overrides=overrides)
+    storefiles.migrate_shared(config)
+    with pgstore.opened(config.database) as sql:
+        Cases(sql).open(
+            NewCase(SOLO, time.time(), "c", "1100123456", "estimate", "kab:3372", "", False, "")
+        )
+        Cases(sql).call_back_at(SOLO, "081234567890")
+    password = AgentStore(config.agents_path).add("solo", 0, role="unit", unit="kab:3372")[1].web
+    app = app_of(config)
+
+    async def resolve() -> int:
+        async with logged_in(app, "solo", password) as client:
+            page = (await client.get("/corrections")).text
+            assert SOLO in page
+            done = await client.post(f"/corrections/{SOLO}/resolve", data={"csrf": web.csrf(page)})
+            return done.status_code
+
+    assert asyncio.run(resolve()) == 303
+    with pgstore.opened(config.database) as sql:
+        solo = Cases(sql).get(SOLO)
+        assert solo is not None and (solo.state, solo.resolved_by) == ("resolved", "solo")
+        assert solo.callback_id is not None
+        callback = Callbacks(sql).get(solo.callback_id)
+        assert callback is not None and callback.number == "081234567890"
+    with closing(CallDb.open(config.calllog_path).db) as db:
+        assert Cases(db).get(SOLO) is None  # nothing in calls.sqlite

@@ -209,7 +209,7 @@ def import_data(
         except ImportRefused as e:
             return Attempt(False, e.report.summary() + "; the live mirror is unchanged", e.report)
         diff = f"; {report.diff.summary()}" if report.diff else ""
-        changed = cases.after_import(config.calllog_path, config.mirror_path)
+        changed = cases.after_import(config.database, config.calllog_path, config.mirror_path)
         diff += f"; correction cases whose data changed: {changed}" if changed else ""
         said = publish.outcome()
         return Attempt(True, report.summary() + diff + (f"; {said}" if said else ""), report)

@@ -15,6 +15,11 @@ UserEvent (Stage: ended), an answering machine as Stage: machine; the store turn
 into an outcome and a retry (``campaigns.attempts``, ``retry_after`` apart) or an end.
 A stored number that is not one we may call is never originated (outcome refused), and
 one that opted out is skipped.
+
+Every node runs a dialer over the same campaigns (with ``[database] url``): each takes a
+call with :meth:`Campaigns.claim`, so two never dial the same pilgrim, and
+``campaigns.at_once`` counts every node's calls. A call whose outcome never came (its node
+lost) is retried by any node's sweep after LONGEST_CALL.
 """
 
 from __future__ import annotations
@@ -56,8 +61,10 @@ class CampaignDialer:
         mirror: Path,
         hotline: str,
         clock: Callable[[], float] = time.time,
+        node: str = "",  # this controller's name on the calls it dials (ivr.wiring)
     ) -> None:
         self.ami = ami
+        self.node = node
         self.campaigns = campaigns
         self.settings = settings
         self.hours = hours
@@ -135,9 +142,9 @@ class CampaignDialer:
             return []
         started: list[CampaignCall] = []
         while len(self.campaigns.dialing()) < self.settings.at_once:
-            k = self.campaigns.next_due(now)
+            k = self.campaigns.claim(now, self.node)
             if k is None:
-                break
+                break  # nothing due, or another node's dialer is taking it
             if self._may_call(k, now):
                 if not await self._dial(k, now):
                     break
@@ -145,7 +152,8 @@ class CampaignDialer:
         return started
 
     async def _dial(self, k: CampaignCall, now: float) -> bool:
-        """One attempt; False when AMI refused it (counted as failed, tried again later)."""
+        """One attempt of a call claimed; False when AMI refused it (counted as failed,
+        tried again later)."""
         self.campaigns.dial(k.id, now)
         log.info("campaign call %d: dialling %s", k.id, k.masked)
         fields = self.originate(k)

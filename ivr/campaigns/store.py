@@ -1,59 +1,32 @@
 """Campaigns of schedule-change calls and their calls, one row per pilgrim to call.
 
-The store owns its tables (in calls.sqlite, opened by ivr.calldb): a campaign per import
+The store owns its tables (in calls.sqlite, opened by ivr.calldb, or with ``[database]
+url`` in PostgreSQL: the same queries on either, ivr.store.Sql): a campaign per import
 that moved a kloter's asrama entry or flight, one call per pilgrim with a number, every
 attempt counted and its outcome kept, and the numbers that asked for no more schedule
 calls (opt-outs, honoured by every later campaign). Numbers are personal data: views and
 logs show them masked (``Target.masked``), the daily purge removes a finished campaign's
 calls after ``retention.campaigns_days`` and opt-outs after ``retention.optouts_days``.
+
+Every node's dialer works the same campaigns: a dialer takes a call with
+:meth:`Campaigns.claim`, one statement that marks it ``dialing`` for its node; on
+PostgreSQL its SELECT skips the rows another dialer has locked (FOR UPDATE SKIP LOCKED),
+so two dialers never dial the same pilgrim. A restart puts back only its own node's calls.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
 
 from ivr import phone
-from ivr.store import Schema, delete_where
 
-_V1 = """
-CREATE TABLE IF NOT EXISTS campaigns (
-    id INTEGER PRIMARY KEY,
-    created_at REAL NOT NULL,
-    import_key TEXT NOT NULL UNIQUE,      -- the import it follows (its import_uid)
-    kloter TEXT NOT NULL,                 -- the moved kloter, space separated
-    state TEXT NOT NULL DEFAULT 'ready',  -- ready | running | paused | finished
-    started_at REAL,
-    finished_at REAL
-);
-CREATE TABLE IF NOT EXISTS campaign_calls (
-    id INTEGER PRIMARY KEY,
-    campaign_id INTEGER NOT NULL,
-    porsi TEXT NOT NULL,
-    number TEXT NOT NULL,                 -- national form (ivr.phone)
-    kloter TEXT NOT NULL,
-    asrama TEXT NOT NULL,                 -- the new masuk_asrama, YYYY-MM-DD HH:MM local
-    berangkat TEXT NOT NULL,              -- the new departure
-    flight TEXT NOT NULL,
-    zone TEXT NOT NULL,                   -- WIB | WITA | WIT
-    state TEXT NOT NULL DEFAULT 'waiting',  -- waiting | dialing | done
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_at REAL NOT NULL DEFAULT 0,
-    dialed_at REAL,
-    outcome TEXT NOT NULL DEFAULT '',     -- see OUTCOMES
-    call_id TEXT NOT NULL DEFAULT '',     -- the answered call in the call log
-    finished_at REAL,
-    UNIQUE (campaign_id, porsi)
-);
-CREATE INDEX IF NOT EXISTS campaign_calls_due ON campaign_calls(state, next_at);
-CREATE TABLE IF NOT EXISTS campaign_optouts (
-    number TEXT PRIMARY KEY,
-    at REAL NOT NULL
-);
-"""
-SCHEMA = Schema("campaigns", (_V1,))
+# The tables, written in schema.py; named here too, as every store names its own.
+from ivr.campaigns.schema import PG_SCHEMA as PG_SCHEMA
+from ivr.campaigns.schema import SCHEMA as SCHEMA
+from ivr.store import Row, Sql, SqliteSql
 
 READY, RUNNING, PAUSED, FINISHED = "ready", "running", "paused", "finished"
 WAITING, DIALING, DONE = "waiting", "dialing", "done"
@@ -107,6 +80,7 @@ class CampaignCall:
     outcome: str
     call_id: str
     finished_at: float | None
+    node: str = ""  # whose dialer is calling it ("": none, or before v2)
 
     @property
     def masked(self) -> str:
@@ -133,94 +107,122 @@ class Retry:
     after: float
 
 
+_CAMPAIGN = ", ".join(f.name for f in fields(Campaign))
+_CALL = ", ".join(f.name for f in fields(CampaignCall))
+# Due: waiting, its time come, its campaign running; the oldest campaign's first. The
+# running campaigns in a subquery, so a claim's FOR UPDATE locks only the call's row.
+_DUE = (
+    "state = 'waiting' AND next_at <= ? AND campaign_id IN "
+    "(SELECT id FROM campaigns WHERE state = 'running') ORDER BY campaign_id, next_at, id"
+)
+_ROWS_AT_ONCE = 100  # targets per INSERT: well under SQLite's 32,766 parameters
+
+
+def _campaign(row: Row | None) -> Campaign | None:
+    return Campaign(*row) if row else None
+
+
+def _call(row: Row | None) -> CampaignCall | None:
+    return CampaignCall(*row) if row else None
+
+
 class Campaigns:
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
+    """The campaigns, on calls.sqlite (a connection) or PostgreSQL (ivr.pgstore.PgSql)."""
+
+    def __init__(self, db: sqlite3.Connection | Sql) -> None:
+        self.sql: Sql = SqliteSql(db) if isinstance(db, sqlite3.Connection) else db
 
     # --- campaigns ---------------------------------------------------------------------
 
     def create(
         self, import_key: str, kloter: Iterable[str], targets: Iterable[Target], now: float
     ) -> Campaign | None:
-        """A campaign for one import (None when that import has one already). Numbers that
+        """A campaign for one import (None when that import has one already: every node's
+        dialer follows the import, the unique key lets one of them make it). Numbers that
         opted out are kept as skipped, so the page says why they were not called."""
-        try:
-            cur = self.db.execute(
-                "INSERT INTO campaigns (created_at, import_key, kloter) VALUES (?, ?, ?)",
-                (now, import_key, " ".join(kloter)),
-            )
-        except sqlite3.IntegrityError:
-            return None
-        cid = int(cur.lastrowid or 0)
-        optouts = self.opted_out()
-        self.db.executemany(
-            "INSERT OR IGNORE INTO campaign_calls (campaign_id, porsi, number, kloter, asrama,"
-            " berangkat, flight, zone, state, outcome, finished_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            [
-                (cid, t.porsi, t.number, t.kloter, t.asrama, t.berangkat, t.flight, t.zone)
-                + ((DONE, SKIPPED, now) if t.number in optouts else (WAITING, "", None))
-                for t in targets
-            ],
+        row = self.sql.insert_unique(
+            "INSERT INTO campaigns (created_at, import_key, kloter) VALUES (?, ?, ?) RETURNING id",
+            (now, import_key, " ".join(kloter)),
         )
+        if row is None:
+            return None
+        cid = int(row[0])
+        optouts = self.opted_out()
+        rows = [
+            (cid, t.porsi, t.number, t.kloter, t.asrama, t.berangkat, t.flight, t.zone)
+            + ((DONE, SKIPPED, now) if t.number in optouts else (WAITING, "", None))
+            for t in targets
+        ]
+        for first in range(0, len(rows), _ROWS_AT_ONCE):
+            self._add_calls(rows[first : first + _ROWS_AT_ONCE])
         return self.get(cid)
 
+    def _add_calls(self, rows: Sequence[tuple[object, ...]]) -> None:
+        values = ", ".join(["(?,?,?,?,?,?,?,?,?,?,?)"] * len(rows))
+        self.sql.run(
+            "INSERT INTO campaign_calls (campaign_id, porsi, number, kloter, asrama, berangkat,"
+            f" flight, zone, state, outcome, finished_at) VALUES {values}"
+            " ON CONFLICT (campaign_id, porsi) DO NOTHING",
+            [value for row in rows for value in row],
+        )
+
     def seen(self, import_key: str) -> bool:
-        row = self.db.execute("SELECT 1 FROM campaigns WHERE import_key = ?", (import_key,))
-        return row.fetchone() is not None
+        return (
+            self.sql.one("SELECT 1 FROM campaigns WHERE import_key = ?", (import_key,)) is not None
+        )
 
     def get(self, campaign_id: int) -> Campaign | None:
-        row = self.db.execute("SELECT * FROM campaigns WHERE id = ?", (campaign_id,)).fetchone()
-        return Campaign(*row) if row else None
+        return _campaign(
+            self.sql.one(f"SELECT {_CAMPAIGN} FROM campaigns WHERE id = ?", (campaign_id,))
+        )
 
     def all(self, limit: int = 50) -> list[Campaign]:
-        rows = self.db.execute("SELECT * FROM campaigns ORDER BY id DESC LIMIT ?", (limit,))
+        rows = self.sql.all(f"SELECT {_CAMPAIGN} FROM campaigns ORDER BY id DESC LIMIT ?", (limit,))
         return [Campaign(*r) for r in rows]
 
     def start(self, campaign_id: int, now: float) -> bool:
         """ready or paused -> running (start and resume); False when it cannot."""
-        cur = self.db.execute(
+        changed = self.sql.run(
             "UPDATE campaigns SET state = 'running', started_at = coalesce(started_at, ?) "
             "WHERE id = ? AND state IN ('ready', 'paused')",
             (now, campaign_id),
         )
-        return cur.rowcount == 1
+        return changed == 1
 
     def pause(self, campaign_id: int) -> bool:
         """running -> paused: no new call starts; calls ringing now finish."""
-        cur = self.db.execute(
+        changed = self.sql.run(
             "UPDATE campaigns SET state = 'paused' WHERE id = ? AND state = 'running'",
             (campaign_id,),
         )
-        return cur.rowcount == 1
+        return changed == 1
 
     def finish_done(self, now: float) -> list[int]:
-        """Running campaigns with no call left to make are finished."""
-        rows = self.db.execute(
-            "SELECT id FROM campaigns c WHERE state = 'running' AND NOT EXISTS "
-            "(SELECT 1 FROM campaign_calls k WHERE k.campaign_id = c.id AND k.state != 'done')"
-        ).fetchall()
-        for (cid,) in rows:
-            self.db.execute(
-                "UPDATE campaigns SET state = 'finished', finished_at = ? WHERE id = ?", (now, cid)
-            )
-        return [cid for (cid,) in rows]
+        """Running campaigns with no call left to make are finished (each by one node)."""
+        rows = self.sql.all(
+            "UPDATE campaigns SET state = 'finished', finished_at = ? WHERE state = 'running' "
+            "AND NOT EXISTS (SELECT 1 FROM campaign_calls k WHERE k.campaign_id = campaigns.id "
+            "AND k.state != 'done') RETURNING id",
+            (now,),
+        )
+        return sorted(int(cid) for (cid,) in rows)
 
     def progress(self, campaign_id: int) -> dict[str, int]:
         """Calls by state and by outcome: {"waiting": 3, "done": 5, "heard": 4, ...}."""
         counts: dict[str, int] = {}
         for column in ("state", "outcome"):
-            for value, n in self.db.execute(
+            for value, n in self.sql.all(
                 f"SELECT {column}, count(*) FROM campaign_calls WHERE campaign_id = ? "
                 f"AND {column} != '' GROUP BY {column}",
                 (campaign_id,),
             ):
-                counts[value] = n
+                counts[str(value)] = int(n)
         counts["total"] = sum(counts.get(s, 0) for s in (WAITING, DIALING, DONE))
         return counts
 
     def calls(self, campaign_id: int) -> list[CampaignCall]:
-        rows = self.db.execute(
-            "SELECT * FROM campaign_calls WHERE campaign_id = ? ORDER BY kloter, porsi",
+        rows = self.sql.all(
+            f"SELECT {_CALL} FROM campaign_calls WHERE campaign_id = ? ORDER BY kloter, porsi",
             (campaign_id,),
         )
         return [CampaignCall(*r) for r in rows]
@@ -228,50 +230,63 @@ class Campaigns:
     # --- calls -------------------------------------------------------------------------
 
     def call(self, call_id: int) -> CampaignCall | None:
-        row = self.db.execute("SELECT * FROM campaign_calls WHERE id = ?", (call_id,)).fetchone()
-        return CampaignCall(*row) if row else None
+        return _call(self.sql.one(f"SELECT {_CALL} FROM campaign_calls WHERE id = ?", (call_id,)))
 
     def dialing(self) -> list[CampaignCall]:
-        rows = self.db.execute("SELECT * FROM campaign_calls WHERE state = 'dialing'")
+        """Every node's calls ringing or talking (``campaigns.at_once`` counts them all)."""
+        rows = self.sql.all(f"SELECT {_CALL} FROM campaign_calls WHERE state = 'dialing'")
         return [CampaignCall(*r) for r in rows]
 
     def next_due(self, now: float) -> CampaignCall | None:
-        """The next call of a running campaign that is due (oldest campaign first)."""
-        row = self.db.execute(
-            "SELECT k.* FROM campaign_calls k JOIN campaigns c ON c.id = k.campaign_id "
-            "WHERE c.state = 'running' AND k.state = 'waiting' AND k.next_at <= ? "
-            "ORDER BY k.campaign_id, k.next_at, k.id LIMIT 1",
-            (now,),
-        ).fetchone()
-        return CampaignCall(*row) if row else None
+        """The next call of a running campaign that is due (oldest campaign first): a look
+        only, a dialer takes it with :meth:`claim`."""
+        return _call(
+            self.sql.one(f"SELECT {_CALL} FROM campaign_calls WHERE {_DUE} LIMIT 1", (now,))
+        )
+
+    def claim(self, now: float, node: str = "") -> CampaignCall | None:
+        """Take the call :meth:`next_due` names for ``node``'s dialer: marked ``dialing`` in
+        one statement, so no other dialer takes it too (None: nothing due, or every due
+        one is being taken). The row as it was before its attempt (:meth:`dial` counts the
+        attempt once the number may be called); ``dialed_at`` is the claim's time, so a
+        node lost right after it leaves a call the others' sweep retries."""
+        return _call(
+            self.sql.one(
+                "UPDATE campaign_calls SET state = 'dialing', node = ?, dialed_at = ? WHERE id = ("
+                f"SELECT id FROM campaign_calls WHERE {_DUE} LIMIT 1{self.sql.skip_locked}"
+                f") AND state = 'waiting' RETURNING {_CALL}",
+                (node, now, now),
+            )
+        )
 
     def dial(self, call_id: int, now: float) -> None:
-        self.db.execute(
+        """An attempt starts: counted, of a waiting call or one this dialer claimed."""
+        self.sql.run(
             "UPDATE campaign_calls SET state = 'dialing', dialed_at = ?, attempts = attempts + 1,"
-            " outcome = '' WHERE id = ? AND state = 'waiting'",
+            " outcome = '' WHERE id = ? AND state IN ('waiting', 'dialing')",
             (now, call_id),
         )
 
     def settle(self, call_id: int, outcome: str, now: float) -> None:
         """A call that will not be dialled (refused, skipped): done at once."""
-        self.db.execute(
+        self.sql.run(
             "UPDATE campaign_calls SET state = 'done', outcome = ?, finished_at = ? WHERE id = ?",
             (outcome, now, call_id),
         )
 
     def answered(self, call_id: int, call_log_id: str) -> None:
         """A person (or so AMD says) took the call: its IVR session is this call."""
-        self.db.execute(
+        self.sql.run(
             "UPDATE campaign_calls SET outcome = 'answered', call_id = ? WHERE id = ?",
             (call_log_id, call_id),
         )
 
     def heard(self, call_id: int, outcome: str = HEARD) -> None:
         """What the person did once they heard the schedule (heard, officer, opted_out)."""
-        self.db.execute("UPDATE campaign_calls SET outcome = ? WHERE id = ?", (outcome, call_id))
+        self.sql.run("UPDATE campaign_calls SET outcome = ? WHERE id = ?", (outcome, call_id))
 
     def machine(self, call_id: int) -> None:
-        self.db.execute(
+        self.sql.run(
             "UPDATE campaign_calls SET outcome = 'machine' WHERE id = ? AND state = 'dialing'",
             (call_id,),
         )
@@ -287,7 +302,7 @@ class Campaigns:
         else:
             outcome = _DIALSTATUS.get(dialstatus, FAILED)
         final = outcome in REACHED or outcome == REFUSED or k.attempts >= retry.attempts
-        self.db.execute(
+        self.sql.run(
             "UPDATE campaign_calls SET state = ?, outcome = ?, next_at = ?, finished_at = ? "
             "WHERE id = ?",
             (
@@ -300,33 +315,46 @@ class Campaigns:
         )
         return self.call(call_id)
 
-    def recover(self) -> int:
-        """After a controller restart nothing is ringing: those calls wait again."""
-        cur = self.db.execute("UPDATE campaign_calls SET state = 'waiting' WHERE state = 'dialing'")
-        return cur.rowcount
+    def recover(self, node: str | None = None) -> int:
+        """After a controller restart nothing of its own is ringing: those calls wait
+        again. ``node``: only that node's (and unowned ones); None: every one (SQLite, one
+        node)."""
+        if node is None:
+            return self.sql.run(
+                "UPDATE campaign_calls SET state = 'waiting' WHERE state = 'dialing'"
+            )
+        return self.sql.run(
+            "UPDATE campaign_calls SET state = 'waiting' WHERE state = 'dialing' "
+            "AND node IN (?, '')",
+            (node,),
+        )
 
     # --- opt-outs and retention ----------------------------------------------------------
 
     def opt_out(self, number: str, now: float | None = None) -> None:
         """No more schedule calls to this number: kept, and every waiting call to it ends."""
         now = time.time() if now is None else now
-        self.db.execute("INSERT OR IGNORE INTO campaign_optouts VALUES (?, ?)", (number, now))
-        self.db.execute(
+        self.sql.run(
+            "INSERT INTO campaign_optouts (number, at) VALUES (?, ?) "
+            "ON CONFLICT (number) DO NOTHING",
+            (number, now),
+        )
+        self.sql.run(
             "UPDATE campaign_calls SET state = 'done', outcome = 'skipped', finished_at = ? "
             "WHERE number = ? AND state = 'waiting'",
             (now, number),
         )
 
     def opted_out(self) -> frozenset[str]:
-        return frozenset(n for (n,) in self.db.execute("SELECT number FROM campaign_optouts"))
+        return frozenset(str(n) for (n,) in self.sql.all("SELECT number FROM campaign_optouts"))
 
     def purge_calls(self, before: float, dry_run: bool = False) -> int:
         """The calls (numbers with them) of campaigns finished before ``before``."""
         finished = (
             "campaign_id IN (SELECT id FROM campaigns WHERE state = 'finished' AND finished_at < ?)"
         )
-        return delete_where(self.db, "campaign_calls", finished, (before,), dry_run)
+        return self.sql.delete_where("campaign_calls", finished, (before,), dry_run)
 
     def purge_optouts(self, before: float, dry_run: bool = False) -> int:
         """Opt-outs older than ``before`` (OPTOUT_DAYS: long enough to mean "no more")."""
-        return delete_where(self.db, "campaign_optouts", "at < ?", (before,), dry_run)
+        return self.sql.delete_where("campaign_optouts", "at < ?", (before,), dry_run)

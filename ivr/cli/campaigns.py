@@ -2,17 +2,19 @@
 
 The controller makes a campaign for each such import (ready, not started); here an admin
 lists them, starts (or resumes) and pauses one, and shows its calls. Numbers are shown
-masked, as on the dashboard.
+masked, as on the dashboard. The campaigns are calls.sqlite's, or with ``[database] url``
+PostgreSQL's (every node's dialer calls from them).
 """
 
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import time
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from ivr.calldb import open_calldb
+from ivr import storeplace
+from ivr.calldb import SCHEMAS
 from ivr.campaigns.store import OUTCOMES, Campaign, Campaigns
 from ivr.cli.output import local_time, print_json
 from ivr.cli.table import Arg, Command
@@ -26,12 +28,14 @@ def _progress(store: Campaigns, c: Campaign) -> str:
     return f"{counts.get('done', 0)}/{counts['total']} done" + (f" ({done})" if done else "")
 
 
-_Held = closing[sqlite3.Connection]
+@contextmanager
+def _campaigns(config: Config) -> Iterator[Campaigns]:
+    with storeplace.opened(config.database, config.calllog_path, SCHEMAS, wal=True) as sql:
+        yield Campaigns(sql)
 
 
 def list_(config: Config, args: argparse.Namespace) -> int:
-    with closing(open_calldb(config.calllog_path, threads=False)) as db:
-        store = Campaigns(db)
+    with _campaigns(config) as store:
         found = store.all()
         if args.json:
             print_json([{**vars(c), "progress": store.progress(c.id)} for c in found])
@@ -44,19 +48,17 @@ def list_(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def _one(config: Config, campaign_id: int) -> tuple[_Held, Campaigns, Campaign]:
-    db = open_calldb(config.calllog_path, threads=False)
-    store = Campaigns(db)
-    found = store.get(campaign_id)
-    if found is None:
-        db.close()
-        raise HajjIvrError(f"no campaign #{campaign_id} (hajj-ivr campaigns list)")
-    return closing(db), store, found
+@contextmanager
+def _one(config: Config, campaign_id: int) -> Iterator[tuple[Campaigns, Campaign]]:
+    with _campaigns(config) as store:
+        found = store.get(campaign_id)
+        if found is None:
+            raise HajjIvrError(f"no campaign #{campaign_id} (hajj-ivr campaigns list)")
+        yield store, found
 
 
 def start(config: Config, args: argparse.Namespace) -> int:
-    held, store, c = _one(config, args.id)
-    with held:
+    with _one(config, args.id) as (store, c):
         if not store.start(c.id, time.time()):
             raise HajjIvrError(f"campaign #{c.id} is {c.state}: only a ready or paused one starts")
     print(f"campaign #{c.id} running: the controller calls within [campaigns] hours.")
@@ -64,8 +66,7 @@ def start(config: Config, args: argparse.Namespace) -> int:
 
 
 def pause(config: Config, args: argparse.Namespace) -> int:
-    held, store, c = _one(config, args.id)
-    with held:
+    with _one(config, args.id) as (store, c):
         if not store.pause(c.id):
             raise HajjIvrError(f"campaign #{c.id} is {c.state}: only a running one pauses")
     print(f"campaign #{c.id} paused: calls in progress finish, no new one starts.")
@@ -73,8 +74,7 @@ def pause(config: Config, args: argparse.Namespace) -> int:
 
 
 def show(config: Config, args: argparse.Namespace) -> int:
-    held, store, c = _one(config, args.id)
-    with held:
+    with _one(config, args.id) as (store, c):
         calls = store.calls(c.id)
         print(f"campaign #{c.id} {c.state}, kloter {c.kloter}: {_progress(store, c)}")
         print(f"{'PORSI':<11} {'NUMBER':<14} {'KLOTER':<7} {'TRIES':<5} {'STATE':<8} OUTCOME")

@@ -41,7 +41,7 @@ def import_(config: Config, args: argparse.Namespace) -> int:
     if not args.quiet:
         print(file=sys.stderr)
     changes = report.diff.summary() if report.diff else ""
-    changed = cases.after_import(config.calllog_path, config.mirror_path)
+    changed = cases.after_import(config.database, config.calllog_path, config.mirror_path)
     changes += f"; correction cases whose data changed: {changed}" if changed else ""
     Audit.for_config(config).record(who, "data", True, f"{report.summary()}; {changes}")
     print(report.summary())

@@ -1,8 +1,9 @@
 """Correction cases: "my data is wrong", filed by phone, worked by the unit that owns it.
 
-A table of calls.sqlite (ivr.calldb opens it with the others): the controller writes a
-case inline on the event loop like a callback request (one row, WAL, synchronous=NORMAL:
-microseconds), the web app and the CLI read it and resolve. A case is numbered like a
+A table of calls.sqlite (ivr.calldb opens it with the others), or with ``[database] url``
+of PostgreSQL, where every node files and reads them (the same queries: ivr.store.Sql):
+the controller writes a case inline on the event loop like a callback request (one
+row), the web app and the CLI read it and resolve. A case is numbered like a
 complaint ticket (ten random digits, the last two check digits), so a caller who quotes
 it to an officer is not mistaken, and the numbers say nothing about how many there are.
 
@@ -20,13 +21,15 @@ import time
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from ivr import storeplace
 from ivr.complaints import numbers
 from ivr.corrections import units
 from ivr.data.mirror import Mirror
 from ivr.errors import HajjIvrError
 from ivr.outcomes import Reason
 from ivr.queue.callbacks import Callbacks, Request
-from ivr.store import Schema, open_store, transaction
+from ivr.settings import DatabaseSettings
+from ivr.store import Row, Schema, Sql, SqliteSql
 
 _V1 = """
 CREATE TABLE IF NOT EXISTS corrections (
@@ -52,6 +55,31 @@ CREATE INDEX IF NOT EXISTS corrections_unit ON corrections(unit, state);
 CREATE INDEX IF NOT EXISTS corrections_porsi ON corrections(porsi, state);
 """
 SCHEMA = Schema("corrections", (_V1,))
+# The same table in PostgreSQL (ivr.pgstore migrates it): its own numbered steps.
+_PG_V1 = """
+CREATE TABLE IF NOT EXISTS corrections (
+    number TEXT PRIMARY KEY,
+    filed_at DOUBLE PRECISION NOT NULL,
+    call_id TEXT NOT NULL DEFAULT '',
+    porsi TEXT NOT NULL,
+    field TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    unit_name TEXT NOT NULL DEFAULT '',
+    verified INTEGER NOT NULL DEFAULT 0,
+    snapshot TEXT NOT NULL DEFAULT '',
+    recording TEXT NOT NULL DEFAULT '',
+    callback_number TEXT NOT NULL DEFAULT '',
+    state TEXT NOT NULL DEFAULT 'open',
+    changed_at DOUBLE PRECISION,
+    resolved_at DOUBLE PRECISION,
+    resolved_by TEXT NOT NULL DEFAULT '',
+    callback_id BIGINT,
+    told_at DOUBLE PRECISION
+);
+CREATE INDEX IF NOT EXISTS corrections_unit ON corrections(unit, state);
+CREATE INDEX IF NOT EXISTS corrections_porsi ON corrections(porsi, state);
+"""
+PG_SCHEMA = Schema("corrections", (_PG_V1,))
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +130,10 @@ _COLUMNS = ", ".join(f.name for f in fields(Case))
 
 
 class Cases:
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
+    """The cases, on calls.sqlite (a connection) or PostgreSQL (ivr.pgstore.PgSql)."""
+
+    def __init__(self, db: sqlite3.Connection | Sql) -> None:
+        self.sql: Sql = SqliteSql(db) if isinstance(db, sqlite3.Connection) else db
 
     # --- the phone's writes (inline: one small row each) ---------------------------------
 
@@ -120,11 +150,11 @@ class Cases:
         a full disk): the caller is told and handed to a person, never left waiting."""
         try:
             self._insert(new)
-        except sqlite3.Error as e:
+        except (sqlite3.Error, HajjIvrError) as e:  # PostgreSQL's: SharedStoreError
             raise CaseError(f"correction case {new.number} not stored: {e}") from None
 
     def _insert(self, new: NewCase) -> None:
-        self.db.execute(
+        self.sql.run(
             "INSERT INTO corrections (number, filed_at, call_id, porsi, field, unit, unit_name,"
             " verified, snapshot) VALUES (?,?,?,?,?,?,?,?,?)",
             (
@@ -151,71 +181,69 @@ class Cases:
         """A detail the phone adds to a filed case: a store that refuses it is logged, and
         the call goes on (the case is there; the unit sees it without the detail)."""
         try:
-            self.db.execute(f"UPDATE corrections SET {column} WHERE number = ?", (value, number))
-        except sqlite3.Error as e:
+            self.sql.run(f"UPDATE corrections SET {column} WHERE number = ?", (value, number))
+        except (sqlite3.Error, HajjIvrError) as e:
             log.error("correction case %s: %s not stored (%s)", number, column, e)
 
     # --- reads --------------------------------------------------------------------------
 
     def get(self, number: str) -> Case | None:
-        row = self.db.execute(
-            f"SELECT {_COLUMNS} FROM corrections WHERE number = ?", (number,)
-        ).fetchone()
+        row = self.sql.one(f"SELECT {_COLUMNS} FROM corrections WHERE number = ?", (number,))
         return _case(row) if row else None
 
     def search(self, unit: str = "", state: str = "", limit: int = 500) -> list[Case]:
         """Cases newest first; of one unit (``kind:code``) and one state when given."""
-        where, args = ["1"], []
+        where, args = ["1 = 1"], []
         if unit:
             where.append("unit = ?")
             args.append(unit)
         if state:
             where.append("state = ?")
             args.append(state)
-        rows = self.db.execute(
+        rows = self.sql.all(
             f"SELECT {_COLUMNS} FROM corrections WHERE {' AND '.join(where)} "
             "ORDER BY filed_at DESC LIMIT ?",
             (*args, limit),
-        ).fetchall()
+        )
         return [_case(r) for r in rows]
 
     def by_unit(self) -> list[UnitCount]:
         """Every unit with a case: its cases by state and its oldest case still unresolved."""
         found: dict[str, UnitCount] = {}
-        for unit, name, state, count, oldest in self.db.execute(
+        for unit, name, state, count, oldest in self.sql.all(
             "SELECT unit, max(unit_name), state, count(*), min(filed_at) FROM corrections "
             "GROUP BY unit, state"
         ):
             known = found.setdefault(unit, UnitCount(unit, name, dict.fromkeys(STATES, 0)))
-            known.states[state] = count
+            known.states[state] = int(count)
             if state != RESOLVED and (known.oldest is None or oldest < known.oldest):
                 found[unit] = known = UnitCount(unit, name, known.states, oldest)
         return [found[unit] for unit in sorted(found)]
 
     def untold(self, porsi: str) -> list[Case]:
         """Resolved cases of this porsi the caller has not heard about by phone yet."""
-        rows = self.db.execute(
+        rows = self.sql.all(
             f"SELECT {_COLUMNS} FROM corrections WHERE porsi = ? AND state = 'resolved' "
             "AND told_at IS NULL ORDER BY filed_at",
             (porsi,),
-        ).fetchall()
+        )
         return [_case(r) for r in rows]
 
     # --- retention (ivr.retention) --------------------------------------------------------
 
     def resolved_with_personal_data(self, before: float) -> list[Case]:
         """Cases resolved before ``before`` that still hold a porsi, a number or a message."""
-        rows = self.db.execute(
+        rows = self.sql.all(
             f"SELECT {_COLUMNS} FROM corrections WHERE state = 'resolved' AND resolved_at < ? "
             "AND (porsi != '' OR callback_number != '' OR recording != '')",
             (before,),
-        ).fetchall()
+        )
         return [_case(r) for r in rows]
 
     def forget(self, number: str) -> None:
         """The porsi, number, message and snapshot go; unit, field, dates and state stay (the
         accuracy report counts them)."""
-        self.db.execute(
+        self.sql.run(
             "UPDATE corrections SET porsi = '', callback_number = '', recording = '', "
             "snapshot = '' WHERE number = ?",
             (number,),
@@ -223,8 +251,8 @@ class Cases:
 
     def file_names(self) -> set[str]:
         """The messages cases still name (the recordings folder's purge keeps them)."""
-        rows = self.db.execute("SELECT recording FROM corrections WHERE recording != ''")
-        return {name for (name,) in rows}
+        rows = self.sql.all("SELECT recording FROM corrections WHERE recording != ''")
+        return {str(name) for (name,) in rows}
 
     def told(self, number: str, now: float) -> None:
         self._update(number, "told_at = ?", now)
@@ -236,25 +264,29 @@ class Cases:
     ) -> Case:
         """The unit checked the data: resolved, and a callback asked for when the caller
         confirmed a number. ``unit``: the resolving account's own (another unit's case is
-        refused as unknown); "" for an admin."""
+        refused as unknown); "" for an admin.
+
+        The callback first, then the case: two statements (the requests may be another
+        store's), so a resolve stopped between them leaves the case open with its callback
+        asked, and resolving again finds that request (one open per number and porsi)
+        and finishes. Two units resolving at once: the first one's row stands."""
         now = time.time() if now is None else now
         case = self.get(number)
         if case is None or (unit and case.unit != unit):
             raise CaseError(f"no correction case {number}")
         if case.state == RESOLVED:
             return case
-        with transaction(self.db):
-            callback_id = None
-            if case.callback_number:
-                req = Request(
-                    case.callback_number, case.porsi, case.call_id, Reason.CORRECTION_RESOLVED
-                )
-                callback_id = callbacks.request(req, now=now)[0].id
-            self.db.execute(
-                "UPDATE corrections SET state = 'resolved', resolved_at = ?, resolved_by = ?, "
-                "callback_id = ? WHERE number = ?",
-                (now, by, callback_id, number),
+        callback_id = None
+        if case.callback_number:
+            req = Request(
+                case.callback_number, case.porsi, case.call_id, Reason.CORRECTION_RESOLVED
             )
+            callback_id = callbacks.request(req, now=now)[0].id
+        self.sql.run(
+            "UPDATE corrections SET state = 'resolved', resolved_at = ?, resolved_by = ?, "
+            "callback_id = ? WHERE number = ? AND state != 'resolved'",
+            (now, by, callback_id, number),
+        )
         resolved = self.get(number)
         assert resolved is not None
         return resolved
@@ -269,7 +301,7 @@ class Cases:
             if j is None or units.snapshot(j, case.field) != case.snapshot:
                 changed.append(case.number)
         for number in changed:
-            self.db.execute(
+            self.sql.run(
                 "UPDATE corrections SET state = 'changed', changed_at = ? "
                 "WHERE number = ? AND state = 'open'",
                 (now, number),
@@ -277,19 +309,15 @@ class Cases:
         return len(changed)
 
 
-def after_import(calllog: Path, mirror: Path) -> int:
+def after_import(database: DatabaseSettings, calllog: Path, mirror: Path) -> int:
     """After an import swapped in a new mirror (the CLI's and the dashboard's): mark the
-    open cases whose disputed field changed; how many."""
-    db = open_store(calllog, SCHEMA, wal=True)
-    data = Mirror(mirror)
-    try:
-        return Cases(db).reconcile(data)
-    finally:
-        data.close()
-        db.close()
+    open cases whose disputed field changed; how many. (With ``[database] url`` every
+    node's cases: the node that imports reconciles them all.)"""
+    with storeplace.opened(database, calllog, (SCHEMA,), wal=True) as sql, Mirror(mirror) as data:
+        return Cases(sql).reconcile(data)
 
 
-def _case(row: tuple[object, ...]) -> Case:
+def _case(row: Row) -> Case:
     values = list(row)
     values[7] = bool(values[7])
-    return Case(*values)  # type: ignore[arg-type]
+    return Case(*values)

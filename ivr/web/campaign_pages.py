@@ -1,11 +1,11 @@
 """The campaign pages (/admin/campaigns): schedule-change campaigns, their progress and
 each pilgrim's outcome (numbers masked), start, pause and resume (CSRF, in the reload
-log), and a CSV of the calls. The dialer in the controller does the calling."""
+log), and a CSV of the calls. The dialer in the controller does the calling. The campaigns
+are calls.sqlite's, or with ``[database] url`` PostgreSQL's (every node's dialer)."""
 
 from __future__ import annotations
 
 import time
-from contextlib import closing
 from typing import Any
 
 from starlette.requests import Request
@@ -46,16 +46,16 @@ CSV_HEADER = [
 
 class CampaignPages(CallDbPages):
     async def list_page(self, request: Request) -> Response:
-        with closing(self._db()) as db:
-            store = Campaigns(db)
+        with self._store() as sql:
+            store = Campaigns(sql)
             rows = [(c, store.progress(c.id)) for c in store.all()]
         return self.pages.render(
             request, "campaigns.html", title="Kampanye jadwal", rows=rows, **_labels()
         )
 
     async def page(self, request: Request, outcome: Result | None = None) -> Response:
-        with closing(self._db()) as db:
-            store = Campaigns(db)
+        with self._store() as sql:
+            store = Campaigns(sql)
             found = store.get(_id(request))
             if found is None:
                 return self.pages.message(request, "Kampanye", "Kampanye tidak ditemukan.")
@@ -72,8 +72,8 @@ class CampaignPages(CallDbPages):
 
     async def csv(self, request: Request) -> Response:
         campaign_id = _id(request)
-        with closing(self._db()) as db:
-            calls = Campaigns(db).calls(campaign_id)
+        with self._store() as sql:
+            calls = Campaigns(sql).calls(campaign_id)
         rows = [
             (k.porsi, k.masked, k.kloter, k.asrama, k.berangkat, k.attempts, k.state, k.outcome)
             for k in calls
@@ -89,8 +89,8 @@ class CampaignPages(CallDbPages):
     async def _change(self, request: Request, what: str) -> Response:
         if await auth.csrf_form(request) is None:
             return auth.csrf_refused()
-        with closing(self._db()) as db:
-            store = Campaigns(db)
+        with self._store() as sql:
+            store = Campaigns(sql)
             found = store.get(_id(request))
             done = found is not None and _apply(store, found, what)
         detail = _detail(found, what, done)

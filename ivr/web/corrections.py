@@ -2,16 +2,16 @@
 admin sees every unit (cases by state, the oldest open one's age) and the report
 "disputed answers per 10,000 lookups by unit" with its plot and CSV.
 
-The cases are calls.sqlite's (ivr.corrections.cases): one connection per request, as the
-other pages over the call log. A unit's account is bound to one unit code
-(``hajj-ivr units add``); another unit's case is "not found" to it, its message too.
+The cases are calls.sqlite's (ivr.corrections.cases), or with ``[database] url``
+PostgreSQL's: one connection per request, as the other pages over the call log. A unit's
+account is bound to one unit code (``hajj-ivr units add``); another unit's case is "not
+found" to it, its message too.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from starlette.routing import Route
 from ivr import reports
 from ivr.corrections import accuracy, units
 from ivr.corrections.cases import STATES, Case, CaseError, Cases
-from ivr.queue import callbacks
+from ivr.queue.callbacks import Callbacks
 from ivr.web import auth, charts, csvfile
 from ivr.web.pages import CallDbPages
 
@@ -49,8 +49,8 @@ class CorrectionPages(CallDbPages):
     def _read(self, unit: str, state: str, admin: bool) -> dict[str, Any]:
         now = time.time()
         since = reports.report_start(now, self._zone())
-        with closing(self._db()) as db:
-            store = Cases(db)
+        with self._store() as sql:
+            store = Cases(sql)
             found = store.search(unit=unit, state=state if state in STATES else "")
             context: dict[str, Any] = {"cases": [_row(c, now) for c in found]}
             if admin:
@@ -58,7 +58,7 @@ class CorrectionPages(CallDbPages):
                     (u.unit, u.name, *u.states.values(), age(now - u.oldest) if u.oldest else "")
                     for u in store.by_unit()
                 ]
-                report = accuracy.accuracy(db, self.config.mirror_path, since)
+                report = accuracy.accuracy(sql, self.config.mirror_path, since)
                 context["report"] = (report, _picture(report))
         return context
 
@@ -85,9 +85,9 @@ class CorrectionPages(CallDbPages):
             return auth.csrf_refused()
         number = request.path_params["number"]
         own = self._unit(request) if request.session.get("role") == "unit" else ""
-        with closing(self._db()) as db, callbacks.shared(self.config.database, db) as requests:
+        with self._store() as sql:  # the requests are where the cases are
             try:
-                Cases(db).resolve(number, request.session["user"], requests, unit=own)
+                Cases(sql).resolve(number, request.session["user"], Callbacks(sql), unit=own)
             except CaseError as e:
                 return JSONResponse({"error": str(e)}, status_code=404)
         return RedirectResponse("/corrections", status_code=303)
@@ -102,8 +102,8 @@ class CorrectionPages(CallDbPages):
     def _case_for(self, request: Request) -> Case | None:
         """The case in the path, if this login may see it."""
         own = self._unit(request) if request.session.get("role") == "unit" else ""
-        with closing(self._db()) as db:
-            case = Cases(db).get(request.path_params["number"])
+        with self._store() as sql:
+            case = Cases(sql).get(request.path_params["number"])
         return case if case is not None and (not own or case.unit == own) else None
 
     async def csv(self, request: Request) -> Response:
@@ -112,8 +112,8 @@ class CorrectionPages(CallDbPages):
 
     def _report(self) -> reports.Table:
         since = reports.report_start(time.time(), self._zone())
-        with closing(self._db()) as db:
-            return accuracy.accuracy(db, self.config.mirror_path, since)
+        with self._store() as sql:
+            return accuracy.accuracy(sql, self.config.mirror_path, since)
 
     def routes(self) -> list[Route]:
         page = auth.required(role=UNIT_OR_ADMIN)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
-from ivr.calldb import open_calldb
+from ivr import storeplace
+from ivr.calldb import SCHEMAS, open_calldb
 from ivr.config import Config
 from ivr.localtime import Clock
+from ivr.store import Sql
 from ivr.web import auth
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -88,6 +91,12 @@ class CallDbPages:
 
     def _db(self) -> sqlite3.Connection:
         return open_calldb(self.config.calllog_path)
+
+    def _store(self) -> AbstractContextManager[Sql]:
+        """The call log's stores where they are for one request: calls.sqlite, or with
+        ``[database] url`` PostgreSQL (the stores every node shares)."""
+        config = self.config
+        return storeplace.opened(config.database, config.calllog_path, SCHEMAS, wal=True)
 
     def _zone(self) -> dt.tzinfo:
         return self.pages.clock.zone

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ivr import guard, phone, ratings, reports
+from ivr import guard, phone, ratings, reports, storeplace
 from ivr.agents.members import member_of, queue_members, state_of
 from ivr.agents.store import OVERSEERS, AgentStore
 from ivr.ami.client import AmiClient
@@ -72,7 +72,7 @@ class Wallboard(CallDbPages):
             board = reports.wallboard(db, now, since).as_dict()
             live = [dataclasses.asdict(call) for call in reports.live_calls(db, now)]
             # Porsi, numbers and tickets locked after too many wrong tries (masked).
-            alerts = [dataclasses.asdict(a) for a in guard.alerts(db, self.config)]
+            alerts = [dataclasses.asdict(a) for a in self._locks(db)]
             review = self._review(db, now)
             talking = [dataclasses.asdict(c) for c in reports.agent_calls(db, now)]
         board["agents"] = await self._agent_states()
@@ -93,6 +93,14 @@ class Wallboard(CallDbPages):
         board["live"] = live
         board["at"] = now
         return JSONResponse(board)
+
+    def _locks(self, db: sqlite3.Connection) -> list[guard.Alert]:
+        """The locks in force: the guard's counts in calls.sqlite, or with ``[database] url``
+        in PostgreSQL (every node's calls count there)."""
+        if not self.config.database.postgres:
+            return guard.alerts(db, self.config)
+        with storeplace.opened(self.config.database, self.config.calllog_path, ()) as sql:
+            return guard.alerts(sql, self.config)
 
     def _review(self, db: sqlite3.Connection, now: float) -> list[dict[str, Any]]:
         """Calls rated ivr.low_rating or less in the reports' days, newest first: to review."""

@@ -124,8 +124,7 @@ def at_once(tier: Tier, workdir: Path) -> AtOnce:
 def locked_ticket(tier: Tier) -> Ticket:
     """A ticket whose PIN others got wrong as often as the limit allows: locked."""
     ticket = desk_of(tier).open(source="agent", category="health", who="siti")
-    guard = guard_of(tier)
-    with closing(guard.db):
+    with guard_of(tier) as guard:
         for n in range(tier.config.complaints.status_lock_failures):
             guard.status_failed(f"081100081{n:03d}", ticket.number)
     return ticket

@@ -3,10 +3,11 @@ what it must leave (the transcript, the case row with its unit)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from contextlib import closing
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
-from ivr.calldb import open_calldb
+from ivr import storeplace
+from ivr.calldb import SCHEMAS
 from ivr.corrections.cases import Case, Cases
 from ivr.queue.callbacks import Callbacks
 from ivr.testcall import CallResult
@@ -74,14 +75,17 @@ def real_scenarios() -> dict[str, Scenario]:
     return {name: table[name] for name in REAL}
 
 
-def cases_of(tier: Tier) -> Cases:
-    """The hotline's cases on a connection of the test's own (close ``.db`` after)."""
-    return Cases(open_calldb(tier.config.calllog_path, threads=False))
+@contextmanager
+def cases_of(tier: Tier) -> Iterator[Cases]:
+    """The hotline's cases where it keeps them (calls.sqlite, or with ``[database] url``
+    PostgreSQL), on a connection of the test's own for the block."""
+    config = tier.config
+    with storeplace.opened(config.database, config.calllog_path, SCHEMAS, wal=True) as sql:
+        yield Cases(sql)
 
 
 def case_of(tier: Tier, call_id: str) -> Case | None:
-    cases = cases_of(tier)
-    with closing(cases.db):
+    with cases_of(tier) as cases:
         found = [c for c in cases.search() if c.call_id == call_id]
     return found[0] if found else None
 
@@ -195,9 +199,8 @@ def check_resolved_is_told_on_the_next_call(tier: Tier, calls: Calls) -> None:
     the status, and the one after does not."""
     case = case_of(tier, calls["no-kloter"].call_id)
     assert case is not None
-    cases = cases_of(tier)
-    with closing(cases.db):
-        cases.resolve(case.number, "unit-test", Callbacks(cases.db), unit=case.unit)
+    with cases_of(tier) as cases:
+        cases.resolve(case.number, "unit-test", Callbacks(cases.sql), unit=case.unit)
     again = {"again": Scenario(found(RESERVE.nomor_porsi) + "W" * 12, said(MENU))}
     first, second = (tier.calls(again)["again"] for _ in range(2))
     assert tier.spoken(first.call_id).count(TOLD) == 1

@@ -6,8 +6,6 @@ once, not five guessing ones and a restart with a lower limit)."""
 
 from __future__ import annotations
 
-from contextlib import closing
-
 from ivr import testcall
 from ivr.data.sample import FIXED_PILGRIMS
 from ivr.testcall import CallResult
@@ -75,8 +73,7 @@ def at_once(tier: Tier) -> dict[str, Scenario]:
 def owner_of_a_locked_porsi(tier: Tier) -> Scenario:
     """Others got TARGET's date wrong as often as the limit allows, from numbers of their
     own; the pilgrim's child calls from a number that never tried, with the right date."""
-    guard = guard_of(tier)
-    with closing(guard.db):
+    with guard_of(tier) as guard:
         for n in range(tier.config.ivr.dob_lock_failures):
             guard.dob_failed(TARGET.nomor_porsi, f"08110007{n + 100:04d}")
     keys = everything(TARGET.nomor_porsi, dob(TARGET))
@@ -87,8 +84,7 @@ def over_the_lookups(tier: Tier, left: int = 0) -> Scenario:
     """A number with ``left`` lookups left this hour keys a porsi nobody has, ``left`` + 1
     times."""
     number = "081100070010"
-    guard = guard_of(tier)
-    with closing(guard.db):
+    with guard_of(tier) as guard:
         for _ in range(tier.config.ivr.lookups_per_hour - left):
             assert guard.lookup_allowed(number)
     keys = "1" + f"{UNKNOWN}#{'W' * 12}1{'W' * 6}" * (left + 1)

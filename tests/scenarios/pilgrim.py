@@ -4,11 +4,10 @@ each must show. Keys are typed ahead as a caller would; "W" waits a second."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from contextlib import closing
 
 from ivr.data.sample import FIXED_PILGRIMS
 from ivr.flows.pilgrim import NEEDS_AGENT
-from ivr.guard import Guard, Limit, Limits
+from ivr.guard import Limit, Limits
 from ivr.testcall import CallResult
 from tests.rig.hotline import Scenario
 from tests.scenarios.tier import Tier, dob, guard_of, said, spoken
@@ -157,9 +156,7 @@ def check_dob_wrong(tier: Tier, calls: Calls) -> None:
     assert row is not None and (row.outcome, row.reason) == ("agent", "dob_failed")
     # Counted across calls, in the call log database: with a limit of three, SOC's porsi
     # would now be locked (the real limit is higher).
-    counted = guard_of(tier)
-    with closing(counted.db):
-        three = Guard(counted.db, Limits(dob=Limit(3, 3600.0)))
+    with guard_of(tier, Limits(dob=Limit(3, 3600.0))) as three:
         assert three.dob_locked(SOC.nomor_porsi, "0811999999")
 
 

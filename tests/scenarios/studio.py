@@ -10,7 +10,6 @@ recording (``check_next_call_hears_the_recording``)."""
 from __future__ import annotations
 
 import wave
-from contextlib import closing
 from dataclasses import dataclass
 
 from ivr.admin.audit import Audit
@@ -156,8 +155,7 @@ def check_wrong_pin_three_times(tier: Tier) -> None:
 
 def check_locked_phone_refuses_the_right_pin(tier: Tier) -> None:
     admin = admin_of(tier)
-    guard = guard_of(tier)
-    with closing(guard.db):
+    with guard_of(tier) as guard:
         for _ in range(tier.config.prompts.pin_lock_failures):
             guard.pin_failed("0811000033")
     result = place(tier, "locked", sign_in(admin) + "WWW", "0811000033")
@@ -169,8 +167,7 @@ def check_locked_phone_refuses_the_right_pin(tier: Tier) -> None:
 def check_locked_admin_number_from_another_phone(tier: Tier) -> None:
     """Guessing one admin's PIN from many phones locks that admin, right PIN or not."""
     admin = admin_of(tier, "perekam-dua")
-    guard = guard_of(tier)
-    with closing(guard.db):
+    with guard_of(tier) as guard:
         for n in range(tier.config.prompts.pin_lock_failures):
             guard.pin_failed(f"08110009{n:02d}", admin.number)
     result = place(tier, "locked-admin", sign_in(admin) + "WWW", "0811000034")

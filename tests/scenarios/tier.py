@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, Protocol
 
-from ivr.calllog import CallRow, Line, connect
+from ivr import storeplace
+from ivr.calllog import CallRow, Line
 from ivr.config import Config
 from ivr.guard import SCHEMA, Guard, Limits
 from ivr.testcall import CallResult, TestCall
@@ -36,10 +38,14 @@ def heard(tier: Tier, call_id: str) -> list[tuple[str, str, str, bool]]:
     return [(x.kind, x.text, x.prompts, x.interrupted) for x in tier.record(call_id)[1]]
 
 
-def guard_of(tier: Tier) -> Guard:
-    """The limits across calls on the hotline's call log, as the controller counts them:
-    a test puts there the counts earlier calls would have left (close its .db after)."""
-    return Guard(connect(tier.config.calllog_path, SCHEMA), Limits.for_config(tier.config))
+@contextmanager
+def guard_of(tier: Tier, limits: Limits | None = None) -> Iterator[Guard]:
+    """The limits across calls where the hotline counts them (its call log, or with
+    ``[database] url`` PostgreSQL), for the block: a test puts there the counts earlier
+    calls would have left. ``limits``: the hotline's unless given."""
+    config = tier.config
+    with storeplace.opened(config.database, config.calllog_path, (SCHEMA,), wal=True) as sql:
+        yield Guard(sql, limits or Limits.for_config(config))
 
 
 def spoken(tier: Tier, calls: Mapping[str, CallResult], name: str) -> list[str]:
