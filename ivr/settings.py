@@ -3,7 +3,9 @@ commented. ivr/config.py composes them into Config, loads and validates them."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -344,3 +346,70 @@ def _validate_campaigns(c: CampaignSettings) -> None:
         hours.Schedule.from_settings(CampaignHours(c.hours, c.days))
     except ValueError as e:
         raise ConfigError(f"campaigns: {e}") from None
+
+
+# What a node is in a cluster ([cluster] role): "" is one node on its own (make run).
+CLUSTER_ROLES = ("", "ivr", "agent")
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    """This node's place in a cluster (ivr/cluster/, README "Cluster"). The defaults are one
+    node on its own: nothing about SIP changes."""
+
+    # "" one node (the default, make run); "ivr": takes its calls from Kamailio at
+    # front_door; "agent": the node the agents' phones register to.
+    role: str = ""
+    # This node's name in the cluster; "": host:agi port (ivr.wiring.node_name).
+    node: str = ""
+    # Kamailio's SIP address "host:port": an IVR node takes its calls from it.
+    front_door: str = ""
+    # The IVR nodes' SIP addresses ("127.0.0.2:5060"), Kamailio dispatches calls over them.
+    ivr_nodes: tuple[str, ...] = ()
+    # The agent node's SIP address first, then its standby's.
+    agent_nodes: tuple[str, ...] = ()
+    # Seconds between Kamailio's OPTIONS probes to each node.
+    ping_interval: int = 1
+
+    def __post_init__(self) -> None:
+        _validate_cluster(self)
+
+    @property
+    def behind_front_door(self) -> bool:
+        return self.role == "ivr"
+
+
+def sip_address(text: str, key: str) -> tuple[str, int]:
+    """ "host:port" (an IPv4 address: it goes into config lines and SIP URIs unquoted) as
+    (host, port); the error names the key."""
+    host, sep, port = text.rpartition(":")
+    try:
+        ipaddress.IPv4Address(host)
+        number = int(port)
+    except ValueError:
+        number = 0
+    if not sep or not 1 <= number <= 65535:
+        raise ConfigError(f'{key} = {text!r} is not an IPv4 host:port ("10.0.0.5:5060")')
+    return host, number
+
+
+_NODE_NAME = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+def _validate_cluster(c: ClusterSettings) -> None:
+    if c.role not in CLUSTER_ROLES:
+        raise ConfigError(f'cluster.role = {c.role!r}: use "", "ivr" or "agent"')
+    if c.node and not _NODE_NAME.fullmatch(c.node):
+        raise ConfigError(f"cluster.node = {c.node!r}: letters, digits and ._:- (64 at most)")
+    if c.front_door:
+        sip_address(c.front_door, "cluster.front_door")
+    for key in ("ivr_nodes", "agent_nodes"):
+        addresses = getattr(c, key)
+        for address in addresses:
+            sip_address(address, f"cluster.{key}")
+        if len(set(addresses)) < len(addresses):
+            raise ConfigError(f"cluster.{key} names an address twice")
+    if c.role == "ivr" and not c.front_door:
+        raise ConfigError('cluster.role = "ivr" needs cluster.front_door (Kamailio\'s host:port)')
+    if not 1 <= c.ping_interval <= 60:
+        raise ConfigError(f"cluster.ping_interval = {c.ping_interval} must be 1 to 60 seconds")

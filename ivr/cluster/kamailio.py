@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ivr.errors import ConfigError
+from ivr.settings import ClusterSettings, TrunkSettings, sip_address
 
 DISPATCHER_SET = 1  # the IVR nodes; an agent node's set comes later
 # ds_select_dst's algorithm numbers (dispatcher module, 5.6): 4 takes the nodes in turn,
@@ -45,7 +46,7 @@ class Node:
 
 @dataclass(frozen=True)
 class FrontDoor:
-    """What kamailio.cfg is rendered from (a ``[cluster]`` config section comes later)."""
+    """What kamailio.cfg is rendered from: ``from_settings`` builds it from ``[cluster]``."""
 
     nodes: tuple[Node, ...]
     listen_address: str = "127.0.0.1"
@@ -56,8 +57,16 @@ class FrontDoor:
     algorithm: str = "round_robin"
     ctl_socket: Path = field(default=Path("/run/hajj-ivr/kamailio_ctl"))
     children: int = 2  # UDP worker processes
+    # The carrier's addresses or networks (trunk.addresses): only a request from one of
+    # them keeps its P-Asserted-Identity; the nodes trust the header because of this.
+    carriers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        for carrier in self.carriers:
+            try:
+                ipaddress.IPv4Network(carrier, strict=False)
+            except ValueError:
+                raise ConfigError(f"cluster: carrier {carrier!r} is not an IPv4 network") from None
         if not self.nodes:
             raise ConfigError("cluster: at least one IVR node for Kamailio to dispatch to")
         _check_address(self.listen_address, "listen address")
@@ -72,6 +81,27 @@ class FrontDoor:
             raise ConfigError("cluster: node_timeout is 0.5 to 30 seconds")
         if not 1 <= self.children <= 64:
             raise ConfigError("cluster: children is 1 to 64")
+
+
+def from_settings(
+    cluster: ClusterSettings, trunk: TrunkSettings, ctl_socket: Path, children: int = 2
+) -> FrontDoor:
+    """The front door a ``[cluster]`` section describes: Kamailio listening on
+    ``front_door``, dispatching over ``ivr_nodes``, trusting the identity only the
+    carrier (``trunk.addresses``) asserts."""
+    if not cluster.front_door:
+        raise ConfigError("cluster.front_door is needed for Kamailio (its host:port)")
+    host, port = sip_address(cluster.front_door, "cluster.front_door")
+    nodes = tuple(Node(*sip_address(address, "cluster.ivr_nodes")) for address in cluster.ivr_nodes)
+    return FrontDoor(
+        nodes=nodes,
+        listen_address=host,
+        listen_port=port,
+        ping_interval=cluster.ping_interval,
+        ctl_socket=ctl_socket,
+        children=children,
+        carriers=tuple(trunk.address_list()),
+    )
 
 
 def _check_address(address: str, what: str) -> None:
