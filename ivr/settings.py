@@ -3,14 +3,12 @@ commented. ivr/config.py composes them into Config, loads and validates them."""
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from ivr import hours
+from ivr import clustercheck, hours
 from ivr.errors import ConfigError
 
 # Root's home is 0700, out of reach of the user Asterisk drops to: as root the sandbox
@@ -348,10 +346,6 @@ def _validate_campaigns(c: CampaignSettings) -> None:
         raise ConfigError(f"campaigns: {e}") from None
 
 
-# What a node is in a cluster ([cluster] role): "" is one node on its own (make run).
-CLUSTER_ROLES = ("", "ivr", "agent")
-
-
 @dataclass(frozen=True)
 class ClusterSettings:
     """This node's place in a cluster (ivr/cluster/, README "Cluster"). The defaults are one
@@ -372,44 +366,8 @@ class ClusterSettings:
     ping_interval: int = 1
 
     def __post_init__(self) -> None:
-        _validate_cluster(self)
+        clustercheck.validate(self)
 
     @property
     def behind_front_door(self) -> bool:
         return self.role == "ivr"
-
-
-def sip_address(text: str, key: str) -> tuple[str, int]:
-    """ "host:port" (an IPv4 address: it goes into config lines and SIP URIs unquoted) as
-    (host, port); the error names the key."""
-    host, sep, port = text.rpartition(":")
-    try:
-        ipaddress.IPv4Address(host)
-        number = int(port)
-    except ValueError:
-        number = 0
-    if not sep or not 1 <= number <= 65535:
-        raise ConfigError(f'{key} = {text!r} is not an IPv4 host:port ("10.0.0.5:5060")')
-    return host, number
-
-
-_NODE_NAME = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-
-
-def _validate_cluster(c: ClusterSettings) -> None:
-    if c.role not in CLUSTER_ROLES:
-        raise ConfigError(f'cluster.role = {c.role!r}: use "", "ivr" or "agent"')
-    if c.node and not _NODE_NAME.fullmatch(c.node):
-        raise ConfigError(f"cluster.node = {c.node!r}: letters, digits and ._:- (64 at most)")
-    if c.front_door:
-        sip_address(c.front_door, "cluster.front_door")
-    for key in ("ivr_nodes", "agent_nodes"):
-        addresses = getattr(c, key)
-        for address in addresses:
-            sip_address(address, f"cluster.{key}")
-        if len(set(addresses)) < len(addresses):
-            raise ConfigError(f"cluster.{key} names an address twice")
-    if c.role == "ivr" and not c.front_door:
-        raise ConfigError('cluster.role = "ivr" needs cluster.front_door (Kamailio\'s host:port)')
-    if not 1 <= c.ping_interval <= 60:
-        raise ConfigError(f"cluster.ping_interval = {c.ping_interval} must be 1 to 60 seconds")

@@ -19,8 +19,9 @@ import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ivr.clustercheck import sip_address
 from ivr.errors import ConfigError
-from ivr.settings import ClusterSettings, TrunkSettings, sip_address
+from ivr.settings import ClusterSettings, TrunkSettings
 
 DISPATCHER_SET = 1  # the IVR nodes; an agent node's set comes later
 # ds_select_dst's algorithm numbers (dispatcher module, 5.6): 4 takes the nodes in turn,
