@@ -257,7 +257,7 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"ivr.low_rating = {config.ivr.low_rating} must be a score, 1-5")
     if config.prompts.engine not in {"auto", "gtts", "espeak"}:
         raise ConfigError(f"prompts.engine = {config.prompts.engine!r}: use auto, gtts or espeak")
-    _validate_trunk(config.trunk, config.ivr.hotline)
+    _validate_trunk(config.trunk, config.ivr.hotline, config.cluster.behind_front_door)
 
 
 def _validate_rtp(ast: AsteriskSettings) -> None:
@@ -340,11 +340,12 @@ _HOST = re.compile(r"[A-Za-z0-9.-]+(:\d{1,5})?")
 _USER = re.compile(r"[A-Za-z0-9_.+-]{1,64}")
 
 
-def _validate_trunk(trunk: TrunkSettings, hotline: str) -> None:
+def _validate_trunk(trunk: TrunkSettings, hotline: str, behind_front_door: bool) -> None:
     """Every value goes into pjsip_trunk.conf or the dialplan as text: each is checked
-    against what those files can hold, so a setting never injects a line."""
+    against what those files can hold, so a setting never injects a line. A node behind
+    the cluster's Kamailio takes its calls from it: it needs no trunk of its own."""
     if not trunk.enabled:
-        if not trunk.anonymous:
+        if not trunk.anonymous and not behind_front_door:
             raise ConfigError(
                 "trunk.anonymous = false needs trunk.addresses: no caller would reach the hotline"
             )

@@ -100,8 +100,9 @@ def _callbacks(config: Config, calls: CallDb) -> Callbacks:
 
 def node_name(config: Config) -> str:
     """This controller among the nodes sharing one PostgreSQL: host and FastAGI port (two
-    controllers on one machine listen on two ports), the same after a restart."""
-    return f"{socket.gethostname()}:{config.agi.port}"
+    controllers on one machine listen on two ports), the same after a restart; in a
+    cluster, [cluster] node when set."""
+    return config.cluster.node or f"{socket.gethostname()}:{config.agi.port}"
 
 
 def _corrections(config: Config, calls: CallDb) -> CorrectionDesk:

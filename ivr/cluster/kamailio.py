@@ -146,7 +146,8 @@ rev_dns=no
 
 
 def _modules() -> str:
-    names = ["ctl", "tm", "sl", "rr", "pv", "maxfwd", "textops", "siputils", "xlog", "dispatcher"]
+    names = ["ctl", "tm", "sl", "rr", "pv", "maxfwd", "textops", "siputils", "xlog", "ipops"]
+    names.append("dispatcher")
     return "\n".join(f'loadmodule "{name}.so"' for name in names) + "\n"
 
 
@@ -176,7 +177,26 @@ modparam("dispatcher", "ds_ping_reply_codes", "class=2")
 
 
 def _route_values(door: FrontDoor) -> dict[str, str]:
-    return {"set": str(DISPATCHER_SET), "algorithm": str(ALGORITHMS[door.algorithm])}
+    return {
+        "set": str(DISPATCHER_SET),
+        "algorithm": str(ALGORITHMS[door.algorithm]),
+        "untrusted": _untrusted(door),
+        "strip": "\n".join(f'        remove_hf("{h}");' for h in IDENTITY_HEADERS),
+    }
+
+
+# The headers a UA asserts (or asks to assert) a caller's identity with; Asterisk's
+# trust_id_inbound believes P-Asserted-Identity and Remote-Party-ID.
+IDENTITY_HEADERS = ("P-Asserted-Identity", "P-Preferred-Identity", "Remote-Party-ID")
+
+
+def _untrusted(door: FrontDoor) -> str:
+    """The condition under which a request's identity headers are removed: its source is
+    not one of the carrier's networks (no carrier: always)."""
+    if not door.carriers:
+        return "true"
+    networks = ",".join(str(ipaddress.IPv4Network(c, strict=False)) for c in door.carriers)
+    return f'!is_in_subnet("$si", "{networks}")'
 
 
 # Braces doubled for str.format.
@@ -184,6 +204,11 @@ ROUTES = """request_route {{
     if (!mf_process_maxfwd_header("10")) {{
         sl_send_reply("483", "Too Many Hops");
         exit;
+    }}
+    # The IVR nodes trust the caller's identity Kamailio passes on (trust_id_inbound on
+    # their front-door endpoint): only the carrier's may reach them.
+    if ({untrusted}) {{
+{strip}
     }}
     # Kamailio's own liveness: OPTIONS to the front door itself.
     if (is_method("OPTIONS") && uri == myself && $rU == $null) {{
@@ -217,7 +242,7 @@ ROUTES = """request_route {{
         sl_send_reply("503", "No IVR Node Available");
         exit;
     }}
-    xlog("L_INFO", "new call $ci to node $du\\n");
+    xlog("L_INFO", "new call $ci from $fU to node $du\\n");
     t_on_failure("NEXT_NODE");
     t_relay();
     exit;
