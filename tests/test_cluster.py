@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import shutil
 import socket
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -197,3 +199,35 @@ def test_cluster_node_killed_mid_load_loses_only_its_calls_survivor_takes_new_on
     assert all(_call(tmp_path, cluster, caller, 1000).ok for caller in back)
     assert _logged(cluster, set(back)) == set(back)
     assert set(back) & cluster.callers(killed)
+
+
+def test_cluster_status_shows_every_piece_down_stops_them_all(cluster: Cluster) -> None:
+    """`hajj-ivr cluster status` and `down` on the running cluster (its folder)."""
+    folder = ["--folder", str(cluster.plan.folder)]
+    shown = _cli("status", *folder)
+    pids = [int(pid) for pid in re.findall(r"running \(pid (\d+)\)", shown.stdout)]
+
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert len(pids) == 5  # two nodes' Asterisk and controller, Kamailio
+    for node in cluster.plan.ivr:
+        assert f"{node.name}/asterisk " in shown.stdout
+        assert re.search(rf"{node.name}/controller .* kamailio:AP", shown.stdout)
+    assert _cli("down", *folder).returncode == 0
+    after = _cli("status", *folder)
+    assert after.returncode == 3 and "running" not in after.stdout
+    assert not [pid for pid in pids if _running(pid)]
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "hajj-ivr"), "cluster", *args],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (the pieces are this process's children, reaped by nobody)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

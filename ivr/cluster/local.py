@@ -21,6 +21,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 
@@ -28,12 +29,14 @@ from ivr import config as config_mod
 from ivr import files
 from ivr.asterisk import process
 from ivr.cluster import kamailio, pgserver
-from ivr.cluster.plan import DATABASE, NodePlan, Plan, node_config
+from ivr.cluster.plan import DATABASE, NodePlan, NodePorts, Plan, node_config
 from ivr.config import Config
 from ivr.errors import SetupError
 
 START_WAIT = 30.0
 STOP_WAIT = 10.0
+# What a piece's command line holds: a PID file's PID that runs something else is stale.
+CONTROLLER, KAMAILIO = "ivr.cli", "kamailio"
 _DEST = re.compile(r"URI: (\S+)\s+FLAGS: (\S+)")
 
 
@@ -59,6 +62,28 @@ def node_settings(p: Plan, node: NodePlan) -> Config:
     return config_mod.load(file=node.config_path, env={})
 
 
+def from_folder(folder: Path) -> Plan:
+    """The plan of the cluster `up` wrote into ``folder``, read back from its nodes'
+    config files (what `down` and `status` act on, whatever ports it was started with)."""
+    configs = [
+        config_mod.load(file=path, env={}) for path in sorted(folder.glob("*/hajj-ivr.toml"))
+    ]
+    nodes = sorted((_node_of(c) for c in configs if c.cluster.role), key=lambda n: n.role != "ivr")
+    if not nodes:
+        raise SetupError(f"no cluster in {folder}: start one with `hajj-ivr cluster up`")
+    first = next(c for c in configs if c.cluster.role)
+    url = urlsplit(first.database.url)
+    return Plan(folder, first.cluster.front_door, tuple(nodes), url.port or 0)
+
+
+def _node_of(config: Config) -> NodePlan:
+    ast, agi = config.asterisk, config.agi
+    ports = NodePorts(ast.sip_port, ast.ami_port, agi.port, agi.metrics_port, ast.http_port,
+                      ast.https_port, config.web.port, ast.rtp_start, ast.rtp_end)  # fmt: skip
+    name = config.cluster.node or config.state_dir.name
+    return NodePlan(name, config.cluster.role, ast.sip_bind, ports, config.state_dir)
+
+
 def front_door(p: Plan) -> kamailio.FrontDoor:
     """Kamailio's config as the first IVR node's [cluster] and [trunk] describe it."""
     first = config_mod.load(file=p.ivr[0].config_path, env={})
@@ -68,6 +93,11 @@ def front_door(p: Plan) -> kamailio.FrontDoor:
 def up(p: Plan, base: Config) -> list[Piece]:
     """Start every piece that is not running; ``base`` (this installation's config) lends
     its built prompts and its data mirror to the nodes."""
+    if p.folder.resolve().is_relative_to(base.state_dir.resolve()):
+        # state_dir as `hajj-ivr asterisk start` leaves it: the run user may pass through.
+        files.secure_state(base)
+    p.folder.mkdir(parents=True, exist_ok=True)
+    p.folder.chmod(0o711)  # Asterisk's and PostgreSQL's user passes through to its folder
     if p.postgres_port:
         start_postgres(p, base.asterisk.run_user)
     for node in p.nodes:
@@ -79,7 +109,7 @@ def up(p: Plan, base: Config) -> list[Piece]:
 def down(p: Plan) -> list[str]:
     """Stop every running piece by its PID, Kamailio first; what was stopped."""
     stopped = []
-    if _stop_pid(p.kamailio_dir / "kamailio.pid", "kamailio"):
+    if _stop_pid(p.kamailio_dir / "kamailio.pid", KAMAILIO):
         stopped.append("kamailio")
     for node in reversed(p.nodes):
         stopped += stop_node(node)
@@ -139,7 +169,7 @@ def stop_node(node: NodePlan) -> list[str]:
         return []
     config = config_mod.load(file=node.config_path, env={})
     stopped = []
-    if _stop_pid(config.controller_pidfile, "controller"):
+    if _stop_pid(config.controller_pidfile, CONTROLLER):
         stopped.append(f"{node.name}/controller")
     if _asterisk(config).stop():
         stopped.append(f"{node.name}/asterisk")
@@ -219,11 +249,11 @@ def _start_controller(config: Config) -> None:
 
 
 def _controller_pid(config: Config) -> int | None:
-    return _pid_in(config.controller_pidfile, "ivr.cli")
+    return _pid_in(config.controller_pidfile, CONTROLLER)
 
 
 def _kamailio_pid(p: Plan) -> int | None:
-    return _pid_in(p.kamailio_dir / "kamailio.pid", "kamailio")
+    return _pid_in(p.kamailio_dir / "kamailio.pid", KAMAILIO)
 
 
 def _pid_in(pidfile: Path, marker: str) -> int | None:
