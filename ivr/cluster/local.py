@@ -228,6 +228,11 @@ def _lend(base: Config, node: Config) -> None:
         shutil.copy2(base.mirror_path, node.mirror_path)
 
 
+def asterisk_of(node: NodePlan) -> process.Asterisk:
+    """The node's Asterisk (its CLI, its PID), from its config file."""
+    return _asterisk(config_mod.load(file=node.config_path, env={}))
+
+
 def _asterisk(config: Config) -> process.Asterisk:
     return process.Asterisk.from_config(config)
 
