@@ -141,6 +141,12 @@ class Config:
     def controller_pidfile(self) -> Path:
         return self.state_dir / "controller.pid"
 
+    @property
+    def cluster_dir(self) -> Path:
+        """`hajj-ivr cluster up`'s local cluster: each node's state dir, Kamailio's, and
+        PostgreSQL's folders (their own owners and modes: this state dir's never touch them)."""
+        return self.state_dir / "cluster"
+
 
 # The [section] tables of the TOML file and the settings class each one fills.
 _SECTIONS: dict[str, type] = {

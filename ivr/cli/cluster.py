@@ -16,7 +16,7 @@ from ivr.config import Config
 
 def _folder(config: Config, args: argparse.Namespace) -> Path:
     folder: Path | None = args.folder
-    return (folder or config.state_dir / "cluster").resolve()
+    return (folder or config.cluster_dir).resolve()
 
 
 def up(config: Config, args: argparse.Namespace) -> int:
