@@ -100,7 +100,6 @@ def test_cluster_node_killed_mid_load_loses_only_its_calls_survivor_takes_new_on
     assert all(done[c] for c in done if nodes[c] == survivor.uri)
     assert len(later) >= 6 and all(done[c] and nodes[c] == survivor.uri for c in later)
     assert _logged(cluster, later) == later
-    assert f"IVR node down: {killed.uri}" in cluster.log
 
     local.start_node(cluster.plan, killed, cluster.base)
     cluster.wait_flags(killed, "A")

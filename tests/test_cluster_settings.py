@@ -77,6 +77,7 @@ def test_cluster_front_door_built_from_settings(tmp_path: Path) -> None:
     assert [n.uri for n in door.nodes] == ["sip:127.0.0.2:5060", "sip:127.0.0.3:5060"]
     assert (door.listen_address, door.listen_port, door.ping_interval) == ("127.0.0.1", 5060, 2)
     assert door.carriers == ("203.0.113.10", "198.51.100.0/28")
+    assert door.probe_failures == 2
 
 
 def test_cluster_front_door_without_its_address_is_refused(tmp_path: Path) -> None:

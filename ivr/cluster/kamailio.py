@@ -84,6 +84,12 @@ class FrontDoor:
             raise ConfigError("cluster: children is 1 to 64")
 
 
+# A node is inactive after two unanswered probes in a row, not one: a node busy for one
+# probe's timeout at a peak is not dead, and a call sent to a dead one in between still
+# fails over to the next node at once (the failure route marks it inactive itself).
+PROBE_FAILURES = 2
+
+
 def from_settings(
     cluster: ClusterSettings, trunk: TrunkSettings, ctl_socket: Path, children: int = 2
 ) -> FrontDoor:
@@ -99,6 +105,7 @@ def from_settings(
         listen_address=host,
         listen_port=port,
         ping_interval=cluster.ping_interval,
+        probe_failures=PROBE_FAILURES,
         ctl_socket=ctl_socket,
         children=children,
         carriers=tuple(trunk.address_list()),
