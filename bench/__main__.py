@@ -13,6 +13,7 @@ from bench.table import Row, machine, render
 BENCHMARKS = {
     "agi": "bench.bench_agi",
     "calls": "bench.bench_calls",
+    "cluster": "bench.cluster",
     "codecs": "bench.bench_codecs",
     "data": "bench.bench_data",
     "setup": "bench.bench_setup",

@@ -33,6 +33,9 @@ from ivr.settings import (
     CampaignSettings as CampaignSettings,
 )
 from ivr.settings import (
+    ClusterSettings as ClusterSettings,
+)
+from ivr.settings import (
     ComplaintSettings as ComplaintSettings,
 )
 from ivr.settings import (
@@ -75,6 +78,7 @@ class Config:
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     trunk: TrunkSettings = field(default_factory=TrunkSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    cluster: ClusterSettings = field(default_factory=ClusterSettings)
 
     # Derived locations (not configurable on their own: one state_dir holds them all).
     @property
@@ -137,6 +141,12 @@ class Config:
     def controller_pidfile(self) -> Path:
         return self.state_dir / "controller.pid"
 
+    @property
+    def cluster_dir(self) -> Path:
+        """`hajj-ivr cluster up`'s local cluster: each node's state dir, Kamailio's, and
+        PostgreSQL's folders (their own owners and modes: this state dir's never touch them)."""
+        return self.state_dir / "cluster"
+
 
 # The [section] tables of the TOML file and the settings class each one fills.
 _SECTIONS: dict[str, type] = {
@@ -151,6 +161,7 @@ _SECTIONS: dict[str, type] = {
     "retention": RetentionSettings,
     "trunk": TrunkSettings,
     "database": DatabaseSettings,
+    "cluster": ClusterSettings,
 }
 
 
@@ -252,7 +263,7 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"ivr.low_rating = {config.ivr.low_rating} must be a score, 1-5")
     if config.prompts.engine not in {"auto", "gtts", "espeak"}:
         raise ConfigError(f"prompts.engine = {config.prompts.engine!r}: use auto, gtts or espeak")
-    _validate_trunk(config.trunk, config.ivr.hotline)
+    _validate_trunk(config.trunk, config.ivr.hotline, config.cluster.behind_front_door)
 
 
 def _validate_rtp(ast: AsteriskSettings) -> None:
@@ -335,11 +346,12 @@ _HOST = re.compile(r"[A-Za-z0-9.-]+(:\d{1,5})?")
 _USER = re.compile(r"[A-Za-z0-9_.+-]{1,64}")
 
 
-def _validate_trunk(trunk: TrunkSettings, hotline: str) -> None:
+def _validate_trunk(trunk: TrunkSettings, hotline: str, behind_front_door: bool) -> None:
     """Every value goes into pjsip_trunk.conf or the dialplan as text: each is checked
-    against what those files can hold, so a setting never injects a line."""
+    against what those files can hold, so a setting never injects a line. A node behind
+    the cluster's Kamailio takes its calls from it: it needs no trunk of its own."""
     if not trunk.enabled:
-        if not trunk.anonymous:
+        if not trunk.anonymous and not behind_front_door:
             raise ConfigError(
                 "trunk.anonymous = false needs trunk.addresses: no caller would reach the hotline"
             )

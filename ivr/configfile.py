@@ -67,6 +67,9 @@ def coerce(default: Any, value: Any, key: str) -> Any:
             return Path(os.path.expanduser(str(value))).resolve()
         if kind is bool:
             return to_bool(value)
+        if kind is tuple:  # a TOML list, or "a, b" from the environment
+            items = value.split(",") if isinstance(value, str) else value
+            return tuple(str(item).strip() for item in items if str(item).strip())
         return kind(value)
     except (TypeError, ValueError):
         raise ConfigError(f"{key} = {value!r} is not a valid {kind.__name__}") from None

@@ -98,7 +98,8 @@ def secure_state(config: Config) -> Account | None:
     theirs = asterisk_dirs(config)
     for folder in theirs:
         folder.mkdir(parents=True, exist_ok=True)
-    _tighten(state, None, skip=theirs)
+    # A local cluster's nodes keep their own folders (and their own Asterisk's user).
+    _tighten(state, None, skip=(*theirs, config.cluster_dir))
     owner = account or _ourselves()
     for folder in theirs:
         _tighten(folder, owner, skip=())

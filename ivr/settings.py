@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from ivr import hours
+from ivr import clustercheck, hours
 from ivr.errors import ConfigError
 
 # Root's home is 0700, out of reach of the user Asterisk drops to: as root the sandbox
@@ -344,3 +344,30 @@ def _validate_campaigns(c: CampaignSettings) -> None:
         hours.Schedule.from_settings(CampaignHours(c.hours, c.days))
     except ValueError as e:
         raise ConfigError(f"campaigns: {e}") from None
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    """This node's place in a cluster (ivr/cluster/, README "Cluster"). The defaults are one
+    node on its own: nothing about SIP changes."""
+
+    # "" one node (the default, make run); "ivr": takes its calls from Kamailio at
+    # front_door; "agent": the node the agents' phones register to.
+    role: str = ""
+    # This node's name in the cluster; "": host:agi port (ivr.wiring.node_name).
+    node: str = ""
+    # Kamailio's SIP address "host:port": an IVR node takes its calls from it.
+    front_door: str = ""
+    # The IVR nodes' SIP addresses ("127.0.0.2:5060"), Kamailio dispatches calls over them.
+    ivr_nodes: tuple[str, ...] = ()
+    # The agent node's SIP address first, then its standby's.
+    agent_nodes: tuple[str, ...] = ()
+    # Seconds between Kamailio's OPTIONS probes to each node.
+    ping_interval: int = 1
+
+    def __post_init__(self) -> None:
+        clustercheck.validate(self)
+
+    @property
+    def behind_front_door(self) -> bool:
+        return self.role == "ivr"

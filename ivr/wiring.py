@@ -123,8 +123,9 @@ def _counts(config: Config, calls: CallDb, requests: Callbacks) -> sqlite3.Conne
 
 def node_name(config: Config) -> str:
     """This controller among the nodes sharing one PostgreSQL: host and FastAGI port (two
-    controllers on one machine listen on two ports), the same after a restart."""
-    return f"{socket.gethostname()}:{config.agi.port}"
+    controllers on one machine listen on two ports), the same after a restart; in a
+    cluster, [cluster] node when set."""
+    return config.cluster.node or f"{socket.gethostname()}:{config.agi.port}"
 
 
 def _corrections(config: Config, calls: CallDb) -> CorrectionDesk:
@@ -260,7 +261,7 @@ def _cluster_jobs(
     if not config.database.postgres:
         return iter(())
     sql = services.desk.callbacks.sql
-    role = ""  # [cluster] role once the cluster slice's settings land ("" one node)
+    role = config.cluster.role
     return mirrorsync.jobs(config, sql, node_name(config), role, lambda: server.active_sessions)
 
 

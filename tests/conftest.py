@@ -37,6 +37,7 @@ from tests.rig.postgres import Backend, Postgres
 # tests keep their order, and any module may still land on either worker.
 LONGEST_FIRST = (
     "test_web_admin",
+    "test_cluster",
     "test_call_pilgrim",
     "test_call_agents",
     "test_call_campaigns",

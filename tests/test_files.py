@@ -221,3 +221,19 @@ def _wait_listening(port: int, proc: subprocess.Popen[bytes]) -> None:
         except OSError:
             time.sleep(0.05)
     raise AssertionError(f"nothing listening on {port}")
+
+
+def test_secure_state_leaves_a_local_clusters_folders_alone(tmp: Path) -> None:
+    """`hajj-ivr asterisk start` beside a running `hajj-ivr cluster up`: the cluster's
+    folder stays passable (0711) for its nodes' Asterisk and PostgreSQL user."""
+    config = state_as_main_left_it(tmp / "var")
+    node = config.cluster_dir / "ivr1"
+    node.mkdir(parents=True)
+    (node / "hajj-ivr.toml").write_text("x")
+    config.cluster_dir.chmod(0o711)
+    (node / "hajj-ivr.toml").chmod(0o600)
+
+    files.secure_state(config)
+
+    assert (mode(config.cluster_dir), mode(node / "hajj-ivr.toml")) == (0o711, 0o600)
+    assert mode(node) == 0o755  # each node's own start tightens its state dir

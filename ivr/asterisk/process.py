@@ -231,7 +231,11 @@ def _alive(pid: int) -> bool:
         done, _ = os.waitpid(pid, os.WNOHANG)
         if done == pid:
             return False
-    return Path(f"/proc/{pid}").exists()
+    # Another process's zombie (its parent has not reaped it yet) has stopped too.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def _wait_gone(pid: int, timeout: float) -> bool:

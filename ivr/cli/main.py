@@ -23,6 +23,7 @@ from ivr.cli import (
     backup,
     calls,
     campaigns,
+    cluster,
     data,
     db,
     doctor,
@@ -61,6 +62,7 @@ COMMANDS = (
     backup.BACKUP,
     backup.RESTORE,
     *service.COMMANDS,
+    *cluster.COMMANDS,
 )
 NOUNS = {
     "asterisk": "install, start, stop and talk to Asterisk",
@@ -77,6 +79,7 @@ NOUNS = {
     "phone": "the console's browser phone: SIP.js and the local certificate",
     "service": "run the hotline under systemd: install, remove, status",
     "campaigns": "schedule-change calls after an import moved a kloter",
+    "cluster": "a local cluster: Kamailio, IVR nodes, the agent node, PostgreSQL",
 }
 
 

@@ -19,7 +19,9 @@ import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ivr.clustercheck import sip_address
 from ivr.errors import ConfigError
+from ivr.settings import ClusterSettings, TrunkSettings
 
 DISPATCHER_SET = 1  # the IVR nodes; an agent node's set comes later
 # ds_select_dst's algorithm numbers (dispatcher module, 5.6): 4 takes the nodes in turn,
@@ -45,7 +47,7 @@ class Node:
 
 @dataclass(frozen=True)
 class FrontDoor:
-    """What kamailio.cfg is rendered from (a ``[cluster]`` config section comes later)."""
+    """What kamailio.cfg is rendered from: ``from_settings`` builds it from ``[cluster]``."""
 
     nodes: tuple[Node, ...]
     listen_address: str = "127.0.0.1"
@@ -56,8 +58,16 @@ class FrontDoor:
     algorithm: str = "round_robin"
     ctl_socket: Path = field(default=Path("/run/hajj-ivr/kamailio_ctl"))
     children: int = 2  # UDP worker processes
+    # The carrier's addresses or networks (trunk.addresses): only a request from one of
+    # them keeps its P-Asserted-Identity; the nodes trust the header because of this.
+    carriers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        for carrier in self.carriers:
+            try:
+                ipaddress.IPv4Network(carrier, strict=False)
+            except ValueError:
+                raise ConfigError(f"cluster: carrier {carrier!r} is not an IPv4 network") from None
         if not self.nodes:
             raise ConfigError("cluster: at least one IVR node for Kamailio to dispatch to")
         _check_address(self.listen_address, "listen address")
@@ -72,6 +82,34 @@ class FrontDoor:
             raise ConfigError("cluster: node_timeout is 0.5 to 30 seconds")
         if not 1 <= self.children <= 64:
             raise ConfigError("cluster: children is 1 to 64")
+
+
+# A node is inactive after two unanswered probes in a row, not one: a node busy for one
+# probe's timeout at a peak is not dead, and a call sent to a dead one in between still
+# fails over to the next node at once (the failure route marks it inactive itself).
+PROBE_FAILURES = 2
+
+
+def from_settings(
+    cluster: ClusterSettings, trunk: TrunkSettings, ctl_socket: Path, children: int = 2
+) -> FrontDoor:
+    """The front door a ``[cluster]`` section describes: Kamailio listening on
+    ``front_door``, dispatching over ``ivr_nodes``, trusting the identity only the
+    carrier (``trunk.addresses``) asserts."""
+    if not cluster.front_door:
+        raise ConfigError("cluster.front_door is needed for Kamailio (its host:port)")
+    host, port = sip_address(cluster.front_door, "cluster.front_door")
+    nodes = tuple(Node(*sip_address(address, "cluster.ivr_nodes")) for address in cluster.ivr_nodes)
+    return FrontDoor(
+        nodes=nodes,
+        listen_address=host,
+        listen_port=port,
+        ping_interval=cluster.ping_interval,
+        probe_failures=PROBE_FAILURES,
+        ctl_socket=ctl_socket,
+        children=children,
+        carriers=tuple(trunk.address_list()),
+    )
 
 
 def _check_address(address: str, what: str) -> None:
@@ -115,7 +153,8 @@ rev_dns=no
 
 
 def _modules() -> str:
-    names = ["ctl", "tm", "sl", "rr", "pv", "maxfwd", "textops", "siputils", "xlog", "dispatcher"]
+    names = ["ctl", "tm", "sl", "rr", "pv", "maxfwd", "textops", "siputils", "xlog", "ipops"]
+    names.append("dispatcher")
     return "\n".join(f'loadmodule "{name}.so"' for name in names) + "\n"
 
 
@@ -145,7 +184,26 @@ modparam("dispatcher", "ds_ping_reply_codes", "class=2")
 
 
 def _route_values(door: FrontDoor) -> dict[str, str]:
-    return {"set": str(DISPATCHER_SET), "algorithm": str(ALGORITHMS[door.algorithm])}
+    return {
+        "set": str(DISPATCHER_SET),
+        "algorithm": str(ALGORITHMS[door.algorithm]),
+        "untrusted": _untrusted(door),
+        "strip": "\n".join(f'        remove_hf("{h}");' for h in IDENTITY_HEADERS),
+    }
+
+
+# The headers a UA asserts (or asks to assert) a caller's identity with; Asterisk's
+# trust_id_inbound believes P-Asserted-Identity and Remote-Party-ID.
+IDENTITY_HEADERS = ("P-Asserted-Identity", "P-Preferred-Identity", "Remote-Party-ID")
+
+
+def _untrusted(door: FrontDoor) -> str:
+    """The condition under which a request's identity headers are removed: its source is
+    not one of the carrier's networks (no carrier: always)."""
+    if not door.carriers:
+        return "true"
+    networks = ",".join(str(ipaddress.IPv4Network(c, strict=False)) for c in door.carriers)
+    return f'!is_in_subnet("$si", "{networks}")'
 
 
 # Braces doubled for str.format.
@@ -153,6 +211,11 @@ ROUTES = """request_route {{
     if (!mf_process_maxfwd_header("10")) {{
         sl_send_reply("483", "Too Many Hops");
         exit;
+    }}
+    # The IVR nodes trust the caller's identity Kamailio passes on (trust_id_inbound on
+    # their front-door endpoint): only the carrier's may reach them.
+    if ({untrusted}) {{
+{strip}
     }}
     # Kamailio's own liveness: OPTIONS to the front door itself.
     if (is_method("OPTIONS") && uri == myself && $rU == $null) {{
@@ -186,7 +249,7 @@ ROUTES = """request_route {{
         sl_send_reply("503", "No IVR Node Available");
         exit;
     }}
-    xlog("L_INFO", "new call $ci to node $du\\n");
+    xlog("L_INFO", "new call $ci from $fU to node $du\\n");
     t_on_failure("NEXT_NODE");
     t_relay();
     exit;

@@ -575,11 +575,17 @@ def call_through_proxy(
     caller: str,
     hangup_after_ms: int = 0,
     timeout: float = 180.0,
+    pai: str = "",
+    local_ip: str = "127.0.0.1",
 ) -> SippResult:
     """One call like ``call``, sent to a record-routing proxy (Kamailio) at ``proxy_port``:
     the ACK (and our BYE, with ``hangup_after_ms``) goes to the 200 OK's Contact along its
-    Record-Route set, as a phone's does."""
+    Record-Route set, as a phone's does. ``pai``: a P-Asserted-Identity the caller claims;
+    ``local_ip``: the address it sends from."""
     invite = offering(INVITE.format(caller=caller), "PCMU")
+    if pai:
+        header = f"P-Asserted-Identity: <sip:{pai}@[local_ip]>"
+        invite = invite.replace("Max-Forwards: 70\n", f"Max-Forwards: 70\n{header}\n", 1)
     steps = [
         *dialled(invite, _routed(ACK.format(caller=caller), "ACK")),
         *_answered(workdir, dtmf, caller, 1500, hangup_after_ms),
@@ -591,9 +597,10 @@ def call_through_proxy(
         )
         for s in steps
     ]
-    xml = workdir / f"uac-proxy-{abs(hash((number, dtmf, caller, hangup_after_ms)))}.xml"
+    key = abs(hash((number, dtmf, caller, hangup_after_ms, pai)))
+    xml = workdir / f"uac-proxy-{key}.xml"
     xml.write_text(_xml("hajj caller, through a proxy", steps))
-    return _run(workdir, sipp_argv(xml, proxy_port, "-s", number), timeout)
+    return _run(workdir, sipp_argv(xml, proxy_port, "-s", number, local_ip=local_ip), timeout)
 
 
 def _routed(request: str, method: str) -> str:
