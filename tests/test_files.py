@@ -229,6 +229,7 @@ def test_secure_state_leaves_a_local_clusters_folders_alone(tmp: Path) -> None:
     config = state_as_main_left_it(tmp / "var")
     node = config.cluster_dir / "ivr1"
     node.mkdir(parents=True)
+    node.chmod(0o755)  # whatever umask an earlier test on this worker left
     (node / "hajj-ivr.toml").write_text("x")
     config.cluster_dir.chmod(0o711)
     (node / "hajj-ivr.toml").chmod(0o600)
