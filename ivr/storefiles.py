@@ -21,9 +21,14 @@ from ivr.store import Schema, migrate, open_store
 if TYPE_CHECKING:
     from ivr.pgstore import Migrated as PgMigrated
 
-# The stores that move to PostgreSQL with [database] url (this release: callback
-# requests; the others follow), with their PostgreSQL steps.
-PG_SCHEMAS = (callbacks.PG_SCHEMA,)
+# The stores that move to PostgreSQL with [database] url, with their PostgreSQL steps.
+PG_SCHEMAS = (
+    callbacks.PG_SCHEMA,
+    accounts.PG_SCHEMA,
+    tickets.PG_SCHEMA,
+    audit.PG_SCHEMA,
+    studio.PG_SCHEMA,
+)
 
 
 @dataclass(frozen=True)
