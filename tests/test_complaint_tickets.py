@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from ivr.complaints import numbers
-from ivr.complaints.numbers import number_for, valid_number
 from ivr.complaints.model import PG_SCHEMA
+from ivr.complaints.numbers import number_for, valid_number
 from ivr.complaints.tickets import SCHEMA, TicketError, Tickets
 from tests.rig.clock import Clock
 from tests.rig.postgres import Backend
