@@ -136,3 +136,33 @@ def test_tickets_a_spooled_ticket_applied_twice_is_one_ticket(backend: Backend) 
     assert again == made
     assert [c.action for c in two.history(made)] == ["created"]
     assert len(two.search()) == 1
+
+
+def test_tickets_two_nodes_escalating_one_overdue_ticket_raise_it_one_tier(
+    backend: Backend,
+) -> None:
+    clock = Clock()
+    one, two = node(backend, clock), node(backend, clock)
+    ticket = one.open(source="phone", category="health", who="caller")
+    clock.now += 25 * 3600  # past tier 1's 24 h
+    [seen_by_two] = two.search(overdue=True)  # both nodes' jobs found it late
+    [up] = one.escalate_overdue()
+    with pytest.raises(TicketError, match="changed meanwhile"):
+        two.escalate(seen_by_two, "system", "overdue")
+    assert two.escalate_overdue() == []
+    assert (two.get(ticket.number).tier, up.tier) == (2, 2)
+    assert [c.action for c in two.history(ticket)] == ["created", "escalated to tier 2"]
+
+
+def test_tickets_two_officers_closing_one_ticket_the_second_is_refused(
+    backend: Backend,
+) -> None:
+    clock = Clock()
+    one, two = node(backend, clock), node(backend, clock)
+    ticket = one.open(source="agent", category="payment", who="siti")
+    first, second = one.get(ticket.number), two.get(ticket.number)  # both pages open
+    one.resolve(first, "siti", "resolution-refund")
+    with pytest.raises(TicketError, match="changed meanwhile"):
+        two.reject(second, "budi", "duplicate")
+    closed = two.get(ticket.number)
+    assert (closed.state, closed.reject_reason) == ("resolved", "")

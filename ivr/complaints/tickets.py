@@ -236,11 +236,27 @@ class Tickets:
             )
         return [model.row_to_ticket(r) for r in rows]
 
-    def _update(self, ticket: Ticket, who: str, action: str, note: str, **fields: object) -> Ticket:
+    def _update(
+        self,
+        ticket: Ticket,
+        who: str,
+        action: str,
+        note: str,
+        *,
+        as_read: bool = False,
+        **fields: object,
+    ) -> Ticket:
+        """Change the ticket and log it. ``as_read``: only if its state and tier are
+        still what ``ticket`` says, the decision's grounds (two officers, or two nodes'
+        escalation jobs, acting on one ticket at once: the second is refused)."""
         fields["updated_at"] = self.clock()
         sets = ", ".join(f"{k} = ?" for k in fields)
+        where, args = "id = ?", [ticket.id]
+        if as_read:
+            where, args = f"{where} AND state = ? AND tier = ?", [*args, ticket.state, ticket.tier]
         with self._place() as sql, sql.transaction() as tx:
-            tx.run(f"UPDATE tickets SET {sets} WHERE id = ?", (*fields.values(), ticket.id))
+            if not tx.run(f"UPDATE tickets SET {sets} WHERE {where}", (*fields.values(), *args)):
+                raise TicketError(f"ticket {ticket.number} was changed meanwhile: reload it")
             self._log(tx, ticket.id, who, action, note)
             return model.by_id(tx, ticket.id)
 
@@ -257,7 +273,7 @@ class Tickets:
             raise TicketError(f"ticket {ticket.number} is {ticket.state}: it is closed")
         if state not in ("verifying", "in_progress"):
             raise TicketError(f"state {state!r}: resolve or reject to close a ticket")
-        return self._update(ticket, who, state, note, state=state)
+        return self._update(ticket, who, state, note, as_read=True, state=state)
 
     def resolve(
         self, ticket: Ticket, who: str, resolution: str, note: str = "", reply: str = ""
@@ -274,6 +290,7 @@ class Tickets:
             who,
             "resolved",
             note or " + ".join(x for x in (resolution, reply and "recorded reply") if x),
+            as_read=True,
             state="resolved",
             resolution=resolution,
             reply=reply,
@@ -290,6 +307,7 @@ class Tickets:
             who,
             "rejected",
             reason,
+            as_read=True,
             state="rejected",
             reject_reason=reason.strip(),
             resolved_at=self.clock(),
@@ -306,14 +324,22 @@ class Tickets:
             who,
             f"escalated to tier {tier}",
             note,
+            as_read=True,
             tier=tier,
             due_at=self.clock() + self.sla[tier],
         )
 
     def escalate_overdue(self) -> list[Ticket]:
-        """Every open ticket past its due time below tier 3 goes up one tier."""
+        """Every open ticket past its due time below tier 3 goes up one tier (once: one
+        another node's job or an officer changed meanwhile is theirs)."""
         late = [t for t in self.search(overdue=True, limit=10_000) if t.tier < 3]
-        return [self.escalate(t, "system", "overdue") for t in late]
+        done = []
+        for ticket in late:
+            try:
+                done.append(self.escalate(ticket, "system", "overdue"))
+            except TicketError:
+                continue
+        return done
 
     # --- retention ---------------------------------------------------------------------
 
