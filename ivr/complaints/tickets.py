@@ -251,7 +251,7 @@ class Tickets:
         escalation jobs, acting on one ticket at once: the second is refused)."""
         fields["updated_at"] = self.clock()
         sets = ", ".join(f"{k} = ?" for k in fields)
-        where, args = "id = ?", [ticket.id]
+        where, args = "id = ?", list[object]([ticket.id])
         if as_read:
             where, args = f"{where} AND state = ? AND tier = ?", [*args, ticket.state, ticket.tier]
         with self._place() as sql, sql.transaction() as tx:
