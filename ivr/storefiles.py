@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ivr import calldb
-from ivr.admin import audit, studio
+from ivr.admin import audit, overrides, studio
 from ivr.agents import schema as accounts
 from ivr.complaints import model as tickets
 from ivr.config import Config
@@ -28,6 +28,7 @@ PG_SCHEMAS = (
     tickets.PG_SCHEMA,
     audit.PG_SCHEMA,
     studio.PG_SCHEMA,
+    overrides.PG_SCHEMA,
 )
 
 
