@@ -63,9 +63,9 @@ EDITABLE = {kind.file: kind for kind in (GENERAL, CANCEL, DELEGATE)}
 HOURS = "hours.toml"
 OFFICES = "kantor.toml"
 MAX_ANNOUNCEMENTS = 9
-# The files shared through PostgreSQL (the phone's recorded prompts are audio, built per
-# node: not here).
-SHARED = (ANNOUNCEMENTS, UMRAH_ANNOUNCEMENTS, HOURS, CANCEL.file, DELEGATE.file, OFFICES)
+# The admins' edits shared through PostgreSQL. Not kantor.toml: every node writes it from
+# its own copy of the mirror; nor the phone's recorded prompts (audio, built per node).
+SHARED = (ANNOUNCEMENTS, UMRAH_ANNOUNCEMENTS, HOURS, CANCEL.file, DELEGATE.file)
 
 # Only in PostgreSQL: on one node the files are the overrides.
 _PG_V1 = """
@@ -131,7 +131,7 @@ def save_office_prompts(config: Config, texts: dict[str, str]) -> int:
     """Store the offices' names and addresses as prompts (``offices.prompts`` of the live
     mirror); returns how many."""
     head = f"# Written at import from kantor.csv; replaces prompts/{OFFICES}.\n"
-    _save(config, OFFICES, head + _toml(texts))
+    _write(config.overrides_dir / OFFICES, head + _toml(texts))
     return len(texts)
 
 
