@@ -29,4 +29,5 @@ def test_complaint_with_a_database_url_filed_and_told_from_postgres(
         checks.check_status_with_the_pin_says_state_and_resolution(running)
         assert not running.config.complaints_path.exists()
     finally:
+        pgstore.close(running.controller.services.desk.callbacks.sql)  # the controller's pool
         running.close()
