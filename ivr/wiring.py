@@ -259,14 +259,17 @@ def _purge(config: Config) -> None:
 
 
 def _pull_overrides(config: Config) -> None:
-    """Another node's dashboard edits into this node's files; new texts built to prompts
-    here (each node has its own sounds), then heard from the next call."""
+    """Another node's dashboard edits and phone recordings into this node's files; new
+    texts built to prompts here (each node has its own sounds), heard from the next call."""
     changed = overrides.pull(config)
     if any(name != overrides.HOURS for name in changed):
         _, detail = reloads.build_prompts(config)
         log.info("overrides saved on another node: %s; prompts: %s", ", ".join(changed), detail)
     elif changed:
         log.info("overrides saved on another node: %s", ", ".join(changed))
+    recorded = Studio(config).pull()
+    if recorded:
+        log.info("prompts recorded by phone on another node: %s", ", ".join(recorded))
 
 
 def _read_queue_log(config: Config) -> None:

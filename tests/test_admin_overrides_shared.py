@@ -1,17 +1,22 @@
-"""The dashboard's edits (announcements, staffed hours, ...) with ``[database] url``: saved
-on one node, pulled into every other node's overrides folder, where the catalog and the
-schedule pick them up; one node keeps its files only."""
+"""The dashboard's edits (announcements, staffed hours, ...) and the prompts recorded by
+phone with ``[database] url``: saved on one node, pulled into every other node's overrides
+folder (and sounds), where the catalog and the schedule pick them up; one node keeps its
+files only."""
 
 from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
 
+from ivr import config as config_mod
 from ivr import storefiles
 from ivr.admin import overrides
+from ivr.admin.studio import Studio, recorded_dirs
 from ivr.config import Config
+from ivr.prompts import build
 from ivr.prompts.catalog import Catalog
 from ivr.settings import DatabaseSettings
+from tests.rig import web
 
 PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
 
@@ -44,3 +49,34 @@ def test_overrides_on_one_node_are_its_files_only(tmp_path: Path) -> None:
     overrides.save_hours(config, "07:00-15:00", "mon,tue,wed,thu,fri", "")
     assert overrides.pull(config) == []
     assert (config.overrides_dir / overrides.HOURS).exists()
+
+
+def test_prompt_recorded_by_phone_on_one_node_is_heard_on_the_other(
+    tmp_path: Path, pg_url: str
+) -> None:
+    voice = {"prompts.engine": "espeak", "prompts.espeak_speed": 200}
+    one, two = (
+        config_mod.load(
+            file=None,
+            env={"HAJJ_IVR_DATABASE_URL": pg_url},
+            overrides={"state_dir": tmp_path / name, **voice},
+        )
+        for name in ("one", "two")
+    )
+    storefiles.migrate_shared(one)
+    prompt = Catalog.load(one.prompts_dir)["you-entered"]
+    take = Studio(one).take_path("call-1")
+    take.parent.mkdir(parents=True)
+    web.tone_wav(take.with_suffix(".wav"), 1.2)  # as RECORD FILE leaves it
+    recorded = take.with_suffix(".wav").read_bytes()
+
+    Studio(one).keep(prompt, 1234, take, "rahmat")  # *79 on node one
+    assert Studio(two).pull() == ["you-entered"]
+    assert (recorded_dirs(two)[0] / "you-entered.wav").read_bytes() == recorded
+    assert build.voice_of(two.sounds_dir)["you-entered"] == build.RECORDED
+    assert Studio(two).pull() == [] and Studio(one).pull() == []  # each has it already
+
+    Studio(two).forget(prompt, 1234, "rahmat")  # the Prompt page of node two
+    assert Studio(one).pull() == ["you-entered"]
+    assert not (recorded_dirs(one)[0] / "you-entered.wav").exists()
+    assert build.voice_of(one.sounds_dir)["you-entered"] == "espeak:id"

@@ -25,6 +25,8 @@ PAIRS = [
 ]
 # PostgreSQL has no implicit rowid: history names its key so (ivr.complaints.model).
 PG_ONLY = {("history", "rowid")}
+# What only several nodes need: on one node the files are the store.
+PG_ONLY_TABLES = {"recorded_prompts"}
 
 
 def sqlite_columns(path: Path, schemas: tuple[Schema, ...]) -> dict[str, list[str]]:
@@ -45,7 +47,7 @@ def pg_columns(url: str) -> dict[str, list[str]]:
             " WHERE table_schema = 'public' AND table_name != 'schema_versions'"
             " ORDER BY table_name, ordinal_position"
         ):
-            if (table, column) not in PG_ONLY:
+            if (table, column) not in PG_ONLY and table not in PG_ONLY_TABLES:
                 found.setdefault(table, []).append(column)
     return found
 

@@ -14,7 +14,6 @@ next call hears it). Each one kept goes to the reload log (ivr.admin.audit).
 from __future__ import annotations
 
 import secrets
-import shutil
 import time
 import wave
 from dataclasses import dataclass
@@ -40,7 +39,17 @@ CREATE TABLE IF NOT EXISTS phone_pins (
 """
 SCHEMA = Schema("phone_pins", (_V1,))
 _PG_V1 = _V1.replace("REAL", "DOUBLE PRECISION")  # nothing else differs
-PG_SCHEMA = Schema("phone_pins", (_PG_V1,))
+# Only in PostgreSQL: a prompt recorded by phone on one node is every node's (each keeps
+# its own copy and sounds, pulled by its controller: Studio.pull). On one node the file
+# in overrides/recorded/ is the recording.
+_PG_RECORDED = """
+CREATE TABLE IF NOT EXISTS recorded_prompts (
+    prompt TEXT PRIMARY KEY,
+    wav BYTEA,                -- NULL: removed (the shipped recording or the voice again)
+    saved_at DOUBLE PRECISION NOT NULL
+);
+"""
+PG_SCHEMA = Schema("phone_pins", (_PG_V1, _PG_RECORDED))
 RECORDED_BY_PHONE = "recorded"  # under state_dir/overrides/
 PIN_DIGITS = 6
 FIRST_NUMBER = 101
@@ -143,14 +152,11 @@ class Studio:
         take.with_suffix(".wav").unlink(missing_ok=True)
 
     def keep(self, prompt: Prompt, number: int, take: Path, who: str) -> None:
-        """The take becomes the prompt's recording and its sound now; logged."""
-        self.kept_dir.mkdir(parents=True, exist_ok=True)
-        kept = self.kept_dir / f"{prompt.id}.wav"
-        staged = self.kept_dir / f".{prompt.id}.wav.tmp"
-        shutil.copyfile(take.with_suffix(".wav"), staged)
-        staged.chmod(0o600)
-        staged.replace(kept)
-        build.install_recording(prompt, kept, self.config.sounds_dir)
+        """The take becomes the prompt's recording and its sound now (on every node with
+        ``[database] url``); logged."""
+        wav = take.with_suffix(".wav").read_bytes()
+        self._share(prompt.id, wav)
+        self._install(prompt, wav)
         self.discard(take)
         detail = f"prompt {number} ({prompt.id}) recorded by phone"
         Audit.for_config(self.config).record(who, "recording", True, detail)
@@ -158,17 +164,63 @@ class Studio:
     def forget(self, prompt: Prompt, number: int, who: str) -> str:
         """Remove a prompt's recording by phone: the prompt is built again (from a shipped
         recording, else the synthetic voice) and heard so from its next play; logged."""
+        self._share(prompt.id, None)
+        voice = self._uninstall(prompt)
+        detail = f"prompt {number} ({prompt.id}): recording removed, now {voice}"
+        Audit.for_config(self.config).record(who, "recording", True, detail)
+        return detail
+
+    def pull(self) -> list[str]:
+        """The recordings kept or removed on other nodes made this node's too (files and
+        sounds); their prompt ids (none without ``[database] url``)."""
+        if not self.config.database.postgres:
+            return []
+        with self._place() as sql:
+            rows = sql.all("SELECT prompt, wav FROM recorded_prompts")
+        catalog = Catalog.load(self.config.prompts_dir, self.config.overrides_dir)
+        changed = []
+        for prompt_id, wav in rows:
+            kept = self.kept_dir / f"{prompt_id}.wav"
+            want = None if wav is None else bytes(wav)
+            if prompt_id not in catalog or (kept.read_bytes() if kept.exists() else None) == want:
+                continue
+            if want is None:
+                self._uninstall(catalog[prompt_id])
+            else:
+                self._install(catalog[prompt_id], want)
+            changed.append(str(prompt_id))
+        return changed
+
+    def _share(self, prompt_id: str, wav: bytes | None) -> None:
+        if not self.config.database.postgres:
+            return
+        with self._place() as sql:
+            sql.run(
+                "INSERT INTO recorded_prompts (prompt, wav, saved_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (prompt) DO UPDATE SET wav = excluded.wav,"
+                " saved_at = excluded.saved_at",
+                (prompt_id, wav, time.time()),
+            )
+
+    def _install(self, prompt: Prompt, wav: bytes) -> None:
+        self.kept_dir.mkdir(parents=True, exist_ok=True)
+        kept = self.kept_dir / f"{prompt.id}.wav"
+        staged = self.kept_dir / f".{prompt.id}.wav.tmp"
+        staged.write_bytes(wav)
+        staged.chmod(0o600)
+        staged.replace(kept)
+        build.install_recording(prompt, kept, self.config.sounds_dir)
+
+    def _uninstall(self, prompt: Prompt) -> str:
+        """The recording gone, the prompt built again; the voice it has now."""
         (self.kept_dir / f"{prompt.id}.wav").unlink(missing_ok=True)
-        settings = self.config.prompts
         report = build.build(
             Catalog({prompt.id: prompt}),
             self.config.sounds_dir,
             recorded_dirs(self.config),
-            settings,
+            self.config.prompts,
         )
-        detail = f"prompt {number} ({prompt.id}): recording removed, now {report.voices[prompt.id]}"
-        Audit.for_config(self.config).record(who, "recording", True, detail)
-        return detail
+        return report.voices[prompt.id]
 
     def recorded(self, catalog: Catalog) -> list[Recorded]:
         """Every prompt a person speaks, by number."""
