@@ -64,7 +64,7 @@ HOURS = "hours.toml"
 OFFICES = "kantor.toml"
 MAX_ANNOUNCEMENTS = 9
 # The admins' edits shared through PostgreSQL. Not kantor.toml: every node writes it from
-# its own copy of the mirror; nor the phone's recorded prompts (audio, built per node).
+# its own copy of the mirror; the prompts recorded by phone go through ivr.admin.studio.
 SHARED = (ANNOUNCEMENTS, UMRAH_ANNOUNCEMENTS, HOURS, CANCEL.file, DELEGATE.file)
 
 # Only in PostgreSQL: on one node the files are the overrides.
