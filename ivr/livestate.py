@@ -61,7 +61,7 @@ class LiveState(Collector):
         return cls(
             config.calllog_path,
             config.mirror_path,
-            AgentStore(config.agents_path),
+            AgentStore.for_config(config),
             Audit.for_config(config),
             members,
             database=config.database,

@@ -12,12 +12,13 @@ versions and run what is missing, so the second finds it done.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import psycopg
 from psycopg import errors
+from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ivr.errors import SetupError, SharedStoreError
@@ -134,8 +135,12 @@ class PgSql:
 
     def insert_unique(self, sql: str, args: Sequence[object] = ()) -> Row | None:
         with self._borrowed() as conn:
+            # Inside a transaction a refused row would abort it whole: a savepoint keeps
+            # the refusal to this statement, as SQLite does.
+            block = conn.info.transaction_status != TransactionStatus.IDLE
             try:
-                return conn.execute(_pg(sql), args).fetchone()
+                with conn.transaction() if block else nullcontext():
+                    return conn.execute(_pg(sql), args).fetchone()
             except errors.UniqueViolation:
                 return None
 
@@ -156,6 +161,12 @@ class PgSql:
             total += done
             if done < batch:
                 return total
+
+    @contextmanager
+    def transaction(self) -> Iterator[PgSql]:
+        """One borrowed connection for the block, its statements one transaction."""
+        with self._borrowed() as conn, conn.transaction():
+            yield PgSql(One(conn), self.skip_locked)
 
 
 @dataclass(frozen=True)

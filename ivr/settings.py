@@ -195,7 +195,7 @@ class DatabaseSettings:
 
     # "" keeps every store in SQLite files in state_dir (one node: the default). A
     # "postgresql://user:password@host:port/dbname" URL (libpq's form, ?host=/socket/dir
-    # too) moves the stores several nodes share there; this release: callback requests.
+    # too) moves the stores several nodes share there (storefiles.PG_SCHEMAS).
     # The password is never logged (redacted_url); a password file (~/.pgpass,
     # PGPASSFILE) keeps it out of the config altogether.
     url: str = ""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import AbstractContextManager, closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -189,6 +189,12 @@ class Sql(Protocol):
         self, table: str, where: str, args: tuple[object, ...], dry_run: bool = False
     ) -> int: ...
 
+    def transaction(self) -> AbstractContextManager[Sql]:
+        """Statements that stand or fall together (an account removed with its sessions,
+        a ticket with its history line): the block's Sql runs them in one transaction,
+        committed when the block ends, rolled back if it raises."""
+        ...
+
 
 @dataclass(frozen=True)
 class SqliteSql:
@@ -219,3 +225,8 @@ class SqliteSql:
         self, table: str, where: str, args: tuple[object, ...], dry_run: bool = False
     ) -> int:
         return delete_where(self.db, table, where, args, dry_run)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Sql]:
+        with transaction(self.db):
+            yield self

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ivr import calldb, guard, heartbeats, ppiulog
-from ivr.admin import audit, studio
+from ivr.admin import audit, overrides, studio
 from ivr.agents import schema as accounts
 from ivr.campaigns import schema as campaigns
 from ivr.complaints import model as tickets
@@ -24,16 +24,19 @@ from ivr.store import Schema, migrate, open_store
 if TYPE_CHECKING:
     from ivr.pgstore import Migrated as PgMigrated
 
-# The stores that move to PostgreSQL with [database] url (this release: callback
-# requests, campaigns, correction cases, the guard's counts, the licences asked; the
-# others follow), with their PostgreSQL steps; and the tables only a cluster has: the
-# published data mirrors and the nodes' heartbeats.
+# The stores that move to PostgreSQL with [database] url, with their PostgreSQL steps;
+# and the tables only a cluster has: the published data mirrors and the nodes' heartbeats.
 PG_SCHEMAS = (
     callbacks.PG_SCHEMA,
     campaigns.PG_SCHEMA,
     cases.PG_SCHEMA,
     guard.PG_SCHEMA,
     ppiulog.PG_SCHEMA,
+    accounts.PG_SCHEMA,
+    tickets.PG_SCHEMA,
+    audit.PG_SCHEMA,
+    studio.PG_SCHEMA,
+    overrides.PG_SCHEMA,
     published.PG_SCHEMA,
     heartbeats.PG_SCHEMA,
 )

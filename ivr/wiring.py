@@ -23,7 +23,7 @@ from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
 from ivr import livestate, mirrorsync, retention, storefiles, tasks
-from ivr.admin import overrides
+from ivr.admin import overrides, reloads
 from ivr.admin.studio import Studio
 from ivr.agi.server import FastAgiServer
 from ivr.ami.client import AmiClient
@@ -63,6 +63,9 @@ ESCALATE_EVERY = 60.0  # overdue complaint tickets go up a tier within a minute
 # Asterisk's queue_log is read into the call log this often (the agent reports lag by
 # at most this much).
 QUEUE_LOG_EVERY = 5.0
+# With [database] url: another node's dashboard edits (announcements, hours) reach this
+# node's files within this many seconds.
+OVERRIDES_EVERY = 5.0
 
 
 def call_services(config: Config, *, clock: Callable[[], float] = time.time) -> CallServices:
@@ -249,6 +252,8 @@ def _jobs(
     yield tasks.every(ESCALATE_EVERY, lambda: _escalate(complaints.tickets), "complaint escalation")
     yield tasks.every(retention.DAY, lambda: _purge(config), "retention purge")
     yield tasks.every(QUEUE_LOG_EVERY, lambda: _read_queue_log(config), "queue log read")
+    if config.database.postgres:
+        yield tasks.every(OVERRIDES_EVERY, lambda: _pull_overrides(config), "overrides pull")
     # The writer stops between writes: what it had not applied stays in the spool.
     yield complaints.writer.run()
 
@@ -294,6 +299,20 @@ def _escalate(desk: tickets.Tickets) -> None:
 def _purge(config: Config) -> None:
     """Personal data past its retention period goes (at start, then once a day)."""
     log.info("retention purge: %s", retention.purge(config).summary())  # counts only
+
+
+def _pull_overrides(config: Config) -> None:
+    """Another node's dashboard edits and phone recordings into this node's files; new
+    texts built to prompts here (each node has its own sounds), heard from the next call."""
+    changed = overrides.pull(config)
+    if any(name != overrides.HOURS for name in changed):
+        _, detail = reloads.build_prompts(config)
+        log.info("overrides saved on another node: %s; prompts: %s", ", ".join(changed), detail)
+    elif changed:
+        log.info("overrides saved on another node: %s", ", ".join(changed))
+    recorded = Studio(config).pull()
+    if recorded:
+        log.info("prompts recorded by phone on another node: %s", ", ".join(recorded))
 
 
 def _read_queue_log(config: Config) -> None:

@@ -1,17 +1,17 @@
-"""Web sessions and failed-login counts in agents.sqlite (real SQLite, a clock we move)."""
+"""Web sessions and failed-login counts in agents.sqlite or PostgreSQL (the ``backend``
+fixture: each test on both; a clock we move)."""
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import closing
-from pathlib import Path
-
 import pytest
 
+from ivr.agents.schema import PG_SCHEMA, SCHEMA
 from ivr.agents.sessions import Sessions
 from ivr.agents.store import AgentStore
 from ivr.agents.throttle import LoginThrottle
+from ivr.store import Sql
 from tests.rig.clock import Clock
+from tests.rig.postgres import Backend
 
 IDLE, LIFETIME = 30 * 60.0, 12 * 3600.0
 
@@ -21,9 +21,15 @@ def clock() -> Clock:
     return Clock()
 
 
-def setup(tmp_path: Path, clock: Clock) -> tuple[AgentStore, Sessions]:
-    path = tmp_path / "agents.sqlite"
-    return AgentStore(path), Sessions(path, IDLE, LIFETIME, clock)
+def tables(backend: Backend) -> Sql:
+    """agents.sqlite's tables over a connection of their own (a node's)."""
+    return backend.sql((SCHEMA,), (PG_SCHEMA,), "agents.sqlite")
+
+
+def setup(backend: Backend, clock: Clock) -> tuple[AgentStore, Sessions]:
+    path = backend.folder / "agents.sqlite"
+    store = AgentStore(path, sql=tables(backend))
+    return store, Sessions(path, IDLE, LIFETIME, clock, sql=tables(backend))
 
 
 def login(store: AgentStore, sessions: Sessions, name: str) -> str:
@@ -32,29 +38,30 @@ def login(store: AgentStore, sessions: Sessions, name: str) -> str:
     return session_id
 
 
-def test_sessions_keep_only_a_hash_of_the_id(tmp_path: Path, clock: Clock) -> None:
-    store, sessions = setup(tmp_path, clock)
+def test_sessions_keep_only_a_hash_of_the_id(backend: Backend, clock: Clock) -> None:
+    store, sessions = setup(backend, clock)
     store.add("siti", 1)
     session_id = login(store, sessions, "siti")
-    sessions.close()
-    assert session_id.encode() not in (tmp_path / "agents.sqlite").read_bytes()
+    rows = str(tables(backend).all("SELECT * FROM sessions"))
+    assert len(rows) > 100 and session_id not in rows
     found = sessions.get(session_id)
     assert found is not None and (found.name, found.role, found.tier) == ("siti", "agent", 1)
     assert sessions.get(session_id + "x") is None
 
 
-def test_sessions_read_the_accounts_role_and_tier_now(tmp_path: Path, clock: Clock) -> None:
-    store, sessions = setup(tmp_path, clock)
+def test_sessions_read_the_accounts_role_and_tier_now(backend: Backend, clock: Clock) -> None:
+    store, sessions = setup(backend, clock)
     store.add("siti", 1)
     session_id = login(store, sessions, "siti")
-    with closing(sqlite3.connect(tmp_path / "agents.sqlite")) as db, db:
-        db.execute("UPDATE agents SET tier = 3, role = 'admin' WHERE name = 'siti'")
+    tables(backend).run("UPDATE agents SET tier = 3, role = 'admin' WHERE name = 'siti'")
     found = sessions.get(session_id)
     assert found is not None and (found.role, found.tier) == ("admin", 3)
 
 
-def test_sessions_idle_past_the_limit_are_refused_and_deleted(tmp_path: Path, clock: Clock) -> None:
-    store, sessions = setup(tmp_path, clock)
+def test_sessions_idle_past_the_limit_are_refused_and_deleted(
+    backend: Backend, clock: Clock
+) -> None:
+    store, sessions = setup(backend, clock)
     store.add("siti", 1)
     session_id = login(store, sessions, "siti")
     clock.now += IDLE - 60
@@ -67,9 +74,9 @@ def test_sessions_idle_past_the_limit_are_refused_and_deleted(tmp_path: Path, cl
 
 
 def test_sessions_past_the_absolute_lifetime_are_refused_while_active(
-    tmp_path: Path, clock: Clock
+    backend: Backend, clock: Clock
 ) -> None:
-    store, sessions = setup(tmp_path, clock)
+    store, sessions = setup(backend, clock)
     store.add("siti", 1)
     session_id = login(store, sessions, "siti")
     for _ in range(int(LIFETIME // 600)):
@@ -79,8 +86,8 @@ def test_sessions_past_the_absolute_lifetime_are_refused_while_active(
     assert sessions.get(session_id) is None
 
 
-def test_sessions_end_refuses_that_session_only(tmp_path: Path, clock: Clock) -> None:
-    store, sessions = setup(tmp_path, clock)
+def test_sessions_end_refuses_that_session_only(backend: Backend, clock: Clock) -> None:
+    store, sessions = setup(backend, clock)
     store.add("siti", 1)
     phone, desk = login(store, sessions, "siti"), login(store, sessions, "siti")
     sessions.end(phone)
@@ -89,9 +96,9 @@ def test_sessions_end_refuses_that_session_only(tmp_path: Path, clock: Clock) ->
 
 
 def test_agents_remove_ends_sessions_and_the_name_added_again_gets_none(
-    tmp_path: Path, clock: Clock
+    backend: Backend, clock: Clock
 ) -> None:
-    store, sessions = setup(tmp_path, clock)
+    store, sessions = setup(backend, clock)
     store.add("rahmat", 0, role="admin")
     session_id = login(store, sessions, "rahmat")
     store.remove("rahmat", role="admin")
@@ -100,10 +107,10 @@ def test_agents_remove_ends_sessions_and_the_name_added_again_gets_none(
 
 
 def test_agents_new_web_password_ends_sessions_and_lifts_the_name_lock(
-    tmp_path: Path, clock: Clock
+    backend: Backend, clock: Clock
 ) -> None:
-    store, sessions = setup(tmp_path, clock)
-    throttle = LoginThrottle(tmp_path / "agents.sqlite", 3, 100, 900, clock)
+    store, sessions = setup(backend, clock)
+    throttle = LoginThrottle(backend.folder / "x", 3, 100, 900, clock, sql=tables(backend))
     store.add("siti", 1)
     session_id = login(store, sessions, "siti")
     for _ in range(3):
@@ -116,9 +123,9 @@ def test_agents_new_web_password_ends_sessions_and_lifts_the_name_lock(
 
 
 def test_sessions_start_refused_when_the_password_changed_since_the_check(
-    tmp_path: Path, clock: Clock
+    backend: Backend, clock: Clock
 ) -> None:
-    store, sessions = setup(tmp_path, clock)
+    store, sessions = setup(backend, clock)
     store.add("siti", 1)
     checked = store.get("siti").web_hash
     store.new_web_password("siti")
@@ -130,14 +137,14 @@ def test_sessions_start_refused_when_the_password_changed_since_the_check(
 # --- failed logins ------------------------------------------------------------------------
 
 
-def throttle_for(tmp_path: Path, clock: Clock) -> LoginThrottle:
-    return LoginThrottle(tmp_path / "agents.sqlite", 5, 8, 900.0, clock)
+def throttle_for(backend: Backend, clock: Clock) -> LoginThrottle:
+    return LoginThrottle(backend.folder / "x", 5, 8, 900.0, clock, sql=tables(backend))
 
 
 def test_throttle_locks_a_name_after_its_failures_until_they_age(
-    tmp_path: Path, clock: Clock
+    backend: Backend, clock: Clock
 ) -> None:
-    throttle = throttle_for(tmp_path, clock)
+    throttle = throttle_for(backend, clock)
     for i in range(4):
         throttle.failed("siti", f"10.0.0.{i}")
         clock.now += 10
@@ -151,8 +158,8 @@ def test_throttle_locks_a_name_after_its_failures_until_they_age(
     assert throttle.locked("siti", "10.0.1.1") is None  # the first failure left the window
 
 
-def test_throttle_locks_an_address_spraying_names(tmp_path: Path, clock: Clock) -> None:
-    throttle = throttle_for(tmp_path, clock)
+def test_throttle_locks_an_address_spraying_names(backend: Backend, clock: Clock) -> None:
+    throttle = throttle_for(backend, clock)
     for i in range(8):
         throttle.failed(f"nama{i}", "10.0.0.66")
     lock = throttle.locked("siti", "10.0.0.66")
@@ -160,8 +167,8 @@ def test_throttle_locks_an_address_spraying_names(tmp_path: Path, clock: Clock) 
     assert throttle.locked("siti", "10.0.0.67") is None
 
 
-def test_throttle_success_clears_the_name_not_the_address(tmp_path: Path, clock: Clock) -> None:
-    throttle = throttle_for(tmp_path, clock)
+def test_throttle_success_clears_the_name_not_the_address(backend: Backend, clock: Clock) -> None:
+    throttle = throttle_for(backend, clock)
     for i in range(4):
         throttle.failed("siti", "10.0.0.5")
         throttle.failed(f"lain{i}", "10.0.0.5")
@@ -171,8 +178,8 @@ def test_throttle_success_clears_the_name_not_the_address(tmp_path: Path, clock:
     assert throttle.locked("budi", "10.0.0.5") is not None  # 9 from the address
 
 
-def test_throttle_unlock_and_list(tmp_path: Path, clock: Clock) -> None:
-    throttle = throttle_for(tmp_path, clock)
+def test_throttle_unlock_and_list(backend: Backend, clock: Clock) -> None:
+    throttle = throttle_for(backend, clock)
     long_name = "x" * 5000
     for _ in range(5):
         throttle.failed(long_name, "10.0.0.5")

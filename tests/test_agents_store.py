@@ -11,20 +11,27 @@ from pathlib import Path
 import pytest
 
 from ivr.agents import passwords, pjsip
-from ivr.agents.schema import SCHEMA
+from ivr.agents.schema import PG_SCHEMA, SCHEMA
 from ivr.agents.store import AgentError, AgentStore
+from tests.rig.postgres import Backend
 
 
-def test_agents_add_stores_hashes_and_checks_the_web_password(tmp_path: Path) -> None:
-    store = AgentStore(tmp_path / "agents.sqlite")
+def agents(backend: Backend) -> AgentStore:
+    """The accounts over a connection of their own, on SQLite or PostgreSQL."""
+    sql = backend.sql((SCHEMA,), (PG_SCHEMA,), "agents.sqlite")
+    return AgentStore(backend.folder / "agents.sqlite", sql=sql)
+
+
+def test_agents_add_stores_hashes_and_checks_the_web_password(backend: Backend) -> None:
+    store = agents(backend)
     agent, new = store.add("siti", 2)
     assert (agent.endpoint, agent.interface, agent.queue) == (
         "agent-siti",
         "PJSIP/agent-siti",
         "hajj-tier2",
     )
-    raw = (tmp_path / "agents.sqlite").read_bytes()
-    assert new.web.encode() not in raw and new.sip.encode() not in raw
+    raw = str(backend.sql((SCHEMA,), (PG_SCHEMA,), "agents.sqlite").all("SELECT * FROM agents"))
+    assert new.web not in raw and new.sip not in raw
     assert agent.sip_md5 == md5_cred("agent-siti", new.sip)
     assert store.check_login("siti", new.web) == agent
     assert store.check_login("siti", new.web + "x") is None
@@ -36,17 +43,17 @@ def md5_cred(user: str, password: str) -> str:
 
 
 def test_agents_add_phone_password_is_no_web_login_and_web_password_no_phone(
-    tmp_path: Path,
+    backend: Backend,
 ) -> None:
-    store = AgentStore(tmp_path / "agents.sqlite")
+    store = agents(backend)
     agent, new = store.add("siti", 1)
     assert new.sip != new.web
     assert store.check_login("siti", new.sip) is None
     assert agent.sip_md5 != md5_cred(agent.endpoint, new.web)
 
 
-def test_admins_add_has_no_sip_digest_and_no_endpoint(tmp_path: Path) -> None:
-    store = AgentStore(tmp_path / "agents.sqlite")
+def test_admins_add_has_no_sip_digest_and_no_endpoint(backend: Backend) -> None:
+    store = agents(backend)
     store.add("budi", 1)
     admin, new = store.add("rahmat", 0, role="admin")
     assert (admin.sip_md5, new.sip) == ("", "")
@@ -64,8 +71,8 @@ def test_agents_store_drops_an_old_admins_sip_digest(tmp_path: Path) -> None:
     assert AgentStore(path).get("budi").sip_md5 == "def456"
 
 
-def test_agents_new_sip_password_keeps_the_web_login(tmp_path: Path) -> None:
-    store = AgentStore(tmp_path / "agents.sqlite")
+def test_agents_new_sip_password_keeps_the_web_login(backend: Backend) -> None:
+    store = agents(backend)
     _, new = store.add("siti", 1)
     agent, sip = store.new_sip_password("siti")
     assert agent.sip_md5 == md5_cred("agent-siti", sip) and sip != new.sip
@@ -77,19 +84,35 @@ def test_agents_new_sip_password_keeps_the_web_login(tmp_path: Path) -> None:
     [("Siti", 1, "lowercase"), ("a", 1, "2-31"), ("budi", 4, "use 1, 2 or 3")],
 )
 def test_agents_add_refuses_bad_names_and_tiers(
-    tmp_path: Path, name: str, tier: int, message: str
+    backend: Backend, name: str, tier: int, message: str
 ) -> None:
     with pytest.raises(AgentError, match=message):
-        AgentStore(tmp_path / "agents.sqlite").add(name, tier)
+        agents(backend).add(name, tier)
 
 
-def test_agents_remove_unknown_says_so(tmp_path: Path) -> None:
+def test_agents_add_twice_refused_and_the_first_kept(backend: Backend) -> None:
+    store = agents(backend)
+    first, _ = store.add("siti", 1)
+    with pytest.raises(AgentError, match="already exists"):
+        store.add("siti", 0, role="unit", unit="kab:3201")
+    assert store.get("siti") == first and store.unit_of("siti") == ""
+
+
+def test_units_add_keeps_the_unit_and_remove_takes_it(backend: Backend) -> None:
+    store = agents(backend)
+    store.add("kemenag-bogor", 0, role="unit", unit="kab:3201")
+    assert agents(backend).unit_of("kemenag-bogor") == "kab:3201"  # another node sees it
+    store.remove("kemenag-bogor", role="unit")
+    assert agents(backend).unit_of("kemenag-bogor") == ""
+
+
+def test_agents_remove_unknown_says_so(backend: Backend) -> None:
     with pytest.raises(AgentError, match="no agent 'budi'"):
-        AgentStore(tmp_path / "agents.sqlite").remove("budi")
+        agents(backend).remove("budi")
 
 
-def test_agents_pjsip_has_endpoint_auth_aor_and_the_tier(tmp_path: Path) -> None:
-    store = AgentStore(tmp_path / "agents.sqlite")
+def test_agents_pjsip_has_endpoint_auth_aor_and_the_tier(backend: Backend) -> None:
+    store = agents(backend)
     agent, new = store.add("budi", 1)
     text = pjsip.text(store.all(), "key")
     assert "[agent-budi](agent-template)" in text

@@ -13,7 +13,9 @@ from ivr.agents.sessions import Sessions
 from ivr.agents.store import AgentStore
 from ivr.agents.throttle import LoginThrottle
 from ivr.calllog import CallLog
+from tests.rig.postgres import Backend
 from tests.rig.web import printed_password
+from tests.test_admin_shared import on_backend
 
 
 def _leaf_parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
@@ -54,8 +56,13 @@ def test_cli_call_bad_dtmf_exits_1_before_dialling(
 
 
 def test_cli_passwords_are_printed_once_and_end_the_users_web_sessions(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    backend: Backend,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    config = on_backend(backend)  # the accounts in agents.sqlite, or in PostgreSQL
+    monkeypatch.setenv("HAJJ_IVR_DATABASE_URL", config.database.url)
     state = ["--state-dir", str(tmp_path)]
     assert cli.main([*state, "agents", "add", "siti"]) == 0
     added = capsys.readouterr().out
@@ -63,8 +70,8 @@ def test_cli_passwords_are_printed_once_and_end_the_users_web_sessions(
     assert "SIP phone: user agent-siti" in added and web not in added.split("Web console")[0]
     assert cli.main([*state, "admins", "add", "rahmat"]) == 0
     assert "SIP" not in capsys.readouterr().out
-    sessions = Sessions(tmp_path / "agents.sqlite", 3600, 3600)
-    store = AgentStore(tmp_path / "agents.sqlite")
+    sessions = Sessions.for_config(config)  # the web app's, beside the command line
+    store = AgentStore.for_config(config)
     phone = sessions.start("siti", store.get("siti").web_hash, "10.0.0.1")
     admin = sessions.start("rahmat", store.get("rahmat", role="admin").web_hash, "10.0.0.2")
     assert phone and admin
@@ -79,6 +86,7 @@ def test_cli_passwords_are_printed_once_and_end_the_users_web_sessions(
     assert cli.main([*state, "sessions", "end", "rahmat"]) == 0
     assert "1 web session(s) of rahmat ended" in capsys.readouterr().out
     assert sessions.get(admin) is None
+    sessions.close()
 
 
 def test_cli_agents_password_sip_changes_the_phone_only(

@@ -1,5 +1,6 @@
 """Complaint tickets: random numbers with check digits, PINs, states and history,
-escalation by time, stores from before PINs."""
+escalation by time, stores from before PINs. The store's own tests run on SQLite and on
+PostgreSQL (the ``backend`` fixture)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from pathlib import Path
 import pytest
 
 from ivr.complaints import numbers
+from ivr.complaints.model import PG_SCHEMA
 from ivr.complaints.numbers import number_for, valid_number
 from ivr.complaints.tickets import SCHEMA, TicketError, Tickets
 from tests.rig.clock import Clock
+from tests.rig.postgres import Backend
 
 HOUR = 3600.0
 KEY = b"a pin secret for tests"
@@ -23,9 +26,15 @@ def clock() -> Clock:
     return Clock()
 
 
+def node(backend: Backend, clock: Clock, key: bytes = KEY) -> Tickets:
+    """The tickets over a connection of their own (one node's, or the web app's)."""
+    sql = backend.sql((SCHEMA,), (PG_SCHEMA,), "complaints.sqlite")
+    return Tickets(backend.folder / "complaints.sqlite", (24, 72, 168), clock, pin_key=key, sql=sql)
+
+
 @pytest.fixture
-def desk(tmp_path: Path, clock: Clock) -> Tickets:
-    return Tickets(tmp_path / "complaints.sqlite", (24, 72, 168), clock, pin_key=KEY)
+def desk(backend: Backend, clock: Clock) -> Tickets:
+    return node(backend, clock)
 
 
 @pytest.mark.parametrize("digits", [numbers.NUMBER_DIGITS, numbers.LEGACY_DIGITS])
@@ -47,7 +56,9 @@ def test_ticket_numbers_of_consecutive_tickets_are_random(desk: Tickets) -> None
     assert all(abs(b - a) > 1 for a, b in itertools.pairwise(bodies))
 
 
-def test_ticket_pin_given_once_kept_as_a_keyed_hash(tmp_path: Path, desk: Tickets) -> None:
+def test_ticket_pin_given_once_kept_as_a_keyed_hash(
+    backend: Backend, clock: Clock, desk: Tickets
+) -> None:
     ticket = desk.open(source="phone", category="other", who="caller")
     assert len(ticket.pin) == 4 and ticket.pin.isdigit()
     stored = desk.get(ticket.number)
@@ -56,7 +67,7 @@ def test_ticket_pin_given_once_kept_as_a_keyed_hash(tmp_path: Path, desk: Ticket
     assert not desk.pin_ok(stored, f"{(int(ticket.pin) + 1) % 10_000:04d}")
     assert not desk.pin_ok(stored, "") and not desk.pin_ok(stored, ticket.pin + "0")
     # Another key (another installation, or a stolen store alone) checks nothing.
-    other = Tickets(tmp_path / "complaints.sqlite", (24, 72, 168), pin_key=b"other")
+    other = node(backend, clock, b"other")
     assert not other.pin_ok(stored, ticket.pin)
     renewed = desk.new_pin(stored, "siti")
     assert desk.pin_ok(renewed, renewed.pin)

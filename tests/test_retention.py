@@ -24,6 +24,8 @@ from ivr.prompts import formats
 from ivr.queue import callbacks, records
 from ivr.store import delete_where
 from tests.rig.clock import Clock
+from tests.rig.postgres import Backend
+from tests.test_admin_shared import on_backend
 
 DAY = 86400.0
 T0 = 1_800_000_000.0  # when the old things happened
@@ -106,8 +108,9 @@ def test_retention_purge_finished_callbacks_go_open_ones_never(config: Config) -
 
 
 def test_retention_purge_long_closed_complaint_loses_audio_and_caller_keeps_the_rest(
-    config: Config,
+    config: Config, backend: Backend
 ) -> None:
+    config = on_backend(backend, config)  # the tickets in complaints.sqlite or PostgreSQL
     clock = Clock(T0)
     desk = tickets_mod.for_config(config, clock)
     folder = config.recordings_dir

@@ -10,6 +10,11 @@
   mirror after every import (not edited by hand: the next import rewrites it).
 
 The controller picks both up on the next call (see ``Watched``): no restart.
+
+With ``[database] url`` several nodes share one dashboard's edits: each save goes to
+PostgreSQL (``override_files``) before the node's own file, and every node's controller
+writes what it finds there into its own folder (:func:`pull`, a periodic job), where
+``Watched`` picks it up as if saved locally.
 """
 
 from __future__ import annotations
@@ -23,10 +28,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from ivr import storeplace
 from ivr.config import AgentSettings, Config
 from ivr.errors import ConfigError
 from ivr.hours import Schedule
 from ivr.prompts.catalog import Catalog, sources
+from ivr.store import Schema
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -56,6 +63,19 @@ EDITABLE = {kind.file: kind for kind in (GENERAL, CANCEL, DELEGATE)}
 HOURS = "hours.toml"
 OFFICES = "kantor.toml"
 MAX_ANNOUNCEMENTS = 9
+# The admins' edits shared through PostgreSQL. Not kantor.toml: every node writes it from
+# its own copy of the mirror; the prompts recorded by phone go through ivr.admin.studio.
+SHARED = (ANNOUNCEMENTS, UMRAH_ANNOUNCEMENTS, HOURS, CANCEL.file, DELEGATE.file)
+
+# Only in PostgreSQL: on one node the files are the overrides.
+_PG_V1 = """
+CREATE TABLE IF NOT EXISTS override_files (
+    name TEXT PRIMARY KEY,           -- the file's name in the overrides folder
+    text TEXT NOT NULL,
+    saved_at DOUBLE PRECISION NOT NULL
+);
+"""
+PG_SCHEMA = Schema("overrides", (_PG_V1,))
 
 
 def hours_settings(config: Config) -> AgentSettings:
@@ -84,7 +104,7 @@ def save_hours(config: Config, hours: str, days: str, holidays: str) -> Schedule
     )
     schedule = Schedule.from_settings(settings)
     text = "".join(f'{key} = "{getattr(settings, key)}"\n' for key in ("hours", "days", "holidays"))
-    _write(config.overrides_dir / HOURS, text)
+    _save(config, HOURS, text)
     return schedule
 
 
@@ -98,7 +118,7 @@ def save_announcements(
         raise ValueError(f"at most {MAX_ANNOUNCEMENTS} entries")
     texts_by_id = {f"{kind.prefix}{n}": text for n, text in enumerate(kept, 1)}
     head = f"# Edited on the dashboard; replaces prompts/{kind.file}.\n"
-    _write(config.overrides_dir / kind.file, head + _toml(texts_by_id))
+    _save(config, kind.file, head + _toml(texts_by_id))
     return list(texts_by_id)
 
 
@@ -121,6 +141,43 @@ def _toml(texts: dict[str, str]) -> str:
         escaped = text.replace("\\", "\\\\").replace('"', '\\"')
         lines.append(f'[{pid}]\nid = "{escaped}"\n\n')
     return "".join(lines)
+
+
+def _save(config: Config, name: str, text: str) -> None:
+    """The shared copy first (a save PostgreSQL refused changes nothing), then this
+    node's file."""
+    if config.database.postgres:
+        with storeplace.opened(config.database, config.overrides_dir, ()) as sql:
+            sql.run(
+                "INSERT INTO override_files (name, text, saved_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET text = excluded.text,"
+                " saved_at = excluded.saved_at",
+                (name, text, time.time()),
+            )
+    _write(config.overrides_dir / name, text)
+
+
+def pull(config: Config) -> list[str]:
+    """Write into this node's overrides folder every shared file another node saved
+    (or that this node lacks); their names (none without ``[database] url``)."""
+    if not config.database.postgres:
+        return []
+    with storeplace.opened(config.database, config.overrides_dir, ()) as sql:
+        rows = sql.all("SELECT name, text FROM override_files")
+    changed = []
+    for name, text in rows:
+        path = config.overrides_dir / str(name)
+        if name in SHARED and _read(path) != text:
+            _write(path, str(text))
+            changed.append(str(name))
+    return changed
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return None
 
 
 def _write(path: Path, text: str) -> None:

@@ -1,7 +1,8 @@
 """Prompts recorded by phone: admins' phone PINs, the takes, and the recordings kept.
 
 An admin gets a phone number of their own and a six-digit PIN (`hajj-ivr admins pin
-NAME`, printed once; only a scrypt hash is kept, in state_dir/admin.sqlite). From a staff
+NAME`, printed once; only a scrypt hash is kept, in state_dir/admin.sqlite, or with
+``[database] url`` PostgreSQL, so the PIN works on every node). From a staff
 phone they dial *79, key both, then a prompt's number (``Catalog.numbers``), and record it.
 A take is written by Asterisk's RECORD FILE beside the complaint recordings (the folder
 Asterisk may write) and removed when the call is done with it; a take kept is copied to
@@ -13,21 +14,20 @@ next call hears it). Each one kept goes to the reload log (ivr.admin.audit).
 from __future__ import annotations
 
 import secrets
-import shutil
-import sqlite3
 import time
 import wave
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
+from ivr import storeplace
+from ivr.admin import audit
 from ivr.admin.audit import Audit
 from ivr.agents import passwords
 from ivr.agents.store import AgentError, AgentStore
 from ivr.config import Config
 from ivr.prompts import build
 from ivr.prompts.catalog import Catalog, Prompt
-from ivr.store import Schema, open_store
+from ivr.store import Schema, Sql
 
 _V1 = """
 CREATE TABLE IF NOT EXISTS phone_pins (
@@ -38,6 +38,18 @@ CREATE TABLE IF NOT EXISTS phone_pins (
 );
 """
 SCHEMA = Schema("phone_pins", (_V1,))
+_PG_V1 = _V1.replace("REAL", "DOUBLE PRECISION")  # nothing else differs
+# Only in PostgreSQL: a prompt recorded by phone on one node is every node's (each keeps
+# its own copy and sounds, pulled by its controller: Studio.pull). On one node the file
+# in overrides/recorded/ is the recording.
+_PG_RECORDED = """
+CREATE TABLE IF NOT EXISTS recorded_prompts (
+    prompt TEXT PRIMARY KEY,
+    wav BYTEA,                -- NULL: removed (the shipped recording or the voice again)
+    saved_at DOUBLE PRECISION NOT NULL
+);
+"""
+PG_SCHEMA = Schema("phone_pins", (_PG_V1, _PG_RECORDED))
 RECORDED_BY_PHONE = "recorded"  # under state_dir/overrides/
 PIN_DIGITS = 6
 FIRST_NUMBER = 101
@@ -62,50 +74,61 @@ class Recorded:
 
 
 class Studio:
-    def __init__(self, config: Config) -> None:
+    """``sql``: the PIN table already open (the controller's pool, a test's backend);
+    else each use opens it where ``config`` keeps it (storeplace)."""
+
+    def __init__(self, config: Config, sql: Sql | None = None) -> None:
         self.config = config
-        self.path = config.state_dir / "admin.sqlite"
+        self.path = audit.path_of(config)
+        self._place = storeplace.chosen(self.path, (SCHEMA,), config.database, sql)
         self.kept_dir, self.shipped_dir = recorded_dirs(config)
         self.takes_dir = config.recordings_dir  # RECORD FILE writes there
         self.max_seconds = config.complaints.reply_max_seconds
         self.silence_seconds = SILENCE_SECONDS
 
-    def _db(self) -> sqlite3.Connection:
-        return open_store(self.path, SCHEMA)
-
     # --- admins' phone PINs --------------------------------------------------------------
 
     def new_pin(self, name: str) -> tuple[str, str]:
         """A new PIN for an admin (their number kept, or a new one); both, shown once."""
-        AgentStore(self.config.agents_path).get(name, role="admin")  # AgentError if none
+        AgentStore.for_config(self.config).get(name, role="admin")  # AgentError if none
         pin = "".join(secrets.choice("0123456789") for _ in range(PIN_DIGITS))
-        with closing(self._db()) as db:
-            row = db.execute("SELECT number FROM phone_pins WHERE name = ?", (name,)).fetchone()
-            if row is None:
-                rows = db.execute("SELECT max(CAST(number AS INTEGER)) FROM phone_pins")
-                (top,) = rows.fetchone()
-                row = (str(max(int(top or 0) + 1, FIRST_NUMBER)),)
-            db.execute(
-                "INSERT OR REPLACE INTO phone_pins VALUES (?, ?, ?, ?)",
-                (row[0], name, passwords.web_hash(pin), time.time()),
-            )
-        return row[0], pin
+        pin_hash = passwords.web_hash(pin)
+        with self._place() as sql:
+            for _ in range(5):  # another node took that number meanwhile: draw again
+                number = self._number_for(sql, name)
+                row = sql.insert_unique(
+                    "INSERT INTO phone_pins (number, name, pin_hash, created_at)"
+                    " VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE"
+                    " SET pin_hash = excluded.pin_hash, created_at = excluded.created_at"
+                    " RETURNING number",
+                    (number, name, pin_hash, time.time()),
+                )
+                if row is not None:
+                    return str(row[0]), pin
+        raise AgentError(f"no free phone number for {name!r}: try again")
+
+    def _number_for(self, sql: Sql, name: str) -> str:
+        """The admin's own number (a new PIN keeps it), else the next one free."""
+        own = sql.one("SELECT number FROM phone_pins WHERE name = ?", (name,))
+        if own is not None:
+            return str(own[0])
+        top = sql.one("SELECT max(CAST(number AS INTEGER)) FROM phone_pins")
+        return str(max(int(top[0] or 0) + 1 if top else 0, FIRST_NUMBER))
 
     def is_admin_number(self, number: str) -> bool:
-        with closing(self._db()) as db:
-            found = db.execute("SELECT 1 FROM phone_pins WHERE number = ?", (number,))
-            return found.fetchone() is not None
+        with self._place() as sql:
+            return sql.one("SELECT 1 FROM phone_pins WHERE number = ?", (number,)) is not None
 
     def check_pin(self, number: str, pin: str) -> str | None:
         """The admin whose number and PIN these are (and who is still an admin), or None."""
-        with closing(self._db()) as db:
-            row = db.execute(
+        with self._place() as sql:
+            row = sql.one(
                 "SELECT name, pin_hash, created_at FROM phone_pins WHERE number = ?", (number,)
-            ).fetchone()
+            )
         if row is None or not passwords.web_check(pin, row[1]):
             return None
         try:
-            admin = AgentStore(self.config.agents_path).get(row[0], role="admin")
+            admin = AgentStore.for_config(self.config).get(row[0], role="admin")
         except AgentError:
             return None  # removed since: the PIN went with the login
         # An admin removed and made again under the same name needs a new PIN.
@@ -129,14 +152,11 @@ class Studio:
         take.with_suffix(".wav").unlink(missing_ok=True)
 
     def keep(self, prompt: Prompt, number: int, take: Path, who: str) -> None:
-        """The take becomes the prompt's recording and its sound now; logged."""
-        self.kept_dir.mkdir(parents=True, exist_ok=True)
-        kept = self.kept_dir / f"{prompt.id}.wav"
-        staged = self.kept_dir / f".{prompt.id}.wav.tmp"
-        shutil.copyfile(take.with_suffix(".wav"), staged)
-        staged.chmod(0o600)
-        staged.replace(kept)
-        build.install_recording(prompt, kept, self.config.sounds_dir)
+        """The take becomes the prompt's recording and its sound now (on every node with
+        ``[database] url``); logged."""
+        wav = take.with_suffix(".wav").read_bytes()
+        self._share(prompt.id, wav)
+        self._install(prompt, wav)
         self.discard(take)
         detail = f"prompt {number} ({prompt.id}) recorded by phone"
         Audit.for_config(self.config).record(who, "recording", True, detail)
@@ -144,17 +164,63 @@ class Studio:
     def forget(self, prompt: Prompt, number: int, who: str) -> str:
         """Remove a prompt's recording by phone: the prompt is built again (from a shipped
         recording, else the synthetic voice) and heard so from its next play; logged."""
+        self._share(prompt.id, None)
+        voice = self._uninstall(prompt)
+        detail = f"prompt {number} ({prompt.id}): recording removed, now {voice}"
+        Audit.for_config(self.config).record(who, "recording", True, detail)
+        return detail
+
+    def pull(self) -> list[str]:
+        """The recordings kept or removed on other nodes made this node's too (files and
+        sounds); their prompt ids (none without ``[database] url``)."""
+        if not self.config.database.postgres:
+            return []
+        with self._place() as sql:
+            rows = sql.all("SELECT prompt, wav FROM recorded_prompts")
+        catalog = Catalog.load(self.config.prompts_dir, self.config.overrides_dir)
+        changed = []
+        for prompt_id, wav in rows:
+            kept = self.kept_dir / f"{prompt_id}.wav"
+            want = None if wav is None else bytes(wav)
+            if prompt_id not in catalog or (kept.read_bytes() if kept.exists() else None) == want:
+                continue
+            if want is None:
+                self._uninstall(catalog[prompt_id])
+            else:
+                self._install(catalog[prompt_id], want)
+            changed.append(str(prompt_id))
+        return changed
+
+    def _share(self, prompt_id: str, wav: bytes | None) -> None:
+        if not self.config.database.postgres:
+            return
+        with self._place() as sql:
+            sql.run(
+                "INSERT INTO recorded_prompts (prompt, wav, saved_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (prompt) DO UPDATE SET wav = excluded.wav,"
+                " saved_at = excluded.saved_at",
+                (prompt_id, wav, time.time()),
+            )
+
+    def _install(self, prompt: Prompt, wav: bytes) -> None:
+        self.kept_dir.mkdir(parents=True, exist_ok=True)
+        kept = self.kept_dir / f"{prompt.id}.wav"
+        staged = self.kept_dir / f".{prompt.id}.wav.tmp"
+        staged.write_bytes(wav)
+        staged.chmod(0o600)
+        staged.replace(kept)
+        build.install_recording(prompt, kept, self.config.sounds_dir)
+
+    def _uninstall(self, prompt: Prompt) -> str:
+        """The recording gone, the prompt built again; the voice it has now."""
         (self.kept_dir / f"{prompt.id}.wav").unlink(missing_ok=True)
-        settings = self.config.prompts
         report = build.build(
             Catalog({prompt.id: prompt}),
             self.config.sounds_dir,
             recorded_dirs(self.config),
-            settings,
+            self.config.prompts,
         )
-        detail = f"prompt {number} ({prompt.id}): recording removed, now {report.voices[prompt.id]}"
-        Audit.for_config(self.config).record(who, "recording", True, detail)
-        return detail
+        return report.voices[prompt.id]
 
     def recorded(self, catalog: Catalog) -> list[Recorded]:
         """Every prompt a person speaks, by number."""

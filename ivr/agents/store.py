@@ -1,4 +1,5 @@
-"""Agent accounts: name, tier and credential hashes, in state_dir/agents.sqlite.
+"""Agent accounts: name, tier and credential hashes, in state_dir/agents.sqlite (or with
+``[database] url`` PostgreSQL, shared by every node: ivr.storeplace).
 
 An agent has two passwords, each shown once: one for the SIP phone (kept as PJSIP's MD5
 digest) and one for the web console (kept as scrypt). An admin has only the web one.
@@ -7,16 +8,17 @@ digest) and one for the web console (kept as scrypt). An admin has only the web 
 from __future__ import annotations
 
 import re
-import sqlite3
 import time
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
+from ivr import storeplace
 from ivr.agents import passwords, sessions
 from ivr.agents.schema import SCHEMA
+from ivr.config import Config
 from ivr.errors import HajjIvrError
-from ivr.store import open_store, transaction
+from ivr.settings import DatabaseSettings
+from ivr.store import Sql
 
 NAME = re.compile(r"^[a-z][a-z0-9_-]{1,30}$")
 TIERS = (1, 2, 3)
@@ -81,6 +83,9 @@ class Agent:
         return queue_of(self.tier)
 
 
+_COLUMNS = "name, tier, sip_md5, web_hash, role, created_at"
+
+
 def endpoint_of(name: str, role: str) -> str:
     # Its own prefix for supervisors: the spy context only ever targets agent-* channels.
     return f"{'supervisor' if role == 'supervisor' else 'agent'}-{name}"
@@ -102,11 +107,16 @@ def tier_of(queue: str) -> int:
 
 
 class AgentStore:
-    def __init__(self, path: Path) -> None:
+    def __init__(
+        self, path: Path, database: DatabaseSettings | None = None, *, sql: Sql | None = None
+    ) -> None:
         self.path = path
+        self.shared = sql is not None or bool(database and database.postgres)
+        self._place = storeplace.chosen(path, (SCHEMA,), database, sql)
 
-    def _db(self) -> sqlite3.Connection:
-        return open_store(self.path, SCHEMA)
+    @classmethod
+    def for_config(cls, config: Config) -> AgentStore:
+        return cls(config.agents_path, config.database)
 
     def add(
         self, name: str, tier: int, role: str = "agent", unit: str = ""
@@ -134,32 +144,30 @@ class AgentStore:
         )
         sip_md5 = passwords.sip_md5(endpoint_of(name, role), new.sip) if new.sip else ""
         agent = Agent(name, tier, sip_md5, passwords.web_hash(new.web), role, time.time())
-        with closing(self._db()) as db, transaction(db):
-            try:
-                if unit:
-                    db.execute("INSERT INTO account_units VALUES (?, ?)", (name, unit))
-                db.execute(
-                    "INSERT INTO agents VALUES (?, ?, ?, ?, ?, ?)",
-                    (
-                        agent.name,
-                        agent.tier,
-                        agent.sip_md5,
-                        agent.web_hash,
-                        agent.role,
-                        agent.created_at,
-                    ),
+        with self._place() as sql, sql.transaction() as tx:
+            added = tx.insert_unique(
+                "INSERT INTO agents (name, tier, sip_md5, web_hash, role, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) RETURNING name",
+                (name, tier, agent.sip_md5, agent.web_hash, role, agent.created_at),
+            )
+            if added is None:
+                raise AgentError(f"{name!r} already exists")
+            # A unit row left by an older release's removal would refuse: replace it.
+            if unit:
+                tx.run(
+                    "INSERT INTO account_units (name, unit) VALUES (?, ?)"
+                    " ON CONFLICT (name) DO UPDATE SET unit = excluded.unit",
+                    (name, unit),
                 )
-            except sqlite3.IntegrityError:
-                raise AgentError(f"{name!r} already exists") from None
         return agent, new
 
     def remove(self, name: str, role: str = "agent") -> Agent:
         """Delete the account and end its web sessions (one transaction)."""
         agent = self.get(name, role)
-        with closing(self._db()) as db, transaction(db):
-            db.execute("DELETE FROM agents WHERE name = ?", (name,))
-            db.execute("DELETE FROM account_units WHERE name = ?", (name,))
-            sessions.end_for(db, name)
+        with self._place() as sql, sql.transaction() as tx:
+            tx.run("DELETE FROM agents WHERE name = ?", (name,))
+            tx.run("DELETE FROM account_units WHERE name = ?", (name,))
+            sessions.end_for(tx, name)
         return agent
 
     def new_web_password(self, name: str, role: str = "agent") -> tuple[Agent, str]:
@@ -167,21 +175,21 @@ class AgentStore:
         old one, and a lock on its name from wrong passwords is lifted."""
         self.get(name, role)
         password = passwords.generate()
-        with closing(self._db()) as db, transaction(db):
-            db.execute(
+        with self._place() as sql, sql.transaction() as tx:
+            tx.run(
                 "UPDATE agents SET web_hash = ? WHERE name = ?",
                 (passwords.web_hash(password), name),
             )
-            sessions.end_for(db, name)
-            db.execute("DELETE FROM login_failures WHERE kind = 'name' AND key = ?", (name,))
+            sessions.end_for(tx, name)
+            tx.run("DELETE FROM login_failures WHERE kind = 'name' AND key = ?", (name,))
         return self.get(name, role), password
 
     def new_sip_password(self, name: str, role: str = "agent") -> tuple[Agent, str]:
         """A new password for the account's phone (returned once); the web login stays."""
         agent = self.get(name, role)
         password = passwords.generate()
-        with closing(self._db()) as db:
-            db.execute(
+        with self._place() as sql:
+            sql.run(
                 "UPDATE agents SET sip_md5 = ? WHERE name = ?",
                 (passwords.sip_md5(agent.endpoint, password), name),
             )
@@ -189,26 +197,26 @@ class AgentStore:
 
     def get(self, name: str, role: str | None = "agent") -> Agent:
         """The account ``name`` (of ``role``; None: any role)."""
-        with closing(self._db()) as db:
-            row = db.execute("SELECT * FROM agents WHERE name = ?", (name,)).fetchone()
+        with self._place() as sql:
+            row = sql.one(f"SELECT {_COLUMNS} FROM agents WHERE name = ?", (name,))
         if row is None or (role is not None and row[4] != role):
             what = role if role in ROLES else "agent"
             raise AgentError(f"no {what} {name!r} (see `hajj-ivr {what}s list`)")
         return Agent(*row)
 
     def all(self, role: str = "agent") -> list[Agent]:
-        if not self.path.exists():
+        if not self.shared and not self.path.exists():
             return []
-        with closing(self._db()) as db:
-            rows = db.execute(
-                "SELECT * FROM agents WHERE role = ? ORDER BY tier, name", (role,)
-            ).fetchall()
+        with self._place() as sql:
+            rows = sql.all(
+                f"SELECT {_COLUMNS} FROM agents WHERE role = ? ORDER BY tier, name", (role,)
+            )
         return [Agent(*row) for row in rows]
 
     def unit_of(self, name: str) -> str:
         """The unit a unit login works for ("" for any other account)."""
-        with closing(self._db()) as db:
-            row = db.execute("SELECT unit FROM account_units WHERE name = ?", (name,)).fetchone()
+        with self._place() as sql:
+            row = sql.one("SELECT unit FROM account_units WHERE name = ?", (name,))
         return str(row[0]) if row else ""
 
     def check_login(self, name: str, password: str) -> Agent | None:

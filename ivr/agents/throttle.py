@@ -1,4 +1,5 @@
-"""Failed web logins counted per account name and per client address, in agents.sqlite.
+"""Failed web logins counted per account name and per client address, in agents.sqlite
+(or with ``[database] url`` PostgreSQL: a lock holds on every node).
 
 A name with ``per_name`` wrong passwords within ``window`` seconds is locked: no password
 is checked for it (not even the right one) until the oldest of those failures is
@@ -11,16 +12,17 @@ lift a lock from the command line (`hajj-ivr sessions unlock`).
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ivr import storeplace
 from ivr.agents.schema import SCHEMA
 from ivr.config import Config
-from ivr.store import open_store
+from ivr.settings import DatabaseSettings
+from ivr.store import Sql
 
 # An attacker chooses the name: what is counted of it is capped.
 KEY_CHARS = 64
@@ -41,10 +43,15 @@ class LoginThrottle:
         per_address: int,
         window: float,
         clock: Callable[[], float] = time.time,
+        *,
+        database: DatabaseSettings | None = None,
+        sql: Sql | None = None,
     ) -> None:
         self.path, self.window, self.clock = path, window, clock
         self.limits = {"name": per_name, "address": per_address}
-        self._db: sqlite3.Connection | None = None
+        self.database = database or DatabaseSettings()
+        self._given = sql  # already open (a test's backend): left open at close
+        self._db: Sql | None = None
         self._lock = threading.Lock()
 
     @classmethod
@@ -56,12 +63,21 @@ class LoginThrottle:
             web.login_failures_per_address,
             web.login_lock_minutes * 60.0,
             clock,
+            database=config.database,
         )
 
-    def _conn(self) -> sqlite3.Connection:
+    def _conn(self) -> Sql:
+        if self._given is not None:
+            return self._given
         if self._db is None:
-            self._db = open_store(self.path, SCHEMA, threads=True)
+            self._db = storeplace.held(self.database, self.path, (SCHEMA,), "hajj-ivr-logins")
         return self._db
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                storeplace.release(self._db)
+                self._db = None
 
     def locked(self, name: str, address: str) -> Lock | None:
         """The lock that refuses this name or address now, if any (the longer one)."""
@@ -73,10 +89,11 @@ class LoginThrottle:
         now = self.clock()
         with self._lock:
             db = self._conn()
-            db.execute("DELETE FROM login_failures WHERE at <= ?", (now - self.window,))
-            db.executemany(
-                "INSERT INTO login_failures VALUES (?, ?, ?)",
-                [("name", name[:KEY_CHARS], now), ("address", address, now)],
+            db.run("DELETE FROM login_failures WHERE at <= ?", (now - self.window,))
+            db.run(
+                "INSERT INTO login_failures (kind, key, at)"
+                " VALUES ('name', ?, ?), ('address', ?, ?)",
+                (name[:KEY_CHARS], now, address, now),
             )
 
     def succeeded(self, name: str) -> None:
@@ -85,15 +102,11 @@ class LoginThrottle:
     def clear(self, key: str) -> int:
         """Forget the failures of a name or an address; how many there were."""
         with self._lock:
-            return (
-                self._conn()
-                .execute("DELETE FROM login_failures WHERE key = ?", (key[:KEY_CHARS],))
-                .rowcount
-            )
+            return self._conn().run("DELETE FROM login_failures WHERE key = ?", (key[:KEY_CHARS],))
 
     def all_locked(self) -> list[Lock]:
         with self._lock:
-            keys = self._conn().execute("SELECT DISTINCT kind, key FROM login_failures").fetchall()
+            keys = self._conn().all("SELECT DISTINCT kind, key FROM login_failures")
         found = (self._lock_of(kind, key) for kind, key in keys)
         return [lock for lock in found if lock is not None]
 
@@ -102,13 +115,9 @@ class LoginThrottle:
         with self._lock:
             # The limit-th most recent failure inside the window: the lock lifts when it
             # leaves the window.
-            row = (
-                self._conn()
-                .execute(
-                    "SELECT at FROM login_failures WHERE kind = ? AND key = ? AND at > ? "
-                    "ORDER BY at DESC LIMIT 1 OFFSET ?",
-                    (kind, key[:KEY_CHARS], now - self.window, limit - 1),
-                )
-                .fetchone()
+            row = self._conn().one(
+                "SELECT at FROM login_failures WHERE kind = ? AND key = ? AND at > ? "
+                "ORDER BY at DESC LIMIT 1 OFFSET ?",
+                (kind, key[:KEY_CHARS], now - self.window, limit - 1),
             )
         return None if row is None else Lock(kind, key, row[0] + self.window - now)

@@ -215,7 +215,7 @@ def link_modules(target: Path, installed: Path, modules_conf: str) -> list[str]:
 
 
 def _agents_text(config: Config, secrets: Secrets) -> str:
-    store = AgentStore(config.agents_path)
+    store = AgentStore.for_config(config)
     accounts = [a for role in PHONE_ROLES for a in store.all(role)]
     return agents_pjsip.text(accounts, secrets.webrtc_secret)
 

@@ -12,7 +12,7 @@ from ivr.config import Config
 
 
 def _store(config: Config) -> AgentStore:
-    return AgentStore(config.agents_path)
+    return AgentStore.for_config(config)
 
 
 def add(config: Config, args: argparse.Namespace) -> int:

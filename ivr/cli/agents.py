@@ -32,7 +32,7 @@ T = TypeVar("T")
 
 
 def _store(config: Config) -> AgentStore:
-    return AgentStore(config.agents_path)
+    return AgentStore.for_config(config)
 
 
 def add(config: Config, args: argparse.Namespace) -> int:

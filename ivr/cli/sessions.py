@@ -1,13 +1,15 @@
 """`hajj-ivr sessions ...`: who is logged in to the web, ending logins, lifting locks.
 
-Sessions and failed-login counts live in agents.sqlite; ending one here refuses its
-cookie on the next request, and an open screen-pop stream closes within seconds.
+Sessions and failed-login counts live in agents.sqlite (or with ``[database] url``
+PostgreSQL); ending one here refuses its cookie on the next request, on every node, and an
+open screen-pop stream closes within seconds.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+from contextlib import closing
 from dataclasses import asdict
 
 from ivr.agents.sessions import Sessions
@@ -22,8 +24,10 @@ def _when(ts: float) -> str:
 
 
 def list_(config: Config, args: argparse.Namespace) -> int:
-    live = Sessions.for_config(config).live()
-    locks = LoginThrottle.for_config(config).all_locked()
+    with closing(Sessions.for_config(config)) as sessions:
+        live = sessions.live()
+    with closing(LoginThrottle.for_config(config)) as throttle:
+        locks = throttle.all_locked()
     if args.json:
         print_json(
             {
@@ -48,13 +52,15 @@ def list_(config: Config, args: argparse.Namespace) -> int:
 
 
 def end(config: Config, args: argparse.Namespace) -> int:
-    ended = Sessions.for_config(config).end_all(args.name)
+    with closing(Sessions.for_config(config)) as sessions:
+        ended = sessions.end_all(args.name)
     print(f"{ended} web session(s) of {args.name} ended.")
     return 0
 
 
 def unlock(config: Config, args: argparse.Namespace) -> int:
-    cleared = LoginThrottle.for_config(config).clear(args.key)
+    with closing(LoginThrottle.for_config(config)) as throttle:
+        cleared = throttle.clear(args.key)
     print(f"{args.key}: {cleared} failed login(s) forgotten; it may log in again.")
     return 0
 

@@ -19,7 +19,7 @@ ROLE = "supervisor"
 
 
 def _store(config: Config) -> AgentStore:
-    return AgentStore(config.agents_path)
+    return AgentStore.for_config(config)
 
 
 def add(config: Config, args: argparse.Namespace) -> int:

@@ -14,7 +14,7 @@ ROLE = "unit"
 
 
 def _store(config: Config) -> AgentStore:
-    return AgentStore(config.agents_path)
+    return AgentStore.for_config(config)
 
 
 def _line(config: Config, name: str, password: str) -> str:

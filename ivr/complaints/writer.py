@@ -5,11 +5,11 @@ A call's write (a new ticket, its recording) is first appended to the spool
 and the caller goes on at once: the number was drawn before, so it is read to them
 whatever SQLite does. One writer task applies the spool in order, each write in a worker
 thread with its own connection, retried with back-off while complaints.sqlite is locked
-(``complaints.write_retry_seconds``); a write leaves the spool only once committed. A
-store still locked after that, or a controller stopped meanwhile, keeps the spool for
-the next round or the next start. A write that can never apply (a ticket number taken
-meanwhile, a store that refuses the row) moves to ``complaints-spool.failed.jsonl`` and is
-logged, for an admin: it is still not lost.
+or PostgreSQL out of reach (``complaints.write_retry_seconds``); a write leaves the spool
+only once committed. A store still locked after that, or a controller stopped meanwhile,
+keeps the spool for the next round or the next start. A write that can never apply (a
+ticket number taken meanwhile, a store that refuses the row) moves to
+``complaints-spool.failed.jsonl`` and is logged, for an admin: it is still not lost.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from typing import Any
 from ivr.complaints import numbers
 from ivr.complaints.model import NewTicket, TicketError
 from ivr.complaints.tickets import Tickets
+from ivr.errors import SharedStoreError
 
 log = logging.getLogger(__name__)
 
@@ -113,16 +114,18 @@ class TicketWriter:
         self.wake.set()
 
     async def new_number(self) -> str:
-        """A random ticket number no ticket has (a read: never blocked by a writer in WAL)."""
-        for _ in range(5):
+        """A random ticket number taken in the store (Tickets.draw_number: no other writer,
+        on this node or another, gets it). A caller is never kept from filing: with the
+        store unreachable, a number none of this controller's drawn ones, unchecked (one
+        in 10^8 to meet an existing one: its write is then set aside, not lost)."""
+        try:
+            number = await asyncio.to_thread(self.tickets.draw_number)
+        except (sqlite3.Error, SharedStoreError):
             number = numbers.new_number()
-            taken = number in self._drawn
-            with contextlib.suppress(sqlite3.Error):
-                taken = taken or await asyncio.to_thread(self.tickets.find, number) is not None
-            if not taken:
-                self._drawn.add(number)
-                return number
-        raise TicketError("no free ticket number after 5 draws")
+            while number in self._drawn:
+                number = numbers.new_number()
+        self._drawn.add(number)
+        return number
 
     # --- the writer task -----------------------------------------------------------------
 
@@ -161,7 +164,8 @@ class TicketWriter:
                 if op["op"] == "open":
                     self._drawn.discard(op["number"])
                 return True
-            except sqlite3.OperationalError as e:
+            except (sqlite3.OperationalError, SharedStoreError) as e:
+                # SQLite locked, PostgreSQL out of reach: both pass; the spool keeps it.
                 if self.clock() - started >= self.retry_for:
                     log.warning(
                         "complaint %s: store still busy (%s); kept in the spool", op["number"], e

@@ -49,7 +49,7 @@ class AgentState:
     def __init__(
         self, config: Config, pages: Pages, state_ami: StateAmi, desk: DeskAmi | None = None
     ) -> None:
-        self.agents = AgentStore(config.agents_path)
+        self.agents = AgentStore.for_config(config)
         self.pages = pages
         self.state_ami = state_ami
         self.desk = desk or desk_session(config)

@@ -64,7 +64,7 @@ def build_app(
     session (tests; default: the 'supervise' user's, opened per action); ``desk_ami``: the
     console's state actions' AMI session (tests; default: the 'desk' user's, per action)."""
     sessions = Sessions.for_config(config, clock)
-    desk = LoginDesk(AgentStore(config.agents_path), LoginThrottle.for_config(config, clock))
+    desk = LoginDesk(AgentStore.for_config(config), LoginThrottle.for_config(config, clock))
     pop = pop or ScreenPop(config.calllog_path, config.mirror_path)
     connection: dict[str, AmiClient] = {}  # the lifespan's AMI client, once it runs
     pages = Pages.for_zone(config.agents.timezone)

@@ -52,7 +52,7 @@ class ComplaintPages:
         self.config = config
         self.pages = pages
         self.tickets = tickets_mod.for_config(config)
-        self.agents = AgentStore(config.agents_path)
+        self.agents = AgentStore.for_config(config)
         self.current_pop = current_pop
         self.page_guard = auth.required()
         self.api_guard = auth.required(api=True)

@@ -51,7 +51,7 @@ class AgentConsole:
         self.pop = pop
         self.pages = pages
         self.calllog: Path = config.calllog_path
-        self.agents = AgentStore(config.agents_path)
+        self.agents = AgentStore.for_config(config)
 
     async def page(self, request: Request) -> Response:
         try:

@@ -91,3 +91,4 @@ class LoginDesk:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self.throttle.close()

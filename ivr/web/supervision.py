@@ -42,7 +42,7 @@ class Supervision(CallDbPages):
         caller: AmiSession | None = None,
     ) -> None:
         super().__init__(config, pages)
-        self.agents = AgentStore(config.agents_path)
+        self.agents = AgentStore.for_config(config)
         self.audit = Audit.for_config(config)
         self.reader = reader
         self.caller = caller or (lambda: session(config, AmiUser.SUPERVISE))

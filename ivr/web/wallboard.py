@@ -49,7 +49,7 @@ class Wallboard(CallDbPages):
     def __init__(self, config: Config, ami: Callable[[], AmiClient | None], pages: Pages) -> None:
         super().__init__(config, pages)
         self.ami = ami
-        self.agents = AgentStore(config.agents_path)
+        self.agents = AgentStore.for_config(config)
         # (when, bytes): the recordings folder is walked at most every DISK_EVERY seconds,
         # not on each open wallboard's refresh every two seconds.
         self._disk: tuple[float, int] | None = None
