@@ -27,7 +27,7 @@ from tests.test_web_complaints import NoAmi, logged_in
 
 def _page(config: Config, who: str = "rahmat", role: str = "admin") -> str | int:
     """/admin/nodes as ``who``: the page's text, or its status when refused."""
-    password = AgentStore(config.agents_path).add(who, 0 if role == "admin" else 1, role=role)
+    password = AgentStore.for_config(config).add(who, 0 if role == "admin" else 1, role=role)
     app = build_app(
         config,
         pop=ScreenPop(config.calllog_path, config.mirror_path),
