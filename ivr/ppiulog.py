@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 
 from ivr.data.ppiu import Check
-from ivr.store import Schema
+from ivr.store import Schema, Sql, SqliteSql
 
 _V1 = """
 CREATE TABLE IF NOT EXISTS ppiu_checks (
@@ -45,12 +45,13 @@ class PpiuLog:
         )
 
 
-def suspicious(db: sqlite3.Connection, since: float) -> list[tuple[str, str, int]]:
+def suspicious(db: sqlite3.Connection | Sql, since: float) -> list[tuple[str, str, int]]:
     """(licence, outcome, times asked) of unknown and revoked numbers asked since
     ``since``, most asked first."""
-    rows = db.execute(
+    sql = SqliteSql(db) if isinstance(db, sqlite3.Connection) else db
+    rows = sql.all(
         "SELECT licence, outcome, count(*) FROM ppiu_checks "
         "WHERE outcome IN (?, ?) AND at >= ? GROUP BY 1, 2 ORDER BY 3 DESC, 1",
         (*(str(s) for s in SUSPICIOUS), since),
-    ).fetchall()
-    return [(licence, outcome, count) for licence, outcome, count in rows]
+    )
+    return [(licence, outcome, int(count)) for licence, outcome, count in rows]

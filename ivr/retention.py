@@ -33,7 +33,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from ivr import calllog, dispositions, ratings
+from ivr import calldb, calllog, dispositions, ratings
 from ivr.calldb import open_calldb
 from ivr.campaigns import store as campaigns
 from ivr.complaints import tickets as tickets_mod
@@ -98,19 +98,19 @@ def _call_log(config: Config, now: float, dry_run: bool) -> list[Count]:
     calls_before = _before(now, r.calls_days)
     lookups_before = _before(now, r.lookups_days)
     callbacks_before = _before(now, r.callbacks_days)
-    with closing(open_calldb(config.calllog_path)) as db:
+    with calldb.opened(config) as sql:  # calls.sqlite, or PostgreSQL with [database] url
         calls = lines = stays = rated = noted = entries = lookups = finished = None
         if calls_before is not None:
-            rated = ratings.purge_ratings(db, calls_before, dry_run)  # while calls name them
-            noted = dispositions.purge_dispositions(db, calls_before, dry_run)
-            calls, lines = calllog.purge_calls(db, calls_before, dry_run)
-            stays = records.purge_stays(db, calls_before, dry_run)
-            entries = queuelog.purge_entries(db, calls_before, dry_run)
+            rated = ratings.purge_ratings(sql, calls_before, dry_run)  # while calls name them
+            noted = dispositions.purge_dispositions(sql, calls_before, dry_run)
+            calls, lines = calllog.purge_calls(sql, calls_before, dry_run)
+            stays = records.purge_stays(sql, calls_before, dry_run)
+            entries = queuelog.purge_entries(sql, calls_before, dry_run)
         if lookups_before is not None:
-            lookups = calllog.purge_lookups(db, lookups_before, dry_run)
+            lookups = calllog.purge_lookups(sql, lookups_before, dry_run)
         if callbacks_before is not None:
-            with callbacks.shared(config.database, db) as requests:
-                finished = requests.purge_finished(callbacks_before, dry_run)
+            finished = callbacks.Callbacks(sql).purge_finished(callbacks_before, dry_run)
+    with closing(open_calldb(config.calllog_path)) as db:
         reached = _campaigns(campaigns.Campaigns(db), config, now, dry_run)
     return [
         Count("calls", "calls_days", r.calls_days, calls),
@@ -168,8 +168,8 @@ def _recordings(config: Config, now: float, dry_run: bool) -> list[Count]:
     if before is None:
         return [Count("agent-call recordings", key, days, None)]
     folder, gone = config.call_recordings_dir, 0
-    with closing(open_calldb(config.calllog_path)) as db:
-        store = Recordings(db)
+    with calldb.opened(config) as sql:
+        store = Recordings(sql)
         for old in store.older_than(before):
             if not _remove(folder / Path(old.file).name, dry_run):
                 continue  # the row keeps naming it until it can go

@@ -15,15 +15,14 @@ from ivr.admin import audit, studio
 from ivr.agents import schema as accounts
 from ivr.complaints import model as tickets
 from ivr.config import Config
-from ivr.queue import callbacks
 from ivr.store import Schema, migrate, open_store
 
 if TYPE_CHECKING:
     from ivr.pgstore import Migrated as PgMigrated
 
-# The stores that move to PostgreSQL with [database] url (this release: callback
-# requests; the others follow), with their PostgreSQL steps.
-PG_SCHEMAS = (callbacks.PG_SCHEMA,)
+# The stores that move to PostgreSQL with [database] url, with their PostgreSQL steps:
+# the call log's (calldb.PG_SCHEMAS, callbacks among them); the others follow.
+PG_SCHEMAS = calldb.PG_SCHEMAS
 
 
 @dataclass(frozen=True)

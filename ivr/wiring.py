@@ -43,13 +43,13 @@ from ivr.guard import Guard, Limits
 from ivr.metrics import Metrics
 from ivr.queue import dispatcher as dispatcher_mod
 from ivr.queue import recorder, recordings, tracker
-from ivr.queue.callbacks import Callbacks
 from ivr.queue.desk import Desk
 from ivr.queue.dispatcher import CallbackDispatcher
 from ivr.queue.queuelog import QueueLog
 from ivr.queue.resync import ControllerResync
 from ivr.secrets import load_or_create
 from ivr.settings import campaign_hours
+from ivr.store import Sql
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +63,10 @@ def call_services(config: Config, *, clock: Callable[[], float] = time.time) -> 
     """Every store a call uses, opened once."""
     catalogs = overrides.watched_catalog(config)  # reloaded when a catalog file changes
     catalogs.current()  # a broken catalog stops the start, not a call
-    calls = CallDb.open(config.calllog_path, clock=clock)
+    calls = CallDb.open(config.calllog_path, clock=clock, shared=_shared(config))
     hours = overrides.watched_schedule(config)
     hours.current()
-    requests = _callbacks(config, calls)
-    desk = Desk(hours.current, requests, calls.stays, config.agents.callbacks_per_day, clock)
+    desk = Desk(hours.current, calls.callbacks, calls.stays, config.agents.callbacks_per_day, clock)
     return CallServices(
         config.ivr,
         catalogs.current,
@@ -87,15 +86,16 @@ def call_services(config: Config, *, clock: Callable[[], float] = time.time) -> 
     )
 
 
-def _callbacks(config: Config, calls: CallDb) -> Callbacks:
-    """The callback requests: calls.sqlite's, or with ``[database] url`` PostgreSQL's
-    (their tables brought to this release first, as a SQLite store's are when opened)."""
+def _shared(config: Config) -> Sql | None:
+    """With ``[database] url`` the controller's one pool, for every PostgreSQL store (its
+    tables brought to this release first, as a SQLite store's are when opened); None
+    without."""
     if not config.database.postgres:
-        return calls.callbacks
+        return None
     from ivr import pgstore  # psycopg only where PostgreSQL is configured (import time)
 
     storefiles.migrate_shared(config)
-    return Callbacks(pgstore.PgSql(pgstore.open_pool(config.database, "hajj-ivr-controller")))
+    return pgstore.PgSql(pgstore.open_pool(config.database, "hajj-ivr-controller"))
 
 
 def node_name(config: Config) -> str:
@@ -139,11 +139,7 @@ async def serve(config: Config, ready: asyncio.Event | None = None) -> None:
     services = ctl.services
     async with contextlib.AsyncExitStack() as stack:
         _pidfile(stack, config)
-        stack.callback(services.calllog.close)
-        if config.database.postgres:
-            from ivr import pgstore
-
-            stack.callback(pgstore.close, services.desk.callbacks.sql)
+        stack.callback(services.calllog.close)  # calls.sqlite and the PostgreSQL pool
         server = await _agi(stack, config, ctl)
         ami = _ami(stack, config, services, started)
         _metrics(stack, config, services, ami)
@@ -200,7 +196,7 @@ def _ami(
     for name in tracker.EVENTS:
         ami.on_event(name, queue_tracker)
     recording_tracker = recorder.RecordingTracker(
-        recordings.Recordings(services.calllog.db), desk.records
+        recordings.Recordings(services.calllog.sql), desk.records
     )
     for name in recorder.EVENTS:
         ami.on_event(name, recording_tracker)
@@ -224,7 +220,8 @@ def _jobs(
     yield campaigns.run()
     yield tasks.every(ESCALATE_EVERY, lambda: _escalate(complaints.tickets), "complaint escalation")
     yield tasks.every(retention.DAY, lambda: _purge(config), "retention purge")
-    yield tasks.every(QUEUE_LOG_EVERY, lambda: _read_queue_log(config), "queue log read")
+    reader = lambda: _read_queue_log(config, services.calllog.sql)  # noqa: E731
+    yield tasks.every(QUEUE_LOG_EVERY, reader, "queue log read")
     # The writer stops between writes: what it had not applied stays in the spool.
     yield complaints.writer.run()
 
@@ -253,10 +250,16 @@ def _purge(config: Config) -> None:
     log.info("retention purge: %s", retention.purge(config).summary())  # counts only
 
 
-def _read_queue_log(config: Config) -> None:
-    """The lines Asterisk added to queue_log since the last run -> calls.sqlite."""
+def _read_queue_log(config: Config, shared: Sql) -> None:
+    """The lines Asterisk added to queue_log since the last run -> the call log: on
+    PostgreSQL over the controller's pool; on SQLite over a connection of this worker
+    thread's (its transaction must not take in the event loop's writes)."""
+    queue_log = RuntimeLayout(config.asterisk_dir).log / "queue_log"
+    if config.database.postgres:
+        QueueLog(shared).read(queue_log)
+        return
     with contextlib.closing(open_calldb(config.calllog_path)) as db:
-        QueueLog(db).read(RuntimeLayout(config.asterisk_dir).log / "queue_log")
+        QueueLog(db).read(queue_log)
 
 
 def _pidfile(stack: contextlib.AsyncExitStack, config: Config) -> None:

@@ -115,7 +115,7 @@ def test_cli_calls_list_and_show_give_times_in_the_hotlines_zone(
     log = CallLog(tmp_path / "calls.sqlite")
     log.start("1795650000.1", "0811", "hotline")
     at = dt.datetime(2026, 4, 10, 14, 3, 5, tzinfo=dt.UTC).timestamp()
-    log.db.execute("UPDATE calls SET started_at = ?", (at,))
+    log.sql.run("UPDATE calls SET started_at = ?", (at,))
     log.close()
     for verb in (["list"], ["show", "1795650000.1"]):
         assert cli.main(["--state-dir", str(tmp_path), "calls", *verb]) == 0

@@ -19,13 +19,12 @@ VARS = "HAJJ_REASON=caller_request\nHAJJ_PORSI=1100123456\nHAJJ_VERIFIED=no"
 @pytest.fixture
 def rig(tmp_path: Path) -> tuple[QueueTracker, QueueRecords, Clock, Path]:
     path = tmp_path / "calls.sqlite"
-    calllog = CallLog(path)
-    calllog.db.executescript(SCHEMA.script)
+    calllog = CallLog(path, SCHEMA)
     calllog.start(CALL, "081234567890", "hotline")
     calllog.add(CALL, "say", "Mohon tunggu")
     calllog.finish(CALL, Outcome.AGENT, "caller_request")
     clock = Clock(1000.0)
-    records = QueueRecords(calllog.db)
+    records = QueueRecords(calllog.sql)
     return QueueTracker(calllog, records, clock), records, clock, path
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
+from ivr import calldb
 from ivr.calldb import open_calldb
 from ivr.config import Config
 from ivr.localtime import Clock
+from ivr.store import Sql
 from ivr.web import auth
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -86,7 +89,13 @@ class CallDbPages:
         self.pages = pages
 
     def _db(self) -> sqlite3.Connection:
+        """calls.sqlite itself (the stores not on PostgreSQL yet: guard, PPIU, cases,
+        campaigns)."""
         return open_calldb(self.config.calllog_path)
+
+    def _sql(self) -> AbstractContextManager[Sql]:
+        """The call log's stores for this request: calls.sqlite, or PostgreSQL."""
+        return calldb.opened(self.config)
 
     def _zone(self) -> dt.tzinfo:
         return self.pages.clock.zone
