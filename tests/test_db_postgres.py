@@ -11,8 +11,8 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
+from ivr import calllog, pgstore, retention, storefiles
 from ivr import config as config_mod
-from ivr import pgstore, retention
 from ivr.cli.main import main
 from ivr.config import Config, DatabaseSettings
 from ivr.errors import ConfigError, SetupError, SharedStoreError
@@ -83,13 +83,16 @@ def test_db_migrate_on_an_empty_postgres_creates_the_tables_then_changes_nothing
     assert main(["--state-dir", str(tmp_path), "db", "migrate"]) == 0
     out = capsys.readouterr().out
     assert f"callbacks 0 -> {callbacks.PG_SCHEMA.version}" in out
+    assert f"calllog 0 -> {calllog.PG_SCHEMA.version}" in out
     assert PASSWORD not in out and redacted_url(url) in out
     made = tables(pg_url)
-    assert made["versions"] == [("callbacks", callbacks.PG_SCHEMA.version)]
+    assert made["versions"] == sorted((s.part, s.version) for s in storefiles.PG_SCHEMAS)
     names = {column[0] for column in made["columns"]}  # type: ignore[attr-defined]
-    assert names == {"callbacks", "schema_versions"}
+    assert {"callbacks", "calls", "transcript", "lookups", "queue_calls", "queue_log"} <= names
+    assert {"recordings", "recording_plays", "ratings", "dispositions"} <= names
     assert main(["--state-dir", str(tmp_path), "db", "migrate"]) == 0
-    assert "callbacks up to date" in capsys.readouterr().out
+    again = capsys.readouterr().out
+    assert "callbacks up to date" in again and "calllog up to date" in again
     assert tables(pg_url) == made
 
 
@@ -119,6 +122,7 @@ def test_retention_purge_with_a_database_url_purges_the_requests_in_postgres(
         Config(), state_dir=tmp_path, database=DatabaseSettings(url=pg_url)
     )
     day, t0 = 86400.0, 1_800_000_000.0
+    storefiles.migrate_shared(config)  # the purge reads every call-log table there
     with pg_callbacks(pg_url) as store:
         done, _ = store.request(callbacks.Request("081111111111"), now=t0)
         store.start(done.id)

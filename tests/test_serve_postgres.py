@@ -1,6 +1,7 @@
 """`hajj-ivr serve` with [database] url: the controller migrates PostgreSQL's tables as it
 starts, puts back in line only its own callbacks left calling by a stop (another node's
-stay theirs), and stops cleanly (its pool closed)."""
+stay theirs), stops cleanly (its pool closed), and logs a real call through Asterisk in
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -17,8 +18,10 @@ from pathlib import Path
 import pytest
 
 from ivr import wiring
-from ivr.config import AgiSettings
+from ivr.calllog import CallLogReader
+from ivr.config import AgiSettings, DatabaseSettings
 from ivr.queue.callbacks import Request
+from tests.rig.hotline import Hotline
 from tests.rig.ports import free_port
 from tests.rig.postgres import pg_callbacks
 from tests.test_files import VENV_BIN, _wait_listening, state_as_main_left_it
@@ -73,3 +76,26 @@ def test_serve_with_a_database_url_recovers_its_own_callbacks_not_another_nodes(
     assert back is not None and back.state == "open"
     assert still is not None and (still.state, still.node) == ("calling", "ivr9:4573")
     assert code == 0, (tmp / "serve.log").read_text()
+
+
+@pytest.mark.asterisk
+def test_hotline_call_with_a_database_url_logs_its_row_and_transcript_in_postgres(
+    hotline: Hotline, pg_url: str
+) -> None:
+    """The session's hotline, its controller restarted on PostgreSQL for one real call
+    (Asterisk, FastAGI), then back on SQLite as the other modules expect it."""
+    reader = CallLogReader(hotline.config.calllog_path, DatabaseSettings(url=pg_url))
+    hotline.stop_controller()
+    try:
+        hotline.start_controller({"HAJJ_IVR_DATABASE_URL": pg_url})
+        result = hotline.call("", hold=6, timeout=30)  # the greeting, then the caller hangs up
+        deadline = time.monotonic() + 30
+        while (row := reader.get(result.call_id)) is None or row.outcome == "in_progress":
+            assert time.monotonic() < deadline, f"no finished row in PostgreSQL: {row}"
+            time.sleep(0.2)
+    finally:
+        hotline.stop_controller()
+        hotline.start_controller()
+    said = [line for line in reader.transcript(result.call_id) if line.kind == "say"]
+    assert said and row.outcome == "hangup"
+    assert hotline.record(result.call_id) == (None, [])  # nothing in calls.sqlite
