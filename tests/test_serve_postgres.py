@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from ivr import wiring
+from ivr import pgstore, wiring
 from ivr.calllog import CallLogReader
 from ivr.config import AgiSettings, DatabaseSettings
 from ivr.queue.callbacks import Request
@@ -79,23 +79,32 @@ def test_serve_with_a_database_url_recovers_its_own_callbacks_not_another_nodes(
 
 
 @pytest.mark.asterisk
-def test_hotline_call_with_a_database_url_logs_its_row_and_transcript_in_postgres(
+def test_hotline_call_with_a_database_url_logs_its_row_transcript_and_stay_in_postgres(
     hotline: Hotline, pg_url: str
 ) -> None:
     """The session's hotline, its controller restarted on PostgreSQL for one real call
-    (Asterisk, FastAGI), then back on SQLite as the other modules expect it."""
-    reader = CallLogReader(hotline.config.calllog_path, DatabaseSettings(url=pg_url))
+    (Asterisk, FastAGI, AMI): the caller asks for a person and waits in the queue; then
+    the controller is back on SQLite as the other modules expect it."""
+    database = DatabaseSettings(url=pg_url)
+    reader = CallLogReader(hotline.config.calllog_path, database)
     hotline.stop_controller()
     try:
         hotline.start_controller({"HAJJ_IVR_DATABASE_URL": pg_url})
-        result = hotline.call("", hold=6, timeout=30)  # the greeting, then the caller hangs up
+        result = hotline.call("0", end_on="QueueCallerJoin", timeout=60)
         deadline = time.monotonic() + 30
-        while (row := reader.get(result.call_id)) is None or row.outcome == "in_progress":
-            assert time.monotonic() < deadline, f"no finished row in PostgreSQL: {row}"
+        while (row := reader.get(result.call_id)) is None or not _stays(database, row.id):
+            assert time.monotonic() < deadline, f"no row and stay in PostgreSQL: {row}"
             time.sleep(0.2)
     finally:
         hotline.stop_controller()
         hotline.start_controller()
-    said = [line for line in reader.transcript(result.call_id) if line.kind == "say"]
-    assert said and row.outcome == "hangup"
+    said = [line.text for line in reader.transcript(result.call_id) if line.kind == "say"]
+    assert row.outcome == "agent" and row.reason == "caller_request"
+    assert any("petugas" in text for text in said), said
+    assert _stays(database, row.id) == [("hajj-tier1",)]
     assert hotline.record(result.call_id) == (None, [])  # nothing in calls.sqlite
+
+
+def _stays(database: DatabaseSettings, call_id: str) -> list[tuple[object, ...]]:
+    with pgstore.opened(database) as sql:
+        return sql.all("SELECT queue FROM queue_calls WHERE call_id = ?", (call_id,))
