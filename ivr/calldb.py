@@ -100,10 +100,16 @@ class CallDb:
 
     @classmethod
     def open(
-        cls, path: Path, *, clock: Callable[[], float] = time.time, shared: Sql | None = None
+        cls,
+        path: Path,
+        *,
+        clock: Callable[[], float] = time.time,
+        shared: Sql | None = None,
+        node: str = "",
     ) -> CallDb:
         """calls.sqlite at ``path``; ``shared``: the controller's PostgreSQL pool (its
-        tables migrated: ivr.wiring), closed with the rest at the controller's stop."""
+        tables migrated: ivr.wiring), closed with the rest at the controller's stop;
+        ``node``: this controller's name, on every call it logs."""
         db = open_calldb(path)
         sql: Sql = SqliteSql(db) if shared is None else shared
 
@@ -118,7 +124,7 @@ class CallDb:
         return cls(
             sql,
             db,
-            CallLog.over(sql, clock, close),
+            CallLog.over(sql, clock, close, node),
             QueueRecords(sql),
             Callbacks(sql),
             PpiuLog(db, clock),

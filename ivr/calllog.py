@@ -19,7 +19,7 @@ from pathlib import Path
 from ivr import storeplace
 from ivr.outcomes import Outcome, Reason
 from ivr.settings import DatabaseSettings
-from ivr.store import Schema, Sql, SqliteSql, open_store
+from ivr.store import Schema, Sql, SqliteSql, add_columns, open_store
 
 _V1 = """
 CREATE TABLE IF NOT EXISTS calls (
@@ -57,7 +57,8 @@ CREATE INDEX IF NOT EXISTS lookups_call ON lookups(call_id);
 CREATE INDEX IF NOT EXISTS lookups_porsi ON lookups(porsi);
 CREATE INDEX IF NOT EXISTS lookups_at ON lookups(at);  -- the retention purge
 """
-SCHEMA = Schema("calllog", (_V1,))
+# v2: the node whose controller took the call (a restarted node closes only its own).
+SCHEMA = Schema("calllog", (_V1, add_columns("calls", {"node": "TEXT NOT NULL DEFAULT ''"})))
 
 # The same tables in PostgreSQL (ivr.pgstore migrates them). No foreign key from the
 # transcript to its call: SQLite never enforced it (foreign_keys is off), and a line may
@@ -70,7 +71,8 @@ CREATE TABLE IF NOT EXISTS calls (
     caller TEXT NOT NULL DEFAULT '',
     route TEXT NOT NULL DEFAULT '',
     outcome TEXT NOT NULL DEFAULT 'in_progress',
-    reason TEXT NOT NULL DEFAULT ''
+    reason TEXT NOT NULL DEFAULT '',
+    node TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS calls_started ON calls(started_at);
 CREATE INDEX IF NOT EXISTS calls_outcome ON calls(outcome, started_at);
@@ -112,6 +114,7 @@ class CallRow:
     route: str
     outcome: str
     reason: str
+    node: str = ""  # whose controller took it ("": one node, or before v2)
 
 
 @dataclass(frozen=True)
@@ -149,17 +152,21 @@ class CallLog:
         db: sqlite3.Connection | Sql,
         clock: Callable[[], float] = time.time,
         close: Callable[[], None] = _nothing,
+        node: str = "",
     ) -> CallLog:
         """The call log on a connection or Sql opened already (ivr.calldb: ``close`` is
-        what closes it at the controller's stop)."""
+        what closes it at the controller's stop; ``node``: the controller's name, written
+        on each call it takes)."""
         log = cls.__new__(cls)
         log._open(SqliteSql(db) if isinstance(db, sqlite3.Connection) else db, clock, close)
+        log.node = node
         return log
 
     def _open(self, sql: Sql, clock: Callable[[], float], close: Callable[[], None]) -> None:
         self.sql = sql
         self.clock = clock
         self._close = close
+        self.node = ""
         self._seq: dict[str, int] = {}
 
     def close(self) -> None:
@@ -169,9 +176,9 @@ class CallLog:
         """A call's first AGI session makes its row; a later one (the callback offer while
         queued) continues the same row and transcript."""
         new = self.sql.run(
-            "INSERT INTO calls (id, started_at, caller, route) VALUES (?, ?, ?, ?)"
+            "INSERT INTO calls (id, started_at, caller, route, node) VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT (id) DO NOTHING",
-            (call_id, self.clock(), caller, route),
+            (call_id, self.clock(), caller, route, self.node),
         )
         self._seq[call_id] = 0 if new else self._last_seq(call_id)
 
@@ -230,21 +237,25 @@ class CallLog:
         """A later AGI session ends without changing the call's outcome."""
         self._seq.pop(call_id, None)
 
-    def reconcile(self, before: float, live: Collection[str]) -> tuple[int, int]:
+    def reconcile(
+        self, before: float, live: Collection[str], node: str | None = None
+    ) -> tuple[int, int]:
         """Close the calls a previous controller left in progress; (to agent, cut).
 
         Its AGI sessions died with it, so every such call's IVR part is over: the dialplan
         sent the caller to the queue (controller_incomplete). A call whose channel is still
         up (``live``: Asterisk uniqueids) is with the queue now: ``agent``; the others ended
         unrecorded: ``failed``. Both say ``controller_restart`` and end at their last line.
-        Calls started from ``before`` on are this controller's own. (On PostgreSQL ``live``
-        is this node's Asterisk: a cluster node reconciles with ``mine`` naming its calls.)
+        Calls started from ``before`` on are this controller's own. ``node``: only that
+        node's calls (and unnamed ones), as ``live`` is only its Asterisk's channels (nodes
+        sharing PostgreSQL); None: every call (SQLite, one node).
         """
+        mine, args = ("", ()) if node is None else (" AND node IN (?, '')", (node,))
         stale = [
             row[0]
             for row in self.sql.all(
-                "SELECT id FROM calls WHERE outcome = ? AND started_at < ?",
-                (Outcome.IN_PROGRESS, before),
+                f"SELECT id FROM calls WHERE outcome = ? AND started_at < ?{mine}",
+                (Outcome.IN_PROGRESS, before, *args),
             )
         ]
         handed = [(Outcome.AGENT, call_id) for call_id in stale if call_id in live]
@@ -356,7 +367,7 @@ class CallLogReader:
         return [Line(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]
 
 
-_CALL = "id, started_at, ended_at, caller, route, outcome, reason"
+_CALL = "id, started_at, ended_at, caller, route, outcome, reason, node"
 
 
 def _porsi_of(sql: Sql, call_ids: list[str]) -> dict[str, list[str]]:

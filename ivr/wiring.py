@@ -63,7 +63,9 @@ def call_services(config: Config, *, clock: Callable[[], float] = time.time) -> 
     """Every store a call uses, opened once."""
     catalogs = overrides.watched_catalog(config)  # reloaded when a catalog file changes
     catalogs.current()  # a broken catalog stops the start, not a call
-    calls = CallDb.open(config.calllog_path, clock=clock, shared=_shared(config))
+    calls = CallDb.open(
+        config.calllog_path, clock=clock, shared=_shared(config), node=node_name(config)
+    )
     hours = overrides.watched_schedule(config)
     hours.current()
     desk = Desk(hours.current, calls.callbacks, calls.stays, config.agents.callbacks_per_day, clock)
@@ -191,7 +193,9 @@ def _ami(
     connecting is one of the jobs)."""
     ami = for_config(config, AmiUser.CONTROLLER)
     desk = services.desk
-    ami.on_connect(ControllerResync(services.calllog, desk.records, started))
+    # Nodes sharing PostgreSQL: only this node's calls are closed (its Asterisk lists its own).
+    node = node_name(config) if config.database.postgres else None
+    ami.on_connect(ControllerResync(services.calllog, desk.records, started, node=node))
     queue_tracker = tracker.QueueTracker(services.calllog, desk.records)
     for name in tracker.EVENTS:
         ami.on_event(name, queue_tracker)

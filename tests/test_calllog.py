@@ -164,3 +164,24 @@ def test_calllog_reader_through_storeplace_reads_what_the_controller_wrote(
     path = backend.folder / callstores.FILE
     with storeplace.opened(database, path, (calllog.SCHEMA,)) as sql:
         assert sql.all("SELECT id, caller FROM calls") == [("c1", "0812")]
+
+
+def test_calllog_reconcile_of_one_node_leaves_another_nodes_calls_alone(
+    backend: Backend,
+) -> None:
+    """Nodes sharing one store: a restarted node closes its own calls left in progress
+    (and unnamed ones), never a call another node is serving now."""
+    mine = CallLog.over(callstores.stores(backend), lambda: 10.0, node="ivr1:4573")
+    theirs = CallLog.over(callstores.stores(backend), lambda: 10.0, node="ivr2:4573")
+    mine.start("mine", "0811", "hotline")
+    theirs.start("theirs", "0812", "hotline")
+    CallLog.over(callstores.stores(backend), lambda: 10.0).start("unnamed", "0813", "hotline")
+
+    assert mine.reconcile(20.0, live=set(), node="ivr1:4573") == (0, 2)
+    reader = callstores.reader(backend)
+    outcomes = {c.id: (c.outcome, c.node) for c in reader.recent()}
+    assert outcomes == {
+        "mine": ("failed", "ivr1:4573"),
+        "unnamed": ("failed", ""),
+        "theirs": ("in_progress", "ivr2:4573"),
+    }

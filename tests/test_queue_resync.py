@@ -108,3 +108,15 @@ def test_snapshot_reads_waiting_callers_and_live_channels_from_ami() -> None:
 
     live = asyncio.run(main())
     assert live == Live(42.0, frozenset({"waiting-1", "talking-2"}), frozenset({"waiting-1"}))
+
+
+def test_controller_resync_of_a_named_node_reconciles_only_its_calls(calllog: CallLog) -> None:
+    records = QueueRecords(calllog.sql)
+    for call_id, node in (("ours", "ivr1:4573"), ("theirs", "ivr2:4573")):
+        calllog.node = node
+        calllog.start(call_id, "0812", "hotline")
+    calllog.sql.run("UPDATE calls SET started_at = 1")
+    resync = ControllerResync(calllog, records, 10.0, clock=lambda: 300.0, node="ivr1:4573")
+    resync.apply(Live(100.0, frozenset(), frozenset()))
+    outcomes = {row[0]: row[1] for row in calllog.sql.all("SELECT id, outcome FROM calls")}
+    assert outcomes == {"ours": "failed", "theirs": "in_progress"}
