@@ -125,7 +125,7 @@ class CallDb:
             sql,
             db,
             CallLog.over(sql, clock, close, node),
-            QueueRecords(sql),
+            QueueRecords(sql, node),
             Callbacks(sql),
             PpiuLog(db, clock),
             Cases(db),

@@ -260,7 +260,7 @@ def _read_queue_log(config: Config, shared: Sql) -> None:
     thread's (its transaction must not take in the event loop's writes)."""
     queue_log = RuntimeLayout(config.asterisk_dir).log / "queue_log"
     if config.database.postgres:
-        QueueLog(shared).read(queue_log)
+        QueueLog(shared, node_name(config)).read(queue_log)
         return
     with contextlib.closing(open_calldb(config.calllog_path)) as db:
         QueueLog(db).read(queue_log)

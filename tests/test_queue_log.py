@@ -163,3 +163,19 @@ def test_queue_log_two_readers_share_where_the_read_stopped(
     other = callstores.stores(backend)
     assert QueueLog(other).read(path) == 1
     assert events(other) == ["ENTERQUEUE", "CONNECT"]
+
+
+def test_queue_log_two_nodes_files_at_one_path_are_read_each_on_its_own(
+    backend: Backend, tmp_path: Path
+) -> None:
+    """Nodes sharing PostgreSQL each read their own queue_log, at the same path on their
+    own machines: where each stopped is kept under its node's name."""
+    path = tmp_path / "queue_log"
+    path.write_text(ENTER)
+    one = QueueLog(callstores.stores(backend), node="agent1:4573")
+    assert one.read(path) == 1
+    other_file = tmp_path / "other" / "queue_log"
+    other_file.parent.mkdir()
+    other_file.write_text(CONNECT + DONE)
+    two = QueueLog(callstores.stores(backend), node="agent2:4573")
+    assert two.read(other_file) == 2 and one.read(path) == 0 and two.read(other_file) == 0

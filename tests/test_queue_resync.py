@@ -120,3 +120,23 @@ def test_controller_resync_of_a_named_node_reconciles_only_its_calls(calllog: Ca
     resync.apply(Live(100.0, frozenset(), frozenset()))
     outcomes = {row[0]: row[1] for row in calllog.sql.all("SELECT id, outcome FROM calls")}
     assert outcomes == {"ours": "failed", "theirs": "in_progress"}
+
+
+def test_records_resync_of_a_named_node_closes_only_the_stays_it_recorded(
+    calllog: CallLog,
+) -> None:
+    """The agent node's stays stay waiting when an IVR node (whose Asterisk has no queue
+    callers) logs in to AMI."""
+    QueueRecords(calllog.sql, node="agent1:4573").joined(
+        "at-the-agent-node", "hajj-tier1", "0812", "", "", 100.0, 1
+    )
+    QueueRecords(calllog.sql, node="ivr1:4573").joined(
+        "ivr-node-own", "hajj-tier1", "0813", "", "", 100.0, 1
+    )
+    records = QueueRecords(calllog.sql, node="ivr1:4573")
+    assert records.resync(200.0, waiting=set(), at=210.0, node="ivr1:4573") == 1
+    stays = {s.call_id: (s.outcome, s.node) for s in records.recent()}
+    assert stays == {
+        "at-the-agent-node": ("waiting", "agent1:4573"),
+        "ivr-node-own": ("unknown", "ivr1:4573"),
+    }

@@ -126,8 +126,14 @@ def parse(line: str) -> Entry | None:
 class QueueLog:
     """The queue log's rows, in calls.sqlite (a connection) or PostgreSQL (a PgSql)."""
 
-    def __init__(self, db: sqlite3.Connection | Sql) -> None:
+    def __init__(self, db: sqlite3.Connection | Sql, node: str = "") -> None:
+        """``node``: whose queue_log this is (nodes sharing PostgreSQL each read their own
+        file, maybe at the same path): where each stopped is kept under its name."""
         self.sql: Sql = SqliteSql(db) if isinstance(db, sqlite3.Connection) else db
+        self.node = node
+
+    def _key(self, path: Path) -> str:
+        return f"{self.node} {path}" if self.node else str(path)
 
     def read(self, path: Path) -> int:
         """Add the lines written to ``path`` since the last read; how many were added.
@@ -138,7 +144,7 @@ class QueueLog:
 
     def _stopped(self, path: Path) -> tuple[int, int] | None:
         row = self.sql.one(
-            'SELECT inode, "offset" FROM queue_log_reads WHERE path = ?', (str(path),)
+            'SELECT inode, "offset" FROM queue_log_reads WHERE path = ?', (self._key(path),)
         )
         return None if row is None else (int(row[0]), int(row[1]))
 
@@ -189,7 +195,7 @@ class QueueLog:
             'INSERT INTO queue_log_reads (path, inode, "offset") VALUES (?, ?, ?) '
             'ON CONFLICT (path) DO UPDATE SET inode = excluded.inode, "offset" = excluded."offset"'
         )
-        where = (str(path), inode, offset)
+        where = (self._key(path), inode, offset)
         if isinstance(self.sql, SqliteSql):
             with transaction(self.sql.db):
                 self.add(entries)

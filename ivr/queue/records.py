@@ -11,7 +11,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, fields
 from enum import StrEnum
 
-from ivr.store import Schema, Sql, SqliteSql
+from ivr.store import Schema, Sql, SqliteSql, add_columns
 
 _V1 = """
 CREATE TABLE IF NOT EXISTS queue_calls (
@@ -36,7 +36,10 @@ CREATE TABLE IF NOT EXISTS queue_calls (
 CREATE INDEX IF NOT EXISTS queue_calls_call ON queue_calls(call_id);
 CREATE INDEX IF NOT EXISTS queue_calls_joined ON queue_calls(joined_at);
 """
-SCHEMA = Schema("queue_records", (_V1,))
+# v2: the node whose controller saw the stay begin (a node's resync closes only its own).
+SCHEMA = Schema(
+    "queue_records", (_V1, add_columns("queue_calls", {"node": "TEXT NOT NULL DEFAULT ''"}))
+)
 
 # The same table in PostgreSQL (ivr.pgstore migrates it): its own numbered steps.
 _PG_V1 = """
@@ -55,7 +58,8 @@ CREATE TABLE IF NOT EXISTS queue_calls (
     wait DOUBLE PRECISION,
     talk DOUBLE PRECISION,
     ended_at DOUBLE PRECISION,
-    outcome TEXT NOT NULL DEFAULT 'waiting'
+    outcome TEXT NOT NULL DEFAULT 'waiting',
+    node TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS queue_calls_call ON queue_calls(call_id);
 CREATE INDEX IF NOT EXISTS queue_calls_joined ON queue_calls(joined_at);
@@ -93,6 +97,7 @@ class QueueStay:
     talk: float | None
     ended_at: float | None
     outcome: str
+    node: str = ""  # whose controller saw it begin ("": one node, or before v2)
 
 
 _COLUMNS = ", ".join(f.name for f in fields(QueueStay))
@@ -101,16 +106,18 @@ _COLUMNS = ", ".join(f.name for f in fields(QueueStay))
 class QueueRecords:
     """The stays, in calls.sqlite (a connection) or PostgreSQL (ivr.pgstore.PgSql)."""
 
-    def __init__(self, db: sqlite3.Connection | Sql) -> None:
+    def __init__(self, db: sqlite3.Connection | Sql, node: str = "") -> None:
+        """``node``: the controller's name, on every stay it records."""
         self.sql: Sql = SqliteSql(db) if isinstance(db, sqlite3.Connection) else db
+        self.node = node
 
     def joined(
         self, call_id: str, queue: str, caller: str, reason: str, porsi: str, at: float, pos: int
     ) -> None:
         self.sql.run(
-            "INSERT INTO queue_calls (call_id, queue, caller, reason, porsi, joined_at, position)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (call_id, queue, caller, reason, porsi, at, pos),
+            "INSERT INTO queue_calls (call_id, queue, caller, reason, porsi, joined_at, position,"
+            " node) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (call_id, queue, caller, reason, porsi, at, pos, self.node),
         )
 
     def _latest(self, call_id: str, queue: str) -> int | None:
@@ -171,13 +178,19 @@ class QueueRecords:
             (call_id,),
         )
 
-    def resync(self, before: float, waiting: Collection[str], at: float) -> int:
+    def resync(
+        self, before: float, waiting: Collection[str], at: float, node: str | None = None
+    ) -> int:
         """Close the stays recorded as waiting whose caller Asterisk no longer lists
         (``waiting``: uniqueids of callers in a queue, read at ``before``); how they ended
-        was missed, so ``unknown`` (a late event may still say). Returns how many."""
+        was missed, so ``unknown`` (a late event may still say). Returns how many.
+        ``node``: only the stays that node recorded (and unnamed ones), as ``waiting`` is
+        only its Asterisk's (nodes sharing PostgreSQL); None: every stay (one node)."""
+        mine, args = ("", ()) if node is None else (" AND node IN (?, '')", (node,))
         rows = self.sql.all(
-            "SELECT id, call_id FROM queue_calls WHERE outcome = 'waiting' AND joined_at < ?",
-            (before,),
+            "SELECT id, call_id FROM queue_calls WHERE outcome = 'waiting' AND joined_at < ?"
+            + mine,
+            (before, *args),
         )
         gone = [stay_id for stay_id, call_id in rows if call_id not in waiting]
         for stay_id in gone:

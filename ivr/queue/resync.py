@@ -82,6 +82,6 @@ class ControllerResync:
                     handed,
                     cut,
                 )
-        closed = self.records.resync(live.taken_at, live.waiting, self.clock())
+        closed = self.records.resync(live.taken_at, live.waiting, self.clock(), self.node)
         if closed:
             log.warning("queue stays whose end was missed while AMI was down: %d closed", closed)
