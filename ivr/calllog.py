@@ -61,8 +61,7 @@ CREATE INDEX IF NOT EXISTS lookups_at ON lookups(at);  -- the retention purge
 SCHEMA = Schema("calllog", (_V1, add_columns("calls", {"node": "TEXT NOT NULL DEFAULT ''"})))
 
 # The same tables in PostgreSQL (ivr.pgstore migrates them). No foreign key from the
-# transcript to its call: SQLite never enforced it (foreign_keys is off), and a line may
-# come for a call another node logs.
+# transcript to its call: SQLite never enforced it (foreign_keys is off).
 _PG_V1 = """
 CREATE TABLE IF NOT EXISTS calls (
     id TEXT PRIMARY KEY,
@@ -132,10 +131,6 @@ def connect(path: Path, *schemas: Schema) -> sqlite3.Connection:
     return open_store(path, SCHEMA, *schemas, wal=True, threads=True)
 
 
-def _nothing() -> None:
-    """A CallLog over someone else's connection closes nothing of it."""
-
-
 class CallLog:
     """Writes of the controller: start a call, append lines, finish it."""
 
@@ -151,7 +146,7 @@ class CallLog:
         cls,
         db: sqlite3.Connection | Sql,
         clock: Callable[[], float] = time.time,
-        close: Callable[[], None] = _nothing,
+        close: Callable[[], None] | None = None,
         node: str = "",
     ) -> CallLog:
         """The call log on a connection or Sql opened already (ivr.calldb: ``close`` is
@@ -162,15 +157,14 @@ class CallLog:
         log.node = node
         return log
 
-    def _open(self, sql: Sql, clock: Callable[[], float], close: Callable[[], None]) -> None:
-        self.sql = sql
-        self.clock = clock
-        self._close = close
-        self.node = ""
+    def _open(self, sql: Sql, clock: Callable[[], float], close: Callable[[], None] | None) -> None:
+        self.sql, self.clock, self.node = sql, clock, ""
+        self._close = close  # None: someone else's connection, closed by them
         self._seq: dict[str, int] = {}
 
     def close(self) -> None:
-        self._close()
+        if self._close is not None:
+            self._close()
 
     def start(self, call_id: str, caller: str, route: str) -> None:
         """A call's first AGI session makes its row; a later one (the callback offer while
@@ -373,13 +367,9 @@ _CALL = "id, started_at, ended_at, caller, route, outcome, reason, node"
 def _porsi_of(sql: Sql, call_ids: list[str]) -> dict[str, list[str]]:
     """Each call's porsi looked up, each once, in the order first keyed (one query for the
     page, in Python: SQLite's group_concat is PostgreSQL's string_agg)."""
-    if not call_ids:
-        return {}
-    marks = ", ".join("?" * len(call_ids))
-    found: dict[str, list[str]] = {}
-    for call_id, porsi in sql.all(
-        f"SELECT call_id, porsi FROM lookups WHERE call_id IN ({marks}) ORDER BY at", call_ids
-    ):
+    marks, found = ", ".join("?" * len(call_ids)), dict[str, list[str]]()
+    query = f"SELECT call_id, porsi FROM lookups WHERE call_id IN ({marks}) ORDER BY at"
+    for call_id, porsi in sql.all(query, call_ids) if call_ids else []:
         if porsi not in found.setdefault(call_id, []):
             found[call_id].append(porsi)
     return found
