@@ -12,6 +12,7 @@ from bench.table import Row, machine, render
 # name -> module; each module's main() prints its own detail and returns its table rows.
 BENCHMARKS = {
     "agi": "bench.bench_agi",
+    "calllog": "bench.bench_calllog",
     "calls": "bench.bench_calls",
     "cluster": "bench.cluster",
     "codecs": "bench.bench_codecs",

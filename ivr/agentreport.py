@@ -19,11 +19,11 @@ paused is split across the days and hours it spans.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from ivr.agents import pauses
+from ivr.store import Sql
 
 # A pause that began before the report's start still counts from the start: PAUSE lines
 # are looked for this far back.
@@ -96,7 +96,7 @@ def split(start: float, end: float, zone: dt.tzinfo, unit: str) -> Iterator[tupl
 
 
 def figures(
-    db: sqlite3.Connection, since: float, until: float, zone: dt.tzinfo, unit: str = TOTAL
+    sql: Sql, since: float, until: float, zone: dt.tzinfo, unit: str = TOTAL
 ) -> dict[tuple[str, str], Figures]:
     """(agent, bucket) -> figures for [since, until); the bucket per ``unit``."""
     bucket = buckets(zone)[unit]
@@ -105,13 +105,13 @@ def figures(
     def of(agent: str, at: float) -> Figures:
         return out.setdefault((agent, bucket(at)), Figures())
 
-    for agent, at, event, d1, d2, d4, d5 in db.execute(
+    for agent, at, event, d1, d2, d4, d5 in sql.all(
         "SELECT agent, at, event, data1, data2, data4, data5 FROM queue_log "
         f"WHERE at >= ? AND at < ? AND event IN (?, ?, ?, ?, ?, ?) {AGENTS} ORDER BY at, id",
         (since, until, ANSWERED, *ENDED, "RINGNOANSWER", *TRANSFERS),
     ):
         _count(of(agent, at), event, d1, d2, d4, d5)
-    for agent, reason, start, end in pause_spans(db, since, until):
+    for agent, reason, start, end in pause_spans(sql, since, until):
         for a, b in split(start, end, zone, unit) if unit != TOTAL else [(start, end)]:
             paused = of(agent, a).paused
             paused[reason] = paused.get(reason, 0.0) + (b - a)
@@ -139,14 +139,12 @@ def _seconds(text: str) -> float:
         return 0.0
 
 
-def pause_spans(
-    db: sqlite3.Connection, since: float, until: float
-) -> Iterator[tuple[str, str, float, float]]:
+def pause_spans(sql: Sql, since: float, until: float) -> Iterator[tuple[str, str, float, float]]:
     """(agent, reason, start, end) of each pause, clipped to [since, until). app_queue
     writes one PAUSE per queue (and a PAUSEALL): a PAUSE with the running pause's reason
     continues it."""
     running: dict[str, tuple[str, float]] = {}
-    rows = db.execute(
+    rows = sql.all(
         "SELECT agent, at, event, data1 FROM queue_log WHERE at >= ? AND at < ? "
         f"AND event IN (?, ?, ?, ?, ?) {AGENTS} ORDER BY at, id",
         (since - PAUSE_LOOKBACK, until, *PAUSED, *AVAILABLE),
@@ -173,7 +171,7 @@ def _clipped(
 
 
 def table(
-    db: sqlite3.Connection,
+    sql: Sql,
     since: float,
     until: float,
     zone: dt.tzinfo,
@@ -197,7 +195,7 @@ def table(
     if rated is not None:
         header += ("penilaian (jumlah)", "penilaian (rata-rata)")
     rows: list[tuple[object, ...]] = []
-    for (agent, bucket), f in sorted(figures(db, since, until, zone, unit).items()):
+    for (agent, bucket), f in sorted(figures(sql, since, until, zone, unit).items()):
         row: tuple[object, ...] = (
             agent,
             *((bucket,) if by else ()),

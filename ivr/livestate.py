@@ -16,19 +16,17 @@ import calendar
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from ivr import reports
+from ivr import calldb, reports, storeplace
 from ivr.admin.audit import Audit
 from ivr.agents.members import member_of, queue_members, state_of
 from ivr.agents.store import TIERS, AgentStore, queue_of
 from ivr.ami.client import AmiClient
-from ivr.calldb import open_calldb
 from ivr.config import Config
 from ivr.data.mirror import Mirror
 from ivr.errors import HajjIvrError
@@ -76,10 +74,9 @@ class LiveState(Collector):
                 log.warning("metrics: %s not read (%s)", part.__name__, type(e).__name__)
 
     def _calls(self) -> Iterator[GaugeMetricFamily]:
-        with closing(open_calldb(self.calldb)) as db:
-            live = reports.live(db, self.clock())
-            with callbacks_mod.shared(self.database, db) as requests:
-                pending = requests.pending()
+        with storeplace.opened(self.database, self.calldb, calldb.SCHEMAS, wal=True) as sql:
+            live = reports.live(sql, self.clock())
+            pending = callbacks_mod.Callbacks(sql).pending()
         yield GaugeMetricFamily("hajj_calls_in_ivr", "Calls in the IVR now", live.in_ivr)
         waiting = GaugeMetricFamily(
             "hajj_calls_waiting", "Callers waiting for an agent now, by tier", labels=["tier"]

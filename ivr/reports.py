@@ -1,5 +1,6 @@
 """The numbers on the wallboard and in the reports, computed from the call log
-(calls.sqlite: calls, transcripts, lookups, queue stays). The web pages only render them.
+(calls, transcripts, lookups, queue stays: calls.sqlite, or PostgreSQL with ``[database]
+url``; each function takes the store's ivr.store.Sql). The web pages only render them.
 
 Definitions (as contact centers use them):
 
@@ -16,7 +17,6 @@ answered nor abandoned: the same call's next stay, or its callback, counts.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
@@ -27,6 +27,7 @@ from ivr.agents.store import tier_of
 from ivr.calllog import TOPIC_PREFIX
 from ivr.outcomes import SELF_SERVICE, Outcome
 from ivr.queue.records import StayOutcome
+from ivr.store import Row, Sql
 
 SERVICE_SECONDS = 20
 # Rows older than this in a running state are leftovers (a controller killed mid-call).
@@ -66,29 +67,42 @@ def _pct(part: int, whole: int) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
 
 
-def wallboard(db: sqlite3.Connection, now: float, since: float) -> Wallboard:
-    in_ivr = db.execute(
+def _one(sql: Sql, query: str, args: tuple[object, ...]) -> Row:
+    """An aggregate's one row (there always is one)."""
+    row = sql.one(query, args)
+    assert row is not None
+    return row
+
+
+def wallboard(sql: Sql, now: float, since: float) -> Wallboard:
+    (in_ivr,) = _one(
+        sql,
         "SELECT count(*) FROM calls WHERE outcome = ? AND started_at > ?",
         (Outcome.IN_PROGRESS, now - LIVE_WINDOW),
-    ).fetchone()[0]
-    waiting, oldest = db.execute(
+    )
+    waiting, oldest = _one(
+        sql,
         "SELECT count(*), min(joined_at) FROM queue_calls WHERE outcome = ? AND joined_at > ?",
         (StayOutcome.WAITING, now - LIVE_WINDOW),
-    ).fetchone()
-    answered, fast, asa = db.execute(
-        "SELECT count(*), sum(wait <= ?), avg(wait) FROM queue_calls "
-        "WHERE outcome IN (?, ?) AND joined_at >= ?",
+    )
+    # CASE, not sum(wait <= ?): PostgreSQL sums no booleans.
+    answered, fast, asa = _one(
+        sql,
+        "SELECT count(*), sum(CASE WHEN wait <= ? THEN 1 ELSE 0 END), avg(wait) "
+        "FROM queue_calls WHERE outcome IN (?, ?) AND joined_at >= ?",
         (SERVICE_SECONDS, *TAKEN, since),
-    ).fetchone()
-    abandoned = db.execute(
+    )
+    (abandoned,) = _one(
+        sql,
         "SELECT count(*) FROM queue_calls WHERE outcome = ? AND joined_at >= ?",
         (StayOutcome.ABANDONED, since),
-    ).fetchone()[0]
-    calls, served = db.execute(
-        f"SELECT count(*), sum(outcome IN ({SERVED_MARKS})) FROM calls "
-        "WHERE route = ? AND started_at >= ?",
+    )
+    calls, served = _one(
+        sql,
+        f"SELECT count(*), sum(CASE WHEN outcome IN ({SERVED_MARKS}) THEN 1 ELSE 0 END) "
+        "FROM calls WHERE route = ? AND started_at >= ?",
         (*SERVED, chanvars.ROUTE_HOTLINE, since),
-    ).fetchone()
+    )
     offered = answered + abandoned
     return Wallboard(
         in_ivr=in_ivr,
@@ -96,10 +110,10 @@ def wallboard(db: sqlite3.Connection, now: float, since: float) -> Wallboard:
         longest_wait=round(now - oldest, 1) if oldest else 0.0,
         answered=answered,
         abandoned=abandoned,
-        service_level=_pct(fast or 0, offered),
+        service_level=_pct(int(fast or 0), offered),
         abandonment_rate=_pct(abandoned, offered),
         average_speed_of_answer=round(asa, 1) if asa is not None else None,
-        self_service_rate=_pct(served or 0, calls),
+        self_service_rate=_pct(int(served or 0), calls),
         calls_today=calls,
     )
 
@@ -118,9 +132,9 @@ def _local(ts: float, zone: dt.tzinfo) -> dt.datetime:
     return dt.datetime.fromtimestamp(ts, zone)
 
 
-def calls_per_hour(db: sqlite3.Connection, since: float, zone: dt.tzinfo) -> Table:
+def calls_per_hour(sql: Sql, since: float, zone: dt.tzinfo) -> Table:
     counts: Counter[int] = Counter()
-    for (started,) in db.execute(
+    for (started,) in sql.all(
         "SELECT started_at FROM calls WHERE route = ? AND started_at >= ?",
         (chanvars.ROUTE_HOTLINE, since),
     ):
@@ -130,10 +144,10 @@ def calls_per_hour(db: sqlite3.Connection, since: float, zone: dt.tzinfo) -> Tab
     )
 
 
-def outcomes_by_day(db: sqlite3.Connection, since: float, zone: dt.tzinfo) -> Table:
+def outcomes_by_day(sql: Sql, since: float, zone: dt.tzinfo) -> Table:
     """Per day: served by the IVR, transferred to a person, abandoned (hung up unserved)."""
     days: dict[str, Counter[str]] = {}
-    rows = db.execute(
+    rows = sql.all(
         "SELECT c.started_at, c.outcome, "
         "EXISTS (SELECT 1 FROM queue_calls q WHERE q.call_id = c.id AND q.outcome = ?) "
         "FROM calls c WHERE c.route = ? AND c.outcome != ? AND c.started_at >= ?",
@@ -158,27 +172,27 @@ def outcomes_by_day(db: sqlite3.Connection, since: float, zone: dt.tzinfo) -> Ta
     )
 
 
-def topics(db: sqlite3.Connection, since: float) -> Table:
-    rows = db.execute(
+def topics(sql: Sql, since: float) -> Table:
+    rows = sql.all(
         "SELECT substr(t.text, ?), count(*) FROM transcript t JOIN calls c ON c.id = t.call_id "
         "WHERE t.kind = 'event' AND t.text LIKE ? AND c.started_at >= ? "
-        "GROUP BY 1 ORDER BY 2 DESC",
+        "GROUP BY 1 ORDER BY 2 DESC, 1",
         (len(TOPIC_PREFIX) + 1, TOPIC_PREFIX + "%", since),
-    ).fetchall()
+    )
     return Table("Topik yang ditanyakan", ("topik", "kali"), [tuple(r) for r in rows])
 
 
-def not_found_by_place(db: sqlite3.Connection, since: float) -> Table:
+def not_found_by_place(sql: Sql, since: float) -> Table:
     """Porsi not found, by province (the porsi's first two digits) and kabupaten (known
     when the same call then found a porsi: the caller had mistyped)."""
-    rows = db.execute(
+    rows = sql.all(
         "SELECT l.province, coalesce(l.province_name, ''), "
         "coalesce((SELECT f.kabupaten FROM lookups f WHERE f.call_id = l.call_id "
         "          AND f.found = 1 AND f.at > l.at ORDER BY f.at LIMIT 1), '(tidak diketahui)'),"
         " count(*) FROM lookups l JOIN calls c ON c.id = l.call_id "
         "WHERE l.found = 0 AND c.started_at >= ? GROUP BY 1, 2, 3 ORDER BY 4 DESC",
         (since,),
-    ).fetchall()
+    )
     return Table(
         "Porsi tidak ditemukan per provinsi dan kabupaten",
         ("kode provinsi", "provinsi", "kabupaten", "kali"),
@@ -186,9 +200,9 @@ def not_found_by_place(db: sqlite3.Connection, since: float) -> Table:
     )
 
 
-def service_level_by_day(db: sqlite3.Connection, since: float, zone: dt.tzinfo) -> Table:
+def service_level_by_day(sql: Sql, since: float, zone: dt.tzinfo) -> Table:
     days: dict[str, list[int]] = {}
-    for joined, outcome, wait in db.execute(
+    for joined, outcome, wait in sql.all(
         "SELECT joined_at, outcome, wait FROM queue_calls WHERE joined_at >= ? "
         "AND outcome IN (?, ?, ?)",
         (since, *TAKEN, StayOutcome.ABANDONED),
@@ -205,13 +219,13 @@ def service_level_by_day(db: sqlite3.Connection, since: float, zone: dt.tzinfo) 
     )
 
 
-def ppiu_suspicious(db: sqlite3.Connection, since: float) -> Table:
+def ppiu_suspicious(sql: Sql, since: float) -> Table:
     """Umrah licence numbers asked that are unknown or revoked, most asked first (a fraud
     signal: someone sells umrah under them)."""
     return Table(
         "Nomor izin PPIU yang ditanyakan: tidak terdaftar atau dicabut",
         ("nomor izin", "hasil", "kali"),
-        [tuple(r) for r in ppiulog.suspicious(db, since)],
+        [tuple(r) for r in ppiulog.suspicious(sql, since)],
     )
 
 
@@ -224,9 +238,9 @@ SATISFACTION = {
 }
 
 
-def satisfaction(db: sqlite3.Connection, since: float, zone: dt.tzinfo, by: str) -> Table:
+def satisfaction(sql: Sql, since: float, zone: dt.tzinfo, by: str) -> Table:
     """Ratings since ``since`` by agent, tier, topic or day: how many, their mean."""
-    rated = ratings.Ratings(db).between(since, float("inf"))
+    rated = ratings.Ratings(sql).between(since, float("inf"))
     groups = ratings.grouped(rated, ratings.by_kind_of_group(zone)[by])
     title, column = SATISFACTION[by]
     return Table(
@@ -236,18 +250,18 @@ def satisfaction(db: sqlite3.Connection, since: float, zone: dt.tzinfo, by: str)
     )
 
 
-def _satisfaction(by: str) -> Callable[[sqlite3.Connection, float, dt.tzinfo], Table]:
-    return lambda db, since, zone: satisfaction(db, since, zone, by)
+def _satisfaction(by: str) -> Callable[[Sql, float, dt.tzinfo], Table]:
+    return lambda sql, since, zone: satisfaction(sql, since, zone, by)
 
 
 # The reports page's tables, in order: name -> (call log, since, time zone) -> table.
-REPORTS: Mapping[str, Callable[[sqlite3.Connection, float, dt.tzinfo], Table]] = {
+REPORTS: Mapping[str, Callable[[Sql, float, dt.tzinfo], Table]] = {
     "calls-per-hour": calls_per_hour,
     "outcomes": outcomes_by_day,
-    "topics": lambda db, since, _: topics(db, since),
-    "not-found": lambda db, since, _: not_found_by_place(db, since),
+    "topics": lambda sql, since, _: topics(sql, since),
+    "not-found": lambda sql, since, _: not_found_by_place(sql, since),
     "service-level": service_level_by_day,
-    "ppiu-suspicious": lambda db, since, _: ppiu_suspicious(db, since),
+    "ppiu-suspicious": lambda sql, since, _: ppiu_suspicious(sql, since),
     **{f"satisfaction-{by}": _satisfaction(by) for by in SATISFACTION},
 }
 
@@ -275,31 +289,32 @@ class Live:
     waiting: Mapping[str, tuple[int, float]]  # queue -> (callers, longest wait in seconds)
 
 
-def live(db: sqlite3.Connection, now: float) -> Live:
-    in_ivr = db.execute(
+def live(sql: Sql, now: float) -> Live:
+    (in_ivr,) = _one(
+        sql,
         "SELECT count(*) FROM calls WHERE outcome = ? AND started_at > ?",
         (Outcome.IN_PROGRESS, now - LIVE_WINDOW),
-    ).fetchone()[0]
-    rows = db.execute(
+    )
+    rows = sql.all(
         "SELECT queue, count(*), min(joined_at) FROM queue_calls WHERE outcome = ? "
         "AND joined_at > ? GROUP BY queue",
         (StayOutcome.WAITING, now - LIVE_WINDOW),
-    ).fetchall()
+    )
     return Live(in_ivr, {q: (n, max(0.0, now - oldest)) for q, n, oldest in rows})
 
 
-def live_calls(db: sqlite3.Connection, now: float) -> list[LiveCall]:
+def live_calls(sql: Sql, now: float) -> list[LiveCall]:
     """Calls in the IVR (newest first), then callers waiting for an agent (longest first)."""
-    in_ivr = db.execute(
+    in_ivr = sql.all(
         "SELECT id, started_at, caller, 'IVR' FROM calls WHERE outcome = ? "
         "AND started_at > ? ORDER BY started_at DESC LIMIT 50",
         (Outcome.IN_PROGRESS, now - LIVE_WINDOW),
-    ).fetchall()
-    waiting = db.execute(
+    )
+    waiting = sql.all(
         "SELECT call_id, joined_at, caller, queue FROM queue_calls WHERE outcome = ? "
         "AND joined_at > ? ORDER BY joined_at LIMIT 50",
         (StayOutcome.WAITING, now - LIVE_WINDOW),
-    ).fetchall()
+    )
     return [LiveCall(*row) for row in in_ivr + waiting]
 
 
@@ -315,16 +330,16 @@ class AgentCall:
     since: float  # when the agent answered
 
 
-def agent_calls(db: sqlite3.Connection, now: float) -> list[AgentCall]:
+def agent_calls(sql: Sql, now: float) -> list[AgentCall]:
     """Stays answered and not yet ended (longest talking first), within the live window.
     Ended means AgentComplete's talk time is in: ended_at already holds the moment the
     caller left the queue (QueueCallerLeave comes just before AgentConnect)."""
-    rows = db.execute(
+    rows = sql.all(
         "SELECT call_id, agent, caller, queue, answered_at FROM queue_calls "
         "WHERE outcome = ? AND talk IS NULL AND answered_at > ? "
         "ORDER BY answered_at LIMIT 100",
         (StayOutcome.ANSWERED, now - LIVE_WINDOW),
-    ).fetchall()
+    )
     return [
         AgentCall(call_id, agent, phone.mask(caller), tier_of(queue), answered)
         for call_id, agent, caller, queue, answered in rows

@@ -29,12 +29,10 @@ from __future__ import annotations
 import logging
 import shutil
 import time
-from contextlib import AbstractContextManager, closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from ivr import calllog, dispositions, ratings, storeplace
-from ivr.calldb import SCHEMAS, open_calldb
+from ivr import calldb, calllog, dispositions, ratings
 from ivr.campaigns import store as campaigns
 from ivr.complaints import tickets as tickets_mod
 from ivr.config import Config
@@ -42,7 +40,6 @@ from ivr.corrections.cases import Cases
 from ivr.prompts import formats
 from ivr.queue import callbacks, queuelog, records
 from ivr.queue.recordings import Recordings
-from ivr.store import Sql
 
 log = logging.getLogger(__name__)
 DAY = 86400.0
@@ -99,19 +96,18 @@ def _call_log(config: Config, now: float, dry_run: bool) -> list[Count]:
     calls_before = _before(now, r.calls_days)
     lookups_before = _before(now, r.lookups_days)
     callbacks_before = _before(now, r.callbacks_days)
-    with closing(open_calldb(config.calllog_path)) as db:
+    with calldb.opened(config) as sql:  # calls.sqlite, or PostgreSQL with [database] url
         calls = lines = stays = rated = noted = entries = lookups = finished = None
         if calls_before is not None:
-            rated = ratings.purge_ratings(db, calls_before, dry_run)  # while calls name them
-            noted = dispositions.purge_dispositions(db, calls_before, dry_run)
-            calls, lines = calllog.purge_calls(db, calls_before, dry_run)
-            stays = records.purge_stays(db, calls_before, dry_run)
-            entries = queuelog.purge_entries(db, calls_before, dry_run)
+            rated = ratings.purge_ratings(sql, calls_before, dry_run)  # while calls name them
+            noted = dispositions.purge_dispositions(sql, calls_before, dry_run)
+            calls, lines = calllog.purge_calls(sql, calls_before, dry_run)
+            stays = records.purge_stays(sql, calls_before, dry_run)
+            entries = queuelog.purge_entries(sql, calls_before, dry_run)
         if lookups_before is not None:
-            lookups = calllog.purge_lookups(db, lookups_before, dry_run)
+            lookups = calllog.purge_lookups(sql, lookups_before, dry_run)
         if callbacks_before is not None:
-            with callbacks.shared(config.database, db) as requests:
-                finished = requests.purge_finished(callbacks_before, dry_run)
+            finished = callbacks.Callbacks(sql).purge_finished(callbacks_before, dry_run)
     reached = _campaigns(config, now, dry_run)
     return [
         Count("calls", "calls_days", r.calls_days, calls),
@@ -129,7 +125,7 @@ def _call_log(config: Config, now: float, dry_run: bool) -> list[Count]:
 def _campaigns(config: Config, now: float, dry: bool) -> list[Count]:
     days = config.retention.campaigns_days
     before = _before(now, days)
-    with _store(config) as sql:  # every node's campaigns, with [database] url
+    with calldb.opened(config) as sql:  # every node's campaigns, with [database] url
         store = campaigns.Campaigns(sql)
         calls = None if before is None else store.purge_calls(before, dry)
         optouts = store.purge_optouts(now - campaigns.OPTOUT_DAYS * DAY, dry)
@@ -171,8 +167,8 @@ def _recordings(config: Config, now: float, dry_run: bool) -> list[Count]:
     if before is None:
         return [Count("agent-call recordings", key, days, None)]
     folder, gone = config.call_recordings_dir, 0
-    with closing(open_calldb(config.calllog_path)) as db:
-        store = Recordings(db)
+    with calldb.opened(config) as sql:
+        store = Recordings(sql)
         for old in store.older_than(before):
             if not _remove(folder / Path(old.file).name, dry_run):
                 continue  # the row keeps naming it until it can go
@@ -193,7 +189,7 @@ def _corrections(config: Config, now: float, dry_run: bool) -> list[Count]:
     if before is None:
         return [Count(what, "closed_complaints_days", days, None)]
     emptied = 0
-    with _store(config) as sql:
+    with calldb.opened(config) as sql:
         cases = Cases(sql)
         for case in cases.resolved_with_personal_data(before):
             message = config.recordings_dir / Path(case.recording).name
@@ -208,17 +204,11 @@ def _corrections(config: Config, now: float, dry_run: bool) -> list[Count]:
 def _orphan_recordings(config: Config, before: float, desk: tickets_mod.Tickets) -> list[Path]:
     """Old files no ticket or correction case names: a recording whose ticket row was never
     written, a reply conversion's folder left by a crash."""
-    with _store(config) as sql:
+    with calldb.opened(config) as sql:
         named = desk.file_names() | Cases(sql).file_names()
     # A reply's .alaw/.ulaw go with its .wav, never before it.
     named |= {p.name for name in named for p in formats.siblings(Path(name))}
     return [p for p in _old_entries(config.recordings_dir, before) if p.name not in named]
-
-
-def _store(config: Config) -> AbstractContextManager[Sql]:
-    """The call log's stores where they are: calls.sqlite, or PostgreSQL (``[database]
-    url``: the campaigns' and cases' tables every node shares)."""
-    return storeplace.opened(config.database, config.calllog_path, SCHEMAS, wal=True)
 
 
 def _old_entries(folder: Path, before: float | None) -> list[Path]:

@@ -10,28 +10,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ivr import calldb, guard, heartbeats, ppiulog
+from ivr import calldb, heartbeats
 from ivr.admin import audit, overrides, studio
 from ivr.agents import schema as accounts
-from ivr.campaigns import schema as campaigns
 from ivr.complaints import model as tickets
 from ivr.config import Config
-from ivr.corrections import cases
 from ivr.data import published
-from ivr.queue import callbacks
 from ivr.store import Schema, migrate, open_store
 
 if TYPE_CHECKING:
     from ivr.pgstore import Migrated as PgMigrated
 
-# The stores that move to PostgreSQL with [database] url, with their PostgreSQL steps;
-# and the tables only a cluster has: the published data mirrors and the nodes' heartbeats.
+# The stores that move to PostgreSQL with [database] url, with their PostgreSQL steps:
+# calls.sqlite's (calldb.PG_SCHEMAS, callbacks among them), the desk's, and the tables
+# only a cluster has: the published data mirrors and the nodes' heartbeats.
 PG_SCHEMAS = (
-    callbacks.PG_SCHEMA,
-    campaigns.PG_SCHEMA,
-    cases.PG_SCHEMA,
-    guard.PG_SCHEMA,
-    ppiulog.PG_SCHEMA,
+    *calldb.PG_SCHEMAS,
     accounts.PG_SCHEMA,
     tickets.PG_SCHEMA,
     audit.PG_SCHEMA,

@@ -14,7 +14,6 @@ import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from ivr import chanvars
 from ivr.ami.client import AmiClient
@@ -142,11 +141,12 @@ async def _first_end(
     return False
 
 
-async def place_until(ami: AmiClient, call: TestCall, calllog: Path, text: str) -> CallResult:
+async def place_until(
+    ami: AmiClient, call: TestCall, reader: CallLogReader, text: str
+) -> CallResult:
     """Place the call; once every key is sent, hang up when the IVR has said ``text``."""
     stop, ids = asyncio.Event(), list[str]()
     placed = asyncio.create_task(place(ami, call, stop, ids.append))
-    reader = CallLogReader(calllog)
     while not placed.done():
         await asyncio.sleep(0.3)
         if ids and not stop.is_set() and _said_after(reader, ids[0], text, call.keys_seconds()):

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import os
 import signal
 import socket
-import sqlite3
 import time
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
@@ -33,22 +31,18 @@ from ivr.call import CallServices
 from ivr.calldb import CallDb, open_calldb
 from ivr.campaigns import dialer as dialer_mod
 from ivr.campaigns.dialer import CampaignDialer
-from ivr.campaigns.store import Campaigns
 from ivr.complaints import tickets
 from ivr.complaints import writer as writer_mod
 from ivr.complaints.desk import ComplaintDesk
 from ivr.config import Config
 from ivr.controller import Controller
-from ivr.corrections.cases import Cases
 from ivr.corrections.desk import CorrectionDesk
 from ivr.data.mirror import Mirror
 from ivr.flows import routes
 from ivr.guard import Guard, Limits
 from ivr.metrics import Metrics
-from ivr.ppiulog import PpiuLog
 from ivr.queue import dispatcher as dispatcher_mod
 from ivr.queue import recorder, recordings, tracker
-from ivr.queue.callbacks import Callbacks
 from ivr.queue.desk import Desk
 from ivr.queue.dispatcher import CallbackDispatcher
 from ivr.queue.queuelog import QueueLog
@@ -72,23 +66,24 @@ def call_services(config: Config, *, clock: Callable[[], float] = time.time) -> 
     """Every store a call uses, opened once."""
     catalogs = overrides.watched_catalog(config)  # reloaded when a catalog file changes
     catalogs.current()  # a broken catalog stops the start, not a call
-    calls = CallDb.open(config.calllog_path, clock=clock)
+    calls = CallDb.open(
+        config.calllog_path, clock=clock, shared=_shared(config), node=node_name(config)
+    )
     hours = overrides.watched_schedule(config)
     hours.current()
-    requests = _callbacks(config, calls)
-    calls = _moved(config, calls, requests.sql, clock)
-    desk = Desk(hours.current, requests, calls.stays, config.agents.callbacks_per_day, clock)
+    desk = Desk(hours.current, calls.callbacks, calls.stays, config.agents.callbacks_per_day, clock)
+    shared = calls.sql if config.database.postgres else None
     return CallServices(
         config.ivr,
         catalogs.current,
         calls.calls,
         Mirror(config.mirror_path),
         desk,
-        _complaints(config, clock),
-        Guard(_counts(config, calls, requests), Limits.for_config(config), clock),
+        _complaints(config, clock, shared),
+        Guard(calls.sql, Limits.for_config(config), clock),
         calls.ppiu,
         _corrections(config, calls),
-        Studio(config),
+        Studio(config, sql=shared),
         clock,
         calls.campaigns,
         # Measured only when served: no histogram work on every prompt for nobody.
@@ -97,31 +92,16 @@ def call_services(config: Config, *, clock: Callable[[], float] = time.time) -> 
     )
 
 
-def _callbacks(config: Config, calls: CallDb) -> Callbacks:
-    """The callback requests: calls.sqlite's, or with ``[database] url`` PostgreSQL's
-    (their tables brought to this release first, as a SQLite store's are when opened)."""
+def _shared(config: Config) -> Sql | None:
+    """With ``[database] url`` the controller's one pool, for every PostgreSQL store (its
+    tables brought to this release first, as a SQLite store's are when opened); None
+    without."""
     if not config.database.postgres:
-        return calls.callbacks
+        return None
     from ivr import pgstore  # psycopg only where PostgreSQL is configured (import time)
 
     storefiles.migrate_shared(config)
-    return Callbacks(pgstore.PgSql(pgstore.open_pool(config.database, "hajj-ivr-controller")))
-
-
-def _moved(config: Config, calls: CallDb, sql: Sql, clock: Callable[[], float]) -> CallDb:
-    """With ``[database] url`` the stores of calls.sqlite that moved to PostgreSQL (the
-    licences asked, the correction cases, the campaigns) on the callbacks' pool: every
-    node's calls write and read the same rows."""
-    if not config.database.postgres:
-        return calls
-    return dataclasses.replace(
-        calls, ppiu=PpiuLog(sql, clock), corrections=Cases(sql), campaigns=Campaigns(sql)
-    )
-
-
-def _counts(config: Config, calls: CallDb, requests: Callbacks) -> sqlite3.Connection | Sql:
-    """Where the guard counts failed tries: calls.sqlite, or PostgreSQL (every node's)."""
-    return requests.sql if config.database.postgres else calls.db
+    return pgstore.PgSql(pgstore.open_pool(config.database, "hajj-ivr-controller"))
 
 
 def node_name(config: Config) -> str:
@@ -142,9 +122,9 @@ def _corrections(config: Config, calls: CallDb) -> CorrectionDesk:
     )
 
 
-def _complaints(config: Config, clock: Callable[[], float]) -> ComplaintDesk:
+def _complaints(config: Config, clock: Callable[[], float], shared: Sql | None) -> ComplaintDesk:
     c = config.complaints
-    desk_tickets = tickets.for_config(config, clock)
+    desk_tickets = tickets.for_config(config, clock, sql=shared)
     config.recordings_dir.mkdir(parents=True, exist_ok=True)  # RECORD FILE writes here
     return ComplaintDesk(
         desk_tickets,
@@ -166,11 +146,7 @@ async def serve(config: Config, ready: asyncio.Event | None = None) -> None:
     services = ctl.services
     async with contextlib.AsyncExitStack() as stack:
         _pidfile(stack, config)
-        stack.callback(services.calllog.close)
-        if config.database.postgres:
-            from ivr import pgstore
-
-            stack.callback(pgstore.close, services.desk.callbacks.sql)
+        stack.callback(services.calllog.close)  # calls.sqlite and the PostgreSQL pool
         server = await _agi(stack, config, ctl)
         ami = _ami(stack, config, services, started)
         _metrics(stack, config, services, ami)
@@ -222,12 +198,14 @@ def _ami(
     connecting is one of the jobs)."""
     ami = for_config(config, AmiUser.CONTROLLER)
     desk = services.desk
-    ami.on_connect(ControllerResync(services.calllog, desk.records, started))
+    # Nodes sharing PostgreSQL: only this node's calls are closed (its Asterisk lists its own).
+    node = node_name(config) if config.database.postgres else None
+    ami.on_connect(ControllerResync(services.calllog, desk.records, started, node=node))
     queue_tracker = tracker.QueueTracker(services.calllog, desk.records)
     for name in tracker.EVENTS:
         ami.on_event(name, queue_tracker)
     recording_tracker = recorder.RecordingTracker(
-        recordings.Recordings(services.calllog.db), desk.records
+        recordings.Recordings(services.calllog.sql), desk.records
     )
     for name in recorder.EVENTS:
         ami.on_event(name, recording_tracker)
@@ -251,7 +229,8 @@ def _jobs(
     yield campaigns.run()
     yield tasks.every(ESCALATE_EVERY, lambda: _escalate(complaints.tickets), "complaint escalation")
     yield tasks.every(retention.DAY, lambda: _purge(config), "retention purge")
-    yield tasks.every(QUEUE_LOG_EVERY, lambda: _read_queue_log(config), "queue log read")
+    reader = lambda: _read_queue_log(config, services.calllog.sql)  # noqa: E731
+    yield tasks.every(QUEUE_LOG_EVERY, reader, "queue log read")
     if config.database.postgres:
         yield tasks.every(OVERRIDES_EVERY, lambda: _pull_overrides(config), "overrides pull")
     # The writer stops between writes: what it had not applied stays in the spool.
@@ -315,10 +294,16 @@ def _pull_overrides(config: Config) -> None:
         log.info("prompts recorded by phone on another node: %s", ", ".join(recorded))
 
 
-def _read_queue_log(config: Config) -> None:
-    """The lines Asterisk added to queue_log since the last run -> calls.sqlite."""
+def _read_queue_log(config: Config, shared: Sql) -> None:
+    """The lines Asterisk added to queue_log since the last run -> the call log: on
+    PostgreSQL over the controller's pool; on SQLite over a connection of this worker
+    thread's (its transaction must not take in the event loop's writes)."""
+    queue_log = RuntimeLayout(config.asterisk_dir).log / "queue_log"
+    if config.database.postgres:
+        QueueLog(shared, node_name(config)).read(queue_log)
+        return
     with contextlib.closing(open_calldb(config.calllog_path)) as db:
-        QueueLog(db).read(RuntimeLayout(config.asterisk_dir).log / "queue_log")
+        QueueLog(db).read(queue_log)
 
 
 def _pidfile(stack: contextlib.AsyncExitStack, config: Config) -> None:

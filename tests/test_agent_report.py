@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
-from collections.abc import Iterator
-from contextlib import closing
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from ivr import agentreport
 from ivr.agentreport import DAY, HOUR, TOTAL
-from ivr.calldb import open_calldb
 from ivr.queue.queuelog import QueueLog, parse
+from ivr.store import Sql
+from tests.rig import callstores
+from tests.rig.postgres import Backend
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 # 2026-12-01 09:00 in Jakarta
@@ -26,17 +24,17 @@ def line(at: float, agent: str, event: str, *data: str, call: str = "c1") -> str
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[sqlite3.Connection]:
-    with closing(open_calldb(tmp_path / "calls.sqlite")) as conn:
-        yield conn
+def db(backend: Backend) -> Sql:
+    """The queue log on either backend (SQLite, PostgreSQL)."""
+    return callstores.stores(backend)
 
 
-def insert(db: sqlite3.Connection, *lines: str) -> None:
+def insert(db: Sql, *lines: str) -> None:
     entries = [parse(text) for text in lines]
     QueueLog(db).add(e for e in entries if e is not None)
 
 
-def day_of_work(db: sqlite3.Connection) -> None:
+def day_of_work(db: Sql) -> None:
     """dewi: two calls (60 s and 120 s talk), one transferred (30 s), a ring not answered,
     break 09:50-10:10 (across an hour), ACW 90 s twice, a pause without a reason;
     eko: one ring not answered."""
@@ -63,7 +61,7 @@ def day_of_work(db: sqlite3.Connection) -> None:
 
 
 def test_agent_report_totals_handle_time_acw_pauses_rings_transfers(
-    db: sqlite3.Connection,
+    db: Sql,
 ) -> None:
     day_of_work(db)
     f = agentreport.figures(db, T0, T0 + 86400, JAKARTA)
@@ -78,7 +76,7 @@ def test_agent_report_totals_handle_time_acw_pauses_rings_transfers(
 
 
 def test_agent_report_by_hour_splits_a_pause_across_the_hours_it_spans(
-    db: sqlite3.Connection,
+    db: Sql,
 ) -> None:
     day_of_work(db)
     f = agentreport.figures(db, T0, T0 + 86400, JAKARTA, HOUR)
@@ -89,7 +87,7 @@ def test_agent_report_by_hour_splits_a_pause_across_the_hours_it_spans(
 
 
 def test_agent_report_by_day_splits_at_local_midnight_and_clips_to_the_period(
-    db: sqlite3.Connection,
+    db: Sql,
 ) -> None:
     midnight = dt.datetime(2026, 12, 2, 0, 0, tzinfo=JAKARTA).timestamp()
     insert(
@@ -107,7 +105,7 @@ def test_agent_report_by_day_splits_at_local_midnight_and_clips_to_the_period(
 
 
 def test_agent_report_table_rounds_and_joins_satisfaction_when_given(
-    db: sqlite3.Connection,
+    db: Sql,
 ) -> None:
     day_of_work(db)
     plain = agentreport.table(db, T0, T0 + 86400, JAKARTA)

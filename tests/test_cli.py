@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
-from ivr import cli
+from ivr import calldb, cli, pgstore
 from ivr.agents.sessions import Sessions
 from ivr.agents.store import AgentStore
 from ivr.agents.throttle import LoginThrottle
 from ivr.calllog import CallLog
+from ivr.settings import DatabaseSettings
 from tests.rig.postgres import Backend
 from tests.rig.web import printed_password
 from tests.test_admin_shared import on_backend
@@ -123,8 +125,27 @@ def test_cli_calls_list_and_show_give_times_in_the_hotlines_zone(
     log = CallLog(tmp_path / "calls.sqlite")
     log.start("1795650000.1", "0811", "hotline")
     at = dt.datetime(2026, 4, 10, 14, 3, 5, tzinfo=dt.UTC).timestamp()
-    log.db.execute("UPDATE calls SET started_at = ?", (at,))
+    log.sql.run("UPDATE calls SET started_at = ?", (at,))
     log.close()
     for verb in (["list"], ["show", "1795650000.1"]):
         assert cli.main(["--state-dir", str(tmp_path), "calls", *verb]) == 0
         assert "2026-04-10 21:03:05 WIB" in capsys.readouterr().out  # Asia/Jakarta
+
+
+def test_cli_calls_list_and_show_read_postgres_with_a_database_url(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = DatabaseSettings(url=pg_url)
+    pgstore.migrate_all(settings, calldb.PG_SCHEMAS)
+    with pgstore.opened(settings) as sql:
+        log = CallLog.over(sql)
+        log.start("pg-call", "0811", "hotline")
+        log.add("pg-call", "say", "Selamat datang dari PostgreSQL")
+    with closing(CallLog(tmp_path / "calls.sqlite")) as lite:
+        lite.start("sqlite-call", "0812", "hotline")  # not read with a URL
+    monkeypatch.setenv("HAJJ_IVR_DATABASE_URL", pg_url)
+    assert cli.main(["--state-dir", str(tmp_path), "calls", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "pg-call" in listed and "sqlite-call" not in listed
+    assert cli.main(["--state-dir", str(tmp_path), "calls", "show", "pg-call"]) == 0
+    assert "Selamat datang dari PostgreSQL" in capsys.readouterr().out

@@ -27,5 +27,4 @@ def test_callback_with_a_database_url_two_calls_at_once_store_one_request_in_pos
         assert stored[0].call_id in {c.call_id for c in calls}
         assert checks.requests(running, "0811000003") == []  # nothing in calls.sqlite
     finally:
-        pgstore.close(running.controller.services.desk.callbacks.sql)
-        running.close()
+        running.close()  # the controller's pool with it

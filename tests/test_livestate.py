@@ -20,6 +20,10 @@ from ivr.livestate import LiveState, Members
 from ivr.metrics import Metrics
 from ivr.outcomes import Outcome
 from ivr.queue.callbacks import Request
+from ivr.settings import DatabaseSettings
+from ivr.store import Sql
+from tests.rig import callstores
+from tests.rig.postgres import Backend
 
 NOW = time.time()
 Sample = tuple[str, tuple[tuple[str, str], ...]]
@@ -41,18 +45,22 @@ def config(tmp_path: Path, live: Path) -> Config:
     return config_mod.load(overrides={"state_dir": str(live.parent)})
 
 
-def state(config: Config, members: Members) -> dict[Sample, float]:
+def state(
+    config: Config, members: Members, database: DatabaseSettings | None = None
+) -> dict[Sample, float]:
     metrics = Metrics()
     agents, audit = AgentStore(config.agents_path), Audit.for_config(config)
     paths = (config.calllog_path, config.mirror_path)
-    metrics.add(LiveState(*paths, agents, audit, members, clock=lambda: NOW))
+    where = database or DatabaseSettings()
+    metrics.add(LiveState(*paths, agents, audit, members, clock=lambda: NOW, database=where))
     return scrape(metrics)
 
 
-def calls(config: Config) -> None:
+def calls(config: Config, shared: Sql | None = None) -> None:
     """One call in the IVR, three callers waiting (two at tier 1, the longest 50 s), an
-    open callback and one being called, a finished call and a done callback."""
-    db = CallDb.open(config.calllog_path, clock=lambda: NOW - 10)
+    open callback and one being called, a finished call and a done callback (``shared``:
+    written to PostgreSQL, as a controller with a URL writes them)."""
+    db = CallDb.open(config.calllog_path, clock=lambda: NOW - 10, shared=shared)
     try:
         db.calls.start("in-ivr", "0811000001", "hotline")
         db.calls.start("queued-1", "0811000002", "hotline")
@@ -83,9 +91,11 @@ def members(alice: Mapping[str, str], bob: Mapping[str, str]) -> Members:
     return lambda: {"PJSIP/agent-alice": alice, "PJSIP/agent-bob": bob}
 
 
-def test_livestate_calls_waiting_per_tier_and_callbacks_from_the_call_log(config: Config) -> None:
-    calls(config)
-    got = state(config, lambda: None)
+def test_livestate_calls_waiting_per_tier_and_callbacks_from_the_call_log(
+    config: Config, backend: Backend
+) -> None:
+    calls(config, callstores.stores(backend) if backend.postgres else None)
+    got = state(config, lambda: None, callstores.database(backend))
     assert got[("hajj_calls_in_ivr", ())] == 1
     assert got[("hajj_calls_waiting", (("tier", "1"),))] == 2
     assert got[("hajj_calls_waiting", (("tier", "2"),))] == 1

@@ -4,20 +4,22 @@ CoreShowChannels (a scripted AMI peer; real SQLite)."""
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
 
 from ivr.calllog import CallLog
-from ivr.queue.records import SCHEMA, QueueRecords
+from ivr.queue.records import QueueRecords
 from ivr.queue.resync import ControllerResync, Live, snapshot
 from ivr.queue.tracker import QueueTracker
+from tests.rig import callstores
+from tests.rig.postgres import Backend
 from tests.test_ami_client import FakeAmi, Peer, client_for
 
 
 @pytest.fixture
-def calllog(tmp_path: Path) -> CallLog:
-    return CallLog(tmp_path / "calls.sqlite", SCHEMA)
+def calllog(backend: Backend) -> CallLog:
+    """The call log and the queue stays on either backend (SQLite, PostgreSQL)."""
+    return CallLog.over(callstores.stores(backend))
 
 
 def join(records: QueueRecords, call_id: str, at: float) -> None:
@@ -25,7 +27,7 @@ def join(records: QueueRecords, call_id: str, at: float) -> None:
 
 
 def test_records_resync_stay_whose_caller_is_gone_is_closed_unknown(calllog: CallLog) -> None:
-    records = QueueRecords(calllog.db)
+    records = QueueRecords(calllog.sql)
     join(records, "gone", 100.0)
     join(records, "still", 100.0)
     join(records, "new", 205.0)  # joined after the snapshot was asked for
@@ -39,7 +41,7 @@ def test_records_resync_stay_whose_caller_is_gone_is_closed_unknown(calllog: Cal
 
 
 def test_records_resync_a_late_event_still_tells_how_the_stay_ended(calllog: CallLog) -> None:
-    records = QueueRecords(calllog.db)
+    records = QueueRecords(calllog.sql)
     tracker = QueueTracker(calllog, records, clock=lambda: 230.0)
     join(records, "c1", 100.0)
     records.resync(200.0, waiting=set(), at=210.0)
@@ -59,17 +61,17 @@ def test_records_resync_a_late_event_still_tells_how_the_stay_ended(calllog: Cal
 def test_controller_resync_reconciles_calls_once_and_stays_after_every_login(
     calllog: CallLog,
 ) -> None:
-    records = QueueRecords(calllog.db)
+    records = QueueRecords(calllog.sql)
     calllog.start("old", "0812", "hotline")
-    calllog.db.execute("UPDATE calls SET started_at = 1")
+    calllog.sql.run("UPDATE calls SET started_at = 1")
     resync = ControllerResync(calllog, records, started=10.0, clock=lambda: 300.0)
     resync.apply(Live(100.0, frozenset(), frozenset()))  # the first login
     # A call of this controller's that looks as old: a later login must leave it be.
     calllog.start("mine", "0812", "hotline")
-    calllog.db.execute("UPDATE calls SET started_at = 2 WHERE id = 'mine'")
+    calllog.sql.run("UPDATE calls SET started_at = 2 WHERE id = 'mine'")
     join(records, "mine", 150.0)
     resync.apply(Live(200.0, frozenset(), frozenset()))  # a reconnect
-    outcomes = dict(calllog.db.execute("SELECT id, outcome FROM calls").fetchall())
+    outcomes = {row[0]: row[1] for row in calllog.sql.all("SELECT id, outcome FROM calls")}
     assert outcomes == {"old": "failed", "mine": "in_progress"}
     assert [(s.outcome, s.ended_at) for s in records.for_call("mine")] == [("unknown", 300.0)]
 
@@ -106,3 +108,35 @@ def test_snapshot_reads_waiting_callers_and_live_channels_from_ami() -> None:
 
     live = asyncio.run(main())
     assert live == Live(42.0, frozenset({"waiting-1", "talking-2"}), frozenset({"waiting-1"}))
+
+
+def test_controller_resync_of_a_named_node_reconciles_only_its_calls(calllog: CallLog) -> None:
+    records = QueueRecords(calllog.sql)
+    for call_id, node in (("ours", "ivr1:4573"), ("theirs", "ivr2:4573")):
+        calllog.node = node
+        calllog.start(call_id, "0812", "hotline")
+    calllog.sql.run("UPDATE calls SET started_at = 1")
+    resync = ControllerResync(calllog, records, 10.0, clock=lambda: 300.0, node="ivr1:4573")
+    resync.apply(Live(100.0, frozenset(), frozenset()))
+    outcomes = {row[0]: row[1] for row in calllog.sql.all("SELECT id, outcome FROM calls")}
+    assert outcomes == {"ours": "failed", "theirs": "in_progress"}
+
+
+def test_records_resync_of_a_named_node_closes_only_the_stays_it_recorded(
+    calllog: CallLog,
+) -> None:
+    """The agent node's stays stay waiting when an IVR node (whose Asterisk has no queue
+    callers) logs in to AMI."""
+    QueueRecords(calllog.sql, node="agent1:4573").joined(
+        "at-the-agent-node", "hajj-tier1", "0812", "", "", 100.0, 1
+    )
+    QueueRecords(calllog.sql, node="ivr1:4573").joined(
+        "ivr-node-own", "hajj-tier1", "0813", "", "", 100.0, 1
+    )
+    records = QueueRecords(calllog.sql, node="ivr1:4573")
+    assert records.resync(200.0, waiting=set(), at=210.0, node="ivr1:4573") == 1
+    stays = {s.call_id: (s.outcome, s.node) for s in records.recent()}
+    assert stays == {
+        "at-the-agent-node": ("waiting", "agent1:4573"),
+        "ivr-node-own": ("unknown", "ivr1:4573"),
+    }

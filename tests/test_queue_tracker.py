@@ -2,31 +2,30 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from ivr.calllog import CallLog, CallLogReader
 from ivr.outcomes import Outcome
-from ivr.queue.records import SCHEMA, QueueRecords
+from ivr.queue.records import QueueRecords
 from ivr.queue.tracker import QueueTracker
+from tests.rig import callstores
 from tests.rig.clock import Clock
+from tests.rig.postgres import Backend
 
 CALL = "1795650000.7"
 VARS = "HAJJ_REASON=caller_request\nHAJJ_PORSI=1100123456\nHAJJ_VERIFIED=no"
 
 
 @pytest.fixture
-def rig(tmp_path: Path) -> tuple[QueueTracker, QueueRecords, Clock, Path]:
-    path = tmp_path / "calls.sqlite"
-    calllog = CallLog(path)
-    calllog.db.executescript(SCHEMA.script)
+def rig(backend: Backend) -> tuple[QueueTracker, QueueRecords, Clock, CallLogReader]:
+    """The tracker over the call log and queue stays on either backend."""
+    calllog = CallLog.over(callstores.stores(backend))
     calllog.start(CALL, "081234567890", "hotline")
     calllog.add(CALL, "say", "Mohon tunggu")
     calllog.finish(CALL, Outcome.AGENT, "caller_request")
     clock = Clock(1000.0)
-    records = QueueRecords(calllog.db)
-    return QueueTracker(calllog, records, clock), records, clock, path
+    records = QueueRecords(calllog.sql)
+    return QueueTracker(calllog, records, clock), records, clock, callstores.reader(backend)
 
 
 def event(name: str, **fields: str) -> dict[str, str]:
@@ -34,7 +33,7 @@ def event(name: str, **fields: str) -> dict[str, str]:
 
 
 def test_tracker_answered_call_after_a_missed_ring(rig: tuple) -> None:  # type: ignore[type-arg]
-    tracker, records, clock, path = rig
+    tracker, records, clock, reader = rig
     tracker(event("QueueCallerJoin", Position="1", CallerIDNum="081234567890"))
     tracker(event("AgentCalled", MemberName="carol"))
     tracker(event("AgentRingNoAnswer", MemberName="carol", RingTime="15"))
@@ -59,7 +58,7 @@ def test_tracker_answered_call_after_a_missed_ring(rig: tuple) -> None:  # type:
         1,
     )
     assert (stay.joined_at, stay.answered_at, stay.ended_at) == (1000.0, 1020.0, 1080.0)
-    lines = [line.text for line in CallLogReader(path).transcript(CALL)]
+    lines = [line.text for line in reader.transcript(CALL)]
     assert lines == [
         "Mohon tunggu",
         "queue hajj-tier1: waiting, position 1",

@@ -9,7 +9,6 @@ import asyncio
 import csv
 import datetime as dt
 import io
-import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -23,8 +22,11 @@ from ivr.calldb import CallDb
 from ivr.errors import ConfigError
 from ivr.outcomes import Outcome
 from ivr.ratings import Kind, Ratings
+from ivr.store import Sql
 from ivr.web.app import build_app
 from ivr.web.screenpop import ScreenPop
+from tests.rig import callstores
+from tests.rig.postgres import Backend
 from tests.test_web_complaints import NoAmi, logged_in
 
 NOW = 1_790_000_000.0  # 2026-09-21 21:13 in Jakarta (WIB)
@@ -32,11 +34,11 @@ DAY = 86400.0
 JAKARTA = dt.timezone(dt.timedelta(hours=7))
 
 
-def rate(db: sqlite3.Connection, at: float, call_id: str, score: int, **more: Any) -> None:
+def rate(db: Sql, at: float, call_id: str, score: int, **more: Any) -> None:
     Ratings(db, clock=at.__float__).add(call_id, score, more.pop("kind", Kind.AGENT), **more)
 
 
-def fill(db: sqlite3.Connection) -> None:
+def fill(db: Sql) -> None:
     """alice twice in tier 1 (5, 2), bob once in tier 2 (4), a self-service 3, and alice's
     1 from 20 days ago (outside the window)."""
     rate(db, NOW - 300, "c1", 5, queue="hajj-tier1", agent="alice", topics=("estimate",))
@@ -47,28 +49,28 @@ def fill(db: sqlite3.Connection) -> None:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Any:
-    calls = CallDb.open(tmp_path / "calls.sqlite")
-    fill(calls.db)
-    yield calls.db
-    calls.close()
+def db(backend: Backend) -> Sql:
+    """The ratings on either backend (SQLite, PostgreSQL), filled."""
+    sql = callstores.stores(backend)
+    fill(sql)
+    return sql
 
 
-def test_ratings_add_refuses_a_score_outside_1_to_5(db: sqlite3.Connection) -> None:
+def test_ratings_add_refuses_a_score_outside_1_to_5(db: Sql) -> None:
     for score in (0, 6, -1):
         with pytest.raises(ValueError, match="1-5"):
             Ratings(db).add("c9", score, Kind.AGENT)
     assert Ratings(db).for_call("c9") == []
 
 
-def test_ratings_row_keeps_call_tier_agent_and_each_topic_once(db: sqlite3.Connection) -> None:
+def test_ratings_row_keeps_call_tier_agent_and_each_topic_once(db: Sql) -> None:
     (row,) = Ratings(db).for_call("c2")
     assert (row.call_id, row.at, row.score, row.kind) == ("c2", NOW - 200, 2, "agent")
     assert (row.queue, row.agent, row.topics) == ("hajj-tier1", "alice", "kloter")
 
 
 def test_ratings_by_agent_counts_and_means_agent_calls_in_the_window(
-    db: sqlite3.Connection,
+    db: Sql,
 ) -> None:
     assert ratings.by_agent(db, NOW - 7 * DAY, NOW) == {"alice": (2, 3.5), "bob": (1, 4.0)}
     assert ratings.by_agent(db, NOW - 30 * DAY, NOW) == {"alice": (3, 2.7), "bob": (1, 4.0)}
@@ -91,7 +93,7 @@ def test_ratings_by_agent_counts_and_means_agent_calls_in_the_window(
     ],
 )
 def test_reports_satisfaction_by_agent_tier_topic_and_day(
-    db: sqlite3.Connection, by: str, header: str, rows: list[tuple[Any, ...]]
+    db: Sql, by: str, header: str, rows: list[tuple[Any, ...]]
 ) -> None:
     table = reports.REPORTS[f"satisfaction-{by}"](db, NOW - 7 * DAY, JAKARTA)
     assert table.header == (header, "penilaian", "rata-rata (1-5)")
@@ -103,15 +105,15 @@ def test_reports_satisfaction_topic_of_a_call_without_topics_is_named(
 ) -> None:
     calls = CallDb.open(tmp_path / "calls.sqlite")
     try:
-        rate(calls.db, NOW, "c1", 1, agent="alice", queue="hajj-tier1")
-        table = reports.satisfaction(calls.db, NOW - DAY, dt.UTC, "topic")
+        rate(calls.sql, NOW, "c1", 1, agent="alice", queue="hajj-tier1")
+        table = reports.satisfaction(calls.sql, NOW - DAY, dt.UTC, "topic")
         assert table.rows == [(ratings.NO_TOPIC, 1, 1.0)]
     finally:
         calls.close()
 
 
 def test_ratings_low_lists_scores_at_or_below_the_threshold_newest_first(
-    db: sqlite3.Connection,
+    db: Sql,
 ) -> None:
     assert [r.call_id for r in Ratings(db).low(2, NOW - 7 * DAY)] == ["c2"]
     assert [r.call_id for r in Ratings(db).low(3, NOW - 30 * DAY)] == ["c4", "c2", "c5"]
@@ -136,10 +138,10 @@ def test_retention_purges_ratings_with_their_calls(tmp_path: Path) -> None:
         calls.calls.start("old", "0811", "hotline")
         calls.calls.finish("old", Outcome.AGENT)
         # Rated a minute into the call: the call goes, its rating with it.
-        rate(calls.db, old + 60, "old", 1, agent="alice", queue="hajj-tier1")
+        rate(calls.sql, old + 60, "old", 1, agent="alice", queue="hajj-tier1")
         calls.calls.clock = new.__float__
         calls.calls.start("new", "0812", "hotline")
-        rate(calls.db, new + 60, "new", 5, agent="alice", queue="hajj-tier1")
+        rate(calls.sql, new + 60, "new", 5, agent="alice", queue="hajj-tier1")
     finally:
         calls.close()
     dry = retention.purge(config, now=NOW, dry_run=True)
@@ -171,7 +173,7 @@ def test_reports_page_shows_satisfaction_and_its_csv(
     config: config_mod.Config, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = CallDb.open(config.calllog_path)
-    fill(calls.db)
+    fill(calls.sql)
     calls.close()
     monkeypatch.setattr(reports, "report_start", lambda now, zone: NOW - 7 * DAY)
     app, password = admin_app(config)
@@ -203,8 +205,8 @@ def test_wallboard_lists_low_ratings_to_review_and_the_call_page_shows_the_ratin
     calls.close()
     now = time.time()
     calls = CallDb.open(config.calllog_path)
-    rate(calls.db, now - 60, "c2", 2, agent="alice", queue="hajj-tier1", topics=("kloter",))
-    rate(calls.db, now - 30, "c1", 5, agent="bob", queue="hajj-tier2")
+    rate(calls.sql, now - 60, "c2", 2, agent="alice", queue="hajj-tier1", topics=("kloter",))
+    rate(calls.sql, now - 30, "c1", 5, agent="bob", queue="hajj-tier2")
     calls.close()
     app, password = admin_app(config)
 
@@ -234,8 +236,8 @@ def test_wallboard_review_threshold_follows_the_config(tmp_path: Path) -> None:
         file=None, env={}, overrides={"state_dir": tmp_path, "ivr.low_rating": 4}
     )
     calls = CallDb.open(config.calllog_path)
-    rate(calls.db, time.time() - 10, "c3", 4, agent="bob", queue="hajj-tier2")
-    rate(calls.db, time.time() - 5, "c4", 5, agent="bob", queue="hajj-tier2")
+    rate(calls.sql, time.time() - 10, "c3", 4, agent="bob", queue="hajj-tier2")
+    rate(calls.sql, time.time() - 5, "c4", 5, agent="bob", queue="hajj-tier2")
     calls.close()
     app, password = admin_app(config)
 

@@ -7,26 +7,27 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
-import sqlite3
 import wave
-from contextlib import closing
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import httpx
 import pytest
 
+from ivr import calldb, retention
 from ivr import config as config_mod
-from ivr import retention
 from ivr.agents.store import AgentStore
-from ivr.calldb import open_calldb
 from ivr.config import Config
 from ivr.queue.recorder import RecordingTracker
 from ivr.queue.recordings import Recordings, may_hear
 from ivr.queue.records import QueueRecords
+from ivr.store import Sql
 from ivr.web.app import build_app
 from ivr.web.pages import Pages
 from ivr.web.screenpop import ScreenPop
 from ivr.web.wallboard import Wallboard
+from tests.rig import callstores
+from tests.rig.postgres import Backend
 from tests.test_web_complaints import NoAmi, logged_in
 
 DAY = 86400.0
@@ -54,12 +55,22 @@ def test_may_hear_admins_supervisors_and_the_calls_agent_only(
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> Config:
+def config(backend: Backend) -> Config:
+    """The call log's stores on either backend (PostgreSQL's tables made as a controller's
+    start makes them); the recordings' files beside."""
+    callstores.stores(backend)
+    overrides = {"state_dir": backend.folder, "database.url": backend.url}
+    return config_mod.load(file=None, env={}, overrides=overrides)
+
+
+@pytest.fixture
+def on_sqlite(tmp_path: Path) -> Config:
+    """SQLite only: the pages' guards and the disk, not the store (one backend is enough)."""
     return config_mod.load(file=None, env={}, overrides={"state_dir": tmp_path})
 
 
-def db_of(config: Config) -> sqlite3.Connection:
-    return open_calldb(config.calllog_path)
+def db_of(config: Config) -> AbstractContextManager[Sql]:
+    return calldb.opened(config)
 
 
 def wav(path: Path, seconds: float = 1.0) -> Path:
@@ -74,7 +85,7 @@ def wav(path: Path, seconds: float = 1.0) -> Path:
 
 def recorded(config: Config, at: float = T0, agent: str = "alice", file: str = FILE) -> int:
     """A call that waited in tier 1 and a recording of alice's leg, its file on disk."""
-    with closing(db_of(config)) as db:
+    with db_of(config) as db:
         QueueRecords(db).joined(CALL, "hajj-tier1", "0812", "", "", at, 1)
         made = Recordings(db).started(CALL, "hajj-tier1", agent, file, at)
     assert made is not None
@@ -83,7 +94,7 @@ def recorded(config: Config, at: float = T0, agent: str = "alice", file: str = F
 
 
 def test_recording_tracker_files_the_event_under_the_call_and_its_stay(config: Config) -> None:
-    with closing(db_of(config)) as db:
+    with db_of(config) as db:
         stays = QueueRecords(db)
         stays.joined(CALL, "hajj-tier1", "0812", "", "", T0, 1)
         stays.joined(CALL, "hajj-tier2", "0812", "", "", T0 + 60, 1)  # transferred up a tier
@@ -109,7 +120,7 @@ def test_recording_tracker_files_the_event_under_the_call_and_its_stay(config: C
 
 def test_recording_ended_gives_the_length_to_the_agents_open_leg_only(config: Config) -> None:
     first = recorded(config, agent="alice")
-    with closing(db_of(config)) as db:
+    with db_of(config) as db:
         store = Recordings(db)
         second = store.started(CALL, "hajj-tier2", "bob", f"{CALL}-1800000099.2.wav", T0 + 60)
         store.ended(CALL, "alice", 55.0)
@@ -122,7 +133,7 @@ def test_recording_end_said_by_the_leg_fills_a_length_agentcomplete_never_gave(
     config: Config,
 ) -> None:
     first = recorded(config, agent="alice")
-    with closing(db_of(config)) as db:
+    with db_of(config) as db:
         store = Recordings(db)
         second_file = f"{CALL}-1800000099.2.wav"
         QueueRecords(db).joined(CALL, "hajj-tier2", "0812", "", "", T0 + 60, 1)  # transferred
@@ -162,8 +173,9 @@ def hear(config: Config, who: str, password: str, path: str) -> httpx.Response:
 
 
 def test_recording_route_serves_admin_and_own_agent_refuses_others_logs_plays(
-    config: Config,
+    on_sqlite: Config,
 ) -> None:
+    config = on_sqlite
     rec = recorded(config)
     passwords = users(config)
     for who in ("rahmat", "alice"):
@@ -174,12 +186,13 @@ def test_recording_route_serves_admin_and_own_agent_refuses_others_logs_plays(
     assert hear(config, "kab", passwords["kab"], f"/recordings/{rec}").status_code == 403
     assert hear(config, "rahmat", passwords["rahmat"], "/recordings/999").status_code == 404
     assert hear(config, "rahmat", passwords["rahmat"], "/recordings/x").status_code == 404
-    with closing(db_of(config)) as db:
+    with db_of(config) as db:
         plays = Recordings(db).plays(CALL)
     assert [(p.who, p.role) for p in plays] == [("alice", "agent"), ("rahmat", "admin")]
 
 
-def test_recording_route_refuses_without_login(config: Config) -> None:
+def test_recording_route_refuses_without_login(on_sqlite: Config) -> None:
+    config = on_sqlite
     rec = recorded(config)
     app = build_app(config, pop=ScreenPop(config.calllog_path, config.mirror_path), ami=NoAmi())  # type: ignore[arg-type]
 
@@ -191,20 +204,21 @@ def test_recording_route_refuses_without_login(config: Config) -> None:
     assert asyncio.run(get()).status_code == 401
 
 
-def test_recording_file_gone_is_404_and_no_play_logged(config: Config) -> None:
+def test_recording_file_gone_is_404_and_no_play_logged(on_sqlite: Config) -> None:
+    config = on_sqlite
     rec = recorded(config)
     (config.call_recordings_dir / FILE).unlink()
     passwords = users(config)
     assert hear(config, "rahmat", passwords["rahmat"], f"/recordings/{rec}").status_code == 404
-    with closing(db_of(config)) as db:
+    with db_of(config) as db:
         assert Recordings(db).plays() == []
 
 
 def test_call_page_plays_recording_for_admin_and_lists_the_plays(config: Config) -> None:
     rec = recorded(config)
     passwords = users(config)
-    with closing(db_of(config)) as db:
-        db.execute("INSERT INTO calls (id, started_at, caller) VALUES (?, ?, '0812')", (CALL, T0))
+    with db_of(config) as db:
+        db.run("INSERT INTO calls (id, started_at, caller) VALUES (?, ?, '0812')", (CALL, T0))
         Recordings(db).played(rec, "alice", "agent", T0 + 5)
     page = hear(config, "rahmat", passwords["rahmat"], f"/admin/calls/{CALL}")
     assert page.status_code == 200
@@ -214,8 +228,9 @@ def test_call_page_plays_recording_for_admin_and_lists_the_plays(config: Config)
 
 
 def test_ticket_page_shows_its_calls_recording_to_the_agent_not_to_another(
-    config: Config,
+    on_sqlite: Config,
 ) -> None:
+    config = on_sqlite
     from ivr.complaints import tickets
 
     rec = recorded(config)
@@ -235,7 +250,7 @@ def test_retention_purge_deletes_old_recordings_their_rows_and_plays(config: Con
     young = recorded(config, at=T0 + 80 * DAY, file=young_file)
     orphan = wav(config.call_recordings_dir / "1700000000.1-1700000000.2.wav")
     os.utime(orphan, (T0, T0))  # a file no row names (the controller was down)
-    with closing(db_of(config)) as db:
+    with db_of(config) as db:
         Recordings(db).played(old, "rahmat", "admin", T0 + 1)
 
     report = retention.purge(config, now=T0 + 91 * DAY)  # recordings_days = 90
@@ -243,12 +258,13 @@ def test_retention_purge_deletes_old_recordings_their_rows_and_plays(config: Con
     assert report.count("agent-call recordings") == 1
     assert report.count("call recordings of no row") == 1
     assert sorted(p.name for p in config.call_recordings_dir.iterdir()) == [young_file]
-    with closing(db_of(config)) as db:
+    with db_of(config) as db:
         assert [r.id for r in Recordings(db).for_call(CALL)] == [young]
         assert Recordings(db).plays() == []
 
 
-def test_retention_purge_keeps_recordings_when_days_is_0(config: Config) -> None:
+def test_retention_purge_keeps_recordings_when_days_is_0(on_sqlite: Config) -> None:
+    config = on_sqlite
     recorded(config, at=T0)
     kept = dataclasses.replace(
         config, retention=dataclasses.replace(config.retention, recordings_days=0)
@@ -260,8 +276,9 @@ def test_retention_purge_keeps_recordings_when_days_is_0(config: Config) -> None
 
 @pytest.mark.parametrize(("warn_mib", "warned"), [(1, True), (2, False)])
 def test_wallboard_warns_when_recordings_pass_the_threshold(
-    config: Config, warn_mib: int, warned: bool
+    on_sqlite: Config, warn_mib: int, warned: bool
 ) -> None:
+    config = on_sqlite
     (config.call_recordings_dir).mkdir(parents=True)
     (config.call_recordings_dir / FILE).write_bytes(b"\0" * (3 << 19))  # 1.5 MiB
     board_config = dataclasses.replace(
@@ -275,7 +292,8 @@ def test_wallboard_warns_when_recordings_pass_the_threshold(
         assert "web.recordings_warn_mib" in use["recordings_warning"]
 
 
-def test_wallboard_api_carries_the_disk_use_and_warning(config: Config) -> None:
+def test_wallboard_api_carries_the_disk_use_and_warning(on_sqlite: Config) -> None:
+    config = on_sqlite
     (config.call_recordings_dir).mkdir(parents=True)
     (config.call_recordings_dir / FILE).write_bytes(b"\0" * (3 << 20))
     small = dataclasses.replace(config, web=dataclasses.replace(config.web, recordings_warn_mib=2))

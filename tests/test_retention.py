@@ -23,6 +23,7 @@ from ivr.outcomes import Outcome
 from ivr.prompts import formats
 from ivr.queue import callbacks, records
 from ivr.store import delete_where
+from tests.rig import callstores
 from tests.rig.clock import Clock
 from tests.rig.postgres import Backend
 from tests.test_admin_shared import on_backend
@@ -36,6 +37,16 @@ def config(tmp_path: Path) -> Config:
     return dataclasses.replace(Config(), state_dir=tmp_path)
 
 
+@pytest.fixture
+def calls_config(backend: Backend) -> Config:
+    """A config whose call log is the backend's (PostgreSQL with a URL); other stores in
+    SQLite files beside it."""
+    callstores.stores(backend)  # the tables, as a controller's start makes them
+    return dataclasses.replace(
+        Config(), state_dir=backend.folder, database=callstores.database(backend)
+    )
+
+
 def calllog(config: Config) -> CallLog:
     return CallLog(config.calllog_path, records.SCHEMA, callbacks.SCHEMA)
 
@@ -47,38 +58,39 @@ def a_call(log: CallLog, call_id: str, at: float) -> None:
     log.add(call_id, "input", "1100123456")
     log.lookup(call_id, "1100123456", "KAB. BOGOR")
     log.finish(call_id, Outcome.AGENT, "caller_request")
-    records.QueueRecords(log.db).joined(call_id, "hajj-tier1", "0812", "", "1100123456", at, 1)
-    log.db.execute("UPDATE calls SET started_at = ?, ended_at = ? WHERE id = ?", (at, at, call_id))
-    log.db.execute("UPDATE transcript SET at = ? WHERE call_id = ?", (at, call_id))
-    log.db.execute("UPDATE lookups SET at = ? WHERE call_id = ?", (at, call_id))
+    records.QueueRecords(log.sql).joined(call_id, "hajj-tier1", "0812", "", "1100123456", at, 1)
+    log.sql.run("UPDATE calls SET started_at = ?, ended_at = ? WHERE id = ?", (at, at, call_id))
+    log.sql.run("UPDATE transcript SET at = ? WHERE call_id = ?", (at, call_id))
+    log.sql.run("UPDATE lookups SET at = ? WHERE call_id = ?", (at, call_id))
 
 
 def test_retention_purge_calls_past_the_period_go_with_transcript_lookups_stays(
-    config: Config,
+    calls_config: Config, backend: Backend
 ) -> None:
-    log = calllog(config)
+    log = CallLog.over(callstores.stores(backend))
     a_call(log, "old", T0)
     a_call(log, "new", T0 + 20 * DAY)
 
-    report = retention.purge(config, now=T0 + 91 * DAY)  # 90 days for both, by default
+    report = retention.purge(calls_config, now=T0 + 91 * DAY)  # 90 days for both, by default
 
-    reader = CallLogReader(config.calllog_path)
+    reader = callstores.reader(backend)
     assert reader.get("old") is None and reader.transcript("old") == []
     assert reader.get("new") is not None and len(reader.transcript("new")) == 2
-    assert [s.call_id for s in records.QueueRecords(log.db).recent()] == ["new"]
-    assert [r[0] for r in log.db.execute("SELECT call_id FROM lookups")] == ["new"]
+    assert [s.call_id for s in records.QueueRecords(log.sql).recent()] == ["new"]
+    assert [r[0] for r in log.sql.all("SELECT call_id FROM lookups")] == ["new"]
     counts = {c.what: c.count for c in report.counts}
     assert counts["calls"] == 1 and counts["transcript lines"] == 2
     assert counts["queue stays"] == 1 and counts["porsi lookups"] == 1
     assert "1100123456" not in "\n".join(report.lines()) + report.summary()
 
 
-def test_retention_purge_dry_run_counts_and_deletes_nothing(config: Config) -> None:
-    log = calllog(config)
-    a_call(log, "old", T0)
-    report = retention.purge(config, now=T0 + 91 * DAY, dry_run=True)
+def test_retention_purge_dry_run_counts_and_deletes_nothing(
+    calls_config: Config, backend: Backend
+) -> None:
+    a_call(CallLog.over(callstores.stores(backend)), "old", T0)
+    report = retention.purge(calls_config, now=T0 + 91 * DAY, dry_run=True)
     assert report.count("calls") == 1 and "dry run" in report.lines()[0]
-    assert CallLogReader(config.calllog_path).get("old") is not None
+    assert callstores.reader(backend).get("old") is not None
 
 
 def test_retention_purge_zero_days_keeps_for_ever(config: Config) -> None:
@@ -90,8 +102,11 @@ def test_retention_purge_zero_days_keeps_for_ever(config: Config) -> None:
     assert CallLogReader(keep.calllog_path).get("old") is not None
 
 
-def test_retention_purge_finished_callbacks_go_open_ones_never(config: Config) -> None:
-    store = callbacks.Callbacks(calllog(config).db)
+def test_retention_purge_finished_callbacks_go_open_ones_never(
+    calls_config: Config, backend: Backend
+) -> None:
+    config = calls_config
+    store = callbacks.Callbacks(callstores.stores(backend))
     done, _ = store.request(callbacks.Request("081111111111"), now=T0)
     store.start(done.id)
     store.pilgrim_leg_ended(done.id, "ANSWER", T0 + DAY, 3, 300)
@@ -233,5 +248,5 @@ def test_purge_calls_a_few_calls_per_transaction_takes_every_old_call(config: Co
     for n in range(5):
         a_call(log, f"old{n}", T0)
     a_call(log, "new", T0 + 50 * DAY)
-    assert calllog_mod.purge_calls(log.db, T0 + DAY, batch=2) == (5, 10)
-    assert [r[0] for r in log.db.execute("SELECT id FROM calls")] == ["new"]
+    assert calllog_mod.purge_calls(log.sql, T0 + DAY, batch=2) == (5, 10)
+    assert [r[0] for r in log.sql.all("SELECT id FROM calls")] == ["new"]

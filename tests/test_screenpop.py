@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
 
@@ -13,16 +12,20 @@ from ivr.data.importer import import_export
 from ivr.outcomes import Outcome
 from ivr.queue.resync import Live
 from ivr.web.screenpop import ScreenPop
+from tests.rig import callstores
+from tests.rig.postgres import Backend
 
 SOC = sample.FIXED_PILGRIMS[0]
 CALL = "1795650000.9"
 
 
 @pytest.fixture
-def pop(tmp_path: Path) -> ScreenPop:
+def pop(backend: Backend) -> ScreenPop:
+    """The screen pop over a call logged on either backend (the menu path read back)."""
+    tmp_path = backend.folder
     sample.write_sample(tmp_path / "export")
     import_export(tmp_path / "export", tmp_path / "mirror.sqlite", imported_by="tests")
-    calllog = CallLog(tmp_path / "calls.sqlite")
+    calllog = CallLog.over(callstores.stores(backend))
     calllog.start(CALL, "081234567890", "hotline")
     calllog.add(CALL, "input", "1")
     calllog.add(CALL, "event", f"porsi found: {SOC.status_porsi}")
@@ -30,7 +33,12 @@ def pop(tmp_path: Path) -> ScreenPop:
     calllog.add(CALL, "event", "to agent: dob_failed")
     calllog.add(CALL, "event", "queue hajj-tier1: waiting, position 1")
     calllog.finish(CALL, Outcome.AGENT, "dob_failed")
-    return ScreenPop(tmp_path / "calls.sqlite", tmp_path / "mirror.sqlite", clock=lambda: 1130.0)
+    return ScreenPop(
+        tmp_path / callstores.FILE,
+        tmp_path / "mirror.sqlite",
+        clock=lambda: 1130.0,
+        database=callstores.database(backend),
+    )
 
 
 def called(agent: str, name: str = "AgentCalled", **extra: str) -> dict[str, str]:

@@ -1,6 +1,7 @@
 """`hajj-ivr serve` with [database] url: the controller migrates PostgreSQL's tables as it
 starts, puts back in line only its own callbacks left calling by a stop (another node's
-stay theirs), and stops cleanly (its pool closed)."""
+stay theirs), stops cleanly (its pool closed), and logs a real call through Asterisk in
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -16,9 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from ivr import wiring
-from ivr.config import AgiSettings
+from ivr import pgstore, wiring
+from ivr.calllog import CallLogReader
+from ivr.config import AgiSettings, DatabaseSettings
 from ivr.queue.callbacks import Request
+from tests.rig.hotline import Hotline
 from tests.rig.ports import free_port
 from tests.rig.postgres import pg_callbacks
 from tests.test_files import VENV_BIN, _wait_listening, state_as_main_left_it
@@ -73,3 +76,35 @@ def test_serve_with_a_database_url_recovers_its_own_callbacks_not_another_nodes(
     assert back is not None and back.state == "open"
     assert still is not None and (still.state, still.node) == ("calling", "ivr9:4573")
     assert code == 0, (tmp / "serve.log").read_text()
+
+
+@pytest.mark.asterisk
+def test_hotline_call_with_a_database_url_logs_its_row_transcript_and_stay_in_postgres(
+    hotline: Hotline, pg_url: str
+) -> None:
+    """The session's hotline, its controller restarted on PostgreSQL for one real call
+    (Asterisk, FastAGI, AMI): the caller asks for a person and waits in the queue; then
+    the controller is back on SQLite as the other modules expect it."""
+    database = DatabaseSettings(url=pg_url)
+    reader = CallLogReader(hotline.config.calllog_path, database)
+    hotline.stop_controller()
+    try:
+        hotline.start_controller({"HAJJ_IVR_DATABASE_URL": pg_url})
+        result = hotline.call("0", end_on="QueueCallerJoin", timeout=60)
+        deadline = time.monotonic() + 30
+        while (row := reader.get(result.call_id)) is None or not _stays(database, row.id):
+            assert time.monotonic() < deadline, f"no row and stay in PostgreSQL: {row}"
+            time.sleep(0.2)
+    finally:
+        hotline.stop_controller()
+        hotline.start_controller()
+    said = [line.text for line in reader.transcript(result.call_id) if line.kind == "say"]
+    assert row.outcome == "agent" and row.reason == "caller_request"
+    assert any("petugas" in text for text in said), said
+    assert _stays(database, row.id) == [("hajj-tier1",)]
+    assert hotline.record(result.call_id) == (None, [])  # nothing in calls.sqlite
+
+
+def _stays(database: DatabaseSettings, call_id: str) -> list[tuple[object, ...]]:
+    with pgstore.opened(database) as sql:
+        return sql.all("SELECT queue FROM queue_calls WHERE call_id = ?", (call_id,))

@@ -246,10 +246,9 @@ def test_audit_keeps_each_supervision_leg_newest_first(tmp_path: Path) -> None:
 
 def stays(config: Config, now: float) -> None:
     """ali talks to 081299887766 (tier 2) since a minute; budi's call ended; one waits."""
-    log = CallLog(config.calllog_path)
+    log = CallLog(config.calllog_path, SCHEMA)
     try:
-        log.db.executescript(SCHEMA.script)
-        records = QueueRecords(log.db)
+        records = QueueRecords(log.sql)
         records.joined("c-ali", "hajj-tier2", "081299887766", "caller_request", "", now - 90, 1)
         records.left("c-ali", "hajj-tier2", now - 60)  # as app_queue says it, before answered
         records.answered("c-ali", "hajj-tier2", "ali", now - 60, 30)
@@ -257,7 +256,6 @@ def stays(config: Config, now: float) -> None:
         records.answered("c-budi", "hajj-tier1", "budi", now - 80, 19)
         records.completed("c-budi", "hajj-tier1", now - 10, 70, "caller")
         records.joined("c-wait", "hajj-tier1", "081233334444", "no_input", "", now - 5, 1)
-        log.db.commit()
     finally:
         log.close()
 
@@ -267,7 +265,7 @@ def test_agent_calls_lists_answered_unended_stays_masked_with_their_tier(tmp_pat
     now = time.time()
     stays(config, now)
     with closing(CallLog(config.calllog_path)) as log:
-        calls = reports.agent_calls(log.db, now)
+        calls = reports.agent_calls(log.sql, now)
     assert [(c.call_id, c.agent, c.caller, c.tier) for c in calls] == [
         ("c-ali", "ali", "08********66", 2)
     ]

@@ -76,7 +76,7 @@ def test_ppiulog_suspicious_counts_unknown_and_revoked_since_most_asked_first(
             (FAKE, "unknown", 3),
             (REVOKED, "revoked", 1),
         ]
-        table = reports.REPORTS["ppiu-suspicious"](db.db, NOW - 86400, dt.UTC)
+        table = reports.REPORTS["ppiu-suspicious"](db.sql, NOW - 86400, dt.UTC)
         assert table.header == ("nomor izin", "hasil", "kali")
         assert table.rows == [(FAKE, "unknown", 3), (REVOKED, "revoked", 1)]
     finally:

@@ -24,8 +24,9 @@ from ivr.config import Config
 from ivr.dispositions import DispositionError, Dispositions
 from ivr.queue.records import QueueRecords
 from ivr.web.screenpop import ScreenPop
-from tests.rig import web
+from tests.rig import callstores, web
 from tests.rig.fakequeue import FakeQueue, app_for
+from tests.rig.postgres import Backend
 from tests.test_web_complaints import logged_in
 
 STATIC = Path(__file__).parent.parent / "ivr" / "web" / "static"
@@ -242,27 +243,34 @@ def test_disposition_saved_by_the_agent_who_took_the_call_and_shown_on_the_call_
         assert Dispositions(db).for_call("1795650000.9")[0].agent == "desk-dewi"
 
 
-def test_dispositions_store_refuses_bad_rows_and_goes_with_its_calls(config: Config) -> None:
-    with closing(open_calldb(config.calllog_path)) as db:
-        store = Dispositions(db, clock=lambda: 1000.0)
-        with pytest.raises(DispositionError):
-            store.add("c1", "dewi", "weather", True, "")
-        with pytest.raises(DispositionError):
-            store.add("c1", "dewi", "other", True, "x" * 2001)
-        with pytest.raises(DispositionError):
-            store.add("", "dewi", "other", True, "")
-        CallLog.over(db, lambda: 1000.0).start("c1", "0812", "hotline")
-        store.add("c1", "dewi", "kloter", True, "ok")
-        db.commit()
-    config = config_mod.load(
-        file=None, env={}, overrides={"state_dir": config.state_dir, "retention.calls_days": 1}
-    )
+def test_dispositions_store_refuses_bad_rows_and_goes_with_its_calls(backend: Backend) -> None:
+    """On SQLite and PostgreSQL: the store's refusals, and the purge with the calls."""
+    sql = callstores.stores(backend)
+    store = Dispositions(sql, clock=lambda: 1000.0)
+    with pytest.raises(DispositionError):
+        store.add("c1", "dewi", "weather", True, "")
+    with pytest.raises(DispositionError):
+        store.add("c1", "dewi", "other", True, "x" * 2001)
+    with pytest.raises(DispositionError):
+        store.add("", "dewi", "other", True, "")
+    CallLog.over(sql, lambda: 1000.0).start("c1", "0812", "hotline")
+    first = store.add("c1", "dewi", "kloter", True, "ok")
+    second = store.add("c1", "dewi", "other", False, "")
+    assert [(d.id, d.topic, d.resolved) for d in store.for_call("c1")] == [
+        (first.id, "kloter", True),
+        (second.id, "other", False),
+    ]
+    overrides = {
+        "state_dir": backend.folder,
+        "database.url": backend.url,
+        "retention.calls_days": 1,
+    }
+    config = config_mod.load(file=None, env={}, overrides=overrides)
     dry = retention.purge(config, now=1000.0 + 2 * 86400, dry_run=True)
-    assert dry.count("after-call dispositions") == 1
+    assert dry.count("after-call dispositions") == 2
     done = retention.purge(config, now=1000.0 + 2 * 86400)
-    assert done.count("after-call dispositions") == 1
-    with closing(open_calldb(config.calllog_path)) as db:
-        assert Dispositions(db).for_call("c1") == []
+    assert done.count("after-call dispositions") == 2
+    assert Dispositions(sql).for_call("c1") == []
 
 
 def test_desk_page_has_the_panels_controls_and_next_tier(config: Config, fake: FakeQueue) -> None:

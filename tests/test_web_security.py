@@ -183,7 +183,7 @@ def test_times_show_in_the_hotlines_zone_with_its_label(
     started = float(int(time.time()) - 30)
     log = CallLog(hotline.config.calllog_path)
     try:
-        log.db.execute("UPDATE calls SET started_at = ? WHERE id = 'hajj-zone-call'", (started,))
+        log.sql.run("UPDATE calls SET started_at = ? WHERE id = 'hajj-zone-call'", (started,))
         jakarta = dt.datetime.fromtimestamp(started, ZoneInfo("Asia/Jakarta"))
         assert jakarta.utcoffset() == dt.timedelta(hours=7)
         listing = client.get("/admin/calls").text

@@ -1,17 +1,20 @@
-"""Wallboard numbers and reports from a call log written the way the controller writes it."""
+"""Wallboard numbers and reports from a call log written the way the controller writes it,
+on SQLite and on PostgreSQL (the ``backend`` fixture)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
 from ivr import reports as stats
 from ivr.calllog import CallLog
-from ivr.queue.records import SCHEMA, QueueRecords
+from ivr.queue.records import QueueRecords
+from ivr.store import Sql
 from ivr.web import charts
 from ivr.web.pages import Pages
+from tests.rig import callstores
+from tests.rig.postgres import Backend
 
 ZONE = dt.timezone(dt.timedelta(hours=7))
 DAY = dt.datetime(2026, 11, 26, tzinfo=ZONE).timestamp()  # local midnight
@@ -19,10 +22,9 @@ NOW = DAY + 10 * 3600
 
 
 @pytest.fixture
-def db(tmp_path: Path):  # type: ignore[no-untyped-def]
-    log = CallLog(tmp_path / "calls.sqlite")
-    log.db.executescript(SCHEMA.script)
-    records = QueueRecords(log.db)
+def db(backend: Backend) -> Sql:
+    log = CallLog.over(callstores.stores(backend))
+    records = QueueRecords(log.sql)
     calls = [
         ("served-1", DAY + 9 * 3600, "served", None),
         ("served-2", DAY + 9 * 3600 + 60, "served", None),
@@ -33,7 +35,7 @@ def db(tmp_path: Path):  # type: ignore[no-untyped-def]
         ("yesterday", DAY - 3600, "served", None),
     ]
     for call_id, started, outcome, stay in calls:
-        log.db.execute(
+        log.sql.run(
             "INSERT INTO calls (id, started_at, ended_at, caller, route, outcome) "
             "VALUES (?, ?, ?, '0811', 'hotline', ?)",
             (call_id, started, started + 60, outcome),
@@ -45,17 +47,17 @@ def db(tmp_path: Path):  # type: ignore[no-untyped-def]
             else:
                 records.abandoned(call_id, "hajj-tier1", started + 30 + stay[1], stay[1])
     log.start("live", "0812", "hotline")
-    log.db.execute("UPDATE calls SET started_at = ? WHERE id = 'live'", (NOW - 30,))
+    log.sql.run("UPDATE calls SET started_at = ? WHERE id = 'live'", (NOW - 30,))
     records.joined("waiting", "hajj-tier1", "0813", "no_input", "", NOW - 50, 1)
     log.add("fast", "event", "topic: estimate")
     log.add("slow", "event", "topic: estimate")
     log.add("slow", "event", "topic: kloter")
     log.lookup("gone", "1399999999", None)
     log.lookup("gone", "1300123456", "Kota Surabaya")
-    return log.db
+    return log.sql
 
 
-def test_wallboard_today(db) -> None:  # type: ignore[no-untyped-def]
+def test_wallboard_today(db: Sql) -> None:
     board = stats.wallboard(db, NOW, DAY)
     assert (board.in_ivr, board.waiting, board.longest_wait) == (1, 1, 50.0)
     assert (board.answered, board.abandoned) == (2, 1)
@@ -67,7 +69,7 @@ def test_wallboard_today(db) -> None:  # type: ignore[no-untyped-def]
     assert board.self_service_rate == pytest.approx(28.6)
 
 
-def test_reports_outcomes_topics_not_found(db) -> None:  # type: ignore[no-untyped-def]
+def test_reports_outcomes_topics_not_found(db: Sql) -> None:
     outcomes = stats.outcomes_by_day(db, DAY, ZONE)
     assert outcomes.rows == [("2026-11-26", 2, 2, 2)]  # the live call is not counted yet
     assert stats.topics(db, DAY).rows == [("estimate", 2), ("kloter", 1)]

@@ -28,12 +28,14 @@ def call(config: Config, args: argparse.Namespace) -> int:
 async def _place(config: Config, spec: testcall.TestCall, until: str) -> testcall.CallResult:
     async with session(config, AmiUser.CALLS) as ami:
         if until:
-            return await testcall.place_until(ami, spec, config.calllog_path, until)
+            return await testcall.place_until(
+                ami, spec, CallLogReader(config.calllog_path, config.database), until
+            )
         return await testcall.place(ami, spec)
 
 
 def list_(config: Config, args: argparse.Namespace) -> int:
-    for row in CallLogReader(config.calllog_path).recent(args.limit):
+    for row in CallLogReader(config.calllog_path, config.database).recent(args.limit):
         started = local_time(config, row.started_at)
         print(f"{row.id}  {started}  {row.route:8}  {row.outcome:11}  {row.reason}")
     return 0
@@ -44,7 +46,7 @@ def show(config: Config, args: argparse.Namespace) -> int:
 
 
 def _show(config: Config, call_id: str, as_json: bool) -> int:
-    reader = CallLogReader(config.calllog_path)
+    reader = CallLogReader(config.calllog_path, config.database)
     row = reader.get(call_id)
     if row is None:
         raise HajjIvrError(f"no call {call_id!r} in the call log (did it reach the controller?)")

@@ -53,8 +53,11 @@ class ControllerResync:
         records: QueueRecords,
         started: float,
         clock: Callable[[], float] = time.time,
+        node: str | None = None,
     ) -> None:
+        """``node``: reconcile only this node's calls (nodes sharing PostgreSQL)."""
         self.calllog = calllog
+        self.node = node
         self.records = records
         self.started = started  # calls from then on are this controller's own
         self.clock = clock
@@ -70,7 +73,7 @@ class ControllerResync:
 
     def apply(self, live: Live) -> None:
         if not self.reconciled:
-            handed, cut = self.calllog.reconcile(self.started, live.channels)
+            handed, cut = self.calllog.reconcile(self.started, live.channels, self.node)
             self.reconciled = True
             if handed or cut:
                 log.warning(
@@ -79,6 +82,6 @@ class ControllerResync:
                     handed,
                     cut,
                 )
-        closed = self.records.resync(live.taken_at, live.waiting, self.clock())
+        closed = self.records.resync(live.taken_at, live.waiting, self.clock(), self.node)
         if closed:
             log.warning("queue stays whose end was missed while AMI was down: %d closed", closed)

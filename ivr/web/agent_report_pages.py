@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from contextlib import closing
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -49,10 +48,10 @@ class AgentReportPages(CallDbPages):
     def _tables(self, names: tuple[str, ...] = (TOTAL, DAY, HOUR)) -> dict[str, Table]:
         zone, until = self._zone(), time.time()
         since = reports.report_start(until, zone)
-        with closing(self._db()) as db:
+        with self._sql() as sql:
             # The total table's satisfaction pair (count, mean): ratings of the same calls.
-            rated = ratings.by_agent(db, since, until) if TOTAL in names else None
-            return {n: agentreport.table(db, since, until, zone, n, rated) for n in names}
+            rated = ratings.by_agent(sql, since, until) if TOTAL in names else None
+            return {n: agentreport.table(sql, since, until, zone, n, rated) for n in names}
 
     async def page(self, request: Request) -> Response:
         tables = await asyncio.to_thread(self._tables)

@@ -65,7 +65,7 @@ def build_app(
     console's state actions' AMI session (tests; default: the 'desk' user's, per action)."""
     sessions = Sessions.for_config(config, clock)
     desk = LoginDesk(AgentStore.for_config(config), LoginThrottle.for_config(config, clock))
-    pop = pop or ScreenPop(config.calllog_path, config.mirror_path)
+    pop = pop or ScreenPop(config.calllog_path, config.mirror_path, database=config.database)
     connection: dict[str, AmiClient] = {}  # the lifespan's AMI client, once it runs
     pages = Pages.for_zone(config.agents.timezone)
     desk_ami = desk_ami or desk_session(config)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from contextlib import closing
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -44,7 +43,9 @@ class CallLogPages(CallDbPages):
             if form is None:
                 return auth.csrf_refused()
             search = {k: auth.form_value(form, k).strip() for k in SEARCH_FIELDS}
-        rows = CallLogReader(self.config.calllog_path).search(self._call_search(search))
+        rows = CallLogReader(self.config.calllog_path, self.config.database).search(
+            self._call_search(search)
+        )
         return self.pages.render(
             request,
             "calls.html",
@@ -64,14 +65,14 @@ class CallLogPages(CallDbPages):
 
     async def call(self, request: Request) -> Response:
         call_id = request.path_params["call_id"]
-        reader = CallLogReader(self.config.calllog_path)
+        reader = CallLogReader(self.config.calllog_path, self.config.database)
         row = reader.get(call_id)
         if row is None:
             return self.pages.message(request, "Panggilan", "Panggilan tidak ditemukan.")
-        with closing(self._db()) as db:
-            queue_stays = QueueRecords(db).for_call(call_id)
-            rated = Ratings(db).for_call(call_id)
-            noted = Dispositions(db).for_call(call_id)
+        with self._sql() as sql:
+            queue_stays = QueueRecords(sql).for_call(call_id)
+            rated = Ratings(sql).for_call(call_id)
+            noted = Dispositions(sql).for_call(call_id)
         return self.pages.render(
             request,
             "call.html",

@@ -46,7 +46,7 @@ CSV_HEADER = [
 
 class CampaignPages(CallDbPages):
     async def list_page(self, request: Request) -> Response:
-        with self._store() as sql:
+        with self._sql() as sql:
             store = Campaigns(sql)
             rows = [(c, store.progress(c.id)) for c in store.all()]
         return self.pages.render(
@@ -54,7 +54,7 @@ class CampaignPages(CallDbPages):
         )
 
     async def page(self, request: Request, outcome: Result | None = None) -> Response:
-        with self._store() as sql:
+        with self._sql() as sql:
             store = Campaigns(sql)
             found = store.get(_id(request))
             if found is None:
@@ -72,7 +72,7 @@ class CampaignPages(CallDbPages):
 
     async def csv(self, request: Request) -> Response:
         campaign_id = _id(request)
-        with self._store() as sql:
+        with self._sql() as sql:
             calls = Campaigns(sql).calls(campaign_id)
         rows = [
             (k.porsi, k.masked, k.kloter, k.asrama, k.berangkat, k.attempts, k.state, k.outcome)
@@ -89,7 +89,7 @@ class CampaignPages(CallDbPages):
     async def _change(self, request: Request, what: str) -> Response:
         if await auth.csrf_form(request) is None:
             return auth.csrf_refused()
-        with self._store() as sql:
+        with self._sql() as sql:
             store = Campaigns(sql)
             found = store.get(_id(request))
             done = found is not None and _apply(store, found, what)

@@ -14,17 +14,15 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
-from contextlib import closing
-from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from ivr import calldb
 from ivr.agents import pauses
 from ivr.agents.store import AgentError, AgentStore
-from ivr.calldb import open_calldb
 from ivr.config import Config
 from ivr.dispositions import TOPICS, Disposition, DispositionError, Dispositions
 from ivr.queue.records import QueueRecords
@@ -50,7 +48,7 @@ class AgentConsole:
     def __init__(self, pop: ScreenPop, pages: Pages, config: Config) -> None:
         self.pop = pop
         self.pages = pages
-        self.calllog: Path = config.calllog_path
+        self.config = config
         self.agents = AgentStore.for_config(config)
 
     async def page(self, request: Request) -> Response:
@@ -99,12 +97,12 @@ class AgentConsole:
         answered = latest.get("state") in TAKEN  # rung only (missed, abandoned): not theirs
         if call_id and latest.get("call_id") == call_id and answered:
             return True
-        with closing(open_calldb(self.calllog)) as db:
-            return any(s.agent == name for s in QueueRecords(db).for_call(call_id))
+        with calldb.opened(self.config) as sql:
+            return any(s.agent == name for s in QueueRecords(sql).for_call(call_id))
 
     def _add(self, call_id: str, name: str, topic: str, resolved: bool, note: str) -> Disposition:
-        with closing(open_calldb(self.calllog)) as db:
-            return Dispositions(db).add(call_id, name, topic, resolved, note)
+        with calldb.opened(self.config) as sql:
+            return Dispositions(sql).add(call_id, name, topic, resolved, note)
 
     async def current(self, request: Request) -> Response:
         return JSONResponse(self.pop.latest.get(request.session["user"]))

@@ -49,7 +49,7 @@ class CorrectionPages(CallDbPages):
     def _read(self, unit: str, state: str, admin: bool) -> dict[str, Any]:
         now = time.time()
         since = reports.report_start(now, self._zone())
-        with self._store() as sql:
+        with self._sql() as sql:
             store = Cases(sql)
             found = store.search(unit=unit, state=state if state in STATES else "")
             context: dict[str, Any] = {"cases": [_row(c, now) for c in found]}
@@ -85,7 +85,7 @@ class CorrectionPages(CallDbPages):
             return auth.csrf_refused()
         number = request.path_params["number"]
         own = self._unit(request) if request.session.get("role") == "unit" else ""
-        with self._store() as sql:  # the requests are where the cases are
+        with self._sql() as sql:  # the requests are where the cases are
             try:
                 Cases(sql).resolve(number, request.session["user"], Callbacks(sql), unit=own)
             except CaseError as e:
@@ -102,7 +102,7 @@ class CorrectionPages(CallDbPages):
     def _case_for(self, request: Request) -> Case | None:
         """The case in the path, if this login may see it."""
         own = self._unit(request) if request.session.get("role") == "unit" else ""
-        with self._store() as sql:
+        with self._sql() as sql:
             case = Cases(sql).get(request.path_params["number"])
         return case if case is not None and (not own or case.unit == own) else None
 
@@ -112,7 +112,7 @@ class CorrectionPages(CallDbPages):
 
     def _report(self) -> reports.Table:
         since = reports.report_start(time.time(), self._zone())
-        with self._store() as sql:
+        with self._sql() as sql:
             return accuracy.accuracy(sql, self.config.mirror_path, since)
 
     def routes(self) -> list[Route]:

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from contextlib import closing
 from dataclasses import dataclass
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ivr import heartbeats, reports, wiring
-from ivr.calldb import open_calldb
+from ivr import calldb, heartbeats, reports, wiring
 from ivr.config import Config
 from ivr.data import published
 from ivr.data.mirror import Mirror
@@ -74,8 +72,8 @@ class NodePages:
         return NodeView(rows, newest.summary() if newest else "")
 
     def _this_node(self) -> NodeRow:
-        with closing(open_calldb(self.config.calllog_path)) as db:
-            live = reports.live_calls(db, time.time())
+        with calldb.opened(self.config) as sql:
+            live = reports.live_calls(sql, time.time())
         try:
             with Mirror(self.config.mirror_path) as mirror:
                 as_of = mirror.as_of.isoformat()

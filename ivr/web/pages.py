@@ -8,7 +8,6 @@ by hand. Times are shown in the hotline's zone (config agents.timezone), labelle
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -18,8 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
-from ivr import storeplace
-from ivr.calldb import SCHEMAS, open_calldb
+from ivr import calldb
 from ivr.config import Config
 from ivr.localtime import Clock
 from ivr.store import Sql
@@ -89,14 +87,9 @@ class CallDbPages:
         self.config = config
         self.pages = pages
 
-    def _db(self) -> sqlite3.Connection:
-        return open_calldb(self.config.calllog_path)
-
-    def _store(self) -> AbstractContextManager[Sql]:
-        """The call log's stores where they are for one request: calls.sqlite, or with
-        ``[database] url`` PostgreSQL (the stores every node shares)."""
-        config = self.config
-        return storeplace.opened(config.database, config.calllog_path, SCHEMAS, wal=True)
+    def _sql(self) -> AbstractContextManager[Sql]:
+        """The call log's stores for this request: calls.sqlite, or PostgreSQL."""
+        return calldb.opened(self.config)
 
     def _zone(self) -> dt.tzinfo:
         return self.pages.clock.zone

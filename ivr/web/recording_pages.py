@@ -10,7 +10,6 @@ the guard), an unknown recording 404.
 
 from __future__ import annotations
 
-from contextlib import closing
 from typing import Any
 
 from starlette.requests import Request
@@ -42,16 +41,16 @@ class RecordingPages(CallDbPages):
         if not call_id:
             return []
         role, user = _who(request)
-        with closing(self._db()) as db:
-            found = Recordings(db).for_call(call_id)
+        with self._sql() as sql:
+            found = Recordings(sql).for_call(call_id)
         return [r for r in found if may_hear(role, user, r.agent)]
 
     def plays(self, request: Request, call_id: str) -> list[Play]:
         """Who played this call's recordings: admins only see the list."""
         if request.session.get("role") != "admin":
             return []
-        with closing(self._db()) as db:
-            return Recordings(db).plays(call_id)
+        with self._sql() as sql:
+            return Recordings(sql).plays(call_id)
 
     def context(self, request: Request, call_id: str) -> dict[str, Any]:
         return {
@@ -61,8 +60,8 @@ class RecordingPages(CallDbPages):
 
     async def audio(self, request: Request) -> Response:
         role, user = _who(request)
-        with closing(self._db()) as db:
-            store = Recordings(db)
+        with self._sql() as sql:
+            store = Recordings(sql)
             try:
                 found = store.get(int(request.path_params["recording_id"]))
             except ValueError:

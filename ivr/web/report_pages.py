@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterable
-from contextlib import closing
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -54,8 +53,8 @@ class ReportPages(CallDbPages):
     def _reports(self, names: Iterable[str] = reports.REPORTS) -> dict[str, reports.Table]:
         zone = self._zone()
         since = reports.report_start(time.time(), zone)
-        with closing(self._db()) as db:
-            return {name: reports.REPORTS[name](db, since, zone) for name in names}
+        with self._sql() as sql:
+            return {name: reports.REPORTS[name](sql, since, zone) for name in names}
 
     async def page(self, request: Request) -> Response:
         tables = await asyncio.to_thread(self._reports)

@@ -25,6 +25,7 @@ from ivr.data.mirror import Jemaah, Mirror
 from ivr.errors import HajjIvrError
 from ivr.outcomes import Reason
 from ivr.queue.resync import Live, snapshot
+from ivr.settings import DatabaseSettings
 
 log = logging.getLogger(__name__)
 
@@ -157,8 +158,14 @@ def _minutes(seconds: float | None) -> str:
 
 
 class ScreenPop:
-    def __init__(self, calllog: Path, mirror: Path, clock: Callable[[], float] = time.time) -> None:
-        self.calls = CallLogReader(calllog)
+    def __init__(
+        self,
+        calllog: Path,
+        mirror: Path,
+        clock: Callable[[], float] = time.time,
+        database: DatabaseSettings | None = None,
+    ) -> None:
+        self.calls = CallLogReader(calllog, database)  # the menu path: PostgreSQL's with a URL
         self.mirror_path = mirror
         self._mirror: Mirror | None = None
         self.clock = clock

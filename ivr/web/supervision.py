@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager, closing
+from contextlib import AbstractAsyncContextManager
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -49,8 +49,8 @@ class Supervision(CallDbPages):
 
     def _call_of(self, agent: str) -> str | None:
         """The call ``agent`` is answering now (its call log id), from the queue records."""
-        with closing(self._db()) as db:
-            live = reports.agent_calls(db, time.time())
+        with self._sql() as sql:
+            live = reports.agent_calls(sql, time.time())
         return next((c.call_id for c in live if c.agent == agent), None)
 
     async def act(self, request: Request) -> Response:

@@ -10,23 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import sqlite3
 import time
 from collections.abc import Callable
-from contextlib import closing
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ivr import guard, phone, ratings, reports, storeplace
+from ivr import guard, phone, ratings, reports
 from ivr.agents.members import member_of, queue_members, state_of
 from ivr.agents.store import OVERSEERS, AgentStore
 from ivr.ami.client import AmiClient
 from ivr.config import Config
 from ivr.errors import HajjIvrError
 from ivr.queue import recordings
+from ivr.store import Sql
 from ivr.web import auth
 from ivr.web.pages import CallDbPages, Pages
 
@@ -68,13 +67,13 @@ class Wallboard(CallDbPages):
     async def api(self, request: Request) -> Response:
         now = time.time()
         since = reports.day_start(now, self._zone())
-        with closing(self._db()) as db:
-            board = reports.wallboard(db, now, since).as_dict()
-            live = [dataclasses.asdict(call) for call in reports.live_calls(db, now)]
+        with self._sql() as sql:
+            board = reports.wallboard(sql, now, since).as_dict()
+            live = [dataclasses.asdict(call) for call in reports.live_calls(sql, now)]
+            review = self._review(sql, now)
+            talking = [dataclasses.asdict(c) for c in reports.agent_calls(sql, now)]
             # Porsi, numbers and tickets locked after too many wrong tries (masked).
-            alerts = [dataclasses.asdict(a) for a in self._locks(db)]
-            review = self._review(db, now)
-            talking = [dataclasses.asdict(c) for c in reports.agent_calls(db, now)]
+            alerts = [dataclasses.asdict(a) for a in guard.alerts(sql, self.config)]
         board["agents"] = await self._agent_states()
         admin = request.session.get("role") == "admin"
         board.update(await asyncio.to_thread(self.recordings_use))
@@ -94,18 +93,10 @@ class Wallboard(CallDbPages):
         board["at"] = now
         return JSONResponse(board)
 
-    def _locks(self, db: sqlite3.Connection) -> list[guard.Alert]:
-        """The locks in force: the guard's counts in calls.sqlite, or with ``[database] url``
-        in PostgreSQL (every node's calls count there)."""
-        if not self.config.database.postgres:
-            return guard.alerts(db, self.config)
-        with storeplace.opened(self.config.database, self.config.calllog_path, ()) as sql:
-            return guard.alerts(sql, self.config)
-
-    def _review(self, db: sqlite3.Connection, now: float) -> list[dict[str, Any]]:
+    def _review(self, sql: Sql, now: float) -> list[dict[str, Any]]:
         """Calls rated ivr.low_rating or less in the reports' days, newest first: to review."""
         since = reports.report_start(now, self._zone())
-        low = ratings.Ratings(db).low(self.config.ivr.low_rating, since)
+        low = ratings.Ratings(sql).low(self.config.ivr.low_rating, since)
         rows = [dataclasses.asdict(rating) for rating in low]
         for row in rows:
             row["at_text"] = self.pages.clock.when(row["at"])

@@ -134,7 +134,7 @@ class FastHotline(CallLogReading):
 
     def _said(self, call_id: str) -> list[str]:
         """The say lines so far, on the controller's own connection (it sees its writes)."""
-        rows = self.controller.services.calllog.db.execute(
+        rows = self.controller.services.calllog.sql.all(
             "SELECT text FROM transcript WHERE call_id = ? AND kind = 'say' ORDER BY seq",
             (call_id,),
         )

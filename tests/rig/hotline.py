@@ -118,7 +118,7 @@ class CallLogReading:
         return [line.text for line in self.record(call_id)[1] if line.kind == "event"]
 
     def record(self, call_id: str) -> tuple[CallRow | None, list[Line]]:
-        reader = CallLogReader(self.config.calllog_path)
+        reader = CallLogReader(self.config.calllog_path, self.config.database)
         return reader.get(call_id), reader.transcript(call_id)
 
     def spoken(self, call_id: str) -> list[str]:
