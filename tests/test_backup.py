@@ -44,7 +44,7 @@ def live(tmp_path: Path, export: Path) -> Config:
         log.start(f"call-{n}", "081234567890", "hotline")
         log.add(f"call-{n}", "say", "Selamat datang")
         log.finish(f"call-{n}", Outcome.SERVED)
-    AgentStore(config.agents_path).add("siti", tier=1)
+    AgentStore.for_config(config).add("siti", tier=1)
     desk = Tickets(config.complaints_path, (24, 72, 168), pin_key=b"k" * 32)
     desk.open(source="phone", category="transport", who="ivr", caller="081234567890")
     (config.state_dir / "complaints").mkdir()

@@ -32,7 +32,7 @@ def exported(state_dir: Path) -> tuple[set[str], set[str]]:
     """(every sample name, every family name) of a controller's page with each part in it."""
     config = config_mod.load(overrides={"state_dir": str(state_dir)})
     CallDb.open(config.calllog_path).close()
-    AgentStore(config.agents_path).add("alice", 1)
+    AgentStore.for_config(config).add("alice", 1)
     metrics = Metrics()
     metrics.played(2.0, 16_000)
     metrics.looked_up(1e-4)
@@ -45,7 +45,7 @@ def exported(state_dir: Path) -> tuple[set[str], set[str]]:
         LiveState(
             config.calllog_path,
             config.mirror_path,
-            AgentStore(config.agents_path),
+            AgentStore.for_config(config),
             audit,
             lambda: members,
         )

@@ -49,7 +49,7 @@ def state(
     config: Config, members: Members, database: DatabaseSettings | None = None
 ) -> dict[Sample, float]:
     metrics = Metrics()
-    agents, audit = AgentStore(config.agents_path), Audit.for_config(config)
+    agents, audit = AgentStore.for_config(config), Audit.for_config(config)
     paths = (config.calllog_path, config.mirror_path)
     where = database or DatabaseSettings()
     metrics.add(LiveState(*paths, agents, audit, members, clock=lambda: NOW, database=where))
@@ -80,7 +80,7 @@ def calls(config: Config, shared: Sql | None = None) -> None:
 
 
 def agents(config: Config) -> None:
-    store = AgentStore(config.agents_path)
+    store = AgentStore.for_config(config)
     for name, tier in [("alice", 1), ("bob", 2), ("carol", 1), ("dedi", 3)]:
         store.add(name, tier)
     store.add("boss", 0, role="admin")

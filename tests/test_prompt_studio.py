@@ -55,7 +55,7 @@ def test_prompt_numbers_are_four_digits_unique_and_survive_new_prompts() -> None
 
 def test_phone_pin_is_hashed_checked_and_ends_with_the_admin(tmp_path: Path) -> None:
     config = _config(tmp_path)
-    store = AgentStore(config.agents_path)
+    store = AgentStore.for_config(config)
     store.add("rahmat", 0, role="admin")
     studio = Studio(config)
     number, pin = studio.new_pin("rahmat")
@@ -95,7 +95,7 @@ def test_wrong_pins_lock_each_staff_phone_and_each_admin_number(tmp_path: Path) 
 
 def test_prompt_page_lists_recorded_prompts_and_plays_them_to_admins_only(tmp_path: Path) -> None:
     config = _config(tmp_path)
-    store = AgentStore(config.agents_path)
+    store = AgentStore.for_config(config)
     _, admin = store.add("rahmat", 0, role="admin")
     _, agent = store.add("siti", 1)
     kept = recorded_dirs(config)[0]

@@ -164,7 +164,7 @@ def config(tmp_path: Path) -> config_mod.Config:
 
 
 def admin_app(config: config_mod.Config) -> tuple[Any, str]:
-    _, passwords = AgentStore(config.agents_path).add("rahmat", 0, role="admin")
+    _, passwords = AgentStore.for_config(config).add("rahmat", 0, role="admin")
     pop = ScreenPop(config.calllog_path, config.mirror_path)
     return build_app(config, pop=pop, ami=NoAmi()), passwords.web  # type: ignore[arg-type]
 

@@ -153,7 +153,7 @@ def test_recording_end_said_by_the_leg_fills_a_length_agentcomplete_never_gave(
 
 def users(config: Config) -> dict[str, str]:
     """Web passwords: an admin, alice (the call's agent), bob (another agent), a unit."""
-    store = AgentStore(config.agents_path)
+    store = AgentStore.for_config(config)
     return {
         "rahmat": store.add("rahmat", 0, role="admin")[1].web,
         "alice": store.add("alice", 1)[1].web,

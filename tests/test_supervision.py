@@ -278,7 +278,7 @@ def test_agent_calls_lists_answered_unended_stays_masked_with_their_tier(tmp_pat
 @pytest.fixture
 def hotline(tmp_path: Path) -> dict[str, Any]:
     config = config_mod.load(file=None, env={}, overrides={"state_dir": tmp_path})
-    store = AgentStore(config.agents_path)
+    store = AgentStore.for_config(config)
     passwords = {
         "ali": store.add("ali", 2)[1].web,
         "nurul": store.add("nurul", 0, role="supervisor")[1].web,

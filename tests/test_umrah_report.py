@@ -90,7 +90,7 @@ def test_reports_page_shows_the_ppiu_report_and_its_csv(
     fill(db)
     db.close()
     monkeypatch.setattr(reports, "report_start", lambda now, zone: NOW - 86400)
-    _, passwords = AgentStore(config.agents_path).add("rahmat", 0, role="admin")
+    _, passwords = AgentStore.for_config(config).add("rahmat", 0, role="admin")
     app = build_app(config, pop=ScreenPop(config.calllog_path, config.mirror_path), ami=NoAmi())  # type: ignore[arg-type]
 
     async def read() -> tuple[str, str]:
@@ -110,7 +110,7 @@ def test_reports_page_shows_the_ppiu_report_and_its_csv(
 
 
 def test_umrah_announcements_saved_from_the_actions_page(config: config_mod.Config) -> None:
-    _, passwords = AgentStore(config.agents_path).add("rahmat", 0, role="admin")
+    _, passwords = AgentStore.for_config(config).add("rahmat", 0, role="admin")
     app = build_app(config, pop=ScreenPop(config.calllog_path, config.mirror_path), ami=NoAmi())  # type: ignore[arg-type]
     text = 'Umrah "plus" Turki: pastikan visanya.'
 

@@ -175,7 +175,7 @@ def test_uploads_left_over_folders_removed_at_start(tmp_path: Path) -> None:
 
 def app_for(tmp_path: Path, **overrides: Any) -> tuple[Config, Any, str]:
     config = config_mod.load(file=None, env={}, overrides={"state_dir": tmp_path, **overrides})
-    _, new = AgentStore(config.agents_path).add("rahmat", 0, role="admin")
+    _, new = AgentStore.for_config(config).add("rahmat", 0, role="admin")
     pop = ScreenPop(config.calllog_path, config.mirror_path)
     return config, build_app(config, pop=pop, ami=NoAmi()), new.web  # type: ignore[arg-type]
 

@@ -50,7 +50,7 @@ def _app(config: Config) -> object:
 
 def test_agent_report_refused_to_agents_and_anonymous(config: Config) -> None:
     app = _app(config)
-    password = AgentStore(config.agents_path).add("siti", 1)[1].web
+    password = AgentStore.for_config(config).add("siti", 1)[1].web
 
     async def visit() -> tuple[int, int, int]:
         transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
@@ -66,7 +66,7 @@ def test_agent_report_refused_to_agents_and_anonymous(config: Config) -> None:
 
 def test_agent_report_page_and_csv_show_the_agents_figures(config: Config) -> None:
     app = _app(config)
-    password = AgentStore(config.agents_path).add("rahmat", 0, role="admin")[1].web
+    password = AgentStore.for_config(config).add("rahmat", 0, role="admin")[1].web
 
     async def visit() -> tuple[str, str, str, int]:
         async with logged_in(app, "rahmat", password) as admin:

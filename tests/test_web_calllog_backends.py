@@ -41,7 +41,7 @@ def test_web_calllog_pages_reports_and_wallboard_read_the_configured_backend(
     CallLog.over(sql).start("in-ivr-now", "0813", "hotline")
     overrides = {"state_dir": backend.folder, "database.url": backend.url}
     config = config_mod.load(file=None, env={}, overrides=overrides)
-    password = AgentStore(config.agents_path).add("rahmat", 0, role="admin")[1].web
+    password = AgentStore.for_config(config).add("rahmat", 0, role="admin")[1].web
     app = build_app(config, ami=NoAmi())  # type: ignore[arg-type]
 
     async def read() -> dict[str, Any]:

@@ -60,12 +60,12 @@ def _app(config: Config) -> object:
 
 
 def _admin(config: Config) -> str:
-    return AgentStore(config.agents_path).add("rahmat", 0, role="admin")[1].web
+    return AgentStore.for_config(config).add("rahmat", 0, role="admin")[1].web
 
 
 def test_campaign_pages_need_an_admin(config: Config) -> None:
     app = _app(config)
-    password = AgentStore(config.agents_path).add("siti", 1)[1].web
+    password = AgentStore.for_config(config).add("siti", 1)[1].web
 
     async def visit() -> tuple[int, int, int]:
         transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]

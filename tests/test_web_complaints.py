@@ -48,7 +48,7 @@ class NoAmi:
 
 def test_agent_creates_a_complaint_with_the_calls_context(tmp_path: Path) -> None:
     config = config_mod.load(file=None, env={}, overrides={"state_dir": tmp_path})
-    password = AgentStore(config.agents_path).add("siti", 1)[1].web
+    password = AgentStore.for_config(config).add("siti", 1)[1].web
     pop = ScreenPop(config.calllog_path, config.mirror_path)
     pop.latest["siti"] = {
         "call_id": "1795650000.1",
@@ -99,7 +99,7 @@ def test_official_resolves_with_a_recorded_reply_and_a_bad_file_is_refused(
     tmp_path: Path,
 ) -> None:
     config = config_mod.load(file=None, env={}, overrides={"state_dir": tmp_path})
-    password = AgentStore(config.agents_path).add("rahmat", 0, role="admin")[1].web
+    password = AgentStore.for_config(config).add("rahmat", 0, role="admin")[1].web
     desk = tickets.for_config(config)
     ticket = desk.open(source="phone", category="payment", who="caller", caller="0811")
     app = build_app(config, pop=ScreenPop(config.calllog_path, config.mirror_path), ami=NoAmi())  # type: ignore[arg-type]
@@ -145,7 +145,7 @@ def test_official_resolves_with_a_recorded_reply_and_a_bad_file_is_refused(
 
 def test_agent_gives_a_ticket_from_before_pins_a_new_pin(tmp_path: Path) -> None:
     config = config_mod.load(file=None, env={}, overrides={"state_dir": tmp_path})
-    password = AgentStore(config.agents_path).add("siti", 1)[1].web
+    password = AgentStore.for_config(config).add("siti", 1)[1].web
     desk = tickets.for_config(config)
     old = desk.open(source="phone", category="transport", who="caller", pin="")  # no PIN
     app = build_app(config, pop=ScreenPop(config.calllog_path, config.mirror_path), ami=NoAmi())  # type: ignore[arg-type]

@@ -53,7 +53,7 @@ def app_of(config: Config) -> object:
 
 
 def test_unit_login_sees_and_resolves_only_its_units_cases(config: Config) -> None:
-    store = AgentStore(config.agents_path)
+    store = AgentStore.for_config(config)
     password = store.add("solo", 0, role="unit", unit="kab:3372")[1].web
     app = app_of(config)
 
@@ -84,7 +84,7 @@ def test_unit_login_sees_and_resolves_only_its_units_cases(config: Config) -> No
 
 
 def test_admin_sees_every_unit_and_the_accuracy_report(config: Config) -> None:
-    password = AgentStore(config.agents_path).add("rahmat", 0, role="admin")[1].web
+    password = AgentStore.for_config(config).add("rahmat", 0, role="admin")[1].web
     app = app_of(config)
 
     async def admin_reads() -> tuple[str, str, str]:
@@ -138,7 +138,7 @@ def test_unit_resolves_a_case_kept_in_postgres_with_its_callback_there(
             NewCase(SOLO, time.time(), "c", "1100123456", "estimate", "kab:3372", "", False, "")
         )
         Cases(sql).call_back_at(SOLO, "081234567890")
-    password = AgentStore(config.agents_path).add("solo", 0, role="unit", unit="kab:3372")[1].web
+    password = AgentStore.for_config(config).add("solo", 0, role="unit", unit="kab:3372")[1].web
     app = app_of(config)
 
     async def resolve() -> int:

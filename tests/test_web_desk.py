@@ -65,7 +65,7 @@ def post_all(
 def test_desk_state_buttons_send_queue_actions_on_the_chosen_phone(
     config: Config, fake: FakeQueue
 ) -> None:
-    password = AgentStore(config.agents_path).add("desk-siti", 1)[1].web
+    password = AgentStore.for_config(config).add("desk-siti", 1)[1].web
     steps = [
         ("/agent/login", {"phone": "browser"}),
         ("/agent/pause", {"reason": "salat"}),
@@ -130,7 +130,7 @@ def test_desk_state_buttons_send_queue_actions_on_the_chosen_phone(
 def test_desk_state_refusals_bad_form_not_in_queue_no_csrf_asterisk_down(
     config: Config, fake: FakeQueue
 ) -> None:
-    password = AgentStore(config.agents_path).add("desk-tono", 2)[1].web
+    password = AgentStore.for_config(config).add("desk-tono", 2)[1].web
     app = app_for(config, fake)
     steps = [
         ("/agent/pause", {"reason": "tidur"}),  # no such reason
@@ -149,7 +149,7 @@ def test_desk_state_refusals_bad_form_not_in_queue_no_csrf_asterisk_down(
 
 
 def test_desk_state_routes_refuse_anonymous_and_non_agents(config: Config, fake: FakeQueue) -> None:
-    admin = AgentStore(config.agents_path).add("desk-rahmat", 0, role="admin")[1].web
+    admin = AgentStore.for_config(config).add("desk-rahmat", 0, role="admin")[1].web
     app = app_for(config, fake)
 
     async def visit() -> list[int]:
@@ -177,7 +177,7 @@ def member(location: str, **fields: str) -> dict[str, str]:
 
 
 def test_members_find_the_agent_under_either_interface(config: Config) -> None:
-    store = AgentStore(config.agents_path)
+    store = AgentStore.for_config(config)
     store.add("desk-ani", 1)
     agent = store.get("desk-ani")
     by_web = {"PJSIP/webrtc-desk-ani": member("PJSIP/webrtc-desk-ani", CallsTaken="3")}
@@ -204,7 +204,7 @@ def taken_call(config: Config, call_id: str, agent: str) -> None:
 def test_disposition_saved_by_the_agent_who_took_the_call_and_shown_on_the_call_page(
     config: Config, fake: FakeQueue
 ) -> None:
-    store = AgentStore(config.agents_path)
+    store = AgentStore.for_config(config)
     siti = store.add("desk-dewi", 1)[1].web
     joko = store.add("desk-joko", 1)[1].web
     admin = store.add("desk-wulan", 0, role="admin")[1].web
@@ -274,7 +274,7 @@ def test_dispositions_store_refuses_bad_rows_and_goes_with_its_calls(backend: Ba
 
 
 def test_desk_page_has_the_panels_controls_and_next_tier(config: Config, fake: FakeQueue) -> None:
-    store = AgentStore(config.agents_path)
+    store = AgentStore.for_config(config)
     one, three = store.add("desk-rina", 1)[1].web, store.add("desk-tiga", 3)[1].web
     app = app_for(config, fake)
 
@@ -316,7 +316,7 @@ def test_console_script_has_no_inline_handlers_and_uses_the_phone_api() -> None:
 def test_members_actions_pause_without_reason_and_refuse_a_strange_phone(
     config: Config, fake: FakeQueue
 ) -> None:
-    store = AgentStore(config.agents_path)
+    store = AgentStore.for_config(config)
     store.add("desk-eka", 2)
     agent = store.get("desk-eka")
 

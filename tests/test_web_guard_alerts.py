@@ -30,7 +30,7 @@ def test_wallboard_alerts_show_a_porsi_locked_by_tries_in_the_hotlines_store(
         guard = Guard(sql, Limits.for_config(config))
         guard.dob_failed(PORSI, "081100000001")
         guard.dob_failed(PORSI, "081100000002")  # two numbers: only the porsi is locked
-    password = AgentStore(config.agents_path).add("rahmat", 0, role="admin")[1].web
+    password = AgentStore.for_config(config).add("rahmat", 0, role="admin")[1].web
     pop = ScreenPop(config.calllog_path, config.mirror_path)
     app = build_app(config, pop=pop, ami=NoAmi())  # type: ignore[arg-type]
 

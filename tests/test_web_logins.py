@@ -50,7 +50,7 @@ async def post_login(client: httpx.AsyncClient, name: str, password: str) -> htt
 def test_session_past_the_absolute_lifetime_is_refused_while_active(tmp_path: Path) -> None:
     clock = Clock()
     config, app = make_app(tmp_path, clock, session_minutes=30, session_max_hours=2)
-    password = AgentStore(config.agents_path).add("siti", 1)[1].web
+    password = AgentStore.for_config(config).add("siti", 1)[1].web
 
     async def scenario() -> None:
         async with browser(app) as client:
@@ -69,7 +69,7 @@ def test_session_past_the_absolute_lifetime_is_refused_while_active(tmp_path: Pa
 def test_session_idle_past_session_minutes_is_refused(tmp_path: Path) -> None:
     clock = Clock()
     config, app = make_app(tmp_path, clock, session_minutes=30)
-    password = AgentStore(config.agents_path).add("siti", 1)[1].web
+    password = AgentStore.for_config(config).add("siti", 1)[1].web
 
     async def scenario() -> None:
         async with browser(app) as client:
@@ -84,7 +84,7 @@ def test_session_idle_past_session_minutes_is_refused(tmp_path: Path) -> None:
 
 def test_login_cookie_is_httponly_strict_and_secure_when_asked(tmp_path: Path) -> None:
     config = config_mod.load(file=None, env={}, overrides={"state_dir": tmp_path})
-    password = AgentStore(config.agents_path).add("siti", 1)[1].web
+    password = AgentStore.for_config(config).add("siti", 1)[1].web
     pop = ScreenPop(config.calllog_path, config.mirror_path)
     for secure in (False, True):
         app = build_app(config, pop=pop, ami=NoAmi(), secure_cookies=secure)  # type: ignore[arg-type]
@@ -107,7 +107,7 @@ def test_login_cookie_is_httponly_strict_and_secure_when_asked(tmp_path: Path) -
 
 def test_login_form_token_must_come_back_in_its_cookie(tmp_path: Path) -> None:
     config, app = make_app(tmp_path, Clock())
-    password = AgentStore(config.agents_path).add("siti", 1)[1].web
+    password = AgentStore.for_config(config).add("siti", 1)[1].web
 
     async def scenario() -> None:
         async with browser(app) as client:
@@ -127,7 +127,7 @@ def test_login_lock_refuses_the_right_password_then_lifts_after_the_configured_t
 ) -> None:
     clock = Clock()
     config, app = make_app(tmp_path, clock, login_failures_per_name=5, login_lock_minutes=10)
-    password = AgentStore(config.agents_path).add("siti", 1)[1].web
+    password = AgentStore.for_config(config).add("siti", 1)[1].web
 
     async def scenario() -> None:
         async with browser(app, "10.0.0.7") as attacker:
@@ -174,7 +174,7 @@ def test_login_flood_runs_scrypt_one_at_a_time_and_none_once_locked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config, app = make_app(tmp_path, Clock())
-    password = AgentStore(config.agents_path).add("siti", 1)[1].web
+    password = AgentStore.for_config(config).add("siti", 1)[1].web
     counter = ScryptCounter(passwords.scrypt)
     monkeypatch.setattr(passwords, "scrypt", counter)
 

@@ -70,7 +70,7 @@ def test_session_cookie_is_secure_only_when_configured(tmp_path: Path, secure: b
     config = config_mod.load(
         file=None, env={}, overrides={"state_dir": tmp_path, "web.secure_cookies": secure}
     )
-    _, passwords = AgentStore(config.agents_path).add("siti", 1)
+    _, passwords = AgentStore.for_config(config).add("siti", 1)
     app = build_app(config, pop=ScreenPop(config.calllog_path, config.mirror_path), ami=NoAmi())  # type: ignore[arg-type]
 
     async def log_in() -> httpx.Response:

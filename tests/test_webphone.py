@@ -88,7 +88,7 @@ def test_sipidentity_anyone_elses_identity_is_refused(message: str, why: str) ->
 
 def test_phone_config_is_the_agents_own_and_for_agents_only(tmp_path: Path) -> None:
     config, app = make_app(tmp_path, Clock())
-    store = AgentStore(config.agents_path)
+    store = AgentStore.for_config(config)
     agent_web = store.add("siti", 1)[1].web
     admin_web = store.add("rahmat", 0, role="admin")[1].web
     boss_web = store.add("nurul", 0, role="supervisor")[1].web
@@ -143,7 +143,7 @@ async def upgrade(app: object, cookie: str = "", origin: str = "") -> list[Messa
 
 def test_phone_socket_without_an_agent_session_is_refused_before_accept(tmp_path: Path) -> None:
     config, app = make_app(tmp_path, Clock())
-    admin_web = AgentStore(config.agents_path).add("rahmat", 0, role="admin")[1].web
+    admin_web = AgentStore.for_config(config).add("rahmat", 0, role="admin")[1].web
 
     async def scenario() -> None:
         for cookie in ("", "forged"):
@@ -158,7 +158,7 @@ def test_phone_socket_without_an_agent_session_is_refused_before_accept(tmp_path
 
 def test_phone_socket_from_another_sites_page_is_refused(tmp_path: Path) -> None:
     config, app = make_app(tmp_path, Clock())
-    agent_web = AgentStore(config.agents_path).add("siti", 1)[1].web
+    agent_web = AgentStore.for_config(config).add("siti", 1)[1].web
 
     async def scenario() -> None:
         async with browser(app) as client:
