@@ -33,6 +33,9 @@ from ivr.settings import (
     CampaignSettings as CampaignSettings,
 )
 from ivr.settings import (
+    ClusterSettings as ClusterSettings,
+)
+from ivr.settings import (
     ComplaintSettings as ComplaintSettings,
 )
 from ivr.settings import (
@@ -75,6 +78,7 @@ class Config:
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     trunk: TrunkSettings = field(default_factory=TrunkSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    cluster: ClusterSettings = field(default_factory=ClusterSettings)
 
     # Derived locations (not configurable on their own: one state_dir holds them all).
     @property
@@ -151,6 +155,7 @@ _SECTIONS: dict[str, type] = {
     "retention": RetentionSettings,
     "trunk": TrunkSettings,
     "database": DatabaseSettings,
+    "cluster": ClusterSettings,
 }
 
 

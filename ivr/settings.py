@@ -3,6 +3,7 @@ commented. ivr/config.py composes them into Config, loads and validates them."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -313,6 +314,58 @@ class TrunkSettings:
             return self.host
         first = self.address_list()[0].split("/")[0]
         return f"{first}:5060"
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    """This node's part in a cluster (docs/decisions.md, "Agent node"). role "" is one
+    node (make run): nothing about SIP or the dialplan changes. Addresses are "host" or
+    "host:port" (port 5060 when left out)."""
+
+    role: str = ""  # "" one node | "ivr" | "agent"
+    node: str = ""  # this node's name in the cluster ("" = ivr.wiring.node_name)
+    front_door: str = ""  # Kamailio's SIP "host:port": IVR nodes take their calls from it
+    # The IVR nodes' SIP addresses: an agent node takes handed-over calls from these only.
+    ivr_nodes: tuple[str, ...] = ()
+    # The agent node first, then its standby: IVR nodes hand calls to the first that answers.
+    agent_nodes: tuple[str, ...] = ()
+    ping_interval: int = 1  # seconds between OPTIONS probes (an IVR node's of agent nodes)
+
+    def __post_init__(self) -> None:
+        _validate_cluster(self)
+
+
+def sip_host(address: str) -> str:
+    """ "127.0.0.4:5060" -> "127.0.0.4"."""
+    return address.rpartition(":")[0] if ":" in address else address
+
+
+def _validate_cluster(c: ClusterSettings) -> None:
+    if c.role not in {"", "ivr", "agent"}:
+        raise ConfigError(f'cluster.role = {c.role!r}: use "" (one node), "ivr" or "agent"')
+    for key in ("ivr_nodes", "agent_nodes"):
+        listed = getattr(c, key)
+        for address in listed:
+            if not _sip_address(str(address)):
+                raise ConfigError(f"cluster.{key}: {address!r} is not an IPv4 address[:port]")
+        if len(set(map(sip_host, listed))) != len(listed):
+            raise ConfigError(f"cluster.{key} = {list(listed)!r} names an address twice")
+    if c.role == "ivr" and not c.agent_nodes:
+        raise ConfigError('cluster.role = "ivr" needs cluster.agent_nodes (where agents are)')
+    if c.role == "agent" and not c.ivr_nodes:
+        raise ConfigError('cluster.role = "agent" needs cluster.ivr_nodes (who hands calls over)')
+    if not 1 <= c.ping_interval <= 3600:
+        raise ConfigError(f"cluster.ping_interval = {c.ping_interval} must be 1-3600 seconds")
+
+
+def _sip_address(address: str) -> bool:
+    """Dotted IPv4 with an optional port: what a PJSIP aor contact or identify match takes."""
+    host, _, port = address.partition(":")
+    try:
+        ipv4 = ipaddress.IPv4Address(host)
+    except ValueError:
+        return False
+    return str(ipv4) == host and (not port or (port.isdigit() and 1 <= int(port) <= 65535))
 
 
 @dataclass(frozen=True)

@@ -100,8 +100,9 @@ def _callbacks(config: Config, calls: CallDb) -> Callbacks:
 
 def node_name(config: Config) -> str:
     """This controller among the nodes sharing one PostgreSQL: host and FastAGI port (two
-    controllers on one machine listen on two ports), the same after a restart."""
-    return f"{socket.gethostname()}:{config.agi.port}"
+    controllers on one machine listen on two ports), the same after a restart; or the
+    name ``cluster.node`` gives it."""
+    return config.cluster.node or f"{socket.gethostname()}:{config.agi.port}"
 
 
 def _corrections(config: Config, calls: CallDb) -> CorrectionDesk:
@@ -211,7 +212,29 @@ def _ami(
 def _jobs(
     config: Config, services: CallServices, ami: AmiClient
 ) -> Iterator[Coroutine[Any, Any, None]]:
-    desk, complaints = services.desk, services.complaints
+    complaints = services.complaints
+    yield connect_until_up(ami, "controller")
+    if dials_out(config):
+        yield from _outbound(config, services, ami)
+    yield tasks.every(ESCALATE_EVERY, lambda: _escalate(complaints.tickets), "complaint escalation")
+    yield tasks.every(retention.DAY, lambda: _purge(config), "retention purge")
+    yield tasks.every(QUEUE_LOG_EVERY, lambda: _read_queue_log(config), "queue log read")
+    # The writer stops between writes: what it had not applied stays in the spool.
+    yield complaints.writer.run()
+
+
+def dials_out(config: Config) -> bool:
+    """Whether this node's controller originates callbacks and schedule-change calls: a
+    callback's agent leg waits in a queue, so only where the queues are (one node, or the
+    agent node of a cluster); an IVR node has none (docs/decisions.md, "Agent node")."""
+    return config.cluster.role != "ivr"
+
+
+def _outbound(
+    config: Config, services: CallServices, ami: AmiClient
+) -> Iterator[Coroutine[Any, Any, None]]:
+    """The callback dispatcher and the campaign dialer, hearing their AMI events."""
+    desk = services.desk
     node = node_name(config)
     dispatcher = CallbackDispatcher(ami, desk.callbacks, config.agents, desk.schedules, node=node)
     for name in dispatcher_mod.EVENTS:
@@ -219,14 +242,8 @@ def _jobs(
     # Nothing of ours is in progress after a restart (other nodes' calls are theirs).
     desk.callbacks.recover(node if config.database.postgres else None)
     campaigns = _campaigns(config, services, ami)
-    yield connect_until_up(ami, "controller")
     yield dispatcher.run()
     yield campaigns.run()
-    yield tasks.every(ESCALATE_EVERY, lambda: _escalate(complaints.tickets), "complaint escalation")
-    yield tasks.every(retention.DAY, lambda: _purge(config), "retention purge")
-    yield tasks.every(QUEUE_LOG_EVERY, lambda: _read_queue_log(config), "queue log read")
-    # The writer stops between writes: what it had not applied stays in the spool.
-    yield complaints.writer.run()
 
 
 def _campaigns(config: Config, services: CallServices, ami: AmiClient) -> CampaignDialer:
