@@ -39,6 +39,7 @@ LONGEST_FIRST = (
     "test_web_admin",
     "test_call_pilgrim",
     "test_call_agents",
+    "test_call_agentnode",
     "test_call_campaigns",
     "test_call_corrections",
     "test_call_studio",
