@@ -17,7 +17,8 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Awaitable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ import httpx
 import pytest
 
 from ivr import handover, testcall
+from ivr.ami.client import AmiClient
 from ivr.ami.users import AmiUser, session
 from ivr.asterisk import sandbox
 from ivr.config import AsteriskSettings
@@ -86,8 +88,8 @@ def cluster() -> Iterator[Cluster]:
             started.append(Hotline.start(folder, extra=extra, sip_bind=address))
         yield Cluster(agent, started[1], started[2], agent.add_agent("alice", 1))
     finally:
-        for node in started:
-            node.stop()
+        with ThreadPoolExecutor(3) as pool:  # each waits on its own processes' exits
+            list(pool.map(Hotline.stop, started))
         for folder in folders:
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -108,11 +110,16 @@ def alice_phone(cluster: Cluster, tmp_path: Path) -> Iterator[sipp.AgentPhone]:
         handle.stop()
 
 
-def _pop(cluster: Cluster) -> dict[str, Any]:
-    """alice's screen pop as the agent node's console gets it."""
+def _pop_of(cluster: Cluster, caller: str) -> dict[str, Any]:
+    """alice's screen pop as the agent node's console gets it, once it is ``caller``'s
+    (asked while she talks to them: nobody else's call can take her pop then)."""
     with httpx.Client(base_url=cluster.agent.web_url, timeout=10) as client:
         web.login(client, "alice", cluster.alice.web)
-        pop: dict[str, Any] = client.get("/agent/api/current").json()
+        pop: dict[str, Any] = wait_for(
+            lambda: (p := client.get("/agent/api/current").json()).get("caller") == caller and p,
+            15,
+            f"{caller}'s pop",
+        )
     return pop
 
 
@@ -123,41 +130,12 @@ def _stays(node: Hotline, caller: str) -> list[sqlite3.Row]:
         return list(db.execute(sql, (caller,)))
 
 
-def _answered(node: Hotline, caller: str) -> list[sqlite3.Row]:
-    return [row for row in _stays(node, caller) if row["agent"]]
-
-
 def _wait_answered(node: Hotline, caller: str) -> sqlite3.Row:
     """The caller's latest queue stay on ``node`` once an agent answered it."""
-    rows: list[sqlite3.Row] = wait_for(lambda: _answered(node, caller), 20, f"{caller} answered")
+    rows: list[sqlite3.Row] = wait_for(
+        lambda: [row for row in _stays(node, caller) if row["agent"]], 20, f"{caller} answered"
+    )
     return rows[-1]
-
-
-def _answered_on_agent_node(
-    cluster: Cluster, ivr: Hotline, dtmf: str, caller: str
-) -> tuple[CallResult, Mapping[str, str]]:
-    """A Local call into ``ivr`` keying ``dtmf``; it hangs up two seconds after the agent
-    node's AgentConnect for its caller ID. The call and that event."""
-
-    async def run() -> tuple[CallResult, Mapping[str, str]]:
-        spec = testcall.TestCall(
-            ivr.config.ivr.hotline, dtmf, caller_id=f'"Uji" <{caller}>', timeout=180
-        )
-        async with (
-            session(cluster.agent.config, AmiUser.CALLS) as agent_ami,
-            session(ivr.config, AmiUser.CALLS) as ivr_ami,
-        ):
-            connected = asyncio.ensure_future(
-                agent_ami.wait_event("AgentConnect", lambda e: e.get("CallerIDNum") == caller, 170)
-            )
-            stop = asyncio.Event()
-            placed = asyncio.create_task(place(ivr_ami, spec, stop))
-            event = await connected
-            await asyncio.sleep(2)
-            stop.set()
-            return await placed, event
-
-    return asyncio.run(run())
 
 
 def _contact_status(listing: str, aor: str) -> str:
@@ -169,11 +147,48 @@ def _contact_status(listing: str, aor: str) -> str:
     return ""
 
 
-# --- the attack first ------------------------------------------------------------------
+@dataclass
+class Answered:
+    """One call as the agent node saw it: its AgentConnect and alice's pop during it."""
 
+    connect: Mapping[str, str]
+    pop: dict[str, Any]
+    result: CallResult | sipp.SippResult
+
+
+async def _answered(
+    cluster: Cluster, agent_ami: AmiClient, caller: str, call: Awaitable[Any]
+) -> Answered:
+    """Run ``call`` until the agent node connects ``caller`` to alice; read her pop."""
+    connected = asyncio.ensure_future(
+        agent_ami.wait_event("AgentConnect", lambda e: e.get("CallerIDNum") == caller, 170)
+    )
+    running = asyncio.ensure_future(call)
+    event = await connected
+    pop = await asyncio.to_thread(_pop_of, cluster, caller)
+    return Answered(event, pop, await running)
+
+
+async def _local_call(
+    ivr: Hotline, ami: AmiClient, agent_ami: AmiClient, dtmf: str, caller: str
+) -> CallResult:
+    """A Local call into ``ivr``; it hangs up three seconds after the agent node's
+    AgentConnect for its caller ID."""
+    spec = testcall.TestCall(
+        ivr.config.ivr.hotline, dtmf, caller_id=f'"Uji" <{caller}>', timeout=180
+    )
+    stop = asyncio.Event()
+    placed = asyncio.create_task(place(ami, spec, stop))
+    await agent_ami.wait_event("AgentConnect", lambda e: e.get("CallerIDNum") == caller, 170)
+    await asyncio.sleep(3)
+    stop.set()
+    return await placed
+
+
+# Forged by a caller: the porsi, verified, a reason, a trusted caller ID.
 FORGED = (
-    f"X-Hajj-Porsi: {SOC.nomor_porsi}\r\nX-Hajj-Verified: yes\r\n"
-    "X-Hajj-Reason: dob_failed\r\nX-Hajj-Caller-Trust: carrier\r\n"
+    f"X-Hajj-Porsi: {SOC.nomor_porsi}\nX-Hajj-Verified: yes\n"
+    "X-Hajj-Reason: dob_failed\nX-Hajj-Caller-Trust: carrier\n"
 )
 
 
@@ -183,86 +198,91 @@ def _forging_call(workdir: Path, host: str, port: int, caller: str) -> sipp.Sipp
     text = sipp.scenario(workdir, "0", caller, hangup_after_ms=12000)
     ua = "User-Agent: SIPp hajj-ivr test\n"
     assert ua in text
-    text = text.replace(ua, ua + FORGED.replace("\r\n", "\n"), 1)
     xml = workdir / f"forged-{host}-{port}.xml"
-    xml.write_text(text)
+    xml.write_text(text.replace(ua, ua + FORGED, 1))
     argv = sipp.sipp_argv(xml, port, "-s", "500425", "-timeout", "90s")
     argv[1] = f"{host}:{port}"  # sipp_argv aims at 127.0.0.1
     done = subprocess.run(argv, capture_output=True, text=True, cwd=workdir, timeout=120)
     return sipp.SippResult(done.returncode, done.stdout[-3000:] + done.stderr[-3000:])
 
 
-def test_agent_node_caller_forging_x_hajj_headers_to_an_ivr_node_or_the_agent_node_changes_nothing(
+# Call A, on IVR node A: the porsi, its date of birth (for the documents, "3"), then 0 in
+# the info menu (a second 0 in case a prompt before it took the first). About a minute of
+# keys and prompts: the shorter calls take alice meanwhile.
+VERIFIED_THEN_0 = (
+    found(SOC.nomor_porsi) + "W" * 16 + "3WWW" + dob(SOC) + "W" * 6 + "0" + "W" * 6 + "0"
+)
+A, B = "081233330001", "081233330002"
+FORGED_TO_IVR, FORGED_TO_AGENT_NODE = "081211110001", "081211110002"
+
+
+def test_agent_node_answers_calls_from_either_ivr_node_with_their_pop_forged_headers_do_nothing(
     cluster: Cluster, alice_phone: sipp.AgentPhone, tmp_path: Path
 ) -> None:
-    agent_port = cluster.agent.config.asterisk.sip_port
-    for host, port, caller in [
-        (IVR_A, cluster.ivr_a.config.asterisk.sip_port, "081211110001"),
-        ("127.0.0.1", agent_port, "081211110002"),
-    ]:
-        result = _forging_call(tmp_path, host, port, caller)
-        assert result.ok, result.output
-        stay = _wait_answered(cluster.agent, caller)
-        assert stay["agent"] == "alice", dict(stay)
-        assert (stay["porsi"], stay["reason"]) == ("", "caller_request"), dict(stay)
-        pop = _pop(cluster)
-        assert pop["caller"] == caller
+    calls = asyncio.run(_cluster_calls(cluster, tmp_path))
+
+    # The attack first: a caller's own X-Hajj-* headers, to IVR node A or to the agent
+    # node directly, reach neither the pop nor the queue record.
+    for caller in (FORGED_TO_IVR, FORGED_TO_AGENT_NODE):
+        answered = calls[caller]
+        assert isinstance(answered.result, sipp.SippResult) and answered.result.ok
+        pop = answered.pop
         assert (pop["porsi"], pop["verified"], pop["reason"]) == ("", False, "caller_request")
         assert pop["pilgrim"] is None
+        assert handover.from_event(answered.connect).porsi == ""
+        stay = _wait_answered(cluster.agent, caller)
+        assert (stay["agent"], stay["porsi"], stay["reason"]) == ("alice", "", "caller_request")
 
-
-# --- handed over from either IVR node --------------------------------------------------
-
-
-def test_agent_node_agent_answers_calls_from_both_ivr_nodes_with_their_handover_in_the_pop(
-    cluster: Cluster, alice_phone: sipp.AgentPhone
-) -> None:
-    # IVR node A: the porsi, its date of birth (kloter, "2"), then 0 in the info menu (a
-    # second 0 in case the first fell in the kloter's read-out).
-    keys = found(SOC.nomor_porsi) + "W" * 16 + "2WWW" + dob(SOC) + "W" * 14 + "0" + "W" * 8 + "0"
-    call_a, connect_a = _answered_on_agent_node(cluster, cluster.ivr_a, keys, "081233330001")
-    known = handover.from_event(connect_a)
-    assert (known.porsi, known.verified, known.reason) == (
-        SOC.nomor_porsi,
-        True,
-        "caller_request",
-    )
-    assert "kloter" in known.topics
-    pop = _pop(cluster)
-    assert pop["caller"] == "081233330001" and pop["agent"] == "alice"
+    # Call A: what IVR node A learned, in the headers, in the agent node's pop.
+    known = handover.from_event(calls[A].connect)
+    assert (known.porsi, known.verified, known.reason) == (SOC.nomor_porsi, True, "caller_request")
+    assert known.topics == ("documents",)
+    pop = calls[A].pop
+    assert pop["agent"] == "alice"
     assert (pop["porsi"], pop["verified"], pop["reason"]) == (
         SOC.nomor_porsi,
         True,
         "caller_request",
     )
-    # Verified: the personal data shows, from the agent node's own mirror.
-    assert pop["pilgrim"]["name"] == SOC.nama
-    row, _ = cluster.ivr_a.record(call_a.call_id)
-    assert row is not None and row.outcome == "agent"
+    assert pop["pilgrim"]["name"] == SOC.nama  # verified: personal data, the node's mirror
 
-    # IVR node B (its first agent node is dead: the standby, the agent node, takes it): 0.
-    call_b, connect_b = _answered_on_agent_node(cluster, cluster.ivr_b, "0", "081233330002")
-    known = handover.from_event(connect_b)
+    # Call B, on IVR node B, whose first agent node is dead: the standby took it.
+    known = handover.from_event(calls[B].connect)
     assert (known.porsi, known.verified, known.reason) == ("", False, "caller_request")
-    pop = _pop(cluster)
-    assert pop["caller"] == "081233330002"
-    assert (pop["porsi"], pop["verified"], pop["reason"]) == ("", False, "caller_request")
-    row, _ = cluster.ivr_b.record(call_b.call_id)
-    assert row is not None and row.outcome == "agent"
-    # It reached the standby because the first agent node is down, not by chance.
+    assert (calls[B].pop["porsi"], calls[B].pop["verified"]) == ("", False)
     contacts = cluster.ivr_b.cli("asterisk", "cli", "pjsip show contacts").stdout
     assert _contact_status(contacts, "hajj-agent-node-1") == "Unavail", contacts
     assert _contact_status(contacts, "hajj-agent-node-2") == "Avail", contacts
 
-    # The agent node's queue stays name the agent, with what each IVR node learned.
-    for caller, porsi in [("081233330001", SOC.nomor_porsi), ("081233330002", "")]:
+    for caller, ivr, porsi in [(A, cluster.ivr_a, SOC.nomor_porsi), (B, cluster.ivr_b, "")]:
+        result = calls[caller].result
+        assert isinstance(result, CallResult)
+        row, _ = ivr.record(result.call_id)
+        assert row is not None and row.outcome == "agent"
+        assert not _stays(ivr, caller)  # no queue on an IVR node
         stay = _wait_answered(cluster.agent, caller)
-        assert (stay["agent"], stay["outcome"], stay["queue"]) == (
-            "alice",
-            "answered",
-            "hajj-tier1",
-        )
-        assert (stay["porsi"], stay["reason"]) == (porsi, "caller_request")
-    # No queue on an IVR node: nothing waited there.
-    for ivr in (cluster.ivr_a, cluster.ivr_b):
-        assert not _stays(ivr, "081233330001") and not _stays(ivr, "081233330002")
+        assert (stay["agent"], stay["queue"], stay["porsi"]) == ("alice", "hajj-tier1", porsi)
+        assert stay["reason"] == "caller_request"
+
+
+async def _cluster_calls(cluster: Cluster, workdir: Path) -> dict[str, Answered]:
+    """Call A keys on IVR node A while, one by one, the forged calls and call B reach alice."""
+    forged = [
+        (FORGED_TO_IVR, IVR_A, cluster.ivr_a.config.asterisk.sip_port),
+        (FORGED_TO_AGENT_NODE, "127.0.0.1", cluster.agent.config.asterisk.sip_port),
+    ]
+    async with (
+        session(cluster.agent.config, AmiUser.CALLS) as agent_ami,
+        session(cluster.ivr_a.config, AmiUser.CALLS) as ami_a,
+        session(cluster.ivr_b.config, AmiUser.CALLS) as ami_b,
+    ):
+        call_a = _local_call(cluster.ivr_a, ami_a, agent_ami, VERIFIED_THEN_0, A)
+        first = asyncio.ensure_future(_answered(cluster, agent_ami, A, call_a))
+        calls = {}
+        for caller, host, port in forged:
+            forging = asyncio.to_thread(_forging_call, workdir, host, port, caller)
+            calls[caller] = await _answered(cluster, agent_ami, caller, forging)
+        call_b = _local_call(cluster.ivr_b, ami_b, agent_ami, "0", B)
+        calls[B] = await _answered(cluster, agent_ami, B, call_b)
+        calls[A] = await first
+    return calls
