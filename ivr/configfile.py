@@ -67,6 +67,8 @@ def coerce(default: Any, value: Any, key: str) -> Any:
             return Path(os.path.expanduser(str(value))).resolve()
         if kind is bool:
             return to_bool(value)
+        if kind is tuple and isinstance(value, str):  # a list from the environment: a,b
+            return tuple(item.strip() for item in value.split(",") if item.strip())
         return kind(value)
     except (TypeError, ValueError):
         raise ConfigError(f"{key} = {value!r} is not a valid {kind.__name__}") from None

@@ -226,3 +226,9 @@ def test_agentnode_callbacks_and_campaigns_dial_out_only_where_the_queues_are() 
     assert wiring.dials_out(_load()) and wiring.dials_out(_load(AGENT))
     assert not wiring.dials_out(_load(IVR))
     assert wiring.node_name(_load({"cluster.node": "ivr-a"})) == "ivr-a"
+
+
+def test_agentnode_node_lists_from_the_environment_are_comma_separated() -> None:
+    env = {"HAJJ_IVR_CLUSTER_ROLE": "ivr", "HAJJ_IVR_CLUSTER_AGENT_NODES": "10.0.0.4, 10.0.0.5"}
+    config = config_mod.load(env=env)
+    assert config.cluster.agent_nodes == ("10.0.0.4", "10.0.0.5")
