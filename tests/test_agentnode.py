@@ -174,7 +174,9 @@ def test_agentnode_agent_role_knows_ivr_nodes_by_address_in_their_own_context() 
     assert "hajj-from-ivr-node" not in others
     contexts = _contexts(_rendered(config, "extensions.conf"))
     entry = contexts["hajj-from-ivr-node"]
+    queues = (DIALPLAN / "queues.conf").read_text()
     for queue in agentnode.QUEUES:
+        assert f"[{queue}](hajj-queue)" in queues
         assert f"exten => {queue},1,Gosub(hajj-handover-read,s,1)" in entry
     assert entry.count(" same => n,Goto(hajj-agent,s,1)") == len(agentnode.QUEUES)
     assert not any(line.startswith("exten => _") for line in entry)  # anything else: 404
