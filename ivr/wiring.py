@@ -216,6 +216,8 @@ def _jobs(
     yield connect_until_up(ami, "controller")
     if dials_out(config):
         yield from _outbound(config, services, ami)
+    else:
+        log.info("IVR node: callbacks and schedule-change calls are the agent node's to dial")
     yield tasks.every(ESCALATE_EVERY, lambda: _escalate(complaints.tickets), "complaint escalation")
     yield tasks.every(retention.DAY, lambda: _purge(config), "retention purge")
     yield tasks.every(QUEUE_LOG_EVERY, lambda: _read_queue_log(config), "queue log read")

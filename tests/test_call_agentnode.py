@@ -254,6 +254,11 @@ def test_agent_node_answers_calls_from_either_ivr_node_with_their_pop_forged_hea
     assert _contact_status(contacts, "hajj-agent-node-1") == "Unavail", contacts
     assert _contact_status(contacts, "hajj-agent-node-2") == "Avail", contacts
 
+    # Callbacks and campaigns are originated by the agent node only (where the queues are).
+    for node, dials in [(cluster.agent, True), (cluster.ivr_a, False), (cluster.ivr_b, False)]:
+        log = (node.config.state_dir / "serve.log").read_text()
+        assert ("the agent node's to dial" not in log) is dials
+
     for caller, ivr, porsi in [(A, cluster.ivr_a, SOC.nomor_porsi), (B, cluster.ivr_b, "")]:
         result = calls[caller].result
         assert isinstance(result, CallResult)
