@@ -335,11 +335,6 @@ class ClusterSettings:
         _validate_cluster(self)
 
 
-def sip_host(address: str) -> str:
-    """ "127.0.0.4:5060" -> "127.0.0.4"."""
-    return address.rpartition(":")[0] if ":" in address else address
-
-
 def _validate_cluster(c: ClusterSettings) -> None:
     if c.role not in {"", "ivr", "agent"}:
         raise ConfigError(f'cluster.role = {c.role!r}: use "" (one node), "ivr" or "agent"')
@@ -348,7 +343,9 @@ def _validate_cluster(c: ClusterSettings) -> None:
         for address in listed:
             if not _sip_address(str(address)):
                 raise ConfigError(f"cluster.{key}: {address!r} is not an IPv4 address[:port]")
-        if len(set(map(sip_host, listed))) != len(listed):
+        # IVR nodes are known by address alone; agent nodes are dialled at address:port.
+        named = {a.partition(":")[0] for a in listed} if key == "ivr_nodes" else set(listed)
+        if len(named) != len(listed):
             raise ConfigError(f"cluster.{key} = {list(listed)!r} names an address twice")
     if c.role == "ivr" and not c.agent_nodes:
         raise ConfigError('cluster.role = "ivr" needs cluster.agent_nodes (where agents are)')

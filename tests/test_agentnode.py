@@ -213,7 +213,11 @@ def test_agentnode_agent_role_headers_read_only_behind_the_ivr_nodes_context() -
         ({"cluster.role": "agent"}, "needs cluster.ivr_nodes"),
         ({**AGENT, "cluster.ivr_nodes": ["ivr-a:5060"]}, "'ivr-a:5060' is not an IPv4"),
         ({**AGENT, "cluster.ivr_nodes": ["10.0.0.2:70000"]}, "is not an IPv4"),
-        ({**IVR, "cluster.agent_nodes": ["10.0.0.4", "10.0.0.4:5070"]}, "names an address twice"),
+        ({**AGENT, "cluster.ivr_nodes": ["10.0.0.2", "10.0.0.2:5070"]}, "names an address twice"),
+        (
+            {**IVR, "cluster.agent_nodes": ["10.0.0.4:5070", "10.0.0.4:5070"]},
+            "names an address twice",
+        ),
         ({"cluster.ping_interval": 0}, "cluster.ping_interval = 0"),
     ],
 )

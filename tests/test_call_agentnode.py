@@ -2,7 +2,8 @@
 private Asterisks with their controllers, each IVR node on a loopback address of its own
 (the agent node knows them by address). The agent's SIPp phone registers on the agent node
 only; calls enter an IVR node and are handed over SIP with the handover in X-Hajj-*
-headers. IVR node B lists a dead agent node first: its calls reach the standby.
+headers. Each IVR node lists another agent node first, one that refuses calls (503: A's)
+or where nothing listens (B's): their calls reach the next, the standby.
 
 The attack first: X-Hajj-* headers a caller sends change nothing, on an IVR node or on the
 agent node directly.
@@ -35,6 +36,7 @@ from ivr.data.sample import FIXED_PILGRIMS
 from ivr.errors import SetupError
 from ivr.testcall import CallResult, place
 from tests.rig import sipp, web
+from tests.rig.fakenode import FakeNode
 from tests.rig.hotline import AgentPasswords, Hotline
 from tests.rig.ports import free_port
 from tests.scenarios.tier import dob
@@ -53,6 +55,7 @@ class Cluster:
     ivr_a: Hotline
     ivr_b: Hotline
     alice: AgentPasswords
+    refusing: FakeNode  # IVR node A's first agent node: answers OPTIONS, 503 to INVITE
 
 
 def _require_asterisk() -> None:
@@ -75,21 +78,23 @@ def cluster() -> Iterator[Cluster]:
     _require_asterisk()
     folders = [Path(tempfile.mkdtemp(prefix=f"hajj-ivr-node{i}-")) for i in range(3)]
     started: list[Hotline] = []
+    refusing = FakeNode("busy")
     try:
         agent = Hotline.start(folders[0], extra=_section("agent", "ivr_nodes", [IVR_A, IVR_B]))
         started.append(agent)
         agent_node = f"127.0.0.1:{agent.config.asterisk.sip_port}"
         dead = f"{DEAD_AGENT_NODE}:{free_port()}"
         for folder, address, nodes in [
-            (folders[1], IVR_A, [agent_node]),
+            (folders[1], IVR_A, [f"127.0.0.1:{refusing.port}", agent_node]),
             (folders[2], IVR_B, [dead, agent_node]),
         ]:
             extra = _section("ivr", "agent_nodes", nodes)
             started.append(Hotline.start(folder, extra=extra, sip_bind=address))
-        yield Cluster(agent, started[1], started[2], agent.add_agent("alice", 1))
+        yield Cluster(agent, started[1], started[2], agent.add_agent("alice", 1), refusing)
     finally:
         with ThreadPoolExecutor(3) as pool:  # each waits on its own processes' exits
             list(pool.map(Hotline.stop, started))
+        refusing.close()
         for folder in folders:
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -245,6 +250,8 @@ def test_agent_node_answers_calls_from_either_ivr_node_with_their_pop_forged_hea
         "caller_request",
     )
     assert pop["pilgrim"]["name"] == SOC.nama  # verified: personal data, the node's mirror
+    # IVR node A's first agent node refused every call (503): the next one took them.
+    assert cluster.refusing.got("INVITE") >= 2  # call A and the forged call to IVR node A
 
     # Call B, on IVR node B, whose first agent node is dead: the standby took it.
     known = handover.from_event(calls[B].connect)

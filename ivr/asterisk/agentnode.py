@@ -30,7 +30,6 @@ import re
 
 from ivr import chanvars, handover
 from ivr.config import Config
-from ivr.settings import sip_host
 
 FILENAME = "pjsip_cluster.conf"
 # The queues an agent node takes calls for (queues.conf): the request URI's user.
@@ -61,6 +60,11 @@ def header(variable: str) -> str:
 def plain(text: str) -> str:
     """What a header keeps of ``text``: FILTER(ALLOWED) then the first CAP characters."""
     return "".join(PLAIN.findall(text))[:CAP]
+
+
+def sip_host(address: str) -> str:
+    """ "127.0.0.4:5060" -> "127.0.0.4" (an identify match)."""
+    return address.partition(":")[0]
 
 
 def endpoint(prefix: str, index: int) -> str:
