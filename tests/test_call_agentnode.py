@@ -135,6 +135,20 @@ def _stays(node: Hotline, caller: str) -> list[sqlite3.Row]:
         return list(db.execute(sql, (caller,)))
 
 
+def _recording(node: Hotline, call_id: str) -> sqlite3.Row | None:
+    with contextlib.closing(sqlite3.connect(node.config.calllog_path)) as db:
+        db.row_factory = sqlite3.Row
+        found: sqlite3.Row | None = db.execute(
+            "SELECT * FROM recordings WHERE call_id = ?", (call_id,)
+        ).fetchone()
+        return found
+
+
+def _wait_recording(node: Hotline, call_id: str) -> sqlite3.Row:
+    found: sqlite3.Row = wait_for(lambda: _recording(node, call_id), 20, f"{call_id}'s WAV")
+    return found
+
+
 def _wait_answered(node: Hotline, caller: str) -> sqlite3.Row:
     """The caller's latest queue stay on ``node`` once an agent answered it."""
     rows: list[sqlite3.Row] = wait_for(
@@ -275,6 +289,10 @@ def test_agent_node_answers_calls_from_either_ivr_node_with_their_pop_forged_hea
         stay = _wait_answered(cluster.agent, caller)
         assert (stay["agent"], stay["queue"], stay["porsi"]) == ("alice", "hajj-tier1", porsi)
         assert stay["reason"] == "caller_request"
+        # Recorded on the agent node as one node records, filed under its stay.
+        recording = _wait_recording(cluster.agent, stay["call_id"])
+        assert recording["agent"] == "alice" and recording["stay_id"] == stay["id"]
+        assert (cluster.agent.config.call_recordings_dir / recording["file"]).is_file()
 
 
 async def _cluster_calls(cluster: Cluster, workdir: Path) -> dict[str, Answered]:
