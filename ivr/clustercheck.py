@@ -61,7 +61,12 @@ def validate(c: Cluster) -> None:
             sip_address(address, f"cluster.{key}")
         if len(set(addresses)) < len(addresses):
             raise ConfigError(f"cluster.{key} names an address twice")
-    if c.role == "ivr" and not c.front_door:
-        raise ConfigError('cluster.role = "ivr" needs cluster.front_door (Kamailio\'s host:port)')
+    if c.role == "ivr" and not (c.front_door or c.agent_nodes):
+        raise ConfigError(
+            'cluster.role = "ivr" needs cluster.front_door (Kamailio\'s host:port) or '
+            "cluster.agent_nodes (where the agents are)"
+        )
+    if c.role == "agent" and not c.ivr_nodes:
+        raise ConfigError('cluster.role = "agent" needs cluster.ivr_nodes (who hands calls over)')
     if not 1 <= c.ping_interval <= 60:
         raise ConfigError(f"cluster.ping_interval = {c.ping_interval} must be 1 to 60 seconds")

@@ -370,4 +370,11 @@ class ClusterSettings:
 
     @property
     def behind_front_door(self) -> bool:
-        return self.role == "ivr"
+        """An IVR node taking its calls from Kamailio."""
+        return self.role == "ivr" and bool(self.front_door)
+
+    @property
+    def hands_over(self) -> bool:
+        """An IVR node handing calls that need a person to the agent nodes (the queues
+        live there); an IVR node without agent nodes keeps its own queues."""
+        return self.role == "ivr" and bool(self.agent_nodes)

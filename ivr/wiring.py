@@ -216,17 +216,12 @@ def _ami(
 def _jobs(
     config: Config, services: CallServices, ami: AmiClient
 ) -> Iterator[Coroutine[Any, Any, None]]:
-    desk, complaints = services.desk, services.complaints
-    node = node_name(config)
-    dispatcher = CallbackDispatcher(ami, desk.callbacks, config.agents, desk.schedules, node=node)
-    for name in dispatcher_mod.EVENTS:
-        ami.on_event(name, dispatcher.on_event)
-    # Nothing of ours is in progress after a restart (other nodes' calls are theirs).
-    desk.callbacks.recover(node if config.database.postgres else None)
-    campaigns = _campaigns(config, services, ami, node)
+    complaints = services.complaints
     yield connect_until_up(ami, "controller")
-    yield dispatcher.run()
-    yield campaigns.run()
+    if dials_out(config):
+        yield from _outbound(config, services, ami)
+    else:
+        log.info("IVR node: callbacks and schedule-change calls are the agent node's to dial")
     yield tasks.every(ESCALATE_EVERY, lambda: _escalate(complaints.tickets), "complaint escalation")
     yield tasks.every(retention.DAY, lambda: _purge(config), "retention purge")
     reader = lambda: _read_queue_log(config, services.calllog.sql)  # noqa: E731
@@ -235,6 +230,30 @@ def _jobs(
         yield tasks.every(OVERRIDES_EVERY, lambda: _pull_overrides(config), "overrides pull")
     # The writer stops between writes: what it had not applied stays in the spool.
     yield complaints.writer.run()
+
+
+def dials_out(config: Config) -> bool:
+    """Whether this node's controller originates callbacks and schedule-change calls: a
+    callback's agent leg waits in a queue, so only where the queues are (one node, or the
+    agent node of a cluster); an IVR node that hands calls to agent nodes has none
+    (docs/decisions.md, "Agent node")."""
+    return not config.cluster.hands_over
+
+
+def _outbound(
+    config: Config, services: CallServices, ami: AmiClient
+) -> Iterator[Coroutine[Any, Any, None]]:
+    """The callback dispatcher and the campaign dialer, hearing their AMI events."""
+    desk = services.desk
+    node = node_name(config)
+    dispatcher = CallbackDispatcher(ami, desk.callbacks, config.agents, desk.schedules, node=node)
+    for name in dispatcher_mod.EVENTS:
+        ami.on_event(name, dispatcher.on_event)
+    # Nothing of ours is in progress after a restart (other nodes' calls are theirs).
+    desk.callbacks.recover(node if config.database.postgres else None)
+    campaigns = _campaigns(config, services, ami, node)
+    yield dispatcher.run()
+    yield campaigns.run()
 
 
 def _cluster_jobs(

@@ -40,6 +40,7 @@ LONGEST_FIRST = (
     "test_cluster",
     "test_call_pilgrim",
     "test_call_agents",
+    "test_call_agentnode",
     "test_call_campaigns",
     "test_call_corrections",
     "test_call_studio",

@@ -14,7 +14,7 @@ from pathlib import Path
 from ivr import chanvars, files, handover
 from ivr.agents import pjsip as agents_pjsip
 from ivr.agents.store import PHONE_ROLES, AgentStore
-from ivr.asterisk import frontdoor, sayconf, tls, trunk
+from ivr.asterisk import agentnode, frontdoor, sayconf, tls, trunk
 from ivr.asterisk.sandbox import AsteriskInstall
 from ivr.config import Config
 from ivr.errors import ConfigError, SetupError
@@ -140,6 +140,7 @@ def values_for(config: Config, install: AsteriskInstall, secrets: Secrets) -> di
         "callback_after": str(config.agents.callback_after),
         "channelvars": ",".join(CHANNELVARS),
         **trunk.dialplan_values(config),
+        **agentnode.dialplan_values(config),
     }
 
 
@@ -181,7 +182,8 @@ def render_all(config: Config, install: AsteriskInstall, secrets: Secrets) -> di
     files["say.conf"] = sayconf.text()
     files[agents_pjsip.FILENAME] = _agents_text(config, secrets)
     files[trunk.FILENAME] = trunk.pjsip_text(config, secrets)
-    files[frontdoor.FILENAME] = frontdoor.pjsip_text(config)
+    # One file, two parts: Kamailio's endpoint (an IVR node) and the other nodes.
+    files[frontdoor.FILENAME] = frontdoor.pjsip_text(config) + agentnode.pjsip_text(config)
     return files
 
 

@@ -72,16 +72,20 @@ class Scenario:
         )
 
 
-def write_config(state_dir: Path, extra: str = "", rtp_ports: int = 4000) -> Path:
+def write_config(
+    state_dir: Path, extra: str = "", rtp_ports: int = 4000, sip_bind: str = ""
+) -> Path:
     """``rtp_ports``: the RTP range's size, two ports a SIP call: room for
-    asterisk.max_calls (validated), as the SIP benchmark needs."""
+    asterisk.max_calls (validated), as the SIP benchmark needs. ``sip_bind``: an address
+    of 127.0.0.0/8 of its own (a cluster node known by address); ``extra``: more sections."""
     rtp_start, rtp_end = free_rtp_range(rtp_ports)
     path = state_dir / "hajj-ivr.toml"
     pilgrim_port = free_port(socket.SOCK_DGRAM)
     path.write_text(
         f'state_dir = "{state_dir}"\n'
         f"[asterisk]\nami_port = {free_port()}\nsip_port = {free_port(socket.SOCK_DGRAM)}\n"
-        f"http_port = {free_port()}\nhttps_port = {free_port()}\n"
+        + (f'sip_bind = "{sip_bind}"\n' if sip_bind else "")
+        + f"http_port = {free_port()}\nhttps_port = {free_port()}\n"
         f"rtp_start = {rtp_start}\nrtp_end = {rtp_end}\nqueue_max_wait = 60\n"
         f"[agi]\nport = {free_port()}\nmetrics_port = {free_port()}\n"
         f"[ivr]\ndigit_timeout = 3.0\nfirst_digit_timeout = 5.0\n"
@@ -138,8 +142,10 @@ class Hotline(CallLogReading):
     env: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def start(cls, state_dir: Path, rtp_ports: int = 4000) -> Hotline:
-        path = write_config(state_dir, rtp_ports=rtp_ports)
+    def start(
+        cls, state_dir: Path, rtp_ports: int = 4000, extra: str = "", sip_bind: str = ""
+    ) -> Hotline:
+        path = write_config(state_dir, extra, rtp_ports, sip_bind)
         config = config_mod.load(file=path, env={})
         sample.write_sample(state_dir / "sample")
         import_export(state_dir / "sample", config.mirror_path, imported_by="tests")
