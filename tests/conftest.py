@@ -77,7 +77,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=rank)  # stable: the order within a module stays
 
 
-def _require_asterisk() -> None:
+def require_asterisk() -> None:
+    """Skip without Asterisk, fail under CI (real-engine tests never skip there)."""
     settings = AsteriskSettings()
     try:
         sandbox.locate(settings.binary, settings.sandbox_dir)
@@ -89,7 +90,7 @@ def _require_asterisk() -> None:
 
 @pytest.fixture(scope="session")
 def hotline() -> Iterator[Hotline]:
-    _require_asterisk()
+    require_asterisk()
     # Run as root, Asterisk drops to asterisk.run_user, which cannot pass through pytest's
     # 0700 /tmp/pytest-of-root: the hotline gets a private folder of its own in /tmp.
     state_dir = Path(tempfile.mkdtemp(prefix="hajj-ivr-rig-"))
@@ -135,6 +136,18 @@ def _left_no_agent_and_no_callback(running: Hotline, module: str) -> None:
             "SELECT number, state FROM callbacks WHERE state IN ('open', 'calling')"
         ).fetchall()
     assert not waiting, f"{module} left callback requests waiting: {waiting}"
+
+
+@pytest.fixture
+def tmp() -> Iterator[Path]:
+    """A folder the run user can reach (pytest's own is 0700 root's), as a real state dir
+    would be; removed after."""
+    folder = Path(tempfile.mkdtemp(prefix="hajj-ivr-test-"))
+    folder.chmod(0o711)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

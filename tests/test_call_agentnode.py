@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import shutil
 import sqlite3
 import subprocess
@@ -30,11 +29,9 @@ import pytest
 from ivr import handover, testcall
 from ivr.ami.client import AmiClient
 from ivr.ami.users import AmiUser, session
-from ivr.asterisk import sandbox
-from ivr.config import AsteriskSettings
 from ivr.data.sample import FIXED_PILGRIMS
-from ivr.errors import SetupError
 from ivr.testcall import CallResult, place
+from tests.conftest import require_asterisk
 from tests.rig import sipp, web
 from tests.rig.fakenode import FakeNode
 from tests.rig.hotline import AgentPasswords, Hotline
@@ -58,16 +55,6 @@ class Cluster:
     refusing: FakeNode  # IVR node A's first agent node: answers OPTIONS, 503 to INVITE
 
 
-def _require_asterisk() -> None:
-    settings = AsteriskSettings()
-    try:
-        sandbox.locate(settings.binary, settings.sandbox_dir)
-    except SetupError as e:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run real-Asterisk tests: {e}")
-        pytest.skip(str(e))
-
-
 def _section(role: str, key: str, nodes: list[str]) -> str:
     listed = ", ".join(f'"{n}"' for n in nodes)
     return f'[cluster]\nrole = "{role}"\n{key} = [{listed}]\n'
@@ -75,7 +62,7 @@ def _section(role: str, key: str, nodes: list[str]) -> str:
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Cluster]:
-    _require_asterisk()
+    require_asterisk()
     folders = [Path(tempfile.mkdtemp(prefix=f"hajj-ivr-node{i}-")) for i in range(3)]
     started: list[Hotline] = []
     refusing = FakeNode("busy")

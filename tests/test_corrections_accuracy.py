@@ -14,28 +14,10 @@ from ivr.corrections import cases as cases_mod
 from ivr.corrections.cases import Cases, NewCase
 from ivr.data import sample
 from ivr.data.importer import import_export
-from ivr.store import Schema, Sql
+from ivr.store import Sql
 from tests.rig.postgres import Backend
 
 SOC = "1100123456"  # the sample's pilgrim in a kloter from SOC, kabupaten Kota Surakarta
-# The lookups table as the call log keeps it, for PostgreSQL until the call log's own
-# PostgreSQL steps (calllog.PG_SCHEMA, another slice's) replace it here.
-LOOKUPS = Schema(
-    "test_lookups",
-    (
-        """
-CREATE TABLE IF NOT EXISTS lookups (
-    call_id TEXT NOT NULL,
-    at DOUBLE PRECISION NOT NULL,
-    porsi TEXT NOT NULL,
-    found INTEGER NOT NULL,
-    province TEXT NOT NULL,
-    province_name TEXT,
-    kabupaten TEXT
-);
-""",
-    ),
-)
 
 
 @pytest.fixture
@@ -46,7 +28,7 @@ def mirror(tmp_path: Path) -> Path:
 
 
 def store(backend: Backend) -> Sql:
-    return backend.sql((cases_mod.SCHEMA, calllog.SCHEMA), (cases_mod.PG_SCHEMA, LOOKUPS))
+    return backend.sql((cases_mod.SCHEMA, calllog.SCHEMA), (cases_mod.PG_SCHEMA, calllog.PG_SCHEMA))
 
 
 def looked_up(sql: Sql, porsi: str, at: float, times: int, found: int = 1) -> None:

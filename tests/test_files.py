@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import os
 import pwd
-import shutil
 import signal
 import socket
 import sqlite3
 import stat
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,18 +24,6 @@ from tests.rig.ports import free_port
 
 VENV_BIN = Path(sys.executable).parent
 AS_ROOT = os.geteuid() == 0
-
-
-@pytest.fixture
-def tmp(tmp_path: Path) -> Iterator[Path]:
-    """A folder the run user can reach (pytest's own is 0700 root's): as a real state dir
-    would be. Removed after."""
-    folder = Path(tempfile.mkdtemp(prefix="hajj-ivr-test-"))
-    folder.chmod(0o711)
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def mode(path: Path) -> int:

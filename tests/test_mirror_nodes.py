@@ -11,17 +11,14 @@ from __future__ import annotations
 import asyncio
 import csv
 import os
-import shutil
 import signal
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import psycopg
-import pytest
 
 from ivr import mirrorsync
 from ivr.config import Config
@@ -97,17 +94,6 @@ def _answer(command: str, queue: list[str], heard: list[str]) -> str:
     if command.startswith(("GET FULL VARIABLE", "GET VARIABLE")):
         return "result=0"
     return "result=1"
-
-
-@pytest.fixture
-def tmp() -> Iterator[Path]:
-    """A folder the run user can reach (pytest's own is 0700 root's), removed after."""
-    folder = Path(tempfile.mkdtemp(prefix="hajj-ivr-test-"))
-    folder.chmod(0o711)
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_import_on_one_node_reaches_a_call_on_the_other(tmp: Path, pg_url: str) -> None:

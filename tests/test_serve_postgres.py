@@ -7,12 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import shutil
 import signal
 import subprocess
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,17 +22,6 @@ from tests.rig.hotline import Hotline
 from tests.rig.ports import free_port
 from tests.rig.postgres import pg_callbacks
 from tests.test_files import VENV_BIN, _wait_listening, state_as_main_left_it
-
-
-@pytest.fixture
-def tmp() -> Iterator[Path]:
-    """A folder the run user can reach (pytest's own is 0700 root's), removed after."""
-    folder = Path(tempfile.mkdtemp(prefix="hajj-ivr-test-"))
-    folder.chmod(0o711)
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_serve_with_a_database_url_recovers_its_own_callbacks_not_another_nodes(
