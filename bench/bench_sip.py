@@ -131,7 +131,15 @@ def run_step(hotline: Hotline, workdir: Path, index: int, calls: int) -> Step:
     before, waited = _cpu(ast_pid, ctl.pid), _run_queue_wait(ctl.pid)
     started = time.monotonic()
     media.start()
-    run = _sipp(hotline, workdir, callers, media.ports, scenario(keys_s))
+    config = hotline.config
+    run = sipp_callers(
+        config.asterisk.sip_port,
+        config.ivr.hotline,
+        workdir,
+        callers,
+        media.ports,
+        scenario(keys_s),
+    )
     sipp_failed = _wait_sipp(run, workdir)
     heard = media.stop()
     wall = time.monotonic() - started
@@ -205,11 +213,12 @@ def scenario(keys_s: float) -> str:
     return head + "\n" + "\n".join(steps) + "\n</scenario>\n"
 
 
-def _sipp(
-    hotline: Hotline, workdir: Path, callers: list[str], ports: list[int], xml_text: str
+def sipp_callers(
+    port: int, service: str, workdir: Path, callers: list[str], ports: list[int], xml_text: str
 ) -> subprocess.Popen[bytes]:
-    """One SIPp process placing a call for each caller (its audio to its port in
-    ``ports``), RAMP seconds from the first to the last, all of them at once."""
+    """One SIPp process placing a call for each caller to 127.0.0.1:``port`` (a hotline's
+    Asterisk, or the cluster's Kamailio), its audio to its port in ``ports``, RAMP seconds
+    from the first to the last, all of them at once."""
     xml, inf = workdir / "callers.xml", workdir / "callers.csv"
     xml.write_text(xml_text)
     fields = [f"{c};{p}" for c, p in zip(callers, ports, strict=True)]
@@ -217,8 +226,8 @@ def _sipp(
     budget = int(RAMP + (DELAY_MS + HOLD_MS) / 1000 + 60)
     argv = [
         shutil.which("sipp") or "sipp",
-        f"127.0.0.1:{hotline.config.asterisk.sip_port}",
-        *("-sf", str(xml), "-inf", str(inf), "-s", hotline.config.ivr.hotline),
+        f"127.0.0.1:{port}",
+        *("-sf", str(xml), "-inf", str(inf), "-s", service),
         *("-i", "127.0.0.1", "-p", str(free_port(socket.SOCK_DGRAM))),
         *("-mi", "127.0.0.1", "-mp", str(free_port(socket.SOCK_DGRAM))),  # unused, but bound
         *("-r", f"{max(len(callers) / RAMP, 1):.0f}", "-l", str(len(callers))),

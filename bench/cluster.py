@@ -21,9 +21,6 @@ not two servers' capacity.
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,15 +28,14 @@ from pathlib import Path
 from bench.bench_calls import LOOKUP
 from bench.bench_sip import (
     DELAY_MS,
-    HOLD_MS,
     KEYS,
     PROBES,
-    RAMP,
     STRETCH_MAX,
     _enough_files,
     _percentile,
     _wait_sipp,
     scenario,
+    sipp_callers,
 )
 from bench.rtp_probe import Heard, Media, pcap_payloads
 from bench.table import Row
@@ -47,7 +43,6 @@ from ivr.calllog import CallLogReader
 from ivr.cluster import local
 from tests.rig import dtmf_pcap, sipp
 from tests.rig.cluster import Cluster, running
-from tests.rig.ports import free_port
 
 STEPS = [int(n) for n in os.environ.get("BENCH_CLUSTER_STEPS", "100,200,400,800").split(",")]
 HOTLINE = "500425"
@@ -109,7 +104,8 @@ def run_step(cluster: Cluster, workdir: Path, index: int, calls: int) -> Step:
     callers = [f"082{index}{i:07d}" for i in range(calls)]
     started = time.monotonic()
     media.start()
-    run = _sipp(cluster, workdir, callers, media.ports, proxied(scenario(keys_s)))
+    xml_text = proxied(scenario(keys_s))
+    run = sipp_callers(cluster.port, HOTLINE, workdir, callers, media.ports, xml_text)
     sipp_failed = _wait_sipp(run, workdir)
     heard = media.stop()
     wall = time.monotonic() - started
@@ -119,30 +115,6 @@ def run_step(cluster: Cluster, workdir: Path, index: int, calls: int) -> Step:
         uri = nodes.get(caller, "none")
         per_node[uri] = per_node.get(uri, 0) + 1
     return Step(calls, wall, sipp_failed, _not_at_lookup(cluster, callers), per_node, heard)
-
-
-def _sipp(
-    cluster: Cluster, workdir: Path, callers: list[str], ports: list[int], xml_text: str
-) -> subprocess.Popen[bytes]:
-    """One SIPp process: a call per caller (its audio to its port in ``ports``) to
-    Kamailio, RAMP seconds from the first to the last."""
-    xml, inf = workdir / "callers.xml", workdir / "callers.csv"
-    xml.write_text(xml_text)
-    fields = [f"{c};{p}" for c, p in zip(callers, ports, strict=True)]
-    inf.write_text("SEQUENTIAL\n" + "".join(f"{f}\n" for f in fields))
-    budget = int(RAMP + (DELAY_MS + HOLD_MS) / 1000 + 60)
-    argv = [
-        shutil.which("sipp") or "sipp",
-        f"127.0.0.1:{cluster.port}",
-        *("-sf", str(xml), "-inf", str(inf), "-s", HOTLINE),
-        *("-i", "127.0.0.1", "-p", str(free_port(socket.SOCK_DGRAM))),
-        *("-mi", "127.0.0.1", "-mp", str(free_port(socket.SOCK_DGRAM))),  # unused, but bound
-        *("-r", f"{max(len(callers) / RAMP, 1):.0f}", "-l", str(len(callers))),
-        *("-m", str(len(callers)), "-timeout", f"{budget}s"),
-        *("-nostdin", "-trace_err", "-trace_stat", "-fd", "5"),
-    ]
-    with (workdir / "sipp.out").open("wb") as out:
-        return subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=workdir)
 
 
 def _not_at_lookup(cluster: Cluster, callers: list[str]) -> int:
