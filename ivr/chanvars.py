@@ -40,6 +40,10 @@ CALLER_TRUST = "HAJJ_CALLER_TRUST"
 TRUST_CARRIER = "carrier"
 TRUST_NONE = "none"
 
+# On an agent node: the IVR node's id of a handed-over call (its UNIQUEID, the call log's
+# id there), from the X-Hajj-Ivr-Call header; the screen pop reads the menu path by it.
+IVR_CALL = "HAJJ_IVR_CALL"
+
 # Set by the dialplan when a call first queues (unix time): how long the caller has waited.
 WAIT_FROM = "HAJJ_WAIT_FROM"
 # Set by the dialplan before the callback offer: "nobody" (no agent logged in) or

@@ -26,7 +26,8 @@ from typing import Any
 import httpx
 import pytest
 
-from ivr import handover, testcall
+from ivr import chanvars, handover, testcall
+from ivr.ami import events
 from ivr.ami.client import AmiClient
 from ivr.ami.users import AmiUser, session
 from ivr.data.sample import FIXED_PILGRIMS
@@ -274,6 +275,9 @@ def test_agent_node_answers_calls_from_either_ivr_node_with_their_pop_forged_hea
         assert isinstance(result, CallResult)
         row, _ = ivr.record(result.call_id)
         assert row is not None and row.outcome == "agent"
+        # The IVR node's id of the call crossed (X-Hajj-Ivr-Call): the pop's menu path is
+        # read by it where the call log is shared.
+        assert events.variables(calls[caller].connect)[chanvars.IVR_CALL] == result.call_id
         assert not _stays(ivr, caller)  # no queue on an IVR node
         stay = _wait_answered(cluster.agent, caller)
         assert (stay["agent"], stay["queue"], stay["porsi"]) == ("alice", "hajj-tier1", porsi)

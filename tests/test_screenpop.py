@@ -181,3 +181,17 @@ def test_screenpop_cancelled_porsi_shows_its_refund_stage_unverified(pop: Screen
         rows["Status porsi"] == "BATAL" and rows["Pengembalian dana"] == "DIVERIFIKASI 2026-03-20"
     )
     assert rows["Porsi ahli waris"] == "" and rows["Nama jemaah"] == ""
+
+
+def test_screenpop_on_an_agent_node_reads_the_path_the_ivr_node_logged(pop: ScreenPop) -> None:
+    """The agent node's channel has its own id; the IVR node's came in X-Hajj-Ivr-Call."""
+    variables = called("alice")["ChanVariable"] + f"\nHAJJ_IVR_CALL={CALL}"
+    pop.on_event(called("alice", Uniqueid="1795659999.7", ChanVariable=variables))
+    p = pop.latest["alice"]
+    assert p["call_id"] == "1795659999.7"
+    assert p["path"][0] == "tekan 1" and len(p["path"]) == 4
+
+
+def test_screenpop_one_node_without_an_ivr_call_reads_its_own_path(pop: ScreenPop) -> None:
+    pop.on_event(called("alice", Uniqueid="1795659999.8"))
+    assert pop.latest["alice"]["path"] == []  # nothing logged under the agent node's own id

@@ -46,6 +46,8 @@ CARRIED: tuple[str, ...] = (
 ALLOWED = "A-Za-z 0-9_"
 PLAIN = re.compile(r"[A-Za-z 0-9_]*")
 CAP = 100  # characters a header value keeps: the longest real one (topics) is far below
+# The IVR node's id of the call (an Asterisk UNIQUEID, "1733130000.12"): digits and dots.
+CALL_ID_ALLOWED, CALL_ID_CAP = "0-9.", 32
 # Endpoints (and their aor/identify): one per node, numbered in the configured order.
 AGENT_NODE = "hajj-agent-node"
 IVR_NODE = "hajj-ivr-node"
@@ -155,6 +157,8 @@ def _to_agent_node(config: Config) -> str:
         # Set without "__" where it is set (the trunk, the anonymous endpoint): the
         # outgoing channel, where the headers are added, inherits it only like this.
         f" same => n,Set(__{chanvars.CALLER_TRUST}=${{{chanvars.CALLER_TRUST}}})",
+        # This channel is the one the controller logged: its id names the call's log.
+        f" same => n,Set(__{chanvars.IVR_CALL}=${{UNIQUEID}})",
     ]
     for index in range(len(config.cluster.agent_nodes)):
         name = endpoint(AGENT_NODE, index)
@@ -185,7 +189,13 @@ def _headers_out() -> str:
             f' same => n,ExecIf($["${{text}}" != ""]'
             f"?Set(PJSIP_HEADER(add,{header(variable)})=${{text:0:{CAP}}}))",
         ]
-    lines.append(" same => n,Return()")
+    ivr_call, allowed, cap = chanvars.IVR_CALL, CALL_ID_ALLOWED, CALL_ID_CAP
+    lines += [
+        f" same => n,Set(LOCAL(text)=${{FILTER({allowed},${{{ivr_call}}})}})",
+        f' same => n,ExecIf($["${{text}}" != ""]'
+        f"?Set(PJSIP_HEADER(add,{header(ivr_call)})=${{text:0:{cap}}}))",
+        " same => n,Return()",
+    ]
     return "\n".join(lines)
 
 
@@ -215,5 +225,10 @@ def _headers_in() -> str:
             f" same => n,Set(LOCAL(text)=${{PJSIP_HEADER(read,{header(variable)})}})",
             f" same => n,Set(__{variable}=${{FILTER({ALLOWED},${{text:0:{CAP}}})}})",
         ]
-    lines.append(" same => n,Return()")
+    ivr_call, allowed, cap = chanvars.IVR_CALL, CALL_ID_ALLOWED, CALL_ID_CAP
+    lines += [
+        f" same => n,Set(LOCAL(text)=${{PJSIP_HEADER(read,{header(ivr_call)})}})",
+        f" same => n,Set(__{ivr_call}=${{FILTER({allowed},${{text:0:{cap}}})}})",
+        " same => n,Return()",
+    ]
     return "\n".join(lines)

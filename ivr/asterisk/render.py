@@ -24,8 +24,9 @@ from ivr.secrets import Secrets, load_or_create
 PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 LOAD = re.compile(r"^\s*load\s*=>\s*(\S+\.so)\s*$", re.M)
 # What every AMI channel event carries (manager.conf channelvars): the handover's
-# variables, the route and, on an agent's leg, who the agent is.
-CHANNELVARS = (*handover.NAMES, chanvars.ROUTE, chanvars.AGENT_NAME)
+# variables, the route, on an agent's leg who the agent is, on an agent node the IVR
+# node's id of the call.
+CHANNELVARS = (*handover.NAMES, chanvars.ROUTE, chanvars.AGENT_NAME, chanvars.IVR_CALL)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ivr import handover
+from ivr import chanvars, handover
+from ivr.ami import events
 from ivr.ami.client import AmiClient
 from ivr.ami.events import number
 from ivr.calllog import CallLogReader
@@ -247,7 +248,9 @@ class ScreenPop:
             "correction": known.correction,
             "waited": waited,
             "pilgrim": pilgrim_facts(pilgrim, known.verified) if pilgrim else None,
-            "path": self._path(call_id),
+            # On an agent node the call was logged by the IVR node that took it (its id
+            # came in a header; the call log is shared with [database] url).
+            "path": self._path(events.variables(event).get(chanvars.IVR_CALL) or call_id),
         }
 
     def _path(self, call_id: str) -> list[str]:
