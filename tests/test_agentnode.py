@@ -136,18 +136,19 @@ def test_agentnode_ivr_role_adds_every_handover_field_as_a_filtered_capped_heade
         assert f"PJSIP_HEADER(add,{name})=${{text:0:{agentnode.CAP}}}" in handler
     assert agentnode.header(chanvars.QUEUE) not in handler
     assert "PJSIP_HEADER(read,X-Hajj" not in extensions  # an IVR node never reads them
-    # The call's id on this node (its call log's) crosses too, digits and dots only.
+    # The call's id on this node (its call log's) crosses too, filtered (no line break, no comma).
     to_node = "\n".join(_contexts(extensions)["hajj-to-agent-node"])
     assert f"Set(__{chanvars.IVR_CALL}=${{UNIQUEID}})" in to_node
-    assert f"FILTER(0-9.,${{{chanvars.IVR_CALL}}})" in handler
-    assert "PJSIP_HEADER(add,X-Hajj-Ivr-Call)=${text:0:32}" in handler
+    assert f"FILTER({agentnode.CALL_ID_ALLOWED},${{{chanvars.IVR_CALL}}})" in handler
+    assert "PJSIP_HEADER(add,X-Hajj-Ivr-Call)=${text:0:64}" in handler
 
 
-def test_agentnode_agent_role_reads_the_ivr_nodes_call_id_digits_and_dots_only() -> None:
+def test_agentnode_agent_role_reads_the_ivr_nodes_call_id_filtered() -> None:
     extensions = _rendered(_load(AGENT), "extensions.conf")
     reader = "\n".join(_contexts(extensions)["hajj-handover-read"])
     assert "PJSIP_HEADER(read,X-Hajj-Ivr-Call)" in reader
-    assert f"Set(__{chanvars.IVR_CALL}=${{FILTER(0-9.,${{text:0:32}})}})" in reader
+    allowed = agentnode.CALL_ID_ALLOWED
+    assert f"Set(__{chanvars.IVR_CALL}=${{FILTER({allowed},${{text:0:64}})}})" in reader
     manager = _rendered(_load(AGENT), "manager.conf")
     assert chanvars.IVR_CALL in manager  # every queue event carries it to the screen pop
 

@@ -46,8 +46,10 @@ CARRIED: tuple[str, ...] = (
 ALLOWED = "A-Za-z 0-9_"
 PLAIN = re.compile(r"[A-Za-z 0-9_]*")
 CAP = 100  # characters a header value keeps: the longest real one (topics) is far below
-# The IVR node's id of the call (an Asterisk UNIQUEID, "1733130000.12"): digits and dots.
-CALL_ID_ALLOWED, CALL_ID_CAP = "0-9.", 32
+# The IVR node's id of the call (an Asterisk UNIQUEID: "1733130000.12", or an Originate's
+# ChannelId such as "hajj-test-1f2e"): letters, digits, "_", "." and "-". FILTER reads "-"
+# as a range, so "--." is the range from "-" to "." (those two characters).
+CALL_ID_ALLOWED, CALL_ID_CAP = "--.0-9A-Za-z_", 64
 # Endpoints (and their aor/identify): one per node, numbered in the configured order.
 AGENT_NODE = "hajj-agent-node"
 IVR_NODE = "hajj-ivr-node"
