@@ -7,13 +7,16 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from ivr import config as config_mod
+from ivr import pgstore, storefiles
 from ivr.cli.main import main
 from ivr.cluster import local
 from ivr.cluster.plan import fixed_ports, plan
 from ivr.errors import SetupError
+from tests.rig.ports import free_port
 
 
 def test_cluster_plan_kamailio_two_ivr_nodes_the_agent_node_each_its_folder(
@@ -96,3 +99,18 @@ def test_cluster_status_of_a_stopped_cluster_shows_every_piece_stopped(
     ]  # fmt: skip
     assert all("stopped" in line for line in shown)
     assert config_mod.load(file=p.nodes[0].config_path, env={}).cluster.front_door
+
+
+def test_cluster_up_starts_postgresql_with_every_shared_stores_tables(tmp: Path) -> None:
+    """What `cluster up` does before any node: a node's Asterisk reads accounts there."""
+    p = plan(tmp / "cluster", postgres_port=free_port())
+    p.folder.mkdir(mode=0o711)  # as `up` leaves it: PostgreSQL's user passes through
+    p.folder.chmod(0o711)
+    try:
+        local.start_shared(p, config_mod.Config(state_dir=tmp))
+        with psycopg.connect(p.database_url) as conn:
+            have = pgstore.versions(conn)
+        assert have == {s.part: s.version for s in storefiles.PG_SCHEMAS}
+        assert local.node_settings(p, p.nodes[2]).database.url == p.database_url
+    finally:
+        assert local.down(p) and local.status(p)[0].pid is None

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import psycopg
 
 from ivr import config as config_mod
-from ivr import files
+from ivr import files, storefiles
 from ivr.asterisk import process
 from ivr.cluster import kamailio, pgserver
 from ivr.cluster.plan import DATABASE, NodePlan, NodePorts, Plan, node_config
@@ -99,7 +99,7 @@ def up(p: Plan, base: Config) -> list[Piece]:
     p.folder.mkdir(parents=True, exist_ok=True)
     p.folder.chmod(0o711)  # Asterisk's and PostgreSQL's user passes through to its folder
     if p.postgres_port:
-        start_postgres(p, base.asterisk.run_user)
+        start_shared(p, base)
     for node in p.nodes:
         start_node(p, node, base)
     start_kamailio(p)
@@ -137,6 +137,14 @@ def status(p: Plan) -> list[Piece]:
         pieces.append(Piece(f"{node.name}/controller", _controller_pid(config), detail))
     pieces.append(Piece("kamailio", _kamailio_pid(p), p.front_door))
     return pieces
+
+
+def start_shared(p: Plan, base: Config) -> None:
+    """The cluster's PostgreSQL up, with every shared store's tables at this release
+    before a node reads one (the agent node's accounts go into its PJSIP config when its
+    Asterisk starts), as `hajj-ivr db migrate` makes them."""
+    start_postgres(p, base.asterisk.run_user)
+    storefiles.migrate_shared(node_settings(p, p.nodes[0]))
 
 
 def start_postgres(p: Plan, run_user: str) -> None:
