@@ -4,10 +4,8 @@ on a cluster's first ticket."""
 
 from __future__ import annotations
 
-from contextlib import closing
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from ivr import pgstore
@@ -15,7 +13,8 @@ from ivr.admin import audit, studio
 from ivr.agents import schema as accounts
 from ivr.complaints import model as tickets
 from ivr.settings import DatabaseSettings
-from ivr.store import Schema, open_store
+from ivr.store import Schema
+from tests.test_store_pg_columns import pg_tables, sqlite_tables
 
 PAIRS = [
     ("agents.sqlite", (accounts.SCHEMA,), accounts.PG_SCHEMA),
@@ -29,27 +28,13 @@ PG_ONLY = {("history", "rowid")}
 PG_ONLY_TABLES = {"recorded_prompts"}
 
 
-def sqlite_columns(path: Path, schemas: tuple[Schema, ...]) -> dict[str, list[str]]:
-    with closing(open_store(path, *schemas)) as db:
-        names = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        return {
-            t: [r[1] for r in db.execute(f"PRAGMA table_info({t})")]
-            for t in names
-            if t != "schema_versions"
-        }
-
-
 def pg_columns(url: str) -> dict[str, list[str]]:
-    found: dict[str, list[str]] = {}
-    with psycopg.connect(url) as conn:
-        for table, column in conn.execute(
-            "SELECT table_name, column_name FROM information_schema.columns"
-            " WHERE table_schema = 'public' AND table_name != 'schema_versions'"
-            " ORDER BY table_name, ordinal_position"
-        ):
-            if (table, column) not in PG_ONLY and table not in PG_ONLY_TABLES:
-                found.setdefault(table, []).append(column)
-    return found
+    """PostgreSQL's tables and columns, less what only several nodes need."""
+    return {
+        table: [c for c in columns if (table, c) not in PG_ONLY]
+        for table, columns in pg_tables(url).items()
+        if table not in PG_ONLY_TABLES
+    }
 
 
 @pytest.mark.parametrize(("file", "sqlite", "pg"), PAIRS, ids=[p[2].part for p in PAIRS])
@@ -57,4 +42,4 @@ def test_desk_store_has_the_same_columns_on_both_backends(
     tmp_path: Path, pg_url: str, file: str, sqlite: tuple[Schema, ...], pg: Schema
 ) -> None:
     pgstore.migrate_all(DatabaseSettings(url=pg_url), (pg,))
-    assert pg_columns(pg_url) == sqlite_columns(tmp_path / file, sqlite)
+    assert pg_columns(pg_url) == sqlite_tables(tmp_path / file, *sqlite)

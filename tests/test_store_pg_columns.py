@@ -17,8 +17,8 @@ from ivr.store import Schema, open_store
 SQLITE = {schema.part: schema for schema in calldb.SCHEMAS}
 
 
-def sqlite_tables(path: Path, schema: Schema) -> dict[str, list[str]]:
-    with closing(open_store(path, schema)) as db:
+def sqlite_tables(path: Path, *schemas: Schema) -> dict[str, list[str]]:
+    with closing(open_store(path, *schemas)) as db:
         names = [n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         return {
             name: [row[1] for row in db.execute(f"PRAGMA table_info({name})")]

@@ -16,14 +16,11 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, fields
 
 from ivr import chanvars
 from ivr.handover import Handover
 from ivr.outcomes import Reason
-from ivr.settings import DatabaseSettings
 from ivr.store import Row, Schema, Sql, SqliteSql, add_columns
 
 _V1 = """
@@ -336,17 +333,3 @@ class Callbacks:
             (state, attempts, dialstatus, next_at, now if state != OPEN else None, callback_id),
         )
         return self.get(callback_id)
-
-
-@contextmanager
-def shared(database: DatabaseSettings, db: sqlite3.Connection) -> Iterator[Callbacks]:
-    """The requests where ``database`` keeps them, for the length of the block: ``db``'s
-    (calls.sqlite), or with ``[database] url`` PostgreSQL's over one connection (the web
-    app, the purge, a metrics scrape; the controller keeps a pool: ivr.wiring)."""
-    if not database.postgres:
-        yield Callbacks(db)
-        return
-    from ivr import pgstore  # psycopg only where PostgreSQL is configured (import time)
-
-    with pgstore.opened(database) as sql:
-        yield Callbacks(sql)
