@@ -17,7 +17,7 @@ from ivr import health
 from ivr.config import Config
 from ivr.web.app import build_app
 from tests.rig.ports import free_port
-from tests.rig.sounds import shared_sounds
+from tests.rig.sounds import SETTINGS, shared_sounds
 
 AS_OF = dt.date(2026, 4, 10)  # the sample export's date
 
@@ -31,7 +31,7 @@ class Ami:
 def config(tmp_path: Path, live: Path) -> Config:
     """A state dir with the sample mirror (``live``) and every prompt built."""
     base = Config()
-    (tmp_path / "state" / "sounds").symlink_to(shared_sounds(base.prompts))
+    (tmp_path / "state" / "sounds").symlink_to(shared_sounds(SETTINGS))
     return dataclasses.replace(base, state_dir=tmp_path / "state")
 
 

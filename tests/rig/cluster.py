@@ -19,7 +19,7 @@ from ivr import config as config_mod
 from ivr.calllog import CallLogReader
 from ivr.cluster import local
 from ivr.cluster.plan import IVR_ADDRESSES, NodePlan, NodePorts, Plan, plan
-from ivr.config import Config, PromptSettings
+from ivr.config import Config
 from ivr.data import sample
 from ivr.data.importer import import_export
 from tests.rig import sounds
@@ -99,8 +99,7 @@ def running(rtp_ports: int = 400) -> Iterator[Cluster]:
     folder = Path(tempfile.mkdtemp(prefix="hajj-cl-"))
     folder.chmod(0o755)  # Asterisk's user passes through to its node's state dir
     base_dir = folder / "base"
-    prompts = PromptSettings(engine="espeak", espeak_speed=200)
-    sounds.seed(prompts, base_dir / "sounds", sounds.ROOT / "prompts")
+    sounds.seed(sounds.SETTINGS, base_dir / "sounds", sounds.ROOT / "prompts")
     sample.write_sample(base_dir / "sample")
     import_export(base_dir / "sample", base_dir / "mirror.sqlite", imported_by="tests")
     base = config_mod.load(env={}, overrides={"state_dir": str(base_dir)})

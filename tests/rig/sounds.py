@@ -22,11 +22,23 @@ from ivr.prompts.catalog import Catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 SOUNDS = ROOT / "var" / "test-sounds"
+# The one voice every rig speaks in (the [prompts] of tests/rig/hotline.py's and
+# cluster.py's configs): a build at other settings would speak every prompt again into the
+# shared folder, and the other workers' fast tiers would time their calls by those lengths
+# meanwhile (test_health's default settings once did: a studio take keyed for the beep
+# landed in the prompt before it).
+SETTINGS = PromptSettings(engine="espeak", espeak_speed=200)
+
+
+def _voice(settings: PromptSettings) -> tuple[str, str, int]:
+    return settings.engine, settings.espeak_voice, settings.espeak_speed
 
 
 @contextmanager
 def _built(settings: PromptSettings, prompts_dir: Path, overlay: Path | None) -> Iterator[Path]:
     """The shared sounds up to date, held under the lock until the block ends."""
+    if _voice(settings) != _voice(SETTINGS):
+        raise ValueError(f"the shared sounds speak as {_voice(SETTINGS)}, not {_voice(settings)}")
     SOUNDS.mkdir(parents=True, exist_ok=True)
     with (SOUNDS / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
