@@ -142,6 +142,7 @@ def controller(config: Config, *, clock: Callable[[], float] = time.time) -> Con
 async def serve(config: Config, ready: asyncio.Event | None = None) -> None:
     """FastAGI, AMI and the periodic jobs, until SIGINT or SIGTERM."""
     started = time.time()  # calls in progress from before are a stopped controller's
+    stop = _stop_asked()
     ctl = controller(config)
     services = ctl.services
     async with contextlib.AsyncExitStack() as stack:
@@ -154,7 +155,9 @@ async def serve(config: Config, ready: asyncio.Event | None = None) -> None:
             stack.push_async_callback(_cancel, asyncio.create_task(job))
         config.controller_pidfile.write_text(str(os.getpid()))
         log.info("FastAGI listening on %s:%d", config.agi.host, server.port)
-        await _until_signalled(ready)
+        if ready is not None:
+            ready.set()
+        await stop.wait()
         log.info("stopping the controller")
 
 
@@ -335,11 +338,12 @@ async def _cancel(task: asyncio.Task[None]) -> None:
         await task
 
 
-async def _until_signalled(ready: asyncio.Event | None) -> None:
+def _stop_asked() -> asyncio.Event:
+    """Set by SIGINT or SIGTERM, caught from the first moment: a stop asked for while the
+    controller starts (its port may already answer, a callback already be put back in line)
+    ends it cleanly once it is up, where the signal's default action would kill it there."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    if ready is not None:
-        ready.set()
-    await stop.wait()
+    return stop
