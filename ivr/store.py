@@ -230,3 +230,9 @@ class SqliteSql:
     def transaction(self) -> Iterator[Sql]:
         with transaction(self.db):
             yield self
+
+
+def saved_times(sql: Sql, table: str, key: str) -> dict[str, float]:
+    """Each row's ``saved_at`` by its ``key``: a node's cheap look at what other nodes
+    saved (the dashboard's files, the phone recordings) before it reads their contents."""
+    return {str(k): float(at) for k, at in sql.all(f"SELECT {key}, saved_at FROM {table}")}

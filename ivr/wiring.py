@@ -230,7 +230,8 @@ def _jobs(
     reader = lambda: _read_queue_log(config, services.calllog.sql)  # noqa: E731
     yield tasks.every(QUEUE_LOG_EVERY, reader, "queue log read")
     if config.database.postgres:
-        yield tasks.every(OVERRIDES_EVERY, lambda: _pull_overrides(config), "overrides pull")
+        pull = _SharedPull(config, services.desk.callbacks.sql)
+        yield tasks.every(OVERRIDES_EVERY, pull, "overrides pull")
     # The writer stops between writes: what it had not applied stays in the spool.
     yield complaints.writer.run()
 
@@ -302,18 +303,28 @@ def _purge(config: Config) -> None:
     log.info("retention purge: %s", retention.purge(config).summary())  # counts only
 
 
-def _pull_overrides(config: Config) -> None:
+class _SharedPull:
     """Another node's dashboard edits and phone recordings into this node's files; new
-    texts built to prompts here (each node has its own sounds), heard from the next call."""
-    changed = overrides.pull(config)
-    if any(name != overrides.HOURS for name in changed):
-        _, detail = reloads.build_prompts(config)
-        log.info("overrides saved on another node: %s; prompts: %s", ", ".join(changed), detail)
-    elif changed:
-        log.info("overrides saved on another node: %s", ", ".join(changed))
-    recorded = Studio(config).pull()
-    if recorded:
-        log.info("prompts recorded by phone on another node: %s", ", ".join(recorded))
+    texts built to prompts here (each node has its own sounds), heard from the next call.
+    Over the controller's pool; a run with nothing saved since the last reads only the
+    save times."""
+
+    def __init__(self, config: Config, sql: Sql) -> None:
+        self.config, self.sql = config, sql
+        self.studio = Studio(config, sql)
+        self.files: dict[str, float] = {}
+        self.recordings: dict[str, float] = {}
+
+    def __call__(self) -> None:
+        changed = overrides.pull(self.config, self.sql, self.files)
+        if any(name != overrides.HOURS for name in changed):
+            _, detail = reloads.build_prompts(self.config)
+            log.info("overrides saved on another node: %s; prompts: %s", ", ".join(changed), detail)
+        elif changed:
+            log.info("overrides saved on another node: %s", ", ".join(changed))
+        recorded = self.studio.pull(self.recordings)
+        if recorded:
+            log.info("prompts recorded by phone on another node: %s", ", ".join(recorded))
 
 
 def _read_queue_log(config: Config, shared: Sql) -> None:

@@ -6,16 +6,19 @@ files only."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 from ivr import config as config_mod
-from ivr import storefiles
+from ivr import pgstore, storefiles
 from ivr.admin import overrides
 from ivr.admin.studio import Studio, recorded_dirs
 from ivr.config import Config
 from ivr.prompts import build
 from ivr.prompts.catalog import Catalog
 from ivr.settings import DatabaseSettings
+from ivr.store import Row, Sql
 from tests.rig import web
 
 PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
@@ -42,6 +45,51 @@ def test_overrides_saved_on_one_node_pulled_into_the_other(tmp_path: Path, pg_ur
     assert overrides.GENERAL.texts(Catalog.load(PROMPTS, one.overrides_dir)) == [
         "Manasik hari Minggu"
     ]
+
+
+class Counted:
+    """A store's Sql that keeps the reads it ran (what a pull asked PostgreSQL for)."""
+
+    def __init__(self, sql: Sql) -> None:
+        self.sql, self.ran = sql, list[str]()
+
+    def all(self, sql: str, args: Sequence[object] = ()) -> list[Row]:
+        self.ran.append(sql)
+        return self.sql.all(sql, args)
+
+
+def test_overrides_pulls_with_nothing_saved_since_read_the_save_times_only(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """The controller pulls every 5 s over its pool: a pull that finds no file or
+    recording saved since the last reads their save times, never the texts or the audio."""
+    one, two = node(tmp_path / "one", pg_url), node(tmp_path / "two", pg_url)
+    storefiles.migrate_shared(one)
+    overrides.save_announcements(one, ["Manasik hari Sabtu"])
+    take = Studio(one).take_path("call-1")
+    take.parent.mkdir(parents=True)
+    web.tone_wav(take.with_suffix(".wav"), 1.2)
+    Studio(one).keep(Catalog.load(PROMPTS)["you-entered"], 1234, take, "rahmat")
+    files: dict[str, float] = {}
+    recordings: dict[str, float] = {}
+    with pgstore.opened(two.database) as pooled:
+        counted = Counted(pooled)
+        sql = cast(Sql, counted)
+        assert overrides.pull(two, sql, files) == [overrides.ANNOUNCEMENTS]
+        assert Studio(two, sql).pull(recordings) == ["you-entered"]
+        counted.ran.clear()
+        for _ in range(3):
+            assert overrides.pull(two, sql, files) == []
+            assert Studio(two, sql).pull(recordings) == []
+        assert set(counted.ran) == {
+            "SELECT name, saved_at FROM override_files",
+            "SELECT prompt, saved_at FROM recorded_prompts",
+        }
+        overrides.save_announcements(one, ["Manasik hari Minggu"])
+        assert overrides.pull(two, sql, files) == [overrides.ANNOUNCEMENTS]
+        assert overrides.GENERAL.texts(Catalog.load(PROMPTS, two.overrides_dir)) == [
+            "Manasik hari Minggu"
+        ]
 
 
 def test_overrides_on_one_node_are_its_files_only(tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ from ivr.config import AgentSettings, Config
 from ivr.errors import ConfigError
 from ivr.hours import Schedule
 from ivr.prompts.catalog import Catalog, sources
-from ivr.store import Schema
+from ivr.store import Schema, Sql, saved_times
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -157,19 +157,27 @@ def _save(config: Config, name: str, text: str) -> None:
     _write(config.overrides_dir / name, text)
 
 
-def pull(config: Config) -> list[str]:
+def pull(config: Config, sql: Sql | None = None, seen: dict[str, float] | None = None) -> list[str]:
     """Write into this node's overrides folder every shared file another node saved
-    (or that this node lacks); their names (none without ``[database] url``)."""
+    (or that this node lacks); their names (none without ``[database] url``). ``sql``:
+    the controller's pool (else a connection for this pull). ``seen``: each file's save
+    time as the last pull took it, kept by the caller between pulls: while no file was
+    saved since, a pull reads the times only, not the texts."""
     if not config.database.postgres:
         return []
-    with storeplace.opened(config.database, config.overrides_dir, ()) as sql:
-        rows = sql.all("SELECT name, text FROM override_files")
+    with storeplace.chosen(config.overrides_dir, (), config.database, sql)() as shared:
+        if seen is not None and saved_times(shared, "override_files", "name") == seen:
+            return []
+        rows = shared.all("SELECT name, text, saved_at FROM override_files")
     changed = []
-    for name, text in rows:
+    for name, text, _ in rows:
         path = config.overrides_dir / str(name)
         if name in SHARED and _read(path) != text:
             _write(path, str(text))
             changed.append(str(name))
+    if seen is not None:  # every file written: the next pull may skip them
+        seen.clear()
+        seen.update({str(name): float(at) for name, _, at in rows})
     return changed
 
 

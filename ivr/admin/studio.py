@@ -27,7 +27,7 @@ from ivr.agents.store import AgentError, AgentStore
 from ivr.config import Config
 from ivr.prompts import build
 from ivr.prompts.catalog import Catalog, Prompt
-from ivr.store import Schema, Sql
+from ivr.store import Schema, Sql, saved_times
 
 _V1 = """
 CREATE TABLE IF NOT EXISTS phone_pins (
@@ -170,16 +170,20 @@ class Studio:
         Audit.for_config(self.config).record(who, "recording", True, detail)
         return detail
 
-    def pull(self) -> list[str]:
+    def pull(self, seen: dict[str, float] | None = None) -> list[str]:
         """The recordings kept or removed on other nodes made this node's too (files and
-        sounds); their prompt ids (none without ``[database] url``)."""
+        sounds); their prompt ids (none without ``[database] url``). ``seen``: each
+        recording's save time as the last pull took it, kept by the caller between pulls:
+        while nothing was saved since, a pull reads the times only, not the audio."""
         if not self.config.database.postgres:
             return []
         with self._place() as sql:
-            rows = sql.all("SELECT prompt, wav FROM recorded_prompts")
+            if seen is not None and saved_times(sql, "recorded_prompts", "prompt") == seen:
+                return []
+            rows = sql.all("SELECT prompt, wav, saved_at FROM recorded_prompts")
         catalog = Catalog.load(self.config.prompts_dir, self.config.overrides_dir)
         changed = []
-        for prompt_id, wav in rows:
+        for prompt_id, wav, _ in rows:
             kept = self.kept_dir / f"{prompt_id}.wav"
             want = None if wav is None else bytes(wav)
             if prompt_id not in catalog or (kept.read_bytes() if kept.exists() else None) == want:
@@ -189,6 +193,9 @@ class Studio:
             else:
                 self._install(catalog[prompt_id], want)
             changed.append(str(prompt_id))
+        if seen is not None:  # every recording installed: the next pull may skip them
+            seen.clear()
+            seen.update({str(p): float(at) for p, _, at in rows})
         return changed
 
     def _share(self, prompt_id: str, wav: bytes | None) -> None:
