@@ -232,7 +232,7 @@ class CallLog:
         self._seq.pop(call_id, None)
 
     def reconcile(
-        self, before: float, live: Collection[str], node: str | None = None
+        self, before: float, live: Collection[str], node: str | None = None, why: str = ""
     ) -> tuple[int, int]:
         """Close the calls a previous controller left in progress; (to agent, cut).
 
@@ -242,7 +242,7 @@ class CallLog:
         unrecorded: ``failed``. Both say ``controller_restart`` and end at their last line.
         Calls started from ``before`` on are this controller's own. ``node``: only that
         node's calls (and unnamed ones), as ``live`` is only its Asterisk's channels (nodes
-        sharing PostgreSQL); None: every call (SQLite, one node).
+        sharing PostgreSQL); None: every call (SQLite, one node). ``why``: another reason.
         """
         mine, args = ("", ()) if node is None else (" AND node IN (?, '')", (node,))
         stale = [
@@ -259,7 +259,7 @@ class CallLog:
                 "UPDATE calls SET outcome = ?, reason = ?, ended_at = "
                 "(SELECT coalesce(max(t.at), calls.started_at) FROM transcript t "
                 " WHERE t.call_id = calls.id) WHERE id = ? AND outcome = ?",
-                (outcome, Reason.CONTROLLER_RESTART, call_id, Outcome.IN_PROGRESS),
+                (outcome, why or Reason.CONTROLLER_RESTART, call_id, Outcome.IN_PROGRESS),
             )
         return len(handed), len(cut)
 

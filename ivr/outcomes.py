@@ -73,6 +73,8 @@ class Reason(StrEnum):
     CONTROLLER_INCOMPLETE = "controller_incomplete"
     # Set at start for calls a previous controller left in progress (CallLog.reconcile).
     CONTROLLER_RESTART = "controller_restart"
+    # Set by another node for the calls of a node whose heartbeat stopped (ivr.silentnodes).
+    NODE_SILENT = "node_silent"
 
 
 @dataclass(frozen=True)

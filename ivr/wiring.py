@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
-from ivr import livestate, mirrorsync, retention, storefiles, tasks
+from ivr import heartbeats, livestate, mirrorsync, retention, silentnodes, storefiles, tasks
 from ivr.admin import overrides, reloads
 from ivr.admin.studio import Studio
 from ivr.agi.server import FastAgiServer
@@ -264,12 +264,16 @@ def _cluster_jobs(
     config: Config, services: CallServices, server: FastAgiServer
 ) -> Iterator[Coroutine[Any, Any, None]]:
     """With ``[database] url``: the data mirror published by another node swapped in
-    here, and this node's heartbeat (over the controller's pool)."""
+    here, this node's heartbeat, and what a silent node left open closed (over the
+    controller's pool)."""
     if not config.database.postgres:
-        return iter(())
-    sql = services.desk.callbacks.sql
-    role = config.cluster.role
-    return mirrorsync.jobs(config, sql, node_name(config), role, lambda: server.active_sessions)
+        return
+    sql, node = services.desk.callbacks.sql, node_name(config)
+    calls = lambda: server.active_sessions  # noqa: E731
+    yield from mirrorsync.jobs(config, sql, node, config.cluster.role, calls)
+    store, calllog, records = heartbeats.Heartbeats(sql), services.calllog, services.desk.records
+    close = lambda: silentnodes.close(store, calllog, records, node, time.time())  # noqa: E731
+    yield tasks.every(heartbeats.EVERY, close, "silent nodes")
 
 
 def _campaigns(config: Config, services: CallServices, ami: AmiClient, node: str) -> CampaignDialer:

@@ -43,6 +43,7 @@ REASONS: dict[str, str] = {
     Reason.CONTROLLER_INCOMPLETE: "Sistem IVR terputus",
     Reason.CONTROLLER_ERROR: "Kesalahan sistem IVR",
     Reason.CONTROLLER_RESTART: "Sistem IVR dimulai ulang",
+    Reason.NODE_SILENT: "Server IVR yang menerima panggilan ini mati",
     Reason.UNKNOWN_ROUTE: "Rute IVR tidak dikenal",
     Reason.CALLBACK: "Panggilan balik yang diminta penelepon",
     Reason.SCHEDULE_CHANGE: "Jemaah yang kami telepon soal perubahan jadwal kloter",

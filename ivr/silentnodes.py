@@ -1,0 +1,58 @@
+"""A node that fell silent (``[database] url``): its heartbeat stopped, so its server, or
+its Asterisk and controller, are gone. Its calls would stay "in progress" in the shared
+call log, and its callers "waiting" in a queue, until it starts again (its own resync
+closes them), and the dashboard's calls in the IVR and callers waiting would count them
+meanwhile: every other controller closes them once the node has been silent for
+:data:`SILENT_AFTER` seconds.
+
+A call closed so is ``failed`` with reason ``node_silent``, ending at its last transcript
+line; a waiting stay is ``unknown``. A node that was only slow (a minute without a
+heartbeat, its calls going on) writes each call's real ending when it ends.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from ivr.calllog import CallLog
+from ivr.heartbeats import Heartbeats
+from ivr.outcomes import Reason
+from ivr.queue.records import QueueRecords
+
+log = logging.getLogger(__name__)
+
+SILENT_AFTER = 60.0  # seconds without a heartbeat (12 missed; "stale" on the page at 15)
+
+
+@dataclass(frozen=True)
+class Closed:
+    node: str
+    calls: int
+    stays: int
+
+
+def close(
+    heartbeats: Heartbeats,
+    calllog: CallLog,
+    records: QueueRecords,
+    me: str,
+    now: float,
+    after: float = SILENT_AFTER,
+) -> list[Closed]:
+    """What every node silent for over ``after`` seconds (by PostgreSQL's clock) left
+    open, closed; ``me`` (this node) never. Nodes with nothing left open are not listed."""
+    closed = []
+    for node in heartbeats.nodes():
+        name = node.beat.name
+        if name == me or node.age <= after:
+            continue
+        _, calls = calllog.reconcile(now, (), name, Reason.NODE_SILENT)
+        stays = records.resync(now, (), now, name)
+        if calls or stays:
+            log.warning(
+                "node %s silent for %.0f s: its %d calls and %d queue stays closed",
+                name, node.age, calls, stays,
+            )  # fmt: skip
+            closed.append(Closed(name, calls, stays))
+    return closed
