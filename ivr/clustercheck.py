@@ -25,6 +25,8 @@ class Cluster(Protocol):
     def agent_nodes(self) -> tuple[str, ...]: ...
     @property
     def ping_interval(self) -> int: ...
+    @property
+    def silent_after(self) -> int: ...
 
 
 # What a node is in a cluster ([cluster] role): "" is one node on its own (make run).
@@ -70,3 +72,5 @@ def validate(c: Cluster) -> None:
         raise ConfigError('cluster.role = "agent" needs cluster.ivr_nodes (who hands calls over)')
     if not 1 <= c.ping_interval <= 60:
         raise ConfigError(f"cluster.ping_interval = {c.ping_interval} must be 1 to 60 seconds")
+    if not 15 <= c.silent_after <= 3600:  # 15: three heartbeats, what the nodes page calls stale
+        raise ConfigError(f"cluster.silent_after = {c.silent_after} must be 15 to 3600 seconds")

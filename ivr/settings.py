@@ -364,6 +364,9 @@ class ClusterSettings:
     agent_nodes: tuple[str, ...] = ()
     # Seconds between Kamailio's OPTIONS probes to each node.
     ping_interval: int = 1
+    # Seconds without a node's heartbeat before the other nodes close the calls and queue
+    # stays it left open (ivr.silentnodes; with [database] url).
+    silent_after: int = 60
 
     def __post_init__(self) -> None:
         clustercheck.validate(self)

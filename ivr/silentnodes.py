@@ -3,7 +3,7 @@ its Asterisk and controller, are gone. Its calls would stay "in progress" in the
 call log, and its callers "waiting" in a queue, until it starts again (its own resync
 closes them), and the dashboard's calls in the IVR and callers waiting would count them
 meanwhile: every other controller closes them once the node has been silent for
-:data:`SILENT_AFTER` seconds.
+``[cluster] silent_after`` seconds (a minute by default).
 
 A call closed so is ``failed`` with reason ``node_silent``, ending at its last transcript
 line; a waiting stay is ``unknown``. A node that was only slow (a minute without a
@@ -22,8 +22,6 @@ from ivr.queue.records import QueueRecords
 
 log = logging.getLogger(__name__)
 
-SILENT_AFTER = 60.0  # seconds without a heartbeat (12 missed; "stale" on the page at 15)
-
 
 @dataclass(frozen=True)
 class Closed:
@@ -38,7 +36,7 @@ def close(
     records: QueueRecords,
     me: str,
     now: float,
-    after: float = SILENT_AFTER,
+    after: float,
 ) -> list[Closed]:
     """What every node silent for over ``after`` seconds (by PostgreSQL's clock) left
     open, closed; ``me`` (this node) never. Nodes with nothing left open are not listed."""

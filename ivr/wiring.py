@@ -272,7 +272,8 @@ def _cluster_jobs(
     calls = lambda: server.active_sessions  # noqa: E731
     yield from mirrorsync.jobs(config, sql, node, config.cluster.role, calls)
     store, calllog, records = heartbeats.Heartbeats(sql), services.calllog, services.desk.records
-    close = lambda: silentnodes.close(store, calllog, records, node, time.time())  # noqa: E731
+    after = config.cluster.silent_after
+    close = lambda: silentnodes.close(store, calllog, records, node, time.time(), after)  # noqa: E731
     yield tasks.every(heartbeats.EVERY, close, "silent nodes")
 
 

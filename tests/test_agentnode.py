@@ -237,6 +237,7 @@ def test_agentnode_agent_role_headers_read_only_behind_the_ivr_nodes_context() -
             "names an address twice",
         ),
         ({"cluster.ping_interval": 0}, "cluster.ping_interval = 0"),
+        ({"cluster.silent_after": 5}, "cluster.silent_after = 5 must be 15 to 3600"),
     ],
 )
 def test_agentnode_cluster_settings_bad_values_refused(

@@ -1,10 +1,18 @@
 """A node that fell silent (its heartbeat stopped): another node closes the calls and
 queue stays it left open in the shared call log, on a real PostgreSQL; a node only late
-by less than a minute keeps them, and a call that goes on writes its real ending."""
+by less than a minute keeps them, and a call that goes on writes its real ending. Then
+with two real controllers (`hajj-ivr serve`): one is killed holding a call, and the other
+closes that call."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import psycopg
@@ -16,7 +24,10 @@ from ivr.outcomes import Outcome
 from ivr.queue.records import QueueRecords
 from ivr.store import Sql
 from tests.rig import callstores
+from tests.rig.ports import free_port
 from tests.rig.postgres import Backend
+from tests.test_data_published import node
+from tests.test_files import VENV_BIN, _wait_listening
 
 
 def beat(sql: Sql, name: str, silent_for: float, url: str) -> None:
@@ -47,7 +58,7 @@ def test_silent_nodes_calls_and_stays_closed_by_another_node_late_ones_kept(
         assert last_line is not None
 
         closed = silentnodes.close(Heartbeats(sql), logs["me"], QueueRecords(sql, "me"), "me",
-                                   time.time())  # fmt: skip
+                                   time.time(), 60)  # fmt: skip
         assert closed == [silentnodes.Closed("dead", 1, 1)]
         calls = {
             r[0]: tuple(r[1:]) for r in sql.all("SELECT id, outcome, reason, ended_at FROM calls")
@@ -58,7 +69,7 @@ def test_silent_nodes_calls_and_stays_closed_by_another_node_late_ones_kept(
         assert stays == {"dead-call": "unknown", "late-call": "waiting", "me-call": "waiting"}
         # Once closed, nothing is left to close: the next runs list nothing.
         assert silentnodes.close(Heartbeats(sql), logs["me"], QueueRecords(sql, "me"), "me",
-                                 time.time()) == []  # fmt: skip
+                                 time.time(), 60) == []  # fmt: skip
 
         # The dead node was only slow: its call ends and writes its real ending.
         logs["dead"].finish("dead-call", Outcome.SERVED)
@@ -66,3 +77,76 @@ def test_silent_nodes_calls_and_stays_closed_by_another_node_late_ones_kept(
         assert row is not None and tuple(row) == (Outcome.SERVED, "")
     finally:
         backend.close()
+
+
+@contextmanager
+def controller(folder: Path, pg_url: str) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """`hajj-ivr serve` on its own state dir and the shared PostgreSQL (AMI nowhere: it
+    retries), nodes silent for 15 s closed; the process and its AGI port."""
+    folder.mkdir()
+    node(folder, pg_url)  # the shared tables migrated
+    agi_port = free_port()
+    env = {
+        **os.environ,
+        "HAJJ_IVR_STATE_DIR": str(folder),
+        "HAJJ_IVR_AGI_PORT": str(agi_port),
+        "HAJJ_IVR_WEB_PORT": str(free_port()),
+        "HAJJ_IVR_ASTERISK_AMI_PORT": str(free_port()),
+        "HAJJ_IVR_AGI_METRICS_PORT": "0",
+        "HAJJ_IVR_DATABASE_URL": pg_url,
+        "HAJJ_IVR_CLUSTER_SILENT_AFTER": "15",
+    }
+    with (folder / "serve.log").open("wb") as out:
+        proc = subprocess.Popen(
+            [str(VENV_BIN / "hajj-ivr"), "serve"], env=env, stdout=out, stderr=out
+        )
+        try:
+            _wait_listening(agi_port, proc)
+            yield proc, agi_port
+        finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+            proc.wait(20)
+
+
+async def held_call(port: int) -> asyncio.StreamWriter:
+    """A hotline call's AGI session, answered up to the controller's first command and held
+    there (the caller listening to the greeting)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    head = ["agi_network: yes", "agi_network_script: hotline", "agi_uniqueid: 1700000000.42",
+            "agi_callerid: 081234567890", "agi_arg_1: id"]  # fmt: skip
+    writer.write(("\n".join(head) + "\n\n").encode())
+    await asyncio.wait_for(reader.readline(), 10)
+    return writer
+
+
+def test_silent_nodes_a_killed_controllers_call_is_closed_by_the_other(
+    tmp: Path, pg_url: str
+) -> None:
+    with ExitStack() as stack:
+        killed, port = stack.enter_context(controller(tmp / "a", pg_url))
+        stack.enter_context(controller(tmp / "b", pg_url))
+
+        def calls() -> list[tuple[object, ...]]:
+            with psycopg.connect(pg_url, autocommit=True) as conn:
+                return conn.execute("SELECT id, outcome, reason FROM calls").fetchall()
+
+        async def kill_holding_a_call() -> None:
+            writer = await held_call(port)
+            deadline = time.monotonic() + 10
+            while calls() != [("1700000000.42", Outcome.IN_PROGRESS, "")]:
+                assert time.monotonic() < deadline, calls()
+                await asyncio.sleep(0.1)
+            killed.kill()  # the node's server gone, its call with it
+            killed.wait(10)
+            writer.close()
+
+        asyncio.run(kill_holding_a_call())
+        time.sleep(6)  # silent for 6 to 11 s, not 15: the call stays as it was
+        assert calls() == [("1700000000.42", Outcome.IN_PROGRESS, "")]
+        deadline = time.monotonic() + 30
+        while calls()[0][1] == Outcome.IN_PROGRESS:
+            assert time.monotonic() < deadline, "the killed node's call was never closed"
+            time.sleep(0.5)
+        assert calls() == [("1700000000.42", Outcome.FAILED, "node_silent")]
+    assert "its 1 calls and 0 queue stays closed" in (tmp / "b" / "serve.log").read_text()
