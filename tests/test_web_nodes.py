@@ -6,13 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import html
+import os
 import re
+import signal
+import subprocess
 import time
 from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.wait import WebDriverWait
 
 from ivr import config as config_mod
 from ivr import heartbeats, mirrorsync, pgstore, wiring
@@ -21,7 +27,10 @@ from ivr.config import Config
 from ivr.heartbeats import Beat, Heartbeats
 from ivr.web.app import build_app
 from ivr.web.screenpop import ScreenPop
+from tests.rig.browser import console_errors
+from tests.rig.ports import free_port
 from tests.test_data_published import imported, node, sha256
+from tests.test_files import VENV_BIN, _wait_listening
 from tests.test_web_complaints import NoAmi, logged_in
 
 
@@ -133,3 +142,62 @@ def test_nodes_page_without_a_login_goes_to_the_login(tmp_path: Path) -> None:
 
     response = asyncio.run(visit())
     assert response.status_code == 303 and response.headers["location"].startswith("/login")
+
+
+FORGED = "ivr3<img src=x onerror=window.pwned=1>"
+
+
+def test_nodes_page_in_a_browser_refreshes_in_place_new_and_silent_nodes_escaped(
+    tmp: Path, pg_url: str, browser: WebDriver
+) -> None:
+    """The real web app (`hajj-ivr web`) with [database] url, in Chromium: the page shows
+    the nodes' heartbeats; without a reload a node that starts beating appears (its name
+    as text, never markup) and one that falls silent turns "tidak merespons"."""
+    config = node(tmp / "web", pg_url)
+    _, password = AgentStore.for_config(config).add("rahmat", 0, role="admin")
+    web_port = free_port()
+    env = {**os.environ, "HAJJ_IVR_STATE_DIR": str(config.state_dir),
+           "HAJJ_IVR_WEB_PORT": str(web_port), "HAJJ_IVR_DATABASE_URL": pg_url}  # fmt: skip
+    with pgstore.opened(config.database) as sql:
+        store = Heartbeats(sql)
+        store.beat(Beat("ivr1", "ivr", "127.0.0.2:5060", "127.0.0.2:4573", 4, "", "", 1.0))
+        with (tmp / "web.log").open("wb") as out:
+            proc = subprocess.Popen([str(VENV_BIN / "hajj-ivr"), "web"], env=env, stdout=out,
+                                    stderr=out)  # fmt: skip
+            try:
+                _wait_listening(web_port, proc)
+                url = f"http://127.0.0.1:{web_port}"
+                browser.get(f"{url}/login")
+                browser.find_element(By.NAME, "name").send_keys("rahmat")
+                browser.find_element(By.NAME, "password").send_keys(password.web)
+                browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+                WebDriverWait(browser, 10).until(lambda b: "/login" not in b.current_url)
+                browser.get(f"{url}/admin/nodes")
+                assert _browser_rows(browser) == [["ivr1", "IVR", "aktif", "4"]]
+                browser.execute_script("window.loadedOnce = true")
+
+                store.beat(Beat(FORGED, "agent", "127.0.0.4:5060", "127.0.0.4:4573", 0, "", "",
+                                1.0))  # fmt: skip
+                with psycopg.connect(pg_url, autocommit=True) as conn:
+                    conn.execute("UPDATE node_heartbeats SET last_seen = now() - interval"
+                                 " '60 seconds' WHERE name = 'ivr1'")  # fmt: skip
+                WebDriverWait(browser, 15).until(lambda b: len(_browser_rows(b)) == 2)
+                assert _browser_rows(browser) == [
+                    ["ivr1", "IVR", "tidak merespons", "4"],
+                    [FORGED, "petugas", "aktif", "0"],
+                ]
+                assert browser.execute_script("return window.loadedOnce === true")  # in place
+                assert browser.execute_script("return window.pwned === undefined")
+                assert not [e for e in console_errors(browser) if "Content Security" in e]
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(20)
+
+
+def _browser_rows(browser: WebDriver) -> list[list[str]]:
+    """The table as the browser shows it: name, role, state, calls."""
+    cells = [
+        [td.text for td in row.find_elements(By.TAG_NAME, "td")]
+        for row in browser.find_elements(By.CSS_SELECTOR, "#nodes tbody tr")
+    ]
+    return [[row[0], row[1], row[2], row[4]] for row in cells]

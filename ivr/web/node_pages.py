@@ -1,6 +1,7 @@
 """The nodes page (/admin/nodes): every node of the hotline, its role, whether it is up
 (a heartbeat within the last three), its calls in progress and the data mirror it serves
-against the newest published one. Admins only.
+against the newest published one. Admins only. The page reads them again every five
+seconds (static/nodes.js: the heartbeats' pace), in place.
 
 With ``[database] url`` the rows are the controllers' heartbeats (ivr.heartbeats); on one
 node (no URL) the page shows this node alone, from the call log and the local mirror.
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -43,6 +44,7 @@ class NodeView:
     rows: list[NodeRow]
     published: str  # the newest published mirror, in words ("" none)
     problem: str = ""  # PostgreSQL out of reach
+    at: float = field(default_factory=time.time)  # when read (the page refreshes itself)
 
 
 class NodePages:

@@ -49,6 +49,7 @@ def environment(clock: Clock) -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["when"] = clock.when
+    env.filters["time_of_day"] = clock.time_of_day
     env.globals["NAV"] = NAV
     return env
 
