@@ -15,6 +15,8 @@ from typing import Any
 from ivr.errors import BackupError
 
 NAME = "manifest.json"
+# A cluster's shared PostgreSQL stores (ivr/backup/database.py), beside the state dir's files.
+DATABASE = "postgresql.dump"
 FORMAT = 1  # raised when a reader of an older release could not restore the archive
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -56,7 +58,12 @@ class Manifest:
     @property
     def tops(self) -> set[str]:
         """The state dir's top-level names the archive holds."""
-        return {PurePosixPath(m.path).parts[0] for m in self.members}
+        return {PurePosixPath(m.path).parts[0] for m in self.members if m.path != DATABASE}
+
+    @property
+    def database(self) -> Member | None:
+        """The PostgreSQL dump, when the backup was taken with ``[database] url``."""
+        return next((m for m in self.members if m.path == DATABASE), None)
 
 
 def from_json(text: bytes) -> Manifest:

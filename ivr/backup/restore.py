@@ -6,6 +6,10 @@ size and SHA-256, every store's integrity and row counts. Only then is the live 
 aside and the staged data renamed into place (one rename per top-level name, on one file
 system); if a rename fails, what was moved goes back. The hotline must be stopped: a store
 open in the controller would keep writing to the file it had open.
+
+An archive taken with ``[database] url`` also holds the shared PostgreSQL stores; they are
+put back (in one transaction, before the files) only with ``database``, as every node
+shares them: every node stopped first.
 """
 
 from __future__ import annotations
@@ -23,9 +27,10 @@ from pathlib import Path
 from typing import IO
 
 from ivr.asterisk import process
+from ivr.backup import database as shared
 from ivr.backup import manifest, take
 from ivr.backup.manifest import Manifest, Member
-from ivr.config import Config
+from ivr.config import Config, DatabaseSettings
 from ivr.errors import BackupError, HajjIvrError
 
 SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
@@ -35,12 +40,18 @@ SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
 class Restored:
     manifest: Manifest
     replaced: tuple[str, ...]  # top-level names of the state dir that were replaced
+    database: bool = False  # the shared PostgreSQL stores put back too
 
 
-def restore(config: Config, archive: Path, replace: bool = False) -> Restored:
+def restore(
+    config: Config, archive: Path, replace: bool = False, database: bool = False
+) -> Restored:
     """Restore ``archive`` into the state dir. A state dir that already holds data is
-    replaced only with ``replace``."""
+    replaced only with ``replace``; the archive's PostgreSQL stores go back into
+    ``[database] url`` only with ``database``."""
     state = config.state_dir
+    if database and not config.database.postgres:
+        raise BackupError("--database: this node has no [database] url to restore into")
     _refuse_running(config)
     live = take.data_files(state) if state.is_dir() else []
     if live and not replace:
@@ -50,10 +61,10 @@ def restore(config: Config, archive: Path, replace: bool = False) -> Restored:
         )
     # Owners and modes: every file is written 0600 in 0700 folders here; the next start
     # (files.secure_state) hands Asterisk its folders, as after any upgrade.
-    return _open_checked(archive, state)
+    return _open_checked(archive, state, config.database if database else None)
 
 
-def _open_checked(archive: Path, state: Path) -> Restored:
+def _open_checked(archive: Path, state: Path, into: DatabaseSettings | None) -> Restored:
     try:
         with tarfile.open(archive, "r:") as tar:
             found = _manifest(tar)
@@ -63,7 +74,14 @@ def _open_checked(archive: Path, state: Path) -> Restored:
             try:
                 _extract(tar, found, staging)
                 _check_stores(found, staging)
-                return Restored(found, _swap(state, staging, found))
+                if into is not None:
+                    if found.database is None:
+                        raise BackupError(
+                            "the archive holds no PostgreSQL stores (taken without "
+                            "[database] url): restore it without --database"
+                        )
+                    shared.load(into, staging / manifest.DATABASE)
+                return Restored(found, _swap(state, staging, found), into is not None)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
     except (tarfile.TarError, OSError, EOFError) as e:

@@ -3,9 +3,11 @@
 Every SQLite store is copied with SQLite's online backup API, a consistent snapshot while
 the controller and the web app go on writing; every other data file of the state dir
 (complaint recordings and replies, dashboard overrides, secrets, the complaint spool) is
-copied as it is. What the project rebuilds (Asterisk's rendered config, built prompts) or
-what is temporary (uploads, pid and lock files, SQLite's -wal and -shm) is left out. The
-archive is a tar written beside its final name and renamed into place when complete, 0600.
+copied as it is; with ``[database] url`` the shared stores are dumped by pg_dump beside
+them (ivr/backup/database.py). What the project rebuilds (Asterisk's rendered config,
+built prompts) or what is temporary (uploads, pid and lock files, SQLite's -wal and
+-shm) is left out. The archive is a tar written beside its final name and renamed into
+place when complete, 0600; a backup that fails leaves none.
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from ivr.backup import manifest
+from ivr.backup import database, manifest
 from ivr.backup.manifest import Manifest, Member, Store
-from ivr.config import Config
+from ivr.config import Config, DatabaseSettings
 from ivr.data.mirror import Mirror
 from ivr.errors import BackupError, DataError
 
@@ -70,16 +72,20 @@ def take(
         raise BackupError(f"{path} exists (a backup in the same second?): try again")
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     partial = path.with_name(path.name + ".partial")
-    with tempfile.TemporaryDirectory(dir=folder, prefix=".backup-") as scratch:
-        members = tuple(_add_all(config.state_dir, Path(scratch), partial))
-        found = Manifest(
-            release=metadata.version("hajj-ivr"),
-            created=stamp.isoformat(timespec="seconds"),
-            members=members,
-            mirror_as_of=_mirror_as_of(config),
-        )
-        with tarfile.open(partial, "a") as tar:
-            _add_bytes(tar, manifest.NAME, found.to_json().encode(), Path(scratch))
+    try:
+        with tempfile.TemporaryDirectory(dir=folder, prefix=".backup-") as scratch:
+            members = tuple(_add_all(config.state_dir, Path(scratch), partial, config.database))
+            found = Manifest(
+                release=metadata.version("hajj-ivr"),
+                created=stamp.isoformat(timespec="seconds"),
+                members=members,
+                mirror_as_of=_mirror_as_of(config),
+            )
+            with tarfile.open(partial, "a") as tar:
+                _add_bytes(tar, manifest.NAME, found.to_json().encode(), Path(scratch))
+    except BaseException:
+        partial.unlink(missing_ok=True)  # no half archive beside the whole ones
+        raise
     partial.chmod(0o600)
     partial.rename(path)
     return Taken(path, found, _prune(folder, keep) if keep else ())
@@ -94,16 +100,27 @@ def _destination(config: Config, target: Path | None, stamp: dt.datetime) -> tup
     return target.parent, target
 
 
-def _add_all(state_dir: Path, scratch: Path, archive: Path) -> Iterator[Member]:
+def _add_all(
+    state_dir: Path, scratch: Path, archive: Path, shared: DatabaseSettings
+) -> Iterator[Member]:
     if not state_dir.is_dir():
         raise BackupError(f"no state dir at {state_dir}: nothing to back up")
     with tarfile.open(archive, "w") as tar:
+        copy = scratch / "member"
         for rel in data_files(state_dir):
-            copy = scratch / "member"
             store = _copy(state_dir / rel, copy)
-            yield Member(rel.as_posix(), copy.stat().st_size, manifest.sha256_of(copy), store)
-            tar.add(copy, arcname=rel.as_posix(), recursive=False, filter=_plain)
-            copy.unlink()
+            yield _added(tar, copy, rel.as_posix(), store)
+        if shared.postgres:
+            database.dump(shared, copy)
+            yield _added(tar, copy, manifest.DATABASE, None)
+
+
+def _added(tar: tarfile.TarFile, copy: Path, name: str, store: Store | None) -> Member:
+    """``copy`` into the archive as ``name``, then removed; its manifest entry."""
+    member = Member(name, copy.stat().st_size, manifest.sha256_of(copy), store)
+    tar.add(copy, arcname=name, recursive=False, filter=_plain)
+    copy.unlink()
+    return member
 
 
 def _copy(source: Path, copy: Path) -> Store | None:

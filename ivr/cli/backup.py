@@ -8,15 +8,18 @@ from pathlib import Path
 from ivr.backup import restore, take
 from ivr.cli.table import Arg, Command
 from ivr.config import Config
+from ivr.settings import redacted_url
 
 
 def backup(config: Config, args: argparse.Namespace) -> int:
     taken = take.take(config, args.path, keep=args.keep)
     found = taken.manifest
     stores = sum(m.store is not None for m in found.members)
+    pg = found.database
     print(
-        f"backup {taken.path}: {len(found.members)} files ({stores} stores), "
-        f"data as of {found.mirror_as_of or 'no mirror'}"
+        f"backup {taken.path}: {len(found.members) - (pg is not None)} files ({stores} stores)"
+        + (f", PostgreSQL's shared stores ({pg.bytes} bytes)" if pg else "")
+        + f", data as of {found.mirror_as_of or 'no mirror'}"
     )
     for old in taken.removed:
         print(f"removed older backup {old}")
@@ -24,12 +27,20 @@ def backup(config: Config, args: argparse.Namespace) -> int:
 
 
 def restore_archive(config: Config, args: argparse.Namespace) -> int:
-    done = restore.restore(config, args.archive, replace=args.replace)
+    done = restore.restore(config, args.archive, replace=args.replace, database=args.database)
     found = done.manifest
+    files = len(found.members) - (found.database is not None)
     print(
-        f"restored {len(found.members)} files from {args.archive} (taken {found.created} "
+        f"restored {files} files from {args.archive} (taken {found.created} "
         f"by hajj-ivr {found.release}) into {config.state_dir}"
     )
+    if done.database:
+        print(f"restored PostgreSQL's shared stores into {redacted_url(config.database.url)}")
+    elif found.database is not None:
+        print(
+            "the archive also holds PostgreSQL's shared stores, not restored: every node "
+            "stopped, restore with --database to put them back"
+        )
     return 0
 
 
@@ -47,11 +58,16 @@ BACKUP = Command(
 RESTORE = Command(
     ("restore",),
     "restore a backup archive into the state dir, checked whole before anything is"
-    " replaced; the hotline must be stopped",
+    " replaced; the hotline must be stopped (with --database every node: the shared"
+    " PostgreSQL stores go back too)",
     "hajj-ivr restore /srv/backups/hajj-ivr-backup-20261201T020000Z.tar --replace",
     restore_archive,
     (
         Arg(("archive",), {"type": Path, "help": "the archive"}),
         Arg(("--replace",), {"action": "store_true", "help": "replace the data already there"}),
+        Arg(
+            ("--database",),
+            {"action": "store_true", "help": "also put back the archive's PostgreSQL stores"},
+        ),
     ),
 )
