@@ -282,6 +282,7 @@ def test_agent_node_answers_calls_from_either_ivr_node_with_their_pop_forged_hea
         stay = _wait_answered(cluster.agent, caller)
         assert (stay["agent"], stay["queue"], stay["porsi"]) == ("alice", "hajj-tier1", porsi)
         assert stay["reason"] == "caller_request"
+        assert stay["ivr_call"] == result.call_id  # the IVR node's call, for its call page
         # Recorded on the agent node as one node records, filed under its stay.
         recording = _wait_recording(cluster.agent, stay["call_id"])
         assert recording["agent"] == "alice" and recording["stay_id"] == stay["id"]

@@ -98,3 +98,26 @@ def test_tracker_ignores_an_event_it_cannot_read(rig: tuple) -> None:  # type: i
     tracker(event("AgentConnect", MemberName="alice", HoldTime="not a number"))
     tracker({"Event": "QueueCallerJoin"})  # no Uniqueid: still no crash
     assert records.for_call(CALL) == []
+
+
+def test_tracker_on_an_agent_node_files_the_stay_with_the_ivr_nodes_call_and_its_lines_there(
+    rig: tuple,  # type: ignore[type-arg]
+) -> None:
+    """A call handed over by an IVR node: the agent node's channel has its own Uniqueid and
+    carries the IVR node's id of the call (HAJJ_IVR_CALL, from X-Hajj-Ivr-Call). The stay
+    keeps both; the queue's lines join the IVR node's call in the shared call log."""
+    tracker, records, clock, reader = rig
+    here, handed = "1795650099.3", f"{VARS}\nHAJJ_IVR_CALL={CALL}"
+    tracker(event("QueueCallerJoin", Uniqueid=here, ChanVariable=handed, Position="1"))
+    clock.now = 1015.0
+    tracker(event("AgentConnect", Uniqueid=here, ChanVariable=handed, MemberName="alice",
+                  HoldTime="15"))  # fmt: skip
+    [stay] = records.for_call(CALL)
+    assert (stay.call_id, stay.ivr_call, stay.agent, stay.porsi) == (here, CALL, "alice",
+                                                                      "1100123456")  # fmt: skip
+    assert records.for_call(here) == [stay] and records.for_call("") == []
+    assert [line.text for line in reader.transcript(CALL)][1:] == [
+        "queue hajj-tier1: waiting, position 1",
+        "queue hajj-tier1: answered by alice after 15 s",
+    ]
+    assert reader.transcript(here) == []

@@ -2,6 +2,9 @@
 
 Fed by app_queue's AMI events (see tracker.py). A call that loops through a callback
 offer or is transferred up a tier has one row per stay; ``call_id`` ties them to the call.
+On a cluster's agent node ``call_id`` is the agent node's channel, and ``ivr_call`` the
+IVR node's call it was handed over from (HAJJ_IVR_CALL): :meth:`QueueRecords.for_call`
+finds a call's stays by either.
 """
 
 from __future__ import annotations
@@ -37,8 +40,16 @@ CREATE INDEX IF NOT EXISTS queue_calls_call ON queue_calls(call_id);
 CREATE INDEX IF NOT EXISTS queue_calls_joined ON queue_calls(joined_at);
 """
 # v2: the node whose controller saw the stay begin (a node's resync closes only its own).
+# v3: the IVR node's call an agent node's stay was handed over from.
+_V3_INDEX = "CREATE INDEX IF NOT EXISTS queue_calls_ivr_call ON queue_calls(ivr_call);"
 SCHEMA = Schema(
-    "queue_records", (_V1, add_columns("queue_calls", {"node": "TEXT NOT NULL DEFAULT ''"}))
+    "queue_records",
+    (
+        _V1,
+        add_columns("queue_calls", {"node": "TEXT NOT NULL DEFAULT ''"}),
+        add_columns("queue_calls", {"ivr_call": "TEXT NOT NULL DEFAULT ''"}),
+        _V3_INDEX,
+    ),
 )
 
 # The same table in PostgreSQL (ivr.pgstore migrates it): its own numbered steps.
@@ -65,7 +76,8 @@ CREATE INDEX IF NOT EXISTS queue_calls_call ON queue_calls(call_id);
 CREATE INDEX IF NOT EXISTS queue_calls_joined ON queue_calls(joined_at);
 CREATE INDEX IF NOT EXISTS queue_calls_outcome ON queue_calls(outcome, joined_at);
 """
-PG_SCHEMA = Schema("queue_records", (_PG_V1,))
+_PG_V2 = "ALTER TABLE queue_calls ADD COLUMN IF NOT EXISTS ivr_call TEXT NOT NULL DEFAULT '';"
+PG_SCHEMA = Schema("queue_records", (_PG_V1, _PG_V2 + "\n" + _V3_INDEX))
 
 
 class StayOutcome(StrEnum):
@@ -98,6 +110,7 @@ class QueueStay:
     ended_at: float | None
     outcome: str
     node: str = ""  # whose controller saw it begin ("": one node, or before v2)
+    ivr_call: str = ""  # on an agent node: the IVR node's call it was handed over from
 
 
 _COLUMNS = ", ".join(f.name for f in fields(QueueStay))
@@ -112,12 +125,20 @@ class QueueRecords:
         self.node = node
 
     def joined(
-        self, call_id: str, queue: str, caller: str, reason: str, porsi: str, at: float, pos: int
+        self,
+        call_id: str,
+        queue: str,
+        caller: str,
+        reason: str,
+        porsi: str,
+        at: float,
+        pos: int,
+        ivr_call: str = "",
     ) -> None:
         self.sql.run(
             "INSERT INTO queue_calls (call_id, queue, caller, reason, porsi, joined_at, position,"
-            " node) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (call_id, queue, caller, reason, porsi, at, pos, self.node),
+            " node, ivr_call) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (call_id, queue, caller, reason, porsi, at, pos, self.node, ivr_call),
         )
 
     def _latest(self, call_id: str, queue: str) -> int | None:
@@ -202,9 +223,11 @@ class QueueRecords:
         return len(gone)
 
     def for_call(self, call_id: str) -> list[QueueStay]:
+        """The call's stays: its own, and on an agent node those handed over from it."""
         rows = self.sql.all(
-            f"SELECT {_COLUMNS} FROM queue_calls WHERE call_id = ? ORDER BY joined_at, id",
-            (call_id,),
+            f"SELECT {_COLUMNS} FROM queue_calls WHERE call_id = ? OR (ivr_call = ? AND"
+            " ivr_call <> '') ORDER BY joined_at, id",
+            (call_id, call_id),
         )
         return [QueueStay(*row) for row in rows]
 

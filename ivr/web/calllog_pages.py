@@ -71,8 +71,11 @@ class CallLogPages(CallDbPages):
             return self.pages.message(request, "Panggilan", "Panggilan tidak ditemukan.")
         with self._sql() as sql:
             queue_stays = QueueRecords(sql).for_call(call_id)
-            rated = Ratings(sql).for_call(call_id)
-            noted = Dispositions(sql).for_call(call_id)
+            # Handed over to an agent node, the call has a channel of its own there: its
+            # stays name this call, its rating, notes and recordings that channel.
+            legs = [call_id, *dict.fromkeys(s.call_id for s in queue_stays if s.call_id != call_id)]
+            rated = [r for leg in legs for r in Ratings(sql).for_call(leg)]
+            noted = [d for leg in legs for d in Dispositions(sql).for_call(leg)]
         return self.pages.render(
             request,
             "call.html",
@@ -84,7 +87,7 @@ class CallLogPages(CallDbPages):
             ratings=rated,
             dispositions=noted,
             low_rating=self.config.ivr.low_rating,
-            **self.recordings.context(request, call_id),
+            **self.recordings.context(request, *legs),
         )
 
     def routes(self) -> list[Route]:

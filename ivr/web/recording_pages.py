@@ -10,6 +10,7 @@ the guard), an unknown recording 404.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.requests import Request
@@ -36,27 +37,25 @@ def _first_read(request: Request) -> bool:
 
 
 class RecordingPages(CallDbPages):
-    def hearable(self, request: Request, call_id: str) -> list[Recording]:
-        """The call's recordings this login may hear (for the call and ticket pages)."""
-        if not call_id:
-            return []
+    def hearable(self, request: Request, legs: Sequence[str]) -> list[Recording]:
+        """The call's recordings this login may hear (for the call and ticket pages);
+        ``legs``: the call's id, then its channels on an agent node."""
         role, user = _who(request)
         with self._sql() as sql:
-            found = Recordings(sql).for_call(call_id)
+            found = [r for leg in legs if leg for r in Recordings(sql).for_call(leg)]
         return [r for r in found if may_hear(role, user, r.agent)]
 
-    def plays(self, request: Request, call_id: str) -> list[Play]:
+    def plays(self, request: Request, legs: Sequence[str]) -> list[Play]:
         """Who played this call's recordings: admins only see the list."""
         if request.session.get("role") != "admin":
             return []
         with self._sql() as sql:
-            return Recordings(sql).plays(call_id)
+            return [p for leg in legs if leg for p in Recordings(sql).plays(leg)]
 
-    def context(self, request: Request, call_id: str) -> dict[str, Any]:
-        return {
-            "recordings": self.hearable(request, call_id),
-            "plays": self.plays(request, call_id),
-        }
+    def context(self, request: Request, call_id: str, *others: str) -> dict[str, Any]:
+        """``others``: the call's channels on an agent node (their ids differ)."""
+        legs = (call_id, *others)
+        return {"recordings": self.hearable(request, legs), "plays": self.plays(request, legs)}
 
     async def audio(self, request: Request) -> Response:
         role, user = _who(request)
