@@ -20,7 +20,7 @@ from ivr import files
 from ivr.config import Config
 from ivr.errors import SetupError
 from ivr.secrets import load_or_create
-from tests.rig.ports import free_port
+from tests.rig.procs import service_env
 
 VENV_BIN = Path(sys.executable).parent
 AS_ROOT = os.geteuid() == 0
@@ -166,13 +166,7 @@ def test_secrets_file_of_an_older_version_gains_per_user_ami_secrets(tmp: Path) 
 @pytest.mark.parametrize("command", ["serve", "web"])
 def test_cli_start_of_a_service_tightens_a_state_dir_left_0644(tmp: Path, command: str) -> None:
     config = state_as_main_left_it(tmp / "var")
-    env = {
-        **os.environ,
-        "HAJJ_IVR_STATE_DIR": str(config.state_dir),
-        "HAJJ_IVR_AGI_PORT": str(free_port()),
-        "HAJJ_IVR_WEB_PORT": str(free_port()),
-        "HAJJ_IVR_ASTERISK_AMI_PORT": str(free_port()),  # nobody there: AMI retries
-    }
+    env = service_env(config.state_dir)
     port = int(env["HAJJ_IVR_AGI_PORT" if command == "serve" else "HAJJ_IVR_WEB_PORT"])
     log = (tmp / f"{command}.log").open("wb")
     proc = subprocess.Popen([str(VENV_BIN / "hajj-ivr"), command], env=env, stdout=log, stderr=log)

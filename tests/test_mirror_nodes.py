@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import os
 import signal
 import subprocess
 import time
@@ -24,7 +23,7 @@ from ivr import mirrorsync
 from ivr.config import Config
 from ivr.data.importer import import_export
 from ivr.data.sample import write_sample
-from tests.rig.ports import free_port
+from tests.rig.procs import service_env
 from tests.test_data_published import imported, node, sha256
 from tests.test_files import VENV_BIN, _wait_listening
 
@@ -34,16 +33,8 @@ CALLER = "081234567890"
 @contextmanager
 def serving(config: Config, pg_url: str, log: Path) -> Iterator[int]:
     """`hajj-ivr serve` on ``config``'s state dir (AMI nowhere: it retries); its AGI port."""
-    agi_port = free_port()
-    env = {
-        **os.environ,
-        "HAJJ_IVR_STATE_DIR": str(config.state_dir),
-        "HAJJ_IVR_AGI_PORT": str(agi_port),
-        "HAJJ_IVR_WEB_PORT": str(free_port()),
-        "HAJJ_IVR_ASTERISK_AMI_PORT": str(free_port()),
-        "HAJJ_IVR_AGI_METRICS_PORT": "0",
-        "HAJJ_IVR_DATABASE_URL": pg_url,
-    }
+    env = service_env(config.state_dir, pg_url)
+    agi_port = int(env["HAJJ_IVR_AGI_PORT"])
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [str(VENV_BIN / "hajj-ivr"), "serve"], env=env, stdout=out, stderr=out

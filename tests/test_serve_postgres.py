@@ -6,7 +6,6 @@ PostgreSQL."""
 from __future__ import annotations
 
 import dataclasses
-import os
 import signal
 import subprocess
 import time
@@ -19,24 +18,16 @@ from ivr.calllog import CallLogReader
 from ivr.config import AgiSettings, DatabaseSettings
 from ivr.queue.callbacks import Request
 from tests.rig.hotline import Hotline
-from tests.rig.ports import free_port
 from tests.rig.postgres import pg_callbacks
+from tests.rig.procs import service_env
 from tests.test_files import VENV_BIN, _wait_listening, state_as_main_left_it
 
 
 def test_serve_with_a_database_url_recovers_its_own_callbacks_not_another_nodes(
     tmp: Path, pg_url: str
 ) -> None:
-    agi_port = free_port()
-    env = {
-        **os.environ,
-        "HAJJ_IVR_STATE_DIR": str(tmp / "var"),
-        "HAJJ_IVR_AGI_PORT": str(agi_port),
-        "HAJJ_IVR_WEB_PORT": str(free_port()),
-        "HAJJ_IVR_ASTERISK_AMI_PORT": str(free_port()),  # nobody there: AMI retries
-        "HAJJ_IVR_AGI_METRICS_PORT": "0",
-        "HAJJ_IVR_DATABASE_URL": pg_url,
-    }
+    env = service_env(tmp / "var", pg_url)
+    agi_port = int(env["HAJJ_IVR_AGI_PORT"])
     config = state_as_main_left_it(tmp / "var")
     ours = wiring.node_name(dataclasses.replace(config, agi=AgiSettings(port=agi_port)))
     with pg_callbacks(pg_url) as store:

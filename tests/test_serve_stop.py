@@ -4,13 +4,12 @@ never by the signal's default action (exit -15, nothing closed)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
-from tests.rig.ports import free_port
+from tests.rig.procs import service_env
 from tests.test_files import state_as_main_left_it
 
 # The controller as `hajj-ivr serve` runs it, asked to stop by SIGTERM from the middle of
@@ -35,17 +34,9 @@ STOPPED_WHILE_STARTING = textwrap.dedent(
 
 def test_serve_sigterm_while_starting_stops_cleanly(tmp: Path) -> None:
     config = state_as_main_left_it(tmp / "var")
-    env = {
-        **os.environ,
-        "HAJJ_IVR_STATE_DIR": str(config.state_dir),
-        "HAJJ_IVR_AGI_PORT": str(free_port()),
-        "HAJJ_IVR_WEB_PORT": str(free_port()),
-        "HAJJ_IVR_ASTERISK_AMI_PORT": str(free_port()),  # nobody there: AMI retries
-        "HAJJ_IVR_AGI_METRICS_PORT": "0",
-    }
     done = subprocess.run(
         [sys.executable, "-c", STOPPED_WHILE_STARTING],
-        env=env,
+        env=service_env(config.state_dir),
         capture_output=True,
         text=True,
         timeout=60,

@@ -7,7 +7,6 @@ closes that call."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import time
@@ -24,8 +23,8 @@ from ivr.outcomes import Outcome
 from ivr.queue.records import QueueRecords
 from ivr.store import Sql
 from tests.rig import callstores
-from tests.rig.ports import free_port
 from tests.rig.postgres import Backend
+from tests.rig.procs import service_env
 from tests.test_data_published import node
 from tests.test_files import VENV_BIN, _wait_listening
 
@@ -85,17 +84,8 @@ def controller(folder: Path, pg_url: str) -> Iterator[tuple[subprocess.Popen[byt
     retries), nodes silent for 15 s closed; the process and its AGI port."""
     folder.mkdir()
     node(folder, pg_url)  # the shared tables migrated
-    agi_port = free_port()
-    env = {
-        **os.environ,
-        "HAJJ_IVR_STATE_DIR": str(folder),
-        "HAJJ_IVR_AGI_PORT": str(agi_port),
-        "HAJJ_IVR_WEB_PORT": str(free_port()),
-        "HAJJ_IVR_ASTERISK_AMI_PORT": str(free_port()),
-        "HAJJ_IVR_AGI_METRICS_PORT": "0",
-        "HAJJ_IVR_DATABASE_URL": pg_url,
-        "HAJJ_IVR_CLUSTER_SILENT_AFTER": "15",
-    }
+    env = service_env(folder, pg_url, cluster_silent_after="15")
+    agi_port = int(env["HAJJ_IVR_AGI_PORT"])
     with (folder / "serve.log").open("wb") as out:
         proc = subprocess.Popen(
             [str(VENV_BIN / "hajj-ivr"), "serve"], env=env, stdout=out, stderr=out

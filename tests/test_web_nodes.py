@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import html
-import os
 import re
 import signal
 import subprocess
@@ -28,7 +27,7 @@ from ivr.heartbeats import Beat, Heartbeats
 from ivr.web.app import build_app
 from ivr.web.screenpop import ScreenPop
 from tests.rig.browser import console_errors
-from tests.rig.ports import free_port
+from tests.rig.procs import service_env
 from tests.test_data_published import imported, node, sha256
 from tests.test_files import VENV_BIN, _wait_listening
 from tests.test_web_complaints import NoAmi, logged_in
@@ -155,9 +154,8 @@ def test_nodes_page_in_a_browser_refreshes_in_place_new_and_silent_nodes_escaped
     as text, never markup) and one that falls silent turns "tidak merespons"."""
     config = node(tmp / "web", pg_url)
     _, password = AgentStore.for_config(config).add("rahmat", 0, role="admin")
-    web_port = free_port()
-    env = {**os.environ, "HAJJ_IVR_STATE_DIR": str(config.state_dir),
-           "HAJJ_IVR_WEB_PORT": str(web_port), "HAJJ_IVR_DATABASE_URL": pg_url}  # fmt: skip
+    env = service_env(config.state_dir, pg_url)
+    web_port = int(env["HAJJ_IVR_WEB_PORT"])
     with pgstore.opened(config.database) as sql:
         store = Heartbeats(sql)
         store.beat(Beat("ivr1", "ivr", "127.0.0.2:5060", "127.0.0.2:4573", 4, "", "", 1.0))
