@@ -10,6 +10,7 @@ from ivr.ami.client import AmiClient
 from ivr.ami.users import AmiUser
 from ivr.ami.users import for_config as ami_client
 from ivr.asterisk import process, sandbox
+from ivr.backup import database
 from ivr.config import Config
 from ivr.errors import HajjIvrError
 from ivr.health import Check
@@ -25,7 +26,7 @@ async def run_checks(config: Config) -> list[Check]:
         health.disk_space(config),
     ]
     if config.database.postgres:
-        checks.append(shared_store(config))
+        checks += [shared_store(config), backup_client(config)]
     return checks
 
 
@@ -53,6 +54,27 @@ def shared_store(config: Config) -> Check:
             f"{where}: tables not at this release ({', '.join(behind)}): `hajj-ivr db migrate`",
         )
     return Check(name, True, f"{where}: {len(storefiles.PG_SCHEMAS)} stores at this release")
+
+
+def backup_client(config: Config) -> Check:
+    """With ``[database] url``: `hajj-ivr backup` can dump the shared stores (pg_dump on
+    PATH, of the server's major version or newer)."""
+    from ivr import pgstore
+
+    name = "backup of the shared database (pg_dump)"
+    client = database.client_major()
+    if client is None:
+        return Check(name, False, "pg_dump not found: install postgresql-client")
+    try:
+        with pgstore.connect(config.database) as conn:
+            server = conn.info.server_version // 10000
+    except HajjIvrError as e:
+        return Check(name, False, str(e))
+    if client < server:
+        return Check(
+            name, False, f"pg_dump {client} cannot dump PostgreSQL {server}: install its client"
+        )
+    return Check(name, True, f"pg_dump {client} for PostgreSQL {server}")
 
 
 def _asterisk_found(config: Config) -> Check:

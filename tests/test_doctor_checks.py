@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+import pytest
 
 from ivr import doctor, pgstore, storefiles
 from ivr.config import Config
@@ -43,3 +46,30 @@ def test_doctor_sipjs_of_this_release_is_ok(tmp_path: Path) -> None:
     assert vendor.installed(tmp_path).ok
     (tmp_path / vendor.STAMP).write_text("sha512-older")
     assert not vendor.installed(tmp_path).ok
+
+
+def test_doctor_backup_client_found_and_of_the_servers_version(pg_url: str) -> None:
+    check = doctor.backup_client(with_url(pg_url))
+    assert check.ok, check.detail
+    assert re.fullmatch(r"pg_dump (\d+) for PostgreSQL \1", check.detail), check.detail
+
+
+@pytest.mark.parametrize(
+    ("on_path", "said"),
+    [
+        (None, "pg_dump not found: install postgresql-client"),
+        ("pg_dump (PostgreSQL) 9.6.24", "pg_dump 9 cannot dump PostgreSQL"),
+    ],
+)
+def test_doctor_backup_client_missing_or_older_than_the_server_says_so(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, on_path: str | None, said: str
+) -> None:
+    """Only a stand-in pg_dump on PATH (or none): what a node without the client, or with
+    an older one, has."""
+    if on_path is not None:
+        fake = tmp_path / "pg_dump"
+        fake.write_text(f"#!/bin/sh\necho '{on_path}'\n")
+        fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    check = doctor.backup_client(with_url(pg_url))
+    assert not check.ok and check.detail.startswith(said), check.detail

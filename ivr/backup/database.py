@@ -12,6 +12,7 @@ libpq's keywords and the password handed over in PGPASSWORD.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -19,6 +20,17 @@ from ivr.errors import BackupError
 from ivr.settings import DatabaseSettings, redacted_url
 
 TIMEOUT = 6 * 3600  # seconds: a dump or restore of years of calls still ends
+
+
+def client_major() -> int | None:
+    """The major version of the pg_dump on PATH (None: none there). It must be the
+    server's or newer: an older pg_dump refuses a newer server."""
+    try:
+        said = subprocess.run(["pg_dump", "--version"], capture_output=True, text=True, timeout=30)
+    except FileNotFoundError:
+        return None
+    found = re.search(r"\)\s+(\d+)", said.stdout)
+    return int(found[1]) if found else None
 
 
 def connection(url: str) -> tuple[str, dict[str, str]]:
