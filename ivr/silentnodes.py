@@ -16,7 +16,8 @@ import logging
 from dataclasses import dataclass
 
 from ivr.calllog import CallLog
-from ivr.heartbeats import Heartbeats
+from ivr.errors import SetupError
+from ivr.heartbeats import Heartbeats, Node
 from ivr.outcomes import Reason
 from ivr.queue.records import QueueRecords
 
@@ -54,3 +55,30 @@ def close(
             )  # fmt: skip
             closed.append(Closed(name, calls, stays))
     return closed
+
+
+def forget(
+    heartbeats: Heartbeats,
+    calllog: CallLog,
+    records: QueueRecords,
+    name: str,
+    now: float,
+    after: float,
+) -> tuple[Node, Closed]:
+    """A node gone for good (`hajj-ivr nodes forget`): what it left open closed, its
+    heartbeat removed. SetupError for a name that never beat, or a node heard within
+    ``after`` seconds (it would beat again: stop it first)."""
+    found = {node.beat.name: node for node in heartbeats.nodes()}
+    node = found.get(name)
+    if node is None:
+        known = ", ".join(found) or "none"
+        raise SetupError(f"no node {name!r} in the heartbeats (known: {known})")
+    if node.age <= after:
+        raise SetupError(
+            f"node {name} beat {node.age:.0f} s ago: stop it first (a running node beats "
+            f"again), then forget it once it is silent for {after:.0f} s"
+        )
+    _, calls = calllog.reconcile(now, (), name, Reason.NODE_SILENT)
+    stays = records.resync(now, (), now, name)
+    heartbeats.forget(name)
+    return node, Closed(name, calls, stays)

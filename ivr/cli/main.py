@@ -27,6 +27,7 @@ from ivr.cli import (
     data,
     db,
     doctor,
+    nodes,
     phone,
     prompts,
     retention,
@@ -63,6 +64,7 @@ COMMANDS = (
     backup.RESTORE,
     *service.COMMANDS,
     *cluster.COMMANDS,
+    *nodes.COMMANDS,
 )
 NOUNS = {
     "asterisk": "install, start, stop and talk to Asterisk",
@@ -80,6 +82,7 @@ NOUNS = {
     "service": "run the hotline under systemd: install, remove, status",
     "campaigns": "schedule-change calls after an import moved a kloter",
     "cluster": "a local cluster: Kamailio, IVR nodes, the agent node, PostgreSQL",
+    "nodes": "the nodes sharing [database] url: their heartbeats, forget one gone for good",
 }
 
 
