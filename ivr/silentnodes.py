@@ -46,8 +46,7 @@ def close(
         name = node.beat.name
         if name == me or node.age <= after:
             continue
-        _, calls = calllog.reconcile(now, (), name, Reason.NODE_SILENT)
-        stays = records.resync(now, (), now, name)
+        calls, stays = _close_open(calllog, records, name, now)
         if calls or stays:
             log.warning(
                 "node %s silent for %.0f s: its %d calls and %d queue stays closed",
@@ -78,7 +77,13 @@ def forget(
             f"node {name} beat {node.age:.0f} s ago: stop it first (a running node beats "
             f"again), then forget it once it is silent for {after:.0f} s"
         )
-    _, calls = calllog.reconcile(now, (), name, Reason.NODE_SILENT)
-    stays = records.resync(now, (), now, name)
+    calls, stays = _close_open(calllog, records, name, now)
     heartbeats.forget(name)
     return node, Closed(name, calls, stays)
+
+
+def _close_open(calllog: CallLog, records: QueueRecords, name: str, now: float) -> tuple[int, int]:
+    """The node's calls still in progress (failed, node_silent) and its stays still waiting
+    (unknown) closed; how many of each."""
+    _, calls = calllog.reconcile(now, (), name, Reason.NODE_SILENT)
+    return calls, records.resync(now, (), now, name)
