@@ -35,8 +35,10 @@ POOL_WAIT = 5.0
 Pool = ConnectionPool[psycopg.Connection[tuple[Any, ...]]]
 
 
-def open_pool(settings: DatabaseSettings, name: str = "hajj-ivr") -> Pool:
-    """The controller's connections (autocommit: each store call is its own statement)."""
+def open_pool(settings: DatabaseSettings, name: str = "hajj-ivr", *, wait: bool = True) -> Pool:
+    """The controller's connections (autocommit: each store call is its own statement).
+    ``wait``: until the first connection is made (else it is made in the background, and a
+    statement waits for it as for any busy pool)."""
     pool: Pool = ConnectionPool(
         settings.url,
         min_size=1,
@@ -46,6 +48,9 @@ def open_pool(settings: DatabaseSettings, name: str = "hajj-ivr") -> Pool:
         name=name,
         open=False,
     )
+    if not wait:
+        pool.open(wait=False)
+        return pool
     try:
         pool.open(wait=True, timeout=CONNECT_TIMEOUT)
     except PoolTimeout:
@@ -94,12 +99,31 @@ class One:
         yield self.conn
 
 
+# The pool a long-running process lends to its short uses (:func:`opened`): the web app's
+# pages and the controller's scrapes and jobs borrow a connection, never connect anew.
+_lent: dict[str, PgSql] = {}
+
+
 @contextmanager
 def opened(settings: DatabaseSettings) -> Iterator[PgSql]:
-    """A store's :class:`PgSql` over one connection for the length of the block (the web
-    app, the purge, a metrics scrape: no pool for a few statements)."""
+    """A store's :class:`PgSql` for the length of the block (a page, the purge, a metrics
+    scrape, a command): the process's lent pool (:func:`lending`), else one connection."""
+    lent = _lent.get(settings.url)
+    if lent is not None:
+        yield lent
+        return
     with connect(settings) as conn:
         yield PgSql(One(conn))
+
+
+@contextmanager
+def lending(settings: DatabaseSettings, sql: PgSql) -> Iterator[None]:
+    """While the block runs, :func:`opened` in this process lends ``sql``'s pool."""
+    _lent[settings.url] = sql
+    try:
+        yield
+    finally:
+        _lent.pop(settings.url, None)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
@@ -103,28 +103,58 @@ def _lifespan(
     connection: dict[str, AmiClient],
     closers: Sequence[Callable[[], None]],
 ) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
-    """The app's own AMI connection feeding the screen pop (``ami``: one given, tests)."""
+    """What runs beside the app: the pool its pages borrow from, the AMI feed of the pop."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        client = ami or for_config(config, AmiUser.WEB)
-        connection["ami"] = client
-        for name in EVENTS:
-            client.on_event(name, pop.on_event)
-        client.on_connect(pop.on_connect)  # events missed while AMI was down
-        task = asyncio.create_task(connect_until_up(client, "web")) if ami is None else None
-        try:
-            yield
-        finally:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-                await client.close()
-            for close in closers:
-                close()
+        with _pages_pool(config):
+            async with _ami_feed(config, pop, ami, connection):
+                try:
+                    yield
+                finally:
+                    for close in closers:
+                        close()
 
     return lifespan
+
+
+@contextlib.contextmanager
+def _pages_pool(config: Config) -> Iterator[None]:
+    """With ``[database] url`` a pool of the web app's own, lent to every page's store
+    (ivr.pgstore.lending): a wallboard read every 2 s must not connect anew each time. It
+    connects in the background: the app starts even while PostgreSQL is away."""
+    if not config.database.postgres:
+        yield
+        return
+    from ivr import pgstore
+
+    pool = pgstore.open_pool(config.database, "hajj-ivr-pages", wait=False)
+    try:
+        with pgstore.lending(config.database, pgstore.PgSql(pool)):
+            yield
+    finally:
+        pool.close()
+
+
+@contextlib.asynccontextmanager
+async def _ami_feed(
+    config: Config, pop: ScreenPop, ami: AmiClient | None, connection: dict[str, AmiClient]
+) -> AsyncIterator[None]:
+    """The app's own AMI connection feeding the screen pop (``ami``: one given, tests)."""
+    client = ami or for_config(config, AmiUser.WEB)
+    connection["ami"] = client
+    for name in EVENTS:
+        client.on_event(name, pop.on_event)
+    client.on_connect(pop.on_connect)  # events missed while AMI was down
+    task = asyncio.create_task(connect_until_up(client, "web")) if ami is None else None
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await client.close()
 
 
 async def serve(config: Config) -> None:

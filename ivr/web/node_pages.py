@@ -67,7 +67,8 @@ class NodePages:
     def _cluster(self) -> NodeView:
         from ivr import pgstore  # psycopg only where PostgreSQL is configured
 
-        with pgstore.connect(self.config.database) as conn:
+        # The web app's pool (read again every 5 s by each open page), else a connection.
+        with pgstore.opened(self.config.database) as sql, sql.pool.connection() as conn:
             newest = published.latest(conn)
             nodes = heartbeats.Heartbeats(pgstore.PgSql(pgstore.One(conn))).nodes()
         rows = [_row(node, newest) for node in nodes]
