@@ -100,7 +100,8 @@ class One:
 
 
 # The pool a long-running process lends to its short uses (:func:`opened`): the web app's
-# pages and the controller's scrapes and jobs borrow a connection, never connect anew.
+# pages borrow a connection, never connect anew. (The controller keeps its pool for the
+# calls: its scrapes and daily purge connect per use, off the calls' path.)
 _lent: dict[str, PgSql] = {}
 
 

@@ -148,7 +148,6 @@ async def serve(config: Config, ready: asyncio.Event | None = None) -> None:
     async with contextlib.AsyncExitStack() as stack:
         _pidfile(stack, config)
         stack.callback(services.calllog.close)  # calls.sqlite and the PostgreSQL pool
-        _lend_pool(stack, config, services)
         server = await _agi(stack, config, ctl)
         ami = _ami(stack, config, services, started)
         _metrics(stack, config, services, ami)
@@ -343,18 +342,6 @@ def _read_queue_log(config: Config, shared: Sql) -> None:
         return
     with contextlib.closing(open_calldb(config.calllog_path)) as db:
         QueueLog(db).read(queue_log)
-
-
-def _lend_pool(stack: contextlib.AsyncExitStack, config: Config, services: CallServices) -> None:
-    """With ``[database] url`` the scrapes, the purge and the other short uses in this
-    process borrow the controller's pool instead of connecting anew (ivr.pgstore)."""
-    if not config.database.postgres:
-        return
-    from ivr import pgstore
-
-    shared = services.calllog.sql
-    assert isinstance(shared, pgstore.PgSql)
-    stack.enter_context(pgstore.lending(config.database, shared))
 
 
 def _pidfile(stack: contextlib.AsyncExitStack, config: Config) -> None:

@@ -6,23 +6,18 @@ use opens one connection, as before."""
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 from pathlib import Path
 
-import httpx
 import psycopg
 import pytest
 from starlette.applications import Starlette
 
-from ivr import config as config_mod
-from ivr import pgstore, wiring
+from ivr import pgstore
 from ivr.agents.store import AgentStore
 from ivr.calllog import CallLog
 from ivr.outcomes import Outcome
 from ivr.settings import DatabaseSettings
 from ivr.web.app import build_app
-from tests.rig.ports import free_port
 from tests.test_data_published import node
 from tests.test_web_complaints import NoAmi, logged_in
 
@@ -68,41 +63,3 @@ def test_web_pages_borrow_from_the_apps_pool_and_connect_anew_only_without_it(
     # An app whose lifespan never ran (a test client's): each use connects, as a command.
     asyncio.run(read_all(build_app(config, ami=Ami()), 1))  # type: ignore[arg-type]
     assert len(connects) >= len(PAGES)
-
-
-def test_controller_scrapes_and_jobs_borrow_its_pool(
-    tmp: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The controller (in this process, AMI nowhere) lends its pool the same way: after the
-    one connection its start migrates over, /metrics scraped ten times reads the shared
-    call log, and its jobs run, without a connection of their own."""
-    folder = tmp / "ctl"
-    folder.mkdir()
-    node(folder, pg_url)  # the shared tables migrated
-    metrics_port = free_port()
-    overrides = {"state_dir": folder, "database.url": pg_url, "agi.port": free_port(),
-                 "agi.metrics_port": metrics_port, "asterisk.ami_port": free_port()}  # fmt: skip
-    config = config_mod.load(file=None, env={}, overrides=overrides)
-    connects: list[str] = []
-    real = pgstore.connect
-
-    def counted(settings: DatabaseSettings) -> psycopg.Connection[tuple[object, ...]]:
-        connects.append(settings.url)
-        return real(settings)
-
-    monkeypatch.setattr(pgstore, "connect", counted)
-
-    async def scraped() -> list[str]:
-        ready = asyncio.Event()
-        serving = asyncio.create_task(wiring.serve(config, ready))
-        await ready.wait()
-        assert len(connects) == 1  # the migration at start, before the pool
-        url = f"http://127.0.0.1:{metrics_port}/metrics"
-        pages = [(await asyncio.to_thread(httpx.get, url, timeout=10)).text for _ in range(10)]
-        os.kill(os.getpid(), signal.SIGTERM)  # caught by serve: its clean stop
-        await serving
-        return pages
-
-    pages = asyncio.run(scraped())
-    assert all("hajj_calls_in_ivr 0.0" in page for page in pages)
-    assert len(connects) == 1  # ten scrapes, the purge, the pulls: none connected anew
