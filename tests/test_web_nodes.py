@@ -174,16 +174,19 @@ def test_nodes_page_in_a_browser_refreshes_in_place_new_and_silent_nodes_escaped
                 assert _browser_rows(browser) == [["ivr1", "IVR", "aktif", "4"]]
                 browser.execute_script("window.loadedOnce = true")
 
-                store.beat(Beat(FORGED, "agent", "127.0.0.4:5060", "127.0.0.4:4573", 0, "", "",
-                                1.0))  # fmt: skip
-                with psycopg.connect(pg_url, autocommit=True) as conn:
+                with psycopg.connect(pg_url, autocommit=True) as conn:  # ivr1 falls silent
                     conn.execute("UPDATE node_heartbeats SET last_seen = now() - interval"
                                  " '60 seconds' WHERE name = 'ivr1'")  # fmt: skip
-                WebDriverWait(browser, 15).until(lambda b: len(_browser_rows(b)) == 2)
-                assert _browser_rows(browser) == [
+                # A new node after: any read of two rows shows the last state.
+                store.beat(
+                    Beat(FORGED, "agent", "127.0.0.4:5060", "127.0.0.4:4573", 0, "", "", 1.0)
+                )
+                expected = [
                     ["ivr1", "IVR", "tidak merespons", "4"],
                     [FORGED, "petugas", "aktif", "0"],
                 ]
+                WebDriverWait(browser, 15).until(lambda b: len(_browser_rows(b)) == 2)
+                assert _browser_rows(browser) == expected
                 assert browser.execute_script("return window.loadedOnce === true")  # in place
                 assert browser.execute_script("return window.pwned === undefined")
                 assert not [e for e in console_errors(browser) if "Content Security" in e]
@@ -192,10 +195,13 @@ def test_nodes_page_in_a_browser_refreshes_in_place_new_and_silent_nodes_escaped
                 proc.wait(20)
 
 
+# The table read in one go inside the page: the refresh may swap it between two reads of
+# Selenium's (a row found, then its cells asked for: "stale element reference").
+ROWS = """return Array.from(document.querySelectorAll("#nodes tbody tr"),
+    (row) => Array.from(row.cells, (cell) => cell.textContent.trim()));"""
+
+
 def _browser_rows(browser: WebDriver) -> list[list[str]]:
     """The table as the browser shows it: name, role, state, calls."""
-    cells = [
-        [td.text for td in row.find_elements(By.TAG_NAME, "td")]
-        for row in browser.find_elements(By.CSS_SELECTOR, "#nodes tbody tr")
-    ]
+    cells: list[list[str]] = browser.execute_script(ROWS)
     return [[row[0], row[1], row[2], row[4]] for row in cells]
