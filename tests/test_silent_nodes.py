@@ -132,7 +132,7 @@ def test_silent_nodes_a_killed_controllers_call_is_closed_by_the_other(
             writer.close()
 
         asyncio.run(kill_holding_a_call())
-        time.sleep(6)  # silent for 6 to 11 s, not 15: the call stays as it was
+        time.sleep(4)  # silent for 4 to about 10 s, not 15: the call stays as it was
         assert calls() == [("1700000000.42", Outcome.IN_PROGRESS, "")]
         deadline = time.monotonic() + 30
         while calls()[0][1] == Outcome.IN_PROGRESS:
