@@ -60,19 +60,29 @@ def keys_of(
 
 class SoundLengths:
     """How long Asterisk plays a sound: the WAV's frames / rate. The file is
-    sounds_dir/<language>/<name>.wav, or <name>.wav for an absolute name (a recording);
-    None when missing. Cached per file and modification time."""
+    sounds_dir/<language>/<name>.wav (``first``'s before it, when given: a hotline's own
+    edits over a shared build), or <name>.wav for an absolute name (a recording); None
+    when missing. Cached per file and modification time."""
 
-    def __init__(self, sounds_dir: Path, language: str = "id") -> None:
-        self._dir = sounds_dir / language
+    def __init__(self, sounds_dir: Path, language: str = "id", first: Path | None = None) -> None:
+        self._dirs = [d / language for d in (first, sounds_dir) if d is not None]
         self._cache: dict[tuple[Path, int], float] = {}
 
     def __call__(self, name: str) -> float | None:
-        path = Path(f"{name}.wav") if name.startswith("/") else self._dir / f"{name}.wav"
-        try:
-            key = (path, path.stat().st_mtime_ns)
-        except FileNotFoundError:
-            return None
+        if name.startswith("/"):
+            paths = [Path(f"{name}.wav")]
+        else:
+            paths = [folder / f"{name}.wav" for folder in self._dirs]
+        for path in paths:
+            try:
+                key = (path, path.stat().st_mtime_ns)
+            except FileNotFoundError:
+                continue
+            return self._length(key)
+        return None
+
+    def _length(self, key: tuple[Path, int]) -> float:
+        path = key[0]
         if key not in self._cache:
             with wave.open(str(path)) as w:
                 self._cache[key] = w.getnframes() / w.getframerate()

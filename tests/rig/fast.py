@@ -34,7 +34,7 @@ from ivr.queue.tracker import QueueTracker
 from ivr.testcall import CallResult, TestCall
 from tests.rig.dialplan_model import DialplanModel
 from tests.rig.hotline import CallLogReading, Scenario, Until, write_config
-from tests.rig.sounds import shared_sounds
+from tests.rig.sounds import own_sounds, shared_sounds
 from tests.rig.together import Pace, together
 
 
@@ -60,7 +60,9 @@ class FastHotline(CallLogReading):
         sample.write_sample(state_dir / "sample")
         import_export(state_dir / "sample", config.mirror_path, imported_by="tests")
         reloads.office_prompts(config, build_them=False)  # built with the shared sounds
-        lengths = SoundLengths(shared_sounds(config.prompts, overlay=config.overrides_dir))
+        shared = shared_sounds(config.prompts, overlay=config.overrides_dir)
+        own = own_sounds(config.prompts, state_dir / "edited-sounds", config.overrides_dir)
+        lengths = SoundLengths(shared, first=own)
         clock = VirtualClock(time.time())
         controller = wiring.controller(config, clock=clock)
         services = controller.services

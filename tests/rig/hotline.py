@@ -150,9 +150,9 @@ class Hotline(CallLogReading):
         sample.write_sample(state_dir / "sample")
         import_export(state_dir / "sample", config.mirror_path, imported_by="tests")
         reloads.office_prompts(config, build_them=False)  # the offices' names, addresses
-        # The shared build copied in first: the build here then speaks nothing (its
-        # manifest says so), and prune drops what other catalogs (a fast test's edited
-        # announcement) left there, so the folder is what a fresh build would make.
+        # The shared build copied in first: the build here then speaks only this hotline's
+        # own edits (its manifest says so), and prune drops what this catalog lacks, so
+        # the folder is what a fresh build would make.
         sounds.seed(config.prompts, config.sounds_dir, config.prompts_dir, config.overrides_dir)
         catalog = Catalog.load(config.prompts_dir, config.overrides_dir)
         recorded = config.prompts_dir / "recorded"

@@ -1,7 +1,9 @@
 """The prompts as the test rig speaks them, built once and shared: var/test-sounds.
 
 The fast tier times every prompt by these WAVs, so they must be built exactly as the real
-rig builds its own (the settings come from the rig's config: espeak-ng at 200 wpm). The
+rig builds its own (the settings come from the rig's config: espeak-ng at 200 wpm), in
+that one voice (``SETTINGS``), and only of the shipped catalog with the sample's offices:
+a hotline's own edits are built into a folder of its own (``own_sounds``). The
 build is incremental (prompts/build.py keeps a manifest), and a file lock keeps two pytest
 workers from building into the same folder at once. The real rig's private sounds start
 as a copy of them (``seed``): each worker's hotline would otherwise speak all 400-odd
@@ -12,10 +14,12 @@ from __future__ import annotations
 
 import fcntl
 import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ivr.admin.overrides import OFFICES
 from ivr.config import PromptSettings
 from ivr.prompts import build
 from ivr.prompts.catalog import Catalog
@@ -43,8 +47,7 @@ def _built(settings: PromptSettings, prompts_dir: Path, overlay: Path | None) ->
     with (SOUNDS / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            catalog = Catalog.load(prompts_dir, overlay)
-            build.build(catalog, SOUNDS, prompts_dir / "recorded", settings)
+            build.build(_shared(prompts_dir, overlay), SOUNDS, prompts_dir / "recorded", settings)
             yield SOUNDS
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
@@ -69,3 +72,29 @@ def seed(
     files (the state dir is tightened afterwards) and the rig may rebuild them."""
     with _built(settings, prompts_dir, overlay) as sounds:
         shutil.copytree(sounds / build.LANGUAGE, target / build.LANGUAGE, dirs_exist_ok=True)
+
+
+def _shared(prompts_dir: Path, overlay: Path | None) -> Catalog:
+    """What the shared build speaks: the shipped catalog with the offices an import wrote
+    into ``overlay`` (the sample's, the same for every hotline of the rig). Never a
+    hotline's own edits (an announcement a test edited on the dashboard): built here, they
+    would change a prompt under the other workers' calls."""
+    if overlay is None or not (overlay / OFFICES).exists():
+        return Catalog.load(prompts_dir)
+    with tempfile.TemporaryDirectory() as offices_only:
+        shutil.copy(overlay / OFFICES, offices_only)
+        return Catalog.load(prompts_dir, Path(offices_only))
+
+
+def own_sounds(
+    settings: PromptSettings, target: Path, overlay: Path, prompts_dir: Path = ROOT / "prompts"
+) -> Path | None:
+    """A hotline's own edits (its catalog's prompts the shared build speaks otherwise, or
+    lacks) built into ``target``, timed before the shared build; None when it has none."""
+    mine = Catalog.load(prompts_dir, overlay)
+    shared = _shared(prompts_dir, overlay)
+    edited = {pid: p for pid, p in mine.items() if pid not in shared or shared[pid].text != p.text}
+    if not edited:
+        return None
+    build.build(Catalog(edited), target, prompts_dir / "recorded", settings)
+    return target
