@@ -232,7 +232,20 @@ class SqliteSql:
             yield self
 
 
-def saved_times(sql: Sql, table: str, key: str) -> dict[str, float]:
-    """Each row's ``saved_at`` by its ``key``: a node's cheap look at what other nodes
-    saved (the dashboard's files, the phone recordings) before it reads their contents."""
-    return {str(k): float(at) for k, at in sql.all(f"SELECT {key}, saved_at FROM {table}")}
+def unchanged(sql: Sql, table: str, key: str, seen: dict[str, float] | None) -> bool:
+    """Whether no row of ``table`` was saved since a puller took them (``seen``: each
+    row's ``saved_at`` by its ``key``, kept by :func:`took`): a node's cheap look at what
+    other nodes saved (the dashboard's files, the phone recordings) before it reads their
+    contents. Without ``seen``, False: read them all."""
+    if seen is None:
+        return False
+    rows = sql.all(f"SELECT {key}, saved_at FROM {table}")
+    return {str(k): float(at) for k, at in rows} == seen
+
+
+def took(seen: dict[str, float] | None, rows: Sequence[Row]) -> None:
+    """``seen`` made what a pull took: each row's first column (its key) and last (its
+    ``saved_at``)."""
+    if seen is not None:
+        seen.clear()
+        seen.update({str(row[0]): float(row[-1]) for row in rows})

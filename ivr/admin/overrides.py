@@ -33,7 +33,7 @@ from ivr.config import AgentSettings, Config
 from ivr.errors import ConfigError
 from ivr.hours import Schedule
 from ivr.prompts.catalog import Catalog, sources
-from ivr.store import Schema, Sql, saved_times
+from ivr.store import Schema, Sql, took, unchanged
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -166,7 +166,7 @@ def pull(config: Config, sql: Sql | None = None, seen: dict[str, float] | None =
     if not config.database.postgres:
         return []
     with storeplace.chosen(config.overrides_dir, (), config.database, sql)() as shared:
-        if seen is not None and saved_times(shared, "override_files", "name") == seen:
+        if unchanged(shared, "override_files", "name", seen):
             return []
         rows = shared.all("SELECT name, text, saved_at FROM override_files")
     changed = []
@@ -175,9 +175,7 @@ def pull(config: Config, sql: Sql | None = None, seen: dict[str, float] | None =
         if name in SHARED and _read(path) != text:
             _write(path, str(text))
             changed.append(str(name))
-    if seen is not None:  # every file written: the next pull may skip them
-        seen.clear()
-        seen.update({str(name): float(at) for name, _, at in rows})
+    took(seen, rows)  # every file written: the next pull may skip them
     return changed
 
 

@@ -27,7 +27,7 @@ from ivr.agents.store import AgentError, AgentStore
 from ivr.config import Config
 from ivr.prompts import build
 from ivr.prompts.catalog import Catalog, Prompt
-from ivr.store import Schema, Sql, saved_times
+from ivr.store import Schema, Sql, took, unchanged
 
 _V1 = """
 CREATE TABLE IF NOT EXISTS phone_pins (
@@ -178,7 +178,7 @@ class Studio:
         if not self.config.database.postgres:
             return []
         with self._place() as sql:
-            if seen is not None and saved_times(sql, "recorded_prompts", "prompt") == seen:
+            if unchanged(sql, "recorded_prompts", "prompt", seen):
                 return []
             rows = sql.all("SELECT prompt, wav, saved_at FROM recorded_prompts")
         catalog = Catalog.load(self.config.prompts_dir, self.config.overrides_dir)
@@ -193,9 +193,7 @@ class Studio:
             else:
                 self._install(catalog[prompt_id], want)
             changed.append(str(prompt_id))
-        if seen is not None:  # every recording installed: the next pull may skip them
-            seen.clear()
-            seen.update({str(p): float(at) for p, _, at in rows})
+        took(seen, rows)  # every recording installed: the next pull may skip them
         return changed
 
     def _share(self, prompt_id: str, wav: bytes | None) -> None:

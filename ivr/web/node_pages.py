@@ -68,9 +68,10 @@ class NodePages:
         from ivr import pgstore  # psycopg only where PostgreSQL is configured
 
         # The web app's pool (read again every 5 s by each open page), else a connection.
-        with pgstore.opened(self.config.database) as sql, sql.pool.connection() as conn:
-            newest = published.latest(conn)
-            nodes = heartbeats.Heartbeats(pgstore.PgSql(pgstore.One(conn))).nodes()
+        with pgstore.opened(self.config.database) as sql:
+            with sql.pool.connection() as conn:
+                newest = published.latest(conn)
+            nodes = heartbeats.Heartbeats(sql).nodes()
         rows = [_row(node, newest) for node in nodes]
         return NodeView(rows, newest.summary() if newest else "")
 
