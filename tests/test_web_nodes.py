@@ -15,7 +15,6 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
-from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.wait import WebDriverWait
 
@@ -26,7 +25,7 @@ from ivr.config import Config
 from ivr.heartbeats import Beat, Heartbeats
 from ivr.web.app import build_app
 from ivr.web.screenpop import ScreenPop
-from tests.rig.browser import console_errors
+from tests.rig.browser import browser_login, console_errors
 from tests.rig.procs import service_env
 from tests.test_data_published import imported, node, sha256
 from tests.test_files import VENV_BIN, _wait_listening
@@ -165,11 +164,7 @@ def test_nodes_page_in_a_browser_refreshes_in_place_new_and_silent_nodes_escaped
             try:
                 _wait_listening(web_port, proc)
                 url = f"http://127.0.0.1:{web_port}"
-                browser.get(f"{url}/login")
-                browser.find_element(By.NAME, "name").send_keys("rahmat")
-                browser.find_element(By.NAME, "password").send_keys(password.web)
-                browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-                WebDriverWait(browser, 10).until(lambda b: "/login" not in b.current_url)
+                browser_login(browser, url, "rahmat", password.web)
                 browser.get(f"{url}/admin/nodes")
                 assert _browser_rows(browser) == [["ivr1", "IVR", "aktif", "4"]]
                 browser.execute_script("window.loadedOnce = true")

@@ -35,8 +35,10 @@ def start(*extra: str) -> WebDriver:
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
 
 
-def browser_login(browser: WebDriver, hotline: Hotline, name: str, password: str) -> None:
-    browser.get(f"{hotline.web_url}/login")
+def browser_login(browser: WebDriver, site: Hotline | str, name: str, password: str) -> None:
+    """Log in on the hotline's web app (or the one at the base URL ``site``)."""
+    base = site if isinstance(site, str) else site.web_url
+    browser.get(f"{base}/login")
     browser.find_element(By.NAME, "name").send_keys(name)
     browser.find_element(By.NAME, "password").send_keys(password)
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
